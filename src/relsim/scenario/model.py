@@ -1,0 +1,471 @@
+"""The scenario: a frozen, validated description of one market and the strategies to compare.
+
+Every field carries a description with its unit; the defaults are the assumptions register of
+``docs/model.md``. Validation happens here, before the engine sees anything, so the engine can
+trust its input. The engine works in weeks; inputs are given in the units a strategist uses
+(orders per year, money per order, probabilities per year) and converted by the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from relsim.domain import RUNGS
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+SHARE_TOLERANCE = 1e-6
+
+
+class Frozen(BaseModel):
+    """Base of every scenario part: immutable, unknown keys are errors, no NaN or infinity."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+class GammaRate(Frozen):
+    """A positive quantity that varies between customers of a segment as a gamma distribution."""
+
+    mean: Positive = Field(description="Mean over the segment's customers.")
+    shape: Positive | None = Field(
+        default=2.0,
+        description="Gamma shape parameter (heterogeneity: smaller is more spread); "
+        "null makes the quantity the same for every customer.",
+    )
+
+
+class BetaProbability(Frozen):
+    """A probability that varies between customers of a segment as a beta distribution."""
+
+    mean: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        description="Mean probability over the segment's customers."
+    )
+    concentration: Positive | None = Field(
+        default=4.0,
+        description="Beta concentration alpha + beta (smaller is more spread); null makes the "
+        "probability the same for every customer.",
+    )
+
+
+class Segment(Frozen):
+    """A group of customers with its own behaviour; customers inside it are heterogeneous."""
+
+    name: str = Field(min_length=1, description="Segment name, used in tables.")
+    share: Probability = Field(description="Share of the market's customers in this segment (0-1).")
+    contractual: bool = Field(
+        default=False,
+        description="True for a subscription business (customers renew each contract period and "
+        "defect only at renewal or by an exogenous exit); false for purchase occasions.",
+    )
+    contract_period_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+        default=52, description="Contract length in weeks (contractual segments only)."
+    )
+    orders_per_year: GammaRate = Field(
+        default=GammaRate(mean=12.0, shape=2.0),
+        description="Purchase occasions per year of a customer at rung 'customer' (orders/year, "
+        "at most 52: the engine has at most one occasion a week). Contractual segments use it "
+        "for how often a customer without a contract shops for one.",
+    )
+    order_value: GammaRate = Field(
+        default=GammaRate(mean=40.0, shape=6.0),
+        description="Money per order at the reference price index 1.0 (currency units); for "
+        "contractual segments the fee per contract period.",
+    )
+    defection_propensity: BetaProbability = Field(
+        default=BetaProbability(mean=0.15, concentration=4.0),
+        description="Probability that a customer ends the relationship with its primary firm for "
+        "reasons of its own: per year (non-contractual) or per contract period (contractual), "
+        "before rung and satisfaction modifiers.",
+    )
+    price_sensitivity: NonNegative = Field(
+        default=4.0, description="Utility lost per unit of a firm's price index (utility/index)."
+    )
+    quality_sensitivity: NonNegative = Field(
+        default=3.0, description="Utility gained per unit of product quality (utility/quality)."
+    )
+    outside_utility: float = Field(
+        default=-1.0,
+        ge=-50.0,
+        le=50.0,
+        description="Utility of the outside option (buy nothing or a substitute) on a purchase "
+        "occasion; the firms' utilities are measured against it (utility units).",
+    )
+    expected_quality: Probability = Field(
+        default=0.7, description="Quality a new customer expects (quality units, 0-1)."
+    )
+    relocation_per_year: Probability = Field(
+        default=0.05,
+        description="Probability per year that a customer leaves the market (moves away, no "
+        "longer needs the category): a 'market' defection.",
+    )
+    voice_share: Probability = Field(
+        default=0.3, description="Share of problems the customer complains about (voiced)."
+    )
+    technology_affinity: NonNegative = Field(
+        default=1.0, description="Multiplier on the adoption hazard of a substitute technology."
+    )
+    political_sensitivity: NonNegative = Field(
+        default=1.0,
+        description="Multiplier on the share who leave a firm after a reputation event.",
+    )
+
+
+class Firm(Frozen):
+    """A firm in the market; the first firm listed is the focal firm (the user's)."""
+
+    name: str = Field(min_length=1, description="Firm name, used in tables.")
+    price_index: Positive = Field(
+        default=1.0, description="Price relative to the reference price (1.0 = reference)."
+    )
+    unit_cost: NonNegative = Field(
+        default=0.6,
+        description="Cost of goods per order as a share of the reference order value "
+        "(1 - gross margin % at the reference price).",
+    )
+    product_quality: Probability = Field(default=0.7, description="Product quality (0-1).")
+    fulfilment_failure: Probability = Field(
+        default=0.05, description="Share of orders delivered late or wrong."
+    )
+    fault_rate: Probability = Field(
+        default=0.02, description="Share of orders with a product fault."
+    )
+    acquisition_spend_per_week: NonNegative = Field(
+        default=0.0, description="Acquisition (advertising) spend per week (currency units)."
+    )
+    fixed_cost_per_week: NonNegative = Field(
+        default=0.0, description="Fixed cost per week not tied to customers (currency units)."
+    )
+    initial_share: Probability = Field(
+        default=0.0,
+        description="Share of the market's current customers whose primary firm this is at the "
+        "start of the warm-up (shares over all firms sum to 1).",
+    )
+
+
+class Strategy(Frozen):
+    """What the focal firm does in the simulated horizon (after the warm-up).
+
+    Engine I knows transactional levers only: price and acquisition spend. Later engine layers
+    add relationship levels and bonds as further fields.
+    """
+
+    name: str = Field(min_length=1, description="Strategy name, used in tables and reports.")
+    preset: Literal["transactional"] = Field(
+        default="transactional", description="Preset the strategy starts from."
+    )
+    price_index: Positive | None = Field(
+        default=None, description="Focal firm's price index under this strategy (null: unchanged)."
+    )
+    acquisition_spend_per_week: NonNegative | None = Field(
+        default=None,
+        description="Focal firm's acquisition spend per week under this strategy "
+        "(currency units; null: unchanged).",
+    )
+
+
+class Ladder(Frozen):
+    """How the rung of a customer's relationship with its primary firm moves and what it changes.
+
+    Each list has one entry per rung: prospect, customer, client, supporter, advocate, partner.
+    """
+
+    up_probability: tuple[Probability, ...] = Field(
+        default=(1.0, 1.0, 0.12, 0.06, 0.03, 0.0),
+        description="Probability of climbing one rung after a satisfying purchase.",
+    )
+    down_probability: tuple[Probability, ...] = Field(
+        default=(0.0, 0.0, 0.3, 0.35, 0.4, 0.4),
+        description="Probability of falling one rung after a dissatisfying purchase (never below "
+        "'customer' while the relationship lasts).",
+    )
+    purchase_multiplier: tuple[NonNegative, ...] = Field(
+        default=(1.0, 1.0, 1.1, 1.2, 1.3, 1.4),
+        description="Multiplier on the customer's purchase occasions per year.",
+    )
+    price_sensitivity_multiplier: tuple[NonNegative, ...] = Field(
+        default=(1.0, 1.0, 0.9, 0.8, 0.7, 0.6),
+        description="Multiplier on the segment's price sensitivity.",
+    )
+    defection_multiplier: tuple[NonNegative, ...] = Field(
+        default=(1.0, 1.3, 1.0, 0.7, 0.5, 0.35),
+        description="Multiplier on the hazard of ending the relationship (defection propensity).",
+    )
+    habit: tuple[float, ...] = Field(
+        default=(0.0, 0.5, 1.0, 1.4, 1.8, 2.2),
+        description="Utility bonus of the primary firm on a purchase occasion (inertia, habit).",
+    )
+    referrals_per_year: tuple[NonNegative, ...] = Field(
+        default=(0.0, 0.0, 0.0, 0.0, 1.0, 2.0),
+        description="Prospects a customer on this rung sends to its primary firm per year "
+        "(positive word of mouth).",
+    )
+
+    @field_validator("*")
+    @classmethod
+    def _one_per_rung(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if len(value) != len(RUNGS):
+            raise ValueError(f"expected {len(RUNGS)} values, one per rung {list(RUNGS)}")
+        return value
+
+
+class Satisfaction(Frozen):
+    """Satisfaction as experienced quality against an adapting expectation."""
+
+    initial: Probability = Field(
+        default=0.6, description="Satisfaction of a new relationship (0-1)."
+    )
+    learning_rate: Probability = Field(
+        default=0.3, description="Weight of one purchase's disconfirmation in satisfaction."
+    )
+    expectation_rate: Probability = Field(
+        default=0.1, description="Weight of one purchase's experience in the expectation."
+    )
+    tolerance: NonNegative = Field(
+        default=0.02,
+        description="Zone of tolerance: a purchase is satisfying when the experienced quality is "
+        "at least the expectation minus this (quality units).",
+    )
+    problem_penalty: Probability = Field(
+        default=0.4, description="Experienced quality lost when an order has a problem."
+    )
+    service_threshold: Probability = Field(
+        default=0.45,
+        description="Satisfaction below which an unresolved problem makes a defection a "
+        "'service' defection and raises the defection hazard.",
+    )
+    dissatisfied_defection_multiplier: NonNegative = Field(
+        default=2.0,
+        description="Extra defection hazard while satisfaction is below the service threshold "
+        "(hazard multiplied by 1 + this).",
+    )
+    choice_weight: NonNegative = Field(
+        default=2.0,
+        description="Utility per unit of satisfaction above 0.5 for the primary firm on a "
+        "purchase occasion.",
+    )
+    problem_memory_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+        default=26, description="Weeks after which an unresolved problem is forgotten."
+    )
+
+
+class Switching(Frozen):
+    """When a run of purchases elsewhere makes another firm the primary one."""
+
+    purchases_elsewhere: Annotated[int, Field(ge=1, le=20)] = Field(
+        default=3,
+        description="Consecutive purchases at one other firm that make it the primary firm "
+        "(a defection from the old one).",
+    )
+    winback_penalty: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
+        default=1.0,
+        description="Utility penalty a customer holds against the last firm it defected from "
+        "(remembered history; lowers win-back).",
+    )
+
+
+class Acquisition(Frozen):
+    """How acquisition spend and word of mouth bring prospects to a firm."""
+
+    leads_at_saturation_per_week: NonNegative = Field(
+        default=0.004,
+        description="Prospects per week, as a share of the market, that unlimited acquisition "
+        "spend would bring one firm.",
+    )
+    half_saturation_spend_per_week: Positive = Field(
+        default=2000.0,
+        description="Acquisition spend per week that brings half the saturation level "
+        "(diminishing returns; currency units).",
+    )
+    lead_bonus: float = Field(
+        default=1.0,
+        description="Utility bonus of the firm a prospect was brought to, at its "
+        "next purchase occasion.",
+    )
+    negative_referrals_per_unhappy_defector: NonNegative = Field(
+        default=2.0,
+        description="Prospects a firm loses per customer who left it unhappy (service or "
+        "political defection), spread over the memory below.",
+    )
+    unhappy_memory_weeks: Positive = Field(
+        default=26.0,
+        description="Mean weeks an unhappy defector keeps talking (exponential decay).",
+    )
+
+
+class Market(Frozen):
+    """Size and demography of the market."""
+
+    customers: Annotated[int, Field(ge=1, le=50_000_000)] = Field(
+        default=10_000, description="Customers in the market at the start (people or accounts)."
+    )
+    growth_per_year: Annotated[float, Field(ge=-0.5, le=1.0)] = Field(
+        default=0.0, description="Net growth of the market per year (births above replacement)."
+    )
+    current_customer_share: Probability = Field(
+        default=0.8,
+        description="Share of the market with a primary firm at the start of the warm-up; the "
+        "rest are prospects.",
+    )
+    initial_ladder_mix: tuple[Probability, ...] = Field(
+        default=(0.0, 0.3, 0.4, 0.18, 0.09, 0.03),
+        description="Rung mix of current customers at the start of the warm-up, one share per "
+        "rung (prospect share must be 0).",
+    )
+    mean_tenure_years: NonNegative = Field(
+        default=3.0, description="Mean tenure of current customers at the start (years)."
+    )
+
+    @model_validator(mode="after")
+    def _mix_is_a_distribution(self) -> Market:
+        mix = self.initial_ladder_mix
+        if len(mix) != len(RUNGS):
+            raise ValueError(f"initial_ladder_mix needs {len(RUNGS)} shares, one per rung")
+        if mix[0] != 0.0:
+            raise ValueError("initial_ladder_mix: a current customer cannot be a prospect")
+        if abs(sum(mix) - 1.0) > SHARE_TOLERANCE:
+            raise ValueError(f"initial_ladder_mix must sum to 1, got {sum(mix):.6g}")
+        return self
+
+
+class Shock(Frozen):
+    """An exogenous event: a rival's price cut, a substitute technology, a reputation event."""
+
+    kind: Literal["price_cut", "substitute", "reputation"] = Field(
+        description="price_cut: a firm lowers its price index by `size` (a share) for "
+        "`duration_weeks`; substitute: from then on customers adopt a substitute technology and "
+        "leave the market with weekly hazard `size` x segment affinity; reputation: `size` x "
+        "segment sensitivity of the firm's customers leave it (political), and its utility drops "
+        "by `penalty` for `duration_weeks`."
+    )
+    firm: str | None = Field(default=None, description="Firm hit (price_cut, reputation).")
+    week: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="Week of the horizon at which it happens."
+    )
+    rate_per_year: Positive | None = Field(
+        default=None, description="Instead of `week`: random occurrences per year (Poisson)."
+    )
+    size: Probability = Field(description="Strength; meaning depends on `kind` (see kind).")
+    duration_weeks: Annotated[int, Field(ge=1)] = Field(
+        default=26, description="How long a price cut or a reputation penalty lasts (weeks)."
+    )
+    penalty: NonNegative = Field(
+        default=0.5, description="Utility penalty of a reputation event (utility units)."
+    )
+
+    @model_validator(mode="after")
+    def _when(self) -> Shock:
+        if (self.week is None) == (self.rate_per_year is None):
+            raise ValueError("give exactly one of `week` and `rate_per_year`")
+        if self.kind != "substitute" and self.firm is None:
+            raise ValueError(f"a {self.kind} shock needs `firm`")
+        return self
+
+
+class Horizon(Frozen):
+    """Simulated time."""
+
+    weeks: Annotated[int, Field(ge=1, le=5200)] = Field(
+        default=260, description="Weeks simulated and reported (after the warm-up)."
+    )
+    warmup_weeks: Annotated[int, Field(ge=0, le=5200)] = Field(
+        default=52,
+        description="Weeks simulated before the horizon under the status quo, excluded from "
+        "every metric, so that week 0 starts from the model's own steady state.",
+    )
+
+
+class Economics(Frozen):
+    """Money conventions."""
+
+    discount_rate_per_year: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=0.10, description="Annual discount rate i; weekly rate (1+i)^(1/52) - 1."
+    )
+    currency: str = Field(default="EUR", description="Currency label for reports.")
+
+
+class Scenario(Frozen):
+    """One market, the focal firm's strategies to compare, and the simulation settings."""
+
+    schema_version: Literal[1] = Field(default=1, description="Version of the scenario format.")
+    name: str = Field(default="scenario", min_length=1, description="Scenario name.")
+    description: str = Field(default="", description="Free text shown in reports.")
+    seed: Annotated[int, Field(ge=0)] = Field(default=2026, description="Root random seed.")
+    horizon: Horizon = Field(default=Horizon(), description="Simulated time.")
+    market: Market = Field(default=Market(), description="Market size and start.")
+    segments: tuple[Segment, ...] = Field(min_length=1, description="Customer segments.")
+    firms: tuple[Firm, ...] = Field(min_length=1, description="Firms; the first is the focal firm.")
+    ladder: Ladder = Field(default=Ladder(), description="Loyalty-ladder dynamics.")
+    satisfaction: Satisfaction = Field(default=Satisfaction(), description="Satisfaction rules.")
+    switching: Switching = Field(default=Switching(), description="Primary-firm changes.")
+    acquisition: Acquisition = Field(default=Acquisition(), description="Leads and referrals.")
+    economics: Economics = Field(default=Economics(), description="Money conventions.")
+    shocks: tuple[Shock, ...] = Field(default=(), description="Exogenous events.")
+    strategies: tuple[Strategy, ...] = Field(
+        default=(Strategy(name="transactional"),),
+        min_length=1,
+        description="The focal firm's strategies to compare.",
+    )
+    baseline: str | None = Field(
+        default=None, description="Strategy the others are compared with (default: the first)."
+    )
+    trace_share: Probability = Field(
+        default=0.002,
+        description="Share of customers whose every event is kept in the trace table.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        _check_unique("segments", [s.name for s in self.segments])
+        _check_unique("firms", [f.name for f in self.firms])
+        _check_unique("strategies", [s.name for s in self.strategies])
+        total = sum(s.share for s in self.segments)
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            raise ValueError(f"segment shares must sum to 1, got {total:.6g}")
+        total = sum(f.initial_share for f in self.firms)
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            raise ValueError(f"firms' initial_share must sum to 1, got {total:.6g}")
+        if len(self.firms) > 16:
+            raise ValueError("at most 16 firms are supported")
+        for segment in self.segments:
+            if segment.orders_per_year.mean * max(self.ladder.purchase_multiplier) > 52.0:
+                raise ValueError(
+                    f"segment {segment.name!r}: orders_per_year.mean x the largest ladder "
+                    "purchase_multiplier exceeds 52 (at most one occasion a week)"
+                )
+        firm_names = {f.name for f in self.firms}
+        for shock in self.shocks:
+            if shock.firm is not None and shock.firm not in firm_names:
+                known = sorted(firm_names)
+                raise ValueError(f"shock names unknown firm {shock.firm!r}; firms: {known}")
+        if self.baseline is not None and self.baseline not in {s.name for s in self.strategies}:
+            raise ValueError(f"baseline {self.baseline!r} is not one of the strategies")
+        return self
+
+    @property
+    def focal(self) -> Firm:
+        """The focal firm (the first listed)."""
+        return self.firms[0]
+
+    @property
+    def baseline_strategy(self) -> str:
+        """Name of the baseline strategy."""
+        return self.baseline or self.strategies[0].name
+
+    def strategy(self, name: str) -> Strategy:
+        """The strategy called ``name``; a clear error lists the ones that exist."""
+        for strategy in self.strategies:
+            if strategy.name == name:
+                return strategy
+        known = ", ".join(s.name for s in self.strategies)
+        raise KeyError(f"unknown strategy {name!r}; the scenario has: {known}")
+
+
+def _check_unique(what: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{what}: name {name!r} is used twice")
+        seen.add(name)
