@@ -1,0 +1,33 @@
+"""relsim: compare relationship-marketing strategies by simulating a market of customers.
+
+The public API is small::
+
+    import relsim
+    scenario = relsim.load_scenario("scenarios/baseline.yaml")
+    run = relsim.simulate(scenario, strategy="transactional", seed=7)
+    run.summary, run.weekly, run.ladder, run.customers, run.defections, run.trace
+"""
+
+from relsim.domain import BONDS, LEVELS, REASONS, RUNGS
+from relsim.results import Run
+from relsim.scenario import Scenario, ScenarioError, Strategy, load_scenario
+from relsim.simulation import simulate
+
+__version__ = "0.1.0"
+MODEL_VERSION = "1"
+"""Bumped whenever a change moves simulated numbers for the same scenario and seed."""
+
+__all__ = [
+    "BONDS",
+    "LEVELS",
+    "MODEL_VERSION",
+    "REASONS",
+    "RUNGS",
+    "Run",
+    "Scenario",
+    "ScenarioError",
+    "Strategy",
+    "__version__",
+    "load_scenario",
+    "simulate",
+]

@@ -1,0 +1,8 @@
+"""The simulation engine: customer arrays advanced weekly by numpy, scheduled by SimPy.
+
+Imports only the scenario types, numpy and simpy (no pandas, no plotting).
+"""
+
+from relsim.model.engine import Market, RawRun, simulate_arrays
+
+__all__ = ["Market", "RawRun", "simulate_arrays"]

@@ -1,0 +1,72 @@
+"""When relationships end, and why.
+
+Hazards are turned into event weeks with geometric waiting times, redrawn whenever the hazard
+changes; the geometric distribution is memoryless, so this is the same process as a weekly coin
+flip at a fraction of the cost.
+
+Reasons (``docs/model.md``, "Defection reasons"), for a customer leaving firm ``g``:
+
+1. **market** and **technology**: the exogenous exits (relocation; adoption of a substitute);
+   **political**: the immediate leavers of a reputation event.
+2. **service**: the customer has an open, unresolved problem with ``g`` and its satisfaction
+   with ``g`` is below the service threshold.
+3. Otherwise the deterministic utility gap between the alternative ``a`` (the firm switched to;
+   for a lapse, the best other firm or the outside option) and ``g`` is split into a price part
+   ``beta_p * m_p(rung) * (price_g - price_a)``, a product part ``beta_q * (q_a - q_g)`` and a
+   political part ``penalty_g - penalty_a``; the largest positive part names the reason
+   (ties in the order price, product, political). When no part favours the alternative -- a
+   chance switch made by the logit's taste shock, which stands for unobserved product
+   preferences -- or the alternative is the outside option, the reason is **product**.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from relsim.domain import POLITICAL, PRICE, PRODUCT, SERVICE
+from relsim.model.population import NEVER
+
+
+def waiting_weeks(probability: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Geometric waiting time in weeks (>= 1) for a weekly event probability; NEVER for 0.
+
+    ``K = 1 + floor(log(1 - U) / log(1 - p))`` with ``U`` uniform on [0, 1).
+    """
+    p = np.asarray(probability, dtype=np.float64)
+    u = 1.0 - np.asarray(uniforms, dtype=np.float64)  # (0, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = 1.0 + np.floor(np.log(u) / np.log1p(-np.minimum(p, 1.0)))
+    k = np.where(p >= 1.0, 1.0, k)
+    k = np.where((p <= 0.0) | ~np.isfinite(k) | (k > 2**30), float(NEVER), k)
+    return k.astype(np.int64)
+
+
+def schedule(now: int, probability: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Week of the next event when weeks ``now``, ``now+1``, ... each carry ``probability``."""
+    k = waiting_weeks(probability, uniforms)
+    return np.where(k >= NEVER, NEVER, now + k - 1).astype(np.int32)
+
+
+def effective_propensity(
+    base: np.ndarray, rung_multiplier: np.ndarray, dissatisfied: np.ndarray, extra: float
+) -> np.ndarray:
+    """``1 - (1 - base) ** (m_rung * (1 + extra * dissatisfied))``: stays a probability."""
+    exponent = rung_multiplier * (1.0 + extra * dissatisfied)
+    return 1.0 - (1.0 - base.astype(np.float64)) ** exponent
+
+
+def classify(
+    service: np.ndarray,
+    to_outside: np.ndarray,
+    price_part: np.ndarray,
+    product_part: np.ndarray,
+    political_part: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reason codes (int8) by the rule in this module's docstring, and whether each was a
+    chance switch (no part favoured the alternative); inputs are aligned 1-D arrays."""
+    parts = np.stack([price_part, product_part, political_part], axis=1)
+    best = np.argmax(parts, axis=1)  # first maximum wins ties: price, product, political
+    codes = np.array([PRICE, PRODUCT, POLITICAL], dtype=np.int8)[best]
+    chance = ~service & ~to_outside & (parts.max(axis=1) <= 0.0)
+    codes = np.where(chance | to_outside, PRODUCT, codes)
+    return np.where(service, SERVICE, codes).astype(np.int8), chance

@@ -1,0 +1,84 @@
+"""Money: per-firm weekly accounts in integer cents, discounting, and residual lifetime value.
+
+Every amount is rounded to whole cents once, where it arises (an order's revenue, its cost of
+goods, a week's spend), and only integers are added afterwards, so revenue minus the costs is
+the profit to the cent, per firm and for the market.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+COST_KINDS: tuple[str, ...] = (
+    "cost_of_goods",
+    "acquisition",
+    "fixed",
+    "rewards",
+    "contacts",
+    "managers",
+    "structural",
+)
+"""Cost accounts. Engine I books the first three; the others are slots that later engine
+layers (relationship levels, bonds) fill."""
+
+
+def to_cents(amount: np.ndarray | float) -> np.ndarray:
+    """Round money to the nearest whole cent (int64)."""
+    return np.rint(np.asarray(amount, dtype=np.float64) * 100.0).astype(np.int64)
+
+
+class Ledger:
+    """Weekly accounts per firm for the reported weeks (warm-up weeks are not booked)."""
+
+    def __init__(self, weeks: int, n_firms: int):
+        self.revenue = np.zeros((weeks, n_firms), dtype=np.int64)
+        self.costs = {kind: np.zeros((weeks, n_firms), dtype=np.int64) for kind in COST_KINDS}
+
+    def book_orders(
+        self, week: int, firm: np.ndarray, revenue_cents: np.ndarray, cogs_cents: np.ndarray
+    ) -> None:
+        """Add orders' revenue and cost of goods to their firms' accounts for ``week``."""
+        n = self.revenue.shape[1]
+        self.revenue[week] += _sum_by_firm(firm, revenue_cents, n)
+        self.costs["cost_of_goods"][week] += _sum_by_firm(firm, cogs_cents, n)
+
+    def book(self, week: int, kind: str, cents: np.ndarray) -> None:
+        """Add a per-firm cost (cents, shape (F,)) to account ``kind``."""
+        self.costs[kind][week] += cents
+
+    def total_costs(self) -> np.ndarray:
+        return sum(self.costs.values())  # type: ignore[return-value]
+
+    def profit(self) -> np.ndarray:
+        """Revenue minus all costs, cents, shape (weeks, F)."""
+        return self.revenue - self.total_costs()
+
+
+def _sum_by_firm(firm: np.ndarray, cents: np.ndarray, n_firms: int) -> np.ndarray:
+    # Integer sums: bincount's float64 weights are exact for totals below 2**53 cents, and the
+    # check keeps that promise honest.
+    totals = np.bincount(firm, weights=cents, minlength=n_firms)
+    if totals.size and np.abs(totals).max() >= 2**53:
+        raise OverflowError("weekly revenue beyond 2**53 cents cannot be summed exactly")
+    return totals.astype(np.int64)
+
+
+def discount_factors(weeks: int, weekly_rate: float) -> np.ndarray:
+    """``(1 + d) ** -t`` for reported weeks t = 0 .. weeks-1 (week 0 undiscounted)."""
+    return (1.0 + weekly_rate) ** -np.arange(weeks, dtype=np.float64)
+
+
+def residual_value(
+    margin_per_period: np.ndarray,
+    buy_probability: np.ndarray,
+    survival: np.ndarray,
+    discount_per_period: float,
+    first_period_discount: np.ndarray | float,
+) -> np.ndarray:
+    """Expected discounted margin after the horizon with the end state held fixed.
+
+    ``sum_{k>=0} m * b * r**(k+1) * D**k`` times the discount of the first period after the
+    horizon, i.e. ``m * b * r / (1 - r * D) * first``, with ``D = 1 / (1 + d)`` per period.
+    """
+    denominator = 1.0 - survival * discount_per_period
+    return margin_per_period * buy_probability * survival / denominator * first_period_discount

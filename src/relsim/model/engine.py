@@ -1,0 +1,781 @@
+"""One replication: a SimPy environment whose processes drive a vectorised market.
+
+Clock: one SimPy time unit is one week; week ``w`` (negative in the warm-up) starts at time
+``w + W`` where ``W`` is the warm-up length. At the start of a week shocks and the strategy
+launch take effect, in the middle of it customers are born and leads arrive, and at its end the
+market process runs the weekly step over all customers at once:
+
+1. exits (relocation, substitute adoption) -- market and technology defections;
+2. lapses: relationships that end by the customer's own propensity (non-contractual);
+3. purchase occasions (and contract renewals): choice, orders, problems, satisfaction, ladder,
+   switching of the primary firm;
+4. records.
+
+Each customer's next occasion, lapse and exit is a week number drawn from a geometric waiting
+time and redrawn when its rate changes, so a week costs a few comparisons over the arrays plus
+work proportional to the customers who act in it. No per-customer Python loop.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from relsim.domain import MARKET, POLITICAL, RUNGS, SERVICE, TECHNOLOGY
+from relsim.model import choice, defection, ladder
+from relsim.model import records as rec
+from relsim.model.economics import Ledger, discount_factors, residual_value, to_cents
+from relsim.model.params import WEEKS_PER_YEAR, FirmState, Params
+from relsim.model.population import NEVER, NONE, Customers
+from relsim.model.satisfaction import (
+    SatisfactionRule,
+    experience,
+    is_satisfying,
+    update_expectation,
+    update_satisfaction,
+)
+from relsim.model.streams import Streams
+from relsim.scenario.model import Scenario, Shock, Strategy
+
+N_RUNGS = len(RUNGS)
+
+
+@dataclass
+class RawRun:
+    """Arrays produced by one replication (tables are built from them in ``relsim.results``)."""
+
+    scenario: Scenario
+    strategy: Strategy
+    weekly_counts: dict[str, np.ndarray]
+    by_reason: np.ndarray
+    ladder: np.ndarray
+    market: dict[str, np.ndarray]
+    revenue: np.ndarray
+    costs: dict[str, np.ndarray]
+    discount: np.ndarray
+    defections: dict[str, np.ndarray]
+    trace: dict[str, np.ndarray]
+    customers: dict[str, np.ndarray]
+    shocks: list[dict[str, Any]]
+    customer_weeks: int
+    seconds: float
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Market:
+    """The market of one replication; ``run()`` simulates it and returns a :class:`RawRun`."""
+
+    def __init__(self, scenario: Scenario, strategy: Strategy, seed: int | np.random.SeedSequence):
+        self.scenario = scenario
+        self.strategy = strategy
+        self.p = Params.from_scenario(scenario)
+        self.streams = Streams(seed)
+        self.F = self.p.n_firms
+        self.W = scenario.horizon.warmup_weeks
+        self.H = scenario.horizon.weeks
+        n0 = scenario.market.customers
+        # births replace exits and compaction frees gone rows once they exceed 15% of the
+        # rows, so 1.2 x the initial market rarely needs to grow (by 1.25 x if it must)
+        self.c = Customers(self.F, int(1.2 * n0) + 64)
+        self.ledger = Ledger(self.H, self.F)
+        self.recorder = rec.Recorder(self.H, self.F)
+        self.discount = discount_factors(self.H, self.p.weekly_discount)
+        self.state: FirmState = self.p.status_quo
+        self.price_factor = np.ones(self.F)
+        self.shock_penalty = np.zeros(self.F)
+        self.substitute_hazard = 0.0
+        self.unhappy = np.zeros(self.F)
+        self.ever_bought = np.zeros(self.F, dtype=np.int64)  # live customers who bought there
+        self.last_ladder = np.zeros((self.F, N_RUNGS), dtype=np.int64)
+        self.customer_weeks = 0
+        self.shock_log: list[dict[str, Any]] = []
+        sat = scenario.satisfaction
+        self.rule = SatisfactionRule(
+            sat.learning_rate, sat.expectation_rate, sat.tolerance, sat.problem_penalty
+        )
+        self.terms = choice.ChoiceTerms(
+            habit=self.p.habit,
+            satisfaction_weight=sat.choice_weight,
+            lead_bonus=scenario.acquisition.lead_bonus,
+            winback_penalty=scenario.switching.winback_penalty,
+        )
+        self._refresh_offer()
+
+    # ------------------------------------------------------------------ clock and processes
+    def run(self) -> RawRun:
+        """Simulate warm-up and horizon; return the recorded arrays."""
+        started = time.perf_counter()
+        env = simpy.Environment()
+        self.env = env
+        self._populate(-self.W)
+        env.process(self._launch_strategy())
+        for shock, weeks in self._shock_times():
+            for week in weeks:
+                env.process(self._shock(shock, int(week)))
+        env.process(self._births())
+        env.process(self._leads())
+        env.process(self._tick())
+        env.run(until=self.W + self.H)
+        return self._result(time.perf_counter() - started)
+
+    def _tick(self):  # type: ignore[no-untyped-def]
+        for week in range(-self.W, self.H):
+            yield self.env.timeout(week + self.W + 0.75 - self.env.now)
+            self.step(week)
+
+    def _births(self):  # type: ignore[no-untyped-def]
+        market = self.scenario.market
+        replacement = float(np.dot(self.p.segment_share, self.p.relocation_weekly))
+        growth = (1.0 + market.growth_per_year) ** (1.0 / WEEKS_PER_YEAR) - 1.0
+        for week in range(-self.W, self.H):
+            yield self.env.timeout(week + self.W + 0.25 - self.env.now)
+            target = market.customers * (1.0 + growth) ** (week + self.W)
+            count = int(self.streams.births.poisson(target * (replacement + max(growth, 0.0))))
+            if count:
+                rows = self._add_customers(count, week)
+                self._trace(week, rec.BORN, rows)
+                if week >= 0:
+                    self.recorder.market["births"][week] += count
+
+    def _leads(self):  # type: ignore[no-untyped-def]
+        acq = self.scenario.acquisition
+        decay = np.exp(-1.0 / acq.unhappy_memory_weeks)
+        for week in range(-self.W, self.H):
+            yield self.env.timeout(week + self.W + 0.5 - self.env.now)
+            spend = self.state.acquisition_spend
+            paid = (
+                acq.leads_at_saturation_per_week
+                * self.c.live
+                * spend
+                / (spend + acq.half_saturation_spend_per_week)
+            )
+            referrals = self.last_ladder @ self.p.referrals_weekly
+            lost = acq.negative_referrals_per_unhappy_defector * self.unhappy * (1.0 - decay)
+            rate = np.maximum(paid + referrals - lost, 0.0)
+            self.unhappy *= decay
+            self._assign_leads(week, self.streams.leads.poisson(rate))
+
+    def _launch_strategy(self):  # type: ignore[no-untyped-def]
+        yield self.env.timeout(self.W)
+        self.state = self.p.under_strategy(self.state, self.strategy)
+        self._refresh_offer()
+
+    def _shock_times(self) -> list[tuple[Shock, np.ndarray]]:
+        out = []
+        rng = self.streams.shocks
+        for shock in self.scenario.shocks:
+            if shock.week is not None:
+                weeks = np.array([shock.week]) if shock.week < self.H else np.array([], int)
+            else:
+                assert shock.rate_per_year is not None
+                count = rng.poisson(shock.rate_per_year * self.H / WEEKS_PER_YEAR)
+                weeks = np.sort(rng.integers(0, self.H, size=count))
+            out.append((shock, weeks))
+        return out
+
+    def _shock(self, shock: Shock, week: int):  # type: ignore[no-untyped-def]
+        yield self.env.timeout(week + self.W - self.env.now)
+        firm = self._firm_index(shock.firm) if shock.firm is not None else NONE
+        self.shock_log.append(
+            {"week": week, "kind": shock.kind, "firm": shock.firm, "size": shock.size}
+        )
+        if shock.kind == "substitute":
+            self._substitute(week, shock.size)
+            return
+        if shock.kind == "reputation":
+            self._reputation(week, firm, shock.size)
+            self.shock_penalty[firm] += shock.penalty
+            self._refresh_offer()
+            yield self.env.timeout(shock.duration_weeks)
+            self.shock_penalty[firm] -= shock.penalty
+        else:  # price_cut
+            self.price_factor[firm] *= 1.0 - shock.size
+            self._refresh_offer()
+            yield self.env.timeout(shock.duration_weeks)
+            self.price_factor[firm] /= 1.0 - shock.size
+        self._refresh_offer()
+
+    def _firm_index(self, name: str) -> int:
+        return [f.name for f in self.scenario.firms].index(name)
+
+    def _refresh_offer(self) -> None:
+        self.price = self.state.price_index * self.price_factor
+        offer = FirmState(
+            self.price,
+            self.state.reputation_penalty + self.shock_penalty,
+            self.state.acquisition_spend,
+        )
+        self.table = self.p.utility_table(offer)
+        self.penalty = offer.reputation_penalty
+
+    # ------------------------------------------------------------------ population
+    def _add_customers(self, count: int, week: int) -> slice:
+        """Born customers: traits from the population stream, exits from the exits stream."""
+        c, p = self.c, self.p
+        rows = c.add(count)
+        pop = self.streams.population
+        seg = pop.choice(p.n_segments, size=count, p=p.segment_share).astype(np.int8)
+        c.segment[rows] = seg
+        c.born[rows] = week
+        for s, segment in enumerate(self.scenario.segments):
+            members = np.flatnonzero(seg == s) + rows.start
+            k = len(members)
+            if not k:
+                continue
+            rate = _gamma(pop, segment.orders_per_year.mean, segment.orders_per_year.shape, k)
+            c.rate[members] = rate / WEEKS_PER_YEAR
+            c.value[members] = _gamma(pop, segment.order_value.mean, segment.order_value.shape, k)
+            theta = _beta(
+                pop,
+                segment.defection_propensity.mean,
+                segment.defection_propensity.concentration,
+                k,
+            )
+            if not segment.contractual:
+                theta = 1.0 - (1.0 - theta) ** (1.0 / WEEKS_PER_YEAR)
+            c.propensity[members] = theta
+            c.expectation[members] = segment.expected_quality
+        c.traced[rows] = pop.random(count) < self.scenario.trace_share
+        exits = self.streams.exits
+        c.exit_week[rows] = defection.schedule(week, p.relocation_weekly[seg], exits.random(count))
+        c.exit_kind[rows] = MARKET
+        if self.substitute_hazard > 0:
+            self._draw_substitute(np.arange(rows.start, rows.stop), week, self.substitute_hazard)
+        idx = np.arange(rows.start, rows.stop)
+        c.next_occasion[rows] = self._next_occasion(idx, week)
+        return rows
+
+    def _populate(self, week: int) -> None:
+        """The market at the start of the warm-up: current customers and prospects."""
+        market = self.scenario.market
+        rows = self._add_customers(market.customers, week)
+        idx = np.arange(rows.start, rows.stop)
+        rng = self.streams.initial
+        c, p = self.c, self.p
+        current = idx[rng.random(len(idx)) < market.current_customer_share]
+        n = len(current)
+        shares = np.array([f.initial_share for f in self.scenario.firms])
+        firm = rng.choice(self.F, size=n, p=shares).astype(np.int8)
+        rung = rng.choice(N_RUNGS, size=n, p=np.array(market.initial_ladder_mix)).astype(np.int8)
+        tenure = np.floor(rng.exponential(market.mean_tenure_years * WEEKS_PER_YEAR, n))
+        c.primary[current] = firm
+        c.rung[current] = rung
+        c.since[current] = week - tenure.astype(np.int32)
+        c.satisfaction[current] = self.scenario.satisfaction.initial
+        c.orders[current, firm] = np.where(rung >= 2, 2, 1)
+        c.last_order_focal[current[firm == 0]] = week - 1
+        focal = current[firm == 0]
+        c.acquired_week[focal] = c.since[focal]
+        np.add.at(self.ever_bought, firm, 1)
+        # contract holders renew on their contract's anniversaries
+        contract = p.contractual[c.segment[current]]
+        holders = current[contract]
+        period = p.contract_period[c.segment[holders]]
+        # the first renewal after the start, never at the signing week itself
+        first = c.since[holders] + period * np.maximum(
+            1, np.ceil((week - c.since[holders]) / period)
+        )
+        c.next_occasion[holders] = first.astype(np.int32)
+        others = current[~contract]
+        c.next_occasion[others] = self._next_occasion(others, week)
+        self._schedule_lapse(others, week)
+
+    def _trace(
+        self,
+        week: int,
+        event: int,
+        rows: slice | np.ndarray,
+        firm: Any = NONE,
+        rung: Any = 0,
+        amount: Any = 0.0,
+    ) -> None:
+        """Keep ``event`` for the traced customers among ``rows`` (aligned firm/rung/amount)."""
+        c = self.c
+        idx = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+        keep = c.traced[idx]
+        if not keep.any():
+            return
+
+        def pick(x: Any) -> Any:
+            return x[keep] if isinstance(x, np.ndarray) else x
+
+        self.recorder.trace(week, event, c.id[idx[keep]], pick(firm), pick(rung), pick(amount))
+
+    # ------------------------------------------------------------------ schedules
+    def _next_occasion(self, idx: np.ndarray, week: int) -> np.ndarray:
+        """Next purchase occasion from ``week`` on (contract holders: handled by callers)."""
+        c, p = self.c, self.p
+        rate = c.rate[idx].astype(np.float64) * p.purchase_multiplier[c.rung[idx]]
+        return defection.schedule(week, rate, self.streams.occasions.random(len(idx)))
+
+    def _propensity(self, idx: np.ndarray) -> np.ndarray:
+        c = self.c
+        sat = self.scenario.satisfaction
+        dissatisfied = c.satisfaction[idx] < sat.service_threshold
+        return defection.effective_propensity(
+            c.propensity[idx],
+            self.p.defection_multiplier[c.rung[idx]],
+            dissatisfied,
+            sat.dissatisfied_defection_multiplier,
+        )
+
+    def _schedule_lapse(self, idx: np.ndarray, week: int) -> None:
+        """(Re)draw the week a non-contractual relationship ends by the customer's propensity."""
+        if len(idx):
+            u = self.streams.defection.random(len(idx))
+            self.c.lapse_week[idx] = defection.schedule(week, self._propensity(idx), u)
+
+    # ------------------------------------------------------------------ the weekly step
+    def step(self, week: int) -> None:
+        """Advance every customer in the market by one week."""
+        c = self.c
+        n = c.n
+        self.customer_weeks += c.live
+        due = np.flatnonzero(c.exit_week[:n] == week)
+        if len(due):
+            self._exit(week, due)
+        due = np.flatnonzero(c.lapse_week[:n] == week)
+        if len(due):
+            self._end(week, due, kind="lapse")
+        due = np.flatnonzero(c.next_occasion[:n] == week)
+        if len(due):
+            self._occasions(week, due)
+        self._count(week)
+        if week >= 0:
+            self.ledger.book(week, "acquisition", to_cents(self.state.acquisition_spend))
+            self.ledger.book(week, "fixed", to_cents(self.p.fixed_cost))
+        c.compact_if_worthwhile(0.15)
+
+    def _exit(self, week: int, rows: np.ndarray) -> None:
+        c = self.c
+        had = rows[c.primary[rows] != NONE]
+        if len(had):
+            self._end(week, had, kind="exit")
+        bought = c.orders[rows] > 0
+        self.ever_bought -= bought.sum(axis=0)
+        self._trace(week, rec.EXIT, rows)
+        c.remove(rows)
+        if week >= 0:
+            self.recorder.market["exits"][week] += len(rows)
+
+    def _occasions(self, week: int, idx: np.ndarray) -> None:
+        c, p = self.c, self.p
+        F = self.F
+        seg = c.segment[idx]
+        contract = p.contractual[seg]
+        renewing = contract & (c.primary[idx] != NONE)
+        if renewing.any():
+            holders = idx[renewing]
+            cancel = self.streams.defection.random(len(holders)) < self._propensity(holders)
+            if cancel.any():
+                self._end(week, holders[cancel], kind="lapse")
+                keep = np.ones(len(idx), dtype=bool)
+                keep[np.flatnonzero(renewing)[cancel]] = False
+                idx, seg, contract = idx[keep], seg[keep], contract[keep]
+        if not len(idx):
+            return
+        primary = c.primary[idx]
+        v = choice.utilities(
+            self.table,
+            self.terms,
+            seg,
+            c.rung[idx],
+            primary,
+            c.satisfaction[idx],
+            c.lead[idx],
+            c.left[idx],
+        )
+        chosen = choice.sample(v, p.outside_utility[seg], self.streams.choice.random(len(idx)))
+        c.lead[idx] = NONE  # a lead is spent at the next occasion
+        # contract holders who pick the outside option at renewal cancel
+        out = (chosen == F) & contract & (primary != NONE)
+        if out.any():
+            self._end(week, idx[out], kind="outside")
+        buy = chosen < F
+        if buy.any():
+            self._purchase(week, idx[buy], chosen[buy].astype(np.intp))
+        # the next occasion: renewal for contract holders, else a geometric wait
+        holder = contract & (c.primary[idx] != NONE)
+        nxt = self._next_occasion(idx, week + 1)
+        period = p.contract_period[seg]
+        c.next_occasion[idx] = np.where(holder, week + period, nxt)
+
+    def _purchase(self, week: int, b: np.ndarray, firm: np.ndarray) -> None:
+        c, p, rec_ = self.c, self.p, self.recorder
+        F = self.F
+        n = len(b)
+        seg = c.segment[b]
+        value = c.value[b].astype(np.float64)
+        revenue = to_cents(value * self.price[firm])
+        cogs = to_cents(value * p.unit_cost[firm])
+        if week >= 0:
+            self.ledger.book_orders(week, firm, revenue, cogs)
+            focal = firm == 0
+            c.margin_focal[b[focal]] += (revenue - cogs)[focal] / 100.0 * self.discount[week]
+            rec_.add("orders", week, firm, F)
+        orders = c.orders[b, firm]
+        first_time = orders == 0
+        if first_time.any():
+            self.ever_bought += np.bincount(firm[first_time], minlength=F)
+        c.orders[b, firm] = np.minimum(orders, np.iinfo(np.int16).max - 1) + 1
+        c.last_order_focal[b[firm == 0]] = week
+        self._trace(week, rec.PURCHASE, b, firm, c.rung[b], revenue / 100.0)
+        # problems
+        rng = self.streams.problems
+        problem = rng.random(n) < p.problem_rate[firm]
+        if problem.any():
+            pb = b[problem]
+            voiced = rng.random(len(pb)) < p.voice_share[seg[problem]]
+            c.problem_firm[pb] = firm[problem]
+            c.problem_voiced[pb] = voiced
+            c.problem_until[pb] = week + self.scenario.satisfaction.problem_memory_weeks
+            rec_.add("problems", week, firm[problem], F)
+            rec_.add("voiced_problems", week, firm[problem][voiced], F)
+            self._trace(week, rec.PROBLEM, pb, firm[problem], 0, voiced.astype(float))
+        felt = experience(p.product_quality[firm], problem, self.rule)
+        expected = c.expectation[b]
+        satisfying = is_satisfying(felt, expected, self.rule)
+        c.expectation[b] = update_expectation(expected, felt, self.rule)
+        primary = c.primary[b]
+        # whose lapse hazard changed (new relationship, rung, satisfaction threshold): only
+        # their lapse week is redrawn -- the geometric wait is memoryless, so this is exact
+        newcomer = primary == NONE
+        changed = newcomer.copy()
+        at_primary = primary == firm
+        if at_primary.any():
+            changed[at_primary] = self._climb(
+                week, b[at_primary], satisfying[at_primary], felt[at_primary], expected[at_primary]
+            )
+        if newcomer.any():
+            self._begin(week, b[newcomer], firm[newcomer], felt[newcomer], expected[newcomer])
+        elsewhere = ~at_primary & ~newcomer
+        if elsewhere.any():
+            changed[elsewhere] = self._elsewhere(
+                week,
+                b[elsewhere],
+                firm[elsewhere],
+                problem[elsewhere],
+                felt[elsewhere],
+                expected[elsewhere],
+            )
+        self._schedule_lapse(b[changed & ~p.contractual[seg]], week + 1)
+
+    def _climb(
+        self,
+        week: int,
+        b: np.ndarray,
+        satisfying: np.ndarray,
+        felt: np.ndarray,
+        expected: np.ndarray,
+    ) -> np.ndarray:
+        """Satisfaction and ladder after purchases with the primary firm; returns whose
+        defection hazard changed (rung moved or satisfaction crossed the service threshold)."""
+        c, p = self.c, self.p
+        threshold = self.scenario.satisfaction.service_threshold
+        before = c.satisfaction[b]
+        after = update_satisfaction(before, felt, expected, self.rule)
+        c.satisfaction[b] = after
+        c.run_count[b] = 0
+        old = c.rung[b]
+        new = ladder.move(
+            old,
+            satisfying,
+            self.streams.ladder.random(len(b)),
+            p.up_probability,
+            p.down_probability,
+        )
+        c.rung[b] = new
+        for event, moved in ((rec.RUNG_UP, new > old), (rec.RUNG_DOWN, new < old)):
+            if moved.any():
+                self._trace(week, event, b[moved], c.primary[b[moved]], new[moved])
+        return (new != old) | ((before < threshold) != (after < threshold))
+
+    def _begin(
+        self, week: int, b: np.ndarray, firm: np.ndarray, felt: np.ndarray, expected: np.ndarray
+    ) -> None:
+        """Start relationships: ``firm`` becomes the primary firm."""
+        c = self.c
+        c.primary[b] = firm
+        c.since[b] = week
+        c.rung[b] = ladder.start_rung(c.orders[b, firm])
+        start = np.full(len(b), self.scenario.satisfaction.initial, dtype=np.float32)
+        c.satisfaction[b] = update_satisfaction(start, felt, expected, self.rule)
+        c.run_firm[b] = NONE
+        c.run_count[b] = 0
+        c.left[b] = np.where(c.left[b] == firm, NONE, c.left[b])
+        focal = b[(firm == 0) & (c.acquired_week[b] == NEVER)]
+        c.acquired_week[focal] = week
+        self.recorder.add("acquired", week, firm, self.F)
+        self._trace(week, rec.ACQUIRED, b, firm, c.rung[b])
+
+    def _elsewhere(
+        self,
+        week: int,
+        b: np.ndarray,
+        firm: np.ndarray,
+        problem: np.ndarray,
+        felt: np.ndarray,
+        expected: np.ndarray,
+    ) -> np.ndarray:
+        """Purchases away from the primary firm: a run of them (or a contract) switches.
+        Returns which purchases switched the primary firm."""
+        c, p = self.c, self.p
+        same = c.run_firm[b] == firm
+        count = np.where(same, c.run_count[b] + 1, 1)
+        count = np.where(problem, 0, count)  # a bad experience breaks the run
+        c.run_firm[b] = firm
+        c.run_count[b] = np.minimum(count, 127)
+        contract = p.contractual[c.segment[b]]
+        switch = contract | (count >= self.scenario.switching.purchases_elsewhere)
+        if switch.any():
+            s = b[switch]
+            self._end(week, s, kind="switch", to_firm=firm[switch])
+            self._begin(week, s, firm[switch], felt[switch], expected[switch])
+        return switch
+
+    # ------------------------------------------------------------------ relationships end
+    def _end(
+        self,
+        week: int,
+        rows: np.ndarray,
+        kind: str,
+        to_firm: np.ndarray | None = None,
+        reason: np.ndarray | None = None,
+    ) -> None:
+        """End the relationships of ``rows`` with their primary firms and record why."""
+        c, p = self.c, self.p
+        old = c.primary[rows].astype(np.intp)
+        chance = np.zeros(len(rows), dtype=bool)
+        if reason is None:
+            if kind == "exit":
+                reason = c.exit_kind[rows].astype(np.int8)
+            else:
+                reason, chance = self._reasons(week, rows, old, to_firm, kind == "outside")
+        lost_value = self._residual(rows, old, week)
+        tenure = week - c.since[rows]
+        destination = to_firm if to_firm is not None else np.full(len(rows), NONE)
+        self.recorder.defections(
+            week,
+            c.id[rows],
+            old,
+            reason,
+            chance,
+            c.rung[rows],
+            tenure,
+            destination,
+            lost_value,
+            self.F,
+        )
+        self._trace(week, rec.DEFECTION, rows, old, c.rung[rows], reason.astype(float))
+        unhappy = (reason == SERVICE) | (reason == POLITICAL)
+        if unhappy.any():
+            self.unhappy += np.bincount(old[unhappy], minlength=self.F)
+        focal_first = rows[(old == 0) & (c.lost_week[rows] == NEVER)]
+        c.lost_week[focal_first] = week
+        c.defections[rows] += 1
+        c.left[rows] = old
+        c.primary[rows] = NONE
+        c.rung[rows] = 0
+        c.since[rows] = NEVER
+        c.run_firm[rows] = NONE
+        c.run_count[rows] = 0
+        c.lapse_week[rows] = NEVER
+        contract = p.contractual[c.segment[rows]]
+        if contract.any() and kind in ("lapse", "political"):
+            # former contract holders shop for a new contract at their own pace
+            shoppers = rows[contract]
+            c.next_occasion[shoppers] = self._next_occasion(shoppers, week + 1)
+
+    def _reasons(
+        self,
+        week: int,
+        rows: np.ndarray,
+        old: np.ndarray,
+        to_firm: np.ndarray | None,
+        to_outside: bool,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        c, p = self.c, self.p
+        seg = c.segment[rows]
+        rung = c.rung[rows]
+        service = (
+            (c.problem_firm[rows] == old)
+            & (c.problem_until[rows] > week)
+            & (c.satisfaction[rows] < self.scenario.satisfaction.service_threshold)
+        )
+        n = len(rows)
+        outside = np.full(n, to_outside)
+        if to_firm is None:
+            v = self.table[seg, rung].copy()
+            v[np.arange(n), old] = -np.inf
+            alt = np.argmax(v, axis=1)
+            outside |= v[np.arange(n), alt] < p.outside_utility[seg]
+        else:
+            alt = to_firm.astype(np.intp)
+        price_part = (
+            p.price_sensitivity[seg]
+            * p.price_multiplier[rung]
+            * (self.price[old] - self.price[alt])
+        )
+        product_part = p.quality_sensitivity[seg] * (
+            p.product_quality[alt] - p.product_quality[old]
+        )
+        political_part = self.penalty[old] - self.penalty[alt]
+        return defection.classify(service, outside, price_part, product_part, political_part)
+
+    def _residual(self, rows: np.ndarray, firm: np.ndarray, week: int) -> np.ndarray:
+        """Expected discounted margin from ``rows`` to ``firm`` after ``week``, state frozen.
+
+        Non-contractual: per week, occasion probability x logit share of ``firm`` x margin,
+        surviving the lapse, relocation and substitute hazards. Contractual: per period, the
+        fee margin, surviving the renewal (propensity and the renewal choice) and relocation.
+        Discounted to week 0 like every other value.
+        """
+        c, p = self.c, self.p
+        n = len(rows)
+        if not n:
+            return np.zeros(0)
+        seg = c.segment[rows]
+        rung = c.rung[rows]
+        v = choice.utilities(
+            self.table,
+            self.terms,
+            seg,
+            rung,
+            firm.astype(np.int8),
+            c.satisfaction[rows],
+            np.full(n, NONE, np.int8),
+            c.left[rows],
+        )
+        share = choice.probabilities(v, p.outside_utility[seg])[firm, np.arange(n)]
+        margin = c.value[rows] * (self.price[firm] - p.unit_cost[firm])
+        substitute = np.minimum(self.substitute_hazard * p.technology_affinity[seg], 1.0)
+        exits = (1.0 - p.relocation_weekly[seg]) * (1.0 - substitute)
+        keep = 1.0 - self._propensity(rows)
+        d = 1.0 + p.weekly_discount
+        contract = p.contractual[seg]
+        period = np.where(contract, p.contract_period[seg], 1)
+        occasion = np.minimum(c.rate[rows] * p.purchase_multiplier[rung], 1.0)
+        buy = np.where(contract, 1.0, occasion * share)
+        survive = np.where(contract, keep * share * exits**period, keep * exits)
+        first = d ** -np.where(contract, np.maximum(c.next_occasion[rows], week + 1), week + 1)
+        first = np.where(contract & (c.next_occasion[rows] >= NEVER), d ** -(week + period), first)
+        return residual_value(margin, buy, survive, d ** -period.astype(float), first)
+
+    # ------------------------------------------------------------------ shocks and leads
+    def _substitute(self, week: int, hazard: float) -> None:
+        """A substitute technology appears: every customer may adopt it and leave."""
+        c = self.c
+        self.substitute_hazard += hazard
+        live = np.flatnonzero(c.alive[: c.n])
+        self._draw_substitute(live, week, hazard)
+
+    def _draw_substitute(self, idx: np.ndarray, week: int, hazard: float) -> None:
+        c, p = self.c, self.p
+        prob = np.minimum(hazard * p.technology_affinity[c.segment[idx]], 1.0)
+        when = defection.schedule(week, prob, self.streams.exits.random(len(idx)))
+        earlier = when < c.exit_week[idx]
+        c.exit_week[idx[earlier]] = when[earlier]
+        c.exit_kind[idx[earlier]] = TECHNOLOGY
+
+    def _reputation(self, week: int, firm: int, size: float) -> None:
+        """A reputation event: some of the firm's customers leave it at once (political)."""
+        c, p = self.c, self.p
+        members = np.flatnonzero(c.primary[: c.n] == firm)
+        share = np.minimum(size * p.political_sensitivity[c.segment[members]], 1.0)
+        leave = members[self.streams.defection.random(len(members)) < share]
+        if len(leave):
+            self._end(
+                week, leave, kind="political", reason=np.full(len(leave), POLITICAL, dtype=np.int8)
+            )
+
+    def _assign_leads(self, week: int, counts: np.ndarray) -> None:
+        """Prospects drawn to each firm: random market members not already its customers."""
+        c = self.c
+        rng = self.streams.leads
+        for firm, count in enumerate(counts):
+            if not count or not c.n:
+                continue
+            rows = rng.integers(0, c.n, size=int(count))
+            rows = rows[c.alive[rows] & (c.primary[rows] != firm)]
+            c.lead[rows] = firm
+            self.recorder.add("leads", week, np.full(len(rows), firm), self.F)
+            self._trace(week, rec.LEAD, rows, firm)
+
+    # ------------------------------------------------------------------ records
+    def _count(self, week: int) -> None:
+        c = self.c
+        n = c.n
+        code = (c.primary[:n].astype(np.int16) + 1) * N_RUNGS + c.rung[:n]
+        counts = np.bincount(code, minlength=(self.F + 1) * N_RUNGS)[N_RUNGS:]
+        ladder_counts = counts.reshape(self.F, N_RUNGS).copy()
+        ladder_counts[:, 0] = c.live - self.ever_bought
+        self.last_ladder = ladder_counts
+        if week >= 0:
+            self.recorder.ladder[week] = ladder_counts
+            self.recorder.counts["customers"][week] = ladder_counts[:, 1:].sum(axis=1)
+            self.recorder.counts["prospects"][week] = ladder_counts[:, 0]
+            self.recorder.market["in_market"][week] = c.live
+
+    def _result(self, seconds: float) -> RawRun:
+        c = self.c
+        live = np.flatnonzero(c.alive[: c.n])
+        focal = live[c.primary[live] == 0]
+        residual = self._residual(focal, np.zeros(len(focal), np.intp), self.H - 1)
+        live_ids, focal_ids = c.id[live], c.id[focal]
+        ids = c.id[: c.n].copy()
+        state_bytes = c.nbytes()
+        # ids are 0 .. next_id-1, each in exactly one place: scatter everything into position,
+        # the archive first (released part by part), then the rows still held (released
+        # field by field), so the state and its copy are never held whole at once
+        customers = {name: np.empty(c.next_id, dtype=dtype) for name, dtype in c.archived_dtypes()}
+        while c.archive:
+            part = c.archive.pop()
+            for name, values in part.items():
+                customers[name][part["id"]] = values
+        for name, values in c.drain():
+            customers[name][ids] = values
+        customers["in_market"] = np.zeros(c.next_id, dtype=bool)
+        customers["in_market"][live_ids] = True
+        customers["residual_focal"] = np.zeros(c.next_id)
+        customers["residual_focal"][focal_ids] = residual
+        return RawRun(
+            scenario=self.scenario,
+            strategy=self.strategy,
+            weekly_counts=self.recorder.counts,
+            by_reason=self.recorder.by_reason,
+            ladder=self.recorder.ladder,
+            market=self.recorder.market,
+            revenue=self.ledger.revenue,
+            costs=self.ledger.costs,
+            discount=self.discount,
+            defections=self.recorder.defection_arrays(),
+            trace=self.recorder.trace_arrays(),
+            customers=customers,
+            shocks=self.shock_log,
+            customer_weeks=self.customer_weeks,
+            seconds=seconds,
+            meta={"state_bytes": state_bytes},
+        )
+
+
+def _gamma(rng: np.random.Generator, mean: float, shape: float | None, n: int) -> np.ndarray:
+    if shape is None:
+        return np.full(n, mean)
+    return rng.gamma(shape, mean / shape, size=n)
+
+
+def _beta(rng: np.random.Generator, mean: float, concentration: float | None, n: int) -> np.ndarray:
+    if concentration is None or mean <= 0.0:
+        return np.full(n, mean)
+    return rng.beta(mean * concentration, (1.0 - mean) * concentration, size=n)
+
+
+def simulate_arrays(
+    scenario: Scenario, strategy: Strategy, seed: int | np.random.SeedSequence
+) -> RawRun:
+    """Run one replication of ``scenario`` under ``strategy``; arrays only (no pandas)."""
+    return Market(scenario, strategy, seed).run()

@@ -1,0 +1,33 @@
+"""Loyalty-ladder moves of the relationship with the primary firm.
+
+After a purchase with the primary firm a *satisfying* purchase (experienced quality within the
+zone of tolerance of the expectation) climbs one rung with probability ``up[rung]``; a
+dissatisfying one falls one rung with probability ``down[rung]``, never below ``customer``
+while the relationship lasts. One uniform per purchase decides.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from relsim.domain import CUSTOMER, PARTNER
+
+
+def move(
+    rung: np.ndarray,
+    satisfying: np.ndarray,
+    uniforms: np.ndarray,
+    up: np.ndarray,
+    down: np.ndarray,
+) -> np.ndarray:
+    """New rungs (int8) after one purchase each; inputs are aligned 1-D arrays."""
+    climbs = satisfying & (uniforms < up[rung])
+    falls = ~satisfying & (uniforms < down[rung])
+    new = rung + climbs.astype(np.int8) - falls.astype(np.int8)
+    return np.clip(new, CUSTOMER, PARTNER).astype(np.int8)
+
+
+def start_rung(orders_with_firm: np.ndarray) -> np.ndarray:
+    """Rung of a new relationship: 'client' when the customer has bought there at least twice
+    (a repeat buyer by definition), else 'customer'."""
+    return np.where(orders_with_firm >= 2, CUSTOMER + 1, CUSTOMER).astype(np.int8)

@@ -1,0 +1,183 @@
+"""Customer state in arrays: one row per customer in the market, one column array per field.
+
+Rows are appended when customers are born and removed (compacted into a small archive of the
+fields the customers table reports) once enough of them have left the market, so the weekly
+step touches only customers who can still act. Money stays float64; traits and attitudes that
+are not money are float32; small codes are int8; weeks are int32 with :data:`NEVER` for
+"no such event scheduled".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+NEVER = np.iinfo(np.int32).max
+"""Week value of an event that is not scheduled."""
+
+NONE = -1
+"""Firm code of 'no firm'."""
+
+# field name -> (dtype, fill value for new rows); per-firm fields have shape (n, F).
+SCALAR_FIELDS: dict[str, tuple[type, float | int]] = {
+    "id": (np.int32, 0),
+    "segment": (np.int8, 0),
+    "born": (np.int32, 0),
+    "rate": (np.float32, 0.0),  # weekly occasion probability at purchase multiplier 1
+    "value": (np.float32, 0.0),  # money per order at the reference price
+    "propensity": (np.float32, 0.0),  # per week (non-contractual) or per period (contractual)
+    "primary": (np.int8, NONE),
+    "rung": (np.int8, 0),
+    "since": (np.int32, NEVER),  # week the current primary relationship began
+    "lead": (np.int8, NONE),  # firm that drew this customer's attention (acquisition/referral)
+    "left": (np.int8, NONE),  # last firm defected from (remembered history)
+    "run_firm": (np.int8, NONE),
+    "run_count": (np.int8, 0),
+    "satisfaction": (np.float32, 0.0),  # with the primary firm, 0-1
+    "expectation": (np.float32, 0.0),  # expected quality, 0-1
+    "problem_firm": (np.int8, NONE),  # firm of the open, unresolved problem
+    "problem_voiced": (np.bool_, False),
+    "problem_until": (np.int32, NEVER),  # week the open problem is forgotten
+    "next_occasion": (np.int32, NEVER),  # purchase occasion, or renewal for contract holders
+    "lapse_week": (np.int32, NEVER),  # non-contractual end of relationship by own propensity
+    "exit_week": (np.int32, NEVER),
+    "exit_kind": (np.int8, 0),  # reason code used when the exit happens (market, technology)
+    "acquired_week": (np.int32, NEVER),  # first week the focal firm became primary
+    "lost_week": (np.int32, NEVER),  # first defection from the focal firm after acquisition
+    "defections": (np.int16, 0),
+    "traced": (np.bool_, False),
+    # the focal firm's customer database: what it can observe of each customer
+    "last_order_focal": (np.int32, NEVER),
+    "margin_focal": (np.float64, 0.0),  # gross margin with the focal firm, discounted to week 0
+}
+FIRM_FIELDS: dict[str, tuple[type, float | int]] = {
+    "orders": (np.int16, 0),  # orders placed with each firm (saturates at 32 767)
+}
+ARCHIVED: tuple[str, ...] = (
+    "id",
+    "segment",
+    "born",
+    "primary",
+    "rung",
+    "exit_week",
+    "exit_kind",
+    "acquired_week",
+    "lost_week",
+    "defections",
+)
+"""Fields kept for customers who left the market (plus the focal firm's columns)."""
+
+
+class Customers:
+    """Arrays of the customers in the market; ``n`` rows are live, the rest is spare capacity."""
+
+    def __init__(self, n_firms: int, capacity: int):
+        self.n_firms = n_firms
+        self.n = 0
+        self.next_id = 0
+        self.gone = 0  # rows whose exit has happened but are not compacted yet
+        self.archive: list[dict[str, np.ndarray]] = []
+        self._alloc(max(capacity, 16))
+
+    def _alloc(self, capacity: int) -> None:
+        old = self.__dict__.get("_capacity", 0)
+        for name, (dtype, fill) in SCALAR_FIELDS.items():
+            arr = np.full(capacity, fill, dtype=dtype)
+            if old:
+                arr[: self.n] = getattr(self, name)[: self.n]
+            setattr(self, name, arr)
+        for name, (dtype, fill) in FIRM_FIELDS.items():
+            arr = np.full((capacity, self.n_firms), fill, dtype=dtype)
+            if old:
+                arr[: self.n] = getattr(self, name)[: self.n]
+            setattr(self, name, arr)
+        alive = np.zeros(capacity, dtype=np.bool_)
+        if old:
+            alive[: self.n] = self.alive[: self.n]
+        self.alive = alive
+        self._capacity = capacity
+
+    def add(self, count: int) -> slice:
+        """Append ``count`` rows with default values and fresh ids; returns their slice."""
+        if self.n + count > self._capacity:
+            self._alloc(max(int(1.25 * self._capacity) + 16, self.n + count))
+        rows = slice(self.n, self.n + count)
+        for name, (_, fill) in {**SCALAR_FIELDS, **FIRM_FIELDS}.items():
+            getattr(self, name)[rows] = fill  # rows freed by compaction hold stale values
+        self.id[rows] = np.arange(self.next_id, self.next_id + count)
+        self.alive[rows] = True
+        self.n += count
+        self.next_id += count
+        return rows
+
+    def remove(self, rows: np.ndarray) -> None:
+        """Mark customers as gone from the market; their calendars can no longer fire."""
+        self.alive[rows] = False
+        self.next_occasion[rows] = NEVER
+        self.lapse_week[rows] = NEVER
+        self.gone += len(rows)
+
+    def compact_if_worthwhile(self, share: float = 0.2) -> None:
+        """Archive and drop gone rows once they are more than ``share`` of the live rows."""
+        if self.gone <= share * max(self.n, 1):
+            return
+        live = self.alive[: self.n]
+        gone_rows = np.flatnonzero(~live)
+        self.archive.append(self.snapshot(gone_rows))
+        keep = np.flatnonzero(live)
+        count = len(keep)
+        for name in (*SCALAR_FIELDS, *FIRM_FIELDS):
+            arr = getattr(self, name)
+            arr[:count] = arr[keep]
+        self.alive[:count] = True
+        self.alive[count : self.n] = False
+        self.n = count
+        self.gone = 0
+
+    def snapshot(self, rows: np.ndarray | slice) -> dict[str, np.ndarray]:
+        """Copies of the archived fields (focal firm's columns for per-firm fields)."""
+        return dict(self.archived_columns(rows))
+
+    def archived_columns(self, rows: np.ndarray | slice) -> Iterator[tuple[str, np.ndarray]]:
+        """The archived fields of ``rows``, one column at a time."""
+        for name in ARCHIVED:
+            yield name, getattr(self, name)[rows]
+        yield "orders_focal", self.orders[rows, 0]
+        yield "value_focal", self.margin_focal[rows]
+
+    def archived_dtypes(self) -> list[tuple[str, np.dtype]]:
+        """Name and dtype of each archived column."""
+        empty = np.zeros(0, dtype=np.intp)
+        return [(name, values.dtype) for name, values in self.archived_columns(empty)]
+
+    def drain(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Hand out the archived columns of the rows still held, releasing each field (and
+        every field the archive does not keep) as soon as it is handed out: the end of a run
+        then never holds the state and its copy at once. The arrays are unusable afterwards."""
+        n = self.n
+        keep = {*ARCHIVED, "orders", "margin_focal"}
+        for name in (*SCALAR_FIELDS, *FIRM_FIELDS, "alive"):
+            if name not in keep:
+                self._drop(name)
+        for name, values in self.archived_columns(slice(0, n)):
+            yield name, values
+            self._drop({"orders_focal": "orders", "value_focal": "margin_focal"}.get(name, name))
+        self.n = self._capacity = 0
+
+    def _drop(self, name: str) -> None:
+        setattr(
+            self,
+            name,
+            np.zeros((0, *getattr(self, name).shape[1:]), dtype=getattr(self, name).dtype),
+        )
+
+    @property
+    def live(self) -> int:
+        """Customers currently in the market."""
+        return self.n - self.gone
+
+    def nbytes(self) -> int:
+        """Bytes held by the state arrays (capacity included)."""
+        names = (*SCALAR_FIELDS, *FIRM_FIELDS, "alive")
+        return sum(getattr(self, name).nbytes for name in names)

@@ -1,0 +1,149 @@
+"""What one replication records: weekly counts per firm, the ladder, defection events, a trace.
+
+Only plain numpy arrays; turning them into tables is the job of :mod:`relsim.results`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from relsim.domain import REASONS, RUNGS
+
+WEEKLY_COUNTS: tuple[str, ...] = (
+    "customers",  # customers whose primary firm this is, end of week
+    "prospects",  # customers in the market who never bought from this firm
+    "orders",
+    "acquired",  # relationships begun (new primary firm)
+    "defections",
+    "problems",
+    "voiced_problems",
+    "leads",
+)
+TRACE_EVENTS: tuple[str, ...] = (
+    "born",
+    "lead",
+    "purchase",
+    "problem",
+    "rung_up",
+    "rung_down",
+    "acquired",
+    "defection",
+    "exit",
+)
+BORN, LEAD, PURCHASE, PROBLEM, RUNG_UP, RUNG_DOWN, ACQUIRED, DEFECTION, EXIT = range(
+    len(TRACE_EVENTS)
+)
+
+
+class Recorder:
+    """Accumulates the records of the reported weeks."""
+
+    def __init__(self, weeks: int, n_firms: int):
+        self.weeks = weeks
+        self.counts = {name: np.zeros((weeks, n_firms), dtype=np.int64) for name in WEEKLY_COUNTS}
+        self.by_reason = np.zeros((weeks, n_firms, len(REASONS)), dtype=np.int64)
+        self.ladder = np.zeros((weeks, n_firms, len(RUNGS)), dtype=np.int64)
+        self.market = {
+            name: np.zeros(weeks, dtype=np.int64) for name in ("in_market", "births", "exits")
+        }
+        self._defections = ColumnBuffer(DEFECTION_COLUMNS)
+        self._trace = ColumnBuffer(TRACE_COLUMNS)
+
+    def add(self, name: str, week: int, firm: np.ndarray, n_firms: int) -> None:
+        """Count events per firm (``firm`` holds one firm code per event)."""
+        if 0 <= week < self.weeks and len(firm):
+            self.counts[name][week] += np.bincount(firm, minlength=n_firms)
+
+    def defections(
+        self,
+        week: int,
+        customer: np.ndarray,
+        firm: np.ndarray,
+        reason: np.ndarray,
+        chance: np.ndarray,
+        rung: np.ndarray,
+        tenure: np.ndarray,
+        to_firm: np.ndarray,
+        value_lost: np.ndarray,
+        n_firms: int,
+    ) -> None:
+        """Record defection events (only in reported weeks)."""
+        if not (0 <= week < self.weeks) or not len(customer):
+            return
+        self.counts["defections"][week] += np.bincount(firm, minlength=n_firms)
+        np.add.at(self.by_reason[week], (firm, reason), 1)
+        self._defections.append(
+            (week, customer, firm, reason, chance, rung, tenure, to_firm, value_lost), len(customer)
+        )
+
+    def trace(
+        self,
+        week: int,
+        event: int,
+        customer: np.ndarray,
+        firm: np.ndarray | int,
+        rung: np.ndarray | int,
+        amount: np.ndarray | float = 0.0,
+    ) -> None:
+        """Keep events of traced customers (callers pass the traced subset)."""
+        n = len(customer)
+        if not n:
+            return
+        self._trace.append((week, customer, event, firm, rung, amount), n)
+
+    def defection_arrays(self) -> dict[str, np.ndarray]:
+        return self._defections.columns()
+
+    def trace_arrays(self) -> dict[str, np.ndarray]:
+        return self._trace.columns()
+
+
+DEFECTION_COLUMNS: dict[str, type] = {
+    "week": np.int16,
+    "customer": np.int32,
+    "firm": np.int8,
+    "reason": np.int8,
+    "chance": np.bool_,
+    "rung": np.int8,
+    "tenure_weeks": np.int32,
+    "to_firm": np.int8,
+    "value_lost": np.float64,
+}
+TRACE_COLUMNS: dict[str, type] = {
+    "week": np.int16,
+    "customer": np.int32,
+    "event": np.int8,
+    "firm": np.int8,
+    "rung": np.int8,
+    "amount": np.float64,
+}
+
+
+class ColumnBuffer:
+    """Growable typed columns: events are copied in, the arrays grow by half when full.
+
+    Cheaper than a list of small arrays per week (no per-chunk object overhead), and the
+    finished columns are views, so there is no concatenation copy at the end.
+    """
+
+    def __init__(self, columns: dict[str, type], capacity: int = 1024):
+        self.size = 0
+        self.data = {name: np.empty(capacity, dtype=dtype) for name, dtype in columns.items()}
+
+    def append(self, values: tuple[object, ...], n: int) -> None:
+        """Append ``n`` events; each value is an array of length ``n`` or a scalar."""
+        end = self.size + n
+        capacity = len(next(iter(self.data.values())))
+        if end > capacity:
+            grown = max(end, capacity + capacity // 2)
+            for name, column in self.data.items():
+                bigger = np.empty(grown, dtype=column.dtype)
+                bigger[: self.size] = column[: self.size]
+                self.data[name] = bigger
+        for column, value in zip(self.data.values(), values, strict=True):
+            column[self.size : end] = value
+        self.size = end
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The recorded events, one array (a view) per column."""
+        return {name: column[: self.size] for name, column in self.data.items()}

@@ -1,0 +1,256 @@
+"""Tidy tables and summary metrics of one simulated run.
+
+Tables are long (one row per week x firm, per week x firm x rung, per customer, per event) and
+built on first access from the engine's arrays. Money columns are in currency units; the
+engine keeps the exact integer cents (``Run.raw``).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from relsim.domain import REASONS, RUNGS
+from relsim.model.economics import COST_KINDS
+from relsim.model.engine import RawRun
+from relsim.model.population import NEVER, NONE
+from relsim.model.records import DEFECTION, PROBLEM, PURCHASE, TRACE_EVENTS, WEEKLY_COUNTS
+
+WEEKS_PER_YEAR = 52.0
+
+
+class Run:
+    """One replication of one strategy: tables as pandas DataFrames and a summary dict.
+
+    Attributes
+    ----------
+    scenario, strategy, seed:
+        What was simulated.
+    raw:
+        The engine's arrays (:class:`relsim.model.RawRun`), including money in integer cents.
+    """
+
+    def __init__(self, raw: RawRun, seed: Any):
+        self.raw = raw
+        self.scenario = raw.scenario
+        self.strategy = raw.strategy
+        self.seed = seed
+        self.firms = [f.name for f in raw.scenario.firms]
+        self.segments = [s.name for s in raw.scenario.segments]
+
+    def __repr__(self) -> str:
+        return (
+            f"Run(scenario={self.scenario.name!r}, strategy={self.strategy.name!r}, "
+            f"weeks={self.scenario.horizon.weeks}, customers={len(self.customers)})"
+        )
+
+    # ------------------------------------------------------------------ tables
+    @cached_property
+    def weekly(self) -> pd.DataFrame:
+        """One row per (week, firm): counts, shares, money, and market-level columns."""
+        raw = self.raw
+        weeks, n_firms = raw.revenue.shape
+        frame: dict[str, Any] = {
+            "week": np.repeat(np.arange(weeks), n_firms),
+            "firm": pd.Categorical(np.tile(self.firms, weeks), categories=self.firms),
+        }
+        for name in WEEKLY_COUNTS:
+            frame[name] = raw.weekly_counts[name].ravel()
+        customers = raw.weekly_counts["customers"]
+        total = customers.sum(axis=1, keepdims=True)
+        frame["share"] = np.divide(
+            customers, total, out=np.zeros(customers.shape), where=total > 0
+        ).ravel()
+        for r, reason in enumerate(REASONS):
+            frame[f"defections_{reason}"] = raw.by_reason[:, :, r].ravel()
+        frame["revenue"] = raw.revenue.ravel() / 100.0
+        costs = np.zeros_like(raw.revenue)
+        for kind in COST_KINDS:
+            frame[kind] = raw.costs[kind].ravel() / 100.0
+            costs += raw.costs[kind]
+        profit = raw.revenue - costs
+        frame["total_costs"] = costs.ravel() / 100.0
+        frame["profit"] = profit.ravel() / 100.0
+        frame["discounted_profit"] = (profit / 100.0 * raw.discount[:, None]).ravel()
+        for name, values in raw.market.items():
+            frame[f"market_{name}"] = np.repeat(values, n_firms)
+        return pd.DataFrame(frame)
+
+    @cached_property
+    def ladder(self) -> pd.DataFrame:
+        """One row per (week, firm, rung): customers on the rung; rung 'prospect' counts the
+        market's customers who never bought from the firm."""
+        counts = self.raw.ladder
+        weeks, n_firms, n_rungs = counts.shape
+        total = counts[:, :, 1:].sum(axis=2, keepdims=True)
+        share = np.divide(counts, total, out=np.zeros(counts.shape), where=total > 0)
+        share[:, :, 0] = np.nan  # prospects are not part of the customer mix
+        return pd.DataFrame(
+            {
+                "week": np.repeat(np.arange(weeks), n_firms * n_rungs),
+                "firm": pd.Categorical(
+                    np.tile(np.repeat(self.firms, n_rungs), weeks), categories=self.firms
+                ),
+                "rung": pd.Categorical(
+                    np.tile(RUNGS, weeks * n_firms), categories=RUNGS, ordered=True
+                ),
+                "customers": counts.ravel(),
+                "share_of_customers": share.ravel(),
+            }
+        )
+
+    @cached_property
+    def customers(self) -> pd.DataFrame:
+        """One row per customer ever born (warm-up included), seen from the focal firm."""
+        c = self.raw.customers
+        acquired = _weeks(c["acquired_week"])
+        clv = c["value_focal"] + c["residual_focal"]
+        # values are discounted to week 0; re-based to the acquisition week for new customers
+        in_horizon = (c["acquired_week"] >= 0) & (c["acquired_week"] != NEVER)
+        rebase = (1.0 + _weekly_rate(self.scenario)) ** np.where(in_horizon, c["acquired_week"], 0)
+        at_acquisition = np.where(in_horizon, clv * rebase, np.nan)
+        return pd.DataFrame(
+            {
+                "customer": c["id"],
+                "segment": pd.Categorical.from_codes(c["segment"], self.segments),
+                "born_week": c["born"],
+                "in_market": c["in_market"],
+                "exit_week": _weeks(np.where(c["in_market"], NEVER, c["exit_week"])),
+                "exit_reason": _names(np.where(c["in_market"], NONE, c["exit_kind"]), REASONS),
+                "primary_firm": _names(c["primary"], self.firms),
+                "rung": pd.Categorical.from_codes(c["rung"], RUNGS),
+                "defections": c["defections"],
+                "orders_focal": c["orders_focal"],
+                "acquired_week": acquired,
+                "lost_week": _weeks(c["lost_week"]),
+                "realised_value": c["value_focal"],
+                "residual_value": c["residual_focal"],
+                "clv": clv,
+                "clv_at_acquisition": at_acquisition,
+            }
+        )
+
+    @cached_property
+    def defections(self) -> pd.DataFrame:
+        """One row per defection event in the horizon (a customer can defect many times)."""
+        d = self.raw.defections
+        return pd.DataFrame(
+            {
+                "week": d["week"],
+                "customer": d["customer"],
+                "firm": pd.Categorical.from_codes(d["firm"], self.firms),
+                "reason": pd.Categorical.from_codes(d["reason"], REASONS),
+                "chance": d["chance"],
+                "rung": pd.Categorical.from_codes(d["rung"], RUNGS),
+                "tenure_weeks": d["tenure_weeks"],
+                "to_firm": _names(d["to_firm"], self.firms),
+                "value_lost": d["value_lost"],
+            }
+        )
+
+    @cached_property
+    def trace(self) -> pd.DataFrame:
+        """Every event in the journeys of the traced sample of customers (warm-up included)."""
+        t = self.raw.trace
+        order = np.lexsort((t["event"], t["week"], t["customer"]))
+        t = {k: v[order] for k, v in t.items()}
+        event = t["event"]
+        detail = np.full(len(event), "", dtype=object)
+        is_def = event == DEFECTION
+        detail[is_def] = np.array(REASONS, dtype=object)[t["amount"][is_def].astype(int)]
+        is_problem = event == PROBLEM
+        detail[is_problem] = np.where(t["amount"][is_problem] > 0, "voiced", "silent")
+        amount = np.where(event == PURCHASE, t["amount"], np.nan)
+        return pd.DataFrame(
+            {
+                "customer": t["customer"],
+                "week": t["week"],
+                "event": pd.Categorical.from_codes(event, TRACE_EVENTS),
+                "firm": _names(t["firm"], self.firms),
+                "rung": pd.Categorical.from_codes(t["rung"], RUNGS),
+                "revenue": amount,
+                "detail": detail,
+            }
+        )
+
+    # ------------------------------------------------------------------ summary
+    @cached_property
+    def summary(self) -> dict[str, float]:
+        """Scalar metrics of the focal firm over the horizon (money in currency units)."""
+        raw = self.raw
+        weeks = raw.revenue.shape[0]
+        years = weeks / WEEKS_PER_YEAR
+        focal_customers = raw.weekly_counts["customers"][:, 0]
+        all_customers = raw.weekly_counts["customers"].sum(axis=1)
+        costs = {kind: raw.costs[kind][:, 0].sum() / 100.0 for kind in COST_KINDS}
+        revenue = raw.revenue[:, 0].sum() / 100.0
+        profit_cents = raw.revenue[:, 0] - sum(raw.costs[k][:, 0] for k in COST_KINDS)
+        npv = float((profit_cents / 100.0 * raw.discount).sum())
+        defections = raw.weekly_counts["defections"][:, 0].sum()
+        mean_customers = focal_customers.mean()
+        churn = defections / years / mean_customers if mean_customers > 0 else float("nan")
+        cust = self.customers
+        new = cust[cust["acquired_week"].notna() & (cust["acquired_week"] >= 0)]
+        residual = float(raw.customers["residual_focal"].sum())
+        d = raw.defections
+        lost = float(d["value_lost"][d["firm"] == 0].sum())
+        out: dict[str, float] = {
+            "customers_start": float(focal_customers[0]),
+            "customers_end": float(focal_customers[-1]),
+            "market_share_start": _ratio(focal_customers[0], all_customers[0]),
+            "market_share_end": _ratio(focal_customers[-1], all_customers[-1]),
+            "orders": float(raw.weekly_counts["orders"][:, 0].sum()),
+            "acquired": float(raw.weekly_counts["acquired"][:, 0].sum()),
+            "defections": float(defections),
+            "churn_rate_annual": float(churn),
+            "retention_rate_annual": float(1.0 - churn),
+            "revenue": revenue,
+            **costs,
+            "total_costs": sum(costs.values()),
+            "profit": float(profit_cents.sum() / 100.0),
+            "npv": npv,
+            "residual_value": residual,
+            "npv_with_residual": npv + residual,
+            "clv_new_customers_realised": _mean(
+                new["realised_value"] * _growth(self.scenario, new["acquired_week"])
+            ),
+            "clv_new_customers": _mean(new["clv_at_acquisition"]),
+            "value_lost_to_defection": lost,
+        }
+        for r, reason in enumerate(REASONS):
+            out[f"defections_{reason}"] = float(raw.by_reason[:, 0, r].sum())
+        end = raw.ladder[-1, 0, 1:]
+        for r, rung in enumerate(RUNGS[1:], start=1):
+            out[f"ladder_end_{rung}"] = _ratio(end[r - 1], end.sum())
+        out["customer_weeks"] = float(raw.customer_weeks)
+        out["seconds"] = raw.seconds
+        return {key: float(value) for key, value in out.items()}
+
+
+def _weekly_rate(scenario: Any) -> float:
+    return (1.0 + scenario.economics.discount_rate_per_year) ** (1.0 / WEEKS_PER_YEAR) - 1.0
+
+
+def _growth(scenario: Any, weeks: pd.Series) -> np.ndarray:
+    return (1.0 + _weekly_rate(scenario)) ** weeks.to_numpy(dtype=float)
+
+
+def _weeks(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Week numbers with NEVER shown as missing."""
+    return pd.arrays.IntegerArray(values.astype(np.int32), values == NEVER)
+
+
+def _names(codes: np.ndarray, names: list[str] | tuple[str, ...]) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.where(codes == NONE, -1, codes).astype(int), list(names))
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a / b) if b else float("nan")
+
+
+def _mean(values: pd.Series | np.ndarray) -> float:
+    values = np.asarray(values, dtype=float)
+    return float(values.mean()) if values.size else float("nan")
