@@ -1,0 +1,92 @@
+"""Shared helpers: small scenarios built in Python for rule, oracle and property tests."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from relsim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``changes`` into a copy of ``base`` (lists are replaced whole)."""
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+ONE_FIRM: dict[str, Any] = {
+    "name": "oracle",
+    "horizon": {"weeks": 52, "warmup_weeks": 0},
+    "market": {
+        "customers": 4000,
+        "current_customer_share": 1.0,
+        "initial_ladder_mix": [0, 1, 0, 0, 0, 0],
+        "mean_tenure_years": 0.0,
+    },
+    "segments": [
+        {
+            "name": "all",
+            "share": 1.0,
+            "orders_per_year": {"mean": 26.0, "shape": None},
+            "order_value": {"mean": 50.0, "shape": None},
+            "defection_propensity": {"mean": 0.0, "concentration": None},
+            "relocation_per_year": 0.0,
+            "outside_utility": -20.0,
+            "expected_quality": 0.7,
+        }
+    ],
+    "firms": [
+        {
+            "name": "solo",
+            "initial_share": 1.0,
+            "unit_cost": 0.6,
+            "product_quality": 0.7,
+            "fulfilment_failure": 0.0,
+            "fault_rate": 0.0,
+        }
+    ],
+    "ladder": {
+        "up_probability": [1, 0, 0, 0, 0, 0],
+        "down_probability": [0, 0, 0, 0, 0, 0],
+        "purchase_multiplier": [1, 1, 1, 1, 1, 1],
+        "price_sensitivity_multiplier": [1, 1, 1, 1, 1, 1],
+        "defection_multiplier": [1, 1, 1, 1, 1, 1],
+        "referrals_per_year": [0, 0, 0, 0, 0, 0],
+    },
+    "satisfaction": {"expectation_rate": 0.0, "dissatisfied_defection_multiplier": 0.0},
+    "switching": {"winback_penalty": 60.0},
+    "acquisition": {"leads_at_saturation_per_week": 0.0},
+}
+"""One firm, one segment, constant rates, no arrivals or exits: the base of the analytic
+oracles. Tests switch on exactly the mechanism whose closed form they check."""
+
+
+def scenario(changes: dict[str, Any] | None = None, base: dict[str, Any] = ONE_FIRM) -> Scenario:
+    return Scenario.model_validate(merge(base, changes or {}))
+
+
+@pytest.fixture(scope="session")
+def baseline() -> Scenario:
+    from relsim import load_scenario
+
+    return load_scenario(SCENARIOS / "baseline.yaml")
+
+
+@pytest.fixture(scope="session")
+def small_baseline(baseline: Scenario) -> Scenario:
+    """The baseline market at 2 000 customers and three years: fast, all mechanisms on."""
+    data = baseline.model_dump()
+    data["market"]["customers"] = 2000
+    data["horizon"] = {"weeks": 156, "warmup_weeks": 52}
+    return Scenario.model_validate(data)

@@ -1,0 +1,100 @@
+"""The command line, exercised through subprocesses as a user would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from tests.conftest import SCENARIOS
+
+
+def relsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "relsim", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_run_writes_results_and_prints_a_summary(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    result = relsim(
+        "run",
+        str(SCENARIOS / "baseline.yaml"),
+        "--out",
+        str(out),
+        "--set",
+        "market.customers=1500",
+        "--set",
+        "horizon.weeks=52",
+        "--set",
+        "horizon.warmup_weeks=26",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "transactional *" in result.stdout
+    assert str(out) in result.stderr
+    summary = pd.read_csv(out / "summary.csv", index_col="strategy")
+    assert list(summary.index) == ["transactional", "acquisition_push", "price_cut"]
+    weekly = pd.read_parquet(out / "weekly.parquet")
+    assert set(weekly["strategy"]) == set(summary.index)
+    assert len(weekly) == 3 * 52 * 3
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["scenario"]["market"]["customers"] == 1500
+    assert manifest["seed"] == 2026
+
+
+def test_json_output_is_machine_readable(tmp_path: Path) -> None:
+    result = relsim(
+        "run",
+        str(SCENARIOS / "baseline.yaml"),
+        "--json",
+        "--out",
+        str(tmp_path),
+        "--strategy",
+        "price_cut",
+        "--set",
+        "market.customers=800",
+        "--set",
+        "horizon.weeks=20",
+        "--set",
+        "horizon.warmup_weeks=0",
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == ["price_cut"] and "npv" in data["price_cut"]
+
+
+def test_invalid_scenario_exits_65_with_a_located_message(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nsegmnets: []\n")
+    result = relsim("validate", str(bad))
+    assert result.returncode == 65
+    assert f"{bad}:2:1: segmnets: unknown key 'segmnets' (did you mean 'segments'?)" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_file_exits_66(tmp_path: Path) -> None:
+    result = relsim("run", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 66
+    assert "no such file" in result.stderr
+
+
+def test_unknown_strategy_is_a_clear_error(tmp_path: Path) -> None:
+    result = relsim(
+        "run", str(SCENARIOS / "baseline.yaml"), "--strategy", "loyalty", "--out", str(tmp_path)
+    )
+    assert result.returncode == 1
+    assert "unknown strategy 'loyalty'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_usage_error_exits_2() -> None:
+    assert relsim("frobnicate").returncode == 2
+    assert relsim("run", "--help").stdout.count("example") == 1

@@ -1,0 +1,158 @@
+"""Analytic oracles: the engine, run with degenerate parameters (no special code path), must
+approach closed forms. Tolerances are Z standard errors of the simulated estimate; each test
+also checks that the tolerance is tighter than a plausible modelling error, so it can fail."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import betaln
+
+from relsim import simulate
+from relsim.model.params import weekly_discount_rate, weekly_probability
+from tests.conftest import scenario
+
+Z = 4.5  # per comparison; with at most ~40 comparisons per test, a false alarm is ~1e-4
+
+
+def logit_share(v: float, outside: float) -> float:
+    return 1.0 / (1.0 + np.exp(outside - v))
+
+
+def test_geometric_clv_of_a_customer_with_constant_rates() -> None:
+    """Constant purchase probability p, margin m and weekly defection delta: the mean realised
+    discounted value is p*pi*m * sum_{t<H} r**(t+1) D**t with r = 1-delta, D = 1/(1+d), and
+    realised + residual value is the infinite geometric series p*pi*m * r / (1 - r D)."""
+    weeks, annual_churn = 104, 0.4
+    sc = scenario(
+        {
+            "horizon": {"weeks": weeks},
+            "market": {"customers": 10000},
+            "segments": [
+                {
+                    **scenario().segments[0].model_dump(),
+                    "defection_propensity": {"mean": annual_churn, "concentration": None},
+                }
+            ],
+        }
+    )
+    run = simulate(sc, seed=101)
+    seg, firm = sc.segments[0], sc.firms[0]
+    p = seg.orders_per_year.mean / 52.0
+    margin = seg.order_value.mean * (firm.price_index - firm.unit_cost)
+    v = (
+        -seg.price_sensitivity * firm.price_index
+        + seg.quality_sensitivity * firm.product_quality
+        + sc.ladder.habit[1]
+        + sc.satisfaction.choice_weight * (sc.satisfaction.initial - 0.5)
+    )
+    pi = logit_share(v, seg.outside_utility)
+    r = 1.0 - float(weekly_probability(annual_churn))
+    discount = 1.0 / (1.0 + weekly_discount_rate(sc.economics.discount_rate_per_year))
+    t = np.arange(weeks)
+    expected_realised = p * pi * margin * np.sum(r ** (t + 1) * discount**t)
+    expected_total = p * pi * margin * r / (1.0 - r * discount)
+
+    customers = run.customers
+    realised = customers["realised_value"].to_numpy()
+    total = customers["clv"].to_numpy()
+    n = len(customers)
+    assert n == sc.market.customers  # no arrivals
+    se_realised = realised.std(ddof=1) / np.sqrt(n)
+    se_total = total.std(ddof=1) / np.sqrt(n)
+    assert abs(realised.mean() - expected_realised) < Z * se_realised
+    assert abs(total.mean() - expected_total) < Z * se_total
+    # power: a 15% error in the weekly defection probability would be detected
+    r_wrong = 1.0 - 1.15 * (1.0 - r)
+    wrong = p * pi * margin * np.sum(r_wrong ** (t + 1) * discount**t)
+    assert abs(wrong - expected_realised) > Z * se_realised
+
+
+def test_rung_occupancy_follows_the_markov_chain() -> None:
+    """Every customer buys every week; a purchase has a problem with probability q. Satisfying
+    purchases climb with u[r], dissatisfying ones fall with d[r]: rung occupancy after k weeks
+    is the first row of P**k."""
+    q = 0.2
+    up = [1.0, 0.5, 0.3, 0.2, 0.1, 0.0]
+    down = [0.0, 0.0, 0.4, 0.3, 0.2, 0.5]
+    sc = scenario(
+        {
+            "horizon": {"weeks": 40},
+            "segments": [
+                {
+                    **scenario().segments[0].model_dump(),
+                    "orders_per_year": {"mean": 52.0, "shape": None},
+                }
+            ],
+            "firms": [{**scenario().firms[0].model_dump(), "fulfilment_failure": q}],
+            "ladder": {"up_probability": up, "down_probability": down},
+        }
+    )
+    run = simulate(sc, seed=202)
+    n = sc.market.customers
+    transition = np.zeros((5, 5))  # rungs customer..partner
+    for i in range(5):
+        rung = i + 1
+        climb = (1 - q) * up[rung] if rung < 5 else 0.0
+        fall = q * down[rung] if rung > 1 else 0.0
+        if i < 4:
+            transition[i, i + 1] = climb
+        if i > 0:
+            transition[i, i - 1] = fall
+        transition[i, i] = 1.0 - climb - fall
+    counts = run.raw.ladder[:, 0, 1:]  # (weeks, 5) after each week's step
+    start = np.array([1.0, 0, 0, 0, 0])
+    worst = 0.0
+    for week in (0, 3, 9, 19, 39):
+        expected = start @ np.linalg.matrix_power(transition, week + 1)
+        se = np.sqrt(n * expected * (1 - expected)) + 1e-12
+        z = np.abs(counts[week] - n * expected) / se
+        assert counts[week].sum() == n
+        assert np.all((z < Z) | (expected * n < 1e-9)), (week, counts[week], n * expected)
+        worst = max(worst, float(z[expected > 0].max()))
+    # power: a chain with climbing 10% slower would be far outside the tolerance at week 9
+    slow = transition.copy()
+    for i in range(4):
+        slow[i, i + 1] *= 0.9
+        slow[i, i] = 1.0 - slow[i].sum() + slow[i, i]
+    off = start @ np.linalg.matrix_power(slow, 10)
+    exp9 = start @ np.linalg.matrix_power(transition, 10)
+    se9 = np.sqrt(n * exp9 * (1 - exp9))
+    assert np.max(np.abs(n * off - n * exp9) / se9) > Z
+
+
+@pytest.mark.parametrize("mean, concentration", [(0.2, 2.0), (0.1, 5.0)])
+def test_contractual_cohort_survival_is_shifted_beta_geometric(
+    mean: float, concentration: float
+) -> None:
+    """Contract holders with beta(a, b) churn probabilities per period: the cohort's survival
+    after t renewals is S(t) = B(a, b + t) / B(a, b)."""
+    period = 4
+    a, b = mean * concentration, (1 - mean) * concentration
+    sc = scenario(
+        {
+            "horizon": {"weeks": 60},
+            "market": {"customers": 6000},
+            "segments": [
+                {
+                    **scenario().segments[0].model_dump(),
+                    "contractual": True,
+                    "contract_period_weeks": period,
+                    "defection_propensity": {"mean": mean, "concentration": concentration},
+                }
+            ],
+        }
+    )
+    run = simulate(sc, seed=303)
+    lost = run.customers["lost_week"].to_numpy(dtype=float, na_value=np.inf)
+    n = len(lost)
+    renewals = np.arange(1, 60 // period)
+    for t in renewals:
+        simulated = np.mean(lost > t * period)
+        expected = np.exp(betaln(a, b + t) - betaln(a, b))
+        se = np.sqrt(expected * (1 - expected) / n)
+        assert abs(simulated - expected) < Z * se, (t, simulated, expected)
+    # power: the homogeneous geometric curve with the same mean differs beyond the tolerance
+    t = renewals[-1]
+    expected = np.exp(betaln(a, b + t) - betaln(a, b))
+    assert abs((1 - mean) ** t - expected) > Z * np.sqrt(expected * (1 - expected) / n)

@@ -1,0 +1,122 @@
+"""Unit tests of the model's rules, each on its own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from relsim.domain import CLIENT, CUSTOMER, PARTNER, POLITICAL, PRICE, PRODUCT, SERVICE
+from relsim.model import choice, defection, ladder
+from relsim.model.economics import Ledger, residual_value, to_cents
+from relsim.model.population import NEVER, NONE
+
+Z = 4.5
+
+
+def test_choice_probabilities_equal_the_logit_formula() -> None:
+    v = np.array([[0.5, -0.2, 1.0], [2.0, 2.0, -3.0]])
+    outside = np.array([0.0, 1.0])
+    p = choice.probabilities(v.T, outside)  # firm-major: (F + 1, n)
+    for i in range(2):
+        expo = np.exp(np.append(v[i], outside[i]))
+        np.testing.assert_allclose(p[:, i], expo / expo.sum(), rtol=1e-12)
+
+
+def test_sampled_choices_have_the_logit_frequencies() -> None:
+    n = 200_000
+    v = np.tile([[0.3], [-0.5], [0.9]], (1, n))
+    outside = np.full(n, -0.2)
+    rng = np.random.default_rng(1)
+    chosen = choice.sample(v, outside, rng.random(n))
+    freq = np.bincount(chosen, minlength=4) / n
+    p = choice.probabilities(v[:, :1], outside[:1])[:, 0]
+    se = np.sqrt(p * (1 - p) / n)
+    assert np.all(np.abs(freq - p) < Z * se), (freq, p)
+
+
+def test_primary_lead_and_winback_terms_shift_only_their_firm() -> None:
+    table = np.zeros((1, 6, 3))
+    terms = choice.ChoiceTerms(
+        habit=np.arange(6.0), satisfaction_weight=2.0, lead_bonus=0.7, winback_penalty=1.5
+    )
+    v = choice.utilities(
+        table,
+        terms,
+        segment=np.array([0, 0, 0]),
+        rung=np.array([2, 0, 0], np.int8),
+        primary=np.array([1, NONE, NONE], np.int8),
+        satisfaction=np.array([0.75, 0.5, 0.5], np.float32),
+        lead=np.array([NONE, 2, NONE], np.int8),
+        left=np.array([NONE, NONE, 0], np.int8),
+    )
+    np.testing.assert_allclose(v[:, 0], [0, 2.0 + 2.0 * 0.25, 0])
+    np.testing.assert_allclose(v[:, 1], [0, 0, 0.7])
+    np.testing.assert_allclose(v[:, 2], [-1.5, 0, 0])
+
+
+def test_ladder_climbs_and_falls_one_rung_within_bounds() -> None:
+    up = np.array([1.0, 1.0, 0.5, 0.5, 0.5, 0.0])
+    down = np.array([0.0, 0.0, 0.5, 0.5, 0.5, 0.5])
+    rung = np.array([CUSTOMER, CLIENT, CLIENT, PARTNER, CUSTOMER, PARTNER], np.int8)
+    satisfying = np.array([True, True, False, True, False, False])
+    u = np.array([0.9, 0.4, 0.4, 0.0, 0.0, 0.1])
+    new = ladder.move(rung, satisfying, u, up, down)
+    assert new.tolist() == [CLIENT, CLIENT + 1, CUSTOMER, PARTNER, CUSTOMER, PARTNER - 1]
+    u_high = np.full(6, 0.99)
+    assert ladder.move(rung, satisfying, u_high, up, down).tolist()[1:3] == [CLIENT, CLIENT]
+
+
+def test_a_new_relationship_starts_as_client_after_two_orders() -> None:
+    assert ladder.start_rung(np.array([1, 2, 5])).tolist() == [CUSTOMER, CLIENT, CLIENT]
+
+
+def test_reasons_follow_the_documented_rule() -> None:
+    service = np.array([True, False, False, False, False, False, False])
+    outside = np.array([False, False, False, False, True, False, False])
+    price = np.array([5.0, 1.0, 0.2, 0.0, 1.0, -1.0, 0.5])
+    product = np.array([5.0, 0.5, 0.9, 0.0, 0.0, -0.5, 0.5])
+    political = np.array([0.0, 0.0, 0.0, 0.3, 0.0, 0.0, 0.0])
+    codes, chance = defection.classify(service, outside, price, product, political)
+    assert codes.tolist() == [SERVICE, PRICE, PRODUCT, POLITICAL, PRODUCT, PRODUCT, PRICE]
+    assert chance.tolist() == [False, False, False, False, False, True, False]
+
+
+def test_geometric_waiting_times_have_mean_one_over_p() -> None:
+    rng = np.random.default_rng(3)
+    n, p = 100_000, 0.07
+    k = defection.waiting_weeks(np.full(n, p), rng.random(n))
+    assert k.min() >= 1
+    se = np.sqrt((1 - p) / p**2 / n)
+    assert abs(k.mean() - 1 / p) < Z * se
+    # P(K = 1) = p: the event can happen in the first week
+    assert abs(np.mean(k == 1) - p) < Z * np.sqrt(p * (1 - p) / n)
+
+
+def test_zero_and_certain_hazards() -> None:
+    u = np.array([0.0, 0.5, 0.999])
+    assert defection.schedule(10, np.zeros(3), u).tolist() == [NEVER] * 3
+    assert defection.schedule(10, np.ones(3), u).tolist() == [10] * 3
+
+
+def test_modified_propensity_stays_a_probability_and_compounds() -> None:
+    base = np.array([0.1, 0.5, 0.99], np.float32)
+    out = defection.effective_propensity(
+        base, np.array([2.0, 1.0, 3.0]), np.array([False, True, True]), 1.0
+    )
+    np.testing.assert_allclose(out, [1 - 0.9**2, 1 - 0.5**2, 1 - (1 - 0.99) ** 6], rtol=1e-6)
+    assert np.all((out >= 0) & (out <= 1))
+
+
+def test_money_is_rounded_once_to_cents_and_profit_adds_up() -> None:
+    assert to_cents(np.array([0.004, 1.236, -0.006, 7.0])).tolist() == [0, 124, -1, 700]
+    ledger = Ledger(weeks=2, n_firms=2)
+    ledger.book_orders(0, np.array([0, 1, 0]), np.array([1000, 250, 199]), np.array([600, 100, 1]))
+    ledger.book(0, "acquisition", np.array([50, 0]))
+    assert ledger.revenue[0].tolist() == [1199, 250]
+    assert ledger.profit()[0].tolist() == [1199 - 601 - 50, 150]
+
+
+def test_residual_value_is_the_geometric_tail() -> None:
+    m, b, r, d = 10.0, 0.5, 0.9, 0.99
+    brute = sum(m * b * r ** (k + 1) * d**k for k in range(2000))
+    assert residual_value(np.array(m), np.array(b), np.array(r), d, 1.0) == pytest.approx(brute)
