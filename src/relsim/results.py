@@ -77,6 +77,14 @@ class Run:
         frame["discounted_profit"] = (profit / 100.0 * raw.discount[:, None]).ravel()
         for name, values in raw.market.items():
             frame[f"market_{name}"] = np.repeat(values, n_firms)
+        # the focal firm's service: staff pools' hours, demand and what they delivered
+        service = {name: _focal_column(values, n_firms) for name, values in raw.service.items()}
+        frame.update(service)
+        for pool, prefix in (("desk", "desk"), ("contact", "contact"), ("manager", "manager")):
+            hours, demand = service[f"{prefix}_hours"], service[f"{prefix}_demand_hours"]
+            frame[f"{pool}_utilisation"] = np.divide(
+                np.minimum(hours, demand), hours, out=np.zeros(len(hours)), where=hours > 0
+            )
         return pd.DataFrame(frame)
 
     @cached_property
@@ -126,6 +134,9 @@ class Run:
                 "orders_focal": c["orders_focal"],
                 "acquired_week": acquired,
                 "lost_week": _weeks(c["lost_week"]),
+                "key_account": c["key_account"],
+                "contacts": c["contacts"],
+                "manager_contacts": c["manager_contacts"],
                 "realised_value": c["value_focal"],
                 "residual_value": c["residual_focal"],
                 "clv": clv,
@@ -228,6 +239,13 @@ class Run:
         out["customer_weeks"] = float(raw.customer_weeks)
         out["seconds"] = raw.seconds
         return {key: float(value) for key, value in out.items()}
+
+
+def _focal_column(values: np.ndarray, n_firms: int) -> np.ndarray:
+    """A focal-firm weekly series as a (week, firm) column: rivals get zeros."""
+    out = np.zeros((len(values), n_firms))
+    out[:, 0] = values
+    return out.ravel()
 
 
 def _weekly_rate(scenario: Any) -> float:

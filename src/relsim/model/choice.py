@@ -46,10 +46,12 @@ def utilities(
     satisfaction: np.ndarray,
     lead: np.ndarray,
     left: np.ndarray,
+    primary_bonus: np.ndarray | None = None,
 ) -> np.ndarray:
     """Deterministic utilities of the firms, shape (F, n), for the given customers' states.
 
-    ``table`` has shape (S, 6, F): the segment-and-rung part of every firm's utility.
+    ``table`` has shape (S, 6, F): the segment-and-rung part of every firm's utility;
+    ``primary_bonus`` adds a per-customer term to the primary firm (ties of a later layer).
     """
     n_segments, n_rungs, n_firms = table.shape
     flat = table.reshape(n_segments * n_rungs, n_firms).T  # (F, S*6)
@@ -58,9 +60,10 @@ def utilities(
     cols = np.arange(len(segment))
     has = primary != NONE
     if has.any():
-        v[primary[has], cols[has]] += terms.habit[rung[has]] + terms.satisfaction_weight * (
-            satisfaction[has] - 0.5
-        )
+        extra = terms.habit[rung[has]] + terms.satisfaction_weight * (satisfaction[has] - 0.5)
+        if primary_bonus is not None:
+            extra = extra + primary_bonus[has]
+        v[primary[has], cols[has]] += extra
     has = lead != NONE
     if has.any():
         v[lead[has], cols[has]] += terms.lead_bonus

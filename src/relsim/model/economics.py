@@ -13,13 +13,16 @@ COST_KINDS: tuple[str, ...] = (
     "cost_of_goods",
     "acquisition",
     "fixed",
-    "rewards",
+    "desk",
     "contacts",
     "managers",
+    "senior_manager",
+    "rewards",
     "structural",
 )
-"""Cost accounts. Engine I books the first three; the others are slots that later engine
-layers (relationship levels, bonds) fill."""
+"""Cost accounts: goods, acquisition and fixed costs; the staff pools of the relationship
+levels (service desk, contact centre, relationship managers, senior manager); and slots for
+the bonds of a later engine layer (rewards, structural investment)."""
 
 
 def to_cents(amount: np.ndarray | float) -> np.ndarray:

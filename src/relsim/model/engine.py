@@ -38,6 +38,7 @@ from relsim.model.satisfaction import (
     update_expectation,
     update_satisfaction,
 )
+from relsim.model.service import OBSERVED_VALUE_MEMORY_WEEKS, SERVICE_RECORDS, FirmService
 from relsim.model.streams import Streams
 from relsim.scenario.model import Scenario, Shock, Strategy
 
@@ -60,6 +61,7 @@ class RawRun:
     defections: dict[str, np.ndarray]
     trace: dict[str, np.ndarray]
     customers: dict[str, np.ndarray]
+    service: dict[str, np.ndarray]
     shocks: list[dict[str, Any]]
     customer_weeks: int
     seconds: float
@@ -82,9 +84,13 @@ class Market:
         # rows, so 1.2 x the initial market rarely needs to grow (by 1.25 x if it must)
         self.c = Customers(self.F, int(1.2 * n0) + 64)
         self.ledger = Ledger(self.H, self.F)
-        self.recorder = rec.Recorder(self.H, self.F)
+        self.recorder = rec.Recorder(self.H, self.F, SERVICE_RECORDS)
         self.discount = discount_factors(self.H, self.p.weekly_discount)
-        self.state: FirmState = self.p.status_quo
+        # the status quo is the baseline strategy: the warm-up runs it for every strategy
+        self.status_quo = scenario.strategy(scenario.baseline_strategy)
+        self.state: FirmState = self.p.under_strategy(self.p.status_quo, self.status_quo)
+        self.quality = self.state.quality.copy()
+        self.ties_in_use = False
         self.price_factor = np.ones(self.F)
         self.shock_penalty = np.zeros(self.F)
         self.substitute_hazard = 0.0
@@ -111,8 +117,12 @@ class Market:
         started = time.perf_counter()
         env = simpy.Environment()
         self.env = env
+        self.service = FirmService(self, self.status_quo, env)
         self._populate(-self.W)
         env.process(self._launch_strategy())
+        for change in self.strategy.staffing.changes:
+            if change.week < self.H:
+                env.process(self._staffing(change.week, change.pool, change.count))
         for shock, weeks in self._shock_times():
             for week in weeks:
                 env.process(self._shock(shock, int(week)))
@@ -161,8 +171,15 @@ class Market:
 
     def _launch_strategy(self):  # type: ignore[no-untyped-def]
         yield self.env.timeout(self.W)
-        self.state = self.p.under_strategy(self.state, self.strategy)
+        self.state = self.p.under_strategy(self.p.status_quo, self.strategy)
+        self.service = FirmService(self, self.strategy, self.env)
+        if self.strategy.key_accounts is None:
+            self.c.key_account[: self.c.n] = False
         self._refresh_offer()
+
+    def _staffing(self, week: int, pool: str, count: float):  # type: ignore[no-untyped-def]
+        yield self.env.timeout(week + self.W - self.env.now)
+        self.service.staff(pool, count)
 
     def _shock_times(self) -> list[tuple[Shock, np.ndarray]]:
         out = []
@@ -208,6 +225,7 @@ class Market:
             self.price,
             self.state.reputation_penalty + self.shock_penalty,
             self.state.acquisition_spend,
+            self.quality,
         )
         self.table = self.p.utility_table(offer)
         self.penalty = offer.reputation_penalty
@@ -316,12 +334,80 @@ class Market:
         c = self.c
         sat = self.scenario.satisfaction
         dissatisfied = c.satisfaction[idx] < sat.service_threshold
+        multiplier = self.p.defection_multiplier[c.rung[idx]]
+        if self.ties_in_use:
+            protection = self.scenario.service.tie_protection
+            multiplier = multiplier * (1.0 - protection * self._focal_ties(idx))
         return defection.effective_propensity(
-            c.propensity[idx],
-            self.p.defection_multiplier[c.rung[idx]],
-            dissatisfied,
-            sat.dissatisfied_defection_multiplier,
+            c.propensity[idx], multiplier, dissatisfied, sat.dissatisfied_defection_multiplier
         )
+
+    def _utilities(self, rows: np.ndarray, primary: np.ndarray, lead: np.ndarray) -> np.ndarray:
+        """Deterministic utilities (F, n) of ``rows`` with the given primary and lead firms."""
+        c = self.c
+        bonus = None
+        if self.ties_in_use:
+            ties = np.where(primary == 0, self.ties(rows, self._now_week()), 0.0)
+            bonus = self.scenario.service.tie_habit * ties
+        return choice.utilities(
+            self.table,
+            self.terms,
+            c.segment[rows],
+            c.rung[rows],
+            primary,
+            c.satisfaction[rows],
+            lead,
+            c.left[rows],
+            primary_bonus=bonus,
+        )
+
+    def _focal_ties(self, rows: np.ndarray) -> np.ndarray:
+        """Ties with the focal firm of customers whose primary firm it is (else 0)."""
+        return np.where(self.c.primary[rows] == 0, self.ties(rows, self._now_week()), 0.0)
+
+    def _now_week(self) -> int:
+        return int(np.floor(self.env.now)) - self.W
+
+    # ------------------------------------------------------------------ service hooks
+    def ties(self, rows: np.ndarray, week: int) -> np.ndarray:
+        """Ties with the focal firm, halved every ``tie_half_life_weeks`` since last renewed."""
+        c = self.c
+        half_life = self.scenario.service.tie_half_life_weeks
+        age = np.maximum(week - c.tie_week[rows], 0)
+        return (c.tie[rows] * 0.5 ** (age / half_life)).astype(np.float32)
+
+    def observed_value(self, rows: np.ndarray, week: int) -> np.ndarray:
+        """The focal firm's recency-weighted margin of each customer (its own records)."""
+        c = self.c
+        last = c.last_order_focal[rows]
+        age = np.where(last == NEVER, 0, week - last)
+        return c.observed_value[rows] * np.exp(-age / OBSERVED_VALUE_MEMORY_WEEKS)
+
+    def service_log(self, name: str, week: int, value: float) -> None:
+        """Add to the focal firm's weekly service record (reported weeks only)."""
+        if 0 <= week < self.H:
+            self.recorder.service[name][week] += value
+
+    def satisfaction_changed(self, rows: np.ndarray, week: int) -> None:
+        """Satisfaction moved outside a purchase: redraw the lapse week of those it concerns."""
+        c = self.c
+        rows = rows[(c.primary[rows] != NONE) & ~self.p.contractual[c.segment[rows]]]
+        self._schedule_lapse(rows, week + 1)
+
+    def improve_quality(self, firm: int, share: float) -> None:
+        """Product quality moves ``share`` of the way to 1."""
+        if share > 0:
+            self.quality[firm] += min(share, 1.0) * (1.0 - self.quality[firm])
+            self._refresh_offer()
+
+    def bring_occasion_forward(self, rows: np.ndarray, week: int, factor: float) -> None:
+        """An outreach: the next purchase occasion is redrawn at ``factor`` x the rate (it can
+        only come earlier); contract holders are left to their renewal."""
+        c, p = self.c, self.p
+        rows = rows[~p.contractual[c.segment[rows]]]
+        rate = c.rate[rows].astype(np.float64) * p.purchase_multiplier[c.rung[rows]] * factor
+        sooner = defection.schedule(week + 1, rate, self.streams.occasions.random(len(rows)))
+        c.next_occasion[rows] = np.minimum(c.next_occasion[rows], sooner)
 
     def _schedule_lapse(self, idx: np.ndarray, week: int) -> None:
         """(Re)draw the week a non-contractual relationship ends by the customer's propensity."""
@@ -344,6 +430,7 @@ class Market:
         due = np.flatnonzero(c.next_occasion[:n] == week)
         if len(due):
             self._occasions(week, due)
+        self.service.work(week)
         self._count(week)
         if week >= 0:
             self.ledger.book(week, "acquisition", to_cents(self.state.acquisition_spend))
@@ -379,16 +466,7 @@ class Market:
         if not len(idx):
             return
         primary = c.primary[idx]
-        v = choice.utilities(
-            self.table,
-            self.terms,
-            seg,
-            c.rung[idx],
-            primary,
-            c.satisfaction[idx],
-            c.lead[idx],
-            c.left[idx],
-        )
+        v = self._utilities(idx, primary, c.lead[idx])
         chosen = choice.sample(v, p.outside_utility[seg], self.streams.choice.random(len(idx)))
         c.lead[idx] = NONE  # a lead is spent at the next occasion
         # contract holders who pick the outside option at renewal cancel
@@ -410,33 +488,45 @@ class Market:
         n = len(b)
         seg = c.segment[b]
         value = c.value[b].astype(np.float64)
+        at_focal = firm == 0
+        cross_sell = c.cross_sell[b] & at_focal  # an outreach's cross-sell rides on this order
+        if cross_sell.any():
+            value[cross_sell] *= 1.0 + self.scenario.service.outreach_cross_sell
+            c.cross_sell[b[cross_sell]] = False
         revenue = to_cents(value * self.price[firm])
         cogs = to_cents(value * p.unit_cost[firm])
         if week >= 0:
             self.ledger.book_orders(week, firm, revenue, cogs)
-            focal = firm == 0
-            c.margin_focal[b[focal]] += (revenue - cogs)[focal] / 100.0 * self.discount[week]
+            c.margin_focal[b[at_focal]] += (revenue - cogs)[at_focal] / 100.0 * self.discount[week]
             rec_.add("orders", week, firm, F)
+        focal_rows = b[at_focal]
+        c.observed_value[focal_rows] = self.observed_value(focal_rows, week) + (
+            (revenue - cogs)[at_focal] / 100.0
+        )
         orders = c.orders[b, firm]
         first_time = orders == 0
         if first_time.any():
             self.ever_bought += np.bincount(firm[first_time], minlength=F)
         c.orders[b, firm] = np.minimum(orders, np.iinfo(np.int16).max - 1) + 1
-        c.last_order_focal[b[firm == 0]] = week
+        c.last_order_focal[focal_rows] = week
         self._trace(week, rec.PURCHASE, b, firm, c.rung[b], revenue / 100.0)
         # problems
         rng = self.streams.problems
         problem = rng.random(n) < p.problem_rate[firm]
+        voiced_all = np.zeros(n, dtype=bool)
         if problem.any():
             pb = b[problem]
             voiced = rng.random(len(pb)) < p.voice_share[seg[problem]]
+            voiced_all[problem] = voiced
+            with_primary = pb[c.primary[pb] == firm[problem]]
+            c.satisfaction_before_problem[with_primary] = c.satisfaction[with_primary]
             c.problem_firm[pb] = firm[problem]
             c.problem_voiced[pb] = voiced
             c.problem_until[pb] = week + self.scenario.satisfaction.problem_memory_weeks
             rec_.add("problems", week, firm[problem], F)
             rec_.add("voiced_problems", week, firm[problem][voiced], F)
             self._trace(week, rec.PROBLEM, pb, firm[problem], 0, voiced.astype(float))
-        felt = experience(p.product_quality[firm], problem, self.rule)
+        felt = experience(self.quality[firm], problem, self.rule)
         expected = c.expectation[b]
         satisfying = is_satisfying(felt, expected, self.rule)
         c.expectation[b] = update_expectation(expected, felt, self.rule)
@@ -463,6 +553,8 @@ class Market:
                 expected[elsewhere],
             )
         self._schedule_lapse(b[changed & ~p.contractual[seg]], week + 1)
+        if len(focal_rows):
+            self.service.after_purchases(week, focal_rows, problem[at_focal], voiced_all[at_focal])
 
     def _climb(
         self,
@@ -620,9 +712,7 @@ class Market:
             * p.price_multiplier[rung]
             * (self.price[old] - self.price[alt])
         )
-        product_part = p.quality_sensitivity[seg] * (
-            p.product_quality[alt] - p.product_quality[old]
-        )
+        product_part = p.quality_sensitivity[seg] * (self.quality[alt] - self.quality[old])
         political_part = self.penalty[old] - self.penalty[alt]
         return defection.classify(service, outside, price_part, product_part, political_part)
 
@@ -640,16 +730,7 @@ class Market:
             return np.zeros(0)
         seg = c.segment[rows]
         rung = c.rung[rows]
-        v = choice.utilities(
-            self.table,
-            self.terms,
-            seg,
-            rung,
-            firm.astype(np.int8),
-            c.satisfaction[rows],
-            np.full(n, NONE, np.int8),
-            c.left[rows],
-        )
+        v = self._utilities(rows, firm.astype(np.int8), np.full(n, NONE, np.int8))
         share = choice.probabilities(v, p.outside_utility[seg])[firm, np.arange(n)]
         margin = c.value[rows] * (self.price[firm] - p.unit_cost[firm])
         substitute = np.minimum(self.substitute_hazard * p.technology_affinity[seg], 1.0)
@@ -755,6 +836,7 @@ class Market:
             defections=self.recorder.defection_arrays(),
             trace=self.recorder.trace_arrays(),
             customers=customers,
+            service=self.recorder.service,
             shocks=self.shock_log,
             customer_weeks=self.customer_weeks,
             seconds=seconds,

@@ -35,6 +35,7 @@ class FirmState:
     price_index: np.ndarray  # (F,)
     reputation_penalty: np.ndarray  # (F,) utility units
     acquisition_spend: np.ndarray  # (F,) currency per week
+    quality: np.ndarray  # (F,) product quality (improved by accountable follow-up answers)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class Params:
                 price_index=f("price_index"),
                 reputation_penalty=np.zeros(len(firms)),
                 acquisition_spend=f("acquisition_spend_per_week"),
+                quality=f("product_quality"),
             ),
         )
 
@@ -122,7 +124,7 @@ class Params:
             price[0] = strategy.price_index
         if strategy.acquisition_spend_per_week is not None:
             spend[0] = strategy.acquisition_spend_per_week
-        return FirmState(price, state.reputation_penalty, spend)
+        return FirmState(price, state.reputation_penalty, spend, state.quality)
 
     def utility_table(self, state: FirmState) -> np.ndarray:
         """Deterministic utility of each firm by segment and rung, shape (S, 6, F).
@@ -135,5 +137,5 @@ class Params:
             * self.price_multiplier[None, :, None]
             * state.price_index[None, None, :]
         )
-        quality_part = self.quality_sensitivity[:, None, None] * self.product_quality[None, None, :]
+        quality_part = self.quality_sensitivity[:, None, None] * state.quality[None, None, :]
         return quality_part - price_part - state.reputation_penalty[None, None, :]

@@ -50,6 +50,16 @@ SCALAR_FIELDS: dict[str, tuple[type, float | int]] = {
     # the focal firm's customer database: what it can observe of each customer
     "last_order_focal": (np.int32, NEVER),
     "margin_focal": (np.float64, 0.0),  # gross margin with the focal firm, discounted to week 0
+    "observed_value": (np.float32, 0.0),  # recency-weighted margin (the firm's own records)
+    # the focal firm's service (relationship levels)
+    "request_week": (np.int32, NEVER),  # voiced problem waiting at the desk since
+    "satisfaction_before_problem": (np.float32, 0.0),
+    "tie": (np.float32, 0.0),  # social and structural ties with the focal firm, 0-1
+    "tie_week": (np.int32, 0),  # week the tie was last renewed (it decays since)
+    "key_account": (np.bool_, False),
+    "cross_sell": (np.bool_, False),  # the next order carries an outreach's cross-sell
+    "contacts": (np.int16, 0),  # follow-up calls and outreach received
+    "manager_contacts": (np.int16, 0),
 }
 FIRM_FIELDS: dict[str, tuple[type, float | int]] = {
     "orders": (np.int16, 0),  # orders placed with each firm (saturates at 32 767)
@@ -65,6 +75,9 @@ ARCHIVED: tuple[str, ...] = (
     "acquired_week",
     "lost_week",
     "defections",
+    "contacts",
+    "manager_contacts",
+    "key_account",
 )
 """Fields kept for customers who left the market (plus the focal firm's columns)."""
 

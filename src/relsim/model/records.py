@@ -38,7 +38,7 @@ BORN, LEAD, PURCHASE, PROBLEM, RUNG_UP, RUNG_DOWN, ACQUIRED, DEFECTION, EXIT = r
 class Recorder:
     """Accumulates the records of the reported weeks."""
 
-    def __init__(self, weeks: int, n_firms: int):
+    def __init__(self, weeks: int, n_firms: int, service: tuple[str, ...] = ()):
         self.weeks = weeks
         self.counts = {name: np.zeros((weeks, n_firms), dtype=np.int64) for name in WEEKLY_COUNTS}
         self.by_reason = np.zeros((weeks, n_firms, len(REASONS)), dtype=np.int64)
@@ -46,6 +46,7 @@ class Recorder:
         self.market = {
             name: np.zeros(weeks, dtype=np.int64) for name in ("in_market", "births", "exits")
         }
+        self.service = {name: np.zeros(weeks) for name in service}
         self._defections = ColumnBuffer(DEFECTION_COLUMNS)
         self._trace = ColumnBuffer(TRACE_COLUMNS)
 

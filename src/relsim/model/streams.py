@@ -22,6 +22,7 @@ BEHAVIOUR: tuple[str, ...] = (
     "ladder",
     "defection",
     "leads",
+    "service",
 )
 PURPOSES: tuple[str, ...] = STRATEGY_INDEPENDENT + BEHAVIOUR
 

@@ -145,11 +145,103 @@ class Firm(Frozen):
     )
 
 
+Level = Literal["basic", "reactive", "accountable", "proactive", "partnership"]
+Rung = Literal["prospect", "customer", "client", "supporter", "advocate", "partner"]
+
+
+class Pool(Frozen):
+    """A pool of staff: how many people, their hours and their cost."""
+
+    count: Annotated[float, Field(ge=0.0, le=1_000_000)] = Field(
+        default=0.0, description="People in the pool (full-time equivalents)."
+    )
+    hours_per_week: Annotated[float, Field(ge=0.0, le=168.0)] = Field(
+        default=38.0, description="Working hours per person per week available for the duty."
+    )
+    cost_per_week: NonNegative = Field(
+        default=900.0, description="Cost per person per week (currency units)."
+    )
+
+
+class ManagerPool(Pool):
+    """Relationship managers: a pool whose default cost is a manager's."""
+
+    cost_per_week: NonNegative = Field(
+        default=1600.0, description="Cost per manager per week (currency units)."
+    )
+
+
+class SeniorPool(Pool):
+    """Senior managers overseeing the relationship managers."""
+
+    cost_per_week: NonNegative = Field(
+        default=2500.0, description="Cost per senior manager per week (currency units)."
+    )
+
+
+class StaffChange(Frozen):
+    """A staffing event: from `week` on, `pool` has `count` people."""
+
+    week: Annotated[int, Field(ge=0)] = Field(description="Week of the horizon it takes effect.")
+    pool: Literal["desk", "contact_centre", "managers"] = Field(description="Pool changed.")
+    count: Annotated[float, Field(ge=0.0, le=1_000_000)] = Field(description="New head count.")
+
+
+class Staffing(Frozen):
+    """The focal firm's staff pools; each is finite, and an overloaded pool delivers less."""
+
+    desk: Pool = Field(default=Pool(), description="Service-desk agents (answer voiced problems).")
+    contact_centre: Pool = Field(
+        default=Pool(), description="Contact-centre staff (follow-up calls and outreach)."
+    )
+    managers: ManagerPool = Field(
+        default=ManagerPool(),
+        description="Relationship managers (partnership work and key accounts).",
+    )
+    senior_manager: SeniorPool = Field(
+        default=SeniorPool(),
+        description="Senior managers overseeing the relationship managers (cost only).",
+    )
+    changes: tuple[StaffChange, ...] = Field(default=(), description="Staffing events.")
+
+
+class Levels(Frozen):
+    """Kotler's relationship level per customer: key-account rule first, then the rung rule,
+    then the segment rule, then the default. Levels are cumulative: each includes what the
+    levels below it do."""
+
+    default: Level = Field(default="basic", description="Level where no rule applies.")
+    segments: dict[str, Level] = Field(default={}, description="Level by segment name.")
+    rungs: dict[Rung, Level] = Field(default={}, description="Level by rung (overrides segment).")
+
+
+class KeyAccounts(Frozen):
+    """Key-account management: pick key customers by observed value, give each a manager."""
+
+    top_share: Probability = Field(
+        default=0.02,
+        description="Share of the focal firm's customers, ranked by observed value, picked as "
+        "key accounts (capped by managers x accounts_per_manager).",
+    )
+    min_observed_value: NonNegative = Field(
+        default=0.0,
+        description="Smallest observed value (recency-weighted margin, currency) of a key account.",
+    )
+    review_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+        default=13, description="Weeks between re-evaluations of the selection."
+    )
+    accounts_per_manager: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=25, description="Most accounts one relationship manager carries."
+    )
+    level: Level = Field(default="partnership", description="Level given to key accounts.")
+
+
 class Strategy(Frozen):
     """What the focal firm does in the simulated horizon (after the warm-up).
 
-    Engine I knows transactional levers only: price and acquisition spend. Later engine layers
-    add relationship levels and bonds as further fields.
+    Transactional levers (price, acquisition spend), relationship levels with the staff that
+    deliver them, and key-account management. The scenario's baseline strategy is the status
+    quo: the warm-up runs it.
     """
 
     name: str = Field(min_length=1, description="Strategy name, used in tables and reports.")
@@ -163,6 +255,86 @@ class Strategy(Frozen):
         default=None,
         description="Focal firm's acquisition spend per week under this strategy "
         "(currency units; null: unchanged).",
+    )
+    levels: Levels = Field(default=Levels(), description="Relationship levels.")
+    staffing: Staffing = Field(default=Staffing(), description="Staff pools.")
+    key_accounts: KeyAccounts | None = Field(
+        default=None, description="Key-account management (null: none)."
+    )
+
+
+class Service(Frozen):
+    """What each relationship level does, and at what cost in staff time (the same for every
+    strategy; strategies choose levels and staff)."""
+
+    desk_hours_per_request: Positive = Field(
+        default=0.5, description="Agent hours to resolve one voiced problem at the desk."
+    )
+    wait_penalty_per_week: Probability = Field(
+        default=0.03, description="Satisfaction lost per week a request waits unresolved."
+    )
+    recovery: Probability = Field(
+        default=0.25, description="Satisfaction regained when a problem is resolved."
+    )
+    recovery_can_exceed: bool = Field(
+        default=False,
+        description="Whether a resolved problem can leave satisfaction above its level before "
+        "the problem (the 'service recovery paradox'); false caps it there.",
+    )
+    follow_up_hours: Positive = Field(
+        default=0.2, description="Contact-centre hours of one follow-up call (accountable)."
+    )
+    follow_up_finds_silent: Probability = Field(
+        default=0.6, description="Share of silent problems a follow-up call finds (and fixes)."
+    )
+    quality_gain_per_call: Annotated[float, Field(ge=0.0, le=0.01)] = Field(
+        default=0.00002,
+        description="Product quality gained per follow-up call answered, as a share of the "
+        "distance to quality 1 (the answers improve the offer slowly).",
+    )
+    outreach_interval_weeks: Annotated[int, Field(ge=1, le=104)] = Field(
+        default=8, description="Weeks between proactive outreach contacts per customer."
+    )
+    outreach_hours: Positive = Field(default=0.25, description="Contact-centre hours per outreach.")
+    outreach_purchase_boost: NonNegative = Field(
+        default=0.5,
+        description="Outreach multiplies the rate of the next purchase occasion by 1 + this.",
+    )
+    outreach_cross_sell: NonNegative = Field(
+        default=0.15, description="Extra order value of the next purchase after an outreach."
+    )
+    annoying_interval_weeks: Annotated[int, Field(ge=1, le=104)] = Field(
+        default=6,
+        description="Outreach more frequent than every this many weeks annoys some customers.",
+    )
+    annoyance_probability: Probability = Field(
+        default=0.2, description="Probability an outreach that is too frequent annoys."
+    )
+    annoyance_penalty: Probability = Field(
+        default=0.1, description="Satisfaction lost by an annoyed customer."
+    )
+    partnership_contacts_per_month: Annotated[float, Field(gt=0.0, le=30.0)] = Field(
+        default=2.0, description="Relationship-manager contacts per partnership customer a month."
+    )
+    partnership_hours: Positive = Field(
+        default=2.0, description="Manager hours per partnership contact."
+    )
+    tie_gain: Probability = Field(
+        default=0.15,
+        description="Share of the distance to 1 a partnership contact adds to the customer's "
+        "ties with the firm (social and structural ties, 0-1).",
+    )
+    tie_half_life_weeks: Positive = Field(
+        default=26.0, description="Weeks for ties to halve without partnership contacts."
+    )
+    tie_habit: NonNegative = Field(
+        default=1.5, description="Utility for the primary firm per unit of ties."
+    )
+    tie_protection: Probability = Field(
+        default=0.6, description="Ties of 1 multiply the defection hazard exponent by 1 - this."
+    )
+    contact_satisfaction: Probability = Field(
+        default=0.03, description="Satisfaction gained by a partnership contact."
     )
 
 
@@ -402,6 +574,7 @@ class Scenario(Frozen):
     switching: Switching = Field(default=Switching(), description="Primary-firm changes.")
     acquisition: Acquisition = Field(default=Acquisition(), description="Leads and referrals.")
     economics: Economics = Field(default=Economics(), description="Money conventions.")
+    service: Service = Field(default=Service(), description="What relationship levels do.")
     shocks: tuple[Shock, ...] = Field(default=(), description="Exogenous events.")
     strategies: tuple[Strategy, ...] = Field(
         default=(Strategy(name="transactional"),),
@@ -440,6 +613,14 @@ class Scenario(Frozen):
             if shock.firm is not None and shock.firm not in firm_names:
                 known = sorted(firm_names)
                 raise ValueError(f"shock names unknown firm {shock.firm!r}; firms: {known}")
+        segment_names = {s.name for s in self.segments}
+        for strategy in self.strategies:
+            unknown = set(strategy.levels.segments) - segment_names
+            if unknown:
+                raise ValueError(
+                    f"strategy {strategy.name!r}: levels.segments names unknown segment(s) "
+                    f"{sorted(unknown)}; segments: {sorted(segment_names)}"
+                )
         if self.baseline is not None and self.baseline not in {s.name for s in self.strategies}:
             raise ValueError(f"baseline {self.baseline!r} is not one of the strategies")
         return self

@@ -1,0 +1,354 @@
+"""What the focal firm does after the sale: Kotler's relationship levels, delivered by finite
+staff pools, and key-account management.
+
+Levels are cumulative (each does what the levels below it do):
+
+* **basic** -- nothing after the sale; voiced problems go unanswered;
+* **reactive** -- voiced problems reach the service desk, served oldest first in bulk each
+  week within the desk's agent-hours; waiting lowers satisfaction; resolution restores it;
+* **accountable** -- a follow-up call after each purchase finds a share of the silent problems
+  (and every voiced one) and fixes them; the answers slowly improve the product's quality;
+* **proactive** -- outreach every few weeks brings the next purchase forward and adds a
+  cross-sell to it; too frequent outreach annoys some customers;
+* **partnership** -- relationship managers work with the customer continuously: ties grow,
+  which raise the primary firm's utility and lower the defection hazard.
+
+A customer's level: the key-account level for key accounts, else the rung rule, else the
+segment rule, else the default. Staff pools are SimPy containers holding the week's hours;
+staffing events change their level. An overloaded pool delivers fewer contacts than planned
+and the shortfall is recorded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from relsim.domain import CUSTOMER, LEVELS, RUNGS
+from relsim.model.economics import to_cents
+from relsim.model.population import NEVER, NONE
+from relsim.scenario.model import Scenario, Strategy
+
+if TYPE_CHECKING:
+    from relsim.model.engine import Market
+
+REACTIVE, ACCOUNTABLE, PROACTIVE, PARTNERSHIP = (LEVELS.index(x) for x in LEVELS[1:])
+FOCAL = 0
+OBSERVED_VALUE_MEMORY_WEEKS = 26.0
+"""Time constant of the recency weighting of a customer's observed margin (key accounts)."""
+
+SERVICE_RECORDS: tuple[str, ...] = (
+    "desk_requests",
+    "desk_served",
+    "desk_backlog",
+    "desk_wait_days",
+    "desk_hours",
+    "desk_demand_hours",
+    "follow_ups_planned",
+    "follow_ups_made",
+    "silent_problems_found",
+    "outreach_planned",
+    "outreach_made",
+    "annoyed",
+    "contact_hours",
+    "contact_demand_hours",
+    "manager_contacts_planned",
+    "manager_contacts_made",
+    "manager_hours",
+    "manager_demand_hours",
+    "key_accounts",
+)
+"""Weekly records of the focal firm's service (zero for rivals in the weekly table)."""
+
+POOLS = ("desk", "contact_centre", "managers")
+
+
+def level_table(scenario: Scenario, strategy: Strategy) -> np.ndarray:
+    """Level code per (segment, rung), shape (S, 6): rung rule, else segment rule, else default."""
+    rules = strategy.levels
+    table = np.full((len(scenario.segments), len(RUNGS)), LEVELS.index(rules.default), np.int8)
+    for s, segment in enumerate(scenario.segments):
+        if segment.name in rules.segments:
+            table[s, :] = LEVELS.index(rules.segments[segment.name])
+    for rung, level in rules.rungs.items():
+        table[:, RUNGS.index(rung)] = LEVELS.index(level)
+    return table
+
+
+def select_key_accounts(
+    observed_value: np.ndarray, eligible: np.ndarray, top_share: float, minimum: float, cap: int
+) -> np.ndarray:
+    """Key accounts among ``eligible`` rows: the top ``top_share`` by observed value, at least
+    ``minimum``, at most ``cap``. Uses only what the firm observes (its purchase records)."""
+    candidates = np.flatnonzero(eligible & (observed_value >= minimum))
+    count = min(int(np.floor(top_share * eligible.sum())), cap, len(candidates))
+    chosen = np.zeros(len(observed_value), dtype=bool)
+    if count > 0:
+        # stable ranking: ties broken by row order, deterministic
+        order = np.argsort(-observed_value[candidates], kind="stable")[:count]
+        chosen[candidates[order]] = True
+    return chosen
+
+
+class FirmService:
+    """The focal firm's after-sale service under one strategy."""
+
+    def __init__(self, market: Market, strategy: Strategy, env: simpy.Environment):
+        self.m = market
+        self.strategy = strategy
+        self.rules = market.scenario.service
+        self.levels = level_table(market.scenario, strategy)
+        ka = strategy.key_accounts
+        self.ka_level = LEVELS.index(ka.level) if ka else NONE
+        self.max_level = max(int(self.levels.max()), self.ka_level)
+        staffing = strategy.staffing
+        self.counts = {name: getattr(staffing, name).count for name in POOLS}
+        self.hours_per_person = {name: getattr(staffing, name).hours_per_week for name in POOLS}
+        self.pools = {
+            name: simpy.Container(env, init=self.counts[name] * self.hours_per_person[name])
+            for name in POOLS
+        }
+        self.weekly_cost = {
+            "desk": staffing.desk.count * staffing.desk.cost_per_week,
+            "contacts": staffing.contact_centre.count * staffing.contact_centre.cost_per_week,
+            "managers": staffing.managers.count * staffing.managers.cost_per_week,
+            "senior_manager": staffing.senior_manager.count * staffing.senior_manager.cost_per_week,
+        }
+        self.cost_per_person = {
+            "desk": staffing.desk.cost_per_week,
+            "contact_centre": staffing.contact_centre.cost_per_week,
+            "managers": staffing.managers.cost_per_week,
+        }
+        self.follow_up_rows: list[np.ndarray] = []
+        self.partnership_interval = max(
+            1, round(52.0 / 12.0 / self.rules.partnership_contacts_per_month)
+        )
+
+    # ------------------------------------------------------------------ staffing
+    def staff(self, pool: str, count: float) -> None:
+        """A staffing event: the pool now has ``count`` people (its SimPy level changes)."""
+        container = self.pools[pool]
+        target = count * self.hours_per_person[pool]
+        if container.level:
+            container.get(container.level)
+        if target:
+            container.put(target)
+        self.counts[pool] = count
+        kind = {"desk": "desk", "contact_centre": "contacts", "managers": "managers"}[pool]
+        self.weekly_cost[kind] = count * self.cost_per_person[pool]
+
+    # ------------------------------------------------------------------ levels
+    def level_of(self, rows: np.ndarray) -> np.ndarray:
+        """Relationship level of each customer (as the focal firm serves it)."""
+        c = self.m.c
+        # a buyer who is not (yet) the firm's own customer is served as a 'customer'
+        rung = np.where(c.primary[rows] == FOCAL, c.rung[rows], CUSTOMER)
+        level = self.levels[c.segment[rows], rung]
+        if self.ka_level != NONE:
+            level = np.where(c.key_account[rows], self.ka_level, level)
+        return level
+
+    # ------------------------------------------------------------------ after purchases
+    def after_purchases(
+        self, week: int, rows: np.ndarray, problem: np.ndarray, voiced: np.ndarray
+    ) -> None:
+        """Purchases at the focal firm: voiced problems join the desk queue (reactive and up);
+        purchases by accountable-and-up customers get a follow-up call this week."""
+        if self.max_level < REACTIVE or not len(rows):
+            return
+        level = self.level_of(rows)
+        c = self.m.c
+        queue = rows[voiced & (level >= REACTIVE)]
+        c.request_week[queue] = np.minimum(c.request_week[queue], week)
+        self.m.service_log("desk_requests", week, len(queue))
+        calls = rows[level >= ACCOUNTABLE]
+        if len(calls):
+            self.follow_up_rows.append(calls)
+
+    # ------------------------------------------------------------------ the weekly work
+    def work(self, week: int) -> None:
+        """The week's service: desk, follow-up calls, outreach, partnership contacts."""
+        m = self.m
+        if week >= 0:
+            for kind, cost in self.weekly_cost.items():
+                if cost:
+                    m.ledger.book(week, kind, _focal_only(to_cents(cost), m.F))
+        if self.max_level < REACTIVE:
+            return
+        self._desk(week)
+        contact_hours = self.pools["contact_centre"].level
+        m.service_log("contact_hours", week, contact_hours)
+        contact_hours = self._follow_ups(week, contact_hours)
+        ka = self.strategy.key_accounts
+        if self.max_level < PROACTIVE and ka is None:
+            return
+        if ka is not None and week % ka.review_weeks == 0:
+            self._review_key_accounts(week)
+        focal = np.flatnonzero(m.c.primary[: m.c.n] == FOCAL)
+        level = self.level_of(focal)
+        if ka is not None:
+            m.service_log("key_accounts", week, int(m.c.key_account[focal].sum()))
+        if self.max_level >= PROACTIVE:
+            self._outreach(week, focal, level, contact_hours)
+        if self.max_level >= PARTNERSHIP:
+            self._partnership(week, focal, level)
+
+    def _desk(self, week: int) -> None:
+        m, c, rules = self.m, self.m.c, self.rules
+        pending = np.flatnonzero(c.request_week[: c.n] < NEVER)
+        hours = self.pools["desk"].level
+        m.service_log("desk_hours", week, hours)
+        if not len(pending):
+            return
+        m.service_log("desk_demand_hours", week, len(pending) * rules.desk_hours_per_request)
+        capacity = int(np.floor(hours / rules.desk_hours_per_request + 1e-9))
+        order = np.lexsort((pending, c.request_week[pending]))  # oldest first
+        served = pending[order[:capacity]]
+        waiting = pending[order[capacity:]]
+        if len(served):
+            waited = (week - c.request_week[served]) * 7.0
+            m.service_log("desk_served", week, len(served))
+            m.service_log("desk_wait_days", week, float(waited.mean()))
+            self._resolve(week, served)
+        m.service_log("desk_backlog", week, len(waiting))
+        with_focal = waiting[c.primary[waiting] == FOCAL]
+        if len(with_focal):
+            c.satisfaction[with_focal] = np.maximum(
+                c.satisfaction[with_focal] - np.float32(rules.wait_penalty_per_week), 0.0
+            )
+            m.satisfaction_changed(with_focal, week)
+
+    def _resolve(self, week: int, rows: np.ndarray) -> None:
+        """Close the focal firm's open problems of ``rows`` and restore satisfaction."""
+        m, c, rules = self.m, self.m.c, self.rules
+        c.request_week[rows] = NEVER
+        rows = rows[c.problem_firm[rows] == FOCAL]
+        c.problem_firm[rows] = NONE
+        c.problem_until[rows] = NEVER
+        mine = rows[c.primary[rows] == FOCAL]
+        if len(mine):
+            recovered = np.minimum(c.satisfaction[mine] + np.float32(rules.recovery), 1.0)
+            if not rules.recovery_can_exceed:
+                cap = np.maximum(c.satisfaction_before_problem[mine], c.satisfaction[mine])
+                recovered = np.minimum(recovered, cap)
+            c.satisfaction[mine] = recovered
+            m.satisfaction_changed(mine, week)
+
+    def _follow_ups(self, week: int, hours: float) -> float:
+        """Follow-up calls to this week's accountable-and-up buyers; returns hours left."""
+        m, c, rules = self.m, self.m.c, self.rules
+        if not self.follow_up_rows:
+            return hours
+        rows = np.concatenate(self.follow_up_rows)
+        self.follow_up_rows = []
+        rows = rows[c.alive[rows]]
+        m.service_log("follow_ups_planned", week, len(rows))
+        m.service_log("contact_demand_hours", week, len(rows) * rules.follow_up_hours)
+        made = _within_capacity(rows, hours, rules.follow_up_hours, m.streams.service)
+        m.service_log("follow_ups_made", week, len(made))
+        if not len(made):
+            return hours
+        c.contacts[made] += 1
+        open_here = (c.problem_firm[made] == FOCAL) & (c.problem_until[made] > week)
+        silent = open_here & ~c.problem_voiced[made]
+        found = open_here & (
+            c.problem_voiced[made]
+            | (m.streams.service.random(len(made)) < rules.follow_up_finds_silent)
+        )
+        m.service_log("silent_problems_found", week, int((found & silent).sum()))
+        if found.any():
+            self._resolve(week, made[found])
+        m.improve_quality(FOCAL, rules.quality_gain_per_call * len(made))
+        return hours - len(made) * rules.follow_up_hours
+
+    def _outreach(self, week: int, focal: np.ndarray, level: np.ndarray, hours: float) -> None:
+        m, c, rules = self.m, self.m.c, self.rules
+        interval = rules.outreach_interval_weeks
+        due = focal[(level >= PROACTIVE) & ((c.id[focal] + week) % interval == 0)]
+        if not len(due):
+            return
+        m.service_log("outreach_planned", week, len(due))
+        m.service_log("contact_demand_hours", week, len(due) * rules.outreach_hours)
+        made = _within_capacity(due, hours, rules.outreach_hours, m.streams.service)
+        m.service_log("outreach_made", week, len(made))
+        if not len(made):
+            return
+        c.contacts[made] += 1
+        c.cross_sell[made] = True
+        m.bring_occasion_forward(made, week, 1.0 + rules.outreach_purchase_boost)
+        if interval < rules.annoying_interval_weeks:
+            annoyed = made[m.streams.service.random(len(made)) < rules.annoyance_probability]
+            c.satisfaction[annoyed] = np.maximum(
+                c.satisfaction[annoyed] - np.float32(rules.annoyance_penalty), 0.0
+            )
+            m.service_log("annoyed", week, len(annoyed))
+            m.satisfaction_changed(annoyed, week)
+
+    def _review_key_accounts(self, week: int) -> None:
+        m, c = self.m, self.m.c
+        ka = self.strategy.key_accounts
+        assert ka is not None
+        n = c.n
+        eligible = (c.primary[:n] == FOCAL) & c.alive[:n]
+        cap = int(np.floor(self.counts["managers"] * ka.accounts_per_manager))
+        c.key_account[:n] = select_key_accounts(
+            m.observed_value(np.arange(n), week),
+            eligible,
+            ka.top_share,
+            ka.min_observed_value,
+            cap,
+        )
+
+    def _partnership(self, week: int, focal: np.ndarray, level: np.ndarray) -> None:
+        m, c, rules = self.m, self.m.c, self.rules
+        hours = self.pools["managers"].level
+        m.service_log("manager_hours", week, hours)
+        due = focal[
+            (level >= PARTNERSHIP) & ((c.id[focal] + week) % self.partnership_interval == 0)
+        ]
+        if not len(due):
+            return
+        m.service_log("manager_contacts_planned", week, len(due))
+        m.service_log("manager_demand_hours", week, len(due) * rules.partnership_hours)
+        # key accounts first: they have a named manager; the rest share what is left
+        due = due[np.argsort(~c.key_account[due], kind="stable")]
+        made = _within_capacity(
+            due, hours, rules.partnership_hours, m.streams.service, keep_order=True
+        )
+        m.service_log("manager_contacts_made", week, len(made))
+        if not len(made):
+            return
+        c.manager_contacts[made] += 1
+        m.ties_in_use = True
+        tie = m.ties(made, week)
+        c.tie[made] = tie + np.float32(rules.tie_gain) * (1.0 - tie)
+        c.tie_week[made] = week
+        c.satisfaction[made] = np.minimum(
+            c.satisfaction[made] + np.float32(rules.contact_satisfaction), 1.0
+        )
+        m.satisfaction_changed(made, week)
+
+
+def _within_capacity(
+    rows: np.ndarray,
+    hours: float,
+    per_contact: float,
+    rng: np.random.Generator,
+    keep_order: bool = False,
+) -> np.ndarray:
+    """The contacts a pool can make this week: all of ``rows`` if its hours suffice, else as
+    many as fit, chosen at random (or the first ones when ``keep_order``)."""
+    capacity = int(np.floor(hours / per_contact + 1e-9))
+    if capacity >= len(rows):
+        return rows
+    if keep_order:
+        return rows[:capacity]
+    return rows[rng.permutation(len(rows))[:capacity]]
+
+
+def _focal_only(cents: np.ndarray, n_firms: int) -> np.ndarray:
+    out = np.zeros(n_firms, dtype=np.int64)
+    out[FOCAL] = cents
+    return out
