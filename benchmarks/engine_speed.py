@@ -8,7 +8,7 @@ divided by the market's customers at the start).
 Usage::
 
     python benchmarks/engine_speed.py                      # 10k, 100k, 1M customers
-    python benchmarks/engine_speed.py --sizes 10000 --strategy price_cut
+    python benchmarks/engine_speed.py --strategy relationship_levels   # every level in use
 
 Each size runs in a fresh subprocess so that peak memory is not inherited from a larger run.
 """
@@ -36,7 +36,9 @@ def measure(customers: int, strategy: str | None, seed: int, tables: bool) -> di
     from relsim.results import Run
 
     scenario = load_scenario(SCENARIO, overrides={"market.customers": customers})
-    chosen = scenario.strategy(strategy or scenario.baseline_strategy)
+    chosen = _scaled_staff(
+        scenario.strategy(strategy or scenario.baseline_strategy), customers / BASE_CUSTOMERS
+    )
     base_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     raw = simulate_arrays(scenario, chosen, seed)
@@ -63,6 +65,22 @@ def measure(customers: int, strategy: str | None, seed: int, tables: bool) -> di
     return out
 
 
+BASE_CUSTOMERS = 10_000
+
+
+def _scaled_staff(strategy, factor: float):  # type: ignore[no-untyped-def]
+    """The strategy with every staff pool scaled to the market's size (the shipped staffing is
+    sized for the baseline's 10 000 customers), so the levels do the same work per customer."""
+    staffing = strategy.staffing
+    pools = {
+        name: getattr(staffing, name).model_copy(
+            update={"count": getattr(staffing, name).count * factor}
+        )
+        for name in ("desk", "contact_centre", "managers", "senior_manager")
+    }
+    return strategy.model_copy(update={"staffing": staffing.model_copy(update=pools)})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -75,11 +93,14 @@ def main() -> None:
         result = measure(args.sizes[0], args.strategy, args.seed, not args.no_tables)
         print(json.dumps(result))
         return
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
     for size in args.sizes:
-        cmd = [sys.executable, __file__, "--child", "--sizes", str(size), "--seed",
-               str(args.seed)]
+        cmd = [sys.executable, __file__, "--child", "--sizes", str(size), "--seed", str(args.seed)]
         if args.strategy:
             cmd += ["--strategy", args.strategy]
         if args.no_tables:

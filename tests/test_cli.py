@@ -40,10 +40,15 @@ def test_run_writes_results_and_prints_a_summary(tmp_path: Path) -> None:
     assert "transactional *" in result.stdout
     assert str(out) in result.stderr
     summary = pd.read_csv(out / "summary.csv", index_col="strategy")
-    assert list(summary.index) == ["transactional", "acquisition_push", "price_cut"]
+    assert list(summary.index) == [
+        "transactional",
+        "acquisition_push",
+        "price_cut",
+        "relationship_levels",
+    ]
     weekly = pd.read_parquet(out / "weekly.parquet")
     assert set(weekly["strategy"]) == set(summary.index)
-    assert len(weekly) == 3 * 52 * 3
+    assert len(weekly) == 4 * 52 * 3
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["scenario"]["market"]["customers"] == 1500
     assert manifest["seed"] == 2026

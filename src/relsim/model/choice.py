@@ -57,19 +57,20 @@ def utilities(
     flat = table.reshape(n_segments * n_rungs, n_firms).T  # (F, S*6)
     code = segment.astype(np.intp) * n_rungs + rung
     v = np.take(flat, code, axis=1)  # a fresh (F, n) array
-    cols = np.arange(len(segment))
-    has = primary != NONE
-    if has.any():
+    n = len(segment)
+    flat_v = v.reshape(-1)  # a view: element (f, i) is flat_v[f * n + i]
+    has = np.flatnonzero(primary != NONE)
+    if len(has):
         extra = terms.habit[rung[has]] + terms.satisfaction_weight * (satisfaction[has] - 0.5)
         if primary_bonus is not None:
             extra = extra + primary_bonus[has]
-        v[primary[has], cols[has]] += extra
-    has = lead != NONE
-    if has.any():
-        v[lead[has], cols[has]] += terms.lead_bonus
-    has = left != NONE
-    if has.any():
-        v[left[has], cols[has]] -= terms.winback_penalty
+        flat_v[primary[has].astype(np.intp) * n + has] += extra
+    has = np.flatnonzero(lead != NONE)
+    if len(has):
+        flat_v[lead[has].astype(np.intp) * n + has] += terms.lead_bonus
+    has = np.flatnonzero(left != NONE)
+    if len(has):
+        flat_v[left[has].astype(np.intp) * n + has] -= terms.winback_penalty
     return v
 
 

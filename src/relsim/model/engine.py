@@ -80,9 +80,9 @@ class Market:
         self.W = scenario.horizon.warmup_weeks
         self.H = scenario.horizon.weeks
         n0 = scenario.market.customers
-        # births replace exits and compaction frees gone rows once they exceed 15% of the
-        # rows, so 1.2 x the initial market rarely needs to grow (by 1.25 x if it must)
-        self.c = Customers(self.F, int(1.2 * n0) + 64)
+        # births replace exits and compaction frees gone rows once they exceed 10% of the
+        # rows, so 1.12 x the initial market rarely needs to grow (by 1.25 x if it must)
+        self.c = Customers(self.F, int(1.12 * n0) + 64)
         self.ledger = Ledger(self.H, self.F)
         self.recorder = rec.Recorder(self.H, self.F, SERVICE_RECORDS)
         self.discount = discount_factors(self.H, self.p.weekly_discount)
@@ -372,9 +372,14 @@ class Market:
     def ties(self, rows: np.ndarray, week: int) -> np.ndarray:
         """Ties with the focal firm, halved every ``tie_half_life_weeks`` since last renewed."""
         c = self.c
-        half_life = self.scenario.service.tie_half_life_weeks
-        age = np.maximum(week - c.tie_week[rows], 0)
-        return (c.tie[rows] * 0.5 ** (age / half_life)).astype(np.float32)
+        tie = c.tie[rows]
+        out = np.zeros(len(rows), dtype=np.float32)
+        some = np.flatnonzero(tie > 0)  # few customers have ties: decay only theirs
+        if len(some):
+            age = np.maximum(week - c.tie_week[rows[some]], 0)
+            half_life = self.scenario.service.tie_half_life_weeks
+            out[some] = tie[some] * np.exp2(-age / half_life)
+        return out
 
     def observed_value(self, rows: np.ndarray, week: int) -> np.ndarray:
         """The focal firm's recency-weighted margin of each customer (its own records)."""
@@ -435,7 +440,7 @@ class Market:
         if week >= 0:
             self.ledger.book(week, "acquisition", to_cents(self.state.acquisition_spend))
             self.ledger.book(week, "fixed", to_cents(self.p.fixed_cost))
-        c.compact_if_worthwhile(0.15)
+        c.compact_if_worthwhile(0.10)
 
     def _exit(self, week: int, rows: np.ndarray) -> None:
         c = self.c
@@ -495,19 +500,20 @@ class Market:
             c.cross_sell[b[cross_sell]] = False
         revenue = to_cents(value * self.price[firm])
         cogs = to_cents(value * p.unit_cost[firm])
+        focal_rows = b[at_focal]
+        focal_margin = (revenue[at_focal] - cogs[at_focal]) / 100.0
         if week >= 0:
             self.ledger.book_orders(week, firm, revenue, cogs)
-            c.margin_focal[b[at_focal]] += (revenue - cogs)[at_focal] / 100.0 * self.discount[week]
+            c.margin_focal[focal_rows] += focal_margin * self.discount[week]
             rec_.add("orders", week, firm, F)
-        focal_rows = b[at_focal]
-        c.observed_value[focal_rows] = self.observed_value(focal_rows, week) + (
-            (revenue - cogs)[at_focal] / 100.0
-        )
-        orders = c.orders[b, firm]
+        c.observed_value[focal_rows] = self.observed_value(focal_rows, week) + focal_margin
+        cell = b * F + firm  # (customer, firm) cells of the orders table, flat
+        all_orders = c.orders.reshape(-1)
+        orders = all_orders[cell]
         first_time = orders == 0
         if first_time.any():
             self.ever_bought += np.bincount(firm[first_time], minlength=F)
-        c.orders[b, firm] = np.minimum(orders, np.iinfo(np.int16).max - 1) + 1
+        all_orders[cell] = np.minimum(orders, np.iinfo(np.int16).max - 1) + 1
         c.last_order_focal[focal_rows] = week
         self._trace(week, rec.PURCHASE, b, firm, c.rung[b], revenue / 100.0)
         # problems
@@ -647,7 +653,8 @@ class Market:
                 reason = c.exit_kind[rows].astype(np.int8)
             else:
                 reason, chance = self._reasons(week, rows, old, to_firm, kind == "outside")
-        lost_value = self._residual(rows, old, week)
+        # the value lost is reported for the horizon only; the warm-up records nothing
+        lost_value = self._residual(rows, old, week) if week >= 0 else np.zeros(len(rows))
         tenure = week - c.since[rows]
         destination = to_firm if to_firm is not None else np.full(len(rows), NONE)
         self.recorder.defections(
@@ -809,6 +816,7 @@ class Market:
         live_ids, focal_ids = c.id[live], c.id[focal]
         ids = c.id[: c.n].copy()
         state_bytes = c.nbytes()
+        c.drop_unarchived()  # before the output is allocated: the peak stays low
         # ids are 0 .. next_id-1, each in exactly one place: scatter everything into position,
         # the archive first (released part by part), then the rows still held (released
         # field by field), so the state and its copy are never held whole at once

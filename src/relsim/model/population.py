@@ -169,14 +169,18 @@ class Customers:
         every field the archive does not keep) as soon as it is handed out: the end of a run
         then never holds the state and its copy at once. The arrays are unusable afterwards."""
         n = self.n
-        keep = {*ARCHIVED, "orders", "margin_focal"}
-        for name in (*SCALAR_FIELDS, *FIRM_FIELDS, "alive"):
-            if name not in keep:
-                self._drop(name)
+        self.drop_unarchived()
         for name, values in self.archived_columns(slice(0, n)):
             yield name, values
             self._drop({"orders_focal": "orders", "value_focal": "margin_focal"}.get(name, name))
         self.n = self._capacity = 0
+
+    def drop_unarchived(self) -> None:
+        """Release every field the archive does not keep (the end of a run)."""
+        keep = {*ARCHIVED, "orders", "margin_focal"}
+        for name in (*SCALAR_FIELDS, *FIRM_FIELDS, "alive"):
+            if name not in keep and getattr(self, name).size:
+                self._drop(name)
 
     def _drop(self, name: str) -> None:
         setattr(

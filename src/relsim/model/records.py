@@ -121,7 +121,7 @@ TRACE_COLUMNS: dict[str, type] = {
 
 
 class ColumnBuffer:
-    """Growable typed columns: events are copied in, the arrays grow by half when full.
+    """Growable typed columns: events are copied in, the arrays grow by a quarter when full.
 
     Cheaper than a list of small arrays per week (no per-chunk object overhead), and the
     finished columns are views, so there is no concatenation copy at the end.
@@ -136,7 +136,7 @@ class ColumnBuffer:
         end = self.size + n
         capacity = len(next(iter(self.data.values())))
         if end > capacity:
-            grown = max(end, capacity + capacity // 2)
+            grown = max(end, capacity + capacity // 4)
             for name, column in self.data.items():
                 bigger = np.empty(grown, dtype=column.dtype)
                 bigger[: self.size] = column[: self.size]

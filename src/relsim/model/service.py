@@ -187,13 +187,22 @@ class FirmService:
         if ka is not None and week % ka.review_weeks == 0:
             self._review_key_accounts(week)
         focal = np.flatnonzero(m.c.primary[: m.c.n] == FOCAL)
-        level = self.level_of(focal)
         if ka is not None:
             m.service_log("key_accounts", week, int(m.c.key_account[focal].sum()))
         if self.max_level >= PROACTIVE:
-            self._outreach(week, focal, level, contact_hours)
+            self._outreach(
+                week,
+                self._due(focal, week, self.rules.outreach_interval_weeks, PROACTIVE),
+                contact_hours,
+            )
         if self.max_level >= PARTNERSHIP:
-            self._partnership(week, focal, level)
+            self._partnership(week, self._due(focal, week, self.partnership_interval, PARTNERSHIP))
+
+    def _due(self, focal: np.ndarray, week: int, interval: int, level: int) -> np.ndarray:
+        """Customers whose contact slot falls in ``week`` (every ``interval`` weeks, staggered
+        by id) and whose level is at least ``level``."""
+        slot = focal[(self.m.c.id[focal] + week) % interval == 0]
+        return slot[self.level_of(slot) >= level]
 
     def _desk(self, week: int) -> None:
         m, c, rules = self.m, self.m.c, self.rules
@@ -260,13 +269,13 @@ class FirmService:
         m.service_log("silent_problems_found", week, int((found & silent).sum()))
         if found.any():
             self._resolve(week, made[found])
-        m.improve_quality(FOCAL, rules.quality_gain_per_call * len(made))
+        customers = max(int(m.last_ladder[FOCAL, 1:].sum()), 1)
+        m.improve_quality(FOCAL, rules.quality_learning_rate * len(made) / customers)
         return hours - len(made) * rules.follow_up_hours
 
-    def _outreach(self, week: int, focal: np.ndarray, level: np.ndarray, hours: float) -> None:
+    def _outreach(self, week: int, due: np.ndarray, hours: float) -> None:
         m, c, rules = self.m, self.m.c, self.rules
         interval = rules.outreach_interval_weeks
-        due = focal[(level >= PROACTIVE) & ((c.id[focal] + week) % interval == 0)]
         if not len(due):
             return
         m.service_log("outreach_planned", week, len(due))
@@ -301,13 +310,10 @@ class FirmService:
             cap,
         )
 
-    def _partnership(self, week: int, focal: np.ndarray, level: np.ndarray) -> None:
+    def _partnership(self, week: int, due: np.ndarray) -> None:
         m, c, rules = self.m, self.m.c, self.rules
         hours = self.pools["managers"].level
         m.service_log("manager_hours", week, hours)
-        due = focal[
-            (level >= PARTNERSHIP) & ((c.id[focal] + week) % self.partnership_interval == 0)
-        ]
         if not len(due):
             return
         m.service_log("manager_contacts_planned", week, len(due))

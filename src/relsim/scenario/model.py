@@ -287,10 +287,11 @@ class Service(Frozen):
     follow_up_finds_silent: Probability = Field(
         default=0.6, description="Share of silent problems a follow-up call finds (and fixes)."
     )
-    quality_gain_per_call: Annotated[float, Field(ge=0.0, le=0.01)] = Field(
-        default=0.00002,
-        description="Product quality gained per follow-up call answered, as a share of the "
-        "distance to quality 1 (the answers improve the offer slowly).",
+    quality_learning_rate: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=0.004,
+        description="Share of the distance to quality 1 that the answers of follow-up calls "
+        "close in a week in which every customer of the firm was called once (per week, scaled "
+        "by the share actually called): the offer improves slowly.",
     )
     outreach_interval_weeks: Annotated[int, Field(ge=1, le=104)] = Field(
         default=8, description="Weeks between proactive outreach contacts per customer."
