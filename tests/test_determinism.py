@@ -57,3 +57,18 @@ def test_the_warm_up_start_is_the_same_for_every_strategy(small_baseline: Scenar
 def test_seed_must_be_an_int_or_seed_sequence(small_baseline: Scenario) -> None:
     with pytest.raises(TypeError, match="seed"):
         simulate(small_baseline, seed="7")  # type: ignore[arg-type]
+
+
+def test_results_do_not_depend_on_when_arrays_are_compacted(
+    small_baseline: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compaction is a memory policy: compacting often, or never, gives identical tables."""
+    import relsim.model.engine as engine
+
+    strategy = "relationship_levels"
+    runs = []
+    for share in (0.01, 10.0):
+        monkeypatch.setattr(engine, "COMPACT_SHARE", share)
+        runs.append(simulate(small_baseline, strategy=strategy, seed=17))
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(runs[0], name), getattr(runs[1], name))

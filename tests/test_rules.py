@@ -120,3 +120,10 @@ def test_residual_value_is_the_geometric_tail() -> None:
     m, b, r, d = 10.0, 0.5, 0.9, 0.99
     brute = sum(m * b * r ** (k + 1) * d**k for k in range(2000))
     assert residual_value(np.array(m), np.array(b), np.array(r), d, 1.0) == pytest.approx(brute)
+
+
+def test_events_beyond_the_last_representable_week_are_never() -> None:
+    """Weeks are int16: a far-off event must become NEVER, not wrap to a negative week."""
+    far = defection.schedule(32_000, np.array([1e-6, 1.0]), np.array([0.5, 0.5]))
+    assert far.tolist() == [NEVER, 32_000]
+    assert far.dtype == np.int16

@@ -189,7 +189,7 @@ def test_costs_by_kind_add_up_to_the_total_with_every_level_in_use() -> None:
         },
         staffing={
             "desk": {"count": 1},
-            "contact_centre": {"count": 2},
+            "contact_centre": {"count": 12},
             "managers": {"count": 1},
             "senior_manager": {"count": 0.5},
         },
@@ -205,7 +205,7 @@ def test_costs_by_kind_add_up_to_the_total_with_every_level_in_use() -> None:
     )
     for kind, expected in (
         ("desk", 900.0),
-        ("contacts", 1800.0),
+        ("contacts", 12 * 900.0),
         ("managers", 1600.0),
         ("senior_manager", 1250.0),
     ):

@@ -24,27 +24,28 @@ from __future__ import annotations
 import numpy as np
 
 from relsim.domain import POLITICAL, PRICE, PRODUCT, SERVICE
-from relsim.model.population import NEVER
+from relsim.model.population import NEVER, WEEK
 
 
 def waiting_weeks(probability: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
-    """Geometric waiting time in weeks (>= 1) for a weekly event probability; NEVER for 0.
+    """Geometric waiting time in weeks (>= 1) for a weekly event probability; 2**30 for 0.
 
-    ``K = 1 + floor(log(1 - U) / log(1 - p))`` with ``U`` uniform on [0, 1).
+    ``K = 1 + floor(log(1 - U) / log(1 - p))`` with ``U`` uniform on [0, 1). Computed in
+    float32 (waits are whole weeks far below 2**24; relative precision 1e-7 is ample).
     """
-    p = np.asarray(probability, dtype=np.float64)
-    u = 1.0 - np.asarray(uniforms, dtype=np.float64)  # (0, 1]
+    p = np.minimum(np.asarray(probability, dtype=np.float32), np.float32(1.0))
+    u = np.asarray(uniforms, dtype=np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
-        k = 1.0 + np.floor(np.log(u) / np.log1p(-np.minimum(p, 1.0)))
-    k = np.where(p >= 1.0, 1.0, k)
-    k = np.where((p <= 0.0) | ~np.isfinite(k) | (k > 2**30), float(NEVER), k)
-    return k.astype(np.int64)
+        # p = 1 gives 0 (K = 1); p = 0 gives inf or nan, both mapped to "never" below
+        k = np.floor(np.log1p(-u) / np.log1p(-p)) + np.float32(1.0)
+    return np.where(k < 2**30, k, 2**30).astype(np.int64)
 
 
 def schedule(now: int, probability: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
-    """Week of the next event when weeks ``now``, ``now+1``, ... each carry ``probability``."""
-    k = waiting_weeks(probability, uniforms)
-    return np.where(k >= NEVER, NEVER, now + k - 1).astype(np.int32)
+    """Week of the next event when weeks ``now``, ``now+1``, ... each carry ``probability``;
+    NEVER when it would fall beyond any simulation (week 32 767)."""
+    when = now + waiting_weeks(probability, uniforms) - 1
+    return np.where(when >= NEVER, NEVER, when).astype(WEEK)
 
 
 def effective_propensity(

@@ -43,6 +43,11 @@ from relsim.model.streams import Streams
 from relsim.scenario.model import Scenario, Shock, Strategy
 
 N_RUNGS = len(RUNGS)
+MAX_TENURE_WEEKS = 5200
+"""Initial tenures are capped at 100 years (keeps every week number within int16)."""
+COMPACT_SHARE = 0.10
+"""Gone rows are compacted away once they exceed this share of the rows (memory policy only:
+results do not depend on it, which a test checks)."""
 
 
 @dataclass
@@ -83,6 +88,7 @@ class Market:
         # births replace exits and compaction frees gone rows once they exceed 10% of the
         # rows, so 1.12 x the initial market rarely needs to grow (by 1.25 x if it must)
         self.c = Customers(self.F, int(1.12 * n0) + 64)
+        self.compact_share = COMPACT_SHARE
         self.ledger = Ledger(self.H, self.F)
         self.recorder = rec.Recorder(self.H, self.F, SERVICE_RECORDS)
         self.discount = discount_factors(self.H, self.p.weekly_discount)
@@ -279,10 +285,13 @@ class Market:
         shares = np.array([f.initial_share for f in self.scenario.firms])
         firm = rng.choice(self.F, size=n, p=shares).astype(np.int8)
         rung = rng.choice(N_RUNGS, size=n, p=np.array(market.initial_ladder_mix)).astype(np.int8)
-        tenure = np.floor(rng.exponential(market.mean_tenure_years * WEEKS_PER_YEAR, n))
+        tenure = np.minimum(
+            np.floor(rng.exponential(market.mean_tenure_years * WEEKS_PER_YEAR, n)),
+            MAX_TENURE_WEEKS,
+        )
         c.primary[current] = firm
         c.rung[current] = rung
-        c.since[current] = week - tenure.astype(np.int32)
+        c.since[current] = week - tenure.astype(np.int64)
         c.satisfaction[current] = self.scenario.satisfaction.initial
         c.orders[current, firm] = np.where(rung >= 2, 2, 1)
         c.last_order_focal[current[firm == 0]] = week - 1
@@ -297,7 +306,7 @@ class Market:
         first = c.since[holders] + period * np.maximum(
             1, np.ceil((week - c.since[holders]) / period)
         )
-        c.next_occasion[holders] = first.astype(np.int32)
+        c.next_occasion[holders] = first.astype(np.int64)
         others = current[~contract]
         c.next_occasion[others] = self._next_occasion(others, week)
         self._schedule_lapse(others, week)
@@ -328,7 +337,8 @@ class Market:
         """Next purchase occasion from ``week`` on (contract holders: handled by callers)."""
         c, p = self.c, self.p
         rate = c.rate[idx].astype(np.float64) * p.purchase_multiplier[c.rung[idx]]
-        return defection.schedule(week, rate, self.streams.occasions.random(len(idx)))
+        u = self.streams.occasions.random(len(idx), dtype=np.float32)
+        return defection.schedule(week, rate, u)
 
     def _propensity(self, idx: np.ndarray) -> np.ndarray:
         c = self.c
@@ -411,13 +421,14 @@ class Market:
         c, p = self.c, self.p
         rows = rows[~p.contractual[c.segment[rows]]]
         rate = c.rate[rows].astype(np.float64) * p.purchase_multiplier[c.rung[rows]] * factor
-        sooner = defection.schedule(week + 1, rate, self.streams.occasions.random(len(rows)))
+        u = self.streams.occasions.random(len(rows), dtype=np.float32)
+        sooner = defection.schedule(week + 1, rate, u)
         c.next_occasion[rows] = np.minimum(c.next_occasion[rows], sooner)
 
     def _schedule_lapse(self, idx: np.ndarray, week: int) -> None:
         """(Re)draw the week a non-contractual relationship ends by the customer's propensity."""
         if len(idx):
-            u = self.streams.defection.random(len(idx))
+            u = self.streams.defection.random(len(idx), dtype=np.float32)
             self.c.lapse_week[idx] = defection.schedule(week, self._propensity(idx), u)
 
     # ------------------------------------------------------------------ the weekly step
@@ -440,7 +451,7 @@ class Market:
         if week >= 0:
             self.ledger.book(week, "acquisition", to_cents(self.state.acquisition_spend))
             self.ledger.book(week, "fixed", to_cents(self.p.fixed_cost))
-        c.compact_if_worthwhile(0.10)
+        c.compact_if_worthwhile(self.compact_share)
 
     def _exit(self, week: int, rows: np.ndarray) -> None:
         c = self.c
@@ -781,14 +792,21 @@ class Market:
             )
 
     def _assign_leads(self, week: int, counts: np.ndarray) -> None:
-        """Prospects drawn to each firm: random market members not already its customers."""
+        """Prospects drawn to each firm: random market members not already its customers.
+
+        Targets are drawn among the customers in the market (not among array rows, some of
+        which may be gone and awaiting compaction), so results do not depend on when the
+        arrays are compacted."""
         c = self.c
+        if not counts.any():
+            return
         rng = self.streams.leads
+        live = np.flatnonzero(c.alive[: c.n])
         for firm, count in enumerate(counts):
-            if not count or not c.n:
+            if not count or not len(live):
                 continue
-            rows = rng.integers(0, c.n, size=int(count))
-            rows = rows[c.alive[rows] & (c.primary[rows] != firm)]
+            rows = live[rng.integers(0, len(live), size=int(count))]
+            rows = rows[c.primary[rows] != firm]
             c.lead[rows] = firm
             self.recorder.add("leads", week, np.full(len(rows), firm), self.F)
             self._trace(week, rec.LEAD, rows, firm)

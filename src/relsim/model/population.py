@@ -3,8 +3,9 @@
 Rows are appended when customers are born and removed (compacted into a small archive of the
 fields the customers table reports) once enough of them have left the market, so the weekly
 step touches only customers who can still act. Money stays float64; traits and attitudes that
-are not money are float32; small codes are int8; weeks are int32 with :data:`NEVER` for
-"no such event scheduled".
+are not money are float32; small codes are int8; weeks are int16 (:data:`WEEK`; horizon and
+warm-up are at most 5 200 weeks each, initial tenure at most 100 years) with :data:`NEVER`
+for "no such event scheduled".
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
-NEVER = np.iinfo(np.int32).max
-"""Week value of an event that is not scheduled."""
+WEEK = np.int16
+"""Dtype of week numbers: every simulated week lies within +-15 600."""
+
+NEVER = int(np.iinfo(WEEK).max)
+"""Week value of an event that is not scheduled (or falls after the end of any simulation)."""
 
 NONE = -1
 """Firm code of 'no firm'."""
@@ -23,13 +27,13 @@ NONE = -1
 SCALAR_FIELDS: dict[str, tuple[type, float | int]] = {
     "id": (np.int32, 0),
     "segment": (np.int8, 0),
-    "born": (np.int32, 0),
+    "born": (WEEK, 0),
     "rate": (np.float32, 0.0),  # weekly occasion probability at purchase multiplier 1
     "value": (np.float32, 0.0),  # money per order at the reference price
     "propensity": (np.float32, 0.0),  # per week (non-contractual) or per period (contractual)
     "primary": (np.int8, NONE),
     "rung": (np.int8, 0),
-    "since": (np.int32, NEVER),  # week the current primary relationship began
+    "since": (WEEK, NEVER),  # week the current primary relationship began
     "lead": (np.int8, NONE),  # firm that drew this customer's attention (acquisition/referral)
     "left": (np.int8, NONE),  # last firm defected from (remembered history)
     "run_firm": (np.int8, NONE),
@@ -38,24 +42,24 @@ SCALAR_FIELDS: dict[str, tuple[type, float | int]] = {
     "expectation": (np.float32, 0.0),  # expected quality, 0-1
     "problem_firm": (np.int8, NONE),  # firm of the open, unresolved problem
     "problem_voiced": (np.bool_, False),
-    "problem_until": (np.int32, NEVER),  # week the open problem is forgotten
-    "next_occasion": (np.int32, NEVER),  # purchase occasion, or renewal for contract holders
-    "lapse_week": (np.int32, NEVER),  # non-contractual end of relationship by own propensity
-    "exit_week": (np.int32, NEVER),
+    "problem_until": (WEEK, NEVER),  # week the open problem is forgotten
+    "next_occasion": (WEEK, NEVER),  # purchase occasion, or renewal for contract holders
+    "lapse_week": (WEEK, NEVER),  # non-contractual end of relationship by own propensity
+    "exit_week": (WEEK, NEVER),
     "exit_kind": (np.int8, 0),  # reason code used when the exit happens (market, technology)
-    "acquired_week": (np.int32, NEVER),  # first week the focal firm became primary
-    "lost_week": (np.int32, NEVER),  # first defection from the focal firm after acquisition
+    "acquired_week": (WEEK, NEVER),  # first week the focal firm became primary
+    "lost_week": (WEEK, NEVER),  # first defection from the focal firm after acquisition
     "defections": (np.int16, 0),
     "traced": (np.bool_, False),
     # the focal firm's customer database: what it can observe of each customer
-    "last_order_focal": (np.int32, NEVER),
+    "last_order_focal": (WEEK, NEVER),
     "margin_focal": (np.float64, 0.0),  # gross margin with the focal firm, discounted to week 0
     "observed_value": (np.float32, 0.0),  # recency-weighted margin (the firm's own records)
     # the focal firm's service (relationship levels)
-    "request_week": (np.int32, NEVER),  # voiced problem waiting at the desk since
+    "request_week": (WEEK, NEVER),  # voiced problem waiting at the desk since
     "satisfaction_before_problem": (np.float32, 0.0),
     "tie": (np.float32, 0.0),  # social and structural ties with the focal firm, 0-1
-    "tie_week": (np.int32, 0),  # week the tie was last renewed (it decays since)
+    "tie_week": (WEEK, 0),  # week the tie was last renewed (it decays since)
     "key_account": (np.bool_, False),
     "cross_sell": (np.bool_, False),  # the next order carries an outreach's cross-sell
     "contacts": (np.int16, 0),  # follow-up calls and outreach received
@@ -129,6 +133,10 @@ class Customers:
         self.alive[rows] = False
         self.next_occasion[rows] = NEVER
         self.lapse_week[rows] = NEVER
+        # the firm no longer serves them: out of the desk queue, no longer key accounts
+        self.request_week[rows] = NEVER
+        self.key_account[rows] = False
+        self.cross_sell[rows] = False
         self.gone += len(rows)
 
     def compact_if_worthwhile(self, share: float = 0.2) -> None:

@@ -187,21 +187,26 @@ class FirmService:
         if ka is not None and week % ka.review_weeks == 0:
             self._review_key_accounts(week)
         focal = np.flatnonzero(m.c.primary[: m.c.n] == FOCAL)
+        ids = m.c.id[focal]
         if ka is not None:
             m.service_log("key_accounts", week, int(m.c.key_account[focal].sum()))
         if self.max_level >= PROACTIVE:
             self._outreach(
                 week,
-                self._due(focal, week, self.rules.outreach_interval_weeks, PROACTIVE),
+                self._due(focal, ids, week, self.rules.outreach_interval_weeks, PROACTIVE),
                 contact_hours,
             )
         if self.max_level >= PARTNERSHIP:
-            self._partnership(week, self._due(focal, week, self.partnership_interval, PARTNERSHIP))
+            self._partnership(
+                week, self._due(focal, ids, week, self.partnership_interval, PARTNERSHIP)
+            )
 
-    def _due(self, focal: np.ndarray, week: int, interval: int, level: int) -> np.ndarray:
-        """Customers whose contact slot falls in ``week`` (every ``interval`` weeks, staggered
-        by id) and whose level is at least ``level``."""
-        slot = focal[(self.m.c.id[focal] + week) % interval == 0]
+    def _due(
+        self, focal: np.ndarray, ids: np.ndarray, week: int, interval: int, level: int
+    ) -> np.ndarray:
+        """Customers (``focal`` rows, ``ids`` their ids) whose contact slot falls in ``week``
+        (every ``interval`` weeks, staggered by id) and whose level is at least ``level``."""
+        slot = focal[ids % interval == (-week) % interval]
         return slot[self.level_of(slot) >= level]
 
     def _desk(self, week: int) -> None:
