@@ -103,3 +103,26 @@ def test_unknown_strategy_is_a_clear_error(tmp_path: Path) -> None:
 def test_usage_error_exits_2() -> None:
     assert relsim("frobnicate").returncode == 2
     assert relsim("run", "--help").stdout.count("example") == 1
+
+
+def test_run_warns_when_week_0_is_not_a_steady_state(tmp_path: Path) -> None:
+    """Initial shares far from the market's own equilibrium (focal 0.7 where it settles near
+    0.4): the warm-up's last year still trends about -0.06 a year, so the user is warned."""
+    common = ["--out", str(tmp_path), "--strategy", "transactional", "--set", "horizon.weeks=4"]
+    far = relsim(
+        "run",
+        str(SCENARIOS / "baseline.yaml"),
+        *common,
+        "--set",
+        "firms.0.initial_share=0.7",
+        "--set",
+        "firms.1.initial_share=0.1",
+        "--set",
+        "firms.2.initial_share=0.2",
+        "--set",
+        "horizon.warmup_weeks=52",
+    )
+    assert far.returncode == 0, far.stderr
+    assert "week 0 is not a steady state" in far.stderr
+    near = relsim("run", str(SCENARIOS / "baseline.yaml"), *common)
+    assert near.returncode == 0 and "steady state" not in near.stderr

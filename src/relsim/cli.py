@@ -26,6 +26,9 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INVALID, EXIT_NO_INPUT, EXIT_INTERRUPTED
     130,
 )
 
+DRIFT_WARNING = 0.02
+"""Share points per year of warm-up drift above which `relsim run` warns."""
+
 SHOWN = (
     "customers_end",
     "market_share_end",
@@ -150,6 +153,16 @@ def _run(args: argparse.Namespace) -> int:
             frame = getattr(run, key)
             tables[key].append(frame.assign(strategy=name))
     _write(out, scenario, seed, summaries, tables, started)
+    first = next(iter(summaries.values()))
+    drift, se = first["warmup_share_drift_per_year"], first["warmup_share_drift_se"]
+    if abs(drift) > DRIFT_WARNING and abs(drift) > 3 * se:
+        print(
+            f"relsim: warning: the focal firm's share still moved {drift:+.3f} a year at the "
+            "end of the warm-up, so week 0 is not a steady state; lengthen horizon.warmup_weeks "
+            "or start from initial shares and a ladder mix nearer the market's own (see "
+            "docs/model.md, 'Steady state at week 0').",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(summaries, indent=2))
     else:

@@ -236,9 +236,33 @@ class Run:
         end = raw.ladder[-1, 0, 1:]
         for r, rung in enumerate(RUNGS[1:], start=1):
             out[f"ladder_end_{rung}"] = _ratio(end[r - 1], end.sum())
+        drift, drift_se = warmup_drift(raw.warmup_customers)
+        out["warmup_share_drift_per_year"] = drift
+        out["warmup_share_drift_se"] = drift_se
         out["customer_weeks"] = float(raw.customer_weeks)
         out["seconds"] = raw.seconds
         return {key: float(value) for key, value in out.items()}
+
+
+def warmup_drift(customers: np.ndarray) -> tuple[float, float]:
+    """Trend of the focal firm's share of customers over the warm-up's last year (or all of it,
+    if shorter), per year, and its standard error: near zero when week 0 is a steady state.
+
+    Least-squares slope of the weekly shares; the standard error assumes independent weeks, so
+    it understates the noise of autocorrelated shares (a screening figure, not a test).
+    NaN without at least three warm-up weeks.
+    """
+    recent = customers[-int(WEEKS_PER_YEAR) :]
+    totals = recent.sum(axis=1)
+    if len(recent) < 3 or (totals == 0).any():
+        return float("nan"), float("nan")
+    share = recent[:, 0] / totals
+    t = np.arange(len(share), dtype=float)
+    t -= t.mean()
+    slope = float((t * (share - share.mean())).sum() / (t * t).sum())
+    residual = share - share.mean() - slope * t
+    se = float(np.sqrt((residual**2).sum() / (len(share) - 2) / (t * t).sum()))
+    return slope * WEEKS_PER_YEAR, se * WEEKS_PER_YEAR
 
 
 def _focal_column(values: np.ndarray, n_firms: int) -> np.ndarray:

@@ -67,6 +67,7 @@ class RawRun:
     trace: dict[str, np.ndarray]
     customers: dict[str, np.ndarray]
     service: dict[str, np.ndarray]
+    warmup_customers: np.ndarray  # (W, F) customers per firm in each warm-up week
     shocks: list[dict[str, Any]]
     customer_weeks: int
     seconds: float
@@ -90,7 +91,7 @@ class Market:
         self.c = Customers(self.F, int(1.12 * n0) + 64)
         self.compact_share = COMPACT_SHARE
         self.ledger = Ledger(self.H, self.F)
-        self.recorder = rec.Recorder(self.H, self.F, SERVICE_RECORDS)
+        self.recorder = rec.Recorder(self.H, self.F, SERVICE_RECORDS, self.W)
         self.discount = discount_factors(self.H, self.p.weekly_discount)
         # the status quo is the baseline strategy: the warm-up runs it for every strategy
         self.status_quo = scenario.strategy(scenario.baseline_strategy)
@@ -820,7 +821,9 @@ class Market:
         ladder_counts = counts.reshape(self.F, N_RUNGS).copy()
         ladder_counts[:, 0] = c.live - self.ever_bought
         self.last_ladder = ladder_counts
-        if week >= 0:
+        if week < 0:
+            self.recorder.warmup_customers[week + self.W] = ladder_counts[:, 1:].sum(axis=1)
+        else:
             self.recorder.ladder[week] = ladder_counts
             self.recorder.counts["customers"][week] = ladder_counts[:, 1:].sum(axis=1)
             self.recorder.counts["prospects"][week] = ladder_counts[:, 0]
@@ -863,6 +866,7 @@ class Market:
             trace=self.recorder.trace_arrays(),
             customers=customers,
             service=self.recorder.service,
+            warmup_customers=self.recorder.warmup_customers,
             shocks=self.shock_log,
             customer_weeks=self.customer_weeks,
             seconds=seconds,

@@ -38,8 +38,12 @@ BORN, LEAD, PURCHASE, PROBLEM, RUNG_UP, RUNG_DOWN, ACQUIRED, DEFECTION, EXIT = r
 class Recorder:
     """Accumulates the records of the reported weeks."""
 
-    def __init__(self, weeks: int, n_firms: int, service: tuple[str, ...] = ()):
+    def __init__(
+        self, weeks: int, n_firms: int, service: tuple[str, ...] = (), warmup_weeks: int = 0
+    ):
         self.weeks = weeks
+        # customers per firm in each warm-up week: the steady-state diagnostic
+        self.warmup_customers = np.zeros((warmup_weeks, n_firms), dtype=np.int64)
         self.counts = {name: np.zeros((weeks, n_firms), dtype=np.int64) for name in WEEKLY_COUNTS}
         self.by_reason = np.zeros((weeks, n_firms, len(REASONS)), dtype=np.int64)
         self.ladder = np.zeros((weeks, n_firms, len(RUNGS)), dtype=np.int64)
