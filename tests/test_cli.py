@@ -22,36 +22,37 @@ def relsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[s
     )
 
 
-def test_run_writes_results_and_prints_a_summary(tmp_path: Path) -> None:
+FAST = [
+    "--replications",
+    "3",
+    "--workers",
+    "1",
+    "--set",
+    "market.customers=800",
+    "--set",
+    "horizon.weeks=20",
+    "--set",
+    "horizon.warmup_weeks=10",
+]
+
+
+def test_run_writes_results_and_prints_the_comparison(tmp_path: Path) -> None:
     out = tmp_path / "res"
-    result = relsim(
-        "run",
-        str(SCENARIOS / "baseline.yaml"),
-        "--out",
-        str(out),
-        "--set",
-        "market.customers=1500",
-        "--set",
-        "horizon.weeks=52",
-        "--set",
-        "horizon.warmup_weeks=26",
-    )
+    result = relsim("run", str(SCENARIOS / "baseline.yaml"), "--out", str(out), *FAST)
     assert result.returncode == 0, result.stderr
-    assert "transactional *" in result.stdout
+    assert "transactional" in result.stdout and "(baseline)" in result.stdout
+    assert "P(best)" in result.stdout and "could be best" in result.stdout
     assert str(out) in result.stderr
-    summary = pd.read_csv(out / "summary.csv", index_col="strategy")
-    assert list(summary.index) == [
-        "transactional",
-        "acquisition_push",
-        "price_cut",
-        "relationship_levels",
-    ]
+    table = pd.read_parquet(out / "replications.parquet")
+    strategies = ["transactional", "acquisition_push", "price_cut", "relationship_levels"]
+    assert list(dict.fromkeys(table["strategy"])) == strategies
+    assert len(table) == 4 * 3
     weekly = pd.read_parquet(out / "weekly.parquet")
-    assert set(weekly["strategy"]) == set(summary.index)
-    assert len(weekly) == 4 * 52 * 3
-    manifest = json.loads((out / "run.json").read_text())
-    assert manifest["scenario"]["market"]["customers"] == 1500
-    assert manifest["seed"] == 2026
+    assert len(weekly) == 4 * 3 * 20 * 3  # strategies x replications x weeks x firms
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["replications_per_strategy"] == 3
+    assert manifest["root_seed"] == 2026 and len(manifest["scenario_hash"]) == 64
+    assert (out / "scenario.resolved.yaml").exists()
 
 
 def test_json_output_is_machine_readable(tmp_path: Path) -> None:
@@ -62,17 +63,30 @@ def test_json_output_is_machine_readable(tmp_path: Path) -> None:
         "--out",
         str(tmp_path),
         "--strategy",
+        "transactional",
+        "--strategy",
         "price_cut",
-        "--set",
-        "market.customers=800",
-        "--set",
-        "horizon.weeks=20",
-        "--set",
-        "horizon.warmup_weeks=0",
+        *FAST,
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["price_cut"] and "npv" in data["price_cut"]
+    assert [row["strategy"] for row in data["compare"]] == ["transactional", "price_cut"]
+    assert {row["metric"] for row in data["summary"]} >= {"npv", "profit"}
+
+
+def test_an_existing_results_folder_is_never_overwritten(tmp_path: Path) -> None:
+    args = [
+        "run",
+        str(SCENARIOS / "baseline.yaml"),
+        "--out",
+        str(tmp_path),
+        "--strategy",
+        "transactional",
+        *FAST,
+    ]
+    assert relsim(*args).returncode == 0
+    again = relsim(*args)
+    assert again.returncode == 1 and "already holds results" in again.stderr
 
 
 def test_invalid_scenario_exits_65_with_a_located_message(tmp_path: Path) -> None:
@@ -108,7 +122,16 @@ def test_usage_error_exits_2() -> None:
 def test_run_warns_when_week_0_is_not_a_steady_state(tmp_path: Path) -> None:
     """Initial shares far from the market's own equilibrium (focal 0.7 where it settles near
     0.4): the warm-up's last year still trends about -0.06 a year, so the user is warned."""
-    common = ["--out", str(tmp_path), "--strategy", "transactional", "--set", "horizon.weeks=4"]
+    common = [
+        "--strategy",
+        "transactional",
+        "--set",
+        "horizon.weeks=4",
+        "--replications",
+        "1",
+        "--workers",
+        "1",
+    ]
     far = relsim(
         "run",
         str(SCENARIOS / "baseline.yaml"),
@@ -124,5 +147,5 @@ def test_run_warns_when_week_0_is_not_a_steady_state(tmp_path: Path) -> None:
     )
     assert far.returncode == 0, far.stderr
     assert "week 0 is not a steady state" in far.stderr
-    near = relsim("run", str(SCENARIOS / "baseline.yaml"), *common)
+    near = relsim("run", str(SCENARIOS / "baseline.yaml"), *common, "--out", str(tmp_path / "n"))
     assert near.returncode == 0 and "steady state" not in near.stderr

@@ -6,9 +6,12 @@ The public API is small::
     scenario = relsim.load_scenario("scenarios/baseline.yaml")
     run = relsim.simulate(scenario, strategy="transactional", seed=7)
     run.summary, run.weekly, run.ladder, run.customers, run.defections, run.trace
+    experiment = relsim.run_experiment(scenario, replications=30)
+    experiment.summary(), experiment.compare()
 """
 
 from relsim.domain import BONDS, LEVELS, REASONS, RUNGS
+from relsim.experiment import Experiment, run_experiment
 from relsim.results import Run
 from relsim.scenario import Scenario, ScenarioError, Strategy, load_scenario
 from relsim.simulation import simulate
@@ -23,11 +26,13 @@ __all__ = [
     "MODEL_VERSION",
     "REASONS",
     "RUNGS",
+    "Experiment",
     "Run",
     "Scenario",
     "ScenarioError",
     "Strategy",
     "__version__",
     "load_scenario",
+    "run_experiment",
     "simulate",
 ]

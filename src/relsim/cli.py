@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 import traceback
 from collections.abc import Sequence
 from datetime import datetime
@@ -54,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, ScenarioError):
             print(str(error), file=sys.stderr)
             return EXIT_INVALID
+        if isinstance(error, UsageError):
+            print(f"relsim: {error}", file=sys.stderr)
+            return EXIT_USAGE
         if isinstance(error, FileNotFoundError):
             print(f"relsim: no such file: {error.filename}", file=sys.stderr)
             return EXIT_NO_INPUT
@@ -76,12 +78,57 @@ def _parser() -> argparse.ArgumentParser:
         "run",
         help="simulate every strategy of a scenario and write the results",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  relsim run scenarios/baseline.yaml --seed 7 --set horizon.weeks=104",
+        epilog="examples:\n  relsim run scenarios/baseline.yaml --replications 50 --workers 2\n"
+        "  relsim run scenarios/baseline.yaml --precision 0.05 --set horizon.weeks=104\n"
+        "  relsim run --resume results/baseline-20261124-120000",
     )
-    run.add_argument("scenario", type=Path, help="scenario file (YAML)")
+    run.add_argument("scenario", type=Path, nargs="?", help="scenario file (YAML)")
     run.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
     run.add_argument(
-        "--strategy", action="append", default=None, help="simulate only this strategy (repeatable)"
+        "--replications",
+        type=int,
+        default=None,
+        help="replications per strategy (default 30; with --precision: the pilot)",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: all cores; 1 runs in this process)",
+    )
+    run.add_argument(
+        "--precision",
+        type=float,
+        default=None,
+        help="add replications until every paired difference's 95%% CI half-width "
+        "is at most this share of the baseline's mean (e.g. 0.05)",
+    )
+    run.add_argument(
+        "--metric",
+        default="npv_with_residual",
+        help="decision metric (a summary column; default npv_with_residual)",
+    )
+    run.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="complete an interrupted run in DIR",
+    )
+    run.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Dask distributed cluster (pip install 'relsim[dask]')",
+    )
+    run.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: when stderr is a terminal)",
+    )
+    run.add_argument(
+        "--strategy", action="append", default=None, help="run only this strategy (repeatable)"
     )
     run.add_argument(
         "--out",
@@ -97,7 +144,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH=VALUE",
         help="override a scenario field, e.g. --set horizon.weeks=104",
     )
-    run.add_argument("--json", action="store_true", help="print the summaries as JSON on stdout")
+    run.add_argument(
+        "--json", action="store_true", help="print the comparison and summary as JSON on stdout"
+    )
     run.add_argument("--debug", action="store_true", help="show tracebacks")
     run.set_defaults(handler=_run)
 
@@ -133,27 +182,81 @@ def _parse_overrides(items: list[str]) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from relsim import load_scenario, simulate
+    from relsim import load_scenario, run_experiment
+    from relsim.experiment import storage
 
-    started = time.time()
-    scenario = load_scenario(args.scenario, overrides=_parse_overrides(args.overrides))
-    names = args.strategy or [s.name for s in scenario.strategies]
-    for name in names:
-        scenario.strategy(name)  # unknown names fail before any work is done
-    seed = scenario.seed if args.seed is None else args.seed
-    out = args.out or Path("results") / f"{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}"
-    out.mkdir(parents=True, exist_ok=True)
-    summaries: dict[str, dict[str, float]] = {}
-    tables: dict[str, list[Any]] = {k: [] for k in ("weekly", "ladder", "defections", "customers")}
-    for name in names:
-        print(f"relsim: simulating {name!r} ...", file=sys.stderr)
-        run = simulate(scenario, strategy=name, seed=seed)
-        summaries[name] = run.summary
-        for key in tables:
-            frame = getattr(run, key)
-            tables[key].append(frame.assign(strategy=name))
-    _write(out, scenario, seed, summaries, tables, started)
-    first = next(iter(summaries.values()))
+    if args.resume:
+        if not (args.resume / "manifest.json").exists():
+            raise FileNotFoundError(2, "no results to resume", str(args.resume / "manifest.json"))
+        scenario = load_scenario(args.resume / "scenario.resolved.yaml")
+        out = args.resume
+        metric = storage.read_manifest(out).get("metric", args.metric)
+    else:
+        if args.scenario is None:
+            raise UsageError("relsim run needs a SCENARIO file (or --resume DIR)")
+        scenario = load_scenario(args.scenario, overrides=_parse_overrides(args.overrides))
+        if args.seed is not None:
+            scenario = scenario.model_copy(update={"seed": args.seed})
+        for name in args.strategy or []:
+            scenario.strategy(name)  # unknown names fail before any work is done
+        out = args.out or Path("results") / f"{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}"
+        metric = args.metric
+    executor = _dask_executor(args.scheduler) if args.scheduler else None
+    try:
+        experiment = run_experiment(
+            scenario,
+            replications=args.replications,
+            workers=args.workers,
+            executor=executor,
+            out=out,
+            resume=bool(args.resume),
+            progress=args.progress,
+            precision=args.precision,
+            metric=metric,
+            strategies=args.strategy,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"relsim: interrupted; finished replications are kept in {out}/. Resume with:\n"
+            f"  relsim run --resume {out}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    comparison = experiment.compare()
+    summary = experiment.summary(list(SHOWN))
+    if args.json:
+        records = {
+            "compare": comparison.to_dict(orient="records"),
+            "summary": summary.to_dict(orient="records"),
+        }
+        print(json.dumps(records, indent=2))
+    else:
+        _print_table(experiment, comparison, summary)
+    _warn_if_drifting(experiment)
+    n = experiment.manifest["replications_per_strategy"]
+    print(
+        f"relsim: {n} replications per strategy; results in {out}/ (manifest.json, "
+        "replications/weekly/ladder/defections.parquet)",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+class UsageError(Exception):
+    """The command line is incomplete or contradictory (exit code 2)."""
+
+
+def _dask_executor(address: str) -> Any:
+    try:
+        from distributed import Client
+    except ImportError as error:
+        raise RuntimeError("--scheduler needs Dask: pip install 'relsim[dask]'") from error
+    return Client(address).get_executor()
+
+
+def _warn_if_drifting(experiment: Any) -> None:
+    table = experiment.replications
+    first = table[table["replication"] == 0].iloc[0]
     drift, se = first["warmup_share_drift_per_year"], first["warmup_share_drift_se"]
     if abs(drift) > DRIFT_WARNING and abs(drift) > 3 * se:
         print(
@@ -163,57 +266,35 @@ def _run(args: argparse.Namespace) -> int:
             "docs/model.md, 'Steady state at week 0').",
             file=sys.stderr,
         )
-    if args.json:
-        print(json.dumps(summaries, indent=2))
-    else:
-        _print_table(summaries, scenario.baseline_strategy)
+
+
+def _print_table(experiment: Any, comparison: Any, summary: Any) -> None:
+    metric, baseline = experiment.metric, experiment.baseline
     print(
-        f"relsim: results in {out}/ (summary.csv, weekly/ladder/defections/customers.parquet, "
-        "run.json). One replication per strategy: differences include simulation noise.",
-        file=sys.stderr,
+        f"{metric} per strategy over replications; differences are paired against the "
+        f"baseline ({baseline}) with simultaneous 95% CIs (Bonferroni):"
     )
-    return EXIT_OK
+    width = max(len(s) for s in comparison["strategy"]) + 2
+    print(
+        f"{'strategy':<{width}}{'mean':>14}{'difference':>15}{'95% CI':>30}"
+        f"{'P(best)':>9}  could be best"
+    )
+    for row in comparison.itertuples():
+        if row.strategy == baseline:
+            cells = f"{'(baseline)':>15}{'':>30}"
+        else:
+            mark = "*" if row.significant else " "
+            ci = f"[{row.difference_low:,.0f}, {row.difference_high:,.0f}]"
+            cells = f"{row.difference:>14,.0f}{mark}{ci:>30}"
+        best = "yes" if row.could_be_best else "no"
+        print(f"{row.strategy:<{width}}{row.mean:>14,.0f}{cells}{row.p_best:>9.2f}  {best}")
+    print("(* significant: the CI excludes zero)\n\nmeans over replications:")
+    means = summary.pivot(index="strategy", columns="metric", values="mean")
+    print(means.loc[list(comparison["strategy"]), list(SHOWN)].to_string(float_format=_fmt))
 
 
-def _write(
-    out: Path,
-    scenario: Any,
-    seed: int,
-    summaries: dict[str, dict[str, float]],
-    tables: dict[str, list[Any]],
-    started: float,
-) -> None:
-    import pandas as pd
-
-    from relsim import MODEL_VERSION, __version__
-
-    pd.DataFrame(summaries).T.rename_axis("strategy").to_csv(out / "summary.csv")
-    for key, frames in tables.items():
-        pd.concat(frames, ignore_index=True).to_parquet(out / f"{key}.parquet", index=False)
-    manifest = {
-        "scenario": scenario.model_dump(mode="json"),
-        "seed": seed,
-        "relsim_version": __version__,
-        "model_version": MODEL_VERSION,
-        "command": sys.argv,
-        "started": datetime.fromtimestamp(started).isoformat(timespec="seconds"),
-        "seconds": round(time.time() - started, 3),
-        "replications_per_strategy": 1,
-    }
-    (out / "run.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-
-
-def _print_table(summaries: dict[str, dict[str, float]], baseline: str) -> None:
-    width = max(len(n) for n in summaries) + 2
-    print("strategy".ljust(width) + "".join(f"{k:>20s}" for k in SHOWN))
-    for name, summary in summaries.items():
-        mark = " *" if name == baseline else ""
-        cells = "".join(
-            f"{summary[k]:>20,.3f}" if abs(summary[k]) < 10 else f"{summary[k]:>20,.0f}"
-            for k in SHOWN
-        )
-        print(f"{name + mark:<{width}}{cells}")
-    print("(* baseline)")
+def _fmt(value: float) -> str:
+    return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
 
 
 def _validate(args: argparse.Namespace) -> int:

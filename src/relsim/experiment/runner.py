@@ -1,0 +1,338 @@
+"""Monte Carlo experiments: every strategy, many replications, common random numbers.
+
+Replication ``r`` of every strategy uses the same seed, ``SeedSequence(scenario.seed)``'s child
+``r`` (common random numbers), so differences between strategies are paired. Each replication
+is an independent task for any ``concurrent.futures.Executor`` -- a process pool by default,
+none with ``workers=1``, a Dask ``distributed`` client's executor for clusters. A task's result
+depends only on its scenario, strategy and replication index, never on the worker or the order
+of completion, so results are identical for any number of workers and any executor, and a
+resumed run equals an uninterrupted one bit for bit.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from relsim.analysis import (
+    Interval,
+    could_be_best,
+    mean_interval,
+    paired_differences,
+    probability_best,
+)
+from relsim.experiment import storage
+from relsim.scenario import Scenario, load_scenario
+from relsim.simulation import simulate
+
+DEFAULT_REPLICATIONS = 30
+DEFAULT_METRIC = "npv_with_residual"
+PILOT_REPLICATIONS = 10
+
+
+def replication_seed(root_seed: int, replication: int) -> np.random.SeedSequence:
+    """The seed of replication ``r``: child ``r`` of ``SeedSequence(root_seed)``."""
+    return np.random.SeedSequence(entropy=root_seed, spawn_key=(replication,))
+
+
+def replicate(scenario: Scenario, strategy: str, replication: int) -> dict[str, Any]:
+    """One replication of one strategy: the summary and the tidy tables (the worker task;
+    importable and picklable, so any executor can run it)."""
+    run = simulate(scenario, strategy=strategy, seed=replication_seed(scenario.seed, replication))
+    keys = {"strategy": strategy, "replication": replication}
+    out: dict[str, Any] = {"summary": {k: v for k, v in run.summary.items() if k != "seconds"}}
+    out["summary"]["seconds"] = run.summary["seconds"]
+    for name in storage.TABLES:
+        frame = getattr(run, name)
+        out[name] = frame.assign(**keys)[[*keys, *frame.columns]]
+    return out
+
+
+class Experiment:
+    """The results of an experiment folder: tables as DataFrames and their statistics."""
+
+    def __init__(self, out: Path, metric: str = DEFAULT_METRIC):
+        self.out = Path(out)
+        self.manifest = storage.read_manifest(self.out)
+        self.metric = metric
+        self.baseline = self.manifest["baseline"]
+        self.strategies: list[str] = self.manifest["strategies"]
+
+    @classmethod
+    def load(cls, out: str | Path, metric: str = DEFAULT_METRIC) -> Experiment:
+        """Open a finished results folder."""
+        return cls(Path(out), metric)
+
+    def _table(self, name: str) -> pd.DataFrame:
+        return pd.read_parquet(self.out / f"{name}.parquet")
+
+    @property
+    def replications(self) -> pd.DataFrame:
+        """One row per strategy x replication, every summary metric."""
+        return self._table("replications")
+
+    @property
+    def weekly(self) -> pd.DataFrame:
+        return self._table("weekly")
+
+    @property
+    def ladder(self) -> pd.DataFrame:
+        return self._table("ladder")
+
+    @property
+    def defections(self) -> pd.DataFrame:
+        return self._table("defections")
+
+    def values(self, metric: str | None = None) -> dict[str, np.ndarray]:
+        """The metric per strategy, aligned by replication (paired)."""
+        metric = metric or self.metric
+        table = self.replications.sort_values(["strategy", "replication"])
+        return {s: table.loc[table["strategy"] == s, metric].to_numpy() for s in self.strategies}
+
+    def summary(self, metrics: list[str] | None = None, confidence: float = 0.95) -> pd.DataFrame:
+        """Per strategy and metric: mean, 95% CI, half-width relative to the mean, n."""
+        metrics = metrics or [self.metric]
+        rows = []
+        for metric in metrics:
+            for strategy, values in self.values(metric).items():
+                ci = mean_interval(values, confidence)
+                rows.append(
+                    {
+                        "strategy": strategy,
+                        "metric": metric,
+                        "mean": ci.mean,
+                        "low": ci.low,
+                        "high": ci.high,
+                        "relative_half_width": ci.relative_half_width,
+                        "n": ci.n,
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def compare(
+        self, baseline: str | None = None, metric: str | None = None, confidence: float = 0.95
+    ) -> pd.DataFrame:
+        """Paired differences against the baseline with Bonferroni-simultaneous CIs, the share
+        of replications in which each strategy is best (Wilson CI), and whether the multiple-
+        comparisons-with-the-best screen keeps it as possibly best."""
+        baseline = baseline or self.baseline
+        values = self.values(metric)
+        differences = paired_differences(values, baseline, confidence)
+        best = probability_best(values, confidence)
+        keep = set(could_be_best(values, confidence))
+        rows = []
+        for strategy in self.strategies:
+            d = differences.get(strategy, Interval(0.0, 0.0, 0.0, len(values[strategy])))
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "mean": float(np.mean(values[strategy])),
+                    "difference": d.mean,
+                    "difference_low": d.low,
+                    "difference_high": d.high,
+                    "significant": strategy != baseline and d.excludes_zero(),
+                    "p_best": best[strategy].mean,
+                    "p_best_low": best[strategy].low,
+                    "p_best_high": best[strategy].high,
+                    "could_be_best": strategy in keep,
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def run_experiment(
+    scenario: Scenario | str | Path,
+    replications: int | None = None,
+    workers: int | None = None,
+    executor: cf.Executor | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    progress: bool | None = None,
+    precision: float | None = None,
+    metric: str = DEFAULT_METRIC,
+    max_replications: int = 200,
+    strategies: list[str] | None = None,
+) -> Experiment:
+    """Run every strategy of ``scenario`` over many replications and store the results.
+
+    Parameters
+    ----------
+    replications:
+        Replications per strategy (default 30). With ``precision`` it is the pilot size.
+    workers:
+        Processes (default: all cores); 1 runs in this process. Ignored with ``executor``.
+    executor:
+        Any ``concurrent.futures.Executor`` (e.g. a Dask client's ``get_executor()``); it is
+        used as given and not shut down.
+    out:
+        Results folder (default ``results/<scenario>-<timestamp>``).
+    resume:
+        Complete the unfinished run in ``out``: finished replications are kept, the rest run.
+    progress:
+        Progress bar on stderr (default: when stderr is a terminal).
+    precision:
+        Relative precision rule: after the pilot, add replications in batches until the 95% CI
+        half-width of every paired difference on ``metric`` against the baseline is at most
+        ``precision`` x |baseline mean|, or ``max_replications`` is reached.
+    """
+    started = time.time()
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    names = strategies or [s.name for s in scenario.strategies]
+    for name in names:
+        scenario.strategy(name)
+    out = (
+        Path(out) if out else Path("results") / (f"{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}")
+    )
+    if resume:
+        manifest = storage.read_manifest(out)
+        if manifest["scenario_hash"] != storage.scenario_hash(scenario):
+            raise ValueError(f"{out} was made from a different scenario; cannot resume it")
+        names = manifest["strategies"]
+        replications = manifest["replications_target"]
+        precision = manifest.get("precision")
+        metric = manifest.get("metric", metric)
+        max_replications = manifest.get("max_replications", max_replications)
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        if (out / "manifest.json").exists():
+            raise FileExistsError(f"{out} already holds results; choose another --out or resume")
+        target = replications or (PILOT_REPLICATIONS if precision else DEFAULT_REPLICATIONS)
+        manifest = storage.new_manifest(
+            scenario,
+            {
+                "strategies": names,
+                "baseline": scenario.baseline_strategy
+                if scenario.baseline_strategy in names
+                else names[0],
+                "replications_target": target,
+                "precision": precision,
+                "metric": metric,
+                "max_replications": max_replications,
+            },
+        )
+        storage.write_manifest(out, manifest)
+        storage.write_resolved_scenario(out, scenario)
+        replications = target
+    assert replications is not None
+    done = storage.done_parts(out)
+    with _Pool(workers, executor) as pool:
+        target = replications
+        while True:
+            tasks = [(s, r) for r in range(target) for s in names if (s, r) not in done]
+            _run_tasks(pool, scenario, tasks, out, progress, done, manifest)
+            if precision is None or target >= max_replications:
+                break
+            if _precise_enough(out, names, manifest["baseline"], target, metric, precision):
+                break
+            target = min(max_replications, target + max(PILOT_REPLICATIONS, target // 2))
+            manifest["replications_target"] = target
+            storage.write_manifest(out, manifest)
+    storage.assemble(out, names, target)
+    manifest.update(
+        {
+            "status": "complete",
+            "replications_per_strategy": target,
+            "finished": datetime.now().isoformat(timespec="seconds"),
+            "seconds": round(time.time() - started, 3),
+        }
+    )
+    storage.write_manifest(out, manifest)
+    return Experiment(out, metric)
+
+
+def _run_tasks(
+    pool: _Pool,
+    scenario: Scenario,
+    tasks: list[tuple[str, int]],
+    out: Path,
+    progress: bool | None,
+    done: set[tuple[str, int]],
+    manifest: dict[str, Any],
+) -> None:
+    from tqdm import tqdm
+
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=len(tasks), disable=not show, unit="run", desc="replications", file=sys.stderr)
+    try:
+        for (strategy, r), result in pool.map(scenario, tasks):
+            storage.write_part(out, strategy, r, result)
+            done.add((strategy, r))
+            bar.update(1)
+    except BaseException:
+        manifest["status"] = "partial"
+        manifest["finished_parts"] = len(done)
+        storage.write_manifest(out, manifest)
+        raise
+    finally:
+        bar.close()
+
+
+def _precise_enough(
+    out: Path, names: list[str], baseline: str, replications: int, metric: str, precision: float
+) -> bool:
+    values = {
+        s: np.array([storage.read_summary(out, s, r)[metric] for r in range(replications)])
+        for s in names
+    }
+    scale = abs(values[baseline].mean()) or 1.0
+    differences = paired_differences(values, baseline)
+    return all(d.half_width <= precision * scale for d in differences.values())
+
+
+class _Pool:
+    """Runs tasks in this process, in a process pool, or on a given executor, with a bounded
+    number of tasks in flight, yielding results as they finish."""
+
+    def __init__(self, workers: int | None, executor: cf.Executor | None):
+        self.external = executor
+        self.workers = 1 if executor is None and workers == 1 else (workers or os.cpu_count() or 1)
+        self.executor = executor
+
+    def __enter__(self) -> _Pool:
+        if self.executor is None and self.workers > 1:
+            self.executor = cf.ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.executor is not None and self.external is None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def map(
+        self, scenario: Scenario, tasks: list[tuple[str, int]]
+    ) -> Iterator[tuple[tuple[str, int], dict[str, Any]]]:
+        if self.executor is None:
+            for task in tasks:
+                yield task, replicate(scenario, *task)
+            return
+        limit = 2 * self.workers
+        pending: dict[cf.Future[dict[str, Any]], tuple[str, int]] = {}
+        queue = iter(tasks)
+        try:
+            while True:
+                while len(pending) < limit:
+                    task = next(queue, None)
+                    if task is None:
+                        break
+                    pending[self.executor.submit(replicate, scenario, *task)] = task
+                if not pending:
+                    return
+                finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                for future in finished:
+                    task = pending.pop(future)
+                    yield task, future.result()
+        finally:
+            for future in pending:
+                future.cancel()

@@ -1,0 +1,171 @@
+"""The results folder of an experiment: part files per replication, the manifest, the tables.
+
+Layout::
+
+    manifest.json               what made it, timings, status (partial / complete)
+    scenario.resolved.yaml      the scenario with every default filled in
+    parts/<strategy>/<r>/       one finished replication: summary.json, weekly/ladder/
+                                defections.parquet (written under a temporary name and renamed,
+                                so a part either exists whole or not at all)
+    replications.parquet, weekly.parquet, ladder.parquet, defections.parquet
+                                the tables, assembled from the parts when the run completes
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from relsim.scenario import Scenario
+
+TABLES = ("weekly", "ladder", "defections")
+PART_PREFIX = "r"
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 of the scenario's canonical JSON (every default filled in)."""
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def part_dir(out: Path, strategy: str, replication: int) -> Path:
+    return out / "parts" / strategy / f"{PART_PREFIX}{replication:05d}"
+
+
+def write_part(out: Path, strategy: str, replication: int, result: dict[str, Any]) -> None:
+    """Write one replication's results atomically (temporary folder, then rename)."""
+    final = part_dir(out, strategy, replication)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    (tmp / "summary.json").write_text(json.dumps(result["summary"]), encoding="utf-8")
+    for name in TABLES:
+        result[name].to_parquet(tmp / f"{name}.parquet", index=False)
+    _fsync_dir(tmp)
+    os.rename(tmp, final)
+
+
+def done_parts(out: Path) -> set[tuple[str, int]]:
+    """(strategy, replication) of every finished part in the folder."""
+    found = set()
+    root = out / "parts"
+    if not root.exists():
+        return found
+    for strategy_dir in root.iterdir():
+        for part in strategy_dir.iterdir():
+            if part.name.startswith(PART_PREFIX) and part.name[1:].isdigit():
+                found.add((strategy_dir.name, int(part.name[1:])))
+    return found
+
+
+def read_summary(out: Path, strategy: str, replication: int) -> dict[str, float]:
+    return json.loads((part_dir(out, strategy, replication) / "summary.json").read_text())
+
+
+def assemble(out: Path, strategies: list[str], replications: int) -> dict[str, pd.DataFrame]:
+    """The tables from the parts, ordered by strategy then replication; written as Parquet."""
+    rows = []
+    frames: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
+    for strategy in strategies:
+        for r in range(replications):
+            summary = read_summary(out, strategy, r)
+            rows.append({"strategy": strategy, "replication": r, **summary})
+            for name in TABLES:
+                frames[name].append(pd.read_parquet(part_dir(out, strategy, r) / f"{name}.parquet"))
+    tables = {"replications": pd.DataFrame(rows)}
+    for name, parts in frames.items():
+        tables[name] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    for name, table in tables.items():
+        _atomic_parquet(table, out / f"{name}.parquet")
+    return tables
+
+
+def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
+    tmp = out / ".manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, out / "manifest.json")
+
+
+def read_manifest(out: Path) -> dict[str, Any]:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def new_manifest(scenario: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
+    """What made this folder: scenario, seed, versions, commit, command line, settings."""
+    from relsim import MODEL_VERSION, __version__
+
+    return {
+        "status": "partial",
+        "scenario_name": scenario.name,
+        "scenario_hash": scenario_hash(scenario),
+        "root_seed": scenario.seed,
+        "relsim_version": __version__,
+        "model_version": MODEL_VERSION,
+        "git_commit": _git_commit(),
+        "command": sys.argv,
+        "python": platform.python_version(),
+        "packages": _package_versions(),
+        "started": datetime.now().isoformat(timespec="seconds"),
+        **settings,
+    }
+
+
+def write_resolved_scenario(out: Path, scenario: Scenario) -> None:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    with open(out / "scenario.resolved.yaml", "w", encoding="utf-8") as handle:
+        yaml.dump(scenario.model_dump(mode="json"), handle)
+
+
+def _atomic_parquet(table: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    table.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    for child in path.iterdir():
+        with open(child, "rb") as handle:
+            os.fsync(handle.fileno())
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def _package_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {}
+    for name in ("numpy", "scipy", "simpy", "pandas", "pyarrow", "pydantic"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:  # pragma: no cover
+            continue
+    return out
