@@ -149,3 +149,25 @@ def test_run_warns_when_week_0_is_not_a_steady_state(tmp_path: Path) -> None:
     assert "week 0 is not a steady state" in far.stderr
     near = relsim("run", str(SCENARIOS / "baseline.yaml"), *common, "--out", str(tmp_path / "n"))
     assert near.returncode == 0 and "steady state" not in near.stderr
+
+
+def test_export_writes_every_table_as_csv(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    assert (
+        relsim(
+            "run",
+            str(SCENARIOS / "baseline.yaml"),
+            "--out",
+            str(out),
+            "--strategy",
+            "transactional",
+            *FAST,
+        ).returncode
+        == 0
+    )
+    result = relsim("export", str(out))
+    assert result.returncode == 0, result.stderr
+    for name in ("replications", "weekly", "ladder", "defections"):
+        csv = pd.read_csv(out / "csv" / f"{name}.csv")
+        assert len(csv) == len(pd.read_parquet(out / f"{name}.parquet"))
+    assert relsim("export", str(tmp_path / "nothing")).returncode == 66

@@ -150,6 +150,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--debug", action="store_true", help="show tracebacks")
     run.set_defaults(handler=_run)
 
+    export = sub.add_parser(
+        "export",
+        help="write a results folder's tables as CSV",
+        epilog="example:\n  relsim export results/baseline-20261124-120000",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("results", type=Path, help="results folder of relsim run")
+    export.add_argument(
+        "--to", type=Path, default=None, help="folder for the CSV files (default: RESULTS/csv)"
+    )
+    export.add_argument("--debug", action="store_true", help="show tracebacks")
+    export.set_defaults(handler=_export)
+
     validate = sub.add_parser(
         "validate",
         help="check scenario files and report every problem with its line",
@@ -295,6 +308,24 @@ def _print_table(experiment: Any, comparison: Any, summary: Any) -> None:
 
 def _fmt(value: float) -> str:
     return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
+
+
+def _export(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from relsim.experiment import storage
+
+    manifest = storage.read_manifest(args.results)  # FileNotFoundError -> exit 66
+    if manifest.get("status") != "complete":
+        raise UsageError(f"{args.results} is not complete; finish it with relsim run --resume")
+    target = args.to or args.results / "csv"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("replications", *storage.TABLES):
+        pd.read_parquet(args.results / f"{name}.parquet").to_csv(
+            target / f"{name}.csv", index=False
+        )
+    print(f"relsim: CSV tables in {target}/", file=sys.stderr)
+    return EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:
