@@ -212,6 +212,8 @@ def test_a_killed_run_resumes_to_identical_tables(tmp_path: Path) -> None:
     assert json.loads((killed / "manifest.json").read_text())["status"] == "partial"
     finished = len(list((killed / "parts").glob("*/r*")))
     assert 3 <= finished < 12
+    leftover = killed / "parts" / "transactional" / ".tmp-r99999-1"
+    leftover.mkdir()  # a half-written part, as a kill during a write leaves it
     resumed = subprocess.run(
         [sys.executable, "-m", "relsim", "run", "--resume", str(killed), "--workers", "1"],
         capture_output=True,
@@ -234,3 +236,4 @@ def test_a_killed_run_resumes_to_identical_tables(tmp_path: Path) -> None:
             a, b = a.drop(columns="seconds"), b.drop(columns="seconds")
         pd.testing.assert_frame_equal(a, b)
     assert json.loads((killed / "manifest.json").read_text())["status"] == "complete"
+    assert not leftover.exists()

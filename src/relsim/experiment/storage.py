@@ -58,14 +58,17 @@ def write_part(out: Path, strategy: str, replication: int, result: dict[str, Any
 
 
 def done_parts(out: Path) -> set[tuple[str, int]]:
-    """(strategy, replication) of every finished part in the folder."""
+    """(strategy, replication) of every finished part in the folder; half-written parts left
+    by a killed run (temporary folders) are removed."""
     found = set()
     root = out / "parts"
     if not root.exists():
         return found
     for strategy_dir in root.iterdir():
         for part in strategy_dir.iterdir():
-            if part.name.startswith(PART_PREFIX) and part.name[1:].isdigit():
+            if part.name.startswith(".tmp-"):
+                shutil.rmtree(part, ignore_errors=True)
+            elif part.name.startswith(PART_PREFIX) and part.name[1:].isdigit():
                 found.add((strategy_dir.name, int(part.name[1:])))
     return found
 
