@@ -163,6 +163,27 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--debug", action="store_true", help="show tracebacks")
     export.set_defaults(handler=_export)
 
+    schema = sub.add_parser(
+        "schema",
+        help="write the scenario files' JSON Schema (for editors)",
+        epilog="example:\n  relsim schema --out scenarios/scenario.schema.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    schema.add_argument("--out", type=Path, default=None, help="file (default: stdout)")
+    schema.add_argument("--debug", action="store_true", help="show tracebacks")
+    schema.set_defaults(handler=_schema)
+
+    new = sub.add_parser(
+        "new",
+        help="write a commented starter scenario to edit",
+        epilog="example:\n  relsim new my-market   # writes my-market.yaml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    new.add_argument("name", help="scenario name (the file is NAME.yaml unless --out)")
+    new.add_argument("--out", type=Path, default=None, help="file to write")
+    new.add_argument("--debug", action="store_true", help="show tracebacks")
+    new.set_defaults(handler=_new)
+
     validate = sub.add_parser(
         "validate",
         help="check scenario files and report every problem with its line",
@@ -325,6 +346,39 @@ def _export(args: argparse.Namespace) -> int:
             target / f"{name}.csv", index=False
         )
     print(f"relsim: CSV tables in {target}/", file=sys.stderr)
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from relsim.scenario.schema import json_schema_text
+
+    text = json_schema_text()
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"relsim: schema written to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _new(args: argparse.Namespace) -> int:
+    import re
+    from importlib import resources
+
+    target = args.out or Path(f"{args.name}.yaml")
+    if target.exists():
+        raise UsageError(f"{target} exists; choose another name or --out")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", args.name):
+        raise UsageError("NAME may use letters, digits, '_', '-' and '.' only")
+    text = resources.files("relsim").joinpath("starter.yaml").read_text(encoding="utf-8")
+    text = text.replace("name: baseline", f"name: {args.name}", 1)
+    target.write_text(text, encoding="utf-8")
+    schema = target.parent / "scenario.schema.json"
+    if not schema.exists():  # the file's first line points editors at it
+        from relsim.scenario.schema import json_schema_text
+
+        schema.write_text(json_schema_text(), encoding="utf-8")
+    print(f"relsim: wrote {target}; edit it, then: relsim validate {target}", file=sys.stderr)
     return EXIT_OK
 
 
