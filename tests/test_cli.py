@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tests.conftest import SCENARIOS
 
@@ -171,3 +172,117 @@ def test_export_writes_every_table_as_csv(tmp_path: Path) -> None:
         csv = pd.read_csv(out / "csv" / f"{name}.csv")
         assert len(csv) == len(pd.read_parquet(out / f"{name}.parquet"))
     assert relsim("export", str(tmp_path / "nothing")).returncode == 66
+
+
+GOOD = """\
+# yaml-language-server: $schema=scenario.schema.json
+name: shop
+segments:
+  - name: all
+    share: 1.0
+firms:
+  - name: focal
+    initial_share: 0.6
+  - name: rival
+    initial_share: 0.4
+strategies:
+  - name: a
+  - name: b
+baseline: a
+"""
+
+MISTAKES = [
+    # (what, text, exit code, expected fragments of the message)
+    (
+        "wrong type",
+        GOOD.replace("share: 1.0", "share: lots"),
+        65,
+        ["s.yaml:5:5: segments[0].share:", "'lots'"],
+    ),
+    (
+        "out of range",
+        GOOD.replace("share: 1.0", "share: 1.7"),
+        65,
+        ["segments[0].share:", "less than or equal to 1", "1.7"],
+    ),
+    (
+        "negative price",
+        GOOD.replace("    initial_share: 0.6", "    initial_share: 0.6\n    price_index: -2"),
+        65,
+        ["firms[0].price_index:"],
+    ),
+    (
+        "shares do not sum to 1",
+        GOOD.replace("initial_share: 0.4", "initial_share: 0.3"),
+        65,
+        ["initial_share must sum to 1, got 0.9"],
+    ),
+    (
+        "unknown baseline",
+        GOOD.replace("baseline: a", "baseline: c"),
+        65,
+        ["baseline 'c' is not one of the strategies"],
+    ),
+    (
+        "duplicate strategy names",
+        GOOD.replace("  - name: b", "  - name: a"),
+        65,
+        ["strategies: name 'a' is used twice"],
+    ),
+    (
+        "unknown key",
+        GOOD.replace("baseline: a", "baseline: a\nhorizn: {weeks: 5}"),
+        65,
+        ["s.yaml:15:1: horizn: unknown key 'horizn' (did you mean 'horizon'?)"],
+    ),
+    (
+        "YAML syntax error",
+        GOOD.replace("share: 1.0", "share: [1.0"),
+        65,
+        ["s.yaml:", "YAML syntax error"],
+    ),
+    ("empty file", "", 65, ["s.yaml: the file is empty"]),
+    (
+        "tag",
+        GOOD.replace("name: shop", "name: !!python/object:os.system x"),
+        65,
+        ["YAML tags are not allowed"],
+    ),
+]
+
+
+@pytest.mark.parametrize("what, text, code, fragments", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_each_class_of_mistake_gets_a_located_message_and_its_exit_code(
+    tmp_path: Path, what: str, text: str, code: int, fragments: list[str]
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    result = relsim("validate", str(path))
+    assert result.returncode == code, (what, result.stderr)
+    for fragment in fragments:
+        assert fragment in result.stderr, (what, result.stderr)
+    assert "Traceback" not in result.stderr
+    debug = relsim("validate", str(path), "--debug")
+    assert debug.returncode == code
+
+
+def test_debug_shows_the_traceback_of_a_runtime_failure(tmp_path: Path) -> None:
+    plain = relsim(
+        "run",
+        str(SCENARIOS / "baseline.yaml"),
+        "--strategy",
+        "loyalty",
+        "--out",
+        str(tmp_path / "a"),
+    )
+    assert "Traceback" not in plain.stderr and "--debug" in plain.stderr
+    debug = relsim(
+        "run",
+        str(SCENARIOS / "baseline.yaml"),
+        "--strategy",
+        "loyalty",
+        "--out",
+        str(tmp_path / "b"),
+        "--debug",
+    )
+    assert debug.returncode == 1 and "Traceback" in debug.stderr

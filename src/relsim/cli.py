@@ -50,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # the CLI turns every failure into a message
         from relsim.scenario import ScenarioError
 
+        if getattr(args, "debug", False):
+            traceback.print_exc()
         if isinstance(error, ScenarioError):
             print(str(error), file=sys.stderr)
             return EXIT_INVALID
@@ -59,10 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, FileNotFoundError):
             print(f"relsim: no such file: {error.filename}", file=sys.stderr)
             return EXIT_NO_INPUT
-        if getattr(args, "debug", False):
-            traceback.print_exc()
-        else:
-            print(f"relsim: error: {error} (run with --debug for the traceback)", file=sys.stderr)
+        hint = "" if getattr(args, "debug", False) else " (run with --debug for the traceback)"
+        print(f"relsim: error: {error}{hint}", file=sys.stderr)
         return EXIT_FAILURE
 
 
