@@ -127,3 +127,14 @@ def test_events_beyond_the_last_representable_week_are_never() -> None:
     far = defection.schedule(32_000, np.array([1e-6, 1.0]), np.array([0.5, 0.5]))
     assert far.tolist() == [NEVER, 32_000]
     assert far.dtype == np.int16
+
+
+def test_a_degenerate_beta_is_drawn_as_its_mean() -> None:
+    """Hypothesis found that a valid mean of 5e-324 underflowed the beta's parameter to 0."""
+    from relsim.model.engine import _beta
+
+    rng = np.random.default_rng(0)
+    assert _beta(rng, 5e-324, 0.5, 3).tolist() == [5e-324] * 3
+    assert _beta(rng, 0.0, 4.0, 2).tolist() == [0.0, 0.0]
+    drawn = _beta(rng, 0.2, 4.0, 1000)
+    assert drawn.min() > 0 and drawn.max() < 1 and drawn.std() > 0.05

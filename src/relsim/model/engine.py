@@ -880,10 +880,18 @@ def _gamma(rng: np.random.Generator, mean: float, shape: float | None, n: int) -
     return rng.gamma(shape, mean / shape, size=n)
 
 
+MIN_BETA_PARAMETER = 1e-9
+"""A beta distribution with a parameter below this is degenerate at its mean and drawn as the
+mean (tiny means would otherwise underflow to a parameter of 0, which numpy refuses)."""
+
+
 def _beta(rng: np.random.Generator, mean: float, concentration: float | None, n: int) -> np.ndarray:
-    if concentration is None or mean <= 0.0:
+    if concentration is None:
         return np.full(n, mean)
-    return rng.beta(mean * concentration, (1.0 - mean) * concentration, size=n)
+    a, b = mean * concentration, (1.0 - mean) * concentration
+    if min(a, b) < MIN_BETA_PARAMETER:
+        return np.full(n, mean)
+    return rng.beta(a, b, size=n)
 
 
 def simulate_arrays(
