@@ -97,3 +97,16 @@ def test_overrides_are_validated_like_the_file(tmp_path: Path) -> None:
 def test_unknown_strategy_name_lists_the_known_ones(baseline: Scenario) -> None:
     with pytest.raises(KeyError, match="transactional"):
         baseline.strategy("loyalty")
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_scenario_runs_every_strategy_for_a_few_weeks(path: Path) -> None:
+    from relsim import simulate
+
+    scenario = load_scenario(
+        path, overrides={"horizon.weeks": 6, "horizon.warmup_weeks": 4, "market.customers": 400}
+    )
+    for strategy in scenario.strategies:
+        run = simulate(scenario, strategy=strategy.name, seed=3)
+        assert len(run.weekly) == 6 * len(scenario.firms)
+        assert run.summary["customers_end"] >= 0

@@ -485,6 +485,16 @@ class Market:
         primary = c.primary[idx]
         v = self._utilities(idx, primary, c.lead[idx])
         chosen = choice.sample(v, p.outside_utility[seg], self.streams.choice.random(len(idx)))
+        holders = contract & (primary != NONE)
+        if holders.any():
+            # a contract holder re-chooses at renewal only if it reviewed the market during the
+            # period (at its shopping rate); otherwise the contract simply renews
+            rows = idx[holders]
+            weekly = np.minimum(c.rate[rows] * p.purchase_multiplier[c.rung[rows]], 1.0)
+            reviewed = 1.0 - (1.0 - weekly) ** p.contract_period[seg[holders]]
+            keep = self.streams.occasions.random(len(rows)) >= reviewed
+            renew = np.flatnonzero(holders)[keep]
+            chosen[renew] = primary[renew]
         c.lead[idx] = NONE  # a lead is spent at the next occasion
         # contract holders who pick the outside option at renewal cancel
         out = (chosen == F) & contract & (primary != NONE)

@@ -67,7 +67,8 @@ class Segment(Frozen):
         default=GammaRate(mean=12.0, shape=2.0),
         description="Purchase occasions per year of a customer at rung 'customer' (orders/year, "
         "at most 52: the engine has at most one occasion a week). Contractual segments use it "
-        "for how often a customer without a contract shops for one.",
+        "for how often a customer without a contract shops for one, and how often a contract "
+        "holder reviews the market (only then does it re-choose at its next renewal).",
     )
     order_value: GammaRate = Field(
         default=GammaRate(mean=40.0, shape=6.0),
