@@ -15,6 +15,16 @@ from relsim.experiment import Experiment, run_experiment
 from relsim.results import Run
 from relsim.scenario import Scenario, ScenarioError, Strategy, load_scenario
 from relsim.simulation import simulate
+from relsim.viz import (
+    plot_costs,
+    plot_defection_reasons,
+    plot_differences,
+    plot_ladder_mix,
+    plot_market_share,
+    plot_metric,
+    plot_retention,
+    plot_utilisation,
+)
 
 __version__ = "0.1.0"
 MODEL_VERSION = "1"
@@ -33,6 +43,14 @@ __all__ = [
     "Strategy",
     "__version__",
     "load_scenario",
+    "plot_costs",
+    "plot_defection_reasons",
+    "plot_differences",
+    "plot_ladder_mix",
+    "plot_market_share",
+    "plot_metric",
+    "plot_retention",
+    "plot_utilisation",
     "run_experiment",
     "simulate",
 ]

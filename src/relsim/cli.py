@@ -267,10 +267,13 @@ def _run(args: argparse.Namespace) -> int:
     else:
         _print_table(experiment, comparison, summary)
     _warn_if_drifting(experiment)
+    from relsim.viz import save_all
+
+    save_all(experiment, Path(out) / "plots")
     n = experiment.manifest["replications_per_strategy"]
     print(
         f"relsim: {n} replications per strategy; results in {out}/ (manifest.json, "
-        "replications/weekly/ladder/defections.parquet)",
+        "replications/weekly/ladder/defections.parquet, plots/*.png)",
         file=sys.stderr,
     )
     return EXIT_OK

@@ -1,0 +1,254 @@
+"""Plots of an experiment's results (matplotlib).
+
+Every function takes an :class:`relsim.Experiment` (or its tables), an optional ``ax`` to draw
+on, and returns the axes, so plots compose into figures. matplotlib is imported inside the
+functions: importing relsim never loads it. Bands are 95% confidence intervals of the mean over
+replications (Student t), the same as ``Experiment.summary``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from relsim.domain import REASONS, RUNGS
+from relsim.model.economics import COST_KINDS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from relsim.experiment import Experiment
+
+FOCAL = "focal firm"
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(8, 4.5))[1]
+
+
+def _focal(weekly: pd.DataFrame) -> pd.DataFrame:
+    first = (
+        weekly["firm"].cat.categories[0]
+        if hasattr(weekly["firm"], "cat")
+        else weekly["firm"].iloc[0]
+    )
+    return weekly[weekly["firm"] == first]
+
+
+def _band(ax: Axes, frame: pd.DataFrame, column: str, label: str) -> None:
+    """Mean over replications by week with a 95% CI band."""
+    grouped = frame.groupby("week")[column]
+    mean, sd, n = grouped.mean(), grouped.std(ddof=1), grouped.count()
+    half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd.fillna(0.0) / np.sqrt(n)
+    (line,) = ax.plot(mean.index, mean.to_numpy(), label=label)
+    ax.fill_between(
+        mean.index,
+        (mean - half).to_numpy(),
+        (mean + half).to_numpy(),
+        color=line.get_color(),
+        alpha=0.2,
+        linewidth=0,
+    )
+
+
+def plot_market_share(experiment: Experiment, ax: Axes | None = None) -> Axes:
+    """The focal firm's share of customers over time, per strategy, with 95% CI bands."""
+    ax = _axes(ax)
+    weekly = _focal(experiment.weekly)
+    for strategy in experiment.strategies:
+        _band(ax, weekly[weekly["strategy"] == strategy], "share", strategy)
+    ax.set(xlabel="week", ylabel="share of customers", title=f"Market share of the {FOCAL}")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_retention(experiment: Experiment, ax: Axes | None = None, window: int = 13) -> Axes:
+    """Annualised retention of the focal firm's customers over time (``window``-week moving
+    defections / customers), per strategy, with 95% CI bands."""
+    ax = _axes(ax)
+    weekly = _focal(experiment.weekly).sort_values(["strategy", "replication", "week"])
+    frames = []
+    for (strategy, r), group in weekly.groupby(["strategy", "replication"], observed=True):
+        lost = group["defections"].rolling(window, min_periods=window).sum()
+        base = group["customers"].rolling(window, min_periods=window).mean()
+        retention = 1.0 - (lost / base) * (52.0 / window)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "strategy": strategy,
+                    "replication": r,
+                    "week": group["week"],
+                    "retention": retention,
+                }
+            )
+        )
+    table = pd.concat(frames).dropna()
+    for strategy in experiment.strategies:
+        _band(ax, table[table["strategy"] == strategy], "retention", strategy)
+    ax.set(
+        xlabel="week",
+        ylabel="retention (annualised)",
+        title=f"Retention of the {FOCAL}'s customers ({window}-week window)",
+    )
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_ladder_mix(experiment: Experiment, strategy: str, ax: Axes | None = None) -> Axes:
+    """The focal firm's customers by rung of the loyalty ladder over time (stacked areas, mean
+    over replications)."""
+    ax = _axes(ax)
+    ladder = experiment.ladder
+    first = ladder["firm"].iloc[0]
+    ladder = ladder[
+        (ladder["firm"] == first)
+        & (ladder["strategy"] == strategy)
+        & (ladder["rung"] != "prospect")
+    ]
+    mix = ladder.groupby(["week", "rung"], observed=True)["customers"].mean().unstack("rung")
+    mix = mix[[r for r in RUNGS[1:] if r in mix.columns]]
+    ax.stackplot(mix.index, mix.to_numpy().T, labels=list(mix.columns), alpha=0.85)
+    ax.set(xlabel="week", ylabel="customers", title=f"Loyalty ladder: {strategy}")
+    ax.legend(loc="upper left", fontsize="small", ncol=5)
+    return ax
+
+
+def plot_defection_reasons(experiment: Experiment, ax: Axes | None = None) -> Axes:
+    """Defections from the focal firm by reason, per strategy (mean per replication)."""
+    ax = _axes(ax)
+    weekly = _focal(experiment.weekly)
+    columns = [f"defections_{r}" for r in REASONS]
+    totals = weekly.groupby(["strategy", "replication"], observed=True)[columns].sum()
+    means = totals.groupby("strategy", observed=True).mean().reindex(experiment.strategies)
+    bottom = np.zeros(len(means))
+    for reason, column in zip(REASONS, columns, strict=True):
+        ax.bar(means.index, means[column].to_numpy(), bottom=bottom, label=reason)
+        bottom += means[column].to_numpy()
+    ax.set(ylabel="defections over the horizon", title=f"Why customers left the {FOCAL}")
+    ax.legend(fontsize="small")
+    ax.tick_params(axis="x", labelrotation=15)
+    return ax
+
+
+def plot_metric(experiment: Experiment, metric: str | None = None, ax: Axes | None = None) -> Axes:
+    """Distribution of a summary metric over replications, per strategy (box plots with the
+    replications as points), e.g. ``npv``, ``profit`` or ``clv_new_customers``."""
+    ax = _axes(ax)
+    metric = metric or experiment.metric
+    values = experiment.values(metric)
+    data = [values[s] for s in experiment.strategies]
+    ax.boxplot(data, tick_labels=experiment.strategies, showmeans=True)
+    rng = np.random.default_rng(0)  # jitter only: not part of any result
+    for i, v in enumerate(data, start=1):
+        ax.plot(i + rng.uniform(-0.12, 0.12, len(v)), v, "o", alpha=0.35, markersize=3)
+    ax.set(ylabel=metric, title=f"{metric} over {len(data[0])} replications")
+    ax.tick_params(axis="x", labelrotation=15)
+    return ax
+
+
+def plot_differences(
+    experiment: Experiment, metric: str | None = None, ax: Axes | None = None
+) -> Axes:
+    """Forest plot: each strategy's paired difference from the baseline with its simultaneous
+    95% CI (Bonferroni), as in ``Experiment.compare``."""
+    ax = _axes(ax)
+    table = experiment.compare(metric=metric)
+    table = table[table["strategy"] != experiment.baseline].reset_index(drop=True)
+    y = np.arange(len(table))
+    ax.errorbar(
+        table["difference"],
+        y,
+        xerr=[
+            table["difference"] - table["difference_low"],
+            table["difference_high"] - table["difference"],
+        ],
+        fmt="o",
+        capsize=4,
+    )
+    ax.axvline(0.0, color="grey", linewidth=1)
+    ax.set_yticks(y, table["strategy"])
+    ax.set(
+        xlabel=f"difference in {metric or experiment.metric} vs {experiment.baseline}",
+        title="Paired differences with simultaneous 95% CIs",
+    )
+    return ax
+
+
+def plot_costs(experiment: Experiment, ax: Axes | None = None) -> Axes:
+    """The focal firm's costs by kind over the horizon, per strategy (mean per replication)."""
+    ax = _axes(ax)
+    weekly = _focal(experiment.weekly)
+    totals = weekly.groupby(["strategy", "replication"], observed=True)[list(COST_KINDS)].sum()
+    means = totals.groupby("strategy", observed=True).mean().reindex(experiment.strategies)
+    bottom = np.zeros(len(means))
+    for kind in COST_KINDS:
+        if means[kind].abs().sum() == 0:
+            continue
+        ax.bar(means.index, means[kind].to_numpy(), bottom=bottom, label=kind)
+        bottom += means[kind].to_numpy()
+    ax.set(ylabel="cost over the horizon", title=f"Costs of the {FOCAL} by kind")
+    ax.legend(fontsize="small")
+    ax.tick_params(axis="x", labelrotation=15)
+    return ax
+
+
+def plot_utilisation(experiment: Experiment, strategy: str, ax: Axes | None = None) -> Axes:
+    """Utilisation of each staff pool over time under a strategy (mean over replications);
+    1.0 means the pool was short and delivered less than planned."""
+    ax = _axes(ax)
+    weekly = _focal(experiment.weekly)
+    weekly = weekly[weekly["strategy"] == strategy]
+    for pool in ("desk", "contact", "manager"):
+        if weekly[f"{pool}_hours"].sum() > 0:
+            _band(ax, weekly, f"{pool}_utilisation", pool)
+    ax.set(
+        xlabel="week", ylabel="utilisation", ylim=(0, 1.05), title=f"Staff utilisation: {strategy}"
+    )
+    if ax.lines:
+        ax.legend(fontsize="small")
+    return ax
+
+
+def save_all(experiment: Experiment, folder: Any) -> list[Any]:
+    """Write every plot of the experiment as PNG into ``folder``; returns the files.
+
+    Uses matplotlib's object-oriented ``Figure`` (no pyplot), so it changes no global state
+    and works without a display."""
+    from pathlib import Path
+
+    from matplotlib.figure import Figure
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs: list[tuple[str, Any]] = [
+        ("market_share", lambda ax: plot_market_share(experiment, ax)),
+        ("retention", lambda ax: plot_retention(experiment, ax)),
+        ("defection_reasons", lambda ax: plot_defection_reasons(experiment, ax)),
+        ("metric", lambda ax: plot_metric(experiment, ax=ax)),
+        ("differences", lambda ax: plot_differences(experiment, ax=ax)),
+        ("costs", lambda ax: plot_costs(experiment, ax)),
+        ("clv_new_customers", lambda ax: plot_metric(experiment, "clv_new_customers", ax)),
+    ]
+    for strategy in experiment.strategies:
+        jobs.append(
+            (f"ladder_{strategy}", lambda ax, s=strategy: plot_ladder_mix(experiment, s, ax))
+        )
+        jobs.append(
+            (f"utilisation_{strategy}", lambda ax, s=strategy: plot_utilisation(experiment, s, ax))
+        )
+    files = []
+    for name, draw in jobs:
+        fig = Figure(figsize=(8, 4.5))
+        draw(fig.subplots())
+        fig.tight_layout()
+        path = folder / f"{name}.png"
+        fig.savefig(path, dpi=110)
+        files.append(path)
+    return files
