@@ -163,6 +163,17 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--debug", action="store_true", help="show tracebacks")
     export.set_defaults(handler=_export)
 
+    report = sub.add_parser(
+        "report",
+        help="write report.html and report.md for a finished results folder",
+        epilog="example:\n  relsim report results/baseline-20261124-120000",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("results", type=Path, help="results folder of relsim run")
+    report.add_argument("--metric", default=None, help="decision metric (default: the run's)")
+    report.add_argument("--debug", action="store_true", help="show tracebacks")
+    report.set_defaults(handler=_report)
+
     schema = sub.add_parser(
         "schema",
         help="write the scenario files' JSON Schema (for editors)",
@@ -268,12 +279,15 @@ def _run(args: argparse.Namespace) -> int:
         _print_table(experiment, comparison, summary)
     _warn_if_drifting(experiment)
     from relsim.viz import save_all
+    from relsim.viz.report import write_report
 
     save_all(experiment, Path(out) / "plots")
+    md, page = write_report(experiment)
     n = experiment.manifest["replications_per_strategy"]
     print(
         f"relsim: {n} replications per strategy; results in {out}/ (manifest.json, "
-        "replications/weekly/ladder/defections.parquet, plots/*.png)",
+        f"replications/weekly/ladder/defections.parquet, plots/*.png); report: {page} "
+        f"and {md.name}",
         file=sys.stderr,
     )
     return EXIT_OK
@@ -349,6 +363,19 @@ def _export(args: argparse.Namespace) -> int:
             target / f"{name}.csv", index=False
         )
     print(f"relsim: CSV tables in {target}/", file=sys.stderr)
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from relsim.experiment import Experiment, storage
+    from relsim.viz.report import write_report
+
+    manifest = storage.read_manifest(args.results)  # FileNotFoundError -> exit 66
+    if manifest.get("status") != "complete":
+        raise UsageError(f"{args.results} is not complete; finish it with relsim run --resume")
+    metric = args.metric or manifest.get("metric", "npv_with_residual")
+    md, page = write_report(Experiment.load(args.results, metric))
+    print(f"relsim: report written: {page} and {md}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -538,6 +538,18 @@ class Shock(Frozen):
         return self
 
 
+class Goals(Frozen):
+    """The plan's targets for the focal firm; the report checks each strategy against them."""
+
+    retention_rate_annual: Probability | None = Field(
+        default=None, description="Target annual retention rate (1 - churn), 0-1."
+    )
+    npv: float | None = Field(default=None, description="Target NPV over the horizon (currency).")
+    market_share_end: Probability | None = Field(
+        default=None, description="Target share of customers at the end of the horizon, 0-1."
+    )
+
+
 class Horizon(Frozen):
     """Simulated time."""
 
@@ -577,6 +589,7 @@ class Scenario(Frozen):
     acquisition: Acquisition = Field(default=Acquisition(), description="Leads and referrals.")
     economics: Economics = Field(default=Economics(), description="Money conventions.")
     service: Service = Field(default=Service(), description="What relationship levels do.")
+    goals: Goals = Field(default=Goals(), description="Targets the report checks.")
     shocks: tuple[Shock, ...] = Field(default=(), description="Exogenous events.")
     strategies: tuple[Strategy, ...] = Field(
         default=(Strategy(name="transactional"),),

@@ -1,0 +1,203 @@
+"""The numbers of the strategist's marketing plan, computed from an experiment's tables.
+
+Definitions (all for the focal firm, means over replications with 95% t-intervals):
+
+* **ROI** of a strategy against the baseline, per replication:
+  ``(profit_s - profit_b) / (investment_s - investment_b)``, where investment is every cost
+  except the cost of goods (acquisition, fixed, staff, rewards, structural); the ratio of the
+  mean differences is reported (a ratio of means, robust to replications with tiny
+  denominators). Undefined when the strategy invests no more than the baseline.
+* **Payback week**: the first week from which the cumulative paired profit difference stays at
+  or above zero, on the mean curve over replications; none if it never does.
+* **Cost of lowering defection**: extra investment per year per point of annual churn avoided
+  against the baseline (only for strategies that spend more and avoid churn; a price cut's
+  cost is forgone margin, which profit already counts), next to the **value of a point**: the
+  value lost to defection per year divided by the baseline's churn in points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from relsim.analysis.statistics import Interval, mean_interval
+from relsim.domain import REASONS, RUNGS
+from relsim.model.economics import COST_KINDS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from relsim.experiment import Experiment
+
+INVESTMENT_KINDS = tuple(k for k in COST_KINDS if k != "cost_of_goods")
+WEEKS_PER_YEAR = 52.0
+
+
+def focal_weekly(experiment: Experiment) -> pd.DataFrame:
+    weekly = experiment.weekly
+    first = weekly["firm"].iloc[0]
+    return weekly[weekly["firm"] == first]
+
+
+def situation(experiment: Experiment) -> dict[str, object]:
+    """The market at week 0 (identical for every strategy: the warm-up ran the status quo) and
+    the baseline's defections by reason in its first year."""
+    weekly = experiment.weekly
+    start = weekly[(weekly["week"] == 0) & (weekly["strategy"] == experiment.baseline)]
+    shares = start.groupby("firm", observed=True)["share"].mean()
+    customers = start.groupby("firm", observed=True)["customers"].mean()
+    ladder = experiment.ladder
+    first = ladder["firm"].iloc[0]
+    mix = ladder[
+        (ladder["week"] == 0)
+        & (ladder["strategy"] == experiment.baseline)
+        & (ladder["firm"] == first)
+        & (ladder["rung"] != "prospect")
+    ]
+    mix = mix.groupby("rung", observed=True)["share_of_customers"].mean()
+    focal = focal_weekly(experiment)
+    year = focal[(focal["strategy"] == experiment.baseline) & (focal["week"] < 52)]
+    per_rep = year.groupby("replication")[[f"defections_{r}" for r in REASONS]].sum()
+    base = year.groupby("replication")["customers"].mean()
+    rates = per_rep.div(base, axis=0) * (WEEKS_PER_YEAR / max(year["week"].nunique(), 1))
+    return {
+        "market_customers": float(start["market_in_market"].mean()),
+        "customers": customers.to_dict(),
+        "shares": shares.to_dict(),
+        "ladder_mix": {r: float(mix.get(r, 0.0)) for r in RUNGS[1:]},
+        "defection_rate_by_reason": {r: float(rates[f"defections_{r}"].mean()) for r in REASONS},
+    }
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Per strategy: mean cost per year by kind (with CIs), ROI and payback vs the baseline."""
+
+    costs_per_year: pd.DataFrame  # strategy x kind: mean, low, high
+    roi: dict[str, float | None]
+    payback_week: dict[str, int | None]
+
+
+def budget(experiment: Experiment) -> Budget:
+    focal = focal_weekly(experiment)
+    weeks = focal["week"].nunique()
+    years = weeks / WEEKS_PER_YEAR
+    totals = focal.groupby(["strategy", "replication"], observed=True)[
+        [*COST_KINDS, "profit"]
+    ].sum()
+    rows = []
+    for strategy in experiment.strategies:
+        for kind in COST_KINDS:
+            ci = mean_interval(totals.loc[strategy][kind].to_numpy() / years)
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "kind": kind,
+                    "mean": ci.mean,
+                    "low": ci.low,
+                    "high": ci.high,
+                }
+            )
+    costs = pd.DataFrame(rows)
+    investment = totals[list(INVESTMENT_KINDS)].sum(axis=1)
+    base_profit = totals.loc[experiment.baseline]["profit"]
+    base_invest = investment.loc[experiment.baseline]
+    roi: dict[str, float | None] = {}
+    payback: dict[str, int | None] = {}
+    cumulative = (
+        focal.pivot_table(
+            index=["replication", "week"], columns="strategy", values="profit", observed=True
+        )
+        .groupby("replication")
+        .cumsum()
+    )
+    for strategy in experiment.strategies:
+        if strategy == experiment.baseline:
+            continue
+        extra_invest = float((investment.loc[strategy] - base_invest).mean())
+        extra_profit = float((totals.loc[strategy]["profit"] - base_profit).mean())
+        roi[strategy] = extra_profit / extra_invest if extra_invest > 0 else None
+        gap = (cumulative[strategy] - cumulative[experiment.baseline]).groupby("week").mean()
+        payback[strategy] = payback_week(gap.to_numpy())
+    return Budget(costs, roi, payback)
+
+
+def payback_week(cumulative_difference: np.ndarray) -> int | None:
+    """First week from which the cumulative difference stays >= 0; None if it never does."""
+    below = np.flatnonzero(np.asarray(cumulative_difference) < 0)
+    if not len(below):
+        return 0
+    last = int(below[-1]) + 1
+    return last if last < len(cumulative_difference) else None
+
+
+def organisation(experiment: Experiment) -> pd.DataFrame:
+    """Per strategy and staff pool: mean hours a week, utilisation, share of weeks short."""
+    focal = focal_weekly(experiment)
+    rows = []
+    for strategy in experiment.strategies:
+        part = focal[focal["strategy"] == strategy]
+        for pool in ("desk", "contact", "manager"):
+            hours = part[f"{pool}_hours"]
+            if hours.sum() == 0 and part[f"{pool}_demand_hours"].sum() == 0:
+                continue
+            short = (part[f"{pool}_demand_hours"] > hours + 1e-9).mean()
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "pool": pool,
+                    "hours_per_week": hours.mean(),
+                    "utilisation": part[f"{pool}_utilisation"].mean(),
+                    "weeks_short": float(short),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["strategy", "pool", "hours_per_week", "utilisation", "weeks_short"]
+    )
+
+
+def exit_management(experiment: Experiment) -> pd.DataFrame:
+    """The seeds' five steps per strategy: churn, reasons, value lost, and what a point of
+    churn avoided costs against what it is worth."""
+    table = experiment.replications
+    focal = focal_weekly(experiment)
+    years = focal["week"].nunique() / WEEKS_PER_YEAR
+    investment = (
+        focal.groupby(["strategy", "replication"], observed=True)[list(INVESTMENT_KINDS)]
+        .sum()
+        .sum(axis=1)
+        / years
+    )
+    base = table[table["strategy"] == experiment.baseline].set_index("replication")
+    base_churn_points = base["churn_rate_annual"] * 100.0
+    value_per_point = (base["value_lost_to_defection"] / years) / base_churn_points
+    rows = []
+    for strategy in experiment.strategies:
+        s = table[table["strategy"] == strategy].set_index("replication")
+        churn: Interval = mean_interval(s["churn_rate_annual"].to_numpy())
+        avoided = base_churn_points - s["churn_rate_annual"] * 100.0
+        extra = investment.loc[strategy] - investment.loc[experiment.baseline]
+        # defined for strategies that spend more to keep customers; a price cut's cost is
+        # margin forgone, which the profit comparison already counts
+        spend, points = float(extra.mean()), float(avoided.mean())
+        cost_per_point = spend / points if spend > 0 and points > 0 else None
+        reasons = {
+            r: float((s[f"defections_{r}"] / s["defections"].where(s["defections"] > 0)).mean())
+            for r in REASONS
+        }
+        rows.append(
+            {
+                "strategy": strategy,
+                "churn": churn.mean,
+                "churn_low": churn.low,
+                "churn_high": churn.high,
+                "defections_per_year": float(s["defections"].mean() / years),
+                "value_lost_per_year": float(s["value_lost_to_defection"].mean() / years),
+                "points_avoided": float(avoided.mean()) if strategy != experiment.baseline else 0.0,
+                "cost_per_point_avoided": cost_per_point,
+                "value_per_point": float(value_per_point.mean()),
+                **{f"share_{r}": v for r, v in reasons.items()},
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,392 @@
+"""The report: an experiment's evidence laid out as the strategist's marketing plan.
+
+``write_report`` writes ``report.md`` (figures referenced from ``plots/``) and ``report.html``
+(self-contained: figures embedded as data URIs, styles inline, no network request) into the
+results folder. Sections: situation, goals, strategy, program, action plan, budget,
+organisation, exit management, and what the numbers mean.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from relsim.analysis import plan
+from relsim.domain import REASONS
+from relsim.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    from relsim.experiment import Experiment
+
+Block = tuple[str, Any]
+
+
+def write_report(experiment: Experiment, folder: str | Path | None = None) -> tuple[Path, Path]:
+    """Write report.md and report.html (and the plots they show) into the results folder."""
+    from relsim.viz.plots import save_all
+
+    folder = Path(folder or experiment.out)
+    plots = folder / "plots"
+    if not (plots / "market_share.png").exists():
+        save_all(experiment, plots)
+    blocks = report_blocks(experiment)
+    md, page = folder / "report.md", folder / "report.html"
+    md.write_text(to_markdown(blocks), encoding="utf-8")
+    page.write_text(to_html(blocks, plots), encoding="utf-8")
+    return md, page
+
+
+def _money(x: float | None) -> str:
+    return "—" if x is None or pd.isna(x) else f"{x:,.0f}"
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None or pd.isna(x) else f"{100 * x:.1f}%"
+
+
+def _ci(mean: float, low: float, high: float, fmt: Any = _money) -> str:
+    return f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]"
+
+
+def report_blocks(experiment: Experiment) -> list[Block]:
+    """The report's content as (kind, payload) blocks: h1, h2, p, table, img."""
+    scenario = load_scenario(experiment.out / "scenario.resolved.yaml")
+    metric, baseline = experiment.metric, experiment.baseline
+    n = experiment.manifest["replications_per_strategy"]
+    compare = experiment.compare()
+    blocks: list[Block] = [
+        ("h1", f"Marketing plan evidence: {scenario.name}"),
+        (
+            "p",
+            f"{scenario.description} {n} replications per strategy with common random "
+            f"numbers (root seed {scenario.seed}); decision metric: {metric}.",
+        ),
+    ]
+    # 1. situation
+    s = plan.situation(experiment)
+    blocks += [
+        ("h2", "1. Situation"),
+        (
+            "p",
+            f"At the start the market holds {s['market_customers']:,.0f} customers. "
+            "Customers and shares of customers by firm:",
+        ),
+        (
+            "table",
+            pd.DataFrame(
+                {
+                    "customers": {k: f"{v:,.0f}" for k, v in s["customers"].items()},
+                    "share": {k: _pct(v) for k, v in s["shares"].items()},
+                }
+            ).rename_axis("firm"),
+        ),
+        (
+            "p",
+            "The focal firm's customers by rung: "
+            + ", ".join(f"{r} {_pct(v)}" for r, v in s["ladder_mix"].items())
+            + ". "
+            "Annual defection rate by reason under the status quo (first year): "
+            + ", ".join(f"{r} {_pct(v)}" for r, v in s["defection_rate_by_reason"].items())
+            + ".",
+        ),
+        ("img", "market_share.png"),
+    ]
+    # 2. goals
+    blocks += [("h2", "2. Goals"), *_goals(scenario, experiment)]
+    # 3. strategy
+    ranking = compare.sort_values("mean", ascending=False)
+    best = [
+        x
+        for x in ranking["strategy"]
+        if x in set(compare.loc[compare["could_be_best"], "strategy"])
+    ]
+    table = pd.DataFrame(
+        {
+            "strategy": ranking["strategy"],
+            f"mean {metric}": ranking["mean"].map(_money),
+            "difference vs baseline [95% CI]": [
+                "(baseline)"
+                if r.strategy == baseline
+                else _ci(r.difference, r.difference_low, r.difference_high)
+                + (" *" if r.significant else "")
+                for r in ranking.itertuples()
+            ],
+            "P(best) [95% CI]": [
+                _ci(r.p_best, r.p_best_low, r.p_best_high, _pct) for r in ranking.itertuples()
+            ],
+            "could be best": ["yes" if x else "no" for x in ranking["could_be_best"]],
+        }
+    ).set_index("strategy")
+    recommendation = f"Recommended: **{best[0]}**, the highest mean {metric}. " + (
+        "It is the only strategy that cannot be ruled out as best."
+        if len(best) == 1
+        else f"{', '.join(best[1:])} cannot be ruled out as best either: the difference is within "
+        "the simulation's noise, so choose among them on other grounds or run more "
+        "replications (--precision)."
+    )
+    blocks += [
+        ("h2", "3. Strategy"),
+        ("table", table),
+        (
+            "p",
+            "* the simultaneous 95% CI (Bonferroni) of the paired difference excludes "
+            "zero. 'Could be best': Hsu's multiple comparisons with the best.",
+        ),
+        ("p", recommendation),
+        ("img", "differences.png"),
+        ("img", "metric.png"),
+    ]
+    # 4. program
+    blocks += [("h2", "4. Program"), *_program(scenario, experiment.strategies)]
+    # 5. action plan
+    blocks += [("h2", "5. Action plan"), *_action_plan(scenario, experiment.strategies)]
+    # 6. budget
+    b = plan.budget(experiment)
+    costs = b.costs_per_year[b.costs_per_year["mean"].abs() > 0]
+    cost_table = (
+        costs.assign(value=[_ci(r.mean, r.low, r.high) for r in costs.itertuples()])
+        .pivot(index="kind", columns="strategy", values="value")
+        .fillna("—")
+    )
+    roi = pd.DataFrame(
+        {
+            "ROI vs baseline": {k: "—" if v is None else f"{v:.2f}" for k, v in b.roi.items()},
+            "payback week": {
+                k: "never in the horizon" if v is None else str(v)
+                for k, v in b.payback_week.items()
+            },
+        }
+    ).rename_axis("strategy")
+    blocks += [
+        ("h2", "6. Budget"),
+        ("p", "Focal firm's costs per year by kind (mean [95% CI]):"),
+        ("table", cost_table[experiment.strategies]),
+        (
+            "p",
+            "ROI: extra profit per unit of extra investment (all costs but goods) "
+            "against the baseline; payback: first week from which the cumulative "
+            "profit difference stays non-negative (mean curve).",
+        ),
+        ("table", roi),
+        ("img", "costs.png"),
+    ]
+    # 7. organisation
+    org = plan.organisation(experiment)
+    blocks += [("h2", "7. Organisation")]
+    if org.empty:
+        blocks.append(("p", "No strategy uses staff pools."))
+    else:
+        shown = org.assign(
+            hours_per_week=org["hours_per_week"].map(lambda x: f"{x:,.0f}"),
+            utilisation=org["utilisation"].map(_pct),
+            weeks_short=org["weeks_short"].map(_pct),
+        )
+        blocks += [
+            ("table", shown.set_index(["strategy", "pool"])),
+            (
+                "p",
+                "'weeks short': weeks in which the planned work needed more hours "
+                "than the pool had, so the level was not fully delivered.",
+            ),
+        ]
+        blocks += [("img", f"utilisation_{x}.png") for x in org["strategy"].unique()]
+    # exit management
+    ex = plan.exit_management(experiment).set_index("strategy")
+    exit_table = pd.DataFrame(
+        {
+            "annual churn [95% CI]": [
+                _ci(r.churn, r.churn_low, r.churn_high, _pct) for r in ex.itertuples()
+            ],
+            "defections / year": ex["defections_per_year"].map(lambda x: f"{x:,.0f}"),
+            "value lost / year": ex["value_lost_per_year"].map(_money),
+            "churn points avoided": ex["points_avoided"].map(lambda x: f"{x:.2f}"),
+            "cost per point avoided": ex["cost_per_point_avoided"].map(_money),
+            "value of a point": ex["value_per_point"].map(_money),
+            **{f"{r} %": ex[f"share_{r}"].map(_pct) for r in REASONS},
+        },
+    )
+    pays = [
+        r.Index
+        for r in ex.itertuples()
+        if r.cost_per_point_avoided is not None
+        and not pd.isna(r.cost_per_point_avoided)
+        and r.cost_per_point_avoided < r.value_per_point
+    ]
+    blocks += [
+        ("h2", "Exit management"),
+        (
+            "p",
+            "1) churn, 2) why customers leave, 3) the customer value lost (each "
+            "defector's expected remaining value), 4) what a point of churn avoided "
+            "costs, 5) whether that is below what a point is worth.",
+        ),
+        ("table", exit_table),
+        (
+            "p",
+            "Lowering defection pays (cost per point below the value of a point) for: "
+            + (", ".join(pays) if pays else "none of the strategies")
+            + ".",
+        ),
+        ("img", "defection_reasons.png"),
+        ("img", "retention.png"),
+    ]
+    blocks += [
+        ("h2", "What the numbers mean"),
+        (
+            "p",
+            "The intervals cover the simulation's own noise for the scenario as "
+            "written. They do not cover doubt about the assumptions: most parameters "
+            "are assumptions (see the assumptions register in docs/model.md), and a "
+            "ranking can change when they change. Check the parameters your decision "
+            "rests on with sweeps and robustness analysis before acting.",
+        ),
+    ]
+    return blocks
+
+
+def _goals(scenario: Scenario, experiment: Experiment) -> list[Block]:
+    goals = scenario.goals
+    targets = {
+        "retention_rate_annual": goals.retention_rate_annual,
+        "npv": goals.npv,
+        "market_share_end": goals.market_share_end,
+    }
+    targets = {k: v for k, v in targets.items() if v is not None}
+    if not targets:
+        return [
+            (
+                "p",
+                "The scenario sets no goals (add a `goals:` block with a retention, NPV "
+                "or market-share target to have each strategy checked against it).",
+            )
+        ]
+    summary = experiment.summary(list(targets))
+    rows = {}
+    for r in summary.itertuples():
+        target = targets[r.metric]
+        verdict = "met" if r.low >= target else "missed" if r.high < target else "uncertain"
+        rows.setdefault(r.strategy, {})[r.metric] = (
+            f"{r.mean:,.3f} vs {target:,.3f}: {verdict}"
+            if abs(target) < 10
+            else f"{r.mean:,.0f} vs {target:,.0f}: {verdict}"
+        )
+    return [
+        ("table", pd.DataFrame(rows).T.rename_axis("strategy")),
+        (
+            "p",
+            "'met': the whole 95% CI is at or above the target; 'missed': all below; "
+            "'uncertain': the target lies inside the interval.",
+        ),
+    ]
+
+
+def _program(scenario: Scenario, names: list[str]) -> list[Block]:
+    rows = {}
+    for name in names:
+        st = scenario.strategy(name)
+        levels = st.levels
+        rules = [f"default {levels.default}"] + [
+            f"{k}: {v}" for k, v in {**levels.segments, **levels.rungs}.items()
+        ]
+        staff = st.staffing
+        rows[name] = {
+            "price index": st.price_index if st.price_index is not None else "as today",
+            "acquisition / week": _money(st.acquisition_spend_per_week)
+            if st.acquisition_spend_per_week is not None
+            else "as today",
+            "relationship levels": "; ".join(rules),
+            "key accounts": (
+                f"top {_pct(st.key_accounts.top_share)} by observed value, "
+                f"{st.key_accounts.accounts_per_manager} per manager, "
+                f"{st.key_accounts.level}"
+            )
+            if st.key_accounts
+            else "none",
+            "staff (desk / contact / managers / senior)": (
+                f"{staff.desk.count:g} / {staff.contact_centre.count:g} / "
+                f"{staff.managers.count:g} / {staff.senior_manager.count:g}"
+            ),
+        }
+    return [("table", pd.DataFrame(rows).T.rename_axis("strategy"))]
+
+
+def _action_plan(scenario: Scenario, names: list[str]) -> list[Block]:
+    lines = [
+        "Every strategy starts at week 0, after the warm-up under the status quo "
+        f"({scenario.baseline_strategy})."
+    ]
+    for name in names:
+        for change in scenario.strategy(name).staffing.changes:
+            lines.append(
+                f"{name}: from week {change.week}, {change.pool} has {change.count:g} people."
+            )
+    for shock in scenario.shocks:
+        when = (
+            f"week {shock.week}"
+            if shock.week is not None
+            else (f"at random, {shock.rate_per_year:g} a year")
+        )
+        lines.append(f"Outside events: {shock.kind} ({shock.firm or 'market'}, {when}).")
+    lines.append(
+        "Rivals do not copy programs in this model version (copying rivals come with "
+        "the bonds layer)."
+    )
+    return [("p", " ".join(lines))]
+
+
+def to_markdown(blocks: list[Block]) -> str:
+    out = []
+    for kind, payload in blocks:
+        if kind == "h1":
+            out.append(f"# {payload}\n")
+        elif kind == "h2":
+            out.append(f"## {payload}\n")
+        elif kind == "p":
+            out.append(f"{payload}\n")
+        elif kind == "table":
+            out.append(_markdown_table(payload) + "\n")
+        elif kind == "img":
+            out.append(f"![{payload}](plots/{payload})\n")
+    return "\n".join(out)
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    names = [n or "" for n in frame.index.names]
+    frame = frame.reset_index(names=names)
+    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *rows])
+
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
+color:#222}table{border-collapse:collapse;margin:1em 0;font-size:.9em}td,th{border:1px solid #ccc;
+padding:.3em .6em;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{
+text-align:left}img{max-width:100%;margin:.5em 0}h2{border-bottom:1px solid #ddd}"""
+
+
+def to_html(blocks: list[Block], plots: Path) -> str:
+    body = []
+    for kind, payload in blocks:
+        if kind in ("h1", "h2"):
+            body.append(f"<{kind}>{html.escape(str(payload))}</{kind}>")
+        elif kind == "p":
+            text = html.escape(str(payload))
+            while "**" in text:  # bold, as in the Markdown
+                text = text.replace("**", "<strong>", 1).replace("**", "</strong>", 1)
+            body.append(f"<p>{text}</p>")
+        elif kind == "table":
+            body.append(payload.to_html(escape=True, border=0))
+        elif kind == "img":
+            data = base64.b64encode((plots / payload).read_bytes()).decode()
+            body.append(f'<img alt="{html.escape(payload)}" src="data:image/png;base64,{data}">')
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>relsim report</title><style>{STYLE}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )

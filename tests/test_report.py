@@ -1,0 +1,130 @@
+"""The report: renders for every shipped scenario, offline, with numbers in every section."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import relsim
+from relsim.analysis import plan
+from relsim.model.economics import COST_KINDS
+from relsim.viz.report import write_report
+from tests.conftest import SCENARIOS
+
+SMALL = {"market.customers": 500, "horizon.weeks": 30, "horizon.warmup_weeks": 10}
+
+
+def small_experiment(path: Path, out: Path, **overrides: object) -> relsim.Experiment:
+    scenario = relsim.load_scenario(path, overrides={**SMALL, **overrides})
+    return relsim.run_experiment(scenario, replications=3, workers=1, out=out, progress=False)
+
+
+class _Resources(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.urls += [v or "" for k, v in attrs if k in ("src", "href", "srcset", "data")]
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_the_report_renders_offline_for_every_shipped_scenario(path: Path, tmp_path: Path) -> None:
+    experiment = small_experiment(path, tmp_path / "run")
+    md, page = write_report(experiment)
+    text = md.read_text(encoding="utf-8")
+    # every section is there and carries numbers
+    sections = re.split(r"^## ", text, flags=re.M)[1:]
+    titles = [s.splitlines()[0] for s in sections]
+    assert titles == [
+        "1. Situation",
+        "2. Goals",
+        "3. Strategy",
+        "4. Program",
+        "5. Action plan",
+        "6. Budget",
+        "7. Organisation",
+        "Exit management",
+        "What the numbers mean",
+    ]
+    for section in sections[:-1]:
+        if section.startswith(("2. Goals", "7. Organisation")):
+            continue  # may state that the scenario sets none / uses no staff
+        assert re.search(r"\d", section.split("\n", 1)[1]), section[:40]
+    # every figure the report shows exists and is a non-empty PNG
+    for name in re.findall(r"\(plots/([^)]+)\)", text):
+        figure = md.parent / "plots" / name
+        assert figure.stat().st_size > 5000, name
+    # the HTML is self-contained: no request leaves the page
+    html_text = page.read_text(encoding="utf-8")
+    parser = _Resources()
+    parser.feed(html_text)
+    assert parser.urls and all(u.startswith("data:image/png;base64,") for u in parser.urls)
+    assert not ({"script", "link", "iframe", "object", "embed"} & parser.tags)
+    assert not re.search(r"https?://|url\(|@import", html_text)
+
+
+def test_roi_and_payback_match_a_hand_computation(tmp_path: Path) -> None:
+    experiment = small_experiment(SCENARIOS / "classroom.yaml", tmp_path / "run")
+    weekly = experiment.weekly
+    focal = weekly[weekly["firm"] == "focal"]
+    costs = [k for k in COST_KINDS if k != "cost_of_goods"]
+    base, other = "transactional", "service_desk"
+    by = {
+        s: focal[focal["strategy"] == s].sort_values(["replication", "week"]) for s in (base, other)
+    }
+    extra_profit = np.mean(
+        [
+            by[other].loc[by[other]["replication"] == r, "profit"].sum()
+            - by[base].loc[by[base]["replication"] == r, "profit"].sum()
+            for r in range(3)
+        ]
+    )
+    extra_spend = np.mean(
+        [
+            by[other].loc[by[other]["replication"] == r, costs].to_numpy().sum()
+            - by[base].loc[by[base]["replication"] == r, costs].to_numpy().sum()
+            for r in range(3)
+        ]
+    )
+    budget = plan.budget(experiment)
+    assert budget.roi[other] == pytest.approx(extra_profit / extra_spend, rel=1e-9)
+    gap = np.mean(
+        [
+            np.cumsum(
+                by[other].loc[by[other]["replication"] == r, "profit"].to_numpy()
+                - by[base].loc[by[base]["replication"] == r, "profit"].to_numpy()
+            )
+            for r in range(3)
+        ],
+        axis=0,
+    )
+    negative = np.flatnonzero(gap < 0)
+    expected = (
+        0 if not len(negative) else (int(negative[-1]) + 1 if negative[-1] + 1 < len(gap) else None)
+    )
+    assert budget.payback_week[other] == expected
+
+
+def test_payback_week_rule() -> None:
+    assert plan.payback_week(np.array([-5.0, -2.0, 1.0, 3.0])) == 2
+    assert plan.payback_week(np.array([1.0, -1.0, 2.0])) == 2  # stays non-negative from week 2
+    assert plan.payback_week(np.array([-1.0, -1.0])) is None
+    assert plan.payback_week(np.array([0.0, 4.0])) == 0
+
+
+def test_goals_are_checked_against_their_confidence_intervals(tmp_path: Path) -> None:
+    experiment = small_experiment(
+        SCENARIOS / "classroom.yaml",
+        tmp_path / "run",
+        **{"goals.retention_rate_annual": 0.5, "goals.market_share_end": 0.99},
+    )
+    md, _ = write_report(experiment)
+    goals = md.read_text().split("## 2. Goals")[1].split("## 3.")[0]
+    assert "0.500: met" in goals and "0.990: missed" in goals
