@@ -17,7 +17,13 @@ import pandas as pd
 import pytest
 
 from relsim import load_scenario, run_experiment, simulate
-from relsim.analysis import could_be_best, mean_interval, paired_differences, probability_best
+from relsim.analysis import (
+    could_be_best,
+    kaplan_meier,
+    mean_interval,
+    paired_differences,
+    probability_best,
+)
 from relsim.experiment import replication_seed
 from relsim.scenario import Scenario
 from tests.conftest import SCENARIOS
@@ -237,3 +243,13 @@ def test_a_killed_run_resumes_to_identical_tables(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(a, b)
     assert json.loads((killed / "manifest.json").read_text())["status"] == "complete"
     assert not leftover.exists()
+
+
+def test_kaplan_meier_matches_a_hand_computation() -> None:
+    # durations 1, 2 (censored), 2, 3, 5 (censored); at risk 5, 4, 3(-1 censored) ...
+    survival = kaplan_meier(np.array([1, 2, 2, 3, 5]), np.array([1, 0, 1, 1, 0], bool), 6)
+    # week 0: no events; 1: 1/5; 2: 1/4 (one event, one censored, 4 at risk); 3: 1/2
+    expected = np.cumprod([1.0, 1 - 1 / 5, 1 - 1 / 4, 1 - 1 / 2, 1.0, 1.0])
+    np.testing.assert_allclose(survival, expected)
+    uncensored = kaplan_meier(np.array([0, 1, 1, 2]), np.ones(4, bool), 4)
+    np.testing.assert_allclose(uncensored, [0.75, 0.25, 0.0, 0.0])

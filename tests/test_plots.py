@@ -31,6 +31,9 @@ def test_every_plot_draws_its_data(experiment: relsim.Experiment) -> None:
     ax = relsim.plot_market_share(experiment, axes())
     assert len(ax.lines) == len(strategies) and len(ax.collections) == len(strategies)
     assert len(relsim.plot_retention(experiment, axes()).lines) == len(strategies)
+    survival = relsim.plot_survival(experiment, axes())
+    assert len(survival.lines) == len(strategies)
+    assert survival.lines[0].get_ydata()[0] <= 1.0
     assert len(relsim.plot_ladder_mix(experiment, strategies[0], axes()).collections) == 5
     bars = relsim.plot_defection_reasons(experiment, axes()).patches
     assert len(bars) == 6 * len(strategies)  # one segment per reason and strategy
@@ -49,7 +52,7 @@ def test_plots_take_no_axes_and_return_one(experiment: relsim.Experiment) -> Non
 
 def test_save_all_writes_non_empty_pngs(experiment: relsim.Experiment, tmp_path: Path) -> None:
     files = save_all(experiment, tmp_path)
-    assert len(files) == 7 + 2 * len(experiment.strategies)
+    assert len(files) == 8 + 2 * len(experiment.strategies)
     for path in files:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
 

@@ -23,6 +23,7 @@ from relsim.viz import (
     plot_market_share,
     plot_metric,
     plot_retention,
+    plot_survival,
     plot_utilisation,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "plot_market_share",
     "plot_metric",
     "plot_retention",
+    "plot_survival",
     "plot_utilisation",
     "run_experiment",
     "simulate",

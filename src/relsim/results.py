@@ -187,6 +187,29 @@ class Run:
             }
         )
 
+    @cached_property
+    def survival(self) -> pd.DataFrame:
+        """Kaplan-Meier survival of the focal firm's new customers (acquired in the horizon)
+        by weeks since acquisition: the share not yet lost (a first defection, of any reason,
+        counts); customers still there at the end are censored."""
+        from relsim.analysis import kaplan_meier
+
+        c = self.raw.customers
+        horizon = self.scenario.horizon.weeks
+        new = (c["acquired_week"] >= 0) & (c["acquired_week"] != NEVER)
+        acquired = c["acquired_week"][new].astype(np.int64)
+        lost = c["lost_week"][new].astype(np.int64)
+        observed = lost != NEVER
+        duration = np.where(observed, lost - acquired, horizon - acquired)
+        survival = kaplan_meier(duration, observed, horizon)
+        return pd.DataFrame(
+            {
+                "weeks_since_acquisition": np.arange(horizon),
+                "survival": survival,
+                "cohort_size": int(new.sum()),
+            }
+        )
+
     # ------------------------------------------------------------------ summary
     @cached_property
     def summary(self) -> dict[str, float]:

@@ -3,9 +3,17 @@
 from relsim.analysis.statistics import (
     Interval,
     could_be_best,
+    kaplan_meier,
     mean_interval,
     paired_differences,
     probability_best,
 )
 
-__all__ = ["Interval", "could_be_best", "mean_interval", "paired_differences", "probability_best"]
+__all__ = [
+    "Interval",
+    "could_be_best",
+    "kaplan_meier",
+    "mean_interval",
+    "paired_differences",
+    "probability_best",
+]

@@ -109,3 +109,17 @@ def could_be_best(values: dict[str, np.ndarray], confidence: float = 0.95) -> li
         if ok:
             keep.append(i)
     return keep
+
+
+def kaplan_meier(duration: np.ndarray, observed: np.ndarray, horizon: int) -> np.ndarray:
+    """Survival S(k) for k = 0 .. horizon-1 weeks from durations (weeks until the event, or
+    until censoring where ``observed`` is False): the product over weeks j <= k of
+    1 - events(j) / at_risk(j). Censoring handles customers acquired late in the horizon."""
+    d = np.asarray(duration, dtype=np.int64)
+    event = np.asarray(observed, dtype=bool)
+    events = np.bincount(d[event], minlength=horizon)[:horizon]
+    leaving = np.bincount(d, minlength=horizon)[:horizon]  # events and censorings at week k
+    at_risk = len(d) - np.concatenate([[0], np.cumsum(leaving)[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(at_risk > 0, events / np.maximum(at_risk, 1), 0.0)
+    return np.cumprod(1.0 - hazard)

@@ -93,6 +93,12 @@ class Experiment:
     def defections(self) -> pd.DataFrame:
         return self._table("defections")
 
+    @property
+    def survival(self) -> pd.DataFrame:
+        """Kaplan-Meier survival of each replication's new focal customers by week since
+        acquisition (strategy x replication x week)."""
+        return self._table("survival")
+
     def values(self, metric: str | None = None) -> dict[str, np.ndarray]:
         """The metric per strategy, aligned by replication (paired)."""
         metric = metric or self.metric

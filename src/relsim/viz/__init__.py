@@ -8,6 +8,7 @@ from relsim.viz.plots import (
     plot_market_share,
     plot_metric,
     plot_retention,
+    plot_survival,
     plot_utilisation,
     save_all,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "plot_market_share",
     "plot_metric",
     "plot_retention",
+    "plot_survival",
     "plot_utilisation",
     "save_all",
 ]

@@ -101,6 +101,22 @@ def plot_retention(experiment: Experiment, ax: Axes | None = None, window: int =
     return ax
 
 
+def plot_survival(experiment: Experiment, ax: Axes | None = None) -> Axes:
+    """Cohort survival of the focal firm's new customers (Kaplan-Meier, by weeks since their
+    acquisition), per strategy, with 95% CI bands over replications."""
+    ax = _axes(ax)
+    survival = experiment.survival.rename(columns={"weeks_since_acquisition": "week"})
+    for strategy in experiment.strategies:
+        _band(ax, survival[survival["strategy"] == strategy], "survival", strategy)
+    ax.set(
+        xlabel="weeks since acquisition",
+        ylabel="share still a customer",
+        title=f"Survival of the {FOCAL}'s new customers",
+    )
+    ax.legend(fontsize="small")
+    return ax
+
+
 def plot_ladder_mix(experiment: Experiment, strategy: str, ax: Axes | None = None) -> Axes:
     """The focal firm's customers by rung of the loyalty ladder over time (stacked areas, mean
     over replications)."""
@@ -230,6 +246,7 @@ def save_all(experiment: Experiment, folder: Any) -> list[Any]:
     jobs: list[tuple[str, Any]] = [
         ("market_share", lambda ax: plot_market_share(experiment, ax)),
         ("retention", lambda ax: plot_retention(experiment, ax)),
+        ("survival", lambda ax: plot_survival(experiment, ax)),
         ("defection_reasons", lambda ax: plot_defection_reasons(experiment, ax)),
         ("metric", lambda ax: plot_metric(experiment, ax=ax)),
         ("differences", lambda ax: plot_differences(experiment, ax=ax)),

@@ -231,6 +231,7 @@ def report_blocks(experiment: Experiment) -> list[Block]:
             + (", ".join(pays) if pays else "none of the strategies")
             + ".",
         ),
+        ("img", "survival.png"),
         ("img", "defection_reasons.png"),
         ("img", "retention.png"),
     ]
