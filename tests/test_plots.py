@@ -52,7 +52,8 @@ def test_plots_take_no_axes_and_return_one(experiment: relsim.Experiment) -> Non
 
 def test_save_all_writes_non_empty_pngs(experiment: relsim.Experiment, tmp_path: Path) -> None:
     files = save_all(experiment, tmp_path)
-    assert len(files) == 8 + 2 * len(experiment.strategies)
+    # one ladder per strategy, a utilisation plot only for the strategy with staff
+    assert len(files) == 8 + len(experiment.strategies) + 1
     for path in files:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
 

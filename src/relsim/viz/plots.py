@@ -253,13 +253,23 @@ def save_all(experiment: Experiment, folder: Any) -> list[Any]:
         ("costs", lambda ax: plot_costs(experiment, ax)),
         ("clv_new_customers", lambda ax: plot_metric(experiment, "clv_new_customers", ax)),
     ]
+    focal = _focal(experiment.weekly)
+    staff_hours = (
+        focal.groupby("strategy", observed=True)[["desk_hours", "contact_hours", "manager_hours"]]
+        .sum()
+        .sum(axis=1)
+    )
     for strategy in experiment.strategies:
         jobs.append(
             (f"ladder_{strategy}", lambda ax, s=strategy: plot_ladder_mix(experiment, s, ax))
         )
-        jobs.append(
-            (f"utilisation_{strategy}", lambda ax, s=strategy: plot_utilisation(experiment, s, ax))
-        )
+        if staff_hours.get(strategy, 0.0) > 0:  # only strategies that use staff pools
+            jobs.append(
+                (
+                    f"utilisation_{strategy}",
+                    lambda ax, s=strategy: plot_utilisation(experiment, s, ax),
+                )
+            )
     files = []
     for name, draw in jobs:
         fig = Figure(figsize=(8, 4.5))
