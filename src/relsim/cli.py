@@ -74,11 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser(
+    run = _command(
+        sub,
         "run",
-        help="simulate every strategy of a scenario and write the results",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  relsim run scenarios/baseline.yaml --replications 50 --workers 2\n"
+        _run,
+        "simulate every strategy of a scenario and write the results",
+        "examples:\n  relsim run scenarios/baseline.yaml --replications 50 --workers 2\n"
         "  relsim run scenarios/baseline.yaml --precision 0.05 --set horizon.weeks=104\n"
         "  relsim run --resume results/baseline-20261124-120000",
     )
@@ -147,64 +148,83 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--json", action="store_true", help="print the comparison and summary as JSON on stdout"
     )
-    run.add_argument("--debug", action="store_true", help="show tracebacks")
-    run.set_defaults(handler=_run)
 
-    export = sub.add_parser(
+    export = _command(
+        sub,
         "export",
-        help="write a results folder's tables as CSV",
-        epilog="example:\n  relsim export results/baseline-20261124-120000",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        _export,
+        "write a results folder's tables as CSV",
+        "example:\n  relsim export results/baseline-20261124-120000",
     )
     export.add_argument("results", type=Path, help="results folder of relsim run")
     export.add_argument(
         "--to", type=Path, default=None, help="folder for the CSV files (default: RESULTS/csv)"
     )
-    export.add_argument("--debug", action="store_true", help="show tracebacks")
-    export.set_defaults(handler=_export)
 
-    report = sub.add_parser(
+    report = _command(
+        sub,
         "report",
-        help="write report.html and report.md for a finished results folder",
-        epilog="example:\n  relsim report results/baseline-20261124-120000",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        _report,
+        "write report.html and report.md for a finished results folder",
+        "example:\n  relsim report results/baseline-20261124-120000",
     )
     report.add_argument("results", type=Path, help="results folder of relsim run")
     report.add_argument("--metric", default=None, help="decision metric (default: the run's)")
-    report.add_argument("--debug", action="store_true", help="show tracebacks")
-    report.set_defaults(handler=_report)
 
-    schema = sub.add_parser(
+    schema = _command(
+        sub,
         "schema",
-        help="write the scenario files' JSON Schema (for editors)",
-        epilog="example:\n  relsim schema --out scenarios/scenario.schema.json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        _schema,
+        "write the scenario files' JSON Schema (for editors)",
+        "example:\n  relsim schema --out scenarios/scenario.schema.json",
     )
     schema.add_argument("--out", type=Path, default=None, help="file (default: stdout)")
-    schema.add_argument("--debug", action="store_true", help="show tracebacks")
-    schema.set_defaults(handler=_schema)
 
-    new = sub.add_parser(
+    new = _command(
+        sub,
         "new",
-        help="write a commented starter scenario to edit",
-        epilog="example:\n  relsim new my-market   # writes my-market.yaml",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        _new,
+        "write a commented starter scenario to edit",
+        "example:\n  relsim new my-market   # writes my-market.yaml",
     )
     new.add_argument("name", help="scenario name (the file is NAME.yaml unless --out)")
     new.add_argument("--out", type=Path, default=None, help="file to write")
-    new.add_argument("--debug", action="store_true", help="show tracebacks")
-    new.set_defaults(handler=_new)
 
-    validate = sub.add_parser(
+    validate = _command(
+        sub,
         "validate",
-        help="check scenario files and report every problem with its line",
-        epilog="example:\n  relsim validate scenarios/*.yaml",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        _validate,
+        "check scenario files and report every problem with its line",
+        "example:\n  relsim validate scenarios/*.yaml",
     )
     validate.add_argument("scenarios", type=Path, nargs="+")
-    validate.add_argument("--debug", action="store_true", help="show tracebacks")
-    validate.set_defaults(handler=_validate)
     return parser
+
+
+def _command(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    name: str,
+    handler: object,
+    help_text: str,
+    examples: str,
+) -> argparse.ArgumentParser:
+    """A subcommand with its examples in --help, --debug, and its handler."""
+    parser = sub.add_parser(
+        name, help=help_text, epilog=examples, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _finished(results: Path) -> dict[str, Any]:
+    """The manifest of a complete results folder; a clear error otherwise."""
+    from relsim.experiment import storage
+
+    manifest = storage.read_manifest(results)  # FileNotFoundError -> exit 66
+    if manifest.get("status") != "complete":
+        raise UsageError(f"{results} is not complete; finish it with relsim run --resume {results}")
+    return manifest
 
 
 def _version() -> str:
@@ -353,9 +373,7 @@ def _export(args: argparse.Namespace) -> int:
 
     from relsim.experiment import storage
 
-    manifest = storage.read_manifest(args.results)  # FileNotFoundError -> exit 66
-    if manifest.get("status") != "complete":
-        raise UsageError(f"{args.results} is not complete; finish it with relsim run --resume")
+    _finished(args.results)
     target = args.to or args.results / "csv"
     target.mkdir(parents=True, exist_ok=True)
     for name in ("replications", *storage.TABLES):
@@ -367,12 +385,10 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from relsim.experiment import Experiment, storage
+    from relsim.experiment import Experiment
     from relsim.viz.report import write_report
 
-    manifest = storage.read_manifest(args.results)  # FileNotFoundError -> exit 66
-    if manifest.get("status") != "complete":
-        raise UsageError(f"{args.results} is not complete; finish it with relsim run --resume")
+    manifest = _finished(args.results)
     metric = args.metric or manifest.get("metric", "npv_with_residual")
     md, page = write_report(Experiment.load(args.results, metric))
     print(f"relsim: report written: {page} and {md}", file=sys.stderr)
