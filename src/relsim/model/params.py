@@ -56,7 +56,6 @@ class Params:
     technology_affinity: np.ndarray
     political_sensitivity: np.ndarray
     unit_cost: np.ndarray  # (F,)
-    product_quality: np.ndarray  # (F,)
     problem_rate: np.ndarray  # (F,)
     fixed_cost: np.ndarray  # (F,)
     up_probability: np.ndarray  # (6,)
@@ -97,7 +96,6 @@ class Params:
             technology_affinity=s("technology_affinity"),
             political_sensitivity=s("political_sensitivity"),
             unit_cost=f("unit_cost"),
-            product_quality=f("product_quality"),
             problem_rate=1.0 - (1.0 - fulfilment) * (1.0 - fault),
             fixed_cost=f("fixed_cost_per_week"),
             up_probability=np.array(lad.up_probability, dtype=float),
