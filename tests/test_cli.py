@@ -145,6 +145,8 @@ def test_run_warns_when_week_0_is_not_a_steady_state(tmp_path: Path) -> None:
         "firms.2.initial_share=0.2",
         "--set",
         "horizon.warmup_weeks=52",
+        "--out",
+        str(tmp_path / "far"),
     )
     assert far.returncode == 0, far.stderr
     assert "week 0 is not a steady state" in far.stderr
