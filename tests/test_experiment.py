@@ -253,3 +253,73 @@ def test_kaplan_meier_matches_a_hand_computation() -> None:
     np.testing.assert_allclose(survival, expected)
     uncensored = kaplan_meier(np.array([0, 1, 1, 2]), np.ones(4, bool), 4)
     np.testing.assert_allclose(uncensored, [0.75, 0.25, 0.0, 0.0])
+
+
+def test_a_folder_in_use_by_another_run_is_refused(tiny: Scenario, tmp_path: Path) -> None:
+    from relsim.experiment.storage import FolderBusy
+
+    out = tmp_path / "busy"
+    out.mkdir()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / ".lock").write_text(str(other.pid))
+        with pytest.raises(FolderBusy, match=f"process {other.pid}"):
+            run_experiment(tiny, replications=1, workers=1, out=out, progress=False)
+    finally:
+        other.kill()
+        other.wait()
+    # the lock's owner is gone: a stale lock is taken over, and released at the end
+    experiment = run_experiment(tiny, replications=1, workers=1, out=out, progress=False)
+    assert experiment.manifest["status"] == "complete"
+    assert not (out / ".lock").exists()
+
+
+def test_a_dead_worker_is_replaced_and_the_results_do_not_change(tmp_path: Path) -> None:
+    """SIGKILL one worker process mid-run: the pool is rebuilt, the lost tasks run again, and
+    the tables equal those of an undisturbed run."""
+    import threading
+
+    import psutil
+
+    scenario = load_scenario(
+        SCENARIOS / "baseline.yaml",
+        overrides={"market.customers": 3000, "horizon.weeks": 52, "horizon.warmup_weeks": 10},
+    )
+    out = tmp_path / "killed"
+    killed: list[int] = []
+
+    def kill_a_worker() -> None:
+        deadline = time.time() + 60
+        while time.time() < deadline and not killed:
+            parts = list((out / "parts").glob("*/r*")) if (out / "parts").exists() else []
+            workers = [
+                p
+                for p in psutil.Process().children(recursive=True)
+                if "resource_tracker" not in " ".join(p.cmdline())
+            ]
+            if parts and workers:
+                workers[0].kill()
+                killed.append(workers[0].pid)
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=kill_a_worker)
+    thread.start()
+    survived = run_experiment(
+        scenario,
+        replications=5,
+        workers=2,
+        out=out,
+        progress=False,
+        strategies=["transactional", "price_cut"],
+    )
+    thread.join()
+    assert killed, "no worker was killed: the test did not exercise the recovery"
+    reference = run_experiment(
+        scenario,
+        replications=5,
+        workers=1,
+        out=tmp_path / "ref",
+        progress=False,
+        strategies=["transactional", "price_cut"],
+    )
+    assert_same(tables(survived), tables(reference))

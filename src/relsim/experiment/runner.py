@@ -16,7 +16,9 @@ import multiprocessing
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -200,60 +202,63 @@ def run_experiment(
     out = (
         Path(out) if out else Path("results") / (f"{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}")
     )
-    if resume:
-        manifest = storage.read_manifest(out)
-        if manifest["scenario_hash"] != storage.scenario_hash(scenario):
-            raise ValueError(f"{out} was made from a different scenario; cannot resume it")
-        names = manifest["strategies"]
-        replications = manifest["replications_target"]
-        precision = manifest.get("precision")
-        metric = manifest.get("metric", metric)
-        max_replications = manifest.get("max_replications", max_replications)
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        if (out / "manifest.json").exists():
-            raise FileExistsError(f"{out} already holds results; choose another --out or resume")
-        target = replications or (PILOT_REPLICATIONS if precision else DEFAULT_REPLICATIONS)
-        manifest = storage.new_manifest(
-            scenario,
+    out.mkdir(parents=True, exist_ok=True)
+    with storage.FolderLock(out):  # two runs never write into one folder
+        if resume:
+            manifest = storage.read_manifest(out)
+            if manifest["scenario_hash"] != storage.scenario_hash(scenario):
+                raise ValueError(f"{out} was made from a different scenario; cannot resume it")
+            names = manifest["strategies"]
+            replications = manifest["replications_target"]
+            precision = manifest.get("precision")
+            metric = manifest.get("metric", metric)
+            max_replications = manifest.get("max_replications", max_replications)
+        else:
+            if (out / "manifest.json").exists():
+                raise FileExistsError(
+                    f"{out} already holds results; choose another --out or resume"
+                )
+            target = replications or (PILOT_REPLICATIONS if precision else DEFAULT_REPLICATIONS)
+            manifest = storage.new_manifest(
+                scenario,
+                {
+                    "strategies": names,
+                    "baseline": scenario.baseline_strategy
+                    if scenario.baseline_strategy in names
+                    else names[0],
+                    "replications_target": target,
+                    "precision": precision,
+                    "metric": metric,
+                    "max_replications": max_replications,
+                },
+            )
+            storage.write_manifest(out, manifest)
+            storage.write_resolved_scenario(out, scenario)
+            replications = target
+        assert replications is not None
+        done = storage.done_parts(out)
+        with _Pool(workers, executor) as pool:
+            target = replications
+            while True:
+                tasks = [(s, r) for r in range(target) for s in names if (s, r) not in done]
+                _run_tasks(pool, scenario, tasks, out, progress, done, manifest)
+                if precision is None or target >= max_replications:
+                    break
+                if _precise_enough(out, names, manifest["baseline"], target, metric, precision):
+                    break
+                target = min(max_replications, target + max(PILOT_REPLICATIONS, target // 2))
+                manifest["replications_target"] = target
+                storage.write_manifest(out, manifest)
+        storage.assemble(out, names, target)
+        manifest.update(
             {
-                "strategies": names,
-                "baseline": scenario.baseline_strategy
-                if scenario.baseline_strategy in names
-                else names[0],
-                "replications_target": target,
-                "precision": precision,
-                "metric": metric,
-                "max_replications": max_replications,
-            },
+                "status": "complete",
+                "replications_per_strategy": target,
+                "finished": datetime.now().isoformat(timespec="seconds"),
+                "seconds": round(time.time() - started, 3),
+            }
         )
         storage.write_manifest(out, manifest)
-        storage.write_resolved_scenario(out, scenario)
-        replications = target
-    assert replications is not None
-    done = storage.done_parts(out)
-    with _Pool(workers, executor) as pool:
-        target = replications
-        while True:
-            tasks = [(s, r) for r in range(target) for s in names if (s, r) not in done]
-            _run_tasks(pool, scenario, tasks, out, progress, done, manifest)
-            if precision is None or target >= max_replications:
-                break
-            if _precise_enough(out, names, manifest["baseline"], target, metric, precision):
-                break
-            target = min(max_replications, target + max(PILOT_REPLICATIONS, target // 2))
-            manifest["replications_target"] = target
-            storage.write_manifest(out, manifest)
-    storage.assemble(out, names, target)
-    manifest.update(
-        {
-            "status": "complete",
-            "replications_per_strategy": target,
-            "finished": datetime.now().isoformat(timespec="seconds"),
-            "seconds": round(time.time() - started, 3),
-        }
-    )
-    storage.write_manifest(out, manifest)
     return Experiment(out, metric)
 
 
@@ -296,9 +301,17 @@ def _precise_enough(
     return all(d.half_width <= precision * scale for d in differences.values())
 
 
+class WorkerDied(RuntimeError):
+    """A worker process died (killed, out of memory) while running a replication."""
+
+
 class _Pool:
     """Runs tasks in this process, in a process pool, or on a given executor, with a bounded
-    number of tasks in flight, yielding results as they finish."""
+    number of tasks in flight, yielding results as they finish.
+
+    If a worker process dies, our own pool is rebuilt and the unfinished tasks are submitted
+    again (a task's result does not depend on where it runs); a task that breaks the pool twice,
+    or a death on an external executor, is reported with its strategy, replication and seed."""
 
     def __init__(self, workers: int | None, executor: cf.Executor | None):
         self.external = executor
@@ -307,10 +320,13 @@ class _Pool:
 
     def __enter__(self) -> _Pool:
         if self.executor is None and self.workers > 1:
-            self.executor = cf.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
-            )
+            self.executor = self._new_pool()
         return self
+
+    def _new_pool(self) -> cf.Executor:
+        return cf.ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+        )
 
     def __exit__(self, *exc: object) -> None:
         if self.executor is not None and self.external is None:
@@ -325,20 +341,42 @@ class _Pool:
             return
         limit = 2 * self.workers
         pending: dict[cf.Future[dict[str, Any]], tuple[str, int]] = {}
-        queue = iter(tasks)
+        queue = deque(tasks)
+        deaths: dict[tuple[str, int], int] = {}
         try:
-            while True:
-                while len(pending) < limit:
-                    task = next(queue, None)
-                    if task is None:
-                        break
+            while queue or pending:
+                while queue and len(pending) < limit:
+                    task = queue.popleft()
                     pending[self.executor.submit(replicate, scenario, *task)] = task
-                if not pending:
-                    return
                 finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                broken = False
                 for future in finished:
                     task = pending.pop(future)
-                    yield task, future.result()
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        deaths[task] = deaths.get(task, 0) + 1
+                        if deaths[task] > 1 or self.external is not None:
+                            raise WorkerDied(_death_message(scenario, task)) from None
+                        queue.appendleft(task)
+                        continue
+                    yield task, result
+                if broken:  # every task still in the dead pool must run again
+                    queue.extendleft(reversed(list(pending.values())))
+                    pending.clear()
+                    assert self.executor is not None
+                    self.executor.shutdown(wait=False, cancel_futures=True)
+                    self.executor = self._new_pool()
         finally:
             for future in pending:
                 future.cancel()
+
+
+def _death_message(scenario: Scenario, task: tuple[str, int]) -> str:
+    strategy, r = task
+    return (
+        f"a worker process died running strategy {strategy!r}, replication {r} (seed: child "
+        f"{r} of SeedSequence({scenario.seed})); finished replications are kept, so the run can "
+        "be resumed once the cause (often memory) is fixed"
+    )

@@ -32,6 +32,58 @@ TABLES = ("weekly", "ladder", "defections", "survival")
 PART_PREFIX = "r"
 
 
+class FolderBusy(RuntimeError):
+    """Another relsim run is writing into the same results folder."""
+
+
+class FolderLock:
+    """Exclusive use of a results folder by one run: a ``.lock`` file created atomically
+    (``O_EXCL``) holding the process id. A lock left by a process that no longer exists is
+    taken over, so a killed run never blocks its own resume."""
+
+    def __init__(self, out: Path):
+        self.path = Path(out) / ".lock"
+
+    def __enter__(self) -> FolderLock:
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                owner = _lock_owner(self.path)
+                if owner is not None and _alive(owner):
+                    raise FolderBusy(
+                        f"{self.path.parent} is in use by another relsim run (process {owner}); "
+                        "wait for it to finish or choose another --out"
+                    ) from None
+                self.path.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            with os.fdopen(fd, "w") as handle:
+                handle.write(str(os.getpid()))
+            return self
+        raise FolderBusy(f"could not lock {self.path.parent}")
+
+    def __exit__(self, *exc: object) -> None:
+        if _lock_owner(self.path) == os.getpid():
+            self.path.unlink(missing_ok=True)
+
+
+def _lock_owner(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def scenario_hash(scenario: Scenario) -> str:
     """SHA-256 of the scenario's canonical JSON (every default filled in)."""
     text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
