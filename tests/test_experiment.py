@@ -323,3 +323,56 @@ def test_a_dead_worker_is_replaced_and_the_results_do_not_change(tmp_path: Path)
         strategies=["transactional", "price_cut"],
     )
     assert_same(tables(survived), tables(reference))
+
+
+class _FlakyExecutor(cf.ThreadPoolExecutor):
+    """Runs tasks in threads, but breaks like a process pool whose worker died: on the n-th
+    submit, or in the future of chosen tasks."""
+
+    def __init__(self, submit_fails_at: int = 0, doomed: tuple = ()):
+        super().__init__(max_workers=2)
+        self.submits, self.submit_fails_at, self.doomed = 0, submit_fails_at, doomed
+
+    def submit(self, fn, *args):  # type: ignore[override]
+        from concurrent.futures.process import BrokenProcessPool
+
+        self.submits += 1
+        if self.submits == self.submit_fails_at:
+            raise BrokenProcessPool("simulated: the pool noticed a dead worker")
+        if tuple(args[1:]) in self.doomed:
+            future: cf.Future = cf.Future()
+            future.set_exception(BrokenProcessPool("simulated: the worker died on this task"))
+            return future
+        return super().submit(fn, *args)
+
+
+def _pool_with(executors: list[cf.Executor]):
+    from relsim.experiment.runner import _Pool
+
+    class Pool(_Pool):
+        def _new_pool(self) -> cf.Executor:
+            return executors.pop(0)
+
+    return Pool(workers=2, executor=None)
+
+
+def test_the_pool_recovers_from_every_way_a_worker_can_die(tiny: Scenario) -> None:
+    from relsim.experiment.runner import WorkerDied, replicate
+
+    tasks = [(s, r) for r in range(2) for s in ("transactional", "price_cut")]
+    expected = {t: replicate(tiny, *t)["summary"]["npv"] for t in tasks}
+    for first in (_FlakyExecutor(submit_fails_at=3), _FlakyExecutor(doomed=(("price_cut", 0),))):
+        with _pool_with([first, cf.ThreadPoolExecutor(2)]) as pool:
+            got = {t: result["summary"]["npv"] for t, result in pool.map(tiny, tasks)}
+        assert got == expected  # every task ran once to completion, results unchanged
+    # a replication that kills its worker every time is reported, with its seed
+    always = [_FlakyExecutor(doomed=(("price_cut", 1),)) for _ in range(3)]
+    with (
+        pytest.raises(WorkerDied, match=r"'price_cut', replication 1 \(seed: child 1 of"),
+        _pool_with(always) as pool,
+    ):
+        list(pool.map(tiny, tasks))
+    # workers that die before finishing anything do not make the run loop forever
+    dead = [_FlakyExecutor(submit_fails_at=1) for _ in range(6)]
+    with pytest.raises(WorkerDied, match="keep dying"), _pool_with(dead) as pool:
+        list(pool.map(tiny, tasks))

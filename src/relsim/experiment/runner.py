@@ -343,13 +343,23 @@ class _Pool:
         pending: dict[cf.Future[dict[str, Any]], tuple[str, int]] = {}
         queue = deque(tasks)
         deaths: dict[tuple[str, int], int] = {}
+        fruitless = 0  # pool rebuilds since the last finished task
         try:
             while queue or pending:
+                broken = False
                 while queue and len(pending) < limit:
                     task = queue.popleft()
-                    pending[self.executor.submit(replicate, scenario, *task)] = task
-                finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                broken = False
+                    try:
+                        pending[self.executor.submit(replicate, scenario, *task)] = task
+                    except BrokenProcessPool:  # the pool noticed a dead worker first
+                        queue.appendleft(task)
+                        broken = True
+                        break
+                finished = (
+                    cf.wait(pending, return_when=cf.FIRST_COMPLETED)[0]
+                    if (pending and not broken)
+                    else set()
+                )
                 for future in finished:
                     task = pending.pop(future)
                     try:
@@ -361,8 +371,17 @@ class _Pool:
                             raise WorkerDied(_death_message(scenario, task)) from None
                         queue.appendleft(task)
                         continue
+                    fruitless = 0
                     yield task, result
                 if broken:  # every task still in the dead pool must run again
+                    if self.external is not None:
+                        raise WorkerDied(_death_message(scenario, queue[0]))
+                    fruitless += 1
+                    if fruitless > MAX_FRUITLESS_RESTARTS:
+                        raise WorkerDied(
+                            "worker processes keep dying before finishing any "
+                            "replication; " + _death_message(scenario, queue[0])
+                        )
                     queue.extendleft(reversed(list(pending.values())))
                     pending.clear()
                     assert self.executor is not None
@@ -371,6 +390,10 @@ class _Pool:
         finally:
             for future in pending:
                 future.cancel()
+
+
+MAX_FRUITLESS_RESTARTS = 3
+"""Pool rebuilds allowed without a replication finishing in between."""
 
 
 def _death_message(scenario: Scenario, task: tuple[str, int]) -> str:
