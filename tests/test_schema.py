@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
 from ruamel.yaml import YAML
 
 from relsim.scenario.schema import json_schema_text
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import ROOT, SCENARIOS, relsim
 
 SCHEMA_FILE = SCENARIOS / "scenario.schema.json"
 
@@ -70,21 +68,12 @@ def test_the_starter_is_the_baseline_scenario() -> None:
 
 
 def test_relsim_new_writes_a_valid_scenario_and_its_schema(tmp_path: Path) -> None:
-    def relsim(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "relsim", *args],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            timeout=60,
-        )
-
-    made = relsim("new", "my-market")
+    made = relsim("new", "my-market", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     assert (tmp_path / "scenario.schema.json").exists()
-    assert relsim("validate", "my-market.yaml").returncode == 0
+    assert relsim("validate", "my-market.yaml", cwd=tmp_path).returncode == 0
     assert "name: my-market" in (tmp_path / "my-market.yaml").read_text()
-    again = relsim("new", "my-market")
+    again = relsim("new", "my-market", cwd=tmp_path)
     assert again.returncode == 2 and "exists" in again.stderr
-    schema = relsim("schema")
+    schema = relsim("schema", cwd=tmp_path)
     assert schema.returncode == 0 and json.loads(schema.stdout)["title"] == "relsim scenario"
