@@ -111,8 +111,8 @@ def test_common_random_numbers_shrink_the_variance_of_differences(tiny: Scenario
     def value(strategy: str, seed: int) -> float:
         return simulate(tiny, strategy=strategy, seed=seed).summary[metric]
 
-    crn = [value("price_cut", r) - value("transactional", r) for r in range(12)]
-    independent = [value("price_cut", r) - value("transactional", 1000 + r) for r in range(12)]
+    crn = [value("financial", r) - value("transactional", r) for r in range(12)]
+    independent = [value("financial", r) - value("transactional", 1000 + r) for r in range(12)]
     assert np.var(crn, ddof=1) < np.var(independent, ddof=1) / 4
 
 
@@ -164,7 +164,7 @@ def test_the_precision_rule_adds_replications_until_precise(tiny: Scenario, tmp_
         precision=10.0,
         out=tmp_path / "loose",
         progress=False,
-        strategies=["transactional", "price_cut"],
+        strategies=["transactional", "financial"],
     )
     assert loose.manifest["replications_per_strategy"] == 10  # the pilot was enough
     tight = run_experiment(
@@ -174,7 +174,7 @@ def test_the_precision_rule_adds_replications_until_precise(tiny: Scenario, tmp_
         out=tmp_path / "tight",
         progress=False,
         max_replications=25,
-        strategies=["transactional", "price_cut"],
+        strategies=["transactional", "financial"],
     )
     assert tight.manifest["replications_per_strategy"] == 25  # stopped at the maximum
 
@@ -197,7 +197,7 @@ def test_a_killed_run_resumes_to_identical_tables(tmp_path: Path) -> None:
         "--strategy",
         "transactional",
         "--strategy",
-        "price_cut",
+        "financial",
     ]
     killed = tmp_path / "killed"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -310,7 +310,7 @@ def test_a_dead_worker_is_replaced_and_the_results_do_not_change(tmp_path: Path)
         workers=2,
         out=out,
         progress=False,
-        strategies=["transactional", "price_cut"],
+        strategies=["transactional", "financial"],
     )
     thread.join()
     assert killed, "no worker was killed: the test did not exercise the recovery"
@@ -320,7 +320,7 @@ def test_a_dead_worker_is_replaced_and_the_results_do_not_change(tmp_path: Path)
         workers=1,
         out=tmp_path / "ref",
         progress=False,
-        strategies=["transactional", "price_cut"],
+        strategies=["transactional", "financial"],
     )
     assert_same(tables(survived), tables(reference))
 
@@ -359,16 +359,16 @@ def _pool_with(executors: list[cf.Executor]):
 def test_the_pool_recovers_from_every_way_a_worker_can_die(tiny: Scenario) -> None:
     from relsim.experiment.runner import WorkerDied, replicate
 
-    tasks = [(s, r) for r in range(2) for s in ("transactional", "price_cut")]
+    tasks = [(s, r) for r in range(2) for s in ("transactional", "financial")]
     expected = {t: replicate(tiny, *t)["summary"]["npv"] for t in tasks}
-    for first in (_FlakyExecutor(submit_fails_at=3), _FlakyExecutor(doomed=(("price_cut", 0),))):
+    for first in (_FlakyExecutor(submit_fails_at=3), _FlakyExecutor(doomed=(("financial", 0),))):
         with _pool_with([first, cf.ThreadPoolExecutor(2)]) as pool:
             got = {t: result["summary"]["npv"] for t, result in pool.map(tiny, tasks)}
         assert got == expected  # every task ran once to completion, results unchanged
     # a replication that kills its worker every time is reported, with its seed
-    always = [_FlakyExecutor(doomed=(("price_cut", 1),)) for _ in range(3)]
+    always = [_FlakyExecutor(doomed=(("financial", 1),)) for _ in range(3)]
     with (
-        pytest.raises(WorkerDied, match=r"'price_cut', replication 1 \(seed: child 1 of"),
+        pytest.raises(WorkerDied, match=r"'financial', replication 1 \(seed: child 1 of"),
         _pool_with(always) as pool,
     ):
         list(pool.map(tiny, tasks))

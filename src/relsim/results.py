@@ -20,6 +20,8 @@ from relsim.model.population import NEVER, NONE
 from relsim.model.records import DEFECTION, PROBLEM, PURCHASE, TRACE_EVENTS, WEEKLY_COUNTS
 
 WEEKS_PER_YEAR = 52.0
+MOVE_INSTRUMENTS = ("points", "club", "structural", "price")
+MOVE_ACTIONS = ("launch", "copy", "raise")
 
 
 class Run:
@@ -77,6 +79,9 @@ class Run:
         frame["discounted_profit"] = (profit / 100.0 * raw.discount[:, None]).ravel()
         for name, values in raw.market.items():
             frame[f"market_{name}"] = np.repeat(values, n_firms)
+        # every firm's bonding programs: reward rate in effect, rewards, members, ties
+        for name, values in raw.bonds.items():
+            frame[name] = values.ravel()
         # the focal firm's service: staff pools' hours, demand and what they delivered
         service = {name: _focal_column(values, n_firms) for name, values in raw.service.items()}
         frame.update(service)
@@ -159,6 +164,25 @@ class Run:
                 "tenure_weeks": d["tenure_weeks"],
                 "to_firm": _names(d["to_firm"], self.firms),
                 "value_lost": d["value_lost"],
+            }
+        )
+
+    @cached_property
+    def moves(self) -> pd.DataFrame:
+        """One row per move a firm made in the horizon: launches, copies and raises of points
+        programs, clubs and structural ties, and price moves (``source``: the firm copied)."""
+        moves = self.raw.moves
+        return pd.DataFrame(
+            {
+                "week": np.array([m["week"] for m in moves], dtype=np.int32),
+                "firm": _names(np.array([m["firm"] for m in moves], dtype=int), self.firms),
+                "instrument": pd.Categorical(
+                    [m["instrument"] for m in moves], categories=MOVE_INSTRUMENTS
+                ),
+                "action": pd.Categorical([m["action"] for m in moves], categories=MOVE_ACTIONS),
+                "source": _names(np.array([m["source"] for m in moves], dtype=int), self.firms),
+                "reward_rate": np.array([m["reward_rate"] for m in moves], dtype=float),
+                "price_index": np.array([m["price_index"] for m in moves], dtype=float),
             }
         )
 
@@ -254,6 +278,14 @@ class Run:
             "clv_new_customers": _mean(new["clv_at_acquisition"]),
             "value_lost_to_defection": lost,
         }
+        rewards = raw.costs["rewards"][:, 0].sum() / 100.0
+        orders = raw.weekly_counts["orders"][:, 0].sum()
+        out["unit_margin"] = _ratio(revenue - costs["cost_of_goods"] - rewards, orders)
+        out["concentration"] = _ratio(
+            raw.market["orders_at_primary"].sum(), raw.market["orders_with_primary"].sum()
+        )
+        copies = [m["week"] for m in raw.moves if m["action"] != "launch" and m["source"] == 0]
+        out["first_copy_week"] = float(min(copies)) if copies else float("nan")
         for r, reason in enumerate(REASONS):
             out[f"defections_{reason}"] = float(raw.by_reason[:, 0, r].sum())
         end = raw.ladder[-1, 0, 1:]

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from relsim import extensions
 from relsim.analysis import (
     Interval,
     could_be_best,
@@ -100,6 +101,17 @@ class Experiment:
         """Kaplan-Meier survival of each replication's new focal customers by week since
         acquisition (strategy x replication x week)."""
         return self._table("survival")
+
+    @property
+    def focal(self) -> str:
+        """Name of the focal firm (listed first in every table)."""
+        firm = pd.read_parquet(self.out / "weekly.parquet", columns=["firm"])["firm"]
+        return str(firm.iloc[0])
+
+    @property
+    def moves(self) -> pd.DataFrame:
+        """Every firm's moves (launches, copies, raises, price moves) per replication."""
+        return self._table("moves")
 
     def values(self, metric: str | None = None) -> dict[str, np.ndarray]:
         """The metric per strategy, aligned by replication (paired)."""
@@ -324,8 +336,12 @@ class _Pool:
         return self
 
     def _new_pool(self) -> cf.Executor:
+        # registered extensions travel to the workers (pickled by reference)
         return cf.ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=extensions.restore,
+            initargs=(extensions.snapshot(),),
         )
 
     def __exit__(self, *exc: object) -> None:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from relsim.scenario import Scenario
 
-TABLES = ("weekly", "ladder", "defections", "survival")
+TABLES = ("weekly", "ladder", "defections", "survival", "moves")
 PART_PREFIX = "r"
 
 

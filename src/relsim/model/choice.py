@@ -46,12 +46,12 @@ def utilities(
     satisfaction: np.ndarray,
     lead: np.ndarray,
     left: np.ndarray,
-    primary_bonus: np.ndarray | None = None,
+    extra: np.ndarray | None = None,
 ) -> np.ndarray:
     """Deterministic utilities of the firms, shape (F, n), for the given customers' states.
 
     ``table`` has shape (S, 6, F): the segment-and-rung part of every firm's utility;
-    ``primary_bonus`` adds a per-customer term to the primary firm (ties of a later layer).
+    ``extra`` (F, n), when given, is added to every firm's utility (bonds, instruments).
     """
     n_segments, n_rungs, n_firms = table.shape
     flat = table.reshape(n_segments * n_rungs, n_firms).T  # (F, S*6)
@@ -61,16 +61,16 @@ def utilities(
     flat_v = v.reshape(-1)  # a view: element (f, i) is flat_v[f * n + i]
     has = np.flatnonzero(primary != NONE)
     if len(has):
-        extra = terms.habit[rung[has]] + terms.satisfaction_weight * (satisfaction[has] - 0.5)
-        if primary_bonus is not None:
-            extra = extra + primary_bonus[has]
-        flat_v[primary[has].astype(np.intp) * n + has] += extra
+        habit = terms.habit[rung[has]] + terms.satisfaction_weight * (satisfaction[has] - 0.5)
+        flat_v[primary[has].astype(np.intp) * n + has] += habit
     has = np.flatnonzero(lead != NONE)
     if len(has):
         flat_v[lead[has].astype(np.intp) * n + has] += terms.lead_bonus
     has = np.flatnonzero(left != NONE)
     if len(has):
         flat_v[left[has].astype(np.intp) * n + has] -= terms.winback_penalty
+    if extra is not None:
+        v += extra
     return v
 
 

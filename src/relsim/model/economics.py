@@ -18,11 +18,15 @@ COST_KINDS: tuple[str, ...] = (
     "managers",
     "senior_manager",
     "rewards",
+    "program",
+    "club",
+    "structural_setup",
     "structural",
 )
 """Cost accounts: goods, acquisition and fixed costs; the staff pools of the relationship
-levels (service desk, contact centre, relationship managers, senior manager); and slots for
-the bonds of a later engine layer (rewards, structural investment)."""
+levels (service desk, contact centre, relationship managers, senior manager); and the bonds:
+rewards (points redeemed, regulars' discounts), the points program's fixed cost, the club,
+structural set-up investment and structural running cost."""
 
 
 def to_cents(amount: np.ndarray | float) -> np.ndarray:
@@ -48,6 +52,10 @@ class Ledger:
     def book(self, week: int, kind: str, cents: np.ndarray) -> None:
         """Add a per-firm cost (cents, shape (F,)) to account ``kind``."""
         self.costs[kind][week] += cents
+
+    def book_by_firm(self, week: int, kind: str, firm: np.ndarray, cents: np.ndarray) -> None:
+        """Add per-event costs (cents, one per event, ``firm`` its firm) to account ``kind``."""
+        self.costs[kind][week] += _sum_by_firm(firm, cents, self.revenue.shape[1])
 
     def total_costs(self) -> np.ndarray:
         return sum(self.costs.values())  # type: ignore[return-value]

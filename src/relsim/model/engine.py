@@ -25,12 +25,15 @@ from typing import Any
 import numpy as np
 import simpy
 
+from relsim import extensions
 from relsim.domain import MARKET, POLITICAL, RUNGS, SERVICE, TECHNOLOGY
 from relsim.model import choice, defection, ladder
 from relsim.model import records as rec
+from relsim.model.bonds import BondBook
 from relsim.model.economics import Ledger, discount_factors, residual_value, to_cents
 from relsim.model.params import WEEKS_PER_YEAR, FirmState, Params
 from relsim.model.population import NEVER, NONE, Customers
+from relsim.model.rivals import Rivalry
 from relsim.model.satisfaction import (
     SatisfactionRule,
     experience,
@@ -69,6 +72,8 @@ class RawRun:
     service: dict[str, np.ndarray]
     warmup_customers: np.ndarray  # (W, F) customers per firm in each warm-up week
     shocks: list[dict[str, Any]]
+    bonds: dict[str, np.ndarray]  # (H, F) weekly bond records per firm
+    moves: list[dict[str, Any]]  # launches, copies, raises and price moves, in order
     customer_weeks: int
     seconds: float
     meta: dict[str, Any] = field(default_factory=dict)
@@ -97,7 +102,6 @@ class Market:
         self.status_quo = scenario.strategy(scenario.baseline_strategy)
         self.state: FirmState = self.p.under_strategy(self.p.status_quo, self.status_quo)
         self.quality = self.state.quality.copy()
-        self.ties_in_use = False
         self.price_factor = np.ones(self.F)
         self.shock_penalty = np.zeros(self.F)
         self.substitute_hazard = 0.0
@@ -116,6 +120,12 @@ class Market:
             lead_bonus=scenario.acquisition.lead_bonus,
             winback_penalty=scenario.switching.winback_penalty,
         )
+        self.choice_rule = extensions.choice_rule(scenario.choice_rule)
+        self.instruments: list[extensions.Instrument] = []
+        self.bonds = BondBook(self)
+        for firm, spec in enumerate(scenario.firms[1:], start=1):
+            self.bonds.run(firm, spec.bonds)
+        self.bonds.run(0, self.status_quo.bonds)
         self._refresh_offer()
 
     # ------------------------------------------------------------------ clock and processes
@@ -125,6 +135,7 @@ class Market:
         env = simpy.Environment()
         self.env = env
         self.service = FirmService(self, self.status_quo, env)
+        self.rivalry = Rivalry(self, self.strategy.responds_to_rivals)
         self._populate(-self.W)
         env.process(self._launch_strategy())
         for change in self.strategy.staffing.changes:
@@ -178,11 +189,27 @@ class Market:
 
     def _launch_strategy(self):  # type: ignore[no-untyped-def]
         yield self.env.timeout(self.W)
+        old_price = self.price[0]
         self.state = self.p.under_strategy(self.p.status_quo, self.strategy)
         self.service = FirmService(self, self.strategy, self.env)
         if self.strategy.key_accounts is None:
             self.c.key_account[: self.c.n] = False
+        before = self.status_quo.bonds
+        after = self.strategy.bonds
+        old_rate = self.bonds.reward_rate[0]
+        self.bonds.run(0, after)
+        self.instruments = [
+            extensions.instrument(spec.name, spec.params) for spec in self.strategy.instruments
+        ]
         self._refresh_offer()
+        # the launch is a move the rivals watch
+        if after.points is not None and after.points.reward_rate > old_rate + 1e-12:
+            self.rivalry.announce(0, 0, "points", "launch" if before.points is None else "raise")
+        for instrument in ("club", "structural"):
+            if getattr(after, instrument) is not None and getattr(before, instrument) is None:
+                self.rivalry.announce(0, 0, instrument, "launch")
+        if self.price[0] < old_price - 1e-12:
+            self.rivalry.price_cut(0, 1.0 - self.price[0] / old_price)
 
     def _staffing(self, week: int, pool: str, count: float):  # type: ignore[no-untyped-def]
         yield self.env.timeout(week + self.W - self.env.now)
@@ -226,10 +253,16 @@ class Market:
     def _firm_index(self, name: str) -> int:
         return [f.name for f in self.scenario.firms].index(name)
 
+    def offer_changed(self) -> None:
+        """A firm's price, quality, reputation or program changed: rebuild the offer."""
+        self._refresh_offer()
+
     def _refresh_offer(self) -> None:
         self.price = self.state.price_index * self.price_factor
+        # customers see a points program as a discount of its reward rate
+        self.perceived_price = self.price * (1.0 - self.bonds.reward_rate)
         offer = FirmState(
-            self.price,
+            self.perceived_price,
             self.state.reputation_penalty + self.shock_penalty,
             self.state.acquisition_spend,
             self.quality,
@@ -346,20 +379,25 @@ class Market:
         sat = self.scenario.satisfaction
         dissatisfied = c.satisfaction[idx] < sat.service_threshold
         multiplier = self.p.defection_multiplier[c.rung[idx]]
-        if self.ties_in_use:
-            protection = self.scenario.service.tie_protection
-            multiplier = multiplier * (1.0 - protection * self._focal_ties(idx))
+        bonded = self.bonds.lapse_factor(idx, self.now_week())
+        if bonded is not None:
+            multiplier = multiplier * bonded
         return defection.effective_propensity(
             c.propensity[idx], multiplier, dissatisfied, sat.dissatisfied_defection_multiplier
         )
 
     def _utilities(self, rows: np.ndarray, primary: np.ndarray, lead: np.ndarray) -> np.ndarray:
         """Deterministic utilities (F, n) of ``rows`` with the given primary and lead firms."""
-        c = self.c
-        bonus = None
-        if self.ties_in_use:
-            ties = np.where(primary == 0, self.ties(rows, self._now_week()), 0.0)
-            bonus = self.scenario.service.tie_habit * ties
+        c, p = self.c, self.p
+        week = self.now_week()
+        seg, rung = c.segment[rows], c.rung[rows]
+        extra = self.bonds.utility(
+            rows, primary, week, p.price_sensitivity[seg] * p.price_multiplier[rung]
+        )
+        for instrument in self.instruments:
+            more = instrument.utility(self, rows, week)
+            if more is not None:
+                extra = more if extra is None else extra + more
         return choice.utilities(
             self.table,
             self.terms,
@@ -369,29 +407,18 @@ class Market:
             c.satisfaction[rows],
             lead,
             c.left[rows],
-            primary_bonus=bonus,
+            extra=extra,
         )
 
-    def _focal_ties(self, rows: np.ndarray) -> np.ndarray:
-        """Ties with the focal firm of customers whose primary firm it is (else 0)."""
-        return np.where(self.c.primary[rows] == 0, self.ties(rows, self._now_week()), 0.0)
-
-    def _now_week(self) -> int:
+    def now_week(self) -> int:
+        """The current week (negative in the warm-up)."""
         return int(np.floor(self.env.now)) - self.W
 
-    # ------------------------------------------------------------------ service hooks
-    def ties(self, rows: np.ndarray, week: int) -> np.ndarray:
-        """Ties with the focal firm, halved every ``tie_half_life_weeks`` since last renewed."""
-        c = self.c
-        tie = c.tie[rows]
-        out = np.zeros(len(rows), dtype=np.float32)
-        some = np.flatnonzero(tie > 0)  # few customers have ties: decay only theirs
-        if len(some):
-            age = np.maximum(week - c.tie_week[rows[some]], 0)
-            half_life = self.scenario.service.tie_half_life_weeks
-            out[some] = tie[some] * np.exp2(-age / half_life)
-        return out
+    def customers_of(self, firm: int) -> int:
+        """Customers whose primary firm is ``firm`` (as counted at the end of last week)."""
+        return int(self.last_ladder[firm, 1:].sum())
 
+    # ------------------------------------------------------------------ service hooks
     def observed_value(self, rows: np.ndarray, week: int) -> np.ndarray:
         """The focal firm's recency-weighted margin of each customer (its own records)."""
         c = self.c
@@ -448,6 +475,13 @@ class Market:
         if len(due):
             self._occasions(week, due)
         self.service.work(week)
+        self.bonds.work(week, self.service.hours_left)
+        for instrument in self.instruments:
+            for kind, amount in instrument.weekly(self, week).items():
+                if week >= 0 and amount:
+                    cents = np.zeros(self.F, dtype=np.int64)
+                    cents[0] = to_cents(amount)
+                    self.ledger.book(week, kind, cents)
         self._count(week)
         if week >= 0:
             self.ledger.book(week, "acquisition", to_cents(self.state.acquisition_spend))
@@ -484,7 +518,9 @@ class Market:
             return
         primary = c.primary[idx]
         v = self._utilities(idx, primary, c.lead[idx])
-        chosen = choice.sample(v, p.outside_utility[seg], self.streams.choice.random(len(idx)))
+        chosen = self.choice_rule.sample(
+            v, p.outside_utility[seg], self.streams.choice.random(len(idx))
+        )
         holders = contract & (primary != NONE)
         if holders.any():
             # a contract holder re-chooses at renewal only if it reviewed the market during the
@@ -524,6 +560,7 @@ class Market:
         cogs = to_cents(value * p.unit_cost[firm])
         focal_rows = b[at_focal]
         focal_margin = (revenue[at_focal] - cogs[at_focal]) / 100.0
+        self.bonds.after_purchases(week, b, firm, revenue)
         if week >= 0:
             self.ledger.book_orders(week, firm, revenue, cogs)
             c.margin_focal[focal_rows] += focal_margin * self.discount[week]
@@ -559,6 +596,10 @@ class Market:
         satisfying = is_satisfying(felt, expected, self.rule)
         c.expectation[b] = update_expectation(expected, felt, self.rule)
         primary = c.primary[b]
+        if week >= 0:
+            has = primary != NONE
+            self.recorder.market["orders_with_primary"][week] += int(has.sum())
+            self.recorder.market["orders_at_primary"][week] += int((primary == firm).sum())
         # whose lapse hazard changed (new relationship, rung, satisfaction threshold): only
         # their lapse week is redrawn -- the geometric wait is memoryless, so this is exact
         newcomer = primary == NONE
@@ -607,6 +648,7 @@ class Market:
             self.streams.ladder.random(len(b)),
             p.up_probability,
             p.down_probability,
+            up_factor=self.bonds.climb_factor(b, week),
         )
         c.rung[b] = new
         for event, moved in ((rec.RUNG_UP, new > old), (rec.RUNG_DOWN, new < old)):
@@ -695,6 +737,7 @@ class Market:
         unhappy = (reason == SERVICE) | (reason == POLITICAL)
         if unhappy.any():
             self.unhappy += np.bincount(old[unhappy], minlength=self.F)
+        self.bonds.relationship_ended(rows, old)
         focal_first = rows[(old == 0) & (c.lost_week[rows] == NEVER)]
         c.lost_week[focal_first] = week
         c.defections[rows] += 1
@@ -739,7 +782,7 @@ class Market:
         price_part = (
             p.price_sensitivity[seg]
             * p.price_multiplier[rung]
-            * (self.price[old] - self.price[alt])
+            * (self.perceived_price[old] - self.perceived_price[alt])
         )
         product_part = p.quality_sensitivity[seg] * (self.quality[alt] - self.quality[old])
         political_part = self.penalty[old] - self.penalty[alt]
@@ -760,7 +803,7 @@ class Market:
         seg = c.segment[rows]
         rung = c.rung[rows]
         v = self._utilities(rows, firm.astype(np.int8), np.full(n, NONE, np.int8))
-        share = choice.probabilities(v, p.outside_utility[seg])[firm, np.arange(n)]
+        share = self.choice_rule.probabilities(v, p.outside_utility[seg])[firm, np.arange(n)]
         margin = c.value[rows] * (self.price[firm] - p.unit_cost[firm])
         substitute = np.minimum(self.substitute_hazard * p.technology_affinity[seg], 1.0)
         exits = (1.0 - p.relocation_weekly[seg]) * (1.0 - substitute)
@@ -878,6 +921,8 @@ class Market:
             service=self.recorder.service,
             warmup_customers=self.recorder.warmup_customers,
             shocks=self.shock_log,
+            bonds=self.bonds.records,
+            moves=self.rivalry.moves,
             customer_weeks=self.customer_weeks,
             seconds=seconds,
             meta={"state_bytes": state_bytes},

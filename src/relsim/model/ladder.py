@@ -19,9 +19,12 @@ def move(
     uniforms: np.ndarray,
     up: np.ndarray,
     down: np.ndarray,
+    up_factor: np.ndarray | None = None,
 ) -> np.ndarray:
-    """New rungs (int8) after one purchase each; inputs are aligned 1-D arrays."""
-    climbs = satisfying & (uniforms < up[rung])
+    """New rungs (int8) after one purchase each; inputs are aligned 1-D arrays.
+    ``up_factor`` multiplies each customer's climbing probability (social bonds)."""
+    up_probability = up[rung] if up_factor is None else np.minimum(up[rung] * up_factor, 1.0)
+    climbs = satisfying & (uniforms < up_probability)
     falls = ~satisfying & (uniforms < down[rung])
     new = rung + climbs.astype(np.int8) - falls.astype(np.int8)
     return np.clip(new, CUSTOMER, PARTNER).astype(np.int8)

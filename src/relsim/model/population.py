@@ -58,8 +58,6 @@ SCALAR_FIELDS: dict[str, tuple[type, float | int]] = {
     # the focal firm's service (relationship levels)
     "request_week": (WEEK, NEVER),  # voiced problem waiting at the desk since
     "satisfaction_before_problem": (np.float32, 0.0),
-    "tie": (np.float32, 0.0),  # social and structural ties with the focal firm, 0-1
-    "tie_week": (WEEK, 0),  # week the tie was last renewed (it decays since)
     "key_account": (np.bool_, False),
     "cross_sell": (np.bool_, False),  # the next order carries an outreach's cross-sell
     "contacts": (np.int16, 0),  # follow-up calls and outreach received
@@ -68,6 +66,14 @@ SCALAR_FIELDS: dict[str, tuple[type, float | int]] = {
 FIRM_FIELDS: dict[str, tuple[type, float | int]] = {
     "orders": (np.int16, 0),  # orders placed with each firm (saturates at 32 767)
 }
+BOND_FIELDS: dict[str, tuple[type, float | int]] = {
+    "points": (np.float32, 0.0),  # points held at each firm
+    "social": (np.float32, 0.0),  # social bond with each firm, 0-1, as last renewed
+    "social_week": (WEEK, 0),  # week the social bond was last renewed (it decays since)
+    "structural": (np.bool_, False),  # tied structurally to the firm
+    "member": (np.bool_, False),  # member of the firm's club
+}
+"""Per-firm bond fields, allocated only once a run uses them (memory is paid for use)."""
 ARCHIVED: tuple[str, ...] = (
     "id",
     "segment",
@@ -95,7 +101,20 @@ class Customers:
         self.next_id = 0
         self.gone = 0  # rows whose exit has happened but are not compacted yet
         self.archive: list[dict[str, np.ndarray]] = []
+        self.firm_fields = dict(FIRM_FIELDS)
         self._alloc(max(capacity, 16))
+
+    def use(self, name: str) -> None:
+        """Allocate bond field ``name`` (:data:`BOND_FIELDS`) if it is not there yet."""
+        if name in self.firm_fields:
+            return
+        dtype, fill = BOND_FIELDS[name]
+        self.firm_fields[name] = (dtype, fill)
+        setattr(self, name, np.full((self._capacity, self.n_firms), fill, dtype=dtype))
+
+    def uses(self, name: str) -> bool:
+        """Whether field ``name`` is allocated."""
+        return name in self.firm_fields
 
     def _alloc(self, capacity: int) -> None:
         old = self.__dict__.get("_capacity", 0)
@@ -104,7 +123,7 @@ class Customers:
             if old:
                 arr[: self.n] = getattr(self, name)[: self.n]
             setattr(self, name, arr)
-        for name, (dtype, fill) in FIRM_FIELDS.items():
+        for name, (dtype, fill) in self.firm_fields.items():
             arr = np.full((capacity, self.n_firms), fill, dtype=dtype)
             if old:
                 arr[: self.n] = getattr(self, name)[: self.n]
@@ -120,7 +139,7 @@ class Customers:
         if self.n + count > self._capacity:
             self._alloc(max(int(1.25 * self._capacity) + 16, self.n + count))
         rows = slice(self.n, self.n + count)
-        for name, (_, fill) in {**SCALAR_FIELDS, **FIRM_FIELDS}.items():
+        for name, (_, fill) in {**SCALAR_FIELDS, **self.firm_fields}.items():
             getattr(self, name)[rows] = fill  # rows freed by compaction hold stale values
         self.id[rows] = np.arange(self.next_id, self.next_id + count)
         self.alive[rows] = True
@@ -148,7 +167,7 @@ class Customers:
         self.archive.append(self.snapshot(gone_rows))
         keep = np.flatnonzero(live)
         count = len(keep)
-        for name in (*SCALAR_FIELDS, *FIRM_FIELDS):
+        for name in (*SCALAR_FIELDS, *self.firm_fields):
             arr = getattr(self, name)
             arr[:count] = arr[keep]
         self.alive[:count] = True
@@ -186,7 +205,7 @@ class Customers:
     def drop_unarchived(self) -> None:
         """Release every field the archive does not keep (the end of a run)."""
         keep = {*ARCHIVED, "orders", "margin_focal"}
-        for name in (*SCALAR_FIELDS, *FIRM_FIELDS, "alive"):
+        for name in (*SCALAR_FIELDS, *self.firm_fields, "alive"):
             if name not in keep and getattr(self, name).size:
                 self._drop(name)
 
@@ -204,5 +223,5 @@ class Customers:
 
     def nbytes(self) -> int:
         """Bytes held by the state arrays (capacity included)."""
-        names = (*SCALAR_FIELDS, *FIRM_FIELDS, "alive")
+        names = (*SCALAR_FIELDS, *self.firm_fields, "alive")
         return sum(getattr(self, name).nbytes for name in names)

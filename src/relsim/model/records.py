@@ -19,6 +19,13 @@ WEEKLY_COUNTS: tuple[str, ...] = (
     "voiced_problems",
     "leads",
 )
+MARKET_RECORDS: tuple[str, ...] = (
+    "in_market",
+    "births",
+    "exits",
+    "orders_with_primary",  # orders by customers who have a primary firm
+    "orders_at_primary",  # ... of which placed with that primary firm (concentration)
+)
 TRACE_EVENTS: tuple[str, ...] = (
     "born",
     "lead",
@@ -47,9 +54,7 @@ class Recorder:
         self.counts = {name: np.zeros((weeks, n_firms), dtype=np.int64) for name in WEEKLY_COUNTS}
         self.by_reason = np.zeros((weeks, n_firms, len(REASONS)), dtype=np.int64)
         self.ladder = np.zeros((weeks, n_firms, len(RUNGS)), dtype=np.int64)
-        self.market = {
-            name: np.zeros(weeks, dtype=np.int64) for name in ("in_market", "births", "exits")
-        }
+        self.market = {name: np.zeros(weeks, dtype=np.int64) for name in MARKET_RECORDS}
         self.service = {name: np.zeros(weeks) for name in service}
         self._defections = ColumnBuffer(DEFECTION_COLUMNS)
         self._trace = ColumnBuffer(TRACE_COLUMNS)

@@ -122,6 +122,7 @@ class FirmService:
             "managers": staffing.managers.cost_per_week,
         }
         self.follow_up_rows: list[np.ndarray] = []
+        self.hours_left = {name: 0.0 for name in ("contact_centre", "managers")}
         self.partnership_interval = max(
             1, round(52.0 / 12.0 / self.rules.partnership_contacts_per_month)
         )
@@ -171,6 +172,11 @@ class FirmService:
     def work(self, week: int) -> None:
         """The week's service: desk, follow-up calls, outreach, partnership contacts."""
         m = self.m
+        # hours the pools have left after the service, for club events and structural set-ups
+        self.hours_left = {
+            "contact_centre": float(self.pools["contact_centre"].level),
+            "managers": float(self.pools["managers"].level),
+        }
         if week >= 0:
             for kind, cost in self.weekly_cost.items():
                 if cost:
@@ -181,6 +187,7 @@ class FirmService:
         contact_hours = self.pools["contact_centre"].level
         m.service_log("contact_hours", week, contact_hours)
         contact_hours = self._follow_ups(week, contact_hours)
+        self.hours_left["contact_centre"] = contact_hours
         ka = self.strategy.key_accounts
         if self.max_level < PROACTIVE and ka is None:
             return
@@ -287,6 +294,7 @@ class FirmService:
         m.service_log("contact_demand_hours", week, len(due) * rules.outreach_hours)
         made = _within_capacity(due, hours, rules.outreach_hours, m.streams.service)
         m.service_log("outreach_made", week, len(made))
+        self.hours_left["contact_centre"] -= len(made) * rules.outreach_hours
         if not len(made):
             return
         c.contacts[made] += 1
@@ -332,10 +340,8 @@ class FirmService:
         if not len(made):
             return
         c.manager_contacts[made] += 1
-        m.ties_in_use = True
-        tie = m.ties(made, week)
-        c.tie[made] = tie + np.float32(rules.tie_gain) * (1.0 - tie)
-        c.tie_week[made] = week
+        m.bonds.renew_social(made, FOCAL, week, rules.tie_gain)
+        self.hours_left["managers"] -= len(made) * rules.partnership_hours
         c.satisfaction[made] = np.minimum(
             c.satisfaction[made] + np.float32(rules.contact_satisfaction), 1.0
         )

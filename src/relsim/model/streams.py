@@ -23,6 +23,8 @@ BEHAVIOUR: tuple[str, ...] = (
     "defection",
     "leads",
     "service",
+    "bonds",
+    "rivals",
 )
 PURPOSES: tuple[str, ...] = STRATEGY_INDEPENDENT + BEHAVIOUR
 

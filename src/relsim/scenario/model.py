@@ -114,39 +114,17 @@ class Segment(Frozen):
     )
 
 
-class Firm(Frozen):
-    """A firm in the market; the first firm listed is the focal firm (the user's)."""
-
-    name: str = Field(min_length=1, description="Firm name, used in tables.")
-    price_index: Positive = Field(
-        default=1.0, description="Price relative to the reference price (1.0 = reference)."
-    )
-    unit_cost: NonNegative = Field(
-        default=0.6,
-        description="Cost of goods per order as a share of the reference order value "
-        "(1 - gross margin % at the reference price).",
-    )
-    product_quality: Probability = Field(default=0.7, description="Product quality (0-1).")
-    fulfilment_failure: Probability = Field(
-        default=0.05, description="Share of orders delivered late or wrong."
-    )
-    fault_rate: Probability = Field(
-        default=0.02, description="Share of orders with a product fault."
-    )
-    acquisition_spend_per_week: NonNegative = Field(
-        default=0.0, description="Acquisition (advertising) spend per week (currency units)."
-    )
-    fixed_cost_per_week: NonNegative = Field(
-        default=0.0, description="Fixed cost per week not tied to customers (currency units)."
-    )
-    initial_share: Probability = Field(
-        default=0.0,
-        description="Share of the market's current customers whose primary firm this is at the "
-        "start of the warm-up (shares over all firms sum to 1).",
-    )
-
-
 Level = Literal["basic", "reactive", "accountable", "proactive", "partnership"]
+PresetName = Literal[
+    "transactional",
+    "financial",
+    "social",
+    "structural",
+    "financial+social",
+    "financial+structural",
+    "social+structural",
+    "financial+social+structural",
+]
 Rung = Literal["prospect", "customer", "client", "supporter", "advocate", "partner"]
 
 
@@ -237,6 +215,189 @@ class KeyAccounts(Frozen):
     level: Level = Field(default="partnership", description="Level given to key accounts.")
 
 
+class Points(Frozen):
+    """A frequency (points) program: the financial bond (Berry & Parasuraman's level 1).
+
+    Every buyer earns points on every order; a full ``threshold`` of points becomes a reward
+    worth ``reward_value``. Customers value the program as a price reduction of its reward
+    rate, and the points they hold as money they would lose by leaving (a switching cost)."""
+
+    earn_rate: Positive = Field(
+        default=1.0, description="Points earned per currency unit spent (points/currency)."
+    )
+    threshold: Positive = Field(default=500.0, description="Points that make one reward (points).")
+    reward_value: Positive = Field(
+        default=25.0, description="Money value of one reward (currency units)."
+    )
+    breakage: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        default=0.2,
+        description="Share of rewards never claimed (expired, forgotten): the firm does not "
+        "pay them and customers discount the program by it (0-1).",
+    )
+    fixed_cost_per_week: NonNegative = Field(
+        default=600.0,
+        description="Cost of running the program per week: systems, statements, partners "
+        "(currency units).",
+    )
+    regular_discount: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        default=0.0,
+        description="Discount for regular customers: share off the price for customers whose "
+        "primary firm this is and whose rung is at least `regular_min_rung` (0-1).",
+    )
+    regular_min_rung: Rung = Field(
+        default="client", description="Lowest rung that gets the regulars' discount."
+    )
+
+    @property
+    def reward_rate(self) -> float:
+        """Money returned per money spent, after breakage: the program's effective discount."""
+        return self.earn_rate * self.reward_value / self.threshold * (1.0 - self.breakage)
+
+
+class Club(Frozen):
+    """A customer club: membership by purchase volume (rung) or fee, status, events and
+    community (the seeds' club program). A social bond (level 2)."""
+
+    min_rung: Rung = Field(
+        default="client",
+        description="Customers of the firm on at least this rung are invited (membership by "
+        "volume: higher rungs buy more).",
+    )
+    join_probability: Probability = Field(
+        default=0.5, description="Share of invited customers who join at each review (0-1)."
+    )
+    fee_per_year: NonNegative = Field(
+        default=0.0, description="Membership fee per member per year (currency units; revenue)."
+    )
+    status_utility: NonNegative = Field(
+        default=0.3,
+        description="Utility of the club's firm for a member on a purchase occasion (status, "
+        "services; utility units).",
+    )
+    events_per_year: Annotated[float, Field(ge=0.0, le=52.0)] = Field(
+        default=4.0, description="Events (meetings, rides, magazine issues) per member per year."
+    )
+    event_social_gain: Probability = Field(
+        default=0.1,
+        description="Share of the distance to 1 an event adds to the member's social bond.",
+    )
+    event_hours_per_member: NonNegative = Field(
+        default=0.1,
+        description="Contact-centre hours per member per event (focal firm: capacity-bound; "
+        "an event that does not fit in the week's hours does not reach the member).",
+    )
+    cost_per_member_per_week: NonNegative = Field(
+        default=0.5, description="Cost per member per week (magazine, services; currency units)."
+    )
+    fixed_cost_per_week: NonNegative = Field(
+        default=300.0, description="Fixed cost of the club per week (currency units)."
+    )
+    review_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+        default=13, description="Weeks between invitations (membership reviews)."
+    )
+
+
+class Structural(Frozen):
+    """Structural ties: custom solutions, integration, tools for the customer's own work
+    (the seeds' customised marketing). Level 3: a set-up investment per customer and a running
+    cost buy a real switching cost; aimed at the few customers it pays for."""
+
+    min_rung: Rung = Field(
+        default="supporter", description="Lowest rung a customer must reach to be offered it."
+    )
+    top_share: Probability = Field(
+        default=0.05,
+        description="Share of the firm's customers tied structurally at most, picked by the "
+        "value of their orders (what the firm observes) among those on `min_rung` or above.",
+    )
+    max_accounts: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="Most customers tied at once (null: no cap besides top_share)."
+    )
+    setup_cost: NonNegative = Field(
+        default=1500.0, description="Set-up investment per customer tied (currency units)."
+    )
+    setup_manager_hours: NonNegative = Field(
+        default=6.0,
+        description="Relationship-manager hours per set-up (focal firm: capacity-bound; set-ups "
+        "that do not fit in a review week's remaining hours wait for the next review).",
+    )
+    running_cost_per_week: NonNegative = Field(
+        default=8.0, description="Running cost per tied customer per week (currency units)."
+    )
+    review_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+        default=13, description="Weeks between reviews that tie new customers."
+    )
+
+
+class Bonds(Frozen):
+    """The bonding instruments a firm runs (null: not run)."""
+
+    points: Points | None = Field(default=None, description="Frequency (points) program.")
+    club: Club | None = Field(default=None, description="Customer club.")
+    structural: Structural | None = Field(default=None, description="Structural ties.")
+
+
+class InstrumentSpec(Frozen):
+    """A strategy instrument added in Python (see ``relsim.extensions``), by registered name."""
+
+    name: str = Field(min_length=1, description="Registered instrument name.")
+    params: dict[str, float | int | str | bool] = Field(
+        default={}, description="Parameters passed to the instrument's factory."
+    )
+
+
+class Firm(Frozen):
+    """A firm in the market; the first firm listed is the focal firm (the user's)."""
+
+    name: str = Field(min_length=1, description="Firm name, used in tables.")
+    price_index: Positive = Field(
+        default=1.0, description="Price relative to the reference price (1.0 = reference)."
+    )
+    unit_cost: NonNegative = Field(
+        default=0.6,
+        description="Cost of goods per order as a share of the reference order value "
+        "(1 - gross margin % at the reference price).",
+    )
+    product_quality: Probability = Field(default=0.7, description="Product quality (0-1).")
+    fulfilment_failure: Probability = Field(
+        default=0.05, description="Share of orders delivered late or wrong."
+    )
+    fault_rate: Probability = Field(
+        default=0.02, description="Share of orders with a product fault."
+    )
+    acquisition_spend_per_week: NonNegative = Field(
+        default=0.0, description="Acquisition (advertising) spend per week (currency units)."
+    )
+    fixed_cost_per_week: NonNegative = Field(
+        default=0.0, description="Fixed cost per week not tied to customers (currency units)."
+    )
+    preset: PresetName = Field(
+        default="transactional",
+        description="A rival's own strategy: the preset whose bonds it runs from the start "
+        "(the focal firm's strategies are listed under `strategies`).",
+    )
+    bonds: Bonds = Field(
+        default=Bonds(),
+        description="A rival's bonding instruments from the start; overrides its preset's.",
+    )
+    initial_share: Probability = Field(
+        default=0.0,
+        description="Share of the market's current customers whose primary firm this is at the "
+        "start of the warm-up (shares over all firms sum to 1).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _start_from_preset(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("preset"), str):
+            from relsim.scenario.presets import apply_preset
+
+            merged = apply_preset(data["preset"], data)
+            # a firm runs only the bonds of its preset (levels and staff are the focal firm's)
+            return {k: v for k, v in merged.items() if k in cls.model_fields}
+        return data
+
+
 class Strategy(Frozen):
     """What the focal firm does in the simulated horizon (after the warm-up).
 
@@ -246,8 +407,10 @@ class Strategy(Frozen):
     """
 
     name: str = Field(min_length=1, description="Strategy name, used in tables and reports.")
-    preset: Literal["transactional"] = Field(
-        default="transactional", description="Preset the strategy starts from."
+    preset: PresetName = Field(
+        default="transactional",
+        description="Preset the strategy starts from (`relsim presets` lists each preset's "
+        "values); every field given here overrides the preset's.",
     )
     price_index: Positive | None = Field(
         default=None, description="Focal firm's price index under this strategy (null: unchanged)."
@@ -262,6 +425,25 @@ class Strategy(Frozen):
     key_accounts: KeyAccounts | None = Field(
         default=None, description="Key-account management (null: none)."
     )
+    bonds: Bonds = Field(default=Bonds(), description="Bonding instruments the focal firm runs.")
+    responds_to_rivals: bool = Field(
+        default=False,
+        description="Whether the focal firm matches a rival's richer points program or new club "
+        "(after the rivalry block's lag), so that a frequency war can unfold; false keeps the "
+        "strategy as written.",
+    )
+    instruments: tuple[InstrumentSpec, ...] = Field(
+        default=(), description="Instruments added in Python (see relsim.extensions)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _start_from_preset(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("preset"), str):
+            from relsim.scenario.presets import apply_preset
+
+            return apply_preset(data["preset"], data)
+        return data
 
 
 class Service(Frozen):
@@ -324,19 +506,121 @@ class Service(Frozen):
     tie_gain: Probability = Field(
         default=0.15,
         description="Share of the distance to 1 a partnership contact adds to the customer's "
-        "ties with the firm (social and structural ties, 0-1).",
-    )
-    tie_half_life_weeks: Positive = Field(
-        default=26.0, description="Weeks for ties to halve without partnership contacts."
-    )
-    tie_habit: NonNegative = Field(
-        default=1.5, description="Utility for the primary firm per unit of ties."
-    )
-    tie_protection: Probability = Field(
-        default=0.6, description="Ties of 1 multiply the defection hazard exponent by 1 - this."
+        "social bond with the firm (a named person who knows the customer; 0-1).",
     )
     contact_satisfaction: Probability = Field(
         default=0.03, description="Satisfaction gained by a partnership contact."
+    )
+
+
+class Bonding(Frozen):
+    """What bonds do to customers, the same for every firm and strategy.
+
+    A social bond (0-1) grows with personal contact and club events and decays without them; a
+    structural tie (0 or 1) lasts while the relationship lasts; points held are money the
+    customer would forfeit by leaving. Bonds raise the utility of the firm they tie to and
+    lower the hazard of ending the relationship with it."""
+
+    social_utility: NonNegative = Field(
+        default=1.5, description="Utility of a firm per unit of social bond with it."
+    )
+    social_protection: Probability = Field(
+        default=0.6,
+        description="A social bond of 1 multiplies the hazard of ending the relationship by "
+        "1 - this.",
+    )
+    social_half_life_weeks: Positive = Field(
+        default=26.0, description="Weeks for a social bond to halve without contacts or events."
+    )
+    social_climb: NonNegative = Field(
+        default=1.0,
+        description="A social bond of 1 multiplies the probability of climbing a rung after a "
+        "satisfying purchase by 1 + this (capped at 1).",
+    )
+    structural_utility: NonNegative = Field(
+        default=2.0,
+        description="Utility of a firm for a customer tied to it structurally (switching "
+        "costs: integration, custom solutions).",
+    )
+    structural_protection: Probability = Field(
+        default=0.7,
+        description="A structural tie multiplies the hazard of ending the relationship by "
+        "1 - this.",
+    )
+    points_weight: NonNegative = Field(
+        default=1.0,
+        description="Weight of the money value of points held at a firm in its utility (1: "
+        "valued like the same money off the price; 0: ignored).",
+    )
+
+
+class Lag(Frozen):
+    """A random delay: min_weeks + a gamma-distributed wait."""
+
+    mean_weeks: Positive = Field(default=26.0, description="Mean of the gamma part (weeks).")
+    shape: Positive = Field(
+        default=4.0, description="Gamma shape (larger: less spread; 1 is exponential)."
+    )
+    min_weeks: Annotated[float, Field(ge=0.0, le=5200.0)] = Field(
+        default=0.0, description="Shortest possible delay (weeks)."
+    )
+
+
+class CopyRule(Frozen):
+    """How other firms answer one kind of move."""
+
+    probability: Probability = Field(description="Chance that a firm answers a move at all.")
+    lag: Lag = Field(default=Lag(), description="Delay between the move and the answer.")
+    share_loss_trigger: Probability = Field(
+        default=0.0,
+        description="Answer only once the firm has lost this share of its customers since the "
+        "move (checked every 4 weeks after the lag; 0: answer when the lag ends).",
+    )
+    ratio: Positive = Field(
+        default=1.0,
+        description="Points: the copy's earn rate relative to the move's (above 1 outbids). "
+        "Club and structural: the copy's strength (status, event gain, utility) relative to "
+        "the original (below 1: less complete).",
+    )
+
+
+class PriceReaction(Frozen):
+    """How other firms answer a price cut of the focal firm's strategy."""
+
+    probability: Probability = Field(default=0.0, description="Chance that a firm follows.")
+    lag: Lag = Field(default=Lag(mean_weeks=8.0), description="Delay before following.")
+    match: Probability = Field(
+        default=0.5, description="Share of the cut (relative) that a follower matches."
+    )
+
+
+class Rivalry(Frozen):
+    """Firms watch each other: when a firm launches or raises a points program, or starts a
+    club or structural ties, each other firm may answer in kind after a random lag. The focal
+    firm answers only if its strategy says `responds_to_rivals`."""
+
+    points: CopyRule = Field(
+        default=CopyRule(probability=0.8, lag=Lag(mean_weeks=26.0, shape=4.0)),
+        description="Answers to a points program: copies, possibly richer (a frequency war).",
+    )
+    club: CopyRule = Field(
+        default=CopyRule(probability=0.3, lag=Lag(mean_weeks=104.0, shape=4.0), ratio=0.5),
+        description="Answers to a club: slower and less complete.",
+    )
+    structural: CopyRule = Field(
+        default=CopyRule(probability=0.0, lag=Lag(mean_weeks=156.0, shape=4.0), ratio=0.5),
+        description="Answers to structural ties: by default never copied.",
+    )
+    price: PriceReaction = Field(
+        default=PriceReaction(), description="Answers to the focal firm's price cut."
+    )
+    max_reward_rate: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        default=0.15,
+        description="No firm outbids beyond this reward rate (money returned per money spent, "
+        "after breakage): where a frequency war stops.",
+    )
+    firms: tuple[str, ...] | None = Field(
+        default=None, description="Rivals that answer moves (null: every rival)."
     )
 
 
@@ -589,6 +873,14 @@ class Scenario(Frozen):
     acquisition: Acquisition = Field(default=Acquisition(), description="Leads and referrals.")
     economics: Economics = Field(default=Economics(), description="Money conventions.")
     service: Service = Field(default=Service(), description="What relationship levels do.")
+    bonding: Bonding = Field(default=Bonding(), description="What bonds do to customers.")
+    rivalry: Rivalry = Field(default=Rivalry(), description="How firms answer each other.")
+    choice_rule: str = Field(
+        default="logit",
+        min_length=1,
+        description="Choice rule on purchase occasions: 'logit' (multinomial logit) or a rule "
+        "registered in Python (see relsim.extensions).",
+    )
     goals: Goals = Field(default=Goals(), description="Targets the report checks.")
     shocks: tuple[Shock, ...] = Field(default=(), description="Exogenous events.")
     strategies: tuple[Strategy, ...] = Field(
@@ -635,6 +927,18 @@ class Scenario(Frozen):
                 raise ValueError(
                     f"strategy {strategy.name!r}: levels.segments names unknown segment(s) "
                     f"{sorted(unknown)}; segments: {sorted(segment_names)}"
+                )
+        if self.focal.bonds != Bonds() or self.focal.preset != "transactional":
+            raise ValueError(
+                "firms[0] is the focal firm: its bonds come from its strategies (set `bonds` "
+                "or `preset` under `strategies`, not under the firm)"
+            )
+        if self.rivalry.firms is not None:
+            unknown = set(self.rivalry.firms) - firm_names
+            if unknown or self.focal.name in self.rivalry.firms:
+                raise ValueError(
+                    f"rivalry.firms must name rivals; unknown or focal: "
+                    f"{sorted(unknown | ({self.focal.name} & set(self.rivalry.firms)))}"
                 )
         if self.baseline is not None and self.baseline not in {s.name for s in self.strategies}:
             raise ValueError(f"baseline {self.baseline!r} is not one of the strategies")

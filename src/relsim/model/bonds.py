@@ -1,0 +1,342 @@
+"""Bonds between customers and firms (Berry & Parasuraman's three levels), per customer x firm.
+
+* **financial** -- a points program: every order earns ``earn_rate`` points per currency unit;
+  each full ``threshold`` becomes a reward worth ``reward_value`` (claimed with probability
+  ``1 - breakage``; the firm pays the expected value). Customers see the program as a price
+  reduction of its reward rate, and the money value of the points they hold at a firm as a
+  reason to buy there again (the points are lost to them if they never return: a switching
+  cost). Regular customers may also get a discount. Both are booked as ``rewards``.
+* **social** -- a bond (0-1) that partnership contacts and club events renew and that halves
+  every ``social_half_life_weeks`` without them. Club members also enjoy the club's status.
+* **structural** -- a tie (on/off) the firm sets up for picked customers, at a set-up cost and
+  a running cost; it lasts while the relationship lasts.
+
+Every bond raises the utility of its firm on a purchase occasion; social and structural bonds
+with the primary firm lower the hazard of ending the relationship, and the social bond helps
+the climb up the ladder. A customer can hold several firms' points and memberships at once,
+which is why copied programs cancel out.
+
+The per-firm arrays are allocated only when a firm runs the instrument that needs them. The
+focal firm's club events and structural set-ups take staff hours left over by its service
+(capacity-bound); rivals' are assumed staffed (their service is not modelled in detail).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from relsim.domain import RUNGS
+from relsim.model.economics import to_cents
+from relsim.model.population import NONE
+from relsim.scenario.model import Bonds, Club, Points, Structural
+
+if TYPE_CHECKING:
+    from relsim.model.engine import Market
+
+FOCAL = 0
+BOND_RECORDS: tuple[str, ...] = (
+    "reward_rate",
+    "rewards_issued",
+    "points_held",
+    "club_members",
+    "club_events",
+    "club_events_missed",
+    "structural_ties",
+    "structural_setups",
+)
+"""Weekly records per firm (reward rate in effect, rewards issued, points held in currency,
+club members, events delivered and missed for lack of staff, structural ties and new set-ups)."""
+
+
+class BondBook:
+    """Every firm's bonding programs and the bond state they create."""
+
+    def __init__(self, market: Market):
+        self.m = market
+        self.rules = market.scenario.bonding
+        self.F = market.F
+        self.points: list[Points | None] = [None] * self.F
+        self.club: list[Club | None] = [None] * self.F
+        self.structural: list[Structural | None] = [None] * self.F
+        self.structural_strength = np.ones(self.F)  # copies may be less complete
+        self.records = {name: np.zeros((market.H, self.F)) for name in BOND_RECORDS}
+        self._derive()
+
+    # ------------------------------------------------------------------ programs
+    def run(self, firm: int, bonds: Bonds) -> None:
+        """``firm`` now runs ``bonds`` (replacing what it ran)."""
+        self.points[firm] = bonds.points
+        self.club[firm] = bonds.club
+        self.structural[firm] = bonds.structural
+        self._derive()
+
+    def set_program(self, firm: int, instrument: str, program: object) -> None:
+        """Replace one instrument of ``firm`` (a copy, a raise)."""
+        getattr(self, instrument)[firm] = program
+        self._derive()
+
+    def _derive(self) -> None:
+        c = self.m.c
+        self.reward_rate = np.array([p.reward_rate if p else 0.0 for p in self.points])
+        self.point_value = np.array(
+            [p.reward_value / p.threshold * (1.0 - p.breakage) if p else 0.0 for p in self.points]
+        )
+        self.status = np.array([k.status_utility if k else 0.0 for k in self.club])
+        if any(self.points):
+            c.use("points")
+        if any(self.club):
+            c.use("social")
+            c.use("social_week")
+        if any(self.club):
+            c.use("member")
+        if any(self.structural):
+            c.use("structural")
+        self.any_points = bool(any(self.points))
+        self.any_regular = any(p is not None and p.regular_discount > 0 for p in self.points)
+
+    # ------------------------------------------------------------------ effects on customers
+    def social(self, rows: np.ndarray, week: int) -> np.ndarray:
+        """Social bonds (n, F), decayed since last renewed."""
+        c = self.m.c
+        bond = c.social[rows]
+        some = bond > 0
+        if not some.any():
+            return bond
+        age = np.maximum(week - c.social_week[rows][some].astype(np.int64), 0)
+        out = np.zeros(bond.shape, dtype=np.float32)
+        out[some] = bond[some] * np.exp2(-age / self.rules.social_half_life_weeks)
+        return out
+
+    def utility(
+        self, rows: np.ndarray, primary: np.ndarray, week: int, price_weight: np.ndarray
+    ) -> np.ndarray | None:
+        """Bond utilities (F, n) of ``rows``; ``price_weight`` is each customer's utility per
+        unit of price index. None when no bond is in use."""
+        c, rules = self.m.c, self.rules
+        parts = []
+        if self.any_points and rules.points_weight > 0:
+            # money held at each firm, in units of the customer's order value (price index)
+            money = c.points[rows] * self.point_value[None, :]
+            scale = rules.points_weight * price_weight / np.maximum(c.value[rows], 1e-6)
+            parts.append((money * scale[:, None]).T)
+        if c.uses("social"):
+            parts.append(rules.social_utility * self.social(rows, week).T)
+        if c.uses("structural"):
+            weight = rules.structural_utility * self.structural_strength
+            parts.append(weight[:, None] * c.structural[rows].T)
+        if c.uses("member"):
+            parts.append(self.status[:, None] * c.member[rows].T)
+        if self.any_regular:
+            parts.append(self._regular_discount(rows, primary, price_weight))
+        if not parts:
+            return None
+        total = parts[0].astype(np.float64)
+        for part in parts[1:]:
+            total = total + part
+        return total
+
+    def _regular_discount(
+        self, rows: np.ndarray, primary: np.ndarray, price_weight: np.ndarray
+    ) -> np.ndarray:
+        out = np.zeros((self.F, len(rows)))
+        discount, min_rung = self._regular_terms()
+        has = np.flatnonzero(primary != NONE)
+        f = primary[has].astype(np.intp)
+        eligible = self.m.c.rung[rows[has]] >= min_rung[f]
+        gain = price_weight[has] * self.m.price[f] * discount[f] * eligible
+        out[f, has] = gain
+        return out
+
+    def _regular_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        discount = np.array([p.regular_discount if p else 0.0 for p in self.points])
+        rung = np.array([RUNGS.index(p.regular_min_rung) if p else 0 for p in self.points])
+        return discount, rung
+
+    def lapse_factor(self, rows: np.ndarray, week: int) -> np.ndarray | None:
+        """Multiplier on the hazard of ending the relationship with the primary firm."""
+        c, rules = self.m.c, self.rules
+        use_social, use_structural = c.uses("social"), c.uses("structural")
+        if not (use_social or use_structural):
+            return None
+        factor = np.ones(len(rows))
+        has = np.flatnonzero(c.primary[rows] != NONE)
+        firm = c.primary[rows[has]].astype(np.intp)
+        if use_social:
+            bond = self.social(rows[has], week)[np.arange(len(has)), firm]
+            factor[has] *= 1.0 - rules.social_protection * bond
+        if use_structural:
+            tied = c.structural[rows[has], firm]
+            protection = rules.structural_protection * self.structural_strength[firm]
+            factor[has] *= np.where(tied, 1.0 - protection, 1.0)
+        return factor
+
+    def climb_factor(self, rows: np.ndarray, week: int) -> np.ndarray | None:
+        """Multiplier on the probability of climbing a rung (social bond with the primary)."""
+        c = self.m.c
+        if not c.uses("social") or self.rules.social_climb == 0:
+            return None
+        firm = c.primary[rows].astype(np.intp)
+        bond = self.social(rows, week)[np.arange(len(rows)), firm]
+        return 1.0 + self.rules.social_climb * bond
+
+    def renew_social(
+        self, rows: np.ndarray, firm: int | np.ndarray, week: int, gain: float
+    ) -> None:
+        """Contacts or events: the social bond moves ``gain`` of the way to 1."""
+        c = self.m.c
+        c.use("social")
+        c.use("social_week")
+        firm = np.broadcast_to(np.asarray(firm, dtype=np.intp), rows.shape)
+        bond = self.social(rows, week)[np.arange(len(rows)), firm]
+        c.social[rows, firm] = bond + np.float32(gain) * (1.0 - bond)
+        c.social_week[rows, firm] = week
+
+    # ------------------------------------------------------------------ purchases and ends
+    def after_purchases(
+        self, week: int, rows: np.ndarray, firm: np.ndarray, spent_cents: np.ndarray
+    ) -> None:
+        """Points earned and rewards issued on orders; regulars' discounts."""
+        if not (self.any_points or self.any_regular):
+            return
+        c, m = self.m.c, self.m
+        earn = np.array([p.earn_rate if p else 0.0 for p in self.points])
+        threshold = np.array([p.threshold if p else np.inf for p in self.points])
+        claimed = np.array([p.reward_value * (1.0 - p.breakage) if p else 0.0 for p in self.points])
+        spent = spent_cents / 100.0
+        member = earn[firm] > 0
+        cost = np.zeros(len(rows))
+        if member.any():
+            r, f = rows[member], firm[member]
+            balance = c.points[r, f] + (earn[f] * spent[member]).astype(np.float32)
+            rewards = np.floor(balance / threshold[f])
+            c.points[r, f] = balance - (rewards * threshold[f]).astype(np.float32)
+            cost[member] = rewards * claimed[f]
+            if week >= 0:
+                self.records["rewards_issued"][week] += np.bincount(
+                    f, weights=rewards, minlength=self.F
+                )
+        if self.any_regular:
+            discount, min_rung = self._regular_terms()
+            regular = (c.primary[rows] == firm) & (c.rung[rows] >= min_rung[firm])
+            cost += np.where(regular, spent * discount[firm], 0.0)
+        if week >= 0:
+            cents = to_cents(cost)
+            m.ledger.book_by_firm(week, "rewards", firm, cents)
+
+    def relationship_ended(self, rows: np.ndarray, firm: np.ndarray) -> None:
+        """A relationship ended: club membership and structural tie with that firm end too
+        (points and the decaying social bond stay with the customer)."""
+        c = self.m.c
+        firm = firm.astype(np.intp)
+        if c.uses("member"):
+            c.member[rows, firm] = False
+        if c.uses("structural"):
+            c.structural[rows, firm] = False
+
+    # ------------------------------------------------------------------ the weekly work
+    def work(self, week: int, hours_left: dict[str, float]) -> None:
+        """Club invitations and events, structural reviews and set-ups, running costs."""
+        c = self.m.c
+        n = c.n
+        primary = c.primary[:n]
+        for f in range(self.F):
+            club = self.club[f]
+            if club is not None:
+                self._club(week, f, club, primary, hours_left)
+            tie = self.structural[f]
+            if tie is not None:
+                self._structural(week, f, tie, primary, hours_left)
+            points = self.points[f]
+            if points is not None:
+                self._book(week, f, "program", points.fixed_cost_per_week)
+        if week >= 0:
+            self._record(week, primary)
+
+    def _club(
+        self, week: int, f: int, club: Club, primary: np.ndarray, hours_left: dict[str, float]
+    ) -> None:
+        m, c = self.m, self.m.c
+        n = len(primary)
+        rng = m.streams.bonds
+        if week % club.review_weeks == 0:
+            invited = np.flatnonzero(
+                (primary == f) & (c.rung[:n] >= RUNGS.index(club.min_rung)) & ~c.member[:n, f]
+            )
+            join = invited[rng.random(len(invited)) < club.join_probability]
+            c.member[join, f] = True
+        members = np.flatnonzero(c.member[:n, f])
+        if club.events_per_year > 0 and len(members):
+            interval = max(1, round(52.0 / club.events_per_year))
+            due = members[c.id[members] % interval == (-week) % interval]
+            if f == FOCAL:
+                hours = len(due) * club.event_hours_per_member
+                m.service_log("contact_demand_hours", week, hours)
+            if f == FOCAL and club.event_hours_per_member > 0:
+                capacity = int(np.floor(hours_left["contact_centre"] / club.event_hours_per_member))
+                missed = max(len(due) - capacity, 0)
+                if missed:
+                    due = due[rng.permutation(len(due))[:capacity]]
+                hours_left["contact_centre"] -= len(due) * club.event_hours_per_member
+                if week >= 0:
+                    self.records["club_events_missed"][week, f] += missed
+            if len(due):
+                self.renew_social(due, f, week, club.event_social_gain)
+                m.satisfaction_changed(due, week)
+                if week >= 0:
+                    self.records["club_events"][week, f] += len(due)
+        count = len(members)
+        self._book(
+            week, f, "club", club.fixed_cost_per_week + club.cost_per_member_per_week * count
+        )
+        if club.fee_per_year > 0 and week >= 0 and count:
+            m.ledger.revenue[week, f] += to_cents(club.fee_per_year / 52.0 * count)
+
+    def _structural(
+        self, week: int, f: int, tie: Structural, primary: np.ndarray, hours_left: dict[str, float]
+    ) -> None:
+        m, c = self.m, self.m.c
+        n = len(primary)
+        tied = c.structural[:n, f]
+        if week % tie.review_weeks == 0:
+            mine = primary == f
+            target = int(np.floor(tie.top_share * mine.sum()))
+            if tie.max_accounts is not None:
+                target = min(target, tie.max_accounts)
+            need = target - int(tied.sum())
+            if f == FOCAL and tie.setup_manager_hours > 0 and need > 0:
+                m.service_log("manager_demand_hours", week, need * tie.setup_manager_hours)
+                need = min(need, int(np.floor(hours_left["managers"] / tie.setup_manager_hours)))
+            if need > 0:
+                eligible = np.flatnonzero(mine & ~tied & (c.rung[:n] >= RUNGS.index(tie.min_rung)))
+                # the firm picks by what it observes: the value of the customer's orders
+                order = np.argsort(-c.value[eligible], kind="stable")[:need]
+                new = eligible[order]
+                c.structural[new, f] = True
+                if f == FOCAL:
+                    hours_left["managers"] -= len(new) * tie.setup_manager_hours
+                m.satisfaction_changed(new, week)
+                self._book(week, f, "structural_setup", tie.setup_cost * len(new))
+                if week >= 0:
+                    self.records["structural_setups"][week, f] += len(new)
+        running = tie.running_cost_per_week * int(c.structural[:n, f].sum())
+        self._book(week, f, "structural", running)
+
+    def _book(self, week: int, firm: int, kind: str, amount: float) -> None:
+        if week >= 0 and amount:
+            cents = np.zeros(self.F, dtype=np.int64)
+            cents[firm] = to_cents(amount)
+            self.m.ledger.book(week, kind, cents)
+
+    def _record(self, week: int, primary: np.ndarray) -> None:
+        c = self.m.c
+        n = len(primary)
+        self.records["reward_rate"][week] = self.reward_rate
+        if c.uses("points"):
+            held = c.points[:n].sum(axis=0, dtype=np.float64) * self.point_value
+            self.records["points_held"][week] = held
+        if c.uses("member"):
+            self.records["club_members"][week] = c.member[:n].sum(axis=0)
+        if c.uses("structural"):
+            self.records["structural_ties"][week] = c.structural[:n].sum(axis=0)
