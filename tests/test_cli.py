@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from relsim import load_scenario
 from tests.conftest import SCENARIOS, relsim
 
 FAST = [
@@ -32,11 +33,11 @@ def test_run_writes_results_and_prints_the_comparison(tmp_path: Path) -> None:
     assert "P(best)" in result.stdout and "could be best" in result.stdout
     assert str(out) in result.stderr
     table = pd.read_parquet(out / "replications.parquet")
-    strategies = ["transactional", "acquisition_push", "price_cut", "relationship_levels"]
+    strategies = [s.name for s in load_scenario(SCENARIOS / "baseline.yaml").strategies]
     assert list(dict.fromkeys(table["strategy"])) == strategies
-    assert len(table) == 4 * 3
+    assert len(table) == len(strategies) * 3
     weekly = pd.read_parquet(out / "weekly.parquet")
-    assert len(weekly) == 4 * 3 * 20 * 3  # strategies x replications x weeks x firms
+    assert len(weekly) == len(strategies) * 3 * 20 * 3  # strategies x replications x weeks x firms
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["replications_per_strategy"] == 3
     assert manifest["root_seed"] == 2026 and len(manifest["scenario_hash"]) == 64
@@ -53,12 +54,12 @@ def test_json_output_is_machine_readable(tmp_path: Path) -> None:
         "--strategy",
         "transactional",
         "--strategy",
-        "price_cut",
+        "financial",
         *FAST,
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert [row["strategy"] for row in data["compare"]] == ["transactional", "price_cut"]
+    assert [row["strategy"] for row in data["compare"]] == ["transactional", "financial"]
     assert {row["metric"] for row in data["summary"]} >= {"npv", "profit"}
 
 
@@ -275,3 +276,28 @@ def test_debug_shows_the_traceback_of_a_runtime_failure(tmp_path: Path) -> None:
         "--debug",
     )
     assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+def test_presets_lists_every_preset_with_its_parameters() -> None:
+    from relsim.scenario.presets import preset, preset_names
+
+    result = relsim("presets", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == preset_names()
+    assert data["financial"] == preset("financial")
+    text = relsim("presets", "social+structural").stdout
+    assert "# preset: social+structural" in text and "structural:" in text and "club:" in text
+    wrong = relsim("presets", "loyalty")
+    assert wrong.returncode == 2 and "unknown preset 'loyalty'" in wrong.stderr
+
+
+def test_an_unregistered_instrument_or_plugin_is_a_clear_usage_error(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    text = (SCENARIOS / "ci-smoke.yaml").read_text()
+    scenario.write_text(text.replace("choice_rule: logit", "") + "\nchoice_rule: greedy\n")
+    result = relsim("run", str(scenario), "--replications", "2", "--out", str(tmp_path / "r"))
+    assert result.returncode == 2
+    assert "unknown choice rule 'greedy'" in result.stderr and "--plugin" in result.stderr
+    result = relsim("run", str(scenario), "--plugin", "no_such_module_here")
+    assert result.returncode == 2 and "--plugin no_such_module_here" in result.stderr

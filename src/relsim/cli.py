@@ -148,6 +148,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--json", action="store_true", help="print the comparison and summary as JSON on stdout"
     )
+    run.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import a Python module that registers instruments or choice rules "
+        "(relsim.extensions) before the scenario is read (repeatable)",
+    )
+
+    presets = _command(
+        sub,
+        "presets",
+        _presets,
+        "list the strategy presets and their parameters",
+        "examples:\n  relsim presets\n  relsim presets financial+social --json",
+    )
+    presets.add_argument("name", nargs="?", default=None, help="one preset (default: all)")
+    presets.add_argument("--json", action="store_true", help="JSON instead of YAML")
 
     export = _command(
         sub,
@@ -259,7 +277,9 @@ def _run(args: argparse.Namespace) -> int:
     else:
         if args.scenario is None:
             raise UsageError("relsim run needs a SCENARIO file (or --resume DIR)")
+        _load_plugins(args.plugin)
         scenario = load_scenario(args.scenario, overrides=_parse_overrides(args.overrides))
+        _check_extensions(scenario)
         if args.seed is not None:
             scenario = scenario.model_copy(update={"seed": args.seed})
         for name in args.strategy or []:
@@ -392,6 +412,60 @@ def _report(args: argparse.Namespace) -> int:
     metric = args.metric or manifest.get("metric", "npv_with_residual")
     md, page = write_report(Experiment.load(args.results, metric))
     print(f"relsim: report written: {page} and {md}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _load_plugins(modules: list[str]) -> None:
+    """Import the modules named by --plugin (the user's code, asked for on the command line;
+    a scenario file can never import anything)."""
+    import importlib
+
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise UsageError(f"--plugin {module}: cannot import it ({error})") from error
+
+
+def _check_extensions(scenario: Any) -> None:
+    """Names of instruments and choice rules must be registered before any work is done."""
+    from relsim import extensions
+
+    try:
+        extensions.choice_rule(scenario.choice_rule)
+        for strategy in scenario.strategies:
+            for spec in strategy.instruments:
+                extensions.instrument(spec.name, spec.params)
+    except (KeyError, ValueError) as error:
+        message = error.args[0] if error.args else str(error)
+        raise UsageError(f"{message}; load the module that registers it with --plugin") from error
+
+
+def _presets(args: argparse.Namespace) -> int:
+    import json
+
+    from relsim.scenario.presets import preset, preset_names
+
+    names = [args.name] if args.name else preset_names()
+    try:
+        table = {name: preset(name) for name in names}
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    if args.json:
+        json.dump(table, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.default_flow_style = False
+    for name, values in table.items():
+        sys.stdout.write(f"# preset: {name}\n")
+        if values:
+            yaml.dump({"preset": name, **values}, sys.stdout)
+        else:
+            sys.stdout.write(f"preset: {name}   # no bonds, service at the status quo\n")
+        sys.stdout.write("\n")
     return EXIT_OK
 
 

@@ -59,14 +59,39 @@ def _band(ax: Axes, frame: pd.DataFrame, column: str, label: str) -> None:
 
 
 def plot_market_share(experiment: Experiment, ax: Axes | None = None) -> Axes:
-    """The focal firm's share of customers over time, per strategy, with 95% CI bands."""
+    """The focal firm's share of customers over time, per strategy, with 95% CI bands; the
+    weeks rivals copied the strategy's programs are marked (dotted: the median over
+    replications of the first copy; ticks along the bottom: every replication's)."""
     ax = _axes(ax)
     weekly = _focal(experiment.weekly)
+    first = first_copy_weeks(experiment)
     for strategy in experiment.strategies:
         _band(ax, weekly[weekly["strategy"] == strategy], "share", strategy)
+        weeks = first[first["strategy"] == strategy]["week"]
+        if len(weeks):
+            color = ax.lines[-1].get_color()
+            ax.axvline(float(weeks.median()), color=color, linestyle=":", linewidth=1.2)
+            ax.plot(
+                weeks,
+                np.zeros(len(weeks)),
+                "|",
+                color=color,
+                markersize=8,
+                transform=ax.get_xaxis_transform(),
+            )
     ax.set(xlabel="week", ylabel="share of customers", title=f"Market share of the {FOCAL}")
     ax.legend(fontsize="small")
     return ax
+
+
+def first_copy_weeks(experiment: Experiment) -> pd.DataFrame:
+    """Per strategy and replication, the first week a rival copied or outbid one of the focal
+    firm's programs (replications without a copy are left out)."""
+    moves = experiment.moves
+    if moves.empty:
+        return pd.DataFrame({"strategy": [], "replication": [], "week": []})
+    copies = moves[(moves["action"] != "launch") & (moves["firm"] != experiment.focal)]
+    return copies.groupby(["strategy", "replication"], observed=True)["week"].min().reset_index()
 
 
 def plot_retention(experiment: Experiment, ax: Axes | None = None, window: int = 13) -> Axes:

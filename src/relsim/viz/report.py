@@ -13,6 +13,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from relsim.analysis import plan
@@ -143,7 +144,7 @@ def report_blocks(experiment: Experiment) -> list[Block]:
     # 4. program
     blocks += [("h2", "4. Program"), *_program(scenario, experiment.strategies)]
     # 5. action plan
-    blocks += [("h2", "5. Action plan"), *_action_plan(scenario, experiment.strategies)]
+    blocks += [("h2", "5. Action plan"), *_action_plan(scenario, experiment)]
     # 6. budget
     b = plan.budget(experiment)
     costs = b.costs_per_year[b.costs_per_year["mean"].abs() > 0]
@@ -307,6 +308,7 @@ def _program(scenario: Scenario, names: list[str]) -> list[Block]:
             )
             if st.key_accounts
             else "none",
+            "bonds": _bonds(st),
             "staff (desk / contact / managers / senior)": (
                 f"{staff.desk.count:g} / {staff.contact_centre.count:g} / "
                 f"{staff.managers.count:g} / {staff.senior_manager.count:g}"
@@ -315,7 +317,30 @@ def _program(scenario: Scenario, names: list[str]) -> list[Block]:
     return [("table", pd.DataFrame(rows).T.rename_axis("strategy"))]
 
 
-def _action_plan(scenario: Scenario, names: list[str]) -> list[Block]:
+def _bonds(strategy: Any) -> str:
+    b = strategy.bonds
+    parts = []
+    if b.points:
+        parts.append(
+            f"points: {b.points.earn_rate:g}/unit, {b.points.threshold:g} = "
+            f"{_money(b.points.reward_value)} (reward rate {_pct(b.points.reward_rate)})"
+        )
+    if b.club:
+        parts.append(f"club from {b.club.min_rung}, fee {_money(b.club.fee_per_year)}/year")
+    if b.structural:
+        parts.append(
+            f"structural ties for the top {_pct(b.structural.top_share)} "
+            f"({_money(b.structural.setup_cost)} set-up)"
+        )
+    for spec in strategy.instruments:
+        parts.append(f"{spec.name} (Python instrument)")
+    if strategy.responds_to_rivals:
+        parts.append("matches rivals' richer programs")
+    return "; ".join(parts) or "none"
+
+
+def _action_plan(scenario: Scenario, experiment: Experiment) -> list[Block]:
+    names = experiment.strategies
     lines = [
         "Every strategy starts at week 0, after the warm-up under the status quo "
         f"({scenario.baseline_strategy})."
@@ -332,11 +357,51 @@ def _action_plan(scenario: Scenario, names: list[str]) -> list[Block]:
             else (f"at random, {shock.rate_per_year:g} a year")
         )
         lines.append(f"Outside events: {shock.kind} ({shock.firm or 'market'}, {when}).")
-    lines.append(
-        "Rivals do not copy programs in this model version (copying rivals come with "
-        "the bonds layer)."
-    )
-    return [("p", " ".join(lines))]
+    blocks: list[Block] = [("p", " ".join(lines))]
+    table = copy_table(experiment)
+    if table.empty:
+        blocks.append(("p", "No firm copied or answered a program in any replication."))
+    else:
+        blocks.append(
+            (
+                "p",
+                "When rivals answered (copied, outbid or matched) the strategies' programs, "
+                "over the replications: the share of replications in which each firm made "
+                "each kind of move, and the week of its first such move.",
+            )
+        )
+        blocks.append(("table", table))
+    return blocks
+
+
+def copy_table(experiment: Experiment) -> pd.DataFrame:
+    """Per strategy, answering firm, instrument and action: in how many replications it
+    happened and the distribution of the week it first happened."""
+    moves = experiment.moves
+    if moves.empty:
+        return pd.DataFrame()
+    answers = moves[moves["action"] != "launch"]
+    if answers.empty:
+        return pd.DataFrame()
+    reps = experiment.replications.groupby("strategy")["replication"].nunique()
+    first = answers.groupby(
+        ["strategy", "firm", "instrument", "action", "replication"], observed=True
+    )["week"].min()
+    rows = []
+    for (strategy, firm, instrument, action), weeks in first.groupby(
+        level=[0, 1, 2, 3], observed=True
+    ):
+        rows.append(
+            {
+                "strategy": strategy,
+                "firm": firm,
+                "move": f"{action} {instrument}",
+                "replications": f"{len(weeks)} of {int(reps.get(strategy, 0))}",
+                "first week, median": int(np.median(weeks)),
+                "10%-90%": f"{np.percentile(weeks, 10):.0f}-{np.percentile(weeks, 90):.0f}",
+            }
+        )
+    return pd.DataFrame(rows).set_index("strategy")
 
 
 def to_markdown(blocks: list[Block]) -> str:
