@@ -177,8 +177,7 @@ def test_rewards_cost_what_the_program_promises(small: Scenario) -> None:
     focal = run.weekly[run.weekly["firm"] == "focal"]
     expected = focal["rewards_issued"].sum() * points.reward_value * (1 - points.breakage)
     assert focal["rewards"].sum() == pytest.approx(expected, abs=0.005 * focal["orders"].sum())
-    # the points earned but not yet redeemed stay with the customers as a liability
-    assert focal["points_held"].iloc[-1] > 0
+    assert focal["rewards_issued"].sum() > 0
 
 
 def test_a_higher_reward_rate_lowers_the_unit_margin(small: Scenario) -> None:

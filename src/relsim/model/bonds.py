@@ -39,15 +39,14 @@ FOCAL = 0
 BOND_RECORDS: tuple[str, ...] = (
     "reward_rate",
     "rewards_issued",
-    "points_held",
     "club_members",
     "club_events",
     "club_events_missed",
     "structural_ties",
     "structural_setups",
 )
-"""Weekly records per firm (reward rate in effect, rewards issued, points held in currency,
-club members, events delivered and missed for lack of staff, structural ties and new set-ups)."""
+"""Weekly records per firm: reward rate in effect, rewards issued, club members, club events
+delivered and missed for lack of staff, structural ties and new set-ups."""
 
 
 class BondBook:
@@ -61,6 +60,11 @@ class BondBook:
         self.club: list[Club | None] = [None] * self.F
         self.structural: list[Structural | None] = [None] * self.F
         self.structural_strength = np.ones(self.F)  # copies may be less complete
+        # members and ties per firm, kept as they change (a tie or membership ends with the
+        # relationship, and every exit of a customer with a primary firm ends one)
+        self.members = np.zeros(self.F, dtype=np.int64)
+        self.social_firms = np.zeros(self.F, dtype=bool)  # firms whose bonds were ever renewed
+        self.ties = np.zeros(self.F, dtype=np.int64)
         self.records = {name: np.zeros((market.H, self.F)) for name in BOND_RECORDS}
         self._derive()
 
@@ -84,6 +88,11 @@ class BondBook:
             [p.reward_value / p.threshold * (1.0 - p.breakage) if p else 0.0 for p in self.points]
         )
         self.status = np.array([k.status_utility if k else 0.0 for k in self.club])
+        self.earn = np.array([p.earn_rate if p else 0.0 for p in self.points])
+        self.threshold = np.array([p.threshold if p else np.inf for p in self.points])
+        self.claimed = np.array(
+            [p.reward_value * (1.0 - p.breakage) if p else 0.0 for p in self.points]
+        )
         if any(self.points):
             c.use("points")
         if any(self.club):
@@ -97,45 +106,49 @@ class BondBook:
         self.any_regular = any(p is not None and p.regular_discount > 0 for p in self.points)
 
     # ------------------------------------------------------------------ effects on customers
-    def social(self, rows: np.ndarray, week: int) -> np.ndarray:
-        """Social bonds (n, F), decayed since last renewed."""
+    def social_with(self, rows: np.ndarray, firm: np.ndarray | int, week: int) -> np.ndarray:
+        """Social bond of each of ``rows`` with ``firm`` (one firm per row, or one for all),
+        decayed since it was last renewed."""
         c = self.m.c
-        bond = c.social[rows]
-        some = bond > 0
-        if not some.any():
+        cell = rows * self.F + firm  # flat (customer, firm) cells: cheap indexing
+        bond = c.social.reshape(-1)[cell]
+        some = np.flatnonzero(bond > 0)
+        if not len(some):
             return bond
-        age = np.maximum(week - c.social_week[rows][some].astype(np.int64), 0)
-        out = np.zeros(bond.shape, dtype=np.float32)
-        out[some] = bond[some] * np.exp2(-age / self.rules.social_half_life_weeks)
-        return out
+        when = c.social_week.reshape(-1)[cell[some]]
+        age = np.maximum(week - when.astype(np.int64), 0)
+        bond[some] *= np.exp2(-age / self.rules.social_half_life_weeks).astype(np.float32)
+        return bond
 
-    def utility(
-        self, rows: np.ndarray, primary: np.ndarray, week: int, price_weight: np.ndarray
-    ) -> np.ndarray | None:
-        """Bond utilities (F, n) of ``rows``; ``price_weight`` is each customer's utility per
-        unit of price index. None when no bond is in use."""
+    def add_utility(
+        self,
+        v: np.ndarray,
+        rows: np.ndarray,
+        primary: np.ndarray,
+        week: int,
+        price_weight: np.ndarray,
+    ) -> None:
+        """Add the bond utilities of ``rows`` to ``v`` (F, n) in place, firm by firm (few
+        firms, many customers: no (n, F) temporaries); ``price_weight`` is each customer's
+        utility per unit of price index."""
         c, rules = self.m.c, self.rules
-        parts = []
         if self.any_points and rules.points_weight > 0:
             # money held at each firm, in units of the customer's order value (price index)
-            money = c.points[rows] * self.point_value[None, :]
             scale = rules.points_weight * price_weight / np.maximum(c.value[rows], 1e-6)
-            parts.append((money * scale[:, None]).T)
+            for f in np.flatnonzero(self.point_value):
+                v[f] += scale * (self.point_value[f] * c.points[rows, f])
         if c.uses("social"):
-            parts.append(rules.social_utility * self.social(rows, week).T)
+            for f in np.flatnonzero(self.social_firms):
+                v[f] += rules.social_utility * self.social_with(rows, int(f), week)
         if c.uses("structural"):
             weight = rules.structural_utility * self.structural_strength
-            parts.append(weight[:, None] * c.structural[rows].T)
+            for f in range(self.F):
+                v[f] += weight[f] * c.structural[rows, f]
         if c.uses("member"):
-            parts.append(self.status[:, None] * c.member[rows].T)
+            for f in np.flatnonzero(self.status):
+                v[f] += self.status[f] * c.member[rows, f]
         if self.any_regular:
-            parts.append(self._regular_discount(rows, primary, price_weight))
-        if not parts:
-            return None
-        total = parts[0].astype(np.float64)
-        for part in parts[1:]:
-            total = total + part
-        return total
+            v += self._regular_discount(rows, primary, price_weight)
 
     def _regular_discount(
         self, rows: np.ndarray, primary: np.ndarray, price_weight: np.ndarray
@@ -164,7 +177,7 @@ class BondBook:
         has = np.flatnonzero(c.primary[rows] != NONE)
         firm = c.primary[rows[has]].astype(np.intp)
         if use_social:
-            bond = self.social(rows[has], week)[np.arange(len(has)), firm]
+            bond = self.social_with(rows[has], firm, week)
             factor[has] *= 1.0 - rules.social_protection * bond
         if use_structural:
             tied = c.structural[rows[has], firm]
@@ -178,8 +191,7 @@ class BondBook:
         if not c.uses("social") or self.rules.social_climb == 0:
             return None
         firm = c.primary[rows].astype(np.intp)
-        bond = self.social(rows, week)[np.arange(len(rows)), firm]
-        return 1.0 + self.rules.social_climb * bond
+        return 1.0 + self.rules.social_climb * self.social_with(rows, firm, week)
 
     def renew_social(
         self, rows: np.ndarray, firm: int | np.ndarray, week: int, gain: float
@@ -189,7 +201,8 @@ class BondBook:
         c.use("social")
         c.use("social_week")
         firm = np.broadcast_to(np.asarray(firm, dtype=np.intp), rows.shape)
-        bond = self.social(rows, week)[np.arange(len(rows)), firm]
+        self.social_firms[np.unique(firm)] = True
+        bond = self.social_with(rows, firm, week)
         c.social[rows, firm] = bond + np.float32(gain) * (1.0 - bond)
         c.social_week[rows, firm] = week
 
@@ -201,17 +214,17 @@ class BondBook:
         if not (self.any_points or self.any_regular):
             return
         c, m = self.m.c, self.m
-        earn = np.array([p.earn_rate if p else 0.0 for p in self.points])
-        threshold = np.array([p.threshold if p else np.inf for p in self.points])
-        claimed = np.array([p.reward_value * (1.0 - p.breakage) if p else 0.0 for p in self.points])
+        earn, threshold, claimed = self.earn, self.threshold, self.claimed
         spent = spent_cents / 100.0
         member = earn[firm] > 0
         cost = np.zeros(len(rows))
         if member.any():
-            r, f = rows[member], firm[member]
-            balance = c.points[r, f] + (earn[f] * spent[member]).astype(np.float32)
+            f = firm[member]
+            cell = rows[member] * self.F + f  # flat (customer, firm) cells: cheap indexing
+            points = c.points.reshape(-1)
+            balance = points[cell] + (earn[f] * spent[member]).astype(np.float32)
             rewards = np.floor(balance / threshold[f])
-            c.points[r, f] = balance - (rewards * threshold[f]).astype(np.float32)
+            points[cell] = balance - (rewards * threshold[f]).astype(np.float32)
             cost[member] = rewards * claimed[f]
             if week >= 0:
                 self.records["rewards_issued"][week] += np.bincount(
@@ -231,8 +244,12 @@ class BondBook:
         c = self.m.c
         firm = firm.astype(np.intp)
         if c.uses("member"):
+            ended = c.member[rows, firm]
+            self.members -= np.bincount(firm[ended], minlength=self.F)
             c.member[rows, firm] = False
         if c.uses("structural"):
+            ended = c.structural[rows, firm]
+            self.ties -= np.bincount(firm[ended], minlength=self.F)
             c.structural[rows, firm] = False
 
     # ------------------------------------------------------------------ the weekly work
@@ -266,6 +283,7 @@ class BondBook:
             )
             join = invited[rng.random(len(invited)) < club.join_probability]
             c.member[join, f] = True
+            self.members[f] += len(join)
         members = np.flatnonzero(c.member[:n, f])
         if club.events_per_year > 0 and len(members):
             interval = max(1, round(52.0 / club.events_per_year))
@@ -286,7 +304,7 @@ class BondBook:
                 m.satisfaction_changed(due, week)
                 if week >= 0:
                     self.records["club_events"][week, f] += len(due)
-        count = len(members)
+        count = int(self.members[f])
         self._book(
             week, f, "club", club.fixed_cost_per_week + club.cost_per_member_per_week * count
         )
@@ -304,7 +322,7 @@ class BondBook:
             target = int(np.floor(tie.top_share * mine.sum()))
             if tie.max_accounts is not None:
                 target = min(target, tie.max_accounts)
-            need = target - int(tied.sum())
+            need = target - int(self.ties[f])
             if f == FOCAL and tie.setup_manager_hours > 0 and need > 0:
                 m.service_log("manager_demand_hours", week, need * tie.setup_manager_hours)
                 need = min(need, int(np.floor(hours_left["managers"] / tie.setup_manager_hours)))
@@ -314,13 +332,14 @@ class BondBook:
                 order = np.argsort(-c.value[eligible], kind="stable")[:need]
                 new = eligible[order]
                 c.structural[new, f] = True
+                self.ties[f] += len(new)
                 if f == FOCAL:
                     hours_left["managers"] -= len(new) * tie.setup_manager_hours
                 m.satisfaction_changed(new, week)
                 self._book(week, f, "structural_setup", tie.setup_cost * len(new))
                 if week >= 0:
                     self.records["structural_setups"][week, f] += len(new)
-        running = tie.running_cost_per_week * int(c.structural[:n, f].sum())
+        running = tie.running_cost_per_week * int(self.ties[f])
         self._book(week, f, "structural", running)
 
     def _book(self, week: int, firm: int, kind: str, amount: float) -> None:
@@ -330,13 +349,6 @@ class BondBook:
             self.m.ledger.book(week, kind, cents)
 
     def _record(self, week: int, primary: np.ndarray) -> None:
-        c = self.m.c
-        n = len(primary)
         self.records["reward_rate"][week] = self.reward_rate
-        if c.uses("points"):
-            held = c.points[:n].sum(axis=0, dtype=np.float64) * self.point_value
-            self.records["points_held"][week] = held
-        if c.uses("member"):
-            self.records["club_members"][week] = c.member[:n].sum(axis=0)
-        if c.uses("structural"):
-            self.records["structural_ties"][week] = c.structural[:n].sum(axis=0)
+        self.records["club_members"][week] = self.members
+        self.records["structural_ties"][week] = self.ties

@@ -391,14 +391,7 @@ class Market:
         c, p = self.c, self.p
         week = self.now_week()
         seg, rung = c.segment[rows], c.rung[rows]
-        extra = self.bonds.utility(
-            rows, primary, week, p.price_sensitivity[seg] * p.price_multiplier[rung]
-        )
-        for instrument in self.instruments:
-            more = instrument.utility(self, rows, week)
-            if more is not None:
-                extra = more if extra is None else extra + more
-        return choice.utilities(
+        v = choice.utilities(
             self.table,
             self.terms,
             c.segment[rows],
@@ -407,8 +400,15 @@ class Market:
             c.satisfaction[rows],
             lead,
             c.left[rows],
-            extra=extra,
         )
+        self.bonds.add_utility(
+            v, rows, primary, week, p.price_sensitivity[seg] * p.price_multiplier[rung]
+        )
+        for instrument in self.instruments:
+            more = instrument.utility(self, rows, week)
+            if more is not None:
+                v += more
+        return v
 
     def now_week(self) -> int:
         """The current week (negative in the warm-up)."""

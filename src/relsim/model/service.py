@@ -177,6 +177,9 @@ class FirmService:
             "contact_centre": float(self.pools["contact_centre"].level),
             "managers": float(self.pools["managers"].level),
         }
+        # the pools' hours are on record even when only the bonds use them
+        m.service_log("contact_hours", week, self.hours_left["contact_centre"])
+        m.service_log("manager_hours", week, self.hours_left["managers"])
         if week >= 0:
             for kind, cost in self.weekly_cost.items():
                 if cost:
@@ -185,7 +188,6 @@ class FirmService:
             return
         self._desk(week)
         contact_hours = self.pools["contact_centre"].level
-        m.service_log("contact_hours", week, contact_hours)
         contact_hours = self._follow_ups(week, contact_hours)
         self.hours_left["contact_centre"] = contact_hours
         ka = self.strategy.key_accounts
@@ -326,7 +328,6 @@ class FirmService:
     def _partnership(self, week: int, due: np.ndarray) -> None:
         m, c, rules = self.m, self.m.c, self.rules
         hours = self.pools["managers"].level
-        m.service_log("manager_hours", week, hours)
         if not len(due):
             return
         m.service_log("manager_contacts_planned", week, len(due))
