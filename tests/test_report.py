@@ -128,3 +128,38 @@ def test_goals_are_checked_against_their_confidence_intervals(tmp_path: Path) ->
     md, _ = write_report(experiment)
     goals = md.read_text().split("## 2. Goals")[1].split("## 3.")[0]
     assert "0.500: met" in goals and "0.990: missed" in goals
+
+
+def test_the_action_plan_and_share_plot_show_when_rivals_copied(tmp_path: Path) -> None:
+    """frequency-war: rivals copy within weeks, so each of 3 replications has copies; the
+    action plan's table counts them per firm and the share plot marks the first-copy weeks."""
+    from relsim.viz.plots import first_copy_weeks, plot_market_share
+    from relsim.viz.report import copy_table
+
+    experiment = small_experiment(
+        SCENARIOS / "frequency-war.yaml",
+        tmp_path / "war",
+        **{"market.customers": 800, "horizon.weeks": 60},
+    )
+    moves = experiment.moves
+    table = copy_table(experiment)
+    financial = table.loc[["financial"]]
+    copied = financial[financial["move"] == "copy points"]
+    assert set(copied["firm"]) == {"rival_value", "rival_premium"}
+    assert (copied["replications"] == "3 of 3").all()
+    first = first_copy_weeks(experiment)
+    expected = (
+        moves[(moves["strategy"] == "financial") & (moves["action"] != "launch")]
+        .groupby("replication")["week"]
+        .min()
+    )
+    got = first[first["strategy"] == "financial"].set_index("replication")["week"]
+    assert got.sort_index().tolist() == expected.sort_index().tolist()
+    assert "transactional" not in set(first["strategy"])  # nothing to copy there
+    from matplotlib.figure import Figure
+
+    ax = plot_market_share(experiment, ax=Figure().add_subplot())
+    dotted = [line for line in ax.lines if line.get_linestyle() == ":"]
+    assert len(dotted) == 3  # one median marker per strategy with a program
+    md, _ = write_report(experiment)
+    assert "copy points" in md.read_text(encoding="utf-8")
