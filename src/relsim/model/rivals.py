@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 RECHECK_WEEKS = 4
 """Weeks between checks of a share-loss trigger after the lag has passed."""
-INSTRUMENTS = ("points", "club", "structural")
 
 
 def draw_lag(lag: Lag, rng: np.random.Generator) -> float:
@@ -68,21 +67,8 @@ class Rivalry:
         self, week: int, firm: int, instrument: str, action: str, source: int | None = None
     ) -> None:
         """Log a move by ``firm`` and start every other firm's possible answer."""
-        book = self.m.bonds
-        program = getattr(book, instrument)[firm] if instrument in INSTRUMENTS else None
-        self.moves.append(
-            {
-                "week": week,
-                "firm": firm,
-                "instrument": instrument,
-                "action": action,
-                "source": -1 if source is None else source,
-                "reward_rate": float(book.reward_rate[firm]),
-                "price_index": float(self.m.price[firm]),
-            }
-        )
-        if instrument not in INSTRUMENTS:
-            return
+        program = getattr(self.m.bonds, instrument)[firm]
+        self._log(week, firm, instrument, action, source)
         rule: CopyRule = getattr(self.rules, instrument)
         rng = self.m.streams.rivals
         for other in sorted(self.answers - {firm}):
@@ -145,17 +131,7 @@ class Rivalry:
     # ------------------------------------------------------------------ price
     def price_cut(self, week: int, cut: float) -> None:
         """The focal firm cut its price by ``cut`` (a share): rivals may follow in part."""
-        self.moves.append(
-            {
-                "week": week,
-                "firm": 0,
-                "instrument": "price",
-                "action": "launch",
-                "source": -1,
-                "reward_rate": float(self.m.bonds.reward_rate[0]),
-                "price_index": float(self.m.price[0]),
-            }
-        )
+        self._log(week, 0, "price", "launch")
         rule = self.rules.price
         rng = self.m.streams.rivals
         for other in sorted(self.answers - {0}):
@@ -171,14 +147,20 @@ class Rivalry:
             return
         m.price_factor[firm] *= 1.0 - cut
         m.offer_changed()
+        self._log(m.now_week(), firm, "price", "copy", source=0)
+
+    def _log(
+        self, week: int, firm: int, instrument: str, action: str, source: int | None = None
+    ) -> None:
+        """One row of the moves table, with the firm's reward rate and price after the move."""
         self.moves.append(
             {
-                "week": m.now_week(),
+                "week": week,
                 "firm": firm,
-                "instrument": "price",
-                "action": "copy",
-                "source": 0,
-                "reward_rate": float(m.bonds.reward_rate[firm]),
-                "price_index": float(m.price[firm]),
+                "instrument": instrument,
+                "action": action,
+                "source": -1 if source is None else source,
+                "reward_rate": float(self.m.bonds.reward_rate[firm]),
+                "price_index": float(self.m.price[firm]),
             }
         )

@@ -97,17 +97,13 @@ def preset_parts(name: str) -> tuple[str, ...]:
 
 
 def preset_names() -> list[str]:
-    """Every preset: the four canonical strategies and the combinations."""
-    return [
-        "transactional",
-        "financial",
-        "social",
-        "structural",
-        "financial+social",
-        "financial+structural",
-        "social+structural",
-        "financial+social+structural",
-    ]
+    """Every preset: the four canonical strategies and the combinations (the names the
+    scenario model accepts)."""
+    from typing import get_args
+
+    from relsim.scenario.model import PresetName
+
+    return list(get_args(PresetName))
 
 
 def preset(name: str) -> dict[str, Any]:
