@@ -315,3 +315,12 @@ def test_a_researcher_adds_an_instrument_and_a_choice_rule(small: Scenario) -> N
         extensions.unregister("argmax")
     with pytest.raises(KeyError, match="unknown instrument 'coupon'"):
         relsim.simulate(scenario, "coupon", seed=4)
+
+
+def test_a_misspelt_key_of_a_rival_with_a_preset_is_still_reported() -> None:
+    from pydantic import ValidationError
+
+    from relsim.scenario.model import Firm
+
+    with pytest.raises(ValidationError, match="pricee"):
+        Firm(name="rival", preset="social", pricee=0.9)

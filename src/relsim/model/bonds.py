@@ -89,6 +89,10 @@ class BondBook:
         )
         self.status = np.array([k.status_utility if k else 0.0 for k in self.club])
         self.earn = np.array([p.earn_rate if p else 0.0 for p in self.points])
+        self.regular_discount = np.array([p.regular_discount if p else 0.0 for p in self.points])
+        self.regular_min_rung = np.array(
+            [RUNGS.index(p.regular_min_rung) if p else 0 for p in self.points]
+        )
         self.threshold = np.array([p.threshold if p else np.inf for p in self.points])
         self.claimed = np.array(
             [p.reward_value * (1.0 - p.breakage) if p else 0.0 for p in self.points]
@@ -154,18 +158,13 @@ class BondBook:
         self, rows: np.ndarray, primary: np.ndarray, price_weight: np.ndarray
     ) -> np.ndarray:
         out = np.zeros((self.F, len(rows)))
-        discount, min_rung = self._regular_terms()
+        discount, min_rung = self.regular_discount, self.regular_min_rung
         has = np.flatnonzero(primary != NONE)
         f = primary[has].astype(np.intp)
         eligible = self.m.c.rung[rows[has]] >= min_rung[f]
         gain = price_weight[has] * self.m.price[f] * discount[f] * eligible
         out[f, has] = gain
         return out
-
-    def _regular_terms(self) -> tuple[np.ndarray, np.ndarray]:
-        discount = np.array([p.regular_discount if p else 0.0 for p in self.points])
-        rung = np.array([RUNGS.index(p.regular_min_rung) if p else 0 for p in self.points])
-        return discount, rung
 
     def lapse_factor(self, rows: np.ndarray, week: int) -> np.ndarray | None:
         """Multiplier on the hazard of ending the relationship with the primary firm."""
@@ -231,7 +230,7 @@ class BondBook:
                     f, weights=rewards, minlength=self.F
                 )
         if self.any_regular:
-            discount, min_rung = self._regular_terms()
+            discount, min_rung = self.regular_discount, self.regular_min_rung
             regular = (c.primary[rows] == firm) & (c.rung[rows] >= min_rung[firm])
             cost += np.where(regular, spent * discount[firm], 0.0)
         if week >= 0:

@@ -26,6 +26,19 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
+def _with_preset(data: object, keep: set[str] | None = None) -> object:
+    """The keys a scenario gives over its preset's values; with ``keep``, preset values of
+    other keys are dropped (the keys the scenario itself gives always stay)."""
+    if not (isinstance(data, dict) and isinstance(data.get("preset"), str)):
+        return data
+    from relsim.scenario.presets import apply_preset
+
+    merged = apply_preset(data["preset"], data)
+    if keep is None:
+        return merged
+    return {k: v for k, v in merged.items() if k in keep or k in data}
+
+
 class GammaRate(Frozen):
     """A positive quantity that varies between customers of a segment as a gamma distribution."""
 
@@ -389,13 +402,9 @@ class Firm(Frozen):
     @model_validator(mode="before")
     @classmethod
     def _start_from_preset(cls, data: object) -> object:
-        if isinstance(data, dict) and isinstance(data.get("preset"), str):
-            from relsim.scenario.presets import apply_preset
-
-            merged = apply_preset(data["preset"], data)
-            # a firm runs only the bonds of its preset (levels and staff are the focal firm's)
-            return {k: v for k, v in merged.items() if k in cls.model_fields}
-        return data
+        # a firm runs only the bonds of its preset (levels and staff are the focal firm's);
+        # keys the file gives are kept, so a misspelt one is still reported
+        return _with_preset(data, keep=set(cls.model_fields))
 
 
 class Strategy(Frozen):
@@ -439,11 +448,7 @@ class Strategy(Frozen):
     @model_validator(mode="before")
     @classmethod
     def _start_from_preset(cls, data: object) -> object:
-        if isinstance(data, dict) and isinstance(data.get("preset"), str):
-            from relsim.scenario.presets import apply_preset
-
-            return apply_preset(data["preset"], data)
-        return data
+        return _with_preset(data)
 
 
 class Service(Frozen):
