@@ -233,6 +233,21 @@ MISTAKES = [
     ),
     ("empty file", "", 65, ["s.yaml: the file is empty"]),
     (
+        "churn stated twice, differently",
+        GOOD.replace(
+            "    share: 1.0",
+            "    share: 1.0\n    annual_churn_percent: 20\n    defection_propensity: {mean: 0.3}",
+        ),
+        65,
+        ["s.yaml:4:5: segments[0]:", "give `annual_churn_percent` or `defection_propensity.mean`"],
+    ),
+    (
+        "churn below market exits",
+        GOOD.replace("    share: 1.0", "    share: 1.0\n    annual_churn_percent: 1"),
+        65,
+        ["segments[0]:", "below the 5% a year who leave the market"],
+    ),
+    (
         "tag",
         GOOD.replace("name: shop", "name: !!python/object:os.system x"),
         65,

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from scipy.special import betaln
 
-from relsim import simulate
+from relsim import Run, simulate
 from relsim.model.params import weekly_discount_rate, weekly_probability
+from relsim.scenario import Scenario
 from tests.conftest import scenario
 
 Z = 4.5  # per comparison; with at most ~40 comparisons per test, a false alarm is ~1e-4
@@ -156,3 +157,76 @@ def test_contractual_cohort_survival_is_shifted_beta_geometric(
     t = renewals[-1]
     expected = np.exp(betaln(a, b + t) - betaln(a, b))
     assert abs((1 - mean) ** t - expected) > Z * np.sqrt(expected * (1 - expected) / n)
+
+
+def _stated_churn_market(churn_percent: float, concentration: float | None) -> Scenario:
+    """The textbook reduction: one firm, flat ladder, neutral satisfaction, no arrivals; the
+    segment states its churn in a strategist's terms (percent a year, market exits included)."""
+    segment = scenario().segments[0].model_dump(exclude={"defection_propensity"})
+    return scenario(
+        {
+            "horizon": {"weeks": 156},
+            "market": {"customers": 10000},
+            "segments": [
+                {
+                    **segment,
+                    "relocation_per_year": 0.05,
+                    "annual_churn_percent": churn_percent,
+                    "defection_propensity": {"concentration": concentration},
+                }
+            ],
+        }
+    )
+
+
+def _starting_cohort_lost_week(run: Run, n: int) -> np.ndarray:
+    customers = run.customers
+    cohort = customers[customers["customer"] < n]
+    assert len(cohort) == n and (cohort["acquired_week"] == 0).all()
+    return cohort["lost_week"].to_numpy(dtype=float, na_value=np.inf)
+
+
+def test_stated_annual_churn_is_what_the_textbook_reduction_shows() -> None:
+    """A segment's `annual_churn_percent` is converted to the engine's propensity so that the
+    run's annual churn (relationships ended per customer-week at risk, compounded over 52
+    weeks) is the stated figure, and so is the share of the starting customers gone within a
+    year."""
+    churn = 0.25
+    sc = _stated_churn_market(100 * churn, None)
+    run = simulate(sc, seed=404)
+    n = sc.market.customers
+    # the run's reported churn: weekly rate h over E customer-weeks, se by the delta method
+    defections = run.raw.weekly_counts["defections"][:, 0]
+    exposure = run.raw.weekly_counts["customers"][:, 0].sum() + defections.sum()
+    h = defections.sum() / exposure
+    se = 52 * (1 - h) ** 51 * np.sqrt(h * (1 - h) / exposure)
+    reported = run.summary["churn_rate_annual"]
+    assert abs(reported - churn) < Z * se, (reported, churn, se)
+    # a cohort's first year: the starting customers (ids 0..n-1; arrivals replacing market
+    # exits come later) all started with the firm
+    lost = _starting_cohort_lost_week(run, n)
+    first_year = np.mean(lost < 52)
+    se_cohort = np.sqrt(churn * (1 - churn) / n)
+    assert abs(first_year - churn) < Z * se_cohort, first_year
+    # power: the rate the summary reported before (ended per mean customer and year) is
+    # -ln(1 - churn) for a constant hazard, and would fail this tolerance
+    assert abs(-np.log(1 - churn) - churn) > Z * se
+    # and the conversion matters: the stated churn used as the propensity (ignoring exits)
+    naive = 1 - (1 - churn) * (1 - 0.05)
+    assert abs(naive - churn) > Z * se_cohort
+
+
+def test_stated_annual_churn_holds_for_the_first_year_of_a_heterogeneous_cohort() -> None:
+    """With beta-distributed propensities the first-year churn of a cohort is still the stated
+    mean (each customer survives a year with (1 - p_i)(1 - relocation)); later years churn
+    less because the loyal remain -- the run's churn over three years is below the statement."""
+    churn = 0.25
+    sc = _stated_churn_market(100 * churn, 2.0)
+    run = simulate(sc, seed=405)
+    n = sc.market.customers
+    lost = _starting_cohort_lost_week(run, n)
+    first_year = np.mean(lost < 52)
+    assert abs(first_year - churn) < Z * np.sqrt(churn * (1 - churn) / n), first_year
+    survivors = lost >= 52
+    third_year = np.mean(lost[survivors] < 104) if survivors.any() else 1.0
+    assert third_year < churn - Z * np.sqrt(churn * (1 - churn) / survivors.sum())

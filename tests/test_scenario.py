@@ -9,7 +9,7 @@ import pytest
 
 from relsim import load_scenario
 from relsim.scenario import Scenario, ScenarioError
-from tests.conftest import SCENARIOS
+from tests.conftest import ONE_FIRM, SCENARIOS, scenario
 
 
 def test_baseline_loads_into_a_frozen_scenario(baseline: Scenario) -> None:
@@ -110,3 +110,58 @@ def test_every_shipped_scenario_runs_every_strategy_for_a_few_weeks(path: Path) 
         run = simulate(scenario, strategy=strategy.name, seed=3)
         assert len(run.weekly) == 6 * len(scenario.firms)
         assert run.summary["customers_end"] >= 0
+
+
+def test_strategist_terms_convert_to_the_engines_parameters() -> None:
+    """Annual retention %, gross margin % and salaries are converted at validation; the dumped
+    scenario (both forms) validates again to the same scenario."""
+
+    segment = {k: v for k, v in ONE_FIRM["segments"][0].items() if k != "defection_propensity"}
+    firm = {k: v for k, v in ONE_FIRM["firms"][0].items() if k != "unit_cost"}
+    sc = scenario(
+        {
+            "segments": [{**segment, "relocation_per_year": 0.05, "annual_retention_percent": 80}],
+            "firms": [{**firm, "price_index": 1.2, "gross_margin_percent": 25}],
+            "strategies": [
+                {"name": "s", "staffing": {"managers": {"count": 2, "salary_per_year": 78000}}}
+            ],
+        }
+    )
+    seg = sc.segments[0]
+    assert seg.annual_churn_percent is None  # read once, held in the engine's form
+    # (1 - 0.2) = (1 - 0.05)(1 - p)  =>  p = 1 - 0.8 / 0.95
+    assert seg.defection_propensity.mean == pytest.approx(1 - 0.8 / 0.95, abs=1e-12)
+    assert seg.defection_propensity.concentration == 4.0  # the default spread is kept
+    assert sc.firms[0].unit_cost == pytest.approx(1.2 * 0.75)
+    assert sc.strategies[0].staffing.managers.cost_per_week == pytest.approx(1500.0)
+    assert Scenario.model_validate(sc.model_dump()) == sc
+    # and a dumped scenario can be edited and validated again
+    edited = sc.model_dump()
+    edited["segments"][0]["relocation_per_year"] = 0.5
+    assert Scenario.model_validate(edited).segments[0].relocation_per_year == 0.5
+    # a contract period converts the annual figure to one per period
+    contract = scenario(
+        {
+            "segments": [
+                {
+                    **segment,
+                    "relocation_per_year": 0.0,
+                    "contractual": True,
+                    "contract_period_weeks": 26,
+                    "annual_churn_percent": 36,
+                }
+            ]
+        }
+    )
+    assert contract.segments[0].defection_propensity.mean == pytest.approx(0.2)
+    with pytest.raises(pydantic.ValidationError, match="give `salary_per_year` or `cost_per_week`"):
+        scenario(
+            {
+                "strategies": [
+                    {
+                        "name": "s",
+                        "staffing": {"desk": {"cost_per_week": 1, "salary_per_year": 5200}},
+                    }
+                ]
+            }
+        )

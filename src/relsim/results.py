@@ -239,17 +239,15 @@ class Run:
     def summary(self) -> dict[str, float]:
         """Scalar metrics of the focal firm over the horizon (money in currency units)."""
         raw = self.raw
-        weeks = raw.revenue.shape[0]
-        years = weeks / WEEKS_PER_YEAR
         focal_customers = raw.weekly_counts["customers"][:, 0]
         all_customers = raw.weekly_counts["customers"].sum(axis=1)
         costs = {kind: raw.costs[kind][:, 0].sum() / 100.0 for kind in COST_KINDS}
         revenue = raw.revenue[:, 0].sum() / 100.0
         profit_cents = raw.revenue[:, 0] - sum(raw.costs[k][:, 0] for k in COST_KINDS)
         npv = float((profit_cents / 100.0 * raw.discount).sum())
-        defections = raw.weekly_counts["defections"][:, 0].sum()
-        mean_customers = focal_customers.mean()
-        churn = defections / years / mean_customers if mean_customers > 0 else float("nan")
+        weekly_defections = raw.weekly_counts["defections"][:, 0]
+        defections = weekly_defections.sum()
+        churn = annual_churn(weekly_defections, focal_customers)
         cust = self.customers
         new = cust[cust["acquired_week"].notna() & (cust["acquired_week"] >= 0)]
         residual = float(raw.customers["residual_focal"].sum())
@@ -297,6 +295,23 @@ class Run:
         out["customer_weeks"] = float(raw.customer_weeks)
         out["seconds"] = raw.seconds
         return {key: float(value) for key, value in out.items()}
+
+
+def annual_churn(defections: np.ndarray, customers_end: np.ndarray) -> float:
+    """Annual churn as a textbook states it: the probability that a customer is lost within a
+    year, from the weekly defection rate compounded over 52 weeks.
+
+    ``defections[w]`` relationships ended in week ``w`` and ``customers_end[w]`` customers were
+    left at its end, so ``customers_end[w] + defections[w]`` were customers at some time in the
+    week (those at its start plus those won in it): the customers at risk. With a constant
+    weekly probability ``h`` this is ``1 - (1 - h)**52``, the stated annual churn a scenario's
+    ``annual_churn_percent`` converts to (see docs/model.md).
+    """
+    at_risk = float(customers_end.sum() + defections.sum())
+    if at_risk <= 0:
+        return float("nan")
+    weekly = float(defections.sum()) / at_risk
+    return float(1.0 - (1.0 - weekly) ** WEEKS_PER_YEAR)
 
 
 def warmup_drift(customers: np.ndarray) -> tuple[float, float]:

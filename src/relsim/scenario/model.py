@@ -39,6 +39,31 @@ def _with_preset(data: object, keep: set[str] | None = None) -> object:
     return {k: v for k, v in merged.items() if k in keep or k in data}
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def _derive(
+    data: dict, target: str, value: float, given: str, given_value: object, label: str = ""
+) -> dict:
+    """``data`` with ``target`` set to ``value``, the engine's form of the strategist's input
+    ``given`` (the caller drops ``given``: a validated scenario holds the engine's form only, so
+    a dumped and edited one validates again). A ``target`` the file also gives must agree."""
+    value = round(value, 12)  # a strategist's 24.8% gives 0.2, not 0.19999999999999996
+    current = data.get(target)
+    label = label or target
+    if _is_number(current) and abs(float(current) - value) > 1e-9 * max(1.0, abs(value)):
+        raise ValueError(
+            f"give `{given}` or `{label}`, not both: {given} = {given_value} means "
+            f"{label} = {value:.6g}, but {label} = {current} (hint: delete one of them)"
+        )
+    return {**data, target: value}
+
+
+def _in_range(value: object, low: float, high: float) -> bool:
+    return _is_number(value) and low <= float(value) <= high  # type: ignore[arg-type]
+
+
 class GammaRate(Frozen):
     """A positive quantity that varies between customers of a segment as a gamma distribution."""
 
@@ -54,7 +79,9 @@ class BetaProbability(Frozen):
     """A probability that varies between customers of a segment as a beta distribution."""
 
     mean: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
-        description="Mean probability over the segment's customers."
+        default=0.15,
+        description="Mean probability over the segment's customers (a segment's "
+        "`annual_churn_percent` sets it).",
     )
     concentration: Positive | None = Field(
         default=4.0,
@@ -92,7 +119,22 @@ class Segment(Frozen):
         default=BetaProbability(mean=0.15, concentration=4.0),
         description="Probability that a customer ends the relationship with its primary firm for "
         "reasons of its own: per year (non-contractual) or per contract period (contractual), "
-        "before rung and satisfaction modifiers.",
+        "before rung and satisfaction modifiers. Or give `annual_churn_percent`.",
+    )
+    annual_churn_percent: Annotated[float, Field(ge=0.0, lt=100.0)] | None = Field(
+        default=None,
+        description="Strategist's alternative to `defection_propensity.mean` (percent of "
+        "customers lost per year, for reasons of their own or by leaving the market, before "
+        "rung, satisfaction, bond and rival effects). Converted so that a run of the textbook "
+        "reduction (one firm, flat ladder, neutral satisfaction) shows this annual churn: "
+        "mean = 1 - ((1 - churn) / (1 - relocation_per_year)) ** (period / 52), period = 52 "
+        "weeks or the contract period. Must be at least relocation_per_year. Converted when "
+        "the file is read: the validated scenario holds the mean (this field reads back null).",
+    )
+    annual_retention_percent: Annotated[float, Field(gt=0.0, le=100.0)] | None = Field(
+        default=None,
+        description="Annual retention in percent: 100 - annual_churn_percent (give one of them; "
+        "converted like it).",
     )
     price_sensitivity: NonNegative = Field(
         default=4.0, description="Utility lost per unit of a firm's price index (utility/index)."
@@ -126,6 +168,49 @@ class Segment(Frozen):
         description="Multiplier on the share who leave a firm after a reputation event.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _churn_from_strategist_terms(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        churn, retention = data.get("annual_churn_percent"), data.get("annual_retention_percent")
+        if _in_range(retention, 1e-12, 100.0):
+            data = _derive(
+                data,
+                "annual_churn_percent",
+                100.0 - retention,
+                "annual_retention_percent",
+                retention,
+            )
+            data.pop("annual_retention_percent")
+            churn = data["annual_churn_percent"]
+        relocation = data.get("relocation_per_year", 0.05)
+        if not (_in_range(churn, 0.0, 100.0 - 1e-12) and _in_range(relocation, 0.0, 1.0)):
+            return data  # nothing to derive, or field validation reports the bad value
+        kept = (1.0 - churn / 100.0) / (1.0 - relocation) if relocation < 1.0 else 2.0
+        if kept > 1.0:
+            raise ValueError(
+                f"annual_churn_percent = {churn} is below the {relocation:.0%} a year who leave "
+                "the market (relocation_per_year); expected annual churn >= relocation "
+                "(hint: lower relocation_per_year or raise the churn)"
+            )
+        period = 52.0
+        if data.get("contractual") is True:
+            weeks = data.get("contract_period_weeks", 52)
+            period = float(weeks) if _in_range(weeks, 1, 520) else 52.0
+        mean = 1.0 - kept ** (period / 52.0)
+        propensity = data.get("defection_propensity", {"concentration": 4.0})
+        if isinstance(propensity, BaseModel):
+            propensity = propensity.model_dump()
+        if not isinstance(propensity, dict):
+            return data
+        propensity = _derive(
+            propensity, "mean", mean, "annual_churn_percent", churn, "defection_propensity.mean"
+        )
+        data = {**data, "defection_propensity": propensity}
+        data.pop("annual_churn_percent")
+        return data
+
 
 Level = Literal["basic", "reactive", "accountable", "proactive", "partnership"]
 PresetName = Literal[
@@ -153,6 +238,22 @@ class Pool(Frozen):
     cost_per_week: NonNegative = Field(
         default=900.0, description="Cost per person per week (currency units)."
     )
+    salary_per_year: NonNegative | None = Field(
+        default=None,
+        description="Strategist's alternative to `cost_per_week`: cost of employing one person "
+        "for a year (salary plus on-costs, currency units); cost_per_week = salary_per_year / 52, "
+        "converted when the file is read (this field reads back null).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cost_from_salary(cls, data: object) -> object:
+        if not isinstance(data, dict) or not _in_range(data.get("salary_per_year"), 0, 1e300):
+            return data
+        salary = data["salary_per_year"]
+        data = _derive(data, "cost_per_week", salary / 52.0, "salary_per_year", salary)
+        data.pop("salary_per_year")
+        return data
 
 
 class ManagerPool(Pool):
@@ -369,7 +470,13 @@ class Firm(Frozen):
     unit_cost: NonNegative = Field(
         default=0.6,
         description="Cost of goods per order as a share of the reference order value "
-        "(1 - gross margin % at the reference price).",
+        "(1 - gross margin % at the reference price). Or give `gross_margin_percent`.",
+    )
+    gross_margin_percent: Annotated[float, Field(ge=0.0, le=100.0)] | None = Field(
+        default=None,
+        description="Strategist's alternative to `unit_cost`: gross margin in percent of the "
+        "firm's own price; unit_cost = price_index x (1 - gross_margin_percent / 100), "
+        "converted when the file is read (this field reads back null).",
     )
     product_quality: Probability = Field(default=0.7, description="Product quality (0-1).")
     fulfilment_failure: Probability = Field(
@@ -401,10 +508,17 @@ class Firm(Frozen):
 
     @model_validator(mode="before")
     @classmethod
-    def _start_from_preset(cls, data: object) -> object:
+    def _preset_and_margin(cls, data: object) -> object:
         # a firm runs only the bonds of its preset (levels and staff are the focal firm's);
         # keys the file gives are kept, so a misspelt one is still reported
-        return _with_preset(data, keep=set(cls.model_fields))
+        data = _with_preset(data, keep=set(cls.model_fields))
+        if isinstance(data, dict) and _in_range(data.get("gross_margin_percent"), 0.0, 100.0):
+            margin, price = data["gross_margin_percent"], data.get("price_index", 1.0)
+            if _in_range(price, 1e-300, 1e300):
+                cost = price * (1.0 - margin / 100.0)
+                data = _derive(data, "unit_cost", cost, "gross_margin_percent", margin)
+                data.pop("gross_margin_percent")
+        return data
 
 
 class Strategy(Frozen):
