@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from relsim import simulate
+from relsim import load_scenario, simulate
 from relsim.model.economics import COST_KINDS
 from relsim.scenario import Scenario
+from tests.conftest import SCENARIOS
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +86,21 @@ def test_no_negative_or_missing_counts(churning_run) -> None:
     numeric = weekly.select_dtypes("number").drop(columns=["profit", "discounted_profit"])
     assert not numeric.isna().any().any()
     assert (numeric >= 0).all().all()
+
+
+def test_journeys_of_a_fully_traced_market_add_up_to_the_ladder() -> None:
+    """With every customer traced, the weekly journeys (primary firm, rung) counted per week,
+    firm and rung are the ladder table's customers (prospects are counted differently there:
+    per firm, everyone in the market who never bought from it)."""
+    sc = load_scenario(SCENARIOS / "ci-smoke.yaml", overrides={"trace_share": 1.0})
+    run = simulate(sc, seed=11)
+    j = run.journeys.dropna(subset=["firm"])
+    counted = j.groupby(["week", "firm", "rung"], observed=True).size()
+    ladder = run.ladder.set_index(["week", "firm", "rung"])["customers"]
+    ladder = ladder[ladder.index.get_level_values("rung") != "prospect"]
+    assert len(j) > 0
+    pd.testing.assert_series_equal(
+        counted.reindex(ladder.index, fill_value=0), ladder, check_names=False
+    )
+    in_market = run.journeys.groupby("week").size()
+    assert (in_market.to_numpy() == run.weekly.groupby("week")["market_in_market"].first()).all()

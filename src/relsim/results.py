@@ -212,6 +212,24 @@ class Run:
         )
 
     @cached_property
+    def journeys(self) -> pd.DataFrame:
+        """Where each traced customer stands at the end of every reported week while in the
+        market: primary firm (missing without one) and rung with it -- the customers' paths
+        up and down the ladder, as the classroom page animates them."""
+        j = self.raw.journeys
+        if not j:
+            return pd.DataFrame(columns=["customer", "week", "firm", "rung"])
+        order = np.lexsort((j["week"], j["customer"]))
+        return pd.DataFrame(
+            {
+                "customer": j["customer"][order],
+                "week": j["week"][order],
+                "firm": _names(j["firm"][order], self.firms),
+                "rung": pd.Categorical.from_codes(j["rung"][order], RUNGS),
+            }
+        )
+
+    @cached_property
     def survival(self) -> pd.DataFrame:
         """Kaplan-Meier survival of the focal firm's new customers (acquired in the horizon)
         by weeks since acquisition: the share not yet lost (a first defection, of any reason,

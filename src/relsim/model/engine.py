@@ -77,6 +77,7 @@ class RawRun:
     customer_weeks: int
     seconds: float
     meta: dict[str, Any] = field(default_factory=dict)
+    journeys: dict[str, np.ndarray] = field(default_factory=dict)  # traced customers, weekly
 
 
 class Market:
@@ -881,6 +882,8 @@ class Market:
             self.recorder.counts["customers"][week] = ladder_counts[:, 1:].sum(axis=1)
             self.recorder.counts["prospects"][week] = ladder_counts[:, 0]
             self.recorder.market["in_market"][week] = c.live
+            traced = np.flatnonzero(c.traced[:n] & c.alive[:n])
+            self.recorder.journeys(week, c.id[traced], c.primary[traced], c.rung[traced])
 
     def _result(self, seconds: float) -> RawRun:
         c = self.c
@@ -917,6 +920,7 @@ class Market:
             discount=self.discount,
             defections=self.recorder.defection_arrays(),
             trace=self.recorder.trace_arrays(),
+            journeys=self.recorder.journey_arrays(),
             customers=customers,
             service=self.recorder.service,
             warmup_customers=self.recorder.warmup_customers,

@@ -58,6 +58,7 @@ class Recorder:
         self.service = {name: np.zeros(weeks) for name in service}
         self._defections = ColumnBuffer(DEFECTION_COLUMNS)
         self._trace = ColumnBuffer(TRACE_COLUMNS)
+        self._journeys = ColumnBuffer(JOURNEY_COLUMNS)
 
     def add(self, name: str, week: int, firm: np.ndarray, n_firms: int) -> None:
         """Count events per firm (``firm`` holds one firm code per event)."""
@@ -107,6 +108,14 @@ class Recorder:
     def trace_arrays(self) -> dict[str, np.ndarray]:
         return self._trace.columns()
 
+    def journeys(self, week: int, customer: np.ndarray, firm: np.ndarray, rung: np.ndarray) -> None:
+        """Where each traced customer in the market stands at the end of a reported week."""
+        if 0 <= week < self.weeks and len(customer):
+            self._journeys.append((week, customer, firm, rung), len(customer))
+
+    def journey_arrays(self) -> dict[str, np.ndarray]:
+        return self._journeys.columns()
+
 
 DEFECTION_COLUMNS: dict[str, type] = {
     "week": np.int16,
@@ -126,6 +135,13 @@ TRACE_COLUMNS: dict[str, type] = {
     "firm": np.int8,
     "rung": np.int8,
     "amount": np.float64,
+}
+
+JOURNEY_COLUMNS: dict[str, type] = {
+    "week": np.int16,
+    "customer": np.int32,
+    "firm": np.int8,  # primary firm, NONE without one
+    "rung": np.int8,
 }
 
 
