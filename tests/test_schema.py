@@ -67,6 +67,14 @@ def test_the_starter_is_the_baseline_scenario() -> None:
     )
 
 
+def test_the_bundled_classroom_scenario_is_the_shipped_one() -> None:
+    """`relsim demo` without a file uses a copy inside the package; it must not drift."""
+    bundled = ROOT / "src" / "relsim" / "classroom.yaml"
+    assert bundled.read_text(encoding="utf-8") == (SCENARIOS / "classroom.yaml").read_text(
+        encoding="utf-8"
+    )
+
+
 def test_relsim_new_writes_a_valid_scenario_and_its_schema(tmp_path: Path) -> None:
     made = relsim("new", "my-market", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
