@@ -44,13 +44,17 @@ def main() -> None:
     for workers in (1, 2):
         with tempfile.TemporaryDirectory() as folder:
             start = time.perf_counter()
-            run_experiment(scenario, replications=args.replications, workers=workers,
-                           out=Path(folder) / "run", progress=False)
+            run_experiment(
+                scenario,
+                replications=args.replications,
+                workers=workers,
+                out=Path(folder) / "run",
+                progress=False,
+            )
             seconds = time.perf_counter() - start
         result[f"workers_{workers}_seconds"] = round(seconds, 2)
         result[f"workers_{workers}_replications_per_minute"] = round(tasks / seconds * 60, 1)
-    result["speed_up_2_vs_1"] = round(result["workers_1_seconds"] / result["workers_2_seconds"],
-                                      2)
+    result["speed_up_2_vs_1"] = round(result["workers_1_seconds"] / result["workers_2_seconds"], 2)
     result["runner_overhead_1_worker"] = round(result["workers_1_seconds"] / bare - 1.0, 3)
     print(json.dumps(result, indent=2))
 
