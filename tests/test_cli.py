@@ -11,6 +11,8 @@ import pytest
 from relsim import load_scenario
 from tests.conftest import SCENARIOS, relsim
 
+SMOKE = SCENARIOS / "ci-smoke.yaml"
+
 FAST = [
     "--replications",
     "3",
@@ -316,3 +318,45 @@ def test_an_unregistered_instrument_or_plugin_is_a_clear_usage_error(tmp_path: P
     assert "unknown choice rule 'greedy'" in result.stderr and "--plugin" in result.stderr
     result = relsim("run", str(scenario), "--plugin", "no_such_module_here")
     assert result.returncode == 2 and "--plugin no_such_module_here" in result.stderr
+
+
+def test_absurd_sizes_are_refused_up_front_with_what_they_would_need(tmp_path: Path) -> None:
+    """10^9 customers or 10^6 weeks: a located error naming the memory or the years; a market
+    the machine cannot hold with the workers asked for: refused before any folder is written,
+    with the estimate."""
+    from relsim.experiment import limits
+
+    for change, fragment in (
+        ("market.customers=1000000000", "would need about 400 GB of memory"),
+        ("horizon.weeks=1000000", "1,000,000 weeks are 19,231 years"),
+    ):
+        result = relsim("run", str(SMOKE), "--set", change, "--out", str(tmp_path / "a"))
+        assert result.returncode == 65, result.stderr
+        assert fragment in result.stderr and "Traceback" not in result.stderr
+    # 50 million customers on 8 workers at once: hundreds of GB
+    big = load_scenario(SMOKE, overrides={"market.customers": 50_000_000})
+    needed = limits.estimate(big).bytes_per_replication * 8
+    available = limits.available_memory()
+    if available is None or needed < available:
+        pytest.skip("this machine could hold it")
+    out = tmp_path / "big"
+    result = relsim(
+        "run", str(SMOKE), "--set", "market.customers=50000000", "--workers", "8", "--out", str(out)
+    )
+    assert result.returncode == 1, result.stderr
+    assert "GB per replication" in result.stderr and "memory is available" in result.stderr
+    assert not out.exists()
+
+
+def test_the_memory_check_refuses_only_what_does_not_fit() -> None:
+    from relsim.experiment import limits
+
+    sc = load_scenario(SMOKE)
+    need = limits.estimate(sc).bytes_per_replication
+    assert need == limits.estimate(sc).customers_ever * limits.BYTES_PER_CUSTOMER
+    assert limits.estimate(sc).customers_ever >= sc.market.customers
+    limits.check_memory(sc, workers=2, runs=10, available=10 * need)
+    with pytest.raises(limits.ResourceLimitError, match="fewer --workers"):
+        limits.check_memory(sc, workers=2, runs=10, available=2 * need)
+    # one run at a time needs one replication's memory however many workers are asked for
+    limits.check_memory(sc, workers=8, runs=1, available=2 * need)

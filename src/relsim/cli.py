@@ -149,6 +149,11 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print the comparison and summary as JSON on stdout"
     )
     run.add_argument(
+        "--no-memory-check",
+        action="store_true",
+        help="run even when the memory estimate exceeds what this machine has available",
+    )
+    run.add_argument(
         "--plugin",
         action="append",
         default=[],
@@ -344,6 +349,7 @@ def _run(args: argparse.Namespace) -> int:
             precision=args.precision,
             metric=metric,
             strategies=args.strategy,
+            memory_check=not args.no_memory_check,
         )
     except KeyboardInterrupt:
         print(

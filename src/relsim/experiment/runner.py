@@ -34,7 +34,7 @@ from relsim.analysis import (
     paired_differences,
     probability_best,
 )
-from relsim.experiment import storage
+from relsim.experiment import limits, storage
 from relsim.scenario import Scenario, load_scenario
 from relsim.simulation import simulate
 
@@ -182,6 +182,7 @@ def run_experiment(
     metric: str = DEFAULT_METRIC,
     max_replications: int = 200,
     strategies: list[str] | None = None,
+    memory_check: bool = True,
 ) -> Experiment:
     """Run every strategy of ``scenario`` over many replications and store the results.
 
@@ -204,6 +205,10 @@ def run_experiment(
         Relative precision rule: after the pilot, add replications in batches until the 95% CI
         half-width of every paired difference on ``metric`` against the baseline is at most
         ``precision`` x |baseline mean|, or ``max_replications`` is reached.
+    memory_check:
+        Refuse (``ResourceLimitError``, before anything is written) a run whose replications
+        at once would need more memory than this machine has available; off with an
+        executor (the work runs elsewhere).
     """
     started = time.time()
     if not isinstance(scenario, Scenario):
@@ -211,6 +216,10 @@ def run_experiment(
     names = strategies or [s.name for s in scenario.strategies]
     for name in names:
         scenario.strategy(name)
+    if memory_check and executor is None and not resume:
+        pool_size = workers or os.cpu_count() or 1
+        runs = (replications or DEFAULT_REPLICATIONS) * len(names)
+        limits.check_memory(scenario, pool_size, runs)
     out = (
         Path(out) if out else Path("results") / (f"{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}")
     )

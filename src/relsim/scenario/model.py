@@ -18,6 +18,8 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 SHARE_TOLERANCE = 1e-6
+MAX_CUSTOMERS = 50_000_000
+MAX_WEEKS = 5200
 
 
 class Frozen(BaseModel):
@@ -875,8 +877,10 @@ class Acquisition(Frozen):
 class Market(Frozen):
     """Size and demography of the market."""
 
-    customers: Annotated[int, Field(ge=1, le=50_000_000)] = Field(
-        default=10_000, description="Customers in the market at the start (people or accounts)."
+    customers: Annotated[int, Field(ge=1, json_schema_extra={"maximum": MAX_CUSTOMERS})] = Field(
+        default=10_000,
+        description="Customers in the market at the start (people or accounts; at most "
+        "50 000 000).",
     )
     growth_per_year: Annotated[float, Field(ge=-0.5, le=1.0)] = Field(
         default=0.0, description="Net growth of the market per year (births above replacement)."
@@ -905,6 +909,20 @@ class Market(Frozen):
         if abs(sum(mix) - 1.0) > SHARE_TOLERANCE:
             raise ValueError(f"initial_ladder_mix must sum to 1, got {sum(mix):.6g}")
         return self
+
+    @field_validator("customers")
+    @classmethod
+    def _simulable(cls, customers: int) -> int:
+        if customers > MAX_CUSTOMERS:
+            from relsim.experiment.limits import BYTES_PER_CUSTOMER
+
+            need = customers * BYTES_PER_CUSTOMER / 1e9
+            raise ValueError(
+                f"{customers:,} customers would need about {need:,.0f} GB of memory for one "
+                f"replication; relsim simulates at most {MAX_CUSTOMERS:,} (hint: simulate a "
+                "representative sample and scale money and counts)"
+            )
+        return customers
 
 
 class Shock(Frozen):
@@ -956,9 +974,23 @@ class Goals(Frozen):
 class Horizon(Frozen):
     """Simulated time."""
 
-    weeks: Annotated[int, Field(ge=1, le=5200)] = Field(
-        default=260, description="Weeks simulated and reported (after the warm-up)."
+    weeks: Annotated[int, Field(ge=1, json_schema_extra={"maximum": MAX_WEEKS})] = Field(
+        default=260,
+        description="Weeks simulated and reported (after the warm-up; at most 5200, 100 years).",
     )
+
+    @field_validator("weeks")
+    @classmethod
+    def _simulable(cls, weeks: int) -> int:
+        if weeks > MAX_WEEKS:
+            raise ValueError(
+                f"{weeks:,} weeks are {weeks / 52:,.0f} years; relsim simulates at most "
+                f"{MAX_WEEKS} weeks (100 years): its tables store weeks compactly, and a "
+                "strategy comparison needs a planning horizon of a few years (hint: 260 weeks "
+                "are five years)"
+            )
+        return weeks
+
     warmup_weeks: Annotated[int, Field(ge=0, le=5200)] = Field(
         default=52,
         description="Weeks simulated before the horizon under the status quo, excluded from "

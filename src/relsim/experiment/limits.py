@@ -1,0 +1,114 @@
+"""Resource estimates: refuse a run the machine cannot hold before it starts, not by the
+kernel's out-of-memory killer half-way through.
+
+The figures come from ``benchmarks/engine_speed.py`` (README, Performance): the engine's peak
+is at most about 330 bytes per customer with every bond and level in use, and the slowest
+preset runs about 8 million customer-weeks a second on one core. Customers ever born (the
+customers table holds every one) are the market at the start, grown, plus the births that
+replace those who leave.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from relsim.scenario import Scenario
+
+BYTES_PER_CUSTOMER = 400
+"""Engine peak plus the run's tables, per customer ever born (measured peak <= 330 B)."""
+CUSTOMER_WEEKS_PER_SECOND = 8e6
+"""The slowest preset's measured engine speed on one core (all_bonds at 100 000 customers)."""
+MEMORY_SHARE = 0.8
+"""Share of the memory available now that a run may plan to use."""
+
+
+class ResourceLimitError(RuntimeError):
+    """A run that would need more memory than the machine has."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What one replication of a scenario needs, roughly."""
+
+    customers_ever: int
+    customer_weeks: int
+    bytes_per_replication: int
+    seconds_per_replication: float
+
+    def describe(self, runs: int, workers: int) -> str:
+        total = self.seconds_per_replication * runs / max(1, workers)
+        return (
+            f"about {_bytes(self.bytes_per_replication)} per replication at once, "
+            f"{self.customer_weeks:,} customer-weeks each, roughly {_duration(total)} for "
+            f"{runs} replications on {workers} worker(s)"
+        )
+
+
+def estimate(scenario: Scenario) -> Estimate:
+    """Memory and time one replication of ``scenario`` needs (order of magnitude)."""
+    weeks = scenario.horizon.weeks + scenario.horizon.warmup_weeks
+    years = weeks / 52.0
+    start = scenario.market.customers
+    growth = (1.0 + scenario.market.growth_per_year) ** years
+    leaving = sum(s.share * s.relocation_per_year for s in scenario.segments)
+    ever = int(start * max(1.0, growth) + start * max(growth, 1.0) * leaving * years)
+    mean_size = start * (1.0 + max(growth, 1.0)) / 2.0
+    customer_weeks = int(mean_size * weeks)
+    return Estimate(
+        customers_ever=ever,
+        customer_weeks=customer_weeks,
+        bytes_per_replication=ever * BYTES_PER_CUSTOMER,
+        seconds_per_replication=customer_weeks / CUSTOMER_WEEKS_PER_SECOND,
+    )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new processes now (Linux: MemAvailable), else None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(
+    scenario: Scenario, workers: int, runs: int, available: int | None = None
+) -> Estimate:
+    """The estimate, or :class:`ResourceLimitError` when ``workers`` replications at once
+    would need more than ``MEMORY_SHARE`` of the available memory."""
+    needed = estimate(scenario)
+    available = available_memory() if available is None else available
+    at_once = needed.bytes_per_replication * max(1, min(workers, runs))
+    if available is not None and at_once > MEMORY_SHARE * available:
+        raise ResourceLimitError(
+            f"this run needs {needed.describe(runs, workers)}: {_bytes(at_once)} with "
+            f"{min(workers, runs)} replication(s) at once, but only {_bytes(available)} of "
+            "memory is available (hint: fewer --workers, a smaller market.customers or "
+            "horizon, or --no-memory-check if you know better)"
+        )
+    return needed
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit in ("B", "kB") else f"{n:,.1f} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:,.0f} days"
