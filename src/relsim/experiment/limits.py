@@ -97,11 +97,12 @@ def check_memory(
 
 
 def _bytes(n: float) -> str:
+    unit = "B"
     for unit in ("B", "kB", "MB", "GB", "TB"):
         if n < 1000 or unit == "TB":
-            return f"{n:,.0f} {unit}" if unit in ("B", "kB") else f"{n:,.1f} {unit}"
+            break
         n /= 1000
-    raise AssertionError("unreachable")
+    return f"{n:,.0f} {unit}" if unit in ("B", "kB") else f"{n:,.1f} {unit}"
 
 
 def _duration(seconds: float) -> str:

@@ -17,6 +17,7 @@ and styles, no request leaves it) only replays the numbers, and says so.
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import tempfile
@@ -172,7 +173,7 @@ def render(data: dict[str, Any]) -> str:
     template = resources.files("relsim.viz").joinpath("demo_page.html").read_text("utf-8")
     payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     title = f"relsim classroom: {data['scenario']}"
-    return template.replace("{{TITLE}}", _escape(title)).replace("{{DATA}}", payload)
+    return template.replace("{{TITLE}}", html.escape(title)).replace("{{DATA}}", payload)
 
 
 def describe(scenario: Scenario, names: list[str]) -> list[str]:
@@ -215,7 +216,7 @@ def _curves(experiment: Any, focal: str) -> dict[str, Any]:
         mean = table.groupby("week")[["customers", "profit"]].mean()
         customers = mean["customers"].to_numpy()
         out[str(name)] = {
-            "kept": (customers / customers[0]).round(4).tolist() if customers[0] else [],
+            "kept": (customers / max(customers[0], 1.0)).round(4).tolist(),
             "customers": customers.round(1).tolist(),
             "profit": np.cumsum(mean["profit"].to_numpy()).round(0).tolist(),
         }
@@ -293,9 +294,3 @@ def _grid(
         "replications": replications,
         "cells": cells,
     }
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text, quote=True)
