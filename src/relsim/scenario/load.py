@@ -1,7 +1,11 @@
 """Read a scenario file (YAML 1.2) into a validated :class:`Scenario`, with located errors.
 
 YAML 1.2 does not turn ``NO`` or ``on`` into booleans, and the loader builds plain data only
-(mappings, sequences, scalars); tags that would construct objects are refused. A validation
+(mappings, sequences, scalars); tags that would construct objects are refused, so nothing in a
+scenario file can run code or read another file. What a hostile or broken file could do to the
+loader is bounded: files over :data:`MAX_FILE_BYTES`, non-UTF-8 (binary) files, nesting deeper
+than :data:`MAX_DEPTH` and anchor/alias expansions ("billion laughs") past :data:`MAX_NODES`
+nodes are refused with a located error instead of exhausting memory or the stack. A validation
 error names the file, the line and column the parser recorded for the offending field, the
 field's path (``segments[1].share``), what was wrong and what was expected.
 """
@@ -16,9 +20,16 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from relsim.scenario.model import Scenario
+
+MAX_FILE_BYTES = 1_000_000
+"""Largest scenario file read (the shipped ones are under 10 kB)."""
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and sequences accepted (a scenario needs about 6)."""
+MAX_NODES = 100_000
+"""Most values a file may expand to, aliases counted each time they are used."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,7 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         When the file does not exist.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     document = parse_yaml(text, str(path))
     try:
         data = to_plain(document)
@@ -75,6 +86,26 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     for dotted, value in (overrides or {}).items():
         _set_path(data, dotted, value, str(path))
     return validate(data, str(path), document)
+
+
+def read_text(path: Path) -> str:
+    """The file's text, refusing what cannot be a scenario: too large, or not UTF-8 text."""
+    with open(path, "rb") as handle:
+        raw = handle.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        message = (
+            f"the file is larger than {MAX_FILE_BYTES:,} bytes; a scenario file is a few "
+            "kilobytes (is this the right file?)"
+        )
+        raise ScenarioError(str(path), [Problem("", message)])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        message = (
+            f"not a UTF-8 text file (undecodable byte at offset {error.start}); "
+            "a scenario is a YAML text file"
+        )
+        raise ScenarioError(str(path), [Problem("", message)]) from None
 
 
 def parse_yaml(text: str, file: str) -> Any:
@@ -89,6 +120,12 @@ def parse_yaml(text: str, file: str) -> Any:
         column = mark.column + 1 if mark else None
         message = f"YAML syntax error: {error.problem or error.context}"
         raise ScenarioError(file, [Problem("", message, line, column)]) from None
+    except YAMLError as error:  # e.g. control characters the reader refuses
+        message = f"not a valid YAML text: {str(error).splitlines()[0]}"
+        raise ScenarioError(file, [Problem("", message)]) from None
+    except RecursionError:
+        message = f"nested too deeply (a scenario nests about 6 levels; at most {MAX_DEPTH})"
+        raise ScenarioError(file, [Problem("", message)]) from None
     if document is None:
         raise ScenarioError(file, [Problem("", "the file is empty (expected a YAML mapping)")])
     if not isinstance(document, CommentedMap):
@@ -98,23 +135,50 @@ def parse_yaml(text: str, file: str) -> Any:
 
 
 class TagError(ValueError):
-    """A YAML tag (``!!python/...``, ``!include``): scenario files hold plain data only."""
+    """Something a scenario file may not hold, at ``loc``: a YAML tag (``!!python/...``,
+    ``!include``), nesting past :data:`MAX_DEPTH`, or an expansion past :data:`MAX_NODES`."""
 
-    def __init__(self, loc: list[Any], tag: str):
+    def __init__(self, loc: list[Any], message: str):
         self.loc = loc
-        super().__init__(f"YAML tags are not allowed in scenario files (found {tag})")
+        super().__init__(message)
 
 
 def to_plain(node: Any, loc: list[Any] | None = None) -> Any:
-    """Round-trip nodes to plain dicts, lists and scalars; any tagged node is refused."""
-    loc = loc or []
-    tag = getattr(getattr(node, "tag", None), "value", None)
-    if tag is not None:
-        raise TagError(loc, tag)
-    if isinstance(node, CommentedMap):
-        return {str(k): to_plain(v, [*loc, str(k)]) for k, v in node.items()}
-    if isinstance(node, CommentedSeq):
-        return [to_plain(v, [*loc, i]) for i, v in enumerate(node)]
+    """Round-trip nodes to plain dicts, lists and scalars; tagged nodes, nesting past
+    :data:`MAX_DEPTH` and alias expansions past :data:`MAX_NODES` values are refused."""
+    return _Plain().convert(node, loc or [], frozenset())
+
+
+class _Plain:
+    """One conversion, counting every value produced (an alias used twice counts twice)."""
+
+    def __init__(self) -> None:
+        self.nodes = 0
+
+    def convert(self, node: Any, loc: list[Any], open_ids: frozenset[int]) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise TagError(
+                loc,
+                f"the file expands to more than {MAX_NODES:,} values (anchors and aliases "
+                "counted each time they are used); a scenario needs a few hundred",
+            )
+        if len(loc) > MAX_DEPTH:
+            raise TagError(loc, f"nested deeper than {MAX_DEPTH} levels")
+        tag = getattr(getattr(node, "tag", None), "value", None)
+        if tag is not None:
+            raise TagError(loc, f"YAML tags are not allowed in scenario files (found {tag})")
+        if isinstance(node, CommentedMap | CommentedSeq):
+            if id(node) in open_ids:
+                raise TagError(loc, "an alias refers to the mapping or list that contains it")
+            inner = open_ids | {id(node)}
+            if isinstance(node, CommentedMap):
+                return {str(k): self.convert(v, [*loc, str(k)], inner) for k, v in node.items()}
+            return [self.convert(v, [*loc, i], inner) for i, v in enumerate(node)]
+        return _scalar(node, loc)
+
+
+def _scalar(node: Any, loc: list[Any]) -> Any:
     if isinstance(node, bool):
         return bool(node)
     if isinstance(node, int):
@@ -125,7 +189,9 @@ def to_plain(node: Any, loc: list[Any] | None = None) -> Any:
         return str(node)
     if node is None:
         return None
-    raise TagError(loc, type(node).__name__)
+    raise TagError(
+        loc, f"YAML tags are not allowed in scenario files (found {type(node).__name__})"
+    )
 
 
 def validate(data: Any, file: str, document: Any = None) -> Scenario:
