@@ -76,8 +76,20 @@ def test_an_existing_results_folder_is_never_overwritten(tmp_path: Path) -> None
         *FAST,
     ]
     assert relsim(*args).returncode == 0
+    first = json.loads((tmp_path / "manifest.json").read_text())
+    (tmp_path / "my-notes.txt").write_text("mine")
+    (tmp_path / "parts" / "transactional" / "r00099").mkdir()  # would be a stale part
     again = relsim(*args)
-    assert again.returncode == 1 and "already holds results" in again.stderr
+    assert again.returncode == 1 and "already holds complete results" in again.stderr
+    assert "--force" in again.stderr
+    assert json.loads((tmp_path / "manifest.json").read_text()) == first
+    both = relsim(*args, "--resume", str(tmp_path), "--force")
+    assert both.returncode == 2 and "choose one" in both.stderr
+    forced = relsim(*args, "--force", "--seed", "7")
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads((tmp_path / "manifest.json").read_text())["root_seed"] == 7
+    assert not (tmp_path / "parts" / "transactional" / "r00099").exists()
+    assert (tmp_path / "my-notes.txt").read_text() == "mine"  # only relsim's own files go
 
 
 def test_invalid_scenario_exits_65_with_a_located_message(tmp_path: Path) -> None:

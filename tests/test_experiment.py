@@ -245,6 +245,58 @@ def test_a_killed_run_resumes_to_identical_tables(tmp_path: Path) -> None:
     assert not leftover.exists()
 
 
+def test_ctrl_c_stops_promptly_keeps_finished_replications_and_says_how_to_resume(
+    tmp_path: Path,
+) -> None:
+    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it, during a run on two
+    worker processes: exit 130 within seconds, the manifest marked partial with the finished
+    parts counted, the --resume command printed; the resume keeps those parts as they were."""
+    out = tmp_path / "interrupted"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "relsim",
+            "run",
+            str(SCENARIOS / "baseline.yaml"),
+            *("--replications", "20", "--workers", "2", "--out", str(out)),
+            *("--set", "market.customers=1500", "--set", "horizon.weeks=60"),
+            *("--strategy", "transactional", "--strategy", "financial"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if len(list(out.glob("parts/*/r*"))) >= 2:
+            break
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)
+    sent = time.time()
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert time.time() - sent < 30, "Ctrl-C should stop a run within seconds"
+    assert f"relsim run --resume {out}" in stderr
+    assert "Traceback" not in stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    kept = sorted(out.glob("parts/*/r*"))
+    assert manifest["status"] == "partial"
+    assert manifest["finished_parts"] == len(kept) and 2 <= len(kept) < 40
+    assert not (out / "replications.parquet").exists()
+    before = {part: (part / "summary.json").read_text() for part in kept}
+    resumed = subprocess.run(
+        [sys.executable, "-m", "relsim", "run", "--resume", str(out), "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert {part: (part / "summary.json").read_text() for part in kept} == before
+    assert len(pd.read_parquet(out / "replications.parquet")) == 40
+
+
 def test_kaplan_meier_matches_a_hand_computation() -> None:
     # durations 1, 2 (censored), 2, 3, 5 (censored); at risk 5, 4, 3(-1 censored) ...
     survival = kaplan_meier(np.array([1, 2, 2, 3, 5]), np.array([1, 0, 1, 1, 0], bool), 6)

@@ -149,6 +149,11 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print the comparison and summary as JSON on stdout"
     )
     run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results already in --out (otherwise they are never overwritten)",
+    )
+    run.add_argument(
         "--no-memory-check",
         action="store_true",
         help="run even when the memory estimate exceeds what this machine has available",
@@ -319,6 +324,8 @@ def _run(args: argparse.Namespace) -> int:
     from relsim.experiment import storage
 
     if args.resume:
+        if args.force:
+            raise UsageError("--resume completes a folder and --force replaces it; choose one")
         if not (args.resume / "manifest.json").exists():
             raise FileNotFoundError(2, "no results to resume", str(args.resume / "manifest.json"))
         scenario = load_scenario(args.resume / "scenario.resolved.yaml")
@@ -350,6 +357,7 @@ def _run(args: argparse.Namespace) -> int:
             metric=metric,
             strategies=args.strategy,
             memory_check=not args.no_memory_check,
+            force=args.force,
         )
     except KeyboardInterrupt:
         print(

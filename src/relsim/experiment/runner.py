@@ -183,6 +183,7 @@ def run_experiment(
     max_replications: int = 200,
     strategies: list[str] | None = None,
     memory_check: bool = True,
+    force: bool = False,
 ) -> Experiment:
     """Run every strategy of ``scenario`` over many replications and store the results.
 
@@ -209,6 +210,9 @@ def run_experiment(
         Refuse (``ResourceLimitError``, before anything is written) a run whose replications
         at once would need more memory than this machine has available; off with an
         executor (the work runs elsewhere).
+    force:
+        Replace the results already in ``out`` (complete or partial). Without it a folder
+        holding results is never overwritten.
     """
     started = time.time()
     if not isinstance(scenario, Scenario):
@@ -236,9 +240,14 @@ def run_experiment(
             max_replications = manifest.get("max_replications", max_replications)
         else:
             if (out / "manifest.json").exists():
-                raise FileExistsError(
-                    f"{out} already holds results; choose another --out or resume"
-                )
+                if not force:
+                    status = storage.read_manifest(out).get("status", "partial")
+                    raise FileExistsError(
+                        f"{out} already holds {status} results; choose another --out, "
+                        + ("resume them (--resume), " if status != "complete" else "")
+                        + "or replace them (--force)"
+                    )
+                storage.clear_results(out)
             target = replications or (PILOT_REPLICATIONS if precision else DEFAULT_REPLICATIONS)
             manifest = storage.new_manifest(
                 scenario,

@@ -147,6 +147,30 @@ def assemble(out: Path, strategies: list[str], replications: int) -> dict[str, p
     return tables
 
 
+WRITTEN = (
+    "manifest.json",
+    "scenario.resolved.yaml",
+    "parts",
+    "plots",
+    "csv",
+    "report.html",
+    "report.md",
+    *(f"{name}.parquet" for name in ("replications", *TABLES)),
+)
+"""What relsim writes into a results folder (and so what ``--force`` may delete)."""
+
+
+def clear_results(out: Path) -> None:
+    """Delete what an earlier run wrote into ``out``; anything else in it is left alone.
+    The manifest goes first, so an interruption never leaves old tables under a manifest."""
+    for name in WRITTEN:
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+
+
 def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
     tmp = out / ".manifest.json.tmp"
     tmp.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
