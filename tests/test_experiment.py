@@ -297,6 +297,18 @@ def test_ctrl_c_stops_promptly_keeps_finished_replications_and_says_how_to_resum
     assert len(pd.read_parquet(out / "replications.parquet")) == 40
 
 
+def test_a_folder_made_by_another_model_version_is_not_resumed(
+    tiny: Scenario, tmp_path: Path
+) -> None:
+    out = tmp_path / "old"
+    run_experiment(tiny, replications=1, workers=1, out=out, strategies=["transactional"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest.update({"model_version": "1", "status": "partial"})
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=r"made by model version 1 .* --force"):
+        run_experiment(tiny, workers=1, out=out, resume=True)
+
+
 def test_kaplan_meier_matches_a_hand_computation() -> None:
     # durations 1, 2 (censored), 2, 3, 5 (censored); at risk 5, 4, 3(-1 censored) ...
     survival = kaplan_meier(np.array([1, 2, 2, 3, 5]), np.array([1, 0, 1, 1, 0], bool), 6)

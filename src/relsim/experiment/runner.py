@@ -233,6 +233,17 @@ def run_experiment(
             manifest = storage.read_manifest(out)
             if manifest["scenario_hash"] != storage.scenario_hash(scenario):
                 raise ValueError(f"{out} was made from a different scenario; cannot resume it")
+            from relsim import MODEL_VERSION  # the package sets it after importing us
+
+            made_with = manifest.get("model_version")
+            if made_with != MODEL_VERSION:
+                raise ValueError(
+                    f"{out} was made by model version {made_with} and this relsim is model "
+                    f"version {MODEL_VERSION} (CHANGELOG.md says what differs); its finished "
+                    "replications would not match new ones, so it cannot be resumed: rerun it "
+                    "with --force, or resume it with the relsim that made it "
+                    f"({manifest.get('relsim_version')}, commit {manifest.get('git_commit')})"
+                )
             names = manifest["strategies"]
             replications = manifest["replications_target"]
             precision = manifest.get("precision")
