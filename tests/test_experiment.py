@@ -58,6 +58,10 @@ def test_results_are_identical_for_any_workers_and_executor(tiny: Scenario, tmp_
         run_experiment(tiny, replications=3, workers=2, out=tmp_path / "b", progress=False)
     )
     assert_same(one, two)
+    four = tables(
+        run_experiment(tiny, replications=3, workers=4, out=tmp_path / "f", progress=False)
+    )
+    assert_same(one, four)
     with cf.ThreadPoolExecutor(max_workers=3) as pool:
         threads = tables(
             run_experiment(tiny, replications=3, executor=pool, out=tmp_path / "c", progress=False)

@@ -1,8 +1,14 @@
 """Property-based tests: invariants that must hold for every valid scenario, not just the
 shipped ones. Hypothesis draws small random markets (short horizons, few customers) with every
-mechanism switched on at random strengths."""
+mechanism switched on at random strengths: levels, staff, key accounts, shocks, bonds of any
+preset and rivals that copy them after random lags.
+
+The fast profile runs 300 cases; ``RELSIM_FUZZ_CASES`` sets another number (the deep profile
+in ``benchmarks/soak.py`` runs thousands)."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -13,8 +19,21 @@ from relsim.domain import LEVELS
 from relsim.model.economics import COST_KINDS
 from relsim.scenario import Scenario
 
+CASES = int(os.environ.get("RELSIM_FUZZ_CASES", "300"))
 probability = st.floats(0.0, 0.6)
 level = st.sampled_from(LEVELS)
+preset = st.sampled_from(
+    ["transactional", "financial", "social", "structural", "financial+social+structural"]
+)
+copy_rule = st.fixed_dictionaries(
+    {
+        "probability": st.floats(0.0, 1.0),
+        "lag": st.fixed_dictionaries(
+            {"mean_weeks": st.floats(1.0, 20.0), "shape": st.floats(0.5, 5.0)}
+        ),
+        "ratio": st.floats(0.2, 2.0),
+    }
+)
 
 
 @st.composite
@@ -66,6 +85,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     ]
     strategy = {
         "name": "s",
+        "preset": draw(preset),
+        "responds_to_rivals": draw(st.booleans()),
         "levels": {"default": draw(level), "rungs": {"partner": draw(level)}},
         "staffing": {
             pool: {"count": draw(st.floats(0.0, 3.0))}
@@ -106,12 +127,18 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "firms": firms,
             "strategies": [strategy],
             "shocks": shocks,
+            "rivalry": {
+                "points": draw(copy_rule),
+                "club": draw(copy_rule),
+                "structural": draw(copy_rule),
+                "max_reward_rate": draw(st.floats(0.01, 0.3)),
+            },
             "trace_share": 0.1,
         }
     )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=CASES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(), st.integers(0, 2**32 - 1))
 def test_customers_and_money_are_conserved_in_any_valid_market(sc: Scenario, seed: int) -> None:
     run = simulate(sc, seed=seed)

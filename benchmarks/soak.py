@@ -1,0 +1,177 @@
+"""The deep reliability profile: what CI checks in a fast profile, at depth.
+
+1. Fuzzing and properties with thousands of cases (``RELSIM_FUZZ_CASES``): random edits and
+   hostile scenario files give a valid scenario or a located error; random valid markets
+   conserve customers and money and put no NaN or negative count in a table.
+2. A kill-and-resume soak: runs killed (SIGKILL) or interrupted (SIGINT to the process group,
+   as Ctrl-C) at random moments, on 1 or 2 workers, sometimes several times in a row, then
+   resumed; every resumed folder's tables must equal an uninterrupted run's, bit for bit.
+
+Usage::
+
+    python benchmarks/soak.py                 # 5000 cases, 20 interruption rounds (~30 min)
+    python benchmarks/soak.py --cases 500 --rounds 3
+
+Prints a Markdown summary to paste into ``docs/reliability.md``; exits 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "baseline.yaml"
+RUN = [
+    str(SCENARIO),
+    *("--replications", "8"),
+    *("--set", "market.customers=1500", "--set", "horizon.weeks=60"),
+    *("--set", "horizon.warmup_weeks=20"),
+    *("--strategy", "transactional", "--strategy", "financial", "--strategy", "social"),
+    "--no-progress",
+]
+TABLES = ("replications", "weekly", "ladder", "defections", "survival", "moves")
+
+
+def relsim(*args: str, **kwargs: object) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "relsim", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def fuzz(cases: int) -> tuple[bool, str]:
+    started = time.time()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_scenario_fuzz.py",
+            "tests/test_properties.py",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "RELSIM_FUZZ_CASES": str(cases)},
+        capture_output=True,
+        text=True,
+    )
+    tail = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr
+    return result.returncode == 0, f"{tail} ({time.time() - started:.0f} s)"
+
+
+def same_tables(a: Path, b: Path) -> list[str]:
+    differ = []
+    for name in TABLES:
+        x, y = pd.read_parquet(a / f"{name}.parquet"), pd.read_parquet(b / f"{name}.parquet")
+        if name == "replications":
+            x, y = x.drop(columns="seconds"), y.drop(columns="seconds")
+        if not x.equals(y):
+            differ.append(name)
+    return differ
+
+
+def interrupt_round(rng: random.Random, work: Path, reference: Path, k: int) -> dict[str, object]:
+    """Start a run, interrupt it 1-3 times at random moments (each time with SIGKILL or
+    SIGINT), resume to the end, compare with the reference."""
+    out = work / f"round-{k}"
+    workers = rng.choice(["1", "2"])
+    events = []
+    process = relsim("run", *RUN, "--workers", workers, "--out", str(out))
+    for _ in range(rng.randint(1, 3)):
+        time.sleep(rng.uniform(0.5, 12.0))
+        if process.poll() is not None:
+            break
+        how = rng.choice([signal.SIGKILL, signal.SIGINT])
+        os.killpg(process.pid, how)
+        code = process.wait(timeout=120)
+        parts = len(list(out.glob("parts/*/r*")))
+        events.append(f"{how.name}->{code} ({parts} parts kept)")
+        if not (out / "manifest.json").exists():
+            # stopped before the run began (e.g. while Python imported): nothing was
+            # computed, so the user simply starts again
+            process = relsim("run", *RUN, "--workers", workers, "--out", str(out))
+            continue
+        if how == signal.SIGINT and code != 130:
+            return {"round": k, "ok": False, "why": f"SIGINT gave exit {code}", "events": events}
+        process = relsim("run", "--resume", str(out), "--workers", workers)
+    code = process.wait(timeout=900)
+    if code != 0:
+        error = process.stderr.read().decode() if process.stderr else ""
+        return {"round": k, "ok": False, "why": f"exit {code}: {error[-300:]}", "events": events}
+    manifest = json.loads((out / "manifest.json").read_text())
+    differ = same_tables(out, reference)
+    ok = manifest["status"] == "complete" and not differ
+    shutil.rmtree(out, ignore_errors=True)
+    why = "" if ok else f"tables differ: {differ}"
+    return {"round": k, "ok": ok, "why": why, "events": events, "workers": workers}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=5000, help="hypothesis cases per test")
+    parser.add_argument("--rounds", type=int, default=20, help="interruption rounds")
+    parser.add_argument("--seed", type=int, default=2026, help="seed of the interruption times")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    failures = 0
+    lines = [
+        f"### Deep profile, {date.today()} "
+        f"({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()})",
+        "",
+        f"Command: `python benchmarks/soak.py --cases {args.cases} --rounds {args.rounds} "
+        f"--seed {args.seed}`",
+        "",
+    ]
+    ok, text = fuzz(args.cases)
+    failures += not ok
+    lines.append(f"- Fuzzing and properties, {args.cases} cases per test: {text}")
+    with tempfile.TemporaryDirectory(prefix="relsim-soak-") as tmp:
+        work = Path(tmp)
+        reference = work / "reference"
+        started = time.time()
+        code = relsim("run", *RUN, "--workers", "2", "--out", str(reference)).wait()
+        if code != 0:
+            print(f"the reference run failed with exit {code}", file=sys.stderr)
+            return 1
+        lines.append(f"- Reference run: {time.time() - started:.0f} s")
+        results = []
+        for k in range(args.rounds):
+            result = interrupt_round(rng, work, reference, k)
+            results.append(result)
+            print(json.dumps(result), file=sys.stderr)
+        passed = sum(bool(r["ok"]) for r in results)
+        failures += len(results) - passed
+        kills = sum(str(e).startswith("SIGKILL") for r in results for e in r["events"])  # type: ignore[union-attr]
+        ints = sum(str(e).startswith("SIGINT") for r in results for e in r["events"])  # type: ignore[union-attr]
+        lines.append(
+            f"- Interruption rounds: {passed} of {len(results)} resumed to tables identical to "
+            f"the uninterrupted run ({kills} SIGKILLs, {ints} SIGINTs, 1 or 2 workers)"
+        )
+        for r in results:
+            if not r["ok"]:
+                lines.append(f"  - round {r['round']} FAILED: {r['why']} ({r['events']})")
+    print("\n".join(lines))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
