@@ -222,6 +222,82 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
     demo.add_argument("--workers", type=int, default=None, help="worker processes (all cores)")
 
+    sweep = _command(
+        sub,
+        "sweep",
+        _sweep,
+        "run the comparison at many variants of a scenario (its sweep: block or --vary)",
+        "examples:\n  relsim sweep scenarios/levels-matrix.yaml\n"
+        "  relsim sweep scenarios/baseline.yaml --vary "
+        "strategies.financial.bonds.points.reward_value=10,25,40 \\\n"
+        "      --vary rivalry.points.lag.mean_weeks=4:104:5 --strategy transactional "
+        "--strategy financial\n"
+        "  relsim sweep scenarios/baseline.yaml --design lhs --samples 30 \\\n"
+        "      --vary firms.0.unit_cost=uniform(0.5,0.7) --vary market.customers=2000:20000\n"
+        "  relsim sweep --resume results/baseline-sweep-20261124-120000",
+    )
+    sweep.add_argument("scenario", type=Path, nargs="?", help="scenario file (YAML)")
+    sweep.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="PATH=SPEC",
+        help="a field to vary (repeatable; replaces the file's sweep fields): V1,V2,... or "
+        "START:STOP:COUNT[:log] or uniform(LOW,HIGH) / loguniform / triangular(LOW,MODE,HIGH)",
+    )
+    sweep.add_argument("--design", choices=["factorial", "lhs"], default=None)
+    sweep.add_argument("--samples", type=int, default=None, help="Latin hypercube points")
+    sweep.add_argument(
+        "--replications", type=int, default=None, help="per strategy and point (default 10)"
+    )
+    sweep.add_argument("--workers", type=int, default=None, help="worker processes (all cores)")
+    sweep.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
+    sweep.add_argument(
+        "--strategy", action="append", default=None, help="run only this strategy (repeatable)"
+    )
+    sweep.add_argument("--metric", default="npv_with_residual", help="decision metric")
+    sweep.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a scenario field first, e.g. --set horizon.weeks=104",
+    )
+    sweep.add_argument("--out", type=Path, default=None, help="results folder")
+    sweep.add_argument("--resume", type=Path, default=None, metavar="DIR", help="complete DIR")
+    sweep.add_argument("--force", action="store_true", help="replace the results in --out")
+    sweep.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    sweep.add_argument("--no-memory-check", action="store_true")
+
+    be = _command(
+        sub,
+        "breakeven",
+        _breakeven,
+        "find the value of a field at which strategy A stops beating strategy B",
+        "examples:\n  relsim breakeven scenarios/frequency-war.yaml "
+        "--vary rivalry.points.lag.mean_weeks=2:52 \\\n"
+        "      --between financial transactional\n"
+        "  relsim breakeven scenarios/baseline.yaml "
+        "--vary strategies.financial.bonds.points.reward_value=5:60 \\\n"
+        "      --between financial transactional --metric profit --replications 30",
+    )
+    be.add_argument("scenario", type=Path, help="scenario file (YAML)")
+    be.add_argument(
+        "--vary", required=True, metavar="PATH=LOW:HIGH", help="the field and its range"
+    )
+    be.add_argument("--between", nargs=2, required=True, metavar=("A", "B"), help="strategies")
+    be.add_argument("--metric", default="npv_with_residual", help="decision metric")
+    be.add_argument("--replications", type=int, default=20, help="per strategy and value (20)")
+    be.add_argument("--grid", type=int, default=5, help="values in the first pass (5)")
+    be.add_argument("--refinements", type=int, default=5, help="bisection steps (5)")
+    be.add_argument("--workers", type=int, default=None, help="worker processes (all cores)")
+    be.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
+    be.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    be.add_argument("--out", type=Path, default=None, help="folder for the evaluations")
+    be.add_argument("--json", action="store_true", help="print the answer as JSON on stdout")
+    be.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+
     export = _command(
         sub,
         "export",
@@ -599,6 +675,115 @@ def _new(args: argparse.Namespace) -> int:
         schema.write_text(json_schema_text(), encoding="utf-8")
     print(f"relsim: wrote {target}; edit it, then: relsim validate {target}", file=sys.stderr)
     return EXIT_OK
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from relsim import load_scenario
+    from relsim.experiment.sweep import parse_vary, run_sweep, with_sweep
+    from relsim.viz.sweep_report import write_sweep_report
+
+    if args.resume:
+        if args.force or args.vary:
+            raise UsageError("--resume completes a sweep as it was started; drop --force/--vary")
+        if not (args.resume / "manifest.json").exists():
+            raise FileNotFoundError(2, "no results to resume", str(args.resume / "manifest.json"))
+        scenario = load_scenario(args.resume / "scenario.resolved.yaml")
+        out = args.resume
+    else:
+        if args.scenario is None:
+            raise UsageError("relsim sweep needs a SCENARIO file (or --resume DIR)")
+        scenario = load_scenario(args.scenario, overrides=_parse_overrides(args.overrides))
+        if args.seed is not None:
+            scenario = scenario.model_copy(update={"seed": args.seed})
+        try:
+            fields = [parse_vary(text) for text in args.vary]
+            scenario = with_sweep(scenario, fields, args.design, args.samples, args.replications)
+        except ValueError as error:
+            raise UsageError(_first_line(error)) from None
+        for name in args.strategy or []:
+            scenario.strategy(name)
+        out = args.out or Path("results") / f"{scenario.name}-sweep-{datetime.now():%Y%m%d-%H%M%S}"
+    try:
+        result = run_sweep(
+            scenario,
+            replications=args.replications,
+            workers=args.workers,
+            out=out,
+            resume=bool(args.resume),
+            progress=args.progress,
+            metric=args.metric,
+            strategies=args.strategy,
+            force=args.force,
+            memory_check=not args.no_memory_check,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"relsim: interrupted; finished replications are kept in {out}/. Resume with:\n"
+            f"  relsim sweep --resume {out}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    _md, page = write_sweep_report(result)
+    best = result.best()
+    best["margin"] = best["margin"].map(lambda v: f"{v:,.0f}")
+    best["clear"] = best["clear"].map({True: "yes", False: "no (n.s.)"})
+    print(best.drop(columns="point").to_string(index=False))
+    print(
+        f"relsim: {len(best)} design points; results in {out}/ (points.parquet, "
+        f"replications.parquet, points/); report: {page}",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _breakeven(args: argparse.Namespace) -> int:
+    from relsim import load_scenario
+    from relsim.experiment.breakeven import breakeven
+
+    scenario = load_scenario(args.scenario, overrides=_parse_overrides(args.overrides))
+    if args.seed is not None:
+        scenario = scenario.model_copy(update={"seed": args.seed})
+    path, sep, spec = args.vary.partition("=")
+    try:
+        low, high = (float(v) for v in spec.split(":"))
+    except ValueError:
+        raise UsageError(f"--vary needs PATH=LOW:HIGH, got {args.vary!r}") from None
+    if not sep:
+        raise UsageError(f"--vary needs PATH=LOW:HIGH, got {args.vary!r}")
+    a, b = args.between
+    for name in (a, b):
+        scenario.strategy(name)
+    try:
+        result = breakeven(
+            scenario,
+            path.strip(),
+            low,
+            high,
+            a,
+            b,
+            metric=args.metric,
+            replications=args.replications,
+            grid=args.grid,
+            refinements=args.refinements,
+            workers=args.workers,
+            out=args.out,
+            progress=args.progress,
+        )
+    except ValueError as error:
+        raise UsageError(_first_line(error)) from None
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, default=float))
+    else:
+        table = result.evaluations.copy()
+        for column in ("difference", "difference_low", "difference_high"):
+            table[column] = table[column].map(lambda v: f"{v:,.0f}")
+        print(table.to_string(index=False))
+        print(result.message)
+    return EXIT_OK
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def _validate(args: argparse.Namespace) -> int:

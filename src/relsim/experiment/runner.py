@@ -12,6 +12,7 @@ resumed run equals an uninterrupted one bit for bit.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -184,6 +185,7 @@ def run_experiment(
     strategies: list[str] | None = None,
     memory_check: bool = True,
     force: bool = False,
+    pool: WorkerPool | None = None,
 ) -> Experiment:
     """Run every strategy of ``scenario`` over many replications and store the results.
 
@@ -213,6 +215,9 @@ def run_experiment(
     force:
         Replace the results already in ``out`` (complete or partial). Without it a folder
         holding results is never overwritten.
+    pool:
+        A :class:`WorkerPool` already open, shared by several experiments (sweeps pass one,
+        so worker processes start once); ``workers`` and ``executor`` are then ignored.
     """
     started = time.time()
     if not isinstance(scenario, Scenario):
@@ -278,7 +283,7 @@ def run_experiment(
             replications = target
         assert replications is not None
         done = storage.done_parts(out)
-        with _Pool(workers, executor) as pool:
+        with contextlib.nullcontext(pool) if pool else WorkerPool(workers, executor) as pool:
             target = replications
             while True:
                 tasks = [(s, r) for r in range(target) for s in names if (s, r) not in done]
@@ -304,7 +309,7 @@ def run_experiment(
 
 
 def _run_tasks(
-    pool: _Pool,
+    pool: WorkerPool,
     scenario: Scenario,
     tasks: list[tuple[str, int]],
     out: Path,
@@ -346,7 +351,7 @@ class WorkerDied(RuntimeError):
     """A worker process died (killed, out of memory) while running a replication."""
 
 
-class _Pool:
+class WorkerPool:
     """Runs tasks in this process, in a process pool, or on a given executor, with a bounded
     number of tasks in flight, yielding results as they finish.
 
@@ -359,7 +364,7 @@ class _Pool:
         self.workers = 1 if executor is None and workers == 1 else (workers or os.cpu_count() or 1)
         self.executor = executor
 
-    def __enter__(self) -> _Pool:
+    def __enter__(self) -> WorkerPool:
         if self.executor is None and self.workers > 1:
             self.executor = self._new_pool()
         return self

@@ -1007,6 +1007,103 @@ class Economics(Frozen):
     currency: str = Field(default="EUR", description="Currency label for reports.")
 
 
+SweepValue = float | int | str | bool
+
+
+class SweepDistribution(Frozen):
+    """Where a Latin-hypercube design draws a field's values from."""
+
+    kind: Literal["uniform", "loguniform", "triangular"] = Field(
+        description="uniform on [low, high]; loguniform (uniform in log, for rates spanning "
+        "orders of magnitude); triangular with its peak at mode."
+    )
+    low: float = Field(description="Smallest value.")
+    high: float = Field(description="Largest value.")
+    mode: float | None = Field(default=None, description="Peak of a triangular distribution.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SweepDistribution:
+        if not self.low < self.high:
+            raise ValueError(f"low must be below high, got low={self.low}, high={self.high}")
+        if self.kind == "loguniform" and self.low <= 0:
+            raise ValueError("a loguniform distribution needs low > 0")
+        if self.kind == "triangular" and (
+            self.mode is None or not self.low <= self.mode <= self.high
+        ):
+            raise ValueError("a triangular distribution needs low <= mode <= high")
+        return self
+
+
+class SweepField(Frozen):
+    """One scenario field a sweep varies: a list of values, a range, or (Latin hypercube only)
+    a distribution. Give exactly one."""
+
+    path: str = Field(
+        min_length=1,
+        description="Dotted path of the field, e.g. market.customers, "
+        "strategies.financial.bonds.points.reward_value (list items by index or name).",
+    )
+    values: tuple[SweepValue, ...] | None = Field(
+        default=None, min_length=1, description="The values to run."
+    )
+    range: str | None = Field(
+        default=None,
+        pattern=r"^\s*[-+0-9.eE]+\s*:\s*[-+0-9.eE]+\s*:\s*[0-9]+\s*$",
+        description="'start:stop:count': count values from start to stop inclusive (a Latin "
+        "hypercube draws from [start, stop] and ignores count).",
+    )
+    scale: Literal["linear", "log"] = Field(
+        default="linear", description="Spacing of a range: linear, or even in log (start > 0)."
+    )
+    distribution: SweepDistribution | None = Field(
+        default=None, description="Latin hypercube only: the distribution to draw from."
+    )
+    label: str = Field(default="", description="Name in plots and tables (default: the path).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SweepField:
+        given = [k for k in ("values", "range", "distribution") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"{self.path}: give exactly one of values, range or distribution"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.range is not None:
+            start, stop, count = (float(x) for x in self.range.split(":"))
+            if count < 1:
+                raise ValueError(f"{self.path}: a range needs a count of at least 1")
+            if self.scale == "log" and min(start, stop) <= 0:
+                raise ValueError(f"{self.path}: a log range needs start and stop above 0")
+        return self
+
+
+class Sweep(Frozen):
+    """A design of scenario variants run through the same Monte Carlo runner (common random
+    numbers across points and strategies): ``relsim sweep``."""
+
+    fields: tuple[SweepField, ...] = Field(min_length=1, description="The fields varied.")
+    design: Literal["factorial", "lhs"] = Field(
+        default="factorial",
+        description="factorial: every combination of the fields' values; lhs: a Latin "
+        "hypercube of `samples` points over the fields' ranges or distributions.",
+    )
+    samples: Annotated[int, Field(ge=2, le=10_000)] = Field(
+        default=20, description="Latin hypercube: number of design points."
+    )
+    replications: Annotated[int, Field(ge=2)] | None = Field(
+        default=None, description="Replications per strategy at each point (default 10)."
+    )
+
+    @model_validator(mode="after")
+    def _design_fits(self) -> Sweep:
+        paths = [f.path for f in self.fields]
+        if len(set(paths)) != len(paths):
+            raise ValueError("each field may appear once in a sweep")
+        if self.design == "factorial" and any(f.distribution is not None for f in self.fields):
+            raise ValueError("a factorial design needs values or ranges, not distributions")
+        return self
+
+
 class Scenario(Frozen):
     """One market, the focal firm's strategies to compare, and the simulation settings."""
 
@@ -1045,6 +1142,10 @@ class Scenario(Frozen):
     trace_share: Probability = Field(
         default=0.002,
         description="Share of customers whose every event is kept in the trace table.",
+    )
+    sweep: Sweep | None = Field(
+        default=None,
+        description="Scenario variants for `relsim sweep` (ignored by `relsim run`).",
     )
 
     @model_validator(mode="after")
@@ -1093,6 +1194,13 @@ class Scenario(Frozen):
                 )
         if self.baseline is not None and self.baseline not in {s.name for s in self.strategies}:
             raise ValueError(f"baseline {self.baseline!r} is not one of the strategies")
+        if self.sweep is not None:
+            from relsim.scenario.paths import check_path
+
+            for field in self.sweep.fields:
+                if field.path.split(".")[0] == "sweep":
+                    raise ValueError("a sweep cannot vary the sweep itself")
+                check_path(self, field.path)
         return self
 
     @property

@@ -1,0 +1,451 @@
+"""Sweeps: the same comparison at many variants of a scenario (design points).
+
+A sweep varies one or more scenario fields (:class:`relsim.scenario.model.Sweep`): every
+combination of listed values or ranges (full factorial), or a Latin hypercube over ranges and
+distributions. Each design point is an ordinary experiment, run by the same runner into
+``points/p0000/`` and so on, with the **same replication seeds at every point** -- common
+random numbers across points as well as strategies, so a curve over a swept field is not
+jagged by noise and differences between points are paired too.
+
+Layout of a sweep folder::
+
+    manifest.json            kind "sweep", the design (one row per point), status
+    scenario.resolved.yaml   the scenario with its sweep block
+    points/pNNNN/            one results folder per design point (resumable on its own)
+    points.parquet           one row per point x strategy: field values, decision metric with
+                             its CI, paired difference against the baseline with its CI,
+                             P(best), could-be-best, and the means and CIs of key metrics
+    replications.parquet     every point's replications, with the point's field values
+
+Interrupting a sweep keeps every finished replication; ``resume=True`` completes it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import re
+import shutil
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from relsim.experiment import limits, storage
+from relsim.experiment.runner import (
+    DEFAULT_METRIC,
+    Experiment,
+    WorkerPool,
+    run_experiment,
+)
+from relsim.scenario import Scenario, load_scenario
+from relsim.scenario.model import Sweep, SweepField
+from relsim.scenario.paths import get_value, with_values
+
+DEFAULT_SWEEP_REPLICATIONS = 10
+POINT_METRICS = (
+    "npv_with_residual",
+    "npv",
+    "profit",
+    "churn_rate_annual",
+    "market_share_end",
+    "customers_end",
+)
+"""Metrics whose mean and CI the points table carries for every point and strategy."""
+LHS_STREAM = 0x5EE9
+"""Spawn key of the Latin hypercube's random stream (apart from every replication's)."""
+
+
+def parse_vary(text: str) -> SweepField:
+    """A sweep field from the command line's ``PATH=SPEC``. SPEC is a list ``v1,v2,...``, a
+    range ``start:stop:count`` (``:log`` appended for log spacing; ``start:stop`` alone means 5
+    values, or the whole interval for a Latin hypercube), or a distribution for a Latin
+    hypercube: ``uniform(low,high)``, ``loguniform(low,high)``, ``triangular(low,mode,high)``."""
+    path, sep, spec = text.partition("=")
+    path, spec = path.strip(), spec.strip()
+    if not sep or not path or not spec:
+        raise ValueError(f"--vary needs PATH=VALUES, got {text!r}")
+    match = re.fullmatch(r"(uniform|loguniform|triangular)\((.*)\)", spec)
+    try:
+        if match:
+            numbers = [float(v) for v in match.group(2).split(",")]
+            kind = match.group(1)
+            if kind == "triangular":
+                low, mode, high = numbers
+                distribution = {"kind": kind, "low": low, "mode": mode, "high": high}
+            else:
+                low, high = numbers
+                distribution = {"kind": kind, "low": low, "high": high}
+            return SweepField(path=path, distribution=distribution)  # type: ignore[arg-type]
+        if ":" in spec:
+            parts = spec.split(":")
+            scale = "linear"
+            if parts[-1] == "log":
+                scale, parts = "log", parts[:-1]
+            if len(parts) == 2:
+                parts.append("5")
+            start, stop, count = parts
+            float(start), float(stop), int(count)
+            return SweepField(path=path, range=f"{start}:{stop}:{count}", scale=scale)
+        values = tuple(_scalar(v.strip()) for v in spec.split(",") if v.strip())
+        return SweepField(path=path, values=values)
+    except (ValueError, TypeError) as error:
+        if isinstance(error, ValidationError):
+            detail = "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
+        else:
+            detail = str(error)
+        raise ValueError(
+            f"--vary {text!r}: expected PATH=V1,V2,... or PATH=START:STOP:COUNT[:log] or "
+            f"PATH=uniform(LOW,HIGH) ({detail})"
+        ) from None
+
+
+def _scalar(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def with_sweep(
+    scenario: Scenario,
+    fields: list[SweepField] | None = None,
+    design: str | None = None,
+    samples: int | None = None,
+    replications: int | None = None,
+) -> Scenario:
+    """``scenario`` with its sweep block replaced or amended: given ``fields`` replace the
+    block's; other arguments override its settings. Validated again (paths are checked)."""
+    current = scenario.sweep.model_dump() if scenario.sweep else {}
+    if fields:
+        current["fields"] = [f.model_dump() for f in fields]
+    for key, value in (("design", design), ("samples", samples), ("replications", replications)):
+        if value is not None:
+            current[key] = value
+    if "fields" not in current:
+        raise ValueError(
+            "nothing to sweep: the scenario has no sweep block; give --vary PATH=VALUES"
+        )
+    data = scenario.model_dump(mode="json")
+    data["sweep"] = current
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
+        raise ValueError(f"the sweep is invalid: {problems}") from None
+
+
+def field_values(field: SweepField) -> list[Any]:
+    """The values a factorial design runs for one field."""
+    if field.values is not None:
+        return list(field.values)
+    assert field.range is not None
+    start, stop, count = field.range.split(":")
+    a, b, n = float(start), float(stop), int(count)
+    grid = np.geomspace(a, b, n) if field.scale == "log" else np.linspace(a, b, n)
+    return [_tidy(v) for v in grid]
+
+
+def design(scenario: Scenario, sweep: Sweep | None = None) -> pd.DataFrame:
+    """The design points: one row per point, one column per field path (the values as the
+    scenario will hold them: a field that holds whole numbers gets whole numbers)."""
+    sweep = sweep or scenario.sweep
+    if sweep is None:
+        raise ValueError("the scenario has no sweep block (or give --vary PATH=VALUES)")
+    paths = [f.path for f in sweep.fields]
+    if sweep.design == "factorial":
+        rows = list(itertools.product(*(field_values(f) for f in sweep.fields)))
+    else:
+        rows = _latin_hypercube(sweep, scenario.seed)
+    table = pd.DataFrame(rows, columns=paths)
+    for path in paths:
+        if (
+            isinstance(get_value(scenario, path), int)
+            and not isinstance(get_value(scenario, path), bool)
+            and pd.api.types.is_numeric_dtype(table[path])
+        ):
+            table[path] = table[path].round().astype(int)
+    return table
+
+
+def _latin_hypercube(sweep: Sweep, seed: int) -> list[tuple[Any, ...]]:
+    from scipy.stats import qmc
+
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(LHS_STREAM,)))
+    unit = qmc.LatinHypercube(d=len(sweep.fields), seed=rng).random(sweep.samples)
+    columns = [_from_unit(field, unit[:, j]) for j, field in enumerate(sweep.fields)]
+    return list(zip(*columns, strict=True))
+
+
+def _from_unit(field: SweepField, u: np.ndarray) -> list[Any]:
+    """Map uniform [0, 1) draws onto the field's values, range or distribution."""
+    from scipy import stats
+
+    if field.values is not None:
+        index = np.minimum((u * len(field.values)).astype(int), len(field.values) - 1)
+        return [field.values[i] for i in index]
+    if field.range is not None:
+        a, b = (float(x) for x in field.range.split(":")[:2])
+        if field.scale == "log":
+            return [_tidy(v) for v in np.exp(np.log(a) + u * (np.log(b) - np.log(a)))]
+        return [_tidy(v) for v in a + u * (b - a)]
+    d = field.distribution
+    assert d is not None
+    if d.kind == "uniform":
+        values = d.low + u * (d.high - d.low)
+    elif d.kind == "loguniform":
+        values = np.exp(np.log(d.low) + u * (np.log(d.high) - np.log(d.low)))
+    else:
+        assert d.mode is not None
+        c = (d.mode - d.low) / (d.high - d.low)
+        values = stats.triang(c, loc=d.low, scale=d.high - d.low).ppf(u)
+    return [_tidy(v) for v in values]
+
+
+def _tidy(value: float) -> float:
+    """Round away float noise (0.30000000000000004 -> 0.3) so paths and labels read well."""
+    value = float(value)
+    if value == 0 or not math.isfinite(value):
+        return value
+    return float(f"{value:.12g}")
+
+
+def point_scenarios(scenario: Scenario, points: pd.DataFrame) -> list[Scenario]:
+    """The scenario at each design point (without its sweep block)."""
+    plain = scenario.model_copy(update={"sweep": None})
+    return [with_values(plain, row) for row in points.to_dict(orient="records")]
+
+
+def run_sweep(
+    scenario: Scenario | str | Path,
+    replications: int | None = None,
+    workers: int | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    progress: bool | None = None,
+    metric: str = DEFAULT_METRIC,
+    strategies: list[str] | None = None,
+    force: bool = False,
+    memory_check: bool = True,
+) -> SweepResult:
+    """Run every design point of ``scenario.sweep`` and assemble the points table.
+
+    Parameters are those of :func:`relsim.run_experiment`; ``replications`` defaults to the
+    sweep block's, else 10 per strategy and point. Every point uses the same replication
+    seeds (common random numbers across points and strategies). One pool of worker processes
+    serves all points.
+    """
+    started = time.time()
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if scenario.sweep is None:
+        raise ValueError("the scenario has no sweep block (or give --vary PATH=VALUES)")
+    names = strategies or [s.name for s in scenario.strategies]
+    for name in names:
+        scenario.strategy(name)
+    out = Path(out) if out else Path("results") / f"{scenario.name}-sweep-{_stamp()}"
+    if resume:
+        manifest = storage.read_manifest(out)
+        if manifest.get("kind") != "sweep":
+            raise ValueError(f"{out} is not a sweep folder; resume it with relsim run --resume")
+        if manifest["scenario_hash"] != storage.scenario_hash(scenario):
+            raise ValueError(f"{out} was made from a different scenario; cannot resume it")
+        points = pd.DataFrame(manifest["design"])
+        names = manifest["strategies"]
+        replications = manifest["replications_target"]
+        metric = manifest.get("metric", metric)
+    else:
+        points = design(scenario)
+        replications = replications or scenario.sweep.replications or DEFAULT_SWEEP_REPLICATIONS
+    scenarios = point_scenarios(scenario, points)
+    if memory_check and not resume:
+        pool_size = workers or os.cpu_count() or 1
+        for variant in scenarios:
+            limits.check_memory(variant, pool_size, replications * len(names))
+    out.mkdir(parents=True, exist_ok=True)
+    with storage.FolderLock(out):
+        if not resume:
+            if (out / "manifest.json").exists():
+                if not force:
+                    status = storage.read_manifest(out).get("status", "partial")
+                    raise FileExistsError(
+                        f"{out} already holds {status} results; choose another --out, "
+                        + ("resume them (--resume), " if status != "complete" else "")
+                        + "or replace them (--force)"
+                    )
+                storage.clear_results(out)
+                shutil.rmtree(out / "points", ignore_errors=True)
+                (out / "points.parquet").unlink(missing_ok=True)
+            manifest = storage.new_manifest(
+                scenario,
+                {
+                    "kind": "sweep",
+                    "strategies": names,
+                    "baseline": scenario.baseline_strategy
+                    if scenario.baseline_strategy in names
+                    else names[0],
+                    "replications_target": replications,
+                    "metric": metric,
+                    "design_kind": scenario.sweep.design,
+                    "fields": [f.path for f in scenario.sweep.fields],
+                    "design": points.to_dict(orient="records"),
+                },
+            )
+            storage.write_manifest(out, manifest)
+            storage.write_resolved_scenario(out, scenario)
+        with WorkerPool(workers, None) as pool:
+            for k, variant in enumerate(scenarios):
+                folder = point_dir(out, k)
+                if (folder / "manifest.json").exists():
+                    if storage.read_manifest(folder).get("status") == "complete":
+                        continue
+                    run_experiment(variant, out=folder, resume=True, pool=pool, progress=progress)
+                    continue
+                if progress or (progress is None and os.isatty(2)):
+                    print(f"relsim: design point {k + 1} of {len(scenarios)}", file=sys.stderr)
+                run_experiment(
+                    variant,
+                    replications=replications,
+                    out=folder,
+                    progress=progress,
+                    metric=metric,
+                    strategies=names,
+                    memory_check=False,
+                    pool=pool,
+                )
+        result = SweepResult(out, metric, manifest=manifest)
+        table = result.build_points()
+        _atomic(table, out / "points.parquet")
+        _atomic(result.build_replications(), out / "replications.parquet")
+        manifest.update(
+            {
+                "status": "complete",
+                "finished": datetime.now().isoformat(timespec="seconds"),
+                "seconds": round(time.time() - started, 3),
+            }
+        )
+        storage.write_manifest(out, manifest)
+    return SweepResult(out, metric)
+
+
+def point_dir(out: Path, k: int) -> Path:
+    return Path(out) / "points" / f"p{k:04d}"
+
+
+def _stamp() -> str:
+    return f"{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def _atomic(table: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    table.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+class SweepResult:
+    """A sweep folder: the design, each point's experiment, and the points table."""
+
+    def __init__(self, out: str | Path, metric: str | None = None, manifest: dict | None = None):
+        self.out = Path(out)
+        self.manifest = manifest or storage.read_manifest(self.out)
+        self.metric = metric or self.manifest.get("metric", DEFAULT_METRIC)
+        self.fields: list[str] = self.manifest["fields"]
+        self.strategies: list[str] = self.manifest["strategies"]
+        self.baseline: str = self.manifest["baseline"]
+
+    @classmethod
+    def load(cls, out: str | Path, metric: str | None = None) -> SweepResult:
+        """Open a finished sweep folder."""
+        return cls(out, metric)
+
+    @property
+    def design(self) -> pd.DataFrame:
+        """One row per design point, one column per swept field."""
+        return pd.DataFrame(self.manifest["design"])
+
+    def experiment(self, point: int) -> Experiment:
+        """The experiment at one design point."""
+        return Experiment(point_dir(self.out, point), self.metric)
+
+    @property
+    def points(self) -> pd.DataFrame:
+        """One row per design point x strategy (see the module docstring)."""
+        table = pd.read_parquet(self.out / "points.parquet")
+        if self.metric != self.manifest.get("metric", DEFAULT_METRIC):
+            return self.build_points()
+        return table
+
+    @property
+    def replications(self) -> pd.DataFrame:
+        return pd.read_parquet(self.out / "replications.parquet")
+
+    def build_points(self) -> pd.DataFrame:
+        rows = []
+        for k, values in enumerate(self.manifest["design"]):
+            experiment = self.experiment(k)
+            compare = experiment.compare(metric=self.metric).set_index("strategy")
+            metrics = [m for m in POINT_METRICS if m != self.metric]
+            summary = experiment.summary([self.metric, *metrics])
+            for strategy in self.strategies:
+                c = compare.loc[strategy]
+                row: dict[str, Any] = {"point": k, **values, "strategy": strategy}
+                row.update(
+                    {
+                        "metric": self.metric,
+                        "n": len(experiment.values()[strategy]),
+                        "mean": float(c["mean"]),
+                        "difference": float(c["difference"]),
+                        "difference_low": float(c["difference_low"]),
+                        "difference_high": float(c["difference_high"]),
+                        "significant": bool(c["significant"]),
+                        "p_best": float(c["p_best"]),
+                        "could_be_best": bool(c["could_be_best"]),
+                    }
+                )
+                mine = summary[summary["strategy"] == strategy].set_index("metric")
+                for m in [self.metric, *metrics]:
+                    row[f"{m}_mean"] = float(mine.loc[m, "mean"])
+                    row[f"{m}_low"] = float(mine.loc[m, "low"])
+                    row[f"{m}_high"] = float(mine.loc[m, "high"])
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def build_replications(self) -> pd.DataFrame:
+        frames = []
+        for k, values in enumerate(self.manifest["design"]):
+            table = self.experiment(k).replications
+            frames.append(table.assign(point=k, **values))
+        table = pd.concat(frames, ignore_index=True)
+        first = ["point", *self.fields, "strategy", "replication"]
+        return table[first + [c for c in table.columns if c not in first]]
+
+    def best(self) -> pd.DataFrame:
+        """Per design point: the strategy with the highest mean of the metric, its margin over
+        the runner-up, and whether it is the only one that could be best (MCB screen)."""
+        table = self.points
+        rows = []
+        for k, group in table.groupby("point", sort=True):
+            ordered = group.sort_values("mean", ascending=False)
+            top = ordered.iloc[0]
+            margin = float(top["mean"] - ordered.iloc[1]["mean"]) if len(ordered) > 1 else 0.0
+            rows.append(
+                {
+                    "point": k,
+                    **{f: top[f] for f in self.fields},
+                    "best": top["strategy"],
+                    "margin": margin,
+                    "clear": int(group["could_be_best"].sum()) == 1,
+                }
+            )
+        return pd.DataFrame(rows)
