@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "baseline.yaml"
 RUN = [
     str(SCENARIO),
-    *("--replications", "8"),
+    *("--replications", "8"),  # x 3 strategies: 24 replications
     *("--set", "market.customers=1500", "--set", "horizon.weeks=60"),
     *("--set", "horizon.warmup_weeks=20"),
     *("--strategy", "transactional", "--strategy", "financial", "--strategy", "social"),
@@ -89,15 +89,18 @@ def same_tables(a: Path, b: Path) -> list[str]:
     return differ
 
 
-def interrupt_round(rng: random.Random, work: Path, reference: Path, k: int) -> dict[str, object]:
+def interrupt_round(
+    rng: random.Random, work: Path, reference: Path, k: int, duration: float
+) -> dict[str, object]:
     """Start a run, interrupt it 1-3 times at random moments (each time with SIGKILL or
-    SIGINT), resume to the end, compare with the reference."""
+    SIGINT) while it is still computing (within 90% of an uninterrupted run's duration),
+    resume to the end, compare with the reference."""
     out = work / f"round-{k}"
     workers = rng.choice(["1", "2"])
     events = []
     process = relsim("run", *RUN, "--workers", workers, "--out", str(out))
     for _ in range(rng.randint(1, 3)):
-        time.sleep(rng.uniform(0.5, 12.0))
+        time.sleep(rng.uniform(0.5, max(1.0, 0.9 * duration)))
         if process.poll() is not None:
             break
         how = rng.choice([signal.SIGKILL, signal.SIGINT])
@@ -152,10 +155,11 @@ def main() -> int:
         if code != 0:
             print(f"the reference run failed with exit {code}", file=sys.stderr)
             return 1
-        lines.append(f"- Reference run: {time.time() - started:.0f} s")
+        duration = time.time() - started
+        lines.append(f"- Reference run: {duration:.0f} s")
         results = []
         for k in range(args.rounds):
-            result = interrupt_round(rng, work, reference, k)
+            result = interrupt_round(rng, work, reference, k, duration)
             results.append(result)
             print(json.dumps(result), file=sys.stderr)
         passed = sum(bool(r["ok"]) for r in results)
@@ -166,6 +170,17 @@ def main() -> int:
             f"- Interruption rounds: {passed} of {len(results)} resumed to tables identical to "
             f"the uninterrupted run ({kills} SIGKILLs, {ints} SIGINTs, 1 or 2 workers)"
         )
+        total = 8 * 3
+        kept = [
+            int(str(e).split("(")[1].split()[0])
+            for r in results
+            for e in r["events"]  # type: ignore[union-attr]
+        ]
+        if kept:
+            lines.append(
+                f"- Finished replications (of {total}) when a signal came: "
+                + ", ".join(str(n) for n in sorted(kept))
+            )
         for r in results:
             if not r["ok"]:
                 lines.append(f"  - round {r['round']} FAILED: {r['why']} ({r['events']})")

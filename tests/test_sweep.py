@@ -267,3 +267,53 @@ def test_breakeven_command_line(tmp_path: Path) -> None:
         *("--vary", "firms.0.unit_cost=0.5", "--between", "financial", "transactional"),
     )
     assert bad.returncode == 2 and "PATH=LOW:HIGH" in bad.stderr
+
+
+def test_morris_and_sobol_indices_match_known_effects(small: Scenario) -> None:
+    """Unit cost moves profit linearly and changes no behaviour; the annoyance penalty of
+    outreach cannot matter to a strategy without outreach. So Morris must give the unit cost
+    mu* = |profit(0.7) - profit(0.5)| (the effect across the range) with sigma ~ 0, and the
+    penalty exactly 0; Sobol must put the variance on the unit cost."""
+    from relsim.analysis.sensitivity import plot_sensitivity, sensitivity
+
+    ranges = {"firms.0.unit_cost": (0.5, 0.7), "service.annoyance_penalty": (0.0, 0.3)}
+    morris = sensitivity(
+        small,
+        ranges,
+        "morris",
+        strategy="transactional",
+        metric="profit",
+        trajectories=4,
+        replications=2,
+        workers=1,
+    )
+    table = morris.indices.set_index("field")
+    ends = [with_values(small, {"firms.0.unit_cost": cost}) for cost in (0.5, 0.7)]
+    from relsim.experiment import replicate
+
+    across = np.mean(
+        [
+            replicate(ends[0], "transactional", r)["summary"]["profit"]
+            - replicate(ends[1], "transactional", r)["summary"]["profit"]
+            for r in (0, 1)
+        ]
+    )
+    assert table.loc["firms.0.unit_cost", "mu_star"] == pytest.approx(across, rel=1e-3)
+    assert table.loc["firms.0.unit_cost", "sigma"] < 1e-3 * across
+    assert table.loc["service.annoyance_penalty", "mu_star"] == 0.0
+    sobol = sensitivity(
+        small,
+        ranges,
+        "sobol",
+        strategy="transactional",
+        metric="profit",
+        samples=8,
+        replications=2,
+        workers=1,
+    )
+    s = sobol.indices.set_index("field")
+    assert s.loc["firms.0.unit_cost", "ST"] > 0.9
+    assert abs(s.loc["service.annoyance_penalty", "ST"]) < 1e-9
+    assert len(sobol.design) == 8 * (2 + 2)
+    plot_sensitivity(morris)
+    plot_sensitivity(sobol)

@@ -169,6 +169,12 @@ def design(scenario: Scenario, sweep: Sweep | None = None) -> pd.DataFrame:
     else:
         rows = _latin_hypercube(sweep, scenario.seed)
     table = pd.DataFrame(rows, columns=paths)
+    for field in sweep.fields:  # linked fields follow their field, value for value
+        for link in field.linked:
+            assert field.values is not None
+            position = {value: i for i, value in enumerate(field.values)}
+            table[link.path] = [link.values[position[v]] for v in table[field.path]]
+    paths = list(table.columns)
     for path in paths:
         if (
             isinstance(get_value(scenario, path), int)
@@ -238,18 +244,20 @@ def run_sweep(
     strategies: list[str] | None = None,
     force: bool = False,
     memory_check: bool = True,
+    points: pd.DataFrame | None = None,
 ) -> SweepResult:
     """Run every design point of ``scenario.sweep`` and assemble the points table.
 
     Parameters are those of :func:`relsim.run_experiment`; ``replications`` defaults to the
     sweep block's, else 10 per strategy and point. Every point uses the same replication
     seeds (common random numbers across points and strategies). One pool of worker processes
-    serves all points.
+    serves all points. ``points`` runs a design made elsewhere instead (one column per field
+    path, one row per point; sensitivity analysis passes SALib's samples).
     """
     started = time.time()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    if scenario.sweep is None:
+    if scenario.sweep is None and points is None:
         raise ValueError("the scenario has no sweep block (or give --vary PATH=VALUES)")
     names = strategies or [s.name for s in scenario.strategies]
     for name in names:
@@ -266,8 +274,10 @@ def run_sweep(
         replications = manifest["replications_target"]
         metric = manifest.get("metric", metric)
     else:
-        points = design(scenario)
-        replications = replications or scenario.sweep.replications or DEFAULT_SWEEP_REPLICATIONS
+        if points is None:
+            points = design(scenario)
+        block = scenario.sweep.replications if scenario.sweep else None
+        replications = replications or block or DEFAULT_SWEEP_REPLICATIONS
     scenarios = point_scenarios(scenario, points)
     if memory_check and not resume:
         pool_size = workers or os.cpu_count() or 1
@@ -297,8 +307,12 @@ def run_sweep(
                     else names[0],
                     "replications_target": replications,
                     "metric": metric,
-                    "design_kind": scenario.sweep.design,
-                    "fields": [f.path for f in scenario.sweep.fields],
+                    "design_kind": scenario.sweep.design if scenario.sweep else "custom",
+                    "fields": (
+                        [f.path for f in scenario.sweep.fields]
+                        if scenario.sweep
+                        else list(points.columns)
+                    ),
                     "design": points.to_dict(orient="records"),
                 },
             )

@@ -1034,6 +1034,16 @@ class SweepDistribution(Frozen):
         return self
 
 
+class LinkedField(Frozen):
+    """A field that moves together with a swept field: its i-th value goes with the swept
+    field's i-th value (e.g. staff counts that grow with the number of customers)."""
+
+    path: str = Field(min_length=1, description="Dotted path of the linked field.")
+    values: tuple[SweepValue, ...] = Field(
+        min_length=1, description="One value per value of the swept field."
+    )
+
+
 class SweepField(Frozen):
     """One scenario field a sweep varies: a list of values, a range, or (Latin hypercube only)
     a distribution. Give exactly one."""
@@ -1059,6 +1069,11 @@ class SweepField(Frozen):
         default=None, description="Latin hypercube only: the distribution to draw from."
     )
     label: str = Field(default="", description="Name in plots and tables (default: the path).")
+    linked: tuple[LinkedField, ...] = Field(
+        default=(),
+        description="Fields set together with this one, value for value (needs `values`); "
+        "they are not a separate dimension of the design.",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> SweepField:
@@ -1074,6 +1089,12 @@ class SweepField(Frozen):
                 raise ValueError(f"{self.path}: a range needs a count of at least 1")
             if self.scale == "log" and min(start, stop) <= 0:
                 raise ValueError(f"{self.path}: a log range needs start and stop above 0")
+        for link in self.linked:
+            if self.values is None or len(link.values) != len(self.values):
+                raise ValueError(
+                    f"{self.path}: linked field {link.path} needs one value per value of "
+                    "`values`" + (f" ({len(self.values)})" if self.values else "")
+                )
         return self
 
 
@@ -1096,7 +1117,9 @@ class Sweep(Frozen):
 
     @model_validator(mode="after")
     def _design_fits(self) -> Sweep:
-        paths = [f.path for f in self.fields]
+        paths = [f.path for f in self.fields] + [
+            link.path for f in self.fields for link in f.linked
+        ]
         if len(set(paths)) != len(paths):
             raise ValueError("each field may appear once in a sweep")
         if self.design == "factorial" and any(f.distribution is not None for f in self.fields):
@@ -1197,10 +1220,12 @@ class Scenario(Frozen):
         if self.sweep is not None:
             from relsim.scenario.paths import check_path
 
-            for field in self.sweep.fields:
-                if field.path.split(".")[0] == "sweep":
+            for path in [f.path for f in self.sweep.fields] + [
+                link.path for f in self.sweep.fields for link in f.linked
+            ]:
+                if path.split(".")[0] == "sweep":
                     raise ValueError("a sweep cannot vary the sweep itself")
-                check_path(self, field.path)
+                check_path(self, path)
         return self
 
     @property

@@ -38,7 +38,9 @@ def fixed_others(result: SweepResult, keep: list[str], at: dict[str, Any] | None
 
 def _slice(result: SweepResult, keep: list[str], at: dict[str, Any] | None) -> tuple:
     table = result.points
-    others = fixed_others(result, keep, at) if result.manifest.get("design_kind") != "lhs" else {}
+    others = (
+        fixed_others(result, keep, at) if result.manifest.get("design_kind") == "factorial" else {}
+    )
     for field, value in others.items():
         table = table[table[field] == value]
     return table, others
@@ -69,7 +71,7 @@ def plot_sweep(
     field = field or result.fields[0]
     metric = metric or result.metric
     table, others = _slice(result, [field], at)
-    lhs = result.manifest.get("design_kind") == "lhs"
+    lhs = result.manifest.get("design_kind") != "factorial"
     for i, strategy in enumerate(result.strategies):
         colour = f"C{i}"  # the same colour for a strategy in every sweep plot
         if difference and strategy == result.baseline:
@@ -128,12 +130,12 @@ def plot_best_map(
     y = y or next(f for f in result.fields if f != x)
     best = result.best()
     others: dict[str, Any] = {}
-    if result.manifest.get("design_kind") != "lhs":
+    if result.manifest.get("design_kind") == "factorial":
         others = fixed_others(result, [x, y], at)
         for field, value in others.items():
             best = best[best[field] == value]
     colours = {s: f"C{i}" for i, s in enumerate(result.strategies)}
-    if result.manifest.get("design_kind") == "lhs":
+    if result.manifest.get("design_kind") != "factorial":
         for _, row in best.iterrows():
             colour = colours[row["best"]]
             ax.scatter(
