@@ -154,6 +154,19 @@ def _parser() -> argparse.ArgumentParser:
         help="replace the results already in --out (otherwise they are never overwritten)",
     )
     run.add_argument(
+        "--robustness",
+        action="store_true",
+        help="also run every assumption of the register at both ends of its range, one at a "
+        "time, and add a robustness section to the report (about 130 variants: slow)",
+    )
+    run.add_argument(
+        "--robustness-replications",
+        type=int,
+        default=5,
+        metavar="N",
+        help="replications per strategy and variant for --robustness (5)",
+    )
+    run.add_argument(
         "--no-memory-check",
         action="store_true",
         help="run even when the memory estimate exceeds what this machine has available",
@@ -221,6 +234,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
     demo.add_argument("--workers", type=int, default=None, help="worker processes (all cores)")
+
+    rob = _command(
+        sub,
+        "robustness",
+        _robustness,
+        "test a finished run's recommendation against the assumptions register",
+        "examples:\n  relsim robustness results/baseline-20261124-120000 --replications 5\n"
+        "  relsim robustness results/baseline-20261124-120000 --resume",
+    )
+    rob.add_argument("results", type=Path, help="results folder of relsim run")
+    rob.add_argument("--replications", type=int, default=5, help="per strategy and variant (5)")
+    rob.add_argument("--workers", type=int, default=None, help="worker processes (all cores)")
+    rob.add_argument("--resume", action="store_true", help="complete an interrupted analysis")
+    rob.add_argument("--force", action="store_true", help="redo a finished analysis")
+    rob.add_argument(
+        "--only",
+        action="append",
+        default=None,
+        metavar="TEXT",
+        help="vary only the assumptions whose path contains TEXT (repeatable), e.g. service.",
+    )
+    rob.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
 
     sweep = _command(
         sub,
@@ -453,6 +488,16 @@ def _run(args: argparse.Namespace) -> int:
     else:
         _print_table(experiment, comparison, summary)
     _warn_if_drifting(experiment)
+    if args.robustness:
+        code = _run_robustness(
+            Path(out),
+            args.robustness_replications,
+            args.workers,
+            args.progress,
+            resume=bool(args.resume) and (Path(out) / "robustness" / "manifest.json").exists(),
+        )
+        if code != EXIT_OK:
+            return code
     from relsim.viz import save_all
     from relsim.viz.report import write_report
 
@@ -674,6 +719,95 @@ def _new(args: argparse.Namespace) -> int:
 
         schema.write_text(json_schema_text(), encoding="utf-8")
     print(f"relsim: wrote {target}; edit it, then: relsim validate {target}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _run_robustness(
+    out: Path,
+    replications: int,
+    workers: int | None,
+    progress: bool | None,
+    resume: bool,
+    only: list[str] | None = None,
+) -> int:
+    """Run (or resume) the robustness variants of the finished run in ``out``."""
+    from relsim import load_scenario
+    from relsim.analysis.assumptions import REGISTER
+    from relsim.analysis.robustness import robustness
+    from relsim.experiment import storage
+
+    register = tuple(a for a in REGISTER if not only or any(t in a.path for t in only))
+    if not register:
+        raise UsageError(f"no assumption's path contains any of {only}")
+
+    manifest = storage.read_manifest(out)
+    scenario = load_scenario(out / "scenario.resolved.yaml")
+    print(
+        "relsim: robustness: each assumption of the register at both ends of its range",
+        file=sys.stderr,
+    )
+    try:
+        result = robustness(
+            scenario,
+            out / "robustness",
+            replications=replications,
+            workers=workers,
+            metric=manifest.get("metric", "npv_with_residual"),
+            strategies=manifest["strategies"],
+            progress=progress,
+            resume=resume,
+            register=register,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"relsim: interrupted; the run's results in {out}/ are complete, the robustness "
+            f"variants finished so far are kept. Resume with:\n"
+            f"  relsim robustness {out} --resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    changed = result.changes
+    print(
+        f"relsim: robustness: {result.recommended} stays best at "
+        f"{len(result.table) - len(changed)} of {len(result.table)} assumption ends"
+        + (
+            "; it changes at: "
+            + ", ".join(f"{r.assumption}={r.value:g} ({r.best})" for r in changed.itertuples())
+            if len(changed)
+            else ""
+        ),
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _robustness(args: argparse.Namespace) -> int:
+    from relsim.analysis.assumptions import REGISTER
+    from relsim.experiment import Experiment
+    from relsim.viz.report import write_report
+
+    manifest = _finished(args.results)
+    if args.only and not any(t in a.path for a in REGISTER for t in args.only):
+        raise UsageError(f"no assumption's path contains any of {args.only}")
+    folder = args.results / "robustness"
+    if (folder / "manifest.json").exists() and not args.resume:
+        if not args.force:
+            raise UsageError(
+                f"{folder} already holds a robustness analysis; --resume completes it, "
+                "--force redoes it"
+            )
+        import shutil
+
+        shutil.rmtree(folder)
+    (args.results / "plots" / "robustness.png").unlink(missing_ok=True)
+    resume = args.resume and (folder / "manifest.json").exists()
+    code = _run_robustness(
+        args.results, args.replications, args.workers, args.progress, resume, args.only
+    )
+    if code != EXIT_OK:
+        return code
+    md, page = write_report(Experiment(args.results, manifest.get("metric", "npv_with_residual")))
+    print(f"relsim: report with its robustness section: {page} and {md.name}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -236,6 +236,7 @@ def report_blocks(experiment: Experiment) -> list[Block]:
         ("img", "defection_reasons.png"),
         ("img", "retention.png"),
     ]
+    blocks += _robustness(experiment)
     blocks += [
         ("h2", "What the numbers mean"),
         (
@@ -248,6 +249,91 @@ def report_blocks(experiment: Experiment) -> list[Block]:
         ),
     ]
     return blocks
+
+
+def _robustness(experiment: Experiment) -> list[Block]:
+    """The robustness section, when ``relsim run --robustness`` (or ``relsim robustness``)
+    has finished its variants in ``<results>/robustness``."""
+    folder = experiment.out / "robustness"
+    manifest = folder / "manifest.json"
+    if not manifest.exists() or '"status": "complete"' not in manifest.read_text():
+        return []
+    from relsim.analysis.robustness import load_robustness, plot_tornado
+
+    result = load_robustness(folder)
+    plots = experiment.out / "plots"
+    if not (plots / "robustness.png").exists():
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(9, 6))
+        plot_tornado(result, ax=fig.subplots())
+        fig.tight_layout()
+        plots.mkdir(parents=True, exist_ok=True)
+        fig.savefig(plots / "robustness.png", dpi=110)
+    varied = result.table["assumption"].nunique()
+    n = read_replications(folder)
+    changes = result.changes
+    blocks: list[Block] = [
+        ("h2", "Robustness to the assumptions"),
+        (
+            "p",
+            f"Each of {varied} assumptions of the register (docs/model.md, section 5) was set "
+            f"to the low and to the high end of its plausible range, one at a time, and every "
+            f"strategy run again ({n} replications each, common random numbers). The base "
+            f"run recommends {result.recommended}; the bars show its advantage over the "
+            f"runner-up, {result.runner_up}, at the two ends ({_money(result.base_advantage)} "
+            "in the base run). A bar across zero means the two swap places within that range; "
+            "red means some strategy other than the recommended one has the highest mean at "
+            "one end.",
+        ),
+        ("img", "robustness.png"),
+    ]
+    if changes.empty:
+        blocks.append(
+            (
+                "p",
+                f"**No single assumption, moved alone to either end of its range, changes the "
+                f"recommendation ({result.recommended}).** Assumptions moved together can.",
+            )
+        )
+    else:
+        shown = changes.assign(
+            value=changes["value"].map(lambda v: f"{v:g}"),
+            margin=changes["margin"].map(_money),
+            clear=changes["clear"].map({True: "yes", False: "no"}),
+            advantage=changes["advantage"].map(_money),
+        ).rename(
+            columns={
+                "best": "best then",
+                "clear": "clearly best",
+                "advantage": f"{result.recommended} - {result.runner_up}",
+            }
+        )[
+            [
+                "assumption",
+                "end",
+                "value",
+                "best then",
+                "margin",
+                "clearly best",
+                f"{result.recommended} - {result.runner_up}",
+            ]
+        ]
+        blocks += [
+            (
+                "p",
+                f"**The recommendation changes at {len(changes)} of {len(result.table)} "
+                "assumption ends:**",
+            ),
+            ("table", shown.set_index("assumption")),
+        ]
+    return blocks
+
+
+def read_replications(folder: Path) -> int:
+    import json
+
+    return int(json.loads((folder / "manifest.json").read_text())["replications_target"])
 
 
 def _goals(scenario: Scenario, experiment: Experiment) -> list[Block]:
