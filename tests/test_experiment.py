@@ -415,9 +415,9 @@ class _FlakyExecutor(cf.ThreadPoolExecutor):
 
 
 def _pool_with(executors: list[cf.Executor]):
-    from relsim.experiment.runner import _Pool
+    from relsim.experiment.runner import WorkerPool
 
-    class Pool(_Pool):
+    class Pool(WorkerPool):
         def _new_pool(self) -> cf.Executor:
             return executors.pop(0)
 

@@ -144,7 +144,7 @@ hostile_bytes = st.one_of(
 
 
 @settings(
-    max_examples=max(CASES // 2, 100),
+    max_examples=max(CASES // 3, 100),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
