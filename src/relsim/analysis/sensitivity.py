@@ -23,7 +23,6 @@ the table reports separately (the mean half-width of the point estimates).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from relsim.analysis import mean_interval
 from relsim.scenario import Scenario, load_scenario
 from relsim.scenario.paths import check_path, get_value
 
@@ -144,10 +144,9 @@ def sensitivity(
         for k in range(len(points)):
             values = result.experiment(k).values(metric)
             y = values[strategy] - values[versus] if versus else values[strategy]
-            outputs.append(float(np.mean(y)))
-            n = len(y)
-            sd = float(np.std(y, ddof=1)) if n > 1 else 0.0
-            half_widths.append(_t975(n) * sd / math.sqrt(n) if n > 1 else float("nan"))
+            interval = mean_interval(y)
+            outputs.append(interval.mean)
+            half_widths.append(interval.high - interval.mean)
         y_all = np.array(outputs)
         analysed = (
             morris_analyze.analyze(problem, x, y_all, conf_level=0.95, num_levels=levels, seed=seed)
@@ -171,12 +170,6 @@ def sensitivity(
     finally:
         if temporary is not None:
             temporary.cleanup()
-
-
-def _t975(n: int) -> float:
-    from scipy import stats
-
-    return float(stats.t.ppf(0.975, n - 1))
 
 
 def plot_sensitivity(result: Sensitivity, ax: Any = None) -> Any:

@@ -255,15 +255,7 @@ def run_experiment(
             metric = manifest.get("metric", metric)
             max_replications = manifest.get("max_replications", max_replications)
         else:
-            if (out / "manifest.json").exists():
-                if not force:
-                    status = storage.read_manifest(out).get("status", "partial")
-                    raise FileExistsError(
-                        f"{out} already holds {status} results; choose another --out, "
-                        + ("resume them (--resume), " if status != "complete" else "")
-                        + "or replace them (--force)"
-                    )
-                storage.clear_results(out)
+            storage.refuse_or_clear(out, force)
             target = replications or (PILOT_REPLICATIONS if precision else DEFAULT_REPLICATIONS)
             manifest = storage.new_manifest(
                 scenario,

@@ -143,7 +143,7 @@ def assemble(out: Path, strategies: list[str], replications: int) -> dict[str, p
     for name, parts in frames.items():
         tables[name] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     for name, table in tables.items():
-        _atomic_parquet(table, out / f"{name}.parquet")
+        atomic_parquet(table, out / f"{name}.parquet")
     return tables
 
 
@@ -158,6 +158,27 @@ WRITTEN = (
     *(f"{name}.parquet" for name in ("replications", *TABLES)),
 )
 """What relsim writes into a results folder (and so what ``--force`` may delete)."""
+
+
+def refuse_or_clear(out: Path, force: bool, extra: tuple[str, ...] = ()) -> None:
+    """A folder that already holds results is refused (naming its status and the ways on),
+    or with ``force`` cleared of what relsim wrote there (``extra``: more of relsim's names)."""
+    if not (out / "manifest.json").exists():
+        return
+    if not force:
+        status = read_manifest(out).get("status", "partial")
+        raise FileExistsError(
+            f"{out} already holds {status} results; choose another --out, "
+            + ("resume them (--resume), " if status != "complete" else "")
+            + "or replace them (--force)"
+        )
+    clear_results(out)
+    for name in extra:
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
 
 
 def clear_results(out: Path) -> None:
@@ -210,7 +231,8 @@ def write_resolved_scenario(out: Path, scenario: Scenario) -> None:
         yaml.dump(scenario.model_dump(mode="json"), handle)
 
 
-def _atomic_parquet(table: pd.DataFrame, path: Path) -> None:
+def atomic_parquet(table: pd.DataFrame, path: Path) -> None:
+    """Write a table under a temporary name, then rename: readers never see half a file."""
     tmp = path.with_name(f".{path.name}.tmp")
     table.to_parquet(tmp, index=False)
     os.replace(tmp, path)

@@ -26,7 +26,6 @@ import itertools
 import math
 import os
 import re
-import shutil
 import sys
 import time
 from datetime import datetime
@@ -46,7 +45,7 @@ from relsim.experiment.runner import (
 )
 from relsim.scenario import Scenario, load_scenario
 from relsim.scenario.model import Sweep, SweepField
-from relsim.scenario.paths import get_value, with_values
+from relsim.scenario.paths import get_value, parse_scalar, with_values
 
 DEFAULT_SWEEP_REPLICATIONS = 10
 POINT_METRICS = (
@@ -93,7 +92,7 @@ def parse_vary(text: str) -> SweepField:
             start, stop, count = parts
             float(start), float(stop), int(count)
             return SweepField(path=path, range=f"{start}:{stop}:{count}", scale=scale)
-        values = tuple(_scalar(v.strip()) for v in spec.split(",") if v.strip())
+        values = tuple(parse_scalar(v.strip()) for v in spec.split(",") if v.strip())
         return SweepField(path=path, values=values)
     except (ValueError, TypeError) as error:
         if isinstance(error, ValidationError):
@@ -104,18 +103,6 @@ def parse_vary(text: str) -> SweepField:
             f"--vary {text!r}: expected PATH=V1,V2,... or PATH=START:STOP:COUNT[:log] or "
             f"PATH=uniform(LOW,HIGH) ({detail})"
         ) from None
-
-
-def _scalar(text: str) -> Any:
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
 
 
 def with_sweep(
@@ -286,17 +273,7 @@ def run_sweep(
     out.mkdir(parents=True, exist_ok=True)
     with storage.FolderLock(out):
         if not resume:
-            if (out / "manifest.json").exists():
-                if not force:
-                    status = storage.read_manifest(out).get("status", "partial")
-                    raise FileExistsError(
-                        f"{out} already holds {status} results; choose another --out, "
-                        + ("resume them (--resume), " if status != "complete" else "")
-                        + "or replace them (--force)"
-                    )
-                storage.clear_results(out)
-                shutil.rmtree(out / "points", ignore_errors=True)
-                (out / "points.parquet").unlink(missing_ok=True)
+            storage.refuse_or_clear(out, force, extra=("points", "points.parquet"))
             manifest = storage.new_manifest(
                 scenario,
                 {
@@ -340,8 +317,8 @@ def run_sweep(
                 )
         result = SweepResult(out, metric, manifest=manifest)
         table = result.build_points()
-        _atomic(table, out / "points.parquet")
-        _atomic(result.build_replications(), out / "replications.parquet")
+        storage.atomic_parquet(table, out / "points.parquet")
+        storage.atomic_parquet(result.build_replications(), out / "replications.parquet")
         manifest.update(
             {
                 "status": "complete",
@@ -359,12 +336,6 @@ def point_dir(out: Path, k: int) -> Path:
 
 def _stamp() -> str:
     return f"{datetime.now():%Y%m%d-%H%M%S}"
-
-
-def _atomic(table: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    table.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
 
 
 class SweepResult:

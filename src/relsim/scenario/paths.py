@@ -125,6 +125,19 @@ def _key(node: Any, part: str, before: list[str]) -> Any:
     raise FieldPathError(f"{where} is a single value and has no field {part!r}")
 
 
+def parse_scalar(text: str) -> Any:
+    """A value typed on the command line: a whole number, a number, true/false, or text."""
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def _children(node: Any) -> list[str]:
     if isinstance(node, dict):
         return list(node)

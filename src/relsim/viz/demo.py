@@ -33,6 +33,7 @@ import pandas as pd
 from relsim.domain import RUNGS
 from relsim.scenario import Scenario, ScenarioError, load_scenario
 from relsim.scenario.load import Problem
+from relsim.scenario.paths import parse_scalar
 
 METRIC = "npv_with_residual"
 TRACED_CUSTOMERS = 150
@@ -62,16 +63,7 @@ def parse_lever(text: str) -> Lever:
     items = [v.strip() for v in values.split(",") if v.strip()]
     if not sep or not path or len(items) < 2:
         raise ValueError(f"expected PATH=V1,V2[,...] with at least two values, got {text!r}")
-    return Lever(path.strip(), tuple(_scalar(v) for v in items))
-
-
-def _scalar(text: str) -> Any:
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
+    return Lever(path.strip(), tuple(parse_scalar(v) for v in items))
 
 
 def default_levers(scenario: Scenario) -> list[Lever]:

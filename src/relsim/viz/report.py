@@ -254,9 +254,12 @@ def report_blocks(experiment: Experiment) -> list[Block]:
 def _robustness(experiment: Experiment) -> list[Block]:
     """The robustness section, when ``relsim run --robustness`` (or ``relsim robustness``)
     has finished its variants in ``<results>/robustness``."""
+    from relsim.experiment import storage
+
     folder = experiment.out / "robustness"
-    manifest = folder / "manifest.json"
-    if not manifest.exists() or '"status": "complete"' not in manifest.read_text():
+    if not (folder / "manifest.json").exists():
+        return []
+    if storage.read_manifest(folder).get("status") != "complete":
         return []
     from relsim.analysis.robustness import load_robustness, plot_tornado
 
@@ -271,7 +274,7 @@ def _robustness(experiment: Experiment) -> list[Block]:
         plots.mkdir(parents=True, exist_ok=True)
         fig.savefig(plots / "robustness.png", dpi=110)
     varied = result.table["assumption"].nunique()
-    n = read_replications(folder)
+    n = storage.read_manifest(folder)["replications_target"]
     changes = result.changes
     blocks: list[Block] = [
         ("h2", "Robustness to the assumptions"),
@@ -328,12 +331,6 @@ def _robustness(experiment: Experiment) -> list[Block]:
             ("table", shown.set_index("assumption")),
         ]
     return blocks
-
-
-def read_replications(folder: Path) -> int:
-    import json
-
-    return int(json.loads((folder / "manifest.json").read_text())["replications_target"])
 
 
 def _goals(scenario: Scenario, experiment: Experiment) -> list[Block]:
