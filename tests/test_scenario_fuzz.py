@@ -191,3 +191,8 @@ def test_hostile_files_through_the_command_line_exit_65_promptly(tmp_path: Path)
         said = [line for line in lines if line.startswith(name)]
         assert said and fragment in said[0], (name, said)
     assert not (tmp_path / "PWNED").exists()
+    for name in ("bomb.yaml", "python-tag.yaml", "binary.yaml"):  # nor does a run start
+        out = tmp_path / f"out-{name}"
+        run = relsim("run", name, "--out", str(out), cwd=tmp_path)
+        assert run.returncode == 65 and "Traceback" not in run.stderr
+        assert not out.exists(), "an invalid scenario must not leave a results folder"
