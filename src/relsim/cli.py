@@ -337,12 +337,36 @@ def _parser() -> argparse.ArgumentParser:
         sub,
         "export",
         _export,
-        "write a results folder's tables as CSV",
-        "example:\n  relsim export results/baseline-20261124-120000",
+        "write a results folder's tables as CSV, or a simulated transaction log",
+        "examples:\n  relsim export results/baseline-20261124-120000\n"
+        "  relsim export results/baseline-20261124-120000 --transactions --strategy financial\n"
+        "  relsim export scenarios/baseline.yaml --transactions --to baseline-tx.csv",
     )
-    export.add_argument("results", type=Path, help="results folder of relsim run")
     export.add_argument(
-        "--to", type=Path, default=None, help="folder for the CSV files (default: RESULTS/csv)"
+        "results",
+        type=Path,
+        help="results folder of relsim run (or, with --transactions, a scenario file)",
+    )
+    export.add_argument(
+        "--to",
+        type=Path,
+        default=None,
+        help="folder for the CSV files (default: RESULTS/csv); with --transactions the file",
+    )
+    export.add_argument(
+        "--transactions",
+        action="store_true",
+        help="write one replication's purchases at a firm as a transaction log "
+        "(customer,date,amount), the format relsim calibrate reads; the replication is "
+        "simulated again from its seed, so it is the run's own",
+    )
+    export.add_argument("--strategy", default=None, help="with --transactions (default: baseline)")
+    export.add_argument("--replication", type=int, default=0, help="with --transactions (0)")
+    export.add_argument("--firm", default=None, help="with --transactions (default: the focal)")
+    export.add_argument(
+        "--start-date",
+        default="2026-01-05",
+        help="with --transactions: the date of week 0 (weeks are dated on their first day)",
     )
 
     report = _command(
@@ -573,6 +597,8 @@ def _export(args: argparse.Namespace) -> int:
 
     from relsim.experiment import storage
 
+    if args.transactions:
+        return _export_transactions(args)
     _finished(args.results)
     target = args.to or args.results / "csv"
     target.mkdir(parents=True, exist_ok=True)
@@ -581,6 +607,49 @@ def _export(args: argparse.Namespace) -> int:
             target / f"{name}.csv", index=False
         )
     print(f"relsim: CSV tables in {target}/", file=sys.stderr)
+    return EXIT_OK
+
+
+def _export_transactions(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from relsim import load_scenario, simulate
+    from relsim.calibration import simulated_log
+    from relsim.experiment import replication_seed
+
+    source: Path = args.results
+    if source.is_dir():
+        _finished(source)
+        scenario = load_scenario(source / "scenario.resolved.yaml")
+    else:
+        scenario = load_scenario(source)
+    strategy = args.strategy or scenario.baseline_strategy
+    scenario.strategy(strategy)
+    firm = args.firm or scenario.focal.name
+    if firm not in {f.name for f in scenario.firms}:
+        raise UsageError(f"no firm {firm!r}; firms: {', '.join(f.name for f in scenario.firms)}")
+    try:
+        start = date.fromisoformat(args.start_date)
+    except ValueError:
+        raise UsageError(f"--start-date needs YYYY-MM-DD, got {args.start_date!r}") from None
+    if args.replication < 0:
+        raise UsageError("--replication is 0 or more")
+    traced = scenario.model_copy(update={"trace_share": 1.0})  # traces every customer; the
+    # trace draws no random numbers, so the run is the same replication as in the results
+    run = simulate(
+        traced, strategy=strategy, seed=replication_seed(scenario.seed, args.replication)
+    )
+    log = simulated_log(run.trace, firm, start)
+    target = args.to or Path("results") / (
+        f"{scenario.name}-{strategy}-r{args.replication}-transactions.csv"
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    log.to_csv(target, index=False)
+    print(
+        f"relsim: {len(log)} purchases of {log['customer'].nunique()} customers at {firm} "
+        f"({strategy}, replication {args.replication}, warm-up included) in {target}",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 

@@ -1,0 +1,123 @@
+"""Transaction logs: read one, summarise each customer's history, write a simulated one.
+
+A transaction log is a CSV file with one row per purchase: a customer id, a date and
+optionally an amount. The summary per customer is what buy-till-you-die models use, in weeks
+(Fader, Hardie & Lee 2005): purchases are grouped by day, the first day is the customer's
+birth, ``x`` counts the later purchase days up to the end of the calibration period, ``t_x`` is
+the time from birth to the last of them and ``T`` from birth to the end of the period; ``m`` is
+the mean amount of the repeat purchase days.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DAYS_PER_WEEK = 7.0
+
+
+class TransactionLogError(ValueError):
+    """A transaction log that cannot be used, with the file, the column and a hint."""
+
+
+def read_transactions(
+    path: str | Path,
+    customer_col: str = "customer",
+    date_col: str = "date",
+    amount_col: str | None = None,
+    date_format: str | None = None,
+) -> pd.DataFrame:
+    """A tidy log (``customer``, ``date``, ``amount``) from a CSV file; bad columns or dates
+    are reported with the file, the column and a hint."""
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path, dtype={customer_col: str})
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise TransactionLogError(f"{path}: cannot read it as CSV ({error})") from None
+    for column in [customer_col, date_col, *([amount_col] if amount_col else [])]:
+        if column not in raw.columns:
+            raise TransactionLogError(
+                f"{path}: no column {column!r}; the file has {list(raw.columns)} "
+                "(hint: --customer-col, --date-col, --amount-col name them)"
+            )
+    dates = pd.to_datetime(raw[date_col].astype(str), format=date_format, errors="coerce")
+    bad = dates.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise TransactionLogError(
+            f"{path}: column {date_col!r}, row {row + 2}: {raw[date_col].iloc[row]!r} is not a "
+            "date (hint: --date-format, e.g. %Y%m%d)"
+        )
+    log = pd.DataFrame({"customer": raw[customer_col].astype(str), "date": dates.dt.normalize()})
+    if amount_col:
+        amount = pd.to_numeric(raw[amount_col], errors="coerce")
+        if amount.isna().any() or (amount < 0).any():
+            row = int(np.flatnonzero((amount.isna() | (amount < 0)).to_numpy())[0])
+            raise TransactionLogError(
+                f"{path}: column {amount_col!r}, row {row + 2}: {raw[amount_col].iloc[row]!r} "
+                "is not a non-negative amount"
+            )
+        log["amount"] = amount.to_numpy(float)
+    return log
+
+
+def summarise(
+    log: pd.DataFrame, calibration_end: str | date | pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Per customer born by ``calibration_end`` (default: the last date in the log): ``x``,
+    ``t_x``, ``T`` in weeks and, with amounts, ``m`` (mean amount of repeat purchase days;
+    NaN without repeats) and ``first_amount``."""
+    end = pd.Timestamp(calibration_end) if calibration_end is not None else log["date"].max()
+    inside = log[log["date"] <= end]
+    agg = {"amount": "sum"} if "amount" in log else {}
+    days = (
+        inside.groupby(["customer", "date"], sort=True).agg(agg).reset_index()
+        if agg
+        else inside[["customer", "date"]].drop_duplicates().sort_values(["customer", "date"])
+    )
+    grouped = days.groupby("customer", sort=True)
+    first = grouped["date"].min()
+    last = grouped["date"].max()
+    count = grouped["date"].count()
+    table = pd.DataFrame(
+        {
+            "x": (count - 1).astype(int),
+            "t_x": (last - first).dt.days / DAYS_PER_WEEK,
+            "T": (end - first).dt.days / DAYS_PER_WEEK,
+            "first": first,
+        }
+    )
+    if "amount" in days:
+        firsts = grouped["amount"].first()
+        totals = grouped["amount"].sum()
+        repeat_total = totals - firsts
+        table["first_amount"] = firsts
+        table["m"] = np.where(table["x"] > 0, repeat_total / table["x"].clip(lower=1), np.nan)
+    return table
+
+
+def holdout_purchases(
+    log: pd.DataFrame, calibration_end: str | pd.Timestamp, holdout_end: str | pd.Timestamp
+) -> pd.Series:
+    """Purchase days per customer in (calibration_end, holdout_end]."""
+    start, stop = pd.Timestamp(calibration_end), pd.Timestamp(holdout_end)
+    days = log[(log["date"] > start) & (log["date"] <= stop)][["customer", "date"]]
+    return days.drop_duplicates().groupby("customer").size()
+
+
+def simulated_log(trace: pd.DataFrame, firm: str, start: date = date(2026, 1, 5)) -> pd.DataFrame:
+    """A simulated run's purchases at ``firm`` as a transaction log: one row per purchase,
+    dated on the Monday of its week (week 0 = ``start``), amounts as the engine booked them.
+    Warm-up weeks (negative) are included, dated before ``start``."""
+    purchases = trace[(trace["event"] == "purchase") & (trace["firm"] == firm)]
+    dates = [start + timedelta(weeks=int(w)) for w in purchases["week"]]
+    return pd.DataFrame(
+        {
+            "customer": purchases["customer"].astype(int).to_numpy(),
+            "date": pd.to_datetime(dates).strftime("%Y-%m-%d"),
+            "amount": purchases["revenue"].round(2).to_numpy(),
+        }
+    )
