@@ -883,6 +883,7 @@ def _robustness(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from relsim import load_scenario
     from relsim.experiment.sweep import parse_vary, run_sweep, with_sweep
+    from relsim.viz.sweep_plots import points_overview
     from relsim.viz.sweep_report import write_sweep_report
 
     if args.resume:
@@ -927,10 +928,8 @@ def _sweep(args: argparse.Namespace) -> int:
         )
         return EXIT_INTERRUPTED
     _md, page = write_sweep_report(result)
-    best = result.best()
-    best["margin"] = best["margin"].map(lambda v: f"{v:,.0f}")
-    best["clear"] = best["clear"].map({True: "yes", False: "no (n.s.)"})
-    print(best.drop(columns="point").to_string(index=False))
+    best = points_overview(result)
+    print(best.to_string(index=False))
     print(
         f"relsim: {len(best)} design points; results in {out}/ (points.parquet, "
         f"replications.parquet, points/); report: {page}",
