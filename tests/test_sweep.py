@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -158,8 +159,6 @@ def test_sweeps_are_identical_at_one_and_two_workers_and_resume(
     manifest = json.loads((broken / "manifest.json").read_text())
     (broken / "manifest.json").write_text(json.dumps({**manifest, "status": "partial"}))
     (broken / "points.parquet").unlink()
-    import shutil
-
     shutil.rmtree(broken / "points" / "p0003")
     half = broken / "points" / "p0002"
     shutil.rmtree(half / "parts" / "financial")

@@ -495,12 +495,7 @@ def _run(args: argparse.Namespace) -> int:
             force=args.force,
         )
     except KeyboardInterrupt:
-        print(
-            f"relsim: interrupted; finished replications are kept in {out}/. Resume with:\n"
-            f"  relsim run --resume {out}",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
+        return _interrupted(out, "run")
     comparison = experiment.compare()
     summary = experiment.summary(list(SHOWN))
     if args.json:
@@ -921,12 +916,7 @@ def _sweep(args: argparse.Namespace) -> int:
             memory_check=not args.no_memory_check,
         )
     except KeyboardInterrupt:
-        print(
-            f"relsim: interrupted; finished replications are kept in {out}/. Resume with:\n"
-            f"  relsim sweep --resume {out}",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
+        return _interrupted(out, "sweep")
     _md, page = write_sweep_report(result)
     best = points_overview(result)
     print(best.to_string(index=False))
@@ -982,6 +972,16 @@ def _breakeven(args: argparse.Namespace) -> int:
         print(table.to_string(index=False))
         print(result.message)
     return EXIT_OK
+
+
+def _interrupted(out: Path, command: str) -> int:
+    """Ctrl-C during a run or sweep: say what is kept and how to go on."""
+    print(
+        f"relsim: interrupted; finished replications are kept in {out}/. Resume with:\n"
+        f"  relsim {command} --resume {out}",
+        file=sys.stderr,
+    )
+    return EXIT_INTERRUPTED
 
 
 def _first_line(error: Exception) -> str:

@@ -88,7 +88,7 @@ def sensitivity(
     from SALib.sample import morris as morris_sample
     from SALib.sample import sobol as sobol_sample
 
-    from relsim.experiment.sweep import run_sweep
+    from relsim.experiment.sweep import run_sweep, tidy
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -126,7 +126,7 @@ def sensitivity(
         if isinstance(current, int) and not isinstance(current, bool):
             points[path] = points[path].round().astype(int)
         else:
-            points[path] = points[path].map(lambda v: float(f"{v:.12g}"))
+            points[path] = points[path].map(tidy)
     temporary = tempfile.TemporaryDirectory(prefix="relsim-sensitivity-") if out is None else None
     folder = Path(temporary.name if temporary else out)  # type: ignore[arg-type]
     try:

@@ -125,8 +125,8 @@ def breakeven(
 
     try:
         with WorkerPool(workers, None) as pool:
-            xs = np.linspace(low, high, grid)
-            means = [evaluate(x, pool) for x in xs]
+            for x in np.linspace(low, high, grid):
+                evaluate(x, pool)
             xs = np.array(sorted(evaluated))
             means = [evaluated[x][0] for x in xs]
             bracket = _first_sign_change(xs, np.array(means))

@@ -172,19 +172,14 @@ def refuse_or_clear(out: Path, force: bool, extra: tuple[str, ...] = ()) -> None
             + ("resume them (--resume), " if status != "complete" else "")
             + "or replace them (--force)"
         )
-    clear_results(out)
-    for name in extra:
-        target = out / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        else:
-            target.unlink(missing_ok=True)
+    clear_results(out, extra)
 
 
-def clear_results(out: Path) -> None:
-    """Delete what an earlier run wrote into ``out``; anything else in it is left alone.
-    The manifest goes first, so an interruption never leaves old tables under a manifest."""
-    for name in WRITTEN:
+def clear_results(out: Path, extra: tuple[str, ...] = ()) -> None:
+    """Delete what an earlier run wrote into ``out`` (``extra``: more of relsim's names);
+    anything else in it is left alone. The manifest goes first, so an interruption never
+    leaves old tables under a manifest."""
+    for name in (*WRITTEN, *extra):
         target = out / name
         if target.is_dir():
             shutil.rmtree(target)

@@ -141,7 +141,7 @@ def field_values(field: SweepField) -> list[Any]:
     start, stop, count = field.range.split(":")
     a, b, n = float(start), float(stop), int(count)
     grid = np.geomspace(a, b, n) if field.scale == "log" else np.linspace(a, b, n)
-    return [_tidy(v) for v in grid]
+    return [tidy(v) for v in grid]
 
 
 def design(scenario: Scenario, sweep: Sweep | None = None) -> pd.DataFrame:
@@ -191,8 +191,8 @@ def _from_unit(field: SweepField, u: np.ndarray) -> list[Any]:
     if field.range is not None:
         a, b = (float(x) for x in field.range.split(":")[:2])
         if field.scale == "log":
-            return [_tidy(v) for v in np.exp(np.log(a) + u * (np.log(b) - np.log(a)))]
-        return [_tidy(v) for v in a + u * (b - a)]
+            return [tidy(v) for v in np.exp(np.log(a) + u * (np.log(b) - np.log(a)))]
+        return [tidy(v) for v in a + u * (b - a)]
     d = field.distribution
     assert d is not None
     if d.kind == "uniform":
@@ -203,10 +203,10 @@ def _from_unit(field: SweepField, u: np.ndarray) -> list[Any]:
         assert d.mode is not None
         c = (d.mode - d.low) / (d.high - d.low)
         values = stats.triang(c, loc=d.low, scale=d.high - d.low).ppf(u)
-    return [_tidy(v) for v in values]
+    return [tidy(v) for v in values]
 
 
-def _tidy(value: float) -> float:
+def tidy(value: float) -> float:
     """Round away float noise (0.30000000000000004 -> 0.3) so paths and labels read well."""
     value = float(value)
     if value == 0 or not math.isfinite(value):
