@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from relsim.model.engine import simulate_arrays
+from relsim.model.starting import StartingCustomers
 from relsim.results import Run
 from relsim.scenario import Scenario, Strategy, load_scenario
 
@@ -15,6 +16,7 @@ def simulate(
     scenario: Scenario | str | Path,
     strategy: str | Strategy | None = None,
     seed: int | np.random.SeedSequence | None = None,
+    starting: StartingCustomers | None = None,
 ) -> Run:
     """Simulate one replication of the market under one of the focal firm's strategies.
 
@@ -42,4 +44,4 @@ def simulate(
         strategy = scenario.strategy(strategy)
     if seed is None:
         seed = scenario.seed
-    return Run(simulate_arrays(scenario, strategy, seed), seed)
+    return Run(simulate_arrays(scenario, strategy, seed, starting), seed)

@@ -42,6 +42,7 @@ from relsim.model.satisfaction import (
     update_satisfaction,
 )
 from relsim.model.service import OBSERVED_VALUE_MEMORY_WEEKS, SERVICE_RECORDS, FirmService
+from relsim.model.starting import StartingCustomers
 from relsim.model.streams import Streams
 from relsim.scenario.model import Scenario, Shock, Strategy
 
@@ -83,7 +84,13 @@ class RawRun:
 class Market:
     """The market of one replication; ``run()`` simulates it and returns a :class:`RawRun`."""
 
-    def __init__(self, scenario: Scenario, strategy: Strategy, seed: int | np.random.SeedSequence):
+    def __init__(
+        self,
+        scenario: Scenario,
+        strategy: Strategy,
+        seed: int | np.random.SeedSequence,
+        starting: StartingCustomers | None = None,
+    ):
         self.scenario = scenario
         self.strategy = strategy
         self.p = Params.from_scenario(scenario)
@@ -91,7 +98,8 @@ class Market:
         self.F = self.p.n_firms
         self.W = scenario.horizon.warmup_weeks
         self.H = scenario.horizon.weeks
-        n0 = scenario.market.customers
+        self.starting = None if starting is None else starting.checked(self.p.n_segments, self.F)
+        n0 = scenario.market.customers if self.starting is None else len(self.starting)
         # births replace exits and compaction frees gone rows once they exceed 10% of the
         # rows, so 1.12 x the initial market rarely needs to grow (by 1.25 x if it must)
         self.c = Customers(self.F, int(1.12 * n0) + 64)
@@ -310,6 +318,9 @@ class Market:
 
     def _populate(self, week: int) -> None:
         """The market at the start of the warm-up: current customers and prospects."""
+        if self.starting is not None:
+            self._populate_from(self.starting, week)
+            return
         market = self.scenario.market
         rows = self._add_customers(market.customers, week)
         idx = np.arange(rows.start, rows.stop)
@@ -345,6 +356,47 @@ class Market:
         others = current[~contract]
         c.next_occasion[others] = self._next_occasion(others, week)
         self._schedule_lapse(others, week)
+
+    def _populate_from(self, start: StartingCustomers, week: int) -> None:
+        """The market starts with the named customers (``relsim.model.starting``): traits as
+        given, current customers at rung 'customer' in a relationship begun this week."""
+        c, p = self.c, self.p
+        count = len(start)
+        rows = c.add(count)
+        idx = np.arange(rows.start, rows.stop)
+        seg = start.segment.astype(np.int8)
+        c.segment[rows] = seg
+        c.born[rows] = week
+        c.rate[rows] = start.orders_per_year / WEEKS_PER_YEAR
+        c.value[rows] = start.order_value
+        theta = start.defection_propensity
+        contract = p.contractual[seg]
+        c.propensity[rows] = np.where(
+            contract, theta, 1.0 - (1.0 - theta) ** (1.0 / WEEKS_PER_YEAR)
+        )
+        c.expectation[rows] = np.array([s.expected_quality for s in self.scenario.segments])[seg]
+        c.traced[rows] = self.streams.population.random(count) < self.scenario.trace_share
+        exits = self.streams.exits
+        c.exit_week[rows] = defection.schedule(week, p.relocation_weekly[seg], exits.random(count))
+        c.exit_kind[rows] = MARKET
+        if self.substitute_hazard > 0:
+            self._draw_substitute(idx, week, self.substitute_hazard)
+        firm = start.firm
+        current = idx[firm >= 0]
+        own = firm[firm >= 0].astype(np.int8)
+        c.primary[current] = own
+        c.rung[current] = 1
+        c.since[current] = week
+        c.satisfaction[current] = self.scenario.satisfaction.initial
+        c.orders[current, own] = 1
+        focal = current[own == 0]
+        c.last_order_focal[focal] = week - 1
+        c.acquired_week[focal] = week
+        np.add.at(self.ever_bought, own, 1)
+        c.next_occasion[rows] = self._next_occasion(idx, week)
+        holders = current[contract[firm >= 0]]
+        c.next_occasion[holders] = week + p.contract_period[c.segment[holders]]
+        self._schedule_lapse(current[~contract[firm >= 0]], week)
 
     def _trace(
         self,
@@ -954,7 +1006,11 @@ def _beta(rng: np.random.Generator, mean: float, concentration: float | None, n:
 
 
 def simulate_arrays(
-    scenario: Scenario, strategy: Strategy, seed: int | np.random.SeedSequence
+    scenario: Scenario,
+    strategy: Strategy,
+    seed: int | np.random.SeedSequence,
+    starting: StartingCustomers | None = None,
 ) -> RawRun:
-    """Run one replication of ``scenario`` under ``strategy``; arrays only (no pandas)."""
-    return Market(scenario, strategy, seed).run()
+    """Run one replication of ``scenario`` under ``strategy``; arrays only (no pandas).
+    ``starting`` replaces the drawn initial market by named customers."""
+    return Market(scenario, strategy, seed, starting).run()
