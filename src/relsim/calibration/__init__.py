@@ -1,5 +1,11 @@
-"""Calibration from transaction logs: customer-history summaries and the buy-till-you-die
-models (BG/NBD, gamma-gamma) fitted by maximum likelihood with standard errors."""
+"""Calibration from transaction logs and validation against real data.
+
+* :func:`calibrate` fits relsim's own customer process (weekly purchase occasions, weekly
+  dropout, gamma and beta heterogeneity) and its spend model to a log and writes a scenario;
+* :func:`simulate_history` runs the engine forward from each customer's own history;
+* the buy-till-you-die standards (BG/NBD, gamma-gamma) and the shifted-beta-geometric cohort
+  model, fitted by maximum likelihood with standard errors, for comparison and validation.
+"""
 
 from relsim.calibration.bgnbd import (
     Fit,
@@ -8,23 +14,55 @@ from relsim.calibration.bgnbd import (
     fit_bgnbd,
     fit_gamma_gamma,
 )
+from relsim.calibration.calibrate import (
+    Calibration,
+    HistoryForecast,
+    calibrate,
+    process_scenario,
+    simulate_history,
+)
+from relsim.calibration.cohort import fit_cohort, survival_curve
+from relsim.calibration.process import (
+    conditional_expected_weeks,
+    expected_repeat_weeks,
+    fit_process,
+    segment_values,
+)
+from relsim.calibration.spend import OrderValueFit, fit_order_value
 from relsim.calibration.transactions import (
     TransactionLogError,
     holdout_purchases,
+    holdout_weeks,
     read_transactions,
     simulated_log,
     summarise,
+    weekly_summary,
 )
 
 __all__ = [
+    "Calibration",
     "Fit",
+    "HistoryForecast",
+    "OrderValueFit",
     "TransactionLogError",
+    "calibrate",
     "conditional_expected_purchases",
+    "conditional_expected_weeks",
     "expected_purchases",
+    "expected_repeat_weeks",
     "fit_bgnbd",
+    "fit_cohort",
     "fit_gamma_gamma",
+    "fit_order_value",
+    "fit_process",
     "holdout_purchases",
+    "holdout_weeks",
+    "process_scenario",
     "read_transactions",
+    "segment_values",
+    "simulate_history",
     "simulated_log",
     "summarise",
+    "survival_curve",
+    "weekly_summary",
 ]

@@ -128,16 +128,27 @@ def fit_gamma_gamma(x: np.ndarray, m: np.ndarray, start: tuple[float, ...] = (1,
     return _fit("gamma-gamma", GAMMA_GAMMA_PARAMETERS, nll, np.log(start), len(x))
 
 
-def _fit(model: str, names: tuple[str, ...], nll: Any, start: np.ndarray, n: int) -> Fit:
-    """Minimise over log-parameters (positivity), then the observed information in the
-    natural parameters for the standard errors."""
+def _fit(
+    model: str,
+    names: tuple[str, ...],
+    nll: Any,
+    start: np.ndarray,
+    n: int,
+    polish_iterations: int = 20_000,
+) -> Fit:
+    """Minimise over log-parameters (positivity): L-BFGS-B, then Nelder-Mead from its point
+    (at most ``polish_iterations``; 0 skips it), then the observed information in the natural
+    parameters for the standard errors."""
     best = None
-    for method in ("L-BFGS-B", "Nelder-Mead"):
+    methods = ("L-BFGS-B", "Nelder-Mead") if polish_iterations else ("L-BFGS-B",)
+    for method in methods:
         result = optimize.minimize(
             nll,
             start if best is None else best.x,
             method=method,
-            options={"maxiter": 20_000} if method == "Nelder-Mead" else {"maxiter": 2000},
+            options={"maxiter": polish_iterations, "xatol": 1e-6, "fatol": 1e-6}
+            if method == "Nelder-Mead"
+            else {"maxiter": 2000},
         )
         if best is None or result.fun < best.fun:
             best = result

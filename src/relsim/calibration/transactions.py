@@ -121,3 +121,72 @@ def simulated_log(trace: pd.DataFrame, firm: str, start: date = date(2026, 1, 5)
             "amount": purchases["revenue"].round(2).to_numpy(),
         }
     )
+
+
+def weekly_summary(
+    log: pd.DataFrame,
+    calibration_end: str | date | pd.Timestamp | None = None,
+    start: str | date | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Per customer, in whole weeks counted from ``start`` (default: the log's first date),
+    the history relsim's customer process explains (``relsim.calibration.process``):
+
+    * ``birth``: the week of the first purchase; ``n``: the later weeks observed, up to the
+      last complete week on or before ``calibration_end`` (default: the log's last date);
+    * ``x``: the later weeks with a purchase; ``t_x``: the last of them, counted from birth;
+    * with amounts, ``k`` purchase weeks in all (the first included), their ``mean_amount``
+      and ``sd_amount`` (amounts summed within a week).
+
+    A week holds at most one purchase occasion in relsim, so several purchases in one week
+    count once, and purchases later in the week of the first purchase do not count as repeats.
+    Customers born after the last complete week are left out.
+    """
+    origin = pd.Timestamp(start) if start is not None else log["date"].min()
+    end = pd.Timestamp(calibration_end) if calibration_end is not None else log["date"].max()
+    complete = int(((end - origin).days + 1) // DAYS_PER_WEEK)  # weeks 0..complete-1
+    if complete < 1:
+        raise TransactionLogError(
+            f"the calibration period {origin.date()}..{end.date()} holds no complete week"
+        )
+    week = ((log["date"] - origin).dt.days // int(DAYS_PER_WEEK)).astype(int)
+    if (week < 0).any():
+        raise TransactionLogError(f"the log has purchases before the start {origin.date()}")
+    frame = log.assign(week=week)
+    frame = frame[frame["week"] < complete]
+    agg = {"amount": "sum"} if "amount" in frame else {}
+    weeks = (
+        frame.groupby(["customer", "week"], sort=True).agg(agg).reset_index()
+        if agg
+        else frame[["customer", "week"]].drop_duplicates().sort_values(["customer", "week"])
+    )
+    grouped = weeks.groupby("customer", sort=True)["week"]
+    birth = grouped.min()
+    last = grouped.max()
+    table = pd.DataFrame(
+        {
+            "x": (grouped.count() - 1).astype(int),
+            "t_x": (last - birth).astype(int),
+            "n": (complete - 1 - birth).astype(int),
+            "birth": birth.astype(int),
+        }
+    )
+    if "amount" in weeks:
+        amounts = weeks.groupby("customer", sort=True)["amount"]
+        table["k"] = amounts.count().astype(int)
+        table["mean_amount"] = amounts.mean()
+        table["sd_amount"] = amounts.std(ddof=1).fillna(0.0)
+    table.attrs["start"] = str(origin.date())
+    table.attrs["weeks"] = complete
+    return table
+
+
+def holdout_weeks(
+    log: pd.DataFrame, start: str | pd.Timestamp, first_week: int, weeks: int
+) -> pd.DataFrame:
+    """Purchase weeks per customer and week in weeks ``first_week .. first_week + weeks - 1``
+    (weeks counted from ``start`` as in :func:`weekly_summary`): columns customer, week."""
+    origin = pd.Timestamp(start)
+    week = (log["date"] - origin).dt.days // int(DAYS_PER_WEEK)
+    inside = log.assign(week=week)
+    inside = inside[(inside["week"] >= first_week) & (inside["week"] < first_week + weeks)]
+    return inside[["customer", "week"]].drop_duplicates().reset_index(drop=True)
