@@ -277,9 +277,11 @@ def simulate_history(
     the calibration period from the posterior given its own history (still in a relationship
     or not; its purchase rate and defection propensity), starts the engine from the customers
     still in a relationship (:class:`relsim.model.starting.StartingCustomers`) and runs the
-    fitted process for ``weeks`` weeks. Replication ``r`` uses ``SeedSequence(seed)``'s child
-    ``r``: one stream for the draws, the engine's own streams for the market."""
+    fitted process for ``weeks`` weeks. Replication ``r`` has the seed of a run's replication
+    ``r``: its ``history`` stream draws the states, its engine streams run the market."""
+    from relsim.experiment.runner import replication_seed
     from relsim.model.starting import StartingCustomers
+    from relsim.model.streams import Streams
     from relsim.scenario import Scenario
     from relsim.simulation import simulate
 
@@ -290,9 +292,8 @@ def simulate_history(
     counts = np.zeros((replications, len(summary)))
     weekly = np.zeros((replications, weeks))
     for r in range(replications):
-        root = np.random.SeedSequence(entropy=seed, spawn_key=(r,))
-        draws_seed = np.random.SeedSequence(entropy=seed, spawn_key=(r, 1))
-        draws = process.draw_customers(params, x, t_x, n, np.random.default_rng(draws_seed))
+        root = replication_seed(seed, r)
+        draws = process.draw_customers(params, x, t_x, n, Streams(root).history)
         alive = np.flatnonzero(draws["alive"])
         if not len(alive):
             continue

@@ -121,15 +121,28 @@ def _times(count: np.ndarray, log_value: np.ndarray) -> np.ndarray:
     return np.where(count[:, None] == 0, 0.0, out)
 
 
+def _log_sum(values: np.ndarray) -> np.ndarray:
+    """log(sum(exp(values))) along the last axis, without overflow."""
+    peak = values.max(axis=-1, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0.0)
+    return peak[..., 0] + np.log(np.exp(values - peak).sum(axis=-1))
+
+
+def _history_terms(
+    params: np.ndarray, unique: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, RateGrid]:
+    """Per unique history and grid cell, with the cell's prior mass: the log-likelihood of
+    staying to week n, and of all ways (staying or leaving); and the grid."""
+    stay, leave, grid = _log_terms(params, unique)
+    log_mass = np.log(np.maximum(grid.mass, 1e-300))[None, :]
+    return stay + log_mass, np.logaddexp(stay, leave) + log_mass, grid
+
+
 def log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Each customer's log-likelihood under relsim's process (module docstring)."""
     unique, inverse = _histories(x, t_x, n)
-    stay, leave, grid = _log_terms(np.asarray(params, dtype=float), unique)
-    log_mass = np.log(np.maximum(grid.mass, 1e-300))[None, :]
-    both = np.logaddexp(stay, leave) + log_mass
-    peak = both.max(axis=1, keepdims=True)
-    per_history = (peak + np.log(np.exp(both - peak).sum(axis=1, keepdims=True)))[:, 0]
-    return per_history[inverse]
+    _, both, _ = _history_terms(np.asarray(params, dtype=float), unique)
+    return _log_sum(both)[inverse]
 
 
 def fit_process(
@@ -154,11 +167,8 @@ def fit_process(
         params = np.exp(theta)
         if params[0] > 1e4 or params[1] > 1e4:
             return 1e300
-        stay, leave, grid = _log_terms(params, unique)
-        both = np.logaddexp(stay, leave) + np.log(np.maximum(grid.mass, 1e-300))[None, :]
-        peak = both.max(axis=1, keepdims=True)
-        per = peak[:, 0] + np.log(np.exp(both - peak).sum(axis=1))
-        value = -float(np.dot(counts, per))
+        _, both, _ = _history_terms(params, unique)
+        value = -float(np.dot(counts, _log_sum(both)))
         return value if np.isfinite(value) else 1e300
 
     return _fit("relsim customer process", PARAMETERS, nll, np.log(np.array(start)), len(x), 0)
@@ -224,16 +234,10 @@ def posterior(params: dict[str, float], x: np.ndarray, t_x: np.ndarray, n: np.nd
     values = np.array([params[k] for k in PARAMETERS])
     x, t_x, n = (np.asarray(v, dtype=np.int64) for v in (x, t_x, n))
     unique, inverse = _histories(x, t_x, n)
-    stay, leave, grid = _log_terms(values, unique)
-    log_mass = np.log(np.maximum(grid.mass, 1e-300))[None, :]
-    stay = stay + log_mass
-    both = np.logaddexp(stay, leave + log_mass)
-    peak = both.max(axis=1, keepdims=True)
-    total = peak[:, 0] + np.log(np.exp(both - peak).sum(axis=1))
-    speak = stay.max(axis=1, keepdims=True)
-    stay_total = speak[:, 0] + np.log(np.exp(stay - speak).sum(axis=1))
-    alive = np.exp(stay_total - total)
-    weights = np.exp(stay - speak)
+    stay, both, grid = _history_terms(values, unique)
+    stay_total = _log_sum(stay)
+    alive = np.exp(stay_total - _log_sum(both))
+    weights = np.exp(stay - stay_total[:, None])
     weights /= weights.sum(axis=1, keepdims=True)
     return Posterior(alive[inverse], weights, inverse, grid, n)
 

@@ -230,6 +230,7 @@ def cohort_comparison(
 ) -> CohortComparison:
     """Fit a contractual segment on the first years of ``survival`` and project the rest with
     the sBG closed form and with relsim's engine (a cohort of 1 000 per replication)."""
+    from relsim.experiment.runner import replication_seed
     from relsim.scenario import Scenario
     from relsim.simulation import simulate
 
@@ -239,7 +240,7 @@ def cohort_comparison(
     scenario = Scenario.model_validate(data)
     curves = np.empty((replications, years + 1))
     for r in range(replications):
-        run = simulate(scenario, seed=np.random.SeedSequence(entropy=seed, spawn_key=(r,)))
+        run = simulate(scenario, seed=replication_seed(seed, r))
         weekly = run.weekly[run.weekly["firm"] == "focal"].set_index("week")["customers"]
         at = [weekly.loc[52 * y] for y in range(1, years + 1)]
         curves[r] = np.concatenate([[1.0], np.asarray(at) / scenario.market.customers])

@@ -26,7 +26,10 @@ BEHAVIOUR: tuple[str, ...] = (
     "bonds",
     "rivals",
 )
-PURPOSES: tuple[str, ...] = STRATEGY_INDEPENDENT + BEHAVIOUR
+CALIBRATION: tuple[str, ...] = ("history",)
+"""Draws made outside the engine for a replication: each customer's state from its own history
+(``relsim.calibration.simulate_history``). Listed last: a stream's position is its identity."""
+PURPOSES: tuple[str, ...] = STRATEGY_INDEPENDENT + BEHAVIOUR + CALIBRATION
 
 
 def as_seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
