@@ -4,7 +4,6 @@ closed-form expectations against simulation."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +27,12 @@ from tests.conftest import SCENARIOS
 def cdnow_folder() -> Path:
     """The datasets folder of the installed lifetimes package (a test-only dependency, for its
     data only: it is not imported)."""
-    spec = importlib.util.find_spec("lifetimes")
-    if spec is None or not spec.submodule_search_locations:
+    from relsim.calibration.validation import find_cdnow
+
+    sample = find_cdnow()
+    if sample is None:
         pytest.fail("the test extra installs lifetimes for the CDNOW sample")
-    return Path(next(iter(spec.submodule_search_locations))) / "datasets"
+    return sample.parent
 
 
 @pytest.fixture(scope="module")
