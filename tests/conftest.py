@@ -78,6 +78,7 @@ ONE_FIRM: dict[str, Any] = {
         "referrals_per_year": [0, 0, 0, 0, 0, 0],
     },
     "satisfaction": {"expectation_rate": 0.0, "dissatisfied_defection_multiplier": 0.0},
+    "trust": {"climb_weight": 0.0, "defection_weight": 0.0},
     "switching": {"winback_penalty": 60.0},
     "acquisition": {"leads_at_saturation_per_week": 0.0},
 }

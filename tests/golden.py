@@ -54,6 +54,7 @@ CASES = (
     Case("key-accounts", "key-accounts.yaml", SMALL),
     Case("club", "club.yaml", SMALL),
     Case("subscription", "subscription.yaml", SMALL),
+    Case("retention-tools", "retention-tools.yaml", SMALL),
 )
 
 

@@ -108,16 +108,22 @@ def test_every_strategy_gets_the_same_replication_seeds(tiny: Scenario, tmp_path
 
 
 def test_common_random_numbers_shrink_the_variance_of_differences(tiny: Scenario) -> None:
-    """Paired differences with shared seeds vary far less than with independent seeds (with
-    this market, seed and 12 replications the ratio was 0.15; we require below 1/4)."""
+    """Paired differences with shared seeds vary far less than with independent seeds.
+
+    Measured when written (model version 4, 40 pairs): variance ratio 0.145. With 40 pairs the
+    ratio of two sample variances scatters by the F(39, 39) distribution, whose 97.5% quantile
+    is 1.89: a true ratio of 0.15 is observed below 0.29 with probability 0.975, so we require
+    below 1/3 (CRN cutting the variance of differences at least threefold). With 12 pairs the
+    same market gave ratios from 0.15 to 0.36 under small model changes: too few to test."""
     metric = "npv_with_residual"
 
     def value(strategy: str, seed: int) -> float:
         return simulate(tiny, strategy=strategy, seed=seed).summary[metric]
 
-    crn = [value("financial", r) - value("transactional", r) for r in range(12)]
-    independent = [value("financial", r) - value("transactional", 1000 + r) for r in range(12)]
-    assert np.var(crn, ddof=1) < np.var(independent, ddof=1) / 4
+    pairs = range(40)
+    crn = [value("financial", r) - value("transactional", r) for r in pairs]
+    independent = [value("financial", r) - value("transactional", 1000 + r) for r in pairs]
+    assert np.var(crn, ddof=1) < np.var(independent, ddof=1) / 3
 
 
 def test_confidence_intervals_cover_the_mean_at_the_nominal_rate() -> None:

@@ -159,8 +159,14 @@ def test_customers_and_money_are_conserved_in_any_valid_market(sc: Scenario, see
     np.testing.assert_array_equal(
         np.rint(weekly["profit"].to_numpy() * 100).astype(np.int64), (raw.revenue - costs).ravel()
     )
-    # no NaN or negative counts reach the tables
-    numeric = weekly.drop(columns=["profit", "discounted_profit"]).select_dtypes("number")
+    # no NaN or negative counts reach the tables; customers' means are NaN exactly when a firm
+    # has no customers, and the customers' surplus may be negative (value below price)
+    means = ["mean_satisfaction", "mean_trust"]
+    np.testing.assert_array_equal(weekly[means].isna().all(axis=1), weekly["customers"] == 0)
+    assert weekly[means].stack().dropna().between(0, 1).all()
+    assert np.isfinite(weekly["customer_surplus"]).all()
+    signed = ["profit", "discounted_profit", "customer_surplus", *means]
+    numeric = weekly.drop(columns=signed).select_dtypes("number")
     assert not numeric.isna().any().any() and (numeric >= 0).all().all()
     # every defection has a reason; every customer born appears once
     assert run.defections["reason"].notna().all()

@@ -82,6 +82,9 @@ class Run:
         # every firm's bonding programs: reward rate in effect, rewards, members, ties
         for name, values in raw.bonds.items():
             frame[name] = values.ravel()
+        # quality, customers' satisfaction and trust; the customers' surplus (focal firm)
+        for name, values in raw.relationship.items():
+            frame[name] = values.ravel()
         # the focal firm's service: staff pools' hours, demand and what they delivered
         service = {name: _focal_column(values, n_firms) for name, values in raw.service.items()}
         frame.update(service)
@@ -297,6 +300,16 @@ class Run:
         rewards = raw.costs["rewards"][:, 0].sum() / 100.0
         orders = raw.weekly_counts["orders"][:, 0].sum()
         out["unit_margin"] = _ratio(revenue - costs["cost_of_goods"] - rewards, orders)
+        # mutual benefit: what the focal firm keeps of its orders and what its customers get
+        rel = raw.relationship
+        margin = revenue - costs["cost_of_goods"] - rewards
+        surplus = float(rel["customer_surplus"][:, 0].sum())
+        out["firm_margin"] = margin
+        out["customer_surplus"] = surplus
+        out["customer_share_of_value"] = _ratio(surplus, surplus + margin)
+        out["mean_trust_end"] = float(rel["mean_trust"][-1, 0])
+        out["mean_satisfaction_end"] = float(rel["mean_satisfaction"][-1, 0])
+        out["product_quality_end"] = float(rel["product_quality"][-1, 0])
         out["concentration"] = _ratio(
             raw.market["orders_at_primary"].sum(), raw.market["orders_with_primary"].sum()
         )

@@ -96,6 +96,18 @@ REGISTER: tuple[Assumption, ...] = (
     _a("strategies.*.bonds.club.status_utility", 0, 1, "utility"),
     _a("strategies.*.bonds.club.event_social_gain", 0, 0.5, "share of distance to 1"),
     _a("strategies.*.bonds.club.event_hours_per_member", 0, 2, "hours"),
+    # trust
+    _a("trust.initial", 0.2, 0.8, "trust"),
+    _a("trust.build", 0.01, 0.2, "share of distance to 1"),
+    _a("trust.loss", 0.05, 0.6, "share of trust"),
+    _a("trust.recovery", 0, 0.4, "share of distance to 1"),
+    _a("trust.contact", 0, 0.1, "share of distance to 1"),
+    _a("trust.climb_weight", 0, 3, "exponent per unit of trust"),
+    _a("trust.defection_weight", 0, 3, "exponent per unit of trust"),
+    # retention tools' behavioural assumptions (their costs are the strategist's quotes)
+    _a("strategies.*.retention.quality.lag_weeks", 0, 104, "weeks", whole=True),
+    _a("strategies.*.retention.assortment.occasions_per_line", 0, 0.05, "share per line"),
+    _a("strategies.*.retention.assortment.cross_sell_per_line", 0, 0.02, "share per line"),
     # rivalry
     _a("rivalry.points.probability", 0, 1, "chance"),
     _a("rivalry.points.lag.mean_weeks", 4, 104, "weeks"),

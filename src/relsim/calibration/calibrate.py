@@ -149,10 +149,10 @@ def process_scenario(
     gross_margin_percent: float = 30.0,
 ) -> dict:
     """A scenario that runs relsim's customer process with the given natural parameters: one
-    firm, a flat ladder, no problems, an outside option that never wins an occasion of a
-    customer in a relationship, no win-back, relocation or acquisition. ``prospects`` starts
-    every customer as a prospect (whose first occasion is its first purchase) instead of as a
-    current customer in a new relationship."""
+    firm, a flat ladder, no problems, trust without effect, an outside option that never wins
+    an occasion of a customer in a relationship, no win-back, relocation or acquisition.
+    ``prospects`` starts every customer as a prospect (whose first occasion is its first
+    purchase) instead of as a current customer in a new relationship."""
     m, s, a, b = (float(params[k]) for k in process.PARAMETERS)
     flat = [1.0] * len(RUNGS)
     zero = [0.0] * len(RUNGS)
@@ -210,6 +210,8 @@ def process_scenario(
             "referrals_per_year": zero,
         },
         "satisfaction": {"dissatisfied_defection_multiplier": 0.0},
+        # trust would lower the hazard with every order: the fitted process has none
+        "trust": {"climb_weight": 0.0, "defection_weight": 0.0},
         "switching": {"winback_penalty": NO_WINBACK},
         "acquisition": {"leads_at_saturation_per_week": 0.0},
         "strategies": [{"name": "transactional", "preset": "transactional"}],

@@ -208,10 +208,11 @@ class BondBook:
     # ------------------------------------------------------------------ purchases and ends
     def after_purchases(
         self, week: int, rows: np.ndarray, firm: np.ndarray, spent_cents: np.ndarray
-    ) -> None:
-        """Points earned and rewards issued on orders; regulars' discounts."""
+    ) -> np.ndarray | None:
+        """Points earned and rewards issued on orders; regulars' discounts. Returns the money
+        each order earned back (None when no firm runs a program)."""
         if not (self.any_points or self.any_regular):
-            return
+            return None
         c, m = self.m.c, self.m
         earn, threshold, claimed = self.earn, self.threshold, self.claimed
         spent = spent_cents / 100.0
@@ -233,9 +234,10 @@ class BondBook:
             discount, min_rung = self.regular_discount, self.regular_min_rung
             regular = (c.primary[rows] == firm) & (c.rung[rows] >= min_rung[firm])
             cost += np.where(regular, spent * discount[firm], 0.0)
+        cents = to_cents(cost)
         if week >= 0:
-            cents = to_cents(cost)
             m.ledger.book_by_firm(week, "rewards", firm, cents)
+        return cents / 100.0
 
     def relationship_ended(self, rows: np.ndarray, firm: np.ndarray) -> None:
         """A relationship ended: club membership and structural tie with that firm end too
@@ -308,7 +310,11 @@ class BondBook:
             week, f, "club", club.fixed_cost_per_week + club.cost_per_member_per_week * count
         )
         if club.fee_per_year > 0 and week >= 0 and count:
-            m.ledger.revenue[week, f] += to_cents(club.fee_per_year / 52.0 * count)
+            fees = to_cents(club.fee_per_year / 52.0 * count)
+            m.ledger.revenue[week, f] += fees
+            # members pay it: the customers' side of the relationship (focal firm recorded)
+            if f == FOCAL:
+                m.recorder.relationship["customer_surplus"][week, f] -= fees / 100.0
 
     def _structural(
         self, week: int, f: int, tie: Structural, primary: np.ndarray, hours_left: dict[str, float]

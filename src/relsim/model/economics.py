@@ -22,11 +22,15 @@ COST_KINDS: tuple[str, ...] = (
     "club",
     "structural_setup",
     "structural",
+    "fulfilment",
+    "quality",
+    "assortment",
 )
 """Cost accounts: goods, acquisition and fixed costs; the staff pools of the relationship
-levels (service desk, contact centre, relationship managers, senior manager); and the bonds:
+levels (service desk, contact centre, relationship managers, senior manager); the bonds:
 rewards (points redeemed, regulars' discounts), the points program's fixed cost, the club,
-structural set-up investment and structural running cost."""
+structural set-up investment and structural running cost; and the everyday retention tools:
+fulfilment reliability, quality investment, assortment."""
 
 
 def to_cents(amount: np.ndarray | float) -> np.ndarray:

@@ -27,12 +27,13 @@ import simpy
 
 from relsim import extensions
 from relsim.domain import MARKET, POLITICAL, RUNGS, SERVICE, TECHNOLOGY
-from relsim.model import choice, defection, ladder
+from relsim.model import choice, defection, ladder, trust
 from relsim.model import records as rec
 from relsim.model.bonds import BondBook
 from relsim.model.economics import Ledger, discount_factors, residual_value, to_cents
 from relsim.model.params import WEEKS_PER_YEAR, FirmState, Params
 from relsim.model.population import NEVER, NONE, Customers
+from relsim.model.retention import FirmRetention
 from relsim.model.rivals import Rivalry
 from relsim.model.satisfaction import (
     SatisfactionRule,
@@ -49,6 +50,9 @@ from relsim.scenario.model import Scenario, Shock, Strategy
 N_RUNGS = len(RUNGS)
 MAX_TENURE_WEEKS = 5200
 """Initial tenures are capped at 100 years (keeps every week number within int16)."""
+MIN_PRICE_WEIGHT = 1e-6
+"""Below this price weight (utility per unit of price index) a customer's utility has no
+money equivalent: one unit would be worth over a million orders."""
 COMPACT_SHARE = 0.10
 """Gone rows are compacted away once they exceed this share of the rows (memory policy only:
 results do not depend on it, which a test checks)."""
@@ -79,6 +83,7 @@ class RawRun:
     seconds: float
     meta: dict[str, Any] = field(default_factory=dict)
     journeys: dict[str, np.ndarray] = field(default_factory=dict)  # traced customers, weekly
+    relationship: dict[str, np.ndarray] = field(default_factory=dict)  # (H, F) weekly
 
 
 class Market:
@@ -111,6 +116,13 @@ class Market:
         self.status_quo = scenario.strategy(scenario.baseline_strategy)
         self.state: FirmState = self.p.under_strategy(self.p.status_quo, self.status_quo)
         self.quality = self.state.quality.copy()
+        # the retention tools' levers: problem rate, occasions (indexed by primary firm, the
+        # last entry for customers without one) and order value per firm
+        self.problem_rate = self.p.problem_rate.copy()
+        self.occasion_factor = np.ones(self.F + 1)
+        self.value_factor = np.ones(self.F)
+        self.assortment = False
+        self.trust_rule = trust.TrustRule.from_scenario(scenario.trust)
         self.price_factor = np.ones(self.F)
         self.shock_penalty = np.zeros(self.F)
         self.substitute_hazard = 0.0
@@ -144,6 +156,7 @@ class Market:
         env = simpy.Environment()
         self.env = env
         self.service = FirmService(self, self.status_quo, env)
+        self.retention = FirmRetention(self, self.status_quo, env)
         self.rivalry = Rivalry(self, self.strategy.responds_to_rivals)
         self._populate(-self.W)
         env.process(self._launch_strategy())
@@ -201,6 +214,8 @@ class Market:
         old_price = self.price[0]
         self.state = self.p.under_strategy(self.p.status_quo, self.strategy)
         self.service = FirmService(self, self.strategy, self.env)
+        self.retention.stop()
+        self.retention = FirmRetention(self, self.strategy, self.env)
         if self.strategy.key_accounts is None:
             self.c.key_account[: self.c.n] = False
         before = self.status_quo.bonds
@@ -339,6 +354,7 @@ class Market:
         c.rung[current] = rung
         c.since[current] = week - tenure.astype(np.int64)
         c.satisfaction[current] = self.scenario.satisfaction.initial
+        c.trust[current] = self.trust_rule.initial
         c.orders[current, firm] = np.where(rung >= 2, 2, 1)
         c.last_order_focal[current[firm == 0]] = week - 1
         focal = current[firm == 0]
@@ -388,6 +404,7 @@ class Market:
         c.rung[current] = 1
         c.since[current] = week
         c.satisfaction[current] = self.scenario.satisfaction.initial
+        c.trust[current] = self.trust_rule.initial
         c.orders[current, own] = 1
         focal = current[own == 0]
         c.last_order_focal[focal] = week - 1
@@ -424,6 +441,8 @@ class Market:
         """Next purchase occasion from ``week`` on (contract holders: handled by callers)."""
         c, p = self.c, self.p
         rate = c.rate[idx].astype(np.float64) * p.purchase_multiplier[c.rung[idx]]
+        if self.assortment:
+            rate *= self.occasion_factor[c.primary[idx]]
         u = self.streams.occasions.random(len(idx), dtype=np.float32)
         return defection.schedule(week, rate, u)
 
@@ -435,6 +454,9 @@ class Market:
         bonded = self.bonds.lapse_factor(idx, self.now_week())
         if bonded is not None:
             multiplier = multiplier * bonded
+        trusting = trust.hazard_factor(c.trust[idx], self.trust_rule)
+        if trusting is not None:
+            multiplier = multiplier * trusting
         return defection.effective_propensity(
             c.propensity[idx], multiplier, dissatisfied, sat.dissatisfied_defection_multiplier
         )
@@ -485,10 +507,44 @@ class Market:
             self.recorder.service[name][week] += value
 
     def satisfaction_changed(self, rows: np.ndarray, week: int) -> None:
-        """Satisfaction moved outside a purchase: redraw the lapse week of those it concerns."""
+        """Satisfaction or trust moved outside a purchase: redraw the lapse week of those it
+        concerns (the hazard depends on both)."""
         c = self.c
         rows = rows[(c.primary[rows] != NONE) & ~self.p.contractual[c.segment[rows]]]
         self._schedule_lapse(rows, week + 1)
+
+    def trust_kept(self, rows: np.ndarray, gain: np.float32) -> None:
+        """A promise kept outside a purchase (a problem resolved, a contact that delivered):
+        trust in the primary firm moves ``gain`` of the way to 1. Callers redraw the lapse
+        week (``satisfaction_changed``)."""
+        self.c.trust[rows] = trust.kept(self.c.trust[rows], gain)
+
+    def trust_acts_on_defection(self) -> bool:
+        """Whether a change of trust changes the hazard of ending a relationship."""
+        return self.trust_rule.acts_on_defection
+
+    def raise_quality(self, firm: int, level: float) -> None:
+        """Product quality becomes ``level`` unless it is already higher (quality investment)."""
+        if level > self.quality[firm]:
+            self.quality[firm] = min(level, 1.0)
+            self._refresh_offer()
+
+    def set_assortment(self, firm: int, occasions: float, value: float) -> None:
+        """``firm``'s assortment multiplies its own customers' occasions and its order values;
+        its customers' next occasions are redrawn at the new rate (the wait is memoryless)."""
+        same_occasions = self.occasion_factor[firm] == occasions
+        self.occasion_factor[firm] = occasions
+        self.value_factor[firm] = value
+        self.assortment = bool(
+            (self.occasion_factor != 1.0).any() or (self.value_factor != 1.0).any()
+        )
+        if same_occasions:
+            return
+        c = self.c
+        rows = np.flatnonzero(c.primary[: c.n] == firm)
+        rows = rows[~self.p.contractual[c.segment[rows]]]
+        if len(rows):
+            c.next_occasion[rows] = self._next_occasion(rows, self.now_week())
 
     def improve_quality(self, firm: int, share: float) -> None:
         """Product quality moves ``share`` of the way to 1."""
@@ -502,6 +558,8 @@ class Market:
         c, p = self.c, self.p
         rows = rows[~p.contractual[c.segment[rows]]]
         rate = c.rate[rows].astype(np.float64) * p.purchase_multiplier[c.rung[rows]] * factor
+        if self.assortment:
+            rate *= self.occasion_factor[c.primary[rows]]
         u = self.streams.occasions.random(len(rows), dtype=np.float32)
         sooner = defection.schedule(week + 1, rate, u)
         c.next_occasion[rows] = np.minimum(c.next_occasion[rows], sooner)
@@ -528,6 +586,7 @@ class Market:
         if len(due):
             self._occasions(week, due)
         self.service.work(week)
+        self.retention.work(week)
         self.bonds.work(week, self.service.hours_left)
         for instrument in self.instruments:
             for kind, amount in instrument.weekly(self, week).items():
@@ -604,6 +663,8 @@ class Market:
         n = len(b)
         seg = c.segment[b]
         value = c.value[b].astype(np.float64)
+        if self.assortment:
+            value *= self.value_factor[firm]  # a wider assortment's cross-sell
         at_focal = firm == 0
         cross_sell = c.cross_sell[b] & at_focal  # an outreach's cross-sell rides on this order
         if cross_sell.any():
@@ -613,7 +674,7 @@ class Market:
         cogs = to_cents(value * p.unit_cost[firm])
         focal_rows = b[at_focal]
         focal_margin = (revenue[at_focal] - cogs[at_focal]) / 100.0
-        self.bonds.after_purchases(week, b, firm, revenue)
+        rewards = self.bonds.after_purchases(week, b, firm, revenue)
         if week >= 0:
             self.ledger.book_orders(week, firm, revenue, cogs)
             c.margin_focal[focal_rows] += focal_margin * self.discount[week]
@@ -630,7 +691,7 @@ class Market:
         self._trace(week, rec.PURCHASE, b, firm, c.rung[b], revenue / 100.0)
         # problems
         rng = self.streams.problems
-        problem = rng.random(n) < p.problem_rate[firm]
+        problem = rng.random(n) < self.problem_rate[firm]
         voiced_all = np.zeros(n, dtype=bool)
         if problem.any():
             pb = b[problem]
@@ -645,6 +706,12 @@ class Market:
             rec_.add("voiced_problems", week, firm[problem][voiced], F)
             self._trace(week, rec.PROBLEM, pb, firm[problem], 0, voiced.astype(float))
         felt = experience(self.quality[firm], problem, self.rule)
+        if week >= 0 and at_focal.any():
+            focal_rewards = None if rewards is None else rewards[at_focal]
+            self._surplus(
+                week, focal_rows, value[at_focal], revenue[at_focal], focal_rewards, felt[at_focal]
+            )
+            self.retention.after_orders(week, len(focal_rows))
         expected = c.expectation[b]
         satisfying = is_satisfying(felt, expected, self.rule)
         c.expectation[b] = update_expectation(expected, felt, self.rule)
@@ -660,10 +727,22 @@ class Market:
         at_primary = primary == firm
         if at_primary.any():
             changed[at_primary] = self._climb(
-                week, b[at_primary], satisfying[at_primary], felt[at_primary], expected[at_primary]
+                week,
+                b[at_primary],
+                satisfying[at_primary],
+                felt[at_primary],
+                expected[at_primary],
+                problem[at_primary],
             )
         if newcomer.any():
-            self._begin(week, b[newcomer], firm[newcomer], felt[newcomer], expected[newcomer])
+            self._begin(
+                week,
+                b[newcomer],
+                firm[newcomer],
+                felt[newcomer],
+                expected[newcomer],
+                problem[newcomer],
+            )
         elsewhere = ~at_primary & ~newcomer
         if elsewhere.any():
             changed[elsewhere] = self._elsewhere(
@@ -685,40 +764,58 @@ class Market:
         satisfying: np.ndarray,
         felt: np.ndarray,
         expected: np.ndarray,
+        problem: np.ndarray,
     ) -> np.ndarray:
-        """Satisfaction and ladder after purchases with the primary firm; returns whose
-        defection hazard changed (rung moved or satisfaction crossed the service threshold)."""
+        """Satisfaction, trust and ladder after purchases with the primary firm; returns whose
+        defection hazard changed (rung moved, satisfaction crossed the service threshold, or
+        trust moved while it acts on the hazard)."""
         c, p = self.c, self.p
         threshold = self.scenario.satisfaction.service_threshold
         before = c.satisfaction[b]
         after = update_satisfaction(before, felt, expected, self.rule)
         c.satisfaction[b] = after
+        c.trust[b] = trust.after_orders(c.trust[b], problem, self.trust_rule)
         c.run_count[b] = 0
         old = c.rung[b]
+        up_factor = self.bonds.climb_factor(b, week)
+        trusting = trust.climb_factor(c.trust[b], self.trust_rule)
+        if trusting is not None:
+            up_factor = trusting if up_factor is None else up_factor * trusting
         new = ladder.move(
             old,
             satisfying,
             self.streams.ladder.random(len(b)),
             p.up_probability,
             p.down_probability,
-            up_factor=self.bonds.climb_factor(b, week),
+            up_factor=up_factor,
         )
         c.rung[b] = new
         for event, moved in ((rec.RUNG_UP, new > old), (rec.RUNG_DOWN, new < old)):
             if moved.any():
                 self._trace(week, event, b[moved], c.primary[b[moved]], new[moved])
+        if self.trust_rule.acts_on_defection:
+            return np.ones(len(b), dtype=bool)
         return (new != old) | ((before < threshold) != (after < threshold))
 
     def _begin(
-        self, week: int, b: np.ndarray, firm: np.ndarray, felt: np.ndarray, expected: np.ndarray
+        self,
+        week: int,
+        b: np.ndarray,
+        firm: np.ndarray,
+        felt: np.ndarray,
+        expected: np.ndarray,
+        problem: np.ndarray,
     ) -> None:
-        """Start relationships: ``firm`` becomes the primary firm."""
+        """Start relationships: ``firm`` becomes the primary firm; satisfaction and trust start
+        at their initial values and take in the first order."""
         c = self.c
         c.primary[b] = firm
         c.since[b] = week
         c.rung[b] = ladder.start_rung(c.orders[b, firm])
         start = np.full(len(b), self.scenario.satisfaction.initial, dtype=np.float32)
         c.satisfaction[b] = update_satisfaction(start, felt, expected, self.rule)
+        initial = np.full(len(b), self.trust_rule.initial, dtype=np.float32)
+        c.trust[b] = trust.after_orders(initial, problem, self.trust_rule)
         c.run_firm[b] = NONE
         c.run_count[b] = 0
         c.left[b] = np.where(c.left[b] == firm, NONE, c.left[b])
@@ -749,8 +846,48 @@ class Market:
         if switch.any():
             s = b[switch]
             self._end(week, s, kind="switch", to_firm=firm[switch])
-            self._begin(week, s, firm[switch], felt[switch], expected[switch])
+            self._begin(week, s, firm[switch], felt[switch], expected[switch], problem[switch])
         return switch
+
+    def _surplus(
+        self,
+        week: int,
+        rows: np.ndarray,
+        value: np.ndarray,
+        revenue: np.ndarray,
+        rewards: np.ndarray | None,
+        felt: np.ndarray,
+    ) -> None:
+        """Record the customer's side of the focal firm's orders: value received minus price
+        paid, in money.
+
+        Value received, in utility relative to the outside option: the experienced quality
+        ``beta_q x felt`` (a late, wrong or faulty order delivers less), the social bond and
+        club status with the firm, less the firm's reputation penalty and the outside option's
+        utility. It is converted to money at the customer's own price weight (one utility unit
+        is worth ``value / (beta_p x m_p(rung))`` for an order of ``value`` at the reference
+        price). Price paid: the order's revenue less the rewards it earned back. Habit,
+        switching costs (points held, structural ties) and the taste shock are not value
+        received. Orders of customers with no price weight (below :data:`MIN_PRICE_WEIGHT`)
+        cannot be converted and are counted apart."""
+        c, p = self.c, self.p
+        seg, rung = c.segment[rows], c.rung[rows]
+        weight = p.price_sensitivity[seg] * p.price_multiplier[rung]
+        utility = p.quality_sensitivity[seg] * felt - p.outside_utility[seg] - self.penalty[0]
+        if c.uses("social"):
+            utility = utility + self.scenario.bonding.social_utility * self.bonds.social_with(
+                rows, 0, week
+            )
+        if c.uses("member") and self.bonds.status[0]:
+            utility = utility + self.bonds.status[0] * c.member[rows, 0]
+        paid = revenue / 100.0
+        if rewards is not None:
+            paid = paid - rewards
+        ok = weight >= MIN_PRICE_WEIGHT
+        received = value[ok] * utility[ok] / weight[ok]
+        record = self.recorder.relationship
+        record["customer_surplus"][week, 0] += float(received.sum() - paid[ok].sum())
+        record["surplus_unconverted_orders"][week, 0] += int(len(rows) - ok.sum())
 
     # ------------------------------------------------------------------ relationships end
     def _end(
@@ -806,6 +943,10 @@ class Market:
             # former contract holders shop for a new contract at their own pace
             shoppers = rows[contract]
             c.next_occasion[shoppers] = self._next_occasion(shoppers, week + 1)
+        if self.assortment and kind in ("lapse", "political"):
+            # out of the firm's assortment: occasions at the rate without it (memoryless)
+            moved = rows[~contract & (self.occasion_factor[old] != 1.0)]
+            c.next_occasion[moved] = self._next_occasion(moved, week)
 
     def _reasons(
         self,
@@ -857,14 +998,16 @@ class Market:
         rung = c.rung[rows]
         v = self._utilities(rows, firm.astype(np.int8), np.full(n, NONE, np.int8))
         share = self.choice_rule.probabilities(v, p.outside_utility[seg])[firm, np.arange(n)]
-        margin = c.value[rows] * (self.price[firm] - p.unit_cost[firm])
+        margin = c.value[rows] * self.value_factor[firm] * (self.price[firm] - p.unit_cost[firm])
         substitute = np.minimum(self.substitute_hazard * p.technology_affinity[seg], 1.0)
         exits = (1.0 - p.relocation_weekly[seg]) * (1.0 - substitute)
         keep = 1.0 - self._propensity(rows)
         d = 1.0 + p.weekly_discount
         contract = p.contractual[seg]
         period = np.where(contract, p.contract_period[seg], 1)
-        occasion = np.minimum(c.rate[rows] * p.purchase_multiplier[rung], 1.0)
+        occasion = np.minimum(
+            c.rate[rows] * p.purchase_multiplier[rung] * self.occasion_factor[firm], 1.0
+        )
         buy = np.where(contract, 1.0, occasion * share)
         survive = np.where(contract, keep * share * exits**period, keep * exits)
         first = d ** -np.where(contract, np.maximum(c.next_occasion[rows], week + 1), week + 1)
@@ -936,6 +1079,20 @@ class Market:
             self.recorder.market["in_market"][week] = c.live
             traced = np.flatnonzero(c.traced[:n] & c.alive[:n])
             self.recorder.journeys(week, c.id[traced], c.primary[traced], c.rung[traced])
+            self._record_relationships(week, code // N_RUNGS, counts.reshape(self.F, N_RUNGS))
+
+    def _record_relationships(self, week: int, firm_code: np.ndarray, ladder: np.ndarray) -> None:
+        """Each firm's product quality and its customers' mean satisfaction and trust."""
+        c, F = self.c, self.F
+        n = c.n
+        customers = ladder[:, 1:].sum(axis=1)
+        record = self.recorder.relationship
+        record["product_quality"][week] = self.quality
+        for name in ("satisfaction", "trust"):
+            total = np.bincount(firm_code, weights=getattr(c, name)[:n], minlength=F + 1)[1:]
+            record[f"mean_{name}"][week] = np.divide(
+                total, customers, out=np.full(F, np.nan), where=customers > 0
+            )
 
     def _result(self, seconds: float) -> RawRun:
         c = self.c
@@ -973,6 +1130,7 @@ class Market:
             defections=self.recorder.defection_arrays(),
             trace=self.recorder.trace_arrays(),
             journeys=self.recorder.journey_arrays(),
+            relationship=self.recorder.relationship,
             customers=customers,
             service=self.recorder.service,
             warmup_customers=self.recorder.warmup_customers,

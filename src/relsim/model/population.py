@@ -39,6 +39,7 @@ SCALAR_FIELDS: dict[str, tuple[type, float | int]] = {
     "run_firm": (np.int8, NONE),
     "run_count": (np.int8, 0),
     "satisfaction": (np.float32, 0.0),  # with the primary firm, 0-1
+    "trust": (np.float32, 0.0),  # in the primary firm, 0-1
     "expectation": (np.float32, 0.0),  # expected quality, 0-1
     "problem_firm": (np.int8, NONE),  # firm of the open, unresolved problem
     "problem_voiced": (np.bool_, False),

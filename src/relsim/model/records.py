@@ -26,6 +26,15 @@ MARKET_RECORDS: tuple[str, ...] = (
     "orders_with_primary",  # orders by customers who have a primary firm
     "orders_at_primary",  # ... of which placed with that primary firm (concentration)
 )
+RELATIONSHIP_RECORDS: tuple[str, ...] = (
+    "product_quality",  # the firm's product quality in effect at the end of the week
+    "mean_satisfaction",  # mean over the firm's customers, end of week (NaN without any)
+    "mean_trust",  # mean over the firm's customers, end of week (NaN without any)
+    "customer_surplus",  # customers' value received minus price paid on the week's orders
+    "surplus_unconverted_orders",  # orders whose customers have no price weight
+)
+"""Weekly records per firm of the relationship principles (trust, mutual benefit); the
+surplus is recorded for the focal firm's orders."""
 TRACE_EVENTS: tuple[str, ...] = (
     "born",
     "lead",
@@ -55,6 +64,7 @@ class Recorder:
         self.by_reason = np.zeros((weeks, n_firms, len(REASONS)), dtype=np.int64)
         self.ladder = np.zeros((weeks, n_firms, len(RUNGS)), dtype=np.int64)
         self.market = {name: np.zeros(weeks, dtype=np.int64) for name in MARKET_RECORDS}
+        self.relationship = {name: np.zeros((weeks, n_firms)) for name in RELATIONSHIP_RECORDS}
         self.service = {name: np.zeros(weeks) for name in service}
         self._defections = ColumnBuffer(DEFECTION_COLUMNS)
         self._trace = ColumnBuffer(TRACE_COLUMNS)

@@ -257,6 +257,7 @@ class FirmService:
                 cap = np.maximum(c.satisfaction_before_problem[mine], c.satisfaction[mine])
                 recovered = np.minimum(recovered, cap)
             c.satisfaction[mine] = recovered
+            m.trust_kept(mine, m.trust_rule.recovery)  # a problem resolved: a promise kept
             m.satisfaction_changed(mine, week)
 
     def _follow_ups(self, week: int, hours: float) -> float:
@@ -302,13 +303,17 @@ class FirmService:
         c.contacts[made] += 1
         c.cross_sell[made] = True
         m.bring_occasion_forward(made, week, 1.0 + rules.outreach_purchase_boost)
+        annoying = np.zeros(len(made), dtype=bool)
         if interval < rules.annoying_interval_weeks:
-            annoyed = made[m.streams.service.random(len(made)) < rules.annoyance_probability]
+            annoying = m.streams.service.random(len(made)) < rules.annoyance_probability
+            annoyed = made[annoying]
             c.satisfaction[annoyed] = np.maximum(
                 c.satisfaction[annoyed] - np.float32(rules.annoyance_penalty), 0.0
             )
             m.service_log("annoyed", week, len(annoyed))
-            m.satisfaction_changed(annoyed, week)
+        # proactive communication that does not annoy is a contact that delivers
+        m.trust_kept(made[~annoying], m.trust_rule.contact)
+        m.satisfaction_changed(made if m.trust_acts_on_defection() else made[annoying], week)
 
     def _review_key_accounts(self, week: int) -> None:
         m, c = self.m, self.m.c
@@ -346,6 +351,7 @@ class FirmService:
         c.satisfaction[made] = np.minimum(
             c.satisfaction[made] + np.float32(rules.contact_satisfaction), 1.0
         )
+        m.trust_kept(made, m.trust_rule.contact)  # a named manager's contact delivers
         m.satisfaction_changed(made, week)
 
 

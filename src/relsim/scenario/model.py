@@ -453,6 +453,87 @@ class Bonds(Frozen):
     structural: Structural | None = Field(default=None, description="Structural ties.")
 
 
+class Fulfilment(Frozen):
+    """Orders fulfilled on time: the focal firm buys its share of late or wrong orders down.
+
+    Each halving of the share costs the same per order (diminishing returns: going from 4% to
+    2% costs as much as from 2% to 1%)."""
+
+    late_or_wrong: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        description="Share of the focal firm's orders delivered late or wrong once the lever "
+        "runs (at most the firm's own `fulfilment_failure`; above 0: perfection has no finite "
+        "price on this cost curve)."
+    )
+    cost_per_order_per_halving: NonNegative = Field(
+        default=0.5,
+        description="Extra cost per order for each halving of the late-or-wrong share below the "
+        "firm's own (currency units per order): per order, this x log2(fulfilment_failure / "
+        "late_or_wrong).",
+    )
+    fixed_cost_per_week: NonNegative = Field(
+        default=0.0,
+        description="Fixed cost per week of the fulfilment improvement (systems, currency units).",
+    )
+
+
+class QualityInvestment(Frozen):
+    """Product-quality investment: quality rises toward a target after a development lag.
+
+    The investment runs every week from the strategy's launch; quality stays where it is for
+    ``lag_weeks`` and then climbs linearly to ``target`` over ``ramp_weeks``. Each halving of
+    the gap between quality and 1 costs the same per week."""
+
+    target: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        description="Product quality reached (quality units 0-1, at least the firm's own "
+        "`product_quality`, below 1)."
+    )
+    lag_weeks: Annotated[int, Field(ge=0, le=520)] = Field(
+        default=26, description="Weeks from the launch before quality starts to rise."
+    )
+    ramp_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+        default=26, description="Weeks over which quality climbs to the target after the lag."
+    )
+    cost_per_week_per_halving: NonNegative = Field(
+        default=1500.0,
+        description="Investment per week for each halving of the gap between product quality "
+        "and 1 (currency units per week): this x log2((1 - product_quality) / (1 - target)).",
+    )
+
+
+class Assortment(Frozen):
+    """A wider assortment: more product lines give the focal firm's customers more occasions
+    to buy and larger baskets (cross-sell), at a cost per line."""
+
+    extra_lines: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        description="Product lines added to the focal firm's assortment."
+    )
+    cost_per_line_per_week: NonNegative = Field(
+        default=150.0,
+        description="Cost per added line per week (listing, inventory, space; currency units).",
+    )
+    occasions_per_line: NonNegative = Field(
+        default=0.01,
+        description="Each line multiplies the purchase occasions of the firm's own customers "
+        "by 1 + this (added linearly over lines: 20 lines at 0.01 give x1.2).",
+    )
+    cross_sell_per_line: NonNegative = Field(
+        default=0.005,
+        description="Each line adds this share to the value of an order at the firm (added "
+        "linearly over lines: 20 lines at 0.005 give +10%).",
+    )
+
+
+class RetentionTools(Frozen):
+    """The everyday retention tools beyond bonds (null: not used). Discounts for regulars and
+    personal contact are the financial and social bonds."""
+
+    fulfilment: Fulfilment | None = Field(default=None, description="Orders fulfilled on time.")
+    quality: QualityInvestment | None = Field(
+        default=None, description="Product-quality investment."
+    )
+    assortment: Assortment | None = Field(default=None, description="A wider assortment.")
+
+
 class InstrumentSpec(Frozen):
     """A strategy instrument added in Python (see ``relsim.extensions``), by registered name."""
 
@@ -559,6 +640,11 @@ class Strategy(Frozen):
     )
     instruments: tuple[InstrumentSpec, ...] = Field(
         default=(), description="Instruments added in Python (see relsim.extensions)."
+    )
+    retention: RetentionTools = Field(
+        default=RetentionTools(),
+        description="Everyday retention tools: fulfilment reliability, quality investment, "
+        "assortment.",
     )
 
     @model_validator(mode="before")
@@ -672,6 +758,48 @@ class Bonding(Frozen):
         default=1.0,
         description="Weight of the money value of points held at a firm in its utility (1: "
         "valued like the same money off the price; 0: ignored).",
+    )
+
+
+class Trust(Frozen):
+    """Trust of a customer in its primary firm (0-1): built by kept promises -- orders on time
+    and without fault, problems resolved, contacts that deliver -- and broken by failures.
+
+    Built slowly, lost fast: a kept promise adds a share of the distance to 1, a failure
+    removes a share of the trust held. Trust above its starting value raises the chance of
+    climbing the ladder and lowers the hazard of ending the relationship; below, the reverse."""
+
+    initial: Probability = Field(
+        default=0.5, description="Trust at the start of a relationship (0-1)."
+    )
+    build: Probability = Field(
+        default=0.05,
+        description="Share of the distance to 1 added by an order delivered on time and "
+        "without fault (a kept promise).",
+    )
+    loss: Probability = Field(
+        default=0.2,
+        description="Share of the trust held removed by an order with a problem (late, wrong "
+        "or faulty: a broken promise).",
+    )
+    recovery: Probability = Field(
+        default=0.15,
+        description="Share of the distance to 1 added back when the firm resolves a problem.",
+    )
+    contact: Probability = Field(
+        default=0.03,
+        description="Share of the distance to 1 added by a contact that delivers (proactive "
+        "outreach, a relationship manager's contact).",
+    )
+    climb_weight: NonNegative = Field(
+        default=1.0,
+        description="The climbing probability is multiplied by exp(climb_weight x (trust - "
+        "initial)), capped at 1.",
+    )
+    defection_weight: NonNegative = Field(
+        default=1.0,
+        description="The hazard of ending the relationship is multiplied by "
+        "exp(-defection_weight x (trust - initial)).",
     )
 
 
@@ -1145,6 +1273,7 @@ class Scenario(Frozen):
     economics: Economics = Field(default=Economics(), description="Money conventions.")
     service: Service = Field(default=Service(), description="What relationship levels do.")
     bonding: Bonding = Field(default=Bonding(), description="What bonds do to customers.")
+    trust: Trust = Field(default=Trust(), description="How customers' trust moves and acts.")
     rivalry: Rivalry = Field(default=Rivalry(), description="How firms answer each other.")
     choice_rule: str = Field(
         default="logit",
@@ -1203,6 +1332,8 @@ class Scenario(Frozen):
                     f"strategy {strategy.name!r}: levels.segments names unknown segment(s) "
                     f"{sorted(unknown)}; segments: {sorted(segment_names)}"
                 )
+        for strategy in self.strategies:
+            _check_retention(strategy, self.focal)
         if self.focal.bonds != Bonds() or self.focal.preset != "transactional":
             raise ValueError(
                 "firms[0] is the focal firm: its bonds come from its strategies (set `bonds` "
@@ -1253,3 +1384,22 @@ def _check_unique(what: str, names: list[str]) -> None:
         if name in seen:
             raise ValueError(f"{what}: name {name!r} is used twice")
         seen.add(name)
+
+
+def _check_retention(strategy: Strategy, focal: Firm) -> None:
+    """The retention tools buy the focal firm's operations up, never down."""
+    tools = strategy.retention
+    where = f"strategy {strategy.name!r}: retention"
+    if tools.fulfilment is not None and tools.fulfilment.late_or_wrong > focal.fulfilment_failure:
+        raise ValueError(
+            f"{where}.fulfilment.late_or_wrong = {tools.fulfilment.late_or_wrong:g} is above the "
+            f"focal firm's fulfilment_failure = {focal.fulfilment_failure:g}: the lever buys "
+            "reliability up (hint: set it at or below the firm's share, or change "
+            "firms[0].fulfilment_failure)"
+        )
+    if tools.quality is not None and tools.quality.target < focal.product_quality:
+        raise ValueError(
+            f"{where}.quality.target = {tools.quality.target:g} is below the focal firm's "
+            f"product_quality = {focal.product_quality:g}: the investment raises quality "
+            "(hint: set a target at or above the firm's quality)"
+        )
