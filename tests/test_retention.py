@@ -331,3 +331,44 @@ def test_a_price_rise_shows_as_value_taken_from_customers(market: Scenario) -> N
     on_time = with_strategy(market, retention={"fulfilment": {"late_or_wrong": 0.0125}})
     better = paired(on_time, lambda r: r.summary["customer_surplus"])
     assert mean_interval(better).low > 0
+
+
+def test_the_report_shows_each_tools_cost_and_the_customers_surplus(tmp_path: Any) -> None:
+    """The budget lists each tool's cost account; the program section puts the customers'
+    surplus next to the firm's margin, with the verdict for each strategy."""
+    from relsim.viz.report import write_report
+
+    scenario = relsim.load_scenario(
+        SCENARIOS / "retention-tools.yaml",
+        overrides={"market.customers": 1500, "horizon.weeks": 52, "horizon.warmup_weeks": 26},
+    )
+    experiment = relsim.run_experiment(
+        scenario, replications=3, workers=1, out=tmp_path / "run", progress=False
+    )
+    md, _ = write_report(experiment)
+    text = md.read_text(encoding="utf-8")
+    program = text.split("## 4. Program", 1)[1].split("## 5.", 1)[0]
+    budget = text.split("## 6. Budget", 1)[1].split("## 7.", 1)[0]
+    assert "| strategy | firm margin / year | customer surplus / year |" in program
+    assert "orders late or wrong 5% -> 1.25%" in program
+    rows = {line.split("|")[1].strip(): line for line in budget.splitlines() if "|" in line}
+    for kind, users in (
+        ("fulfilment", {"on_time", "all_tools"}),
+        ("quality", {"better_product", "all_tools"}),
+        ("assortment", {"wider_assortment", "all_tools"}),
+    ):
+        cells = [c.strip() for c in rows[kind].split("|")[2:-1]]
+        assert {s for s, c in zip(experiment.strategies, cells, strict=True) if c != "—"} == users
+    table = relsim.analysis.plan.mutual_benefit(experiment).set_index("strategy")
+    assert table.loc["status_quo", "verdict"] == "(baseline)"
+    verdicts = {*relsim.analysis.plan.MUTUAL_VERDICTS.values(), "no clear shift"}
+    for strategy in experiment.strategies:
+        row = table.loc[strategy]
+        if strategy != "status_quo":
+            assert row["verdict"] in verdicts
+            # the verdict reads the signs of the intervals
+            if row["surplus_difference_high"] < 0 < row["margin_difference_low"]:
+                assert row["verdict"] == "wins by extracting value from customers"
+        mutual = [x for x in program.splitlines() if x.startswith(f"| {strategy} | ")]
+        line = next(x for x in mutual if "[" in x)  # the table with intervals
+        assert line.rstrip(" |").endswith(row["verdict"])

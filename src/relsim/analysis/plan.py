@@ -13,6 +13,9 @@ Definitions (all for the focal firm, means over replications with 95% t-interval
   against the baseline (only for strategies that spend more and avoid churn; a price cut's
   cost is forgone margin, which profit already counts), next to the **value of a point**: the
   value lost to defection per year divided by the baseline's churn in points.
+* **Mutual benefit**: the focal firm's margin on its orders (revenue less goods and rewards)
+  next to its customers' surplus (value received minus price paid, ``docs/model.md``), with a
+  verdict from the signs of their paired differences against the baseline.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from relsim.analysis.statistics import Interval, mean_interval
+from relsim.analysis.statistics import Interval, mean_interval, paired_differences
 from relsim.domain import REASONS, RUNGS
 from relsim.model.economics import COST_KINDS
 
@@ -201,3 +204,61 @@ def exit_management(experiment: Experiment) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+MUTUAL_VERDICTS = {
+    (1, 1): "creates value for both sides",
+    (1, -1): "wins by extracting value from customers",
+    (-1, 1): "gives value to customers at the firm's expense",
+    (-1, -1): "destroys value on both sides",
+}
+"""Verdict by the signs of the significant paired differences (firm margin, customer surplus)
+against the baseline; any other combination is 'no clear shift'."""
+
+
+def mutual_benefit(experiment: Experiment) -> pd.DataFrame:
+    """Per strategy: the focal firm's margin on its orders (revenue less goods and rewards)
+    and its customers' surplus (value received minus price paid), per year, with 95% CIs; the
+    customers' share of the value; paired differences against the baseline (Bonferroni
+    simultaneous 95% CIs) and a verdict on who gains. Empty for results written before
+    relsim recorded the surplus."""
+    table = experiment.replications
+    if "customer_surplus" not in table.columns:
+        return pd.DataFrame()
+    years = experiment.weekly["week"].nunique() / WEEKS_PER_YEAR
+    margin = {k: v / years for k, v in experiment.values("firm_margin").items()}
+    surplus = {k: v / years for k, v in experiment.values("customer_surplus").items()}
+    d_margin = paired_differences(margin, experiment.baseline)
+    d_surplus = paired_differences(surplus, experiment.baseline)
+    rows = []
+    for strategy in experiment.strategies:
+        m, s = mean_interval(margin[strategy]), mean_interval(surplus[strategy])
+        row = {
+            "strategy": strategy,
+            "firm_margin": m.mean,
+            "firm_margin_low": m.low,
+            "firm_margin_high": m.high,
+            "customer_surplus": s.mean,
+            "customer_surplus_low": s.low,
+            "customer_surplus_high": s.high,
+            "customer_share": s.mean / (s.mean + m.mean) if s.mean + m.mean else float("nan"),
+            "verdict": "(baseline)",
+        }
+        if strategy != experiment.baseline:
+            dm, ds = d_margin[strategy], d_surplus[strategy]
+            row.update(
+                margin_difference=dm.mean,
+                margin_difference_low=dm.low,
+                margin_difference_high=dm.high,
+                surplus_difference=ds.mean,
+                surplus_difference_low=ds.low,
+                surplus_difference_high=ds.high,
+                verdict=MUTUAL_VERDICTS.get((_sign(dm), _sign(ds)), "no clear shift"),
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _sign(interval: Interval) -> int:
+    """+1 or -1 when the interval excludes zero on that side, else 0."""
+    return 1 if interval.low > 0 else -1 if interval.high < 0 else 0

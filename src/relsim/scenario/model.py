@@ -121,14 +121,15 @@ class Segment(Frozen):
         default=BetaProbability(mean=0.15, concentration=4.0),
         description="Probability that a customer ends the relationship with its primary firm for "
         "reasons of its own: per year (non-contractual) or per contract period (contractual), "
-        "before rung and satisfaction modifiers. Or give `annual_churn_percent`.",
+        "before rung, satisfaction and trust modifiers. Or give `annual_churn_percent`.",
     )
     annual_churn_percent: Annotated[float, Field(ge=0.0, lt=100.0)] | None = Field(
         default=None,
         description="Strategist's alternative to `defection_propensity.mean` (percent of "
         "customers lost per year, for reasons of their own or by leaving the market, before "
-        "rung, satisfaction, bond and rival effects). Converted so that a run of the textbook "
-        "reduction (one firm, flat ladder, neutral satisfaction) shows this annual churn: "
+        "rung, satisfaction, trust, bond and rival effects). Converted so that a run of the "
+        "textbook reduction (one firm, flat ladder, neutral satisfaction, trust without "
+        "effect) shows this annual churn: "
         "mean = 1 - ((1 - churn) / (1 - relocation_per_year)) ** (period / 52), period = 52 "
         "weeks or the contract period. Must be at least relocation_per_year. Converted when "
         "the file is read: the validated scenario holds the mean (this field reads back null).",

@@ -143,6 +143,7 @@ def report_blocks(experiment: Experiment) -> list[Block]:
     ]
     # 4. program
     blocks += [("h2", "4. Program"), *_program(scenario, experiment.strategies)]
+    blocks += _mutual_benefit(experiment)
     # 5. action plan
     blocks += [("h2", "5. Action plan"), *_action_plan(scenario, experiment)]
     # 6. budget
@@ -392,12 +393,80 @@ def _program(scenario: Scenario, names: list[str]) -> list[Block]:
             if st.key_accounts
             else "none",
             "bonds": _bonds(st),
+            "retention tools": _retention_tools(scenario, st),
             "staff (desk / contact / managers / senior)": (
                 f"{staff.desk.count:g} / {staff.contact_centre.count:g} / "
                 f"{staff.managers.count:g} / {staff.senior_manager.count:g}"
             ),
         }
     return [("table", pd.DataFrame(rows).T.rename_axis("strategy"))]
+
+
+def _retention_tools(scenario: Scenario, strategy: Any) -> str:
+    tools, firm = strategy.retention, scenario.focal
+    parts = []
+    if tools.fulfilment:
+        parts.append(
+            f"orders late or wrong {100 * firm.fulfilment_failure:.3g}% -> "
+            f"{100 * tools.fulfilment.late_or_wrong:.3g}%"
+        )
+    if tools.quality:
+        q = tools.quality
+        parts.append(
+            f"quality {firm.product_quality:.2f} -> {q.target:.2f} after {q.lag_weeks} weeks "
+            f"(over {q.ramp_weeks} more)"
+        )
+    if tools.assortment:
+        parts.append(f"{tools.assortment.extra_lines} extra product lines")
+    return "; ".join(parts) or "none"
+
+
+def _mutual_benefit(experiment: Experiment) -> list[Block]:
+    """The customers' side next to the firm's: who gains from each strategy."""
+    table = plan.mutual_benefit(experiment)
+    if table.empty:
+        return []
+    shown = pd.DataFrame(
+        {
+            "firm margin / year": [
+                _ci(r.firm_margin, r.firm_margin_low, r.firm_margin_high)
+                for r in table.itertuples()
+            ],
+            "customer surplus / year": [
+                _ci(r.customer_surplus, r.customer_surplus_low, r.customer_surplus_high)
+                for r in table.itertuples()
+            ],
+            "customers' share": table["customer_share"].map(_pct).to_list(),
+            "vs baseline": table["verdict"].to_list(),
+        },
+        index=pd.Index(table["strategy"], name="strategy"),
+    )
+    blocks: list[Block] = [
+        (
+            "p",
+            "Mutual benefit: what the focal firm keeps of its orders (revenue less goods and "
+            "rewards) next to what its customers get (value received -- product quality as "
+            "experienced, relationship and club value -- minus price paid, against not buying, "
+            "converted to money at each customer's price weight). Mean per year [95% CI]:",
+        ),
+        ("table", shown),
+        (
+            "p",
+            "'vs baseline' reads the signs of the paired differences whose simultaneous 95% "
+            "CI excludes zero: a strategy that raises the firm's margin while lowering the "
+            "customers' surplus wins by extracting value rather than creating it.",
+        ),
+    ]
+    unconverted = experiment.weekly["surplus_unconverted_orders"].sum()
+    if unconverted > 0:
+        blocks.append(
+            (
+                "p",
+                f"{unconverted:,.0f} orders by customers with no price weight could not be "
+                "converted to money and are left out of the surplus.",
+            )
+        )
+    return blocks
 
 
 def _bonds(strategy: Any) -> str:
