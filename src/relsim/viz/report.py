@@ -454,7 +454,9 @@ def _mutual_benefit(experiment: Experiment) -> list[Block]:
             "p",
             "'vs baseline' reads the signs of the paired differences whose simultaneous 95% "
             "CI excludes zero: a strategy that raises the firm's margin while lowering the "
-            "customers' surplus wins by extracting value rather than creating it.",
+            "customers' surplus wins by extracting value rather than creating it. The margin "
+            "is before what the strategy itself costs (staff, programs, retention tools): the "
+            "budget below sets those against it.",
         ),
     ]
     unconverted = experiment.weekly["surplus_unconverted_orders"].sum()
