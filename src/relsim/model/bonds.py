@@ -66,6 +66,10 @@ class BondBook:
         self.social_firms = np.zeros(self.F, dtype=bool)  # firms whose bonds were ever renewed
         self.ties = np.zeros(self.F, dtype=np.int64)
         self.records = {name: np.zeros((market.H, self.F)) for name in BOND_RECORDS}
+        # the social bond's decay by whole weeks since its renewal, looked up rather than
+        # computed for every bond read (ages never exceed the simulated weeks)
+        ages = np.arange(market.W + market.H + 1)
+        self.decay = np.exp2(-ages / self.rules.social_half_life_weeks).astype(np.float32)
         self._derive()
 
     # ------------------------------------------------------------------ programs
@@ -120,8 +124,8 @@ class BondBook:
         if not len(some):
             return bond
         when = c.social_week.reshape(-1)[cell[some]]
-        age = np.maximum(week - when.astype(np.int64), 0)
-        bond[some] *= np.exp2(-age / self.rules.social_half_life_weeks).astype(np.float32)
+        age = np.clip(week - when.astype(np.int64), 0, len(self.decay) - 1)
+        bond[some] *= self.decay[age]
         return bond
 
     def add_utility(

@@ -1079,17 +1079,19 @@ class Market:
             self.recorder.market["in_market"][week] = c.live
             traced = np.flatnonzero(c.traced[:n] & c.alive[:n])
             self.recorder.journeys(week, c.id[traced], c.primary[traced], c.rung[traced])
-            self._record_relationships(week, code // N_RUNGS, counts.reshape(self.F, N_RUNGS))
+            self._record_relationships(week, code, ladder_counts[:, 1:].sum(axis=1))
 
-    def _record_relationships(self, week: int, firm_code: np.ndarray, ladder: np.ndarray) -> None:
-        """Each firm's product quality and its customers' mean satisfaction and trust."""
+    def _record_relationships(self, week: int, code: np.ndarray, customers: np.ndarray) -> None:
+        """Each firm's product quality and its customers' mean satisfaction and trust
+        (``code``: each row's (primary firm + 1, rung) cell, as counted for the ladder)."""
         c, F = self.c, self.F
         n = c.n
-        customers = ladder[:, 1:].sum(axis=1)
         record = self.recorder.relationship
         record["product_quality"][week] = self.quality
+        cells = (F + 1) * N_RUNGS
         for name in ("satisfaction", "trust"):
-            total = np.bincount(firm_code, weights=getattr(c, name)[:n], minlength=F + 1)[1:]
+            by_cell = np.bincount(code, weights=getattr(c, name)[:n], minlength=cells)
+            total = by_cell[N_RUNGS:].reshape(F, N_RUNGS).sum(axis=1)
             record[f"mean_{name}"][week] = np.divide(
                 total, customers, out=np.full(F, np.nan), where=customers > 0
             )
