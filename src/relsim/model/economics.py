@@ -57,6 +57,10 @@ class Ledger:
         """Add a per-firm cost (cents, shape (F,)) to account ``kind``."""
         self.costs[kind][week] += cents
 
+    def book_focal(self, week: int, kind: str, cents: int | np.integer) -> None:
+        """Add the focal firm's (firm 0's) cost in cents to account ``kind``."""
+        self.costs[kind][week, 0] += cents
+
     def book_by_firm(self, week: int, kind: str, firm: np.ndarray, cents: np.ndarray) -> None:
         """Add per-event costs (cents, one per event, ``firm`` its firm) to account ``kind``."""
         self.costs[kind][week] += _sum_by_firm(firm, cents, self.revenue.shape[1])

@@ -519,10 +519,6 @@ class Market:
         week (``satisfaction_changed``)."""
         self.c.trust[rows] = trust.kept(self.c.trust[rows], gain)
 
-    def trust_acts_on_defection(self) -> bool:
-        """Whether a change of trust changes the hazard of ending a relationship."""
-        return self.trust_rule.acts_on_defection
-
     def raise_quality(self, firm: int, level: float) -> None:
         """Product quality becomes ``level`` unless it is already higher (quality investment)."""
         if level > self.quality[firm]:
@@ -591,9 +587,7 @@ class Market:
         for instrument in self.instruments:
             for kind, amount in instrument.weekly(self, week).items():
                 if week >= 0 and amount:
-                    cents = np.zeros(self.F, dtype=np.int64)
-                    cents[0] = to_cents(amount)
-                    self.ledger.book(week, kind, cents)
+                    self.ledger.book_focal(week, kind, to_cents(amount))
         self._count(week)
         if week >= 0:
             self.ledger.book(week, "acquisition", to_cents(self.state.acquisition_spend))

@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
 import simpy
 
 from relsim.model.economics import to_cents
@@ -95,16 +94,11 @@ class FirmRetention:
     def after_orders(self, week: int, orders: int) -> None:
         """The fulfilment lever's cost of this week's orders at the focal firm."""
         if self.order_cost_cents and orders and week >= 0:
-            self.m.ledger.book(week, "fulfilment", self._focal(self.order_cost_cents * orders))
+            self.m.ledger.book_focal(week, "fulfilment", self.order_cost_cents * orders)
 
     def work(self, week: int) -> None:
         """The week's running costs (reported weeks only)."""
         if week < 0:
             return
         for kind, cents in self.weekly_cents.items():
-            self.m.ledger.book(week, kind, self._focal(cents))
-
-    def _focal(self, cents: int) -> np.ndarray:
-        out = np.zeros(self.m.F, dtype=np.int64)
-        out[FOCAL] = cents
-        return out
+            self.m.ledger.book_focal(week, kind, cents)

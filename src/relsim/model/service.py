@@ -183,7 +183,7 @@ class FirmService:
         if week >= 0:
             for kind, cost in self.weekly_cost.items():
                 if cost:
-                    m.ledger.book(week, kind, _focal_only(to_cents(cost), m.F))
+                    m.ledger.book_focal(week, kind, to_cents(cost))
         if self.max_level < REACTIVE:
             return
         self._desk(week)
@@ -313,7 +313,7 @@ class FirmService:
             m.service_log("annoyed", week, len(annoyed))
         # proactive communication that does not annoy is a contact that delivers
         m.trust_kept(made[~annoying], m.trust_rule.contact)
-        m.satisfaction_changed(made if m.trust_acts_on_defection() else made[annoying], week)
+        m.satisfaction_changed(made if m.trust_rule.acts_on_defection else made[annoying], week)
 
     def _review_key_accounts(self, week: int) -> None:
         m, c = self.m, self.m.c
@@ -370,9 +370,3 @@ def _within_capacity(
     if keep_order:
         return rows[:capacity]
     return rows[rng.permutation(len(rows))[:capacity]]
-
-
-def _focal_only(cents: np.ndarray, n_firms: int) -> np.ndarray:
-    out = np.zeros(n_firms, dtype=np.int64)
-    out[FOCAL] = cents
-    return out
