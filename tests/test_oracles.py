@@ -230,3 +230,44 @@ def test_stated_annual_churn_holds_for_the_first_year_of_a_heterogeneous_cohort(
     survivors = lost >= 52
     third_year = np.mean(lost[survivors] < 104) if survivors.any() else 1.0
     assert third_year < churn - Z * np.sqrt(churn * (1 - churn) / survivors.sum())
+
+
+def test_a_lapse_hazard_that_moves_every_week_gives_the_product_survival() -> None:
+    """Trust that rises with every order moves the lapse hazard every week. Everyone buys
+    every week without problems, so trust after ``k`` orders is ``1 - (1 - t0)(1 - b)**k``
+    and week ``k``'s hazard is ``1 - (1 - p)**exp(-w (t_k - t0))``: the starting cohort's
+    survival to week ``K`` is the product of ``1 - h_k`` over ``k < K``. The engine draws lapse
+    candidates at a bound hazard and thins them to the hazard of the moment, so this checks
+    that the thinning is exact (and that trust reaches the hazard in the right week)."""
+    theta, w, t0, b = 0.4, 3.0, 0.5, 0.1
+    segment = scenario().segments[0].model_dump()
+    sc = scenario(
+        {
+            "market": {"customers": 10000},
+            "segments": [
+                {
+                    **segment,
+                    "orders_per_year": {"mean": 52.0, "shape": None},
+                    "defection_propensity": {"mean": theta, "concentration": None},
+                }
+            ],
+            "trust": {"initial": t0, "build": b, "defection_weight": w},
+        }
+    )
+    run = simulate(sc, seed=406)
+    n = sc.market.customers
+    lost = _starting_cohort_lost_week(run, n)
+    weekly = 1.0 - (1.0 - theta) ** (1.0 / 52)
+    k = np.arange(52)
+    trust_k = 1.0 - (1.0 - t0) * (1.0 - b) ** k
+    hazard = 1.0 - (1.0 - weekly) ** np.exp(-w * (trust_k - t0))
+    survival = np.cumprod(1.0 - hazard)  # survival[K-1]: no lapse in weeks 0..K-1
+    for weeks in (1, 4, 13, 26, 52):
+        expected = 1.0 - survival[weeks - 1]
+        se = np.sqrt(expected * (1 - expected) / n)
+        share = np.mean(lost < weeks)
+        assert abs(share - expected) < Z * se, (weeks, share, expected)
+    # power: a hazard frozen at the relationship's start (trust never reaching it) loses
+    # theta in the first year, far outside the tolerance
+    expected = 1.0 - survival[-1]
+    assert abs(theta - expected) > 10 * Z * np.sqrt(expected * (1 - expected) / n)

@@ -138,3 +138,38 @@ def test_a_degenerate_beta_is_drawn_as_its_mean() -> None:
     assert _beta(rng, 0.0, 4.0, 2).tolist() == [0.0, 0.0]
     drawn = _beta(rng, 0.2, 4.0, 1000)
     assert drawn.min() > 0 and drawn.max() < 1 and drawn.std() > 0.05
+
+
+@pytest.mark.parametrize("strategy", ["all_bonds", "relationship_levels"])
+def test_no_relationship_hazard_exceeds_the_lapse_bound(
+    small_baseline, strategy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lapses are thinned from candidates drawn at a bound hazard; the thinning is exact only
+    if no state of a relationship (rung, dissatisfaction, trust, bonds) has a higher hazard.
+    Checked every week for every non-contractual relationship in a market with every bond or
+    every relationship level in use, trust acting strongly and dissatisfaction weighing."""
+    from relsim.model import engine
+
+    data = small_baseline.model_dump()
+    data["trust"] = {**data["trust"], "defection_weight": 4.0, "loss": 0.6}
+    data["satisfaction"] = {**data["satisfaction"], "dissatisfied_defection_multiplier": 3.0}
+    sc = type(small_baseline).model_validate(data)
+    original = engine.Market._lapse_candidates
+    checked = {"rows": 0, "worst": 0.0}
+
+    def checking(self, week, due):  # type: ignore[no-untyped-def]
+        c = self.c
+        rows = np.flatnonzero(
+            c.alive[: c.n] & (c.primary[: c.n] != NONE) & ~self.p.contractual[c.segment[: c.n]]
+        )
+        ratio = self._propensity(rows) / self._lapse_bound(rows)
+        checked["rows"] += len(rows)
+        checked["worst"] = max(checked["worst"], float(ratio.max()))
+        return original(self, week, due)
+
+    monkeypatch.setattr(engine.Market, "_lapse_candidates", checking)
+    engine.simulate_arrays(sc, sc.strategy(strategy), 3)
+    assert checked["rows"] > 100_000
+    assert checked["worst"] <= 1.0 + 1e-9, checked
+    # the bound is not slack beyond need: someone comes within a factor of 4 of it
+    assert checked["worst"] > 0.25, checked

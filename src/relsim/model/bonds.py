@@ -306,7 +306,6 @@ class BondBook:
                     self.records["club_events_missed"][week, f] += missed
             if len(due):
                 self.renew_social(due, f, week, club.event_social_gain)
-                m.satisfaction_changed(due, week)
                 if week >= 0:
                     self.records["club_events"][week, f] += len(due)
         count = int(self.members[f])
@@ -344,7 +343,6 @@ class BondBook:
                 self.ties[f] += len(new)
                 if f == FOCAL:
                     hours_left["managers"] -= len(new) * tie.setup_manager_hours
-                m.satisfaction_changed(new, week)
                 self._book(week, f, "structural_setup", tie.setup_cost * len(new))
                 if week >= 0:
                     self.records["structural_setups"][week, f] += len(new)

@@ -1,8 +1,10 @@
 """When relationships end, and why.
 
-Hazards are turned into event weeks with geometric waiting times, redrawn whenever the hazard
+Hazards are turned into event weeks with geometric waiting times, redrawn whenever a rate
 changes; the geometric distribution is memoryless, so this is the same process as a weekly coin
-flip at a fraction of the cost.
+flip at a fraction of the cost. A hazard that moves often (the lapse of a relationship) is
+instead drawn at a constant bound and thinned: each candidate week is an event with probability
+``hazard then / bound``, which is again exactly the weekly coin flip.
 
 Reasons (``docs/model.md``, "Defection reasons"), for a customer leaving firm ``g``:
 

@@ -11,9 +11,11 @@ market process runs the weekly step over all customers at once:
    switching of the primary firm;
 4. records.
 
-Each customer's next occasion, lapse and exit is a week number drawn from a geometric waiting
-time and redrawn when its rate changes, so a week costs a few comparisons over the arrays plus
-work proportional to the customers who act in it. No per-customer Python loop.
+Each customer's next occasion and exit is a week number drawn from a geometric waiting time and
+redrawn when its rate changes; a relationship's lapse, whose hazard moves with every purchase,
+is a geometric candidate week at a bound hazard, thinned to the hazard of the moment when it
+comes. So a week costs a few comparisons over the arrays plus work proportional to the customers
+who act in it. No per-customer Python loop.
 """
 
 from __future__ import annotations
@@ -123,6 +125,13 @@ class Market:
         self.value_factor = np.ones(self.F)
         self.assortment = False
         self.trust_rule = trust.TrustRule.from_scenario(scenario.trust)
+        # no relationship's hazard exponent exceeds this (bonds only lower it): the lapse
+        # candidates' rate, thinned to the current hazard at each candidate week
+        self.lapse_exponent_bound = (
+            float(self.p.defection_multiplier[1:].max())
+            * (1.0 + scenario.satisfaction.dissatisfied_defection_multiplier)
+            * trust.max_hazard_factor(self.trust_rule)
+        )
         self.price_factor = np.ones(self.F)
         self.shock_penalty = np.zeros(self.F)
         self.substitute_hazard = 0.0
@@ -506,17 +515,9 @@ class Market:
         if 0 <= week < self.H:
             self.recorder.service[name][week] += value
 
-    def satisfaction_changed(self, rows: np.ndarray, week: int) -> None:
-        """Satisfaction or trust moved outside a purchase: redraw the lapse week of those it
-        concerns (the hazard depends on both)."""
-        c = self.c
-        rows = rows[(c.primary[rows] != NONE) & ~self.p.contractual[c.segment[rows]]]
-        self._schedule_lapse(rows, week + 1)
-
     def trust_kept(self, rows: np.ndarray, gain: np.float32) -> None:
         """A promise kept outside a purchase (a problem resolved, a contact that delivered):
-        trust in the primary firm moves ``gain`` of the way to 1. Callers redraw the lapse
-        week (``satisfaction_changed``)."""
+        trust in the primary firm moves ``gain`` of the way to 1."""
         self.c.trust[rows] = trust.kept(self.c.trust[rows], gain)
 
     def raise_quality(self, firm: int, level: float) -> None:
@@ -561,10 +562,28 @@ class Market:
         c.next_occasion[rows] = np.minimum(c.next_occasion[rows], sooner)
 
     def _schedule_lapse(self, idx: np.ndarray, week: int) -> None:
-        """(Re)draw the week a non-contractual relationship ends by the customer's propensity."""
+        """Draw the next lapse candidate week of non-contractual relationships, from ``week``
+        on, at the customer's bound hazard (:meth:`_lapse_bound`)."""
         if len(idx):
             u = self.streams.defection.random(len(idx), dtype=np.float32)
-            self.c.lapse_week[idx] = defection.schedule(week, self._propensity(idx), u)
+            self.c.lapse_week[idx] = defection.schedule(week, self._lapse_bound(idx), u)
+
+    def _lapse_bound(self, idx: np.ndarray) -> np.ndarray:
+        """Weekly hazard that no state of the relationship can exceed: the propensity at the
+        largest rung multiplier, dissatisfied, with no bond and no trust."""
+        base = self.c.propensity[idx].astype(np.float64)
+        return 1.0 - (1.0 - base) ** self.lapse_exponent_bound
+
+    def _lapse_candidates(self, week: int, due: np.ndarray) -> None:
+        """Thinning: a candidate week ends the relationship with probability ``hazard now /
+        bound``; the others draw their next candidate. The bound's geometric candidates thinned
+        this way give exactly a weekly coin flip at the current hazard, whatever moved it since
+        (purchases, rungs, satisfaction, trust, bonds and their decay), without redrawing."""
+        u = self.streams.defection.random(len(due))
+        lapse = u * self._lapse_bound(due) < self._propensity(due)
+        if lapse.any():
+            self._end(week, due[lapse], kind="lapse")
+        self._schedule_lapse(due[~lapse], week + 1)
 
     # ------------------------------------------------------------------ the weekly step
     def step(self, week: int) -> None:
@@ -577,7 +596,7 @@ class Market:
             self._exit(week, due)
         due = np.flatnonzero(c.lapse_week[:n] == week)
         if len(due):
-            self._end(week, due, kind="lapse")
+            self._lapse_candidates(week, due)
         due = np.flatnonzero(c.next_occasion[:n] == week)
         if len(due):
             self._occasions(week, due)
@@ -714,13 +733,10 @@ class Market:
             has = primary != NONE
             self.recorder.market["orders_with_primary"][week] += int(has.sum())
             self.recorder.market["orders_at_primary"][week] += int((primary == firm).sum())
-        # whose lapse hazard changed (new relationship, rung, satisfaction threshold): only
-        # their lapse week is redrawn -- the geometric wait is memoryless, so this is exact
         newcomer = primary == NONE
-        changed = newcomer.copy()
         at_primary = primary == firm
         if at_primary.any():
-            changed[at_primary] = self._climb(
+            self._climb(
                 week,
                 b[at_primary],
                 satisfying[at_primary],
@@ -739,7 +755,7 @@ class Market:
             )
         elsewhere = ~at_primary & ~newcomer
         if elsewhere.any():
-            changed[elsewhere] = self._elsewhere(
+            self._elsewhere(
                 week,
                 b[elsewhere],
                 firm[elsewhere],
@@ -747,7 +763,6 @@ class Market:
                 felt[elsewhere],
                 expected[elsewhere],
             )
-        self._schedule_lapse(b[changed & ~p.contractual[seg]], week + 1)
         if len(focal_rows):
             self.service.after_purchases(week, focal_rows, problem[at_focal], voiced_all[at_focal])
 
@@ -759,20 +774,16 @@ class Market:
         felt: np.ndarray,
         expected: np.ndarray,
         problem: np.ndarray,
-    ) -> np.ndarray:
-        """Satisfaction, trust and ladder after purchases with the primary firm; returns whose
-        defection hazard changed (rung moved, satisfaction crossed the service threshold, or
-        trust moved while it acts on the hazard)."""
+    ) -> None:
+        """Satisfaction, trust and ladder after purchases with the primary firm."""
         c, p = self.c, self.p
-        threshold = self.scenario.satisfaction.service_threshold
-        before = c.satisfaction[b]
-        after = update_satisfaction(before, felt, expected, self.rule)
-        c.satisfaction[b] = after
-        c.trust[b] = trust.after_orders(c.trust[b], problem, self.trust_rule)
+        c.satisfaction[b] = update_satisfaction(c.satisfaction[b], felt, expected, self.rule)
+        trusted = trust.after_orders(c.trust[b], problem, self.trust_rule)
+        c.trust[b] = trusted
         c.run_count[b] = 0
         old = c.rung[b]
         up_factor = self.bonds.climb_factor(b, week)
-        trusting = trust.climb_factor(c.trust[b], self.trust_rule)
+        trusting = trust.climb_factor(trusted, self.trust_rule)
         if trusting is not None:
             up_factor = trusting if up_factor is None else up_factor * trusting
         new = ladder.move(
@@ -787,9 +798,6 @@ class Market:
         for event, moved in ((rec.RUNG_UP, new > old), (rec.RUNG_DOWN, new < old)):
             if moved.any():
                 self._trace(week, event, b[moved], c.primary[b[moved]], new[moved])
-        if self.trust_rule.acts_on_defection:
-            return np.ones(len(b), dtype=bool)
-        return (new != old) | ((before < threshold) != (after < threshold))
 
     def _begin(
         self,
@@ -801,7 +809,8 @@ class Market:
         problem: np.ndarray,
     ) -> None:
         """Start relationships: ``firm`` becomes the primary firm; satisfaction and trust start
-        at their initial values and take in the first order."""
+        at their initial values and take in the first order; non-contractual relationships draw
+        their first lapse candidate."""
         c = self.c
         c.primary[b] = firm
         c.since[b] = week
@@ -817,6 +826,7 @@ class Market:
         c.acquired_week[focal] = week
         self.recorder.add("acquired", week, firm, self.F)
         self._trace(week, rec.ACQUIRED, b, firm, c.rung[b])
+        self._schedule_lapse(b[~self.p.contractual[c.segment[b]]], week + 1)
 
     def _elsewhere(
         self,
@@ -826,9 +836,8 @@ class Market:
         problem: np.ndarray,
         felt: np.ndarray,
         expected: np.ndarray,
-    ) -> np.ndarray:
-        """Purchases away from the primary firm: a run of them (or a contract) switches.
-        Returns which purchases switched the primary firm."""
+    ) -> None:
+        """Purchases away from the primary firm: a run of them (or a contract) switches."""
         c, p = self.c, self.p
         same = c.run_firm[b] == firm
         count = np.where(same, c.run_count[b] + 1, 1)
@@ -841,7 +850,6 @@ class Market:
             s = b[switch]
             self._end(week, s, kind="switch", to_firm=firm[switch])
             self._begin(week, s, firm[switch], felt[switch], expected[switch], problem[switch])
-        return switch
 
     def _surplus(
         self,

@@ -241,7 +241,6 @@ class FirmService:
             c.satisfaction[with_focal] = np.maximum(
                 c.satisfaction[with_focal] - np.float32(rules.wait_penalty_per_week), 0.0
             )
-            m.satisfaction_changed(with_focal, week)
 
     def _resolve(self, week: int, rows: np.ndarray) -> None:
         """Close the focal firm's open problems of ``rows`` and restore satisfaction."""
@@ -258,7 +257,6 @@ class FirmService:
                 recovered = np.minimum(recovered, cap)
             c.satisfaction[mine] = recovered
             m.trust_kept(mine, m.trust_rule.recovery)  # a problem resolved: a promise kept
-            m.satisfaction_changed(mine, week)
 
     def _follow_ups(self, week: int, hours: float) -> float:
         """Follow-up calls to this week's accountable-and-up buyers; returns hours left."""
@@ -313,7 +311,6 @@ class FirmService:
             m.service_log("annoyed", week, len(annoyed))
         # proactive communication that does not annoy is a contact that delivers
         m.trust_kept(made[~annoying], m.trust_rule.contact)
-        m.satisfaction_changed(made if m.trust_rule.acts_on_defection else made[annoying], week)
 
     def _review_key_accounts(self, week: int) -> None:
         m, c = self.m, self.m.c
@@ -352,7 +349,6 @@ class FirmService:
             c.satisfaction[made] + np.float32(rules.contact_satisfaction), 1.0
         )
         m.trust_kept(made, m.trust_rule.contact)  # a named manager's contact delivers
-        m.satisfaction_changed(made, week)
 
 
 def _within_capacity(

@@ -44,12 +44,6 @@ class TrustRule:
             trust.defection_weight,
         )
 
-    @property
-    def acts_on_defection(self) -> bool:
-        """Whether trust changes the hazard of ending a relationship (when it moves, the
-        relationship's lapse week must be redrawn)."""
-        return self.defection_weight != 0.0
-
 
 def kept(trust: np.ndarray, gain: np.float32) -> np.ndarray:
     """Trust after a kept promise worth ``gain`` (share of the distance to 1)."""
@@ -76,3 +70,9 @@ def hazard_factor(trust: np.ndarray, rule: TrustRule) -> np.ndarray | None:
     if rule.defection_weight == 0.0:
         return None
     return np.exp(-rule.defection_weight * (trust.astype(np.float64) - float(rule.initial)))
+
+
+def max_hazard_factor(rule: TrustRule) -> float:
+    """The largest hazard multiplier any trust in [0, 1] gives (the weight is non-negative, so
+    at no trust)."""
+    return float(np.exp(rule.defection_weight * float(rule.initial)))
