@@ -124,7 +124,9 @@ class BondBook:
         if not len(some):
             return bond
         when = c.social_week.reshape(-1)[cell[some]]
-        age = np.clip(week - when.astype(np.int64), 0, len(self.decay) - 1)
+        age = np.subtract(week, when, dtype=np.intp)  # np.clip on int64 is 4x slower
+        np.maximum(age, 0, out=age)
+        np.minimum(age, len(self.decay) - 1, out=age)
         bond[some] *= self.decay[age]
         return bond
 

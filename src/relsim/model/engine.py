@@ -55,6 +55,9 @@ MAX_TENURE_WEEKS = 5200
 MIN_PRICE_WEIGHT = 1e-6
 """Below this price weight (utility per unit of price index) a customer's utility has no
 money equivalent: one unit would be worth over a million orders."""
+RESULT_SLICE = 16_384
+"""Rows per slice when the end of a run values the focal firm's remaining customers."""
+
 COMPACT_SHARE = 0.10
 """Gone rows are compacted away once they exceed this share of the rows (memory policy only:
 results do not depend on it, which a test checks)."""
@@ -424,6 +427,11 @@ class Market:
         c.next_occasion[holders] = week + p.contract_period[c.segment[holders]]
         self._schedule_lapse(current[~contract[firm >= 0]], week)
 
+    def _traced(self, rows: np.ndarray) -> np.ndarray:
+        """Positions in ``rows`` of the traced customers (few): callers build the trace's
+        columns for these only."""
+        return np.flatnonzero(self.c.traced[rows])
+
     def _trace(
         self,
         week: int,
@@ -701,7 +709,9 @@ class Market:
             self.ever_bought += np.bincount(firm[first_time], minlength=F)
         all_orders[cell] = np.minimum(orders, np.iinfo(np.int16).max - 1) + 1
         c.last_order_focal[focal_rows] = week
-        self._trace(week, rec.PURCHASE, b, firm, c.rung[b], revenue / 100.0)
+        t = self._traced(b)
+        if len(t):
+            self._trace(week, rec.PURCHASE, b[t], firm[t], c.rung[b[t]], revenue[t] / 100.0)
         # problems
         rng = self.streams.problems
         problem = rng.random(n) < self.problem_rate[firm]
@@ -795,9 +805,12 @@ class Market:
             up_factor=up_factor,
         )
         c.rung[b] = new
-        for event, moved in ((rec.RUNG_UP, new > old), (rec.RUNG_DOWN, new < old)):
-            if moved.any():
-                self._trace(week, event, b[moved], c.primary[b[moved]], new[moved])
+        t = self._traced(b)
+        if len(t):
+            bt, before, after = b[t], old[t], new[t]
+            for event, moved in ((rec.RUNG_UP, after > before), (rec.RUNG_DOWN, after < before)):
+                if moved.any():
+                    self._trace(week, event, bt[moved], c.primary[bt[moved]], after[moved])
 
     def _begin(
         self,
@@ -1102,7 +1115,14 @@ class Market:
         c = self.c
         live = np.flatnonzero(c.alive[: c.n])
         focal = live[c.primary[live] == 0]
-        residual = self._residual(focal, np.zeros(len(focal), np.intp), self.H - 1)
+        # in slices: the residual's (firms x rows) temporaries for every customer at once
+        # were the run's peak memory (70 bytes per customer with all bonds)
+        residual = np.concatenate(
+            [
+                self._residual(rows, np.zeros(len(rows), np.intp), self.H - 1)
+                for rows in np.array_split(focal, max(1, -(-len(focal) // RESULT_SLICE)))
+            ]
+        )
         live_ids, focal_ids = c.id[live], c.id[focal]
         ids = c.id[: c.n].copy()
         state_bytes = c.nbytes()
