@@ -679,28 +679,47 @@ class Market:
         c.next_occasion[idx] = np.where(holder, week + period, nxt)
 
     def _purchase(self, week: int, b: np.ndarray, firm: np.ndarray) -> None:
+        """Orders of customers ``b`` at ``firm``: money, order history, problems, experience,
+        then the relationship (climb with the primary firm, begin one, or buy elsewhere).
+
+        The orders are first grouped by a stable sort on a small key, so that every part the
+        rules treat apart is a slice rather than a mask: the focal firm's orders come first,
+        and the orders elsewhere (focal and rival) sit together in the middle::
+
+            focal: with primary | new | elsewhere || rivals: elsewhere | new | with primary
+        """
         c, p, rec_ = self.c, self.p, self.recorder
         F = self.F
         n = len(b)
+        primary = c.primary[b]
+        kind = np.where(primary == firm, 0, np.where(primary == NONE, 1, 2))
+        key = np.where(firm == 0, kind, 5 - kind).astype(np.int8)
+        order = np.argsort(key, kind="stable")
+        b, firm, primary = b[order], firm[order], primary[order]
+        edge = np.cumsum(np.bincount(key, minlength=6))
+        focal = slice(0, edge[2])
+        with_primary = (slice(0, edge[0]), slice(edge[4], n))
+        new = (slice(edge[0], edge[1]), slice(edge[3], edge[4]))
+        elsewhere = slice(edge[1], edge[3])
+        fb = b[focal]
         seg = c.segment[b]
         value = c.value[b].astype(np.float64)
         if self.assortment:
             value *= self.value_factor[firm]  # a wider assortment's cross-sell
-        at_focal = firm == 0
-        cross_sell = c.cross_sell[b] & at_focal  # an outreach's cross-sell rides on this order
+        cross_sell = c.cross_sell[fb]  # an outreach's cross-sell rides on this order
         if cross_sell.any():
-            value[cross_sell] *= 1.0 + self.scenario.service.outreach_cross_sell
-            c.cross_sell[b[cross_sell]] = False
+            focal_value = value[focal]  # a view: scaled in place
+            focal_value[cross_sell] *= 1.0 + self.scenario.service.outreach_cross_sell
+            c.cross_sell[fb[cross_sell]] = False
         revenue = to_cents(value * self.price[firm])
         cogs = to_cents(value * p.unit_cost[firm])
-        focal_rows = b[at_focal]
-        focal_margin = (revenue[at_focal] - cogs[at_focal]) / 100.0
+        focal_margin = (revenue[focal] - cogs[focal]) / 100.0
         rewards = self.bonds.after_purchases(week, b, firm, revenue)
         if week >= 0:
             self.ledger.book_orders(week, firm, revenue, cogs)
-            c.margin_focal[focal_rows] += focal_margin * self.discount[week]
+            c.margin_focal[fb] += focal_margin * self.discount[week]
             rec_.add("orders", week, firm, F)
-        c.observed_value[focal_rows] = self.observed_value(focal_rows, week) + focal_margin
+        c.observed_value[fb] = self.observed_value(fb, week) + focal_margin
         cell = b * F + firm  # (customer, firm) cells of the orders table, flat
         all_orders = c.orders.reshape(-1)
         orders = all_orders[cell]
@@ -708,7 +727,7 @@ class Market:
         if first_time.any():
             self.ever_bought += np.bincount(firm[first_time], minlength=F)
         all_orders[cell] = np.minimum(orders, np.iinfo(np.int16).max - 1) + 1
-        c.last_order_focal[focal_rows] = week
+        c.last_order_focal[fb] = week
         t = self._traced(b)
         if len(t):
             self._trace(week, rec.PURCHASE, b[t], firm[t], c.rung[b[t]], revenue[t] / 100.0)
@@ -717,64 +736,49 @@ class Market:
         problem = rng.random(n) < self.problem_rate[firm]
         voiced_all = np.zeros(n, dtype=bool)
         if problem.any():
-            pb = b[problem]
+            pb, pf = b[problem], firm[problem]
             voiced = rng.random(len(pb)) < p.voice_share[seg[problem]]
             voiced_all[problem] = voiced
-            with_primary = pb[c.primary[pb] == firm[problem]]
-            c.satisfaction_before_problem[with_primary] = c.satisfaction[with_primary]
-            c.problem_firm[pb] = firm[problem]
+            own = pb[primary[problem] == pf]
+            c.satisfaction_before_problem[own] = c.satisfaction[own]
+            c.problem_firm[pb] = pf
             c.problem_voiced[pb] = voiced
             c.problem_until[pb] = week + self.scenario.satisfaction.problem_memory_weeks
-            rec_.add("problems", week, firm[problem], F)
-            rec_.add("voiced_problems", week, firm[problem][voiced], F)
-            self._trace(week, rec.PROBLEM, pb, firm[problem], 0, voiced.astype(float))
+            rec_.add("problems", week, pf, F)
+            rec_.add("voiced_problems", week, pf[voiced], F)
+            self._trace(week, rec.PROBLEM, pb, pf, 0, voiced.astype(float))
         felt = experience(self.quality[firm], problem, self.rule)
-        if week >= 0 and at_focal.any():
-            focal_rewards = None if rewards is None else rewards[at_focal]
+        if week >= 0 and len(fb):
             self._surplus(
-                week, focal_rows, value[at_focal], revenue[at_focal], focal_rewards, felt[at_focal]
+                week,
+                fb,
+                value[focal],
+                revenue[focal],
+                None if rewards is None else rewards[focal],
+                felt[focal],
             )
-            self.retention.after_orders(week, len(focal_rows))
+            self.retention.after_orders(week, len(fb))
         expected = c.expectation[b]
         satisfying = is_satisfying(felt, expected, self.rule)
         c.expectation[b] = update_expectation(expected, felt, self.rule)
-        primary = c.primary[b]
         if week >= 0:
-            has = primary != NONE
-            self.recorder.market["orders_with_primary"][week] += int(has.sum())
-            self.recorder.market["orders_at_primary"][week] += int((primary == firm).sum())
-        newcomer = primary == NONE
-        at_primary = primary == firm
-        if at_primary.any():
-            self._climb(
-                week,
-                b[at_primary],
-                satisfying[at_primary],
-                felt[at_primary],
-                expected[at_primary],
-                problem[at_primary],
-            )
-        if newcomer.any():
-            self._begin(
-                week,
-                b[newcomer],
-                firm[newcomer],
-                felt[newcomer],
-                expected[newcomer],
-                problem[newcomer],
-            )
-        elsewhere = ~at_primary & ~newcomer
-        if elsewhere.any():
-            self._elsewhere(
-                week,
-                b[elsewhere],
-                firm[elsewhere],
-                problem[elsewhere],
-                felt[elsewhere],
-                expected[elsewhere],
-            )
-        if len(focal_rows):
-            self.service.after_purchases(week, focal_rows, problem[at_focal], voiced_all[at_focal])
+            starting = sum(part.stop - part.start for part in new)
+            at_primary = sum(part.stop - part.start for part in with_primary)
+            self.recorder.market["orders_with_primary"][week] += int(n - starting)
+            self.recorder.market["orders_at_primary"][week] += int(at_primary)
+        for part in with_primary:
+            if part.stop > part.start:
+                self._climb(
+                    week, b[part], satisfying[part], felt[part], expected[part], problem[part]
+                )
+        for part in new:
+            if part.stop > part.start:
+                self._begin(week, b[part], firm[part], felt[part], expected[part], problem[part])
+        if elsewhere.stop > elsewhere.start:
+            part = elsewhere
+            self._elsewhere(week, b[part], firm[part], problem[part], felt[part], expected[part])
+        if len(fb):
+            self.service.after_purchases(week, fb, problem[focal], voiced_all[focal])
 
     def _climb(
         self,
