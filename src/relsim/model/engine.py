@@ -128,6 +128,7 @@ class Market:
         self.value_factor = np.ones(self.F)
         self.assortment = False
         self.trust_rule = trust.TrustRule.from_scenario(scenario.trust)
+        self._buffers: dict[str, np.ndarray] = {}
         # no relationship's hazard exponent exceeds this (bonds only lower it): the lapse
         # candidates' rate, thinned to the current hazard at each candidate week
         self.lapse_exponent_bound = (
@@ -1084,7 +1085,12 @@ class Market:
     def _count(self, week: int) -> None:
         c = self.c
         n = c.n
-        code = (c.primary[:n].astype(np.int16) + 1) * N_RUNGS + c.rung[:n]
+        # built as intp (bincount converts any other index type on every call, three here) in
+        # a buffer kept from week to week (a fresh array this size is fresh pages every week)
+        code = self._buffer("code", n, np.intp)
+        np.add(c.primary[:n], 1, out=code, dtype=np.intp)
+        code *= N_RUNGS
+        code += c.rung[:n]
         counts = np.bincount(code, minlength=(self.F + 1) * N_RUNGS)[N_RUNGS:]
         ladder_counts = counts.reshape(self.F, N_RUNGS).copy()
         ladder_counts[:, 0] = c.live - self.ever_bought
@@ -1100,6 +1106,15 @@ class Market:
             self.recorder.journeys(week, c.id[traced], c.primary[traced], c.rung[traced])
             self._record_relationships(week, code, ladder_counts[:, 1:].sum(axis=1))
 
+    def _buffer(self, name: str, n: int, dtype: type) -> np.ndarray:
+        """A work array of ``n`` elements kept between weeks (grown by a quarter when short):
+        weekly passes over every customer then reuse memory instead of faulting in new pages."""
+        held = self._buffers.get(name)
+        if held is None or len(held) < n:
+            held = np.empty(int(n * 1.25) + 16, dtype=dtype)
+            self._buffers[name] = held
+        return held[:n]
+
     def _record_relationships(self, week: int, code: np.ndarray, customers: np.ndarray) -> None:
         """Each firm's product quality and its customers' mean satisfaction and trust
         (``code``: each row's (primary firm + 1, rung) cell, as counted for the ladder)."""
@@ -1109,7 +1124,11 @@ class Market:
         record["product_quality"][week] = self.quality
         cells = (F + 1) * N_RUNGS
         for name in ("satisfaction", "trust"):
-            by_cell = np.bincount(code, weights=getattr(c, name)[:n], minlength=cells)
+            # float64 weights: numpy's float32 path of a weighted bincount is slower than
+            # converting first (the sums are the same: it converts them anyway)
+            weights = self._buffer("weights", n, np.float64)
+            np.copyto(weights, getattr(c, name)[:n])
+            by_cell = np.bincount(code, weights=weights, minlength=cells)
             total = by_cell[N_RUNGS:].reshape(F, N_RUNGS).sum(axis=1)
             record[f"mean_{name}"][week] = np.divide(
                 total, customers, out=np.full(F, np.nan), where=customers > 0
