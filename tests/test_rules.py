@@ -173,3 +173,11 @@ def test_no_relationship_hazard_exceeds_the_lapse_bound(
     assert checked["worst"] <= 1.0 + 1e-9, checked
     # the bound is not slack beyond need: someone comes within a factor of 4 of it
     assert checked["worst"] > 0.25, checked
+
+
+def test_contact_slots_are_the_ids_remainder() -> None:
+    from relsim.model.population import slot_of
+
+    ids = np.array([0, 1, 12, 13, 14, 2**31 - 1, 1_000_003], dtype=np.int32)
+    for interval in (1, 4, 13, 52, 97):
+        np.testing.assert_array_equal(slot_of(ids, interval), ids % interval)

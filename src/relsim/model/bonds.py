@@ -29,7 +29,7 @@ import numpy as np
 
 from relsim.domain import RUNGS
 from relsim.model.economics import to_cents
-from relsim.model.population import NONE
+from relsim.model.population import NONE, slot_of
 from relsim.scenario.model import Bonds, Club, Points, Structural
 
 if TYPE_CHECKING:
@@ -294,7 +294,7 @@ class BondBook:
         members = np.flatnonzero(c.member[:n, f])
         if club.events_per_year > 0 and len(members):
             interval = max(1, round(52.0 / club.events_per_year))
-            due = members[c.id[members] % interval == (-week) % interval]
+            due = members[slot_of(c.id[members], interval) == (-week) % interval]
             if f == FOCAL:
                 hours = len(due) * club.event_hours_per_member
                 m.service_log("contact_demand_hours", week, hours)

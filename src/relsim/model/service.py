@@ -28,7 +28,7 @@ import simpy
 
 from relsim.domain import CUSTOMER, LEVELS, RUNGS
 from relsim.model.economics import to_cents
-from relsim.model.population import NEVER, NONE
+from relsim.model.population import NEVER, NONE, slot_of
 from relsim.scenario.model import Scenario, Strategy
 
 if TYPE_CHECKING:
@@ -146,7 +146,10 @@ class FirmService:
         c = self.m.c
         # a buyer who is not (yet) the firm's own customer is served as a 'customer'
         rung = np.where(c.primary[rows] == FOCAL, c.rung[rows], CUSTOMER)
-        level = self.levels[c.segment[rows], rung]
+        cell = c.segment[rows].astype(np.intp)  # flat (segment, rung) cells: cheap indexing
+        cell *= len(RUNGS)
+        cell += rung
+        level = self.levels.reshape(-1)[cell]
         if self.ka_level != NONE:
             level = np.where(c.key_account[rows], self.ka_level, level)
         return level
@@ -215,7 +218,7 @@ class FirmService:
     ) -> np.ndarray:
         """Customers (``focal`` rows, ``ids`` their ids) whose contact slot falls in ``week``
         (every ``interval`` weeks, staggered by id) and whose level is at least ``level``."""
-        slot = focal[ids % interval == (-week) % interval]
+        slot = focal[slot_of(ids, interval) == (-week) % interval]
         return slot[self.level_of(slot) >= level]
 
     def _desk(self, week: int) -> None:
