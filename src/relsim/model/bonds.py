@@ -185,7 +185,7 @@ class BondBook:
             bond = self.social_with(rows[has], firm, week)
             factor[has] *= 1.0 - rules.social_protection * bond
         if use_structural:
-            tied = c.structural[rows[has], firm]
+            tied = c.structural.reshape(-1)[rows[has] * self.F + firm]
             protection = rules.structural_protection * self.structural_strength[firm]
             factor[has] *= np.where(tied, 1.0 - protection, 1.0)
         return factor

@@ -627,7 +627,7 @@ class Market:
         had = rows[c.primary[rows] != NONE]
         if len(had):
             self._end(week, had, kind="exit")
-        bought = c.orders[rows] > 0
+        bought = np.take(c.orders, rows, axis=0) > 0  # 2-D fancy indexing is slow
         self.ever_bought -= bought.sum(axis=0)
         self._trace(week, rec.EXIT, rows)
         c.remove(rows)
@@ -832,7 +832,7 @@ class Market:
         c = self.c
         c.primary[b] = firm
         c.since[b] = week
-        c.rung[b] = ladder.start_rung(c.orders[b, firm])
+        c.rung[b] = ladder.start_rung(c.orders.reshape(-1)[b * self.F + firm])
         start = np.full(len(b), self.scenario.satisfaction.initial, dtype=np.float32)
         c.satisfaction[b] = update_satisfaction(start, felt, expected, self.rule)
         initial = np.full(len(b), self.trust_rule.initial, dtype=np.float32)
