@@ -223,15 +223,21 @@ class BondBook:
         earn, threshold, claimed = self.earn, self.threshold, self.claimed
         spent = spent_cents / 100.0
         member = earn[firm] > 0
+        everyone = bool(member.all())  # every firm bought from runs a program: no masks
         cost = np.zeros(len(rows))
-        if member.any():
-            f = firm[member]
-            cell = rows[member] * self.F + f  # flat (customer, firm) cells: cheap indexing
+        if everyone or member.any():
+            f = firm if everyone else firm[member]
+            held_by = rows if everyone else rows[member]
+            cell = held_by * self.F + f  # flat (customer, firm) cells: cheap indexing
             points = c.points.reshape(-1)
-            balance = points[cell] + (earn[f] * spent[member]).astype(np.float32)
+            earned = earn[f] * (spent if everyone else spent[member])
+            balance = points[cell] + earned.astype(np.float32)
             rewards = np.floor(balance / threshold[f])
             points[cell] = balance - (rewards * threshold[f]).astype(np.float32)
-            cost[member] = rewards * claimed[f]
+            if everyone:
+                cost = rewards * claimed[f]
+            else:
+                cost[member] = rewards * claimed[f]
             if week >= 0:
                 self.records["rewards_issued"][week] += np.bincount(
                     f, weights=rewards, minlength=self.F

@@ -55,6 +55,8 @@ MAX_TENURE_WEEKS = 5200
 MIN_PRICE_WEIGHT = 1e-6
 """Below this price weight (utility per unit of price index) a customer's utility has no
 money equivalent: one unit would be worth over a million orders."""
+COUNT_SLICE = 65_536
+"""Rows per slice of the weekly counts (work buffers of this size are kept between weeks)."""
 RESULT_SLICE = 16_384
 """Rows per slice when the end of a run values the focal firm's remaining customers."""
 
@@ -1085,14 +1087,27 @@ class Market:
     def _count(self, week: int) -> None:
         c = self.c
         n = c.n
-        # built as intp (bincount converts any other index type on every call, three here) in
-        # a buffer kept from week to week (a fresh array this size is fresh pages every week)
-        code = self._buffer("code", n, np.intp)
-        np.add(c.primary[:n], 1, out=code, dtype=np.intp)
-        code *= N_RUNGS
-        code += c.rung[:n]
-        counts = np.bincount(code, minlength=(self.F + 1) * N_RUNGS)[N_RUNGS:]
-        ladder_counts = counts.reshape(self.F, N_RUNGS).copy()
+        cells = (self.F + 1) * N_RUNGS
+        counts = np.zeros(cells, dtype=np.int64)
+        means = ("satisfaction", "trust") if week >= 0 else ()
+        sums = {name: np.zeros(cells) for name in means}
+        # in slices through small buffers kept between weeks: bincount converts any index but
+        # intp and weighs float32 slowly, and fresh full-length conversions would fault in
+        # new pages every week (or, kept, cost memory per customer)
+        code_buffer = self._buffer("code", COUNT_SLICE, np.intp)
+        weights_buffer = self._buffer("weights", COUNT_SLICE, np.float64)
+        for start in range(0, n, COUNT_SLICE):
+            part = slice(start, min(start + COUNT_SLICE, n))
+            code = code_buffer[: part.stop - part.start]
+            np.add(c.primary[part], 1, out=code, dtype=np.intp)
+            code *= N_RUNGS
+            code += c.rung[part]
+            counts += np.bincount(code, minlength=cells)
+            for name in means:
+                weights = weights_buffer[: len(code)]
+                np.copyto(weights, getattr(c, name)[part])
+                sums[name] += np.bincount(code, weights=weights, minlength=cells)
+        ladder_counts = counts[N_RUNGS:].reshape(self.F, N_RUNGS).copy()
         ladder_counts[:, 0] = c.live - self.ever_bought
         self.last_ladder = ladder_counts
         if week < 0:
@@ -1104,31 +1119,25 @@ class Market:
             self.recorder.market["in_market"][week] = c.live
             traced = np.flatnonzero(c.traced[:n] & c.alive[:n])
             self.recorder.journeys(week, c.id[traced], c.primary[traced], c.rung[traced])
-            self._record_relationships(week, code, ladder_counts[:, 1:].sum(axis=1))
+            self._record_relationships(week, sums, ladder_counts[:, 1:].sum(axis=1))
 
     def _buffer(self, name: str, n: int, dtype: type) -> np.ndarray:
-        """A work array of ``n`` elements kept between weeks (grown by a quarter when short):
-        weekly passes over every customer then reuse memory instead of faulting in new pages."""
+        """A work array of ``n`` elements kept between weeks (reused, never re-faulted)."""
         held = self._buffers.get(name)
         if held is None or len(held) < n:
-            held = np.empty(int(n * 1.25) + 16, dtype=dtype)
+            held = np.empty(n, dtype=dtype)
             self._buffers[name] = held
         return held[:n]
 
-    def _record_relationships(self, week: int, code: np.ndarray, customers: np.ndarray) -> None:
+    def _record_relationships(
+        self, week: int, sums: dict[str, np.ndarray], customers: np.ndarray
+    ) -> None:
         """Each firm's product quality and its customers' mean satisfaction and trust
-        (``code``: each row's (primary firm + 1, rung) cell, as counted for the ladder)."""
-        c, F = self.c, self.F
-        n = c.n
+        (``sums``: their totals per (primary firm + 1, rung) cell, as counted for the ladder)."""
+        F = self.F
         record = self.recorder.relationship
         record["product_quality"][week] = self.quality
-        cells = (F + 1) * N_RUNGS
-        for name in ("satisfaction", "trust"):
-            # float64 weights: numpy's float32 path of a weighted bincount is slower than
-            # converting first (the sums are the same: it converts them anyway)
-            weights = self._buffer("weights", n, np.float64)
-            np.copyto(weights, getattr(c, name)[:n])
-            by_cell = np.bincount(code, weights=weights, minlength=cells)
+        for name, by_cell in sums.items():
             total = by_cell[N_RUNGS:].reshape(F, N_RUNGS).sum(axis=1)
             record[f"mean_{name}"][week] = np.divide(
                 total, customers, out=np.full(F, np.nan), where=customers > 0
