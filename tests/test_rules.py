@@ -181,3 +181,15 @@ def test_contact_slots_are_the_ids_remainder() -> None:
     ids = np.array([0, 1, 12, 13, 14, 2**31 - 1, 1_000_003], dtype=np.int32)
     for interval in (1, 4, 13, 52, 97):
         np.testing.assert_array_equal(slot_of(ids, interval), ids % interval)
+
+
+def test_top_positions_take_the_set_a_stable_descending_sort_takes() -> None:
+    from relsim.model.population import top_positions
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n = int(rng.integers(0, 40))
+        values = rng.integers(0, 6, n).astype(np.float32)  # many ties
+        count = int(rng.integers(-1, n + 2))
+        expected = np.sort(np.argsort(-values, kind="stable")[: max(count, 0)])
+        np.testing.assert_array_equal(np.sort(top_positions(values, count)), expected)

@@ -29,7 +29,7 @@ import numpy as np
 
 from relsim.domain import RUNGS
 from relsim.model.economics import to_cents
-from relsim.model.population import NONE, slot_of
+from relsim.model.population import NONE, slot_of, top_positions
 from relsim.scenario.model import Bonds, Club, Points, Structural
 
 if TYPE_CHECKING:
@@ -345,8 +345,7 @@ class BondBook:
             if need > 0:
                 eligible = np.flatnonzero(mine & ~tied & (c.rung[:n] >= RUNGS.index(tie.min_rung)))
                 # the firm picks by what it observes: the value of the customer's orders
-                order = np.argsort(-c.value[eligible], kind="stable")[:need]
-                new = eligible[order]
+                new = eligible[top_positions(c.value[eligible], need)]
                 c.structural[new, f] = True
                 self.ties[f] += len(new)
                 if f == FOCAL:

@@ -100,6 +100,20 @@ def slot_of(ids: np.ndarray, interval: int) -> np.ndarray:
     return ids - (ids // interval) * interval
 
 
+def top_positions(values: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the ``count`` largest ``values``, ties broken by position: the same set a
+    stable descending sort would put first, found by partition instead of a full sort."""
+    n = len(values)
+    if count <= 0:
+        return np.zeros(0, dtype=np.intp)
+    if count >= n:
+        return np.arange(n)
+    kth = np.partition(values, n - count)[n - count]  # the count-th largest value
+    above = np.flatnonzero(values > kth)
+    tied = np.flatnonzero(values == kth)[: count - len(above)]
+    return np.concatenate([above, tied])
+
+
 class Customers:
     """Arrays of the customers in the market; ``n`` rows are live, the rest is spare capacity."""
 

@@ -28,7 +28,7 @@ import simpy
 
 from relsim.domain import CUSTOMER, LEVELS, RUNGS
 from relsim.model.economics import to_cents
-from relsim.model.population import NEVER, NONE, slot_of
+from relsim.model.population import NEVER, NONE, slot_of, top_positions
 from relsim.scenario.model import Scenario, Strategy
 
 if TYPE_CHECKING:
@@ -86,9 +86,8 @@ def select_key_accounts(
     count = min(int(np.floor(top_share * eligible.sum())), cap, len(candidates))
     chosen = np.zeros(len(observed_value), dtype=bool)
     if count > 0:
-        # stable ranking: ties broken by row order, deterministic
-        order = np.argsort(-observed_value[candidates], kind="stable")[:count]
-        chosen[candidates[order]] = True
+        # ties broken by row order, deterministic
+        chosen[candidates[top_positions(observed_value[candidates], count)]] = True
     return chosen
 
 
