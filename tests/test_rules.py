@@ -193,3 +193,13 @@ def test_top_positions_take_the_set_a_stable_descending_sort_takes() -> None:
         count = int(rng.integers(-1, n + 2))
         expected = np.sort(np.argsort(-values, kind="stable")[: max(count, 0)])
         np.testing.assert_array_equal(np.sort(top_positions(values, count)), expected)
+
+
+def test_scheduled_weeks_are_now_plus_the_geometric_wait_capped_at_never() -> None:
+    rng = np.random.default_rng(11)
+    p = np.concatenate([rng.random(5000) ** 4, [0.0, 0.0, 1.0, 1.0, 1e-12]]).astype(np.float32)
+    u = np.concatenate([rng.random(5000), [0.0, 0.5, 0.0, 0.999, 0.3]]).astype(np.float32)
+    for now in (-5200, 0, 17, 32000):
+        expected = np.minimum(now + defection.waiting_weeks(p, u) - 1, NEVER)
+        np.testing.assert_array_equal(defection.schedule(now, p, u), expected)
+    assert defection.schedule(0, p, u)[-5:-3].tolist() == [NEVER, NEVER]  # p = 0: never

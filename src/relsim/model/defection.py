@@ -45,9 +45,19 @@ def waiting_weeks(probability: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
 
 def schedule(now: int, probability: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     """Week of the next event when weeks ``now``, ``now+1``, ... each carry ``probability``;
-    NEVER when it would fall beyond any simulation (week 32 767)."""
-    when = now + waiting_weeks(probability, uniforms) - 1
-    return np.where(when >= NEVER, NEVER, when).astype(WEEK)
+    NEVER when it would fall beyond any simulation (week 32 767).
+
+    ``now + K - 1`` with ``K`` from :func:`waiting_weeks`, computed in place in float32 (whole
+    numbers below 2**24 are exact there, and anything from NEVER on, infinite or undefined
+    (``p = 0``) becomes NEVER)."""
+    p = np.minimum(np.asarray(probability, dtype=np.float32), np.float32(1.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.log1p(-np.asarray(uniforms, dtype=np.float32))
+        k /= np.log1p(-p)
+    np.floor(k, out=k)
+    k += np.float32(now)
+    np.fmin(k, np.float32(NEVER), out=k)  # fmin: a NaN gives NEVER
+    return k.astype(WEEK)
 
 
 def effective_propensity(
