@@ -324,3 +324,40 @@ def test_a_misspelt_key_of_a_rival_with_a_preset_is_still_reported() -> None:
 
     with pytest.raises(ValidationError, match="pricee"):
         Firm(name="rival", preset="social", pricee=0.9)
+
+
+def test_a_social_bond_halves_every_half_life_across_epoch_moves() -> None:
+    """Bonds are held relative to an epoch that moves every 32 half-lives; a bond read k weeks
+    after its renewal is its renewed value x 2**(-k/h) whatever the epoch did meanwhile, and
+    bonds that decayed to nothing are zero, not denormal."""
+    from types import SimpleNamespace
+
+    from relsim.model.bonds import BondBook
+    from relsim.model.population import Customers
+    from tests.conftest import scenario
+
+    half_life = 0.5  # an epoch move every 16 weeks
+    sc = scenario({"bonding": {"social_half_life_weeks": half_life}})
+    c = Customers(2, 8)
+    c.add(4)
+    market = SimpleNamespace(scenario=sc, F=2, H=200, W=0, c=c)
+    book = BondBook(market)  # type: ignore[arg-type]
+    rows = np.array([0, 1, 2])
+    book.renew_social(rows, 1, week=3, gain=0.6)
+    book.renew_social(rows[:1], 1, week=10, gain=0.5)  # renewed again: 0.6/2**14 + ...
+    again = 0.6 * 2 ** (-7 / half_life)
+    again += 0.5 * (1 - again)
+    for week in (10, 11, 19, 40, 41, 75):
+        bond = book.social_with(rows, 1, week)
+        k = week - 3
+        np.testing.assert_allclose(bond[1:], 0.6 * 2 ** (-k / half_life), rtol=1e-6, atol=1e-27)
+        np.testing.assert_allclose(
+            bond[0], again * 2 ** (-(week - 10) / half_life), rtol=1e-6, atol=1e-27
+        )
+        assert (book.social_with(np.array([3]), 1, week) == 0).all()
+        assert (book.social_with(rows, 0, week) == 0).all()
+    assert book.epoch > 40  # the epoch moved
+    held = c.social[:4]
+    assert held.min() == 0 or held[held > 0].min() >= np.finfo(np.float32).tiny
+    # after 200 half-lives of silence the bonds are exactly zero
+    assert (book.social_with(rows, 1, 103) == 0).all()

@@ -28,7 +28,7 @@ from relsim.viz import (
 )
 
 __version__ = "0.1.0"
-MODEL_VERSION = "6"
+MODEL_VERSION = "7"
 """Bumped whenever a change moves simulated numbers for the same scenario and seed."""
 
 __all__ = [

@@ -36,6 +36,11 @@ if TYPE_CHECKING:
     from relsim.model.engine import Market
 
 FOCAL = 0
+SOCIAL_EPOCH_HALVINGS = 32.0
+"""Half-lives after which the social bonds' epoch moves on (held values stay below 2**32)."""
+SOCIAL_FLUSH = np.float32(2.0**-90)
+"""Held social bonds below this are zeroed when the epoch moves (one more move takes them at
+most 2**-33 further: never into denormal floats, whose arithmetic is slow)."""
 BOND_RECORDS: tuple[str, ...] = (
     "reward_rate",
     "rewards_issued",
@@ -66,10 +71,10 @@ class BondBook:
         self.social_firms = np.zeros(self.F, dtype=bool)  # firms whose bonds were ever renewed
         self.ties = np.zeros(self.F, dtype=np.int64)
         self.records = {name: np.zeros((market.H, self.F)) for name in BOND_RECORDS}
-        # the social bond's decay by whole weeks since its renewal, looked up rather than
-        # computed for every bond read (ages never exceed the simulated weeks)
-        ages = np.arange(market.W + market.H + 1)
-        self.decay = np.exp2(-ages / self.rules.social_half_life_weeks).astype(np.float32)
+        # social bonds are held relative to an epoch: held = bond x 2**((renewed - epoch)/h),
+        # so a bond read in any week is held x 2**(-(week - epoch)/h), one factor for all
+        # (no renewal week per customer and firm); the epoch moves on before factors get large
+        self.epoch = -market.W
         self._derive()
 
     # ------------------------------------------------------------------ programs
@@ -105,7 +110,6 @@ class BondBook:
             c.use("points")
         if any(self.club):
             c.use("social")
-            c.use("social_week")
         if any(self.club):
             c.use("member")
         if any(self.structural):
@@ -116,19 +120,24 @@ class BondBook:
     # ------------------------------------------------------------------ effects on customers
     def social_with(self, rows: np.ndarray, firm: np.ndarray | int, week: int) -> np.ndarray:
         """Social bond of each of ``rows`` with ``firm`` (one firm per row, or one for all),
-        decayed since it was last renewed."""
-        c = self.m.c
+        decayed since it was last renewed (half-life ``social_half_life_weeks``)."""
+        decay = self._decay_since_epoch(week)  # first: it may move the epoch
         cell = rows * self.F + firm  # flat (customer, firm) cells: cheap indexing
-        bond = c.social.reshape(-1)[cell]
-        some = np.flatnonzero(bond > 0)
-        if not len(some):
-            return bond
-        when = c.social_week.reshape(-1)[cell[some]]
-        age = np.subtract(week, when, dtype=np.intp)  # np.clip on int64 is 4x slower
-        np.maximum(age, 0, out=age)
-        np.minimum(age, len(self.decay) - 1, out=age)
-        bond[some] *= self.decay[age]
+        bond = self.m.c.social.reshape(-1)[cell]
+        bond *= decay
         return bond
+
+    def _decay_since_epoch(self, week: int) -> np.float32:
+        """The decay factor from the epoch to ``week``; moves the epoch to ``week`` first when
+        it is more than SOCIAL_EPOCH_HALVINGS half-lives back."""
+        halvings = (week - self.epoch) / self.rules.social_half_life_weeks
+        if halvings > SOCIAL_EPOCH_HALVINGS:
+            c = self.m.c
+            held = c.social[: c.n]
+            held *= np.float32(np.exp2(-halvings))
+            held[held < SOCIAL_FLUSH] = 0.0  # long-gone bonds: zero, never denormal floats
+            self.epoch, halvings = week, 0.0
+        return np.float32(np.exp2(-halvings))
 
     def add_utility(
         self,
@@ -204,12 +213,11 @@ class BondBook:
         """Contacts or events: the social bond moves ``gain`` of the way to 1."""
         c = self.m.c
         c.use("social")
-        c.use("social_week")
         firm = np.broadcast_to(np.asarray(firm, dtype=np.intp), rows.shape)
         self.social_firms[np.unique(firm)] = True
         bond = self.social_with(rows, firm, week)
-        c.social[rows, firm] = bond + np.float32(gain) * (1.0 - bond)
-        c.social_week[rows, firm] = week
+        renewed = bond + np.float32(gain) * (1.0 - bond)
+        c.social[rows, firm] = renewed / self._decay_since_epoch(week)  # epoch as read
 
     # ------------------------------------------------------------------ purchases and ends
     def after_purchases(

@@ -69,8 +69,7 @@ FIRM_FIELDS: dict[str, tuple[type, float | int]] = {
 }
 BOND_FIELDS: dict[str, tuple[type, float | int]] = {
     "points": (np.float32, 0.0),  # points held at each firm
-    "social": (np.float32, 0.0),  # social bond with each firm, 0-1, as last renewed
-    "social_week": (WEEK, 0),  # week the social bond was last renewed (it decays since)
+    "social": (np.float32, 0.0),  # social bond with each firm, held relative to an epoch
     "structural": (np.bool_, False),  # tied structurally to the firm
     "member": (np.bool_, False),  # member of the firm's club
 }
