@@ -572,12 +572,13 @@ class Market:
         sooner = defection.schedule(week + 1, rate, u)
         c.next_occasion[rows] = np.minimum(c.next_occasion[rows], sooner)
 
-    def _schedule_lapse(self, idx: np.ndarray, week: int) -> None:
+    def _schedule_lapse(self, idx: np.ndarray, week: int, bound: np.ndarray | None = None) -> None:
         """Draw the next lapse candidate week of non-contractual relationships, from ``week``
-        on, at the customer's bound hazard (:meth:`_lapse_bound`)."""
+        on, at the customer's bound hazard (:meth:`_lapse_bound`, when not given)."""
         if len(idx):
             u = self.streams.defection.random(len(idx), dtype=np.float32)
-            self.c.lapse_week[idx] = defection.schedule(week, self._lapse_bound(idx), u)
+            bound = self._lapse_bound(idx) if bound is None else bound
+            self.c.lapse_week[idx] = defection.schedule(week, bound, u)
 
     def _lapse_bound(self, idx: np.ndarray) -> np.ndarray:
         """Weekly hazard that no state of the relationship can exceed: the propensity at the
@@ -591,10 +592,11 @@ class Market:
         this way give exactly a weekly coin flip at the current hazard, whatever moved it since
         (purchases, rungs, satisfaction, trust, bonds and their decay), without redrawing."""
         u = self.streams.defection.random(len(due))
-        lapse = u * self._lapse_bound(due) < self._propensity(due)
+        bound = self._lapse_bound(due)
+        lapse = u * bound < self._propensity(due)
         if lapse.any():
             self._end(week, due[lapse], kind="lapse")
-        self._schedule_lapse(due[~lapse], week + 1)
+        self._schedule_lapse(due[~lapse], week + 1, bound[~lapse])
 
     # ------------------------------------------------------------------ the weekly step
     def step(self, week: int) -> None:
@@ -777,9 +779,9 @@ class Market:
         for part in new:
             if part.stop > part.start:
                 self._begin(week, b[part], firm[part], felt[part], expected[part], problem[part])
-        if elsewhere.stop > elsewhere.start:
-            part = elsewhere
-            self._elsewhere(week, b[part], firm[part], problem[part], felt[part], expected[part])
+        e = elsewhere
+        if e.stop > e.start:
+            self._elsewhere(week, b[e], firm[e], problem[e], felt[e], expected[e])
         if len(fb):
             self.service.after_purchases(week, fb, problem[focal], voiced_all[focal])
 
