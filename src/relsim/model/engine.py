@@ -697,8 +697,8 @@ class Market:
         F = self.F
         n = len(b)
         primary = c.primary[b]
-        kind = np.where(primary == firm, 0, np.where(primary == NONE, 1, 2))
-        key = np.where(firm == 0, kind, 5 - kind).astype(np.int8)
+        group = np.where(primary == firm, 0, np.where(primary == NONE, 1, 2))
+        key = np.where(firm == 0, group, 5 - group).astype(np.int8)
         order = np.argsort(key, kind="stable")
         b, firm, primary = b[order], firm[order], primary[order]
         edge = np.cumsum(np.bincount(key, minlength=6))
