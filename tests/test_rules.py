@@ -154,10 +154,10 @@ def test_no_relationship_hazard_exceeds_the_lapse_bound(
     data["trust"] = {**data["trust"], "defection_weight": 4.0, "loss": 0.6}
     data["satisfaction"] = {**data["satisfaction"], "dissatisfied_defection_multiplier": 3.0}
     sc = type(small_baseline).model_validate(data)
-    original = engine.Market._lapse_candidates
+    original = engine.Market._leave
     checked = {"rows": 0, "worst": 0.0}
 
-    def checking(self, week, due):  # type: ignore[no-untyped-def]
+    def checking(self, week, exits, candidates):  # type: ignore[no-untyped-def]
         c = self.c
         rows = np.flatnonzero(
             c.alive[: c.n] & (c.primary[: c.n] != NONE) & ~self.p.contractual[c.segment[: c.n]]
@@ -165,9 +165,9 @@ def test_no_relationship_hazard_exceeds_the_lapse_bound(
         ratio = self._propensity(rows) / self._lapse_bound(rows)
         checked["rows"] += len(rows)
         checked["worst"] = max(checked["worst"], float(ratio.max()))
-        return original(self, week, due)
+        return original(self, week, exits, candidates)
 
-    monkeypatch.setattr(engine.Market, "_lapse_candidates", checking)
+    monkeypatch.setattr(engine.Market, "_leave", checking)
     engine.simulate_arrays(sc, sc.strategy(strategy), 3)
     assert checked["rows"] > 100_000
     assert checked["worst"] <= 1.0 + 1e-9, checked

@@ -122,8 +122,11 @@ class BondBook:
         """Social bond of each of ``rows`` with ``firm`` (one firm per row, or one for all),
         decayed since it was last renewed (half-life ``social_half_life_weeks``)."""
         decay = self._decay_since_epoch(week)  # first: it may move the epoch
-        cell = rows * self.F + firm  # flat (customer, firm) cells: cheap indexing
-        bond = self.m.c.social.reshape(-1)[cell]
+        social = self.m.c.social
+        if isinstance(firm, (int, np.integer)):
+            bond = social[:, firm][rows]  # one firm's column: a view, then a 1-D gather
+        else:
+            bond = social.reshape(-1)[rows * self.F + firm]  # flat (customer, firm) cells
         bond *= decay
         return bond
 
@@ -151,21 +154,23 @@ class BondBook:
         firms, many customers: no (n, F) temporaries); ``price_weight`` is each customer's
         utility per unit of price index."""
         c, rules = self.m.c, self.rules
+        # per-firm columns are gathered as views (``field[:, f][rows]``), the cheapest gather
+        # of one firm's column; firms nobody is tied to or a member of add exactly nothing
         if self.any_points and rules.points_weight > 0:
             # money held at each firm, in units of the customer's order value (price index)
             scale = rules.points_weight * price_weight / np.maximum(c.value[rows], 1e-6)
             for f in np.flatnonzero(self.point_value):
-                v[f] += scale * (self.point_value[f] * c.points[rows, f])
+                v[f] += scale * (self.point_value[f] * c.points[:, f][rows])
         if c.uses("social"):
             for f in np.flatnonzero(self.social_firms):
                 v[f] += rules.social_utility * self.social_with(rows, int(f), week)
         if c.uses("structural"):
             weight = rules.structural_utility * self.structural_strength
-            for f in range(self.F):
-                v[f] += weight[f] * c.structural[rows, f]
+            for f in np.flatnonzero(self.ties):
+                v[f] += c.structural[:, f][rows] * weight[f]
         if c.uses("member"):
-            for f in np.flatnonzero(self.status):
-                v[f] += self.status[f] * c.member[rows, f]
+            for f in np.flatnonzero(self.status * self.members):
+                v[f] += c.member[:, f][rows] * self.status[f]
         if self.any_regular:
             v += self._regular_discount(rows, primary, price_weight)
 
@@ -199,13 +204,14 @@ class BondBook:
             factor[has] *= np.where(tied, 1.0 - protection, 1.0)
         return factor
 
-    def climb_factor(self, rows: np.ndarray, week: int) -> np.ndarray | None:
-        """Multiplier on the probability of climbing a rung (social bond with the primary)."""
-        c = self.m.c
-        if not c.uses("social") or self.rules.social_climb == 0:
+    def climb_factor(
+        self, rows: np.ndarray, primary: np.ndarray | int, week: int
+    ) -> np.ndarray | None:
+        """Multiplier on the probability of climbing a rung (social bond with the primary
+        firm, ``primary``: one per row or one for all)."""
+        if not self.m.c.uses("social") or self.rules.social_climb == 0:
             return None
-        firm = c.primary[rows].astype(np.intp)
-        return 1.0 + self.rules.social_climb * self.social_with(rows, firm, week)
+        return 1.0 + self.rules.social_climb * self.social_with(rows, primary, week)
 
     def renew_social(
         self, rows: np.ndarray, firm: int | np.ndarray, week: int, gain: float
@@ -263,15 +269,16 @@ class BondBook:
         """A relationship ended: club membership and structural tie with that firm end too
         (points and the decaying social bond stay with the customer)."""
         c = self.m.c
-        firm = firm.astype(np.intp)
-        if c.uses("member"):
-            ended = c.member[rows, firm]
-            self.members -= np.bincount(firm[ended], minlength=self.F)
-            c.member[rows, firm] = False
-        if c.uses("structural"):
-            ended = c.structural[rows, firm]
-            self.ties -= np.bincount(firm[ended], minlength=self.F)
-            c.structural[rows, firm] = False
+        cell = None
+        for name, held in (("member", self.members), ("structural", self.ties)):
+            if not (c.uses(name) and held.any()):
+                continue  # nobody holds one: nothing can end
+            if cell is None:
+                cell = rows * self.F + firm  # flat (customer, firm) cells: cheap indexing
+            flat = getattr(c, name).reshape(-1)
+            ended = flat[cell]
+            held -= np.bincount(firm[ended], minlength=self.F)
+            flat[cell[ended]] = False
 
     # ------------------------------------------------------------------ the weekly work
     def work(self, week: int, hours_left: dict[str, float]) -> None:

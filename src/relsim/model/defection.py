@@ -82,4 +82,4 @@ def classify(
     codes = np.array([PRICE, PRODUCT, POLITICAL], dtype=np.int8)[best]
     chance = ~service & ~to_outside & (parts.max(axis=1) <= 0.0)
     codes = np.where(chance | to_outside, PRODUCT, codes)
-    return np.where(service, SERVICE, codes).astype(np.int8), chance
+    return np.where(service, SERVICE, codes).astype(np.int8, copy=False), chance

@@ -27,10 +27,10 @@ def move(
     climbs = satisfying & (uniforms < up_probability)
     falls = ~satisfying & (uniforms < down[rung])
     new = rung + climbs.astype(np.int8) - falls.astype(np.int8)
-    return np.clip(new, CUSTOMER, PARTNER).astype(np.int8)
+    return np.clip(new, CUSTOMER, PARTNER).astype(np.int8, copy=False)
 
 
 def start_rung(orders_with_firm: np.ndarray) -> np.ndarray:
     """Rung of a new relationship: 'client' when the customer has bought there at least twice
     (a repeat buyer by definition), else 'customer'."""
-    return np.where(orders_with_firm >= 2, CUSTOMER + 1, CUSTOMER).astype(np.int8)
+    return np.where(orders_with_firm >= 2, CUSTOMER + 1, CUSTOMER).astype(np.int8, copy=False)

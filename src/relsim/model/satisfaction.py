@@ -26,7 +26,7 @@ class SatisfactionRule:
 
 def experience(quality: np.ndarray, problem: np.ndarray, rule: SatisfactionRule) -> np.ndarray:
     """Experienced quality of each purchase."""
-    return (quality - rule.problem_penalty * problem).astype(np.float32)
+    return (quality - rule.problem_penalty * problem).astype(np.float32, copy=False)
 
 
 def is_satisfying(
@@ -44,7 +44,7 @@ def update_satisfaction(
 ) -> np.ndarray:
     """Satisfaction after one purchase, bounded to [0, 1]."""
     new = satisfaction + np.float32(rule.learning_rate) * (experienced - expectation)
-    return np.clip(new, 0.0, 1.0).astype(np.float32)
+    return np.clip(new, 0.0, 1.0).astype(np.float32, copy=False)
 
 
 def update_expectation(
@@ -52,5 +52,5 @@ def update_expectation(
 ) -> np.ndarray:
     """Expectation after one purchase: exponential smoothing of experienced quality."""
     return (expectation + np.float32(rule.expectation_rate) * (experienced - expectation)).astype(
-        np.float32
+        np.float32, copy=False
     )

@@ -47,14 +47,14 @@ class TrustRule:
 
 def kept(trust: np.ndarray, gain: np.float32) -> np.ndarray:
     """Trust after a kept promise worth ``gain`` (share of the distance to 1)."""
-    return (trust + gain * (np.float32(1.0) - trust)).astype(np.float32)
+    return (trust + gain * (np.float32(1.0) - trust)).astype(np.float32, copy=False)
 
 
 def after_orders(trust: np.ndarray, problem: np.ndarray, rule: TrustRule) -> np.ndarray:
     """Trust after one order each: built when it had no problem, broken when it had one."""
     one = np.float32(1.0)
     return np.where(problem, trust * (one - rule.loss), trust + rule.build * (one - trust)).astype(
-        np.float32
+        np.float32, copy=False
     )
 
 
