@@ -81,6 +81,23 @@ def test_reasons_follow_the_documented_rule() -> None:
     assert chance.tolist() == [False, False, False, False, False, True, False]
 
 
+def test_reasons_name_the_first_largest_part_as_an_argmax_would() -> None:
+    """The reason is the first of equal largest parts (price, product, political); classify
+    writes that argmax as comparisons, checked here against argmax on tie-heavy parts."""
+    rng = np.random.default_rng(9)
+    n = 5000
+    parts = rng.integers(-2, 3, size=(n, 3)).astype(float) / 2  # many ties, zeros, negatives
+    service, outside = rng.random(n) < 0.1, rng.random(n) < 0.1
+    codes, chance = defection.classify(service, outside, *parts.T)
+    expected = np.array([PRICE, PRODUCT, POLITICAL])[np.argmax(parts, axis=1)]
+    expected_chance = ~service & ~outside & (parts.max(axis=1) <= 0)
+    expected = np.where(expected_chance | outside, PRODUCT, expected)
+    expected = np.where(service, SERVICE, expected)
+    np.testing.assert_array_equal(codes, expected)
+    np.testing.assert_array_equal(chance, expected_chance)
+    assert codes.dtype == np.int8
+
+
 def test_geometric_waiting_times_have_mean_one_over_p() -> None:
     rng = np.random.default_rng(3)
     n, p = 100_000, 0.07

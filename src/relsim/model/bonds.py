@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from relsim.domain import RUNGS
-from relsim.model.economics import to_cents
+from relsim.model.economics import to_cents, whole_cents
 from relsim.model.population import NONE, slot_of, top_positions
 from relsim.scenario.model import Bonds, Club, Points, Structural
 
@@ -260,7 +260,7 @@ class BondBook:
             discount, min_rung = self.regular_discount, self.regular_min_rung
             regular = (c.primary[rows] == firm) & (c.rung[rows] >= min_rung[firm])
             cost += np.where(regular, spent * discount[firm], 0.0)
-        cents = to_cents(cost)
+        cents = whole_cents(cost)
         if week >= 0:
             m.ledger.book_by_firm(week, "rewards", firm, cents)
         return cents / 100.0

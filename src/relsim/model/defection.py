@@ -76,10 +76,17 @@ def classify(
     political_part: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reason codes (int8) by the rule in this module's docstring, and whether each was a
-    chance switch (no part favoured the alternative); inputs are aligned 1-D arrays."""
-    parts = np.stack([price_part, product_part, political_part], axis=1)
-    best = np.argmax(parts, axis=1)  # first maximum wins ties: price, product, political
-    codes = np.array([PRICE, PRODUCT, POLITICAL], dtype=np.int8)[best]
-    chance = ~service & ~to_outside & (parts.max(axis=1) <= 0.0)
-    codes = np.where(chance | to_outside, PRODUCT, codes)
-    return np.where(service, SERVICE, codes).astype(np.int8, copy=False), chance
+    chance switch (no part favoured the alternative); inputs are aligned 1-D arrays of finite
+    parts."""
+    # the largest part, the first of equals winning (price, product, political): an argmax
+    # over the three written as comparisons, which avoids stacking them for few rows
+    codes = np.where(
+        price_part >= product_part,
+        np.where(price_part >= political_part, PRICE, POLITICAL),
+        np.where(product_part >= political_part, PRODUCT, POLITICAL),
+    ).astype(np.int8)
+    largest = np.maximum(np.maximum(price_part, product_part), political_part)
+    chance = ~service & ~to_outside & (largest <= 0.0)
+    codes[chance | to_outside] = PRODUCT
+    codes[service] = SERVICE
+    return codes, chance

@@ -35,7 +35,14 @@ fulfilment reliability, quality investment, assortment."""
 
 def to_cents(amount: np.ndarray | float) -> np.ndarray:
     """Round money to the nearest whole cent (int64)."""
-    return np.rint(np.asarray(amount, dtype=np.float64) * 100.0).astype(np.int64)
+    return whole_cents(amount).astype(np.int64)
+
+
+def whole_cents(amount: np.ndarray | float) -> np.ndarray:
+    """Money rounded to the nearest whole cent, as float64 numbers of cents: the values of
+    :func:`to_cents` (whole numbers below 2**53 are exact in float64), without the integer
+    conversion that summing them by firm (bincount weighs float64) would undo."""
+    return np.rint(np.asarray(amount, dtype=np.float64) * 100.0)
 
 
 class Ledger:
@@ -48,7 +55,8 @@ class Ledger:
     def book_orders(
         self, week: int, firm: np.ndarray, revenue_cents: np.ndarray, cogs_cents: np.ndarray
     ) -> None:
-        """Add orders' revenue and cost of goods to their firms' accounts for ``week``."""
+        """Add orders' revenue and cost of goods (whole cents, integer or float) to their
+        firms' accounts for ``week``."""
         n = self.revenue.shape[1]
         self.revenue[week] += _sum_by_firm(firm, revenue_cents, n)
         self.costs["cost_of_goods"][week] += _sum_by_firm(firm, cogs_cents, n)
@@ -62,7 +70,8 @@ class Ledger:
         self.costs[kind][week, 0] += cents
 
     def book_by_firm(self, week: int, kind: str, firm: np.ndarray, cents: np.ndarray) -> None:
-        """Add per-event costs (cents, one per event, ``firm`` its firm) to account ``kind``."""
+        """Add per-event costs (whole cents, integer or float, one per event, ``firm`` its
+        firm) to account ``kind``."""
         self.costs[kind][week] += _sum_by_firm(firm, cents, self.revenue.shape[1])
 
     def total_costs(self) -> np.ndarray:

@@ -32,7 +32,13 @@ from relsim.domain import MARKET, POLITICAL, RUNGS, SERVICE, TECHNOLOGY
 from relsim.model import choice, defection, ladder, trust
 from relsim.model import records as rec
 from relsim.model.bonds import BondBook
-from relsim.model.economics import Ledger, discount_factors, residual_value, to_cents
+from relsim.model.economics import (
+    Ledger,
+    discount_factors,
+    residual_value,
+    to_cents,
+    whole_cents,
+)
 from relsim.model.params import WEEKS_PER_YEAR, FirmState, Params
 from relsim.model.population import NEVER, NONE, Customers
 from relsim.model.retention import FirmRetention
@@ -106,6 +112,8 @@ class Market:
         self.scenario = scenario
         self.strategy = strategy
         self.p = Params.from_scenario(scenario)
+        cdf = np.cumsum(self.p.segment_share)
+        self.segment_cdf = cdf / cdf[-1]
         self.streams = Streams(seed)
         self.F = self.p.n_firms
         self.W = scenario.horizon.warmup_weeks
@@ -315,7 +323,9 @@ class Market:
         c, p = self.c, self.p
         rows = c.add(count)
         pop = self.streams.population
-        seg = pop.choice(p.n_segments, size=count, p=p.segment_share).astype(np.int8)
+        # the draws Generator.choice(p=segment_share) makes (one uniform each, searched in the
+        # cumulative shares), without its per-call checks of the shares
+        seg = self.segment_cdf.searchsorted(pop.random(count), side="right").astype(np.int8)
         c.segment[rows] = seg
         c.born[rows] = week
         for s, segment in enumerate(self.scenario.segments):
@@ -734,8 +744,8 @@ class Market:
             focal_value = value[focal]  # a view: scaled in place
             focal_value[cross_sell] *= 1.0 + self.scenario.service.outreach_cross_sell
             c.cross_sell[fb[cross_sell]] = False
-        revenue = to_cents(value * self.price[firm])
-        cogs = to_cents(value * p.unit_cost[firm])
+        revenue = whole_cents(value * self.price[firm])
+        cogs = whole_cents(value * p.unit_cost[firm])
         focal_margin = (revenue[focal] - cogs[focal]) / 100.0
         rewards = self.bonds.after_purchases(week, b, firm, revenue)
         if week >= 0:
@@ -801,12 +811,16 @@ class Market:
                     expected[part],
                     problem[part],
                 )
-        for part in new:
-            if part.stop > part.start:
-                self._begin(week, b[part], firm[part], felt[part], expected[part], problem[part])
+        # relationships begin, in one call: first ones (at the focal firm, at rivals), then
+        # switches, whose old relationships end first (the rows are distinct, and ending
+        # draws nothing, so this is the order of the draws one call per part would make)
+        starting = [np.arange(part.start, part.stop) for part in new]
         e = elsewhere
         if e.stop > e.start:
-            self._elsewhere(week, b[e], firm[e], problem[e], felt[e], expected[e])
+            starting.append(e.start + self._elsewhere(week, b[e], firm[e], problem[e]))
+        begin = np.concatenate(starting)
+        if len(begin):
+            self._begin(week, b[begin], firm[begin], felt[begin], expected[begin], problem[begin])
         if len(fb):
             self.service.after_purchases(week, fb, problem[focal], voiced_all[focal])
 
@@ -883,10 +897,10 @@ class Market:
         b: np.ndarray,
         firm: np.ndarray,
         problem: np.ndarray,
-        felt: np.ndarray,
-        expected: np.ndarray,
-    ) -> None:
-        """Purchases away from the primary firm: a run of them (or a contract) switches."""
+    ) -> np.ndarray:
+        """Purchases away from the primary firm: a run of them (or a contract) switches. Ends
+        the switchers' relationships and returns their positions in ``b`` (the caller begins
+        their new ones)."""
         c, p = self.c, self.p
         same = c.run_firm[b] == firm
         count = np.where(same, c.run_count[b] + 1, 1)
@@ -895,10 +909,10 @@ class Market:
         c.run_count[b] = np.minimum(count, 127)
         contract = p.contractual[c.segment[b]]
         switch = contract | (count >= self.scenario.switching.purchases_elsewhere)
-        if switch.any():
-            s = b[switch]
-            self._end(week, s, kind="switch", to_firm=firm[switch])
-            self._begin(week, s, firm[switch], felt[switch], expected[switch], problem[switch])
+        switched = np.flatnonzero(switch)
+        if len(switched):
+            self._end(week, b[switched], kind="switch", to_firm=firm[switched])
+        return switched
 
     def _surplus(
         self,

@@ -140,11 +140,12 @@ class FirmService:
         self.weekly_cost[kind] = count * self.cost_per_person[pool]
 
     # ------------------------------------------------------------------ levels
-    def level_of(self, rows: np.ndarray) -> np.ndarray:
-        """Relationship level of each customer (as the focal firm serves it)."""
+    def level_of(self, rows: np.ndarray, own: bool = False) -> np.ndarray:
+        """Relationship level of each customer (as the focal firm serves it); ``own``: the
+        rows are known to be the focal firm's customers."""
         c = self.m.c
         # a buyer who is not (yet) the firm's own customer is served as a 'customer'
-        rung = np.where(c.primary[rows] == FOCAL, c.rung[rows], CUSTOMER)
+        rung = c.rung[rows] if own else np.where(c.primary[rows] == FOCAL, c.rung[rows], CUSTOMER)
         cell = c.segment[rows].astype(np.intp)  # flat (segment, rung) cells: cheap indexing
         cell *= len(RUNGS)
         cell += rung
@@ -198,27 +199,23 @@ class FirmService:
         if ka is not None and week % ka.review_weeks == 0:
             self._review_key_accounts(week)
         focal = np.flatnonzero(m.c.primary[: m.c.n] == FOCAL)
-        ids = m.c.id[focal]
         if ka is not None:
             m.service_log("key_accounts", week, int(m.c.key_account[focal].sum()))
-        if self.max_level >= PROACTIVE:
-            self._outreach(
-                week,
-                self._due(focal, ids, week, self.rules.outreach_interval_weeks, PROACTIVE),
-                contact_hours,
-            )
+        if self.max_level < PROACTIVE:
+            return
+        # levels once for both kinds of contact (the week's contacts change no level)
+        ids, level = m.c.id[focal], self.level_of(focal, own=True)
+        due = self._due(ids, week, self.rules.outreach_interval_weeks)
+        self._outreach(week, focal[due & (level >= PROACTIVE)], contact_hours)
         if self.max_level >= PARTNERSHIP:
-            self._partnership(
-                week, self._due(focal, ids, week, self.partnership_interval, PARTNERSHIP)
-            )
+            due = self._due(ids, week, self.partnership_interval)
+            self._partnership(week, focal[due & (level >= PARTNERSHIP)])
 
-    def _due(
-        self, focal: np.ndarray, ids: np.ndarray, week: int, interval: int, level: int
-    ) -> np.ndarray:
-        """Customers (``focal`` rows, ``ids`` their ids) whose contact slot falls in ``week``
-        (every ``interval`` weeks, staggered by id) and whose level is at least ``level``."""
-        slot = focal[slot_of(ids, interval) == (-week) % interval]
-        return slot[self.level_of(slot) >= level]
+    @staticmethod
+    def _due(ids: np.ndarray, week: int, interval: int) -> np.ndarray:
+        """Whether each customer (by id) has its contact slot in ``week``: contacts every
+        ``interval`` weeks, staggered by id."""
+        return slot_of(ids, interval) == (-week) % interval
 
     def _desk(self, week: int) -> None:
         m, c, rules = self.m, self.m.c, self.rules
