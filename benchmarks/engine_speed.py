@@ -11,6 +11,10 @@ Usage::
     python benchmarks/engine_speed.py --strategy relationship_levels   # every level in use
 
 Each size runs in a fresh subprocess so that peak memory is not inherited from a larger run.
+With ``--repeat K`` each size runs K times, each in its own subprocess, and a summary line per
+size follows the runs: the median speed and memory with their ranges. On a shared virtual
+machine the same run varies by up to +-15% from minute to minute, so single runs are not
+enough to compare figures near a bar.
 """
 
 from __future__ import annotations
@@ -87,6 +91,9 @@ def main() -> None:
     parser.add_argument("--strategy", default=None)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-tables", action="store_true", help="skip building DataFrames")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per size (fresh processes); median and range"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -105,8 +112,28 @@ def main() -> None:
             cmd += ["--strategy", args.strategy]
         if args.no_tables:
             cmd.append("--no-tables")
-        done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
-        print(done.stdout.strip(), flush=True)
+        runs = []
+        for _ in range(max(args.repeat, 1)):
+            done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+            print(done.stdout.strip(), flush=True)
+            runs.append(json.loads(done.stdout))
+        if len(runs) > 1:
+            print(json.dumps(_summary(runs)), flush=True)
+
+
+def _summary(runs: list[dict[str, float]]) -> dict[str, object]:
+    """Median and range of the speed and the engine's peak memory over repeated runs."""
+    import statistics
+
+    summary: dict[str, object] = {"customers": runs[0]["customers"], "runs": len(runs)}
+    for key in ("million_customer_weeks_per_second", "engine_peak_bytes_per_customer"):
+        values = [run[key] for run in runs]
+        summary[key] = {
+            "median": statistics.median(values),
+            "min": min(values),
+            "max": max(values),
+        }
+    return summary
 
 
 if __name__ == "__main__":

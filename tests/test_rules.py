@@ -220,3 +220,26 @@ def test_scheduled_weeks_are_now_plus_the_geometric_wait_capped_at_never() -> No
         expected = np.minimum(now + defection.waiting_weeks(p, u) - 1, NEVER)
         np.testing.assert_array_equal(defection.schedule(now, p, u), expected)
     assert defection.schedule(0, p, u)[-5:-3].tolist() == [NEVER, NEVER]  # p = 0: never
+
+
+def test_rows_added_after_compaction_start_from_the_fill_values() -> None:
+    """Compaction resets the rows it frees, so added customers never inherit a departed
+    customer's state (add does not reset them again)."""
+    from relsim.model.population import BOND_FIELDS, SCALAR_FIELDS, Customers
+
+    c = Customers(n_firms=3, capacity=64)
+    for name in BOND_FIELDS:
+        c.use(name)
+    rows = c.add(50)
+    for name in (*SCALAR_FIELDS, *c.firm_fields):
+        if name != "id":
+            getattr(c, name)[rows] = 1  # every field away from its fill value
+    c.remove(np.arange(0, 50, 2))
+    c.compact_if_worthwhile(0.2)
+    assert c.n == 25
+    fresh = c.add(30)  # reuses the 25 freed rows and 5 never used
+    for name, (dtype, fill) in {**SCALAR_FIELDS, **c.firm_fields}.items():
+        if name != "id":
+            values = getattr(c, name)[fresh]
+            assert (values == np.asarray(fill, dtype=dtype)).all(), name
+    assert c.alive[fresh].all() and not c.alive[c.n :].any()

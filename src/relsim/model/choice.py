@@ -47,15 +47,17 @@ def utilities(
     lead: np.ndarray,
     left: np.ndarray,
     extra: np.ndarray | None = None,
+    cell: np.ndarray | None = None,
 ) -> np.ndarray:
     """Deterministic utilities of the firms, shape (F, n), for the given customers' states.
 
     ``table`` has shape (S, 6, F): the segment-and-rung part of every firm's utility;
-    ``extra`` (F, n), when given, is added to every firm's utility (bonds, instruments).
+    ``extra`` (F, n), when given, is added to every firm's utility (bonds, instruments);
+    ``cell``, when given, is ``segment * 6 + rung`` (intp), computed by the caller.
     """
     n_segments, n_rungs, n_firms = table.shape
     flat = table.reshape(n_segments * n_rungs, n_firms).T  # (F, S*6)
-    code = segment.astype(np.intp) * n_rungs + rung
+    code = segment.astype(np.intp) * n_rungs + rung if cell is None else cell
     v = np.take(flat, code, axis=1)  # a fresh (F, n) array
     n = len(segment)
     flat_v = v.reshape(-1)  # a view: element (f, i) is flat_v[f * n + i]

@@ -112,12 +112,20 @@ class Market:
         self.scenario = scenario
         self.strategy = strategy
         self.p = Params.from_scenario(scenario)
+        self.any_contractual = bool(self.p.contractual.any())
+        # utility per unit of price index by (segment, rung), flat: beta_p * m_p(rung)
+        self.price_weight = np.multiply.outer(
+            self.p.price_sensitivity, self.p.price_multiplier
+        ).reshape(-1)
         cdf = np.cumsum(self.p.segment_share)
         self.segment_cdf = cdf / cdf[-1]
         self.streams = Streams(seed)
         self.F = self.p.n_firms
         self.W = scenario.horizon.warmup_weeks
         self.H = scenario.horizon.weeks
+        # recency weights of observed value by whole weeks of age (ages run 0 .. W + H): a
+        # lookup instead of an exponential per customer
+        self.recency = np.exp(-np.arange(self.W + self.H + 1) / OBSERVED_VALUE_MEMORY_WEEKS)
         self.starting = None if starting is None else starting.checked(self.p.n_segments, self.F)
         n0 = scenario.market.customers if self.starting is None else len(self.starting)
         # births replace exits and compaction frees gone rows once they exceed 10% of the
@@ -493,22 +501,24 @@ class Market:
 
     def _utilities(self, rows: np.ndarray, primary: np.ndarray, lead: np.ndarray) -> np.ndarray:
         """Deterministic utilities (F, n) of ``rows`` with the given primary and lead firms."""
-        c, p = self.c, self.p
+        c = self.c
         week = self.now_week()
         seg, rung = c.segment[rows], c.rung[rows]
+        cell = seg.astype(np.intp)  # flat (segment, rung) cells, for every table by both
+        cell *= N_RUNGS
+        cell += rung
         v = choice.utilities(
             self.table,
             self.terms,
-            c.segment[rows],
-            c.rung[rows],
+            seg,
+            rung,
             primary,
             c.satisfaction[rows],
             lead,
             c.left[rows],
+            cell=cell,
         )
-        self.bonds.add_utility(
-            v, rows, primary, week, p.price_sensitivity[seg] * p.price_multiplier[rung]
-        )
+        self.bonds.add_utility(v, rows, primary, week, self.price_weight[cell])
         for instrument in self.instruments:
             more = instrument.utility(self, rows, week)
             if more is not None:
@@ -529,7 +539,7 @@ class Market:
         c = self.c
         last = c.last_order_focal[rows]
         age = np.where(last == NEVER, 0, week - last)
-        return c.observed_value[rows] * np.exp(-age / OBSERVED_VALUE_MEMORY_WEEKS)
+        return c.observed_value[rows] * self.recency[age]
 
     def service_log(self, name: str, week: int, value: float) -> None:
         """Add to the focal firm's weekly service record (reported weeks only)."""
@@ -670,46 +680,53 @@ class Market:
         c, p = self.c, self.p
         F = self.F
         seg = c.segment[idx]
-        contract = p.contractual[seg]
-        renewing = contract & (c.primary[idx] != NONE)
-        if renewing.any():
-            holders = idx[renewing]
-            cancel = self.streams.defection.random(len(holders)) < self._propensity(holders)
-            if cancel.any():
-                self._end(week, holders[cancel], kind="lapse")
-                keep = np.ones(len(idx), dtype=bool)
-                keep[np.flatnonzero(renewing)[cancel]] = False
-                idx, seg, contract = idx[keep], seg[keep], contract[keep]
-        if not len(idx):
-            return
+        # contract holders renew, cancel or re-choose; markets without contractual segments
+        # skip those rules (they would change nothing)
+        contracts = self.any_contractual
+        if contracts:
+            contract = p.contractual[seg]
+            renewing = contract & (c.primary[idx] != NONE)
+            if renewing.any():
+                holders = idx[renewing]
+                cancel = self.streams.defection.random(len(holders)) < self._propensity(holders)
+                if cancel.any():
+                    self._end(week, holders[cancel], kind="lapse")
+                    keep = np.ones(len(idx), dtype=bool)
+                    keep[np.flatnonzero(renewing)[cancel]] = False
+                    idx, seg, contract = idx[keep], seg[keep], contract[keep]
+            if not len(idx):
+                return
         primary = c.primary[idx]
         v = self._utilities(idx, primary, c.lead[idx])
         chosen = self.choice_rule.sample(
             v, p.outside_utility[seg], self.streams.choice.random(len(idx))
         )
-        holders = contract & (primary != NONE)
-        if holders.any():
-            # a contract holder re-chooses at renewal only if it reviewed the market during the
-            # period (at its shopping rate); otherwise the contract simply renews
-            rows = idx[holders]
-            weekly = np.minimum(c.rate[rows] * p.purchase_multiplier[c.rung[rows]], 1.0)
-            reviewed = 1.0 - (1.0 - weekly) ** p.contract_period[seg[holders]]
-            keep = self.streams.occasions.random(len(rows)) >= reviewed
-            renew = np.flatnonzero(holders)[keep]
-            chosen[renew] = primary[renew]
+        if contracts:
+            holders = contract & (primary != NONE)
+            if holders.any():
+                # a contract holder re-chooses at renewal only if it reviewed the market during
+                # the period (at its shopping rate); otherwise the contract simply renews
+                rows = idx[holders]
+                weekly = np.minimum(c.rate[rows] * p.purchase_multiplier[c.rung[rows]], 1.0)
+                reviewed = 1.0 - (1.0 - weekly) ** p.contract_period[seg[holders]]
+                keep = self.streams.occasions.random(len(rows)) >= reviewed
+                renew = np.flatnonzero(holders)[keep]
+                chosen[renew] = primary[renew]
         c.lead[idx] = NONE  # a lead is spent at the next occasion
-        # contract holders who pick the outside option at renewal cancel
-        out = (chosen == F) & contract & (primary != NONE)
-        if out.any():
-            self._end(week, idx[out], kind="outside")
+        if contracts:
+            # contract holders who pick the outside option at renewal cancel
+            out = (chosen == F) & contract & (primary != NONE)
+            if out.any():
+                self._end(week, idx[out], kind="outside")
         buy = chosen < F
         if buy.any():
             self._purchase(week, idx[buy], chosen[buy].astype(np.intp))
         # the next occasion: renewal for contract holders, else a geometric wait
-        holder = contract & (c.primary[idx] != NONE)
         nxt = self._next_occasion(idx, week + 1)
-        period = p.contract_period[seg]
-        c.next_occasion[idx] = np.where(holder, week + period, nxt)
+        if contracts:
+            holder = contract & (c.primary[idx] != NONE)
+            nxt = np.where(holder, week + p.contract_period[seg], nxt)
+        c.next_occasion[idx] = nxt
 
     def _purchase(self, week: int, b: np.ndarray, firm: np.ndarray) -> None:
         """Orders of customers ``b`` at ``firm``: money, order history, problems, experience,
@@ -907,8 +924,9 @@ class Market:
         count = np.where(problem, 0, count)  # a bad experience breaks the run
         c.run_firm[b] = firm
         c.run_count[b] = np.minimum(count, 127)
-        contract = p.contractual[c.segment[b]]
-        switch = contract | (count >= self.scenario.switching.purchases_elsewhere)
+        switch = count >= self.scenario.switching.purchases_elsewhere
+        if self.any_contractual:
+            switch |= p.contractual[c.segment[b]]
         switched = np.flatnonzero(switch)
         if len(switched):
             self._end(week, b[switched], kind="switch", to_firm=firm[switched])

@@ -159,9 +159,7 @@ class Customers:
         """Append ``count`` rows with default values and fresh ids; returns their slice."""
         if self.n + count > self._capacity:
             self._alloc(max(int(1.25 * self._capacity) + 16, self.n + count))
-        rows = slice(self.n, self.n + count)
-        for name, (_, fill) in {**SCALAR_FIELDS, **self.firm_fields}.items():
-            getattr(self, name)[rows] = fill  # rows freed by compaction hold stale values
+        rows = slice(self.n, self.n + count)  # rows past n hold the fill values (compact)
         self.id[rows] = np.arange(self.next_id, self.next_id + count)
         self.alive[rows] = True
         self.n += count
@@ -188,9 +186,10 @@ class Customers:
         self.archive.append(self.snapshot(gone_rows))
         keep = np.flatnonzero(live)
         count = len(keep)
-        for name in (*SCALAR_FIELDS, *self.firm_fields):
+        for name, (_, fill) in {**SCALAR_FIELDS, **self.firm_fields}.items():
             arr = getattr(self, name)
             arr[:count] = arr[keep]
+            arr[count : self.n] = fill  # rows past n always hold the fill values: add relies on it
         self.alive[:count] = True
         self.alive[count : self.n] = False
         self.n = count
