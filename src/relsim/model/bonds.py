@@ -158,7 +158,7 @@ class BondBook:
         # of one firm's column; firms nobody is tied to or a member of add exactly nothing
         if self.any_points and rules.points_weight > 0:
             # money held at each firm, in units of the customer's order value (price index)
-            scale = rules.points_weight * price_weight / np.maximum(c.value[rows], 1e-6)
+            scale = rules.points_weight * price_weight / np.maximum(c.value.take(rows), 1e-6)
             for f in np.flatnonzero(self.point_value):
                 v[f] += scale * (self.point_value[f] * c.points[:, f][rows])
         if c.uses("social"):
@@ -193,7 +193,7 @@ class BondBook:
         if not (use_social or use_structural):
             return None
         factor = np.ones(len(rows))
-        has = np.flatnonzero(c.primary[rows] != NONE)
+        has = np.flatnonzero(c.primary.take(rows) != NONE)
         firm = c.primary[rows[has]].astype(np.intp)
         if use_social:
             bond = self.social_with(rows[has], firm, week)
@@ -258,7 +258,7 @@ class BondBook:
                 )
         if self.any_regular:
             discount, min_rung = self.regular_discount, self.regular_min_rung
-            regular = (c.primary[rows] == firm) & (c.rung[rows] >= min_rung[firm])
+            regular = (c.primary.take(rows) == firm) & (c.rung.take(rows) >= min_rung[firm])
             cost += np.where(regular, spent * discount[firm], 0.0)
         cents = whole_cents(cost)
         if week >= 0:

@@ -16,6 +16,10 @@ redrawn when its rate changes; a relationship's lapse, whose hazard moves with e
 is a geometric candidate week at a bound hazard, thinned to the hazard of the moment when it
 comes. So a week costs a few comparisons over the arrays plus work proportional to the customers
 who act in it. No per-customer Python loop.
+
+Customers' fields are read for a set of rows with ``field.take(rows)``: for one-dimensional
+gathers numpy's ``take`` skips the general indexing machinery and was about a third faster than
+``field[rows]`` on this kind of machine. Writes stay ``field[rows] = ...`` (``put`` is slower).
 """
 
 from __future__ import annotations
@@ -478,32 +482,32 @@ class Market:
     def _next_occasion(self, idx: np.ndarray, week: int) -> np.ndarray:
         """Next purchase occasion from ``week`` on (contract holders: handled by callers)."""
         c, p = self.c, self.p
-        rate = c.rate[idx].astype(np.float64) * p.purchase_multiplier[c.rung[idx]]
+        rate = c.rate.take(idx).astype(np.float64) * p.purchase_multiplier[c.rung.take(idx)]
         if self.assortment:
-            rate *= self.occasion_factor[c.primary[idx]]
+            rate *= self.occasion_factor[c.primary.take(idx)]
         u = self.streams.occasions.random(len(idx), dtype=np.float32)
         return defection.schedule(week, rate, u)
 
     def _propensity(self, idx: np.ndarray) -> np.ndarray:
         c = self.c
         sat = self.scenario.satisfaction
-        dissatisfied = c.satisfaction[idx] < sat.service_threshold
-        multiplier = self.p.defection_multiplier[c.rung[idx]]
+        dissatisfied = c.satisfaction.take(idx) < sat.service_threshold
+        multiplier = self.p.defection_multiplier[c.rung.take(idx)]
         bonded = self.bonds.lapse_factor(idx, self.now_week())
         if bonded is not None:
             multiplier = multiplier * bonded
-        trusting = trust.hazard_factor(c.trust[idx], self.trust_rule)
+        trusting = trust.hazard_factor(c.trust.take(idx), self.trust_rule)
         if trusting is not None:
             multiplier = multiplier * trusting
         return defection.effective_propensity(
-            c.propensity[idx], multiplier, dissatisfied, sat.dissatisfied_defection_multiplier
+            c.propensity.take(idx), multiplier, dissatisfied, sat.dissatisfied_defection_multiplier
         )
 
     def _utilities(self, rows: np.ndarray, primary: np.ndarray, lead: np.ndarray) -> np.ndarray:
         """Deterministic utilities (F, n) of ``rows`` with the given primary and lead firms."""
         c = self.c
         week = self.now_week()
-        seg, rung = c.segment[rows], c.rung[rows]
+        seg, rung = c.segment.take(rows), c.rung.take(rows)
         cell = seg.astype(np.intp)  # flat (segment, rung) cells, for every table by both
         cell *= N_RUNGS
         cell += rung
@@ -513,9 +517,9 @@ class Market:
             seg,
             rung,
             primary,
-            c.satisfaction[rows],
+            c.satisfaction.take(rows),
             lead,
-            c.left[rows],
+            c.left.take(rows),
             cell=cell,
         )
         self.bonds.add_utility(v, rows, primary, week, self.price_weight[cell])
@@ -537,9 +541,9 @@ class Market:
     def observed_value(self, rows: np.ndarray, week: int) -> np.ndarray:
         """The focal firm's recency-weighted margin of each customer (its own records)."""
         c = self.c
-        last = c.last_order_focal[rows]
+        last = c.last_order_focal.take(rows)
         age = np.where(last == NEVER, 0, week - last)
-        return c.observed_value[rows] * self.recency[age]
+        return c.observed_value.take(rows) * self.recency[age]
 
     def service_log(self, name: str, week: int, value: float) -> None:
         """Add to the focal firm's weekly service record (reported weeks only)."""
@@ -584,13 +588,15 @@ class Market:
         """An outreach: the next purchase occasion is redrawn at ``factor`` x the rate (it can
         only come earlier); contract holders are left to their renewal."""
         c, p = self.c, self.p
-        rows = rows[~p.contractual[c.segment[rows]]]
-        rate = c.rate[rows].astype(np.float64) * p.purchase_multiplier[c.rung[rows]] * factor
+        rows = rows[~p.contractual[c.segment.take(rows)]]
+        rate = (
+            c.rate.take(rows).astype(np.float64) * p.purchase_multiplier[c.rung.take(rows)] * factor
+        )
         if self.assortment:
-            rate *= self.occasion_factor[c.primary[rows]]
+            rate *= self.occasion_factor[c.primary.take(rows)]
         u = self.streams.occasions.random(len(rows), dtype=np.float32)
         sooner = defection.schedule(week + 1, rate, u)
-        c.next_occasion[rows] = np.minimum(c.next_occasion[rows], sooner)
+        c.next_occasion[rows] = np.minimum(c.next_occasion.take(rows), sooner)
 
     def _schedule_lapse(self, idx: np.ndarray, week: int, bound: np.ndarray | None = None) -> None:
         """Draw the next lapse candidate week of non-contractual relationships, from ``week``
@@ -603,7 +609,7 @@ class Market:
     def _lapse_bound(self, idx: np.ndarray) -> np.ndarray:
         """Weekly hazard that no state of the relationship can exceed: the propensity at the
         largest rung multiplier, dissatisfied, with no bond and no trust."""
-        base = self.c.propensity[idx].astype(np.float64)
+        base = self.c.propensity.take(idx).astype(np.float64)
         return 1.0 - (1.0 - base) ** self.lapse_exponent_bound
 
     def _leave(self, week: int, exits: np.ndarray, candidates: np.ndarray) -> None:
@@ -619,20 +625,20 @@ class Market:
         the same as ending the exits first; one call saves the per-call cost of a second."""
         c = self.c
         if len(exits) and len(candidates):
-            candidates = candidates[c.exit_week[candidates] != week]
+            candidates = candidates[c.exit_week.take(candidates) != week]
         u = self.streams.defection.random(len(candidates))
         bound = self._lapse_bound(candidates)
         lapse = u * bound < self._propensity(candidates)
         had = exits[c.primary[exits] != NONE]
         lapsed = candidates[lapse]
         if len(had) or len(lapsed):
-            old = c.primary[lapsed].astype(np.intp)
+            old = c.primary.take(lapsed).astype(np.intp)
             reason, chance = self._reasons(week, lapsed, old, None, False)
             self._end(
                 week,
                 np.concatenate([had, lapsed]),
                 kind="lapse",
-                reason=np.concatenate([c.exit_kind[had].astype(np.int8), reason]),
+                reason=np.concatenate([c.exit_kind.take(had).astype(np.int8), reason]),
                 chance=np.concatenate([np.zeros(len(had), dtype=bool), chance]),
                 reshop=slice(len(had), len(had) + len(lapsed)),
             )
@@ -679,13 +685,13 @@ class Market:
     def _occasions(self, week: int, idx: np.ndarray) -> None:
         c, p = self.c, self.p
         F = self.F
-        seg = c.segment[idx]
+        seg = c.segment.take(idx)
         # contract holders renew, cancel or re-choose; markets without contractual segments
         # skip those rules (they would change nothing)
         contracts = self.any_contractual
         if contracts:
             contract = p.contractual[seg]
-            renewing = contract & (c.primary[idx] != NONE)
+            renewing = contract & (c.primary.take(idx) != NONE)
             if renewing.any():
                 holders = idx[renewing]
                 cancel = self.streams.defection.random(len(holders)) < self._propensity(holders)
@@ -696,8 +702,8 @@ class Market:
                     idx, seg, contract = idx[keep], seg[keep], contract[keep]
             if not len(idx):
                 return
-        primary = c.primary[idx]
-        v = self._utilities(idx, primary, c.lead[idx])
+        primary = c.primary.take(idx)
+        v = self._utilities(idx, primary, c.lead.take(idx))
         chosen = self.choice_rule.sample(
             v, p.outside_utility[seg], self.streams.choice.random(len(idx))
         )
@@ -707,7 +713,9 @@ class Market:
                 # a contract holder re-chooses at renewal only if it reviewed the market during
                 # the period (at its shopping rate); otherwise the contract simply renews
                 rows = idx[holders]
-                weekly = np.minimum(c.rate[rows] * p.purchase_multiplier[c.rung[rows]], 1.0)
+                weekly = np.minimum(
+                    c.rate.take(rows) * p.purchase_multiplier[c.rung.take(rows)], 1.0
+                )
                 reviewed = 1.0 - (1.0 - weekly) ** p.contract_period[seg[holders]]
                 keep = self.streams.occasions.random(len(rows)) >= reviewed
                 renew = np.flatnonzero(holders)[keep]
@@ -724,7 +732,7 @@ class Market:
         # the next occasion: renewal for contract holders, else a geometric wait
         nxt = self._next_occasion(idx, week + 1)
         if contracts:
-            holder = contract & (c.primary[idx] != NONE)
+            holder = contract & (c.primary.take(idx) != NONE)
             nxt = np.where(holder, week + p.contract_period[seg], nxt)
         c.next_occasion[idx] = nxt
 
@@ -741,7 +749,7 @@ class Market:
         c, p, rec_ = self.c, self.p, self.recorder
         F = self.F
         n = len(b)
-        primary = c.primary[b]
+        primary = c.primary.take(b)
         group = np.where(primary == firm, 0, np.where(primary == NONE, 1, 2))
         key = np.where(firm == 0, group, 5 - group).astype(np.int8)
         order = np.argsort(key, kind="stable")
@@ -752,11 +760,11 @@ class Market:
         new = (slice(edge[0], edge[1]), slice(edge[3], edge[4]))
         elsewhere = slice(edge[1], edge[3])
         fb = b[focal]
-        seg = c.segment[b]
-        value = c.value[b].astype(np.float64)
+        seg = c.segment.take(b)
+        value = c.value.take(b).astype(np.float64)
         if self.assortment:
             value *= self.value_factor[firm]  # a wider assortment's cross-sell
-        cross_sell = c.cross_sell[fb]  # an outreach's cross-sell rides on this order
+        cross_sell = c.cross_sell.take(fb)  # an outreach's cross-sell rides on this order
         if cross_sell.any():
             focal_value = value[focal]  # a view: scaled in place
             focal_value[cross_sell] *= 1.0 + self.scenario.service.outreach_cross_sell
@@ -790,7 +798,7 @@ class Market:
             voiced = rng.random(len(pb)) < p.voice_share[seg[problem]]
             voiced_all[problem] = voiced
             own = pb[primary[problem] == pf]
-            c.satisfaction_before_problem[own] = c.satisfaction[own]
+            c.satisfaction_before_problem[own] = c.satisfaction.take(own)
             c.problem_firm[pb] = pf
             c.problem_voiced[pb] = voiced
             c.problem_until[pb] = week + self.scenario.satisfaction.problem_memory_weeks
@@ -809,7 +817,7 @@ class Market:
                 felt[focal],
             )
             self.retention.after_orders(week, len(fb))
-        expected = c.expectation[b]
+        expected = c.expectation.take(b)
         satisfying = is_satisfying(felt, expected, self.rule)
         c.expectation[b] = update_expectation(expected, felt, self.rule)
         if week >= 0:
@@ -854,11 +862,11 @@ class Market:
         """Satisfaction, trust and ladder after purchases with the primary firm (``primary``:
         one per row, or one for all)."""
         c, p = self.c, self.p
-        c.satisfaction[b] = update_satisfaction(c.satisfaction[b], felt, expected, self.rule)
-        trusted = trust.after_orders(c.trust[b], problem, self.trust_rule)
+        c.satisfaction[b] = update_satisfaction(c.satisfaction.take(b), felt, expected, self.rule)
+        trusted = trust.after_orders(c.trust.take(b), problem, self.trust_rule)
         c.trust[b] = trusted
         c.run_count[b] = 0
-        old = c.rung[b]
+        old = c.rung.take(b)
         up_factor = self.bonds.climb_factor(b, primary, week)
         trusting = trust.climb_factor(trusted, self.trust_rule)
         if trusting is not None:
@@ -901,12 +909,12 @@ class Market:
         c.trust[b] = trust.after_orders(initial, problem, self.trust_rule)
         c.run_firm[b] = NONE
         c.run_count[b] = 0
-        c.left[b] = np.where(c.left[b] == firm, NONE, c.left[b])
-        focal = b[(firm == 0) & (c.acquired_week[b] == NEVER)]
+        c.left[b] = np.where(c.left.take(b) == firm, NONE, c.left.take(b))
+        focal = b[(firm == 0) & (c.acquired_week.take(b) == NEVER)]
         c.acquired_week[focal] = week
         self.recorder.add("acquired", week, firm, self.F)
-        self._trace(week, rec.ACQUIRED, b, firm, c.rung[b])
-        self._schedule_lapse(b[~self.p.contractual[c.segment[b]]], week + 1)
+        self._trace(week, rec.ACQUIRED, b, firm, c.rung.take(b))
+        self._schedule_lapse(b[~self.p.contractual[c.segment.take(b)]], week + 1)
 
     def _elsewhere(
         self,
@@ -919,14 +927,14 @@ class Market:
         the switchers' relationships and returns their positions in ``b`` (the caller begins
         their new ones)."""
         c, p = self.c, self.p
-        same = c.run_firm[b] == firm
-        count = np.where(same, c.run_count[b] + 1, 1)
+        same = c.run_firm.take(b) == firm
+        count = np.where(same, c.run_count.take(b) + 1, 1)
         count = np.where(problem, 0, count)  # a bad experience breaks the run
         c.run_firm[b] = firm
         c.run_count[b] = np.minimum(count, 127)
         switch = count >= self.scenario.switching.purchases_elsewhere
         if self.any_contractual:
-            switch |= p.contractual[c.segment[b]]
+            switch |= p.contractual[c.segment.take(b)]
         switched = np.flatnonzero(switch)
         if len(switched):
             self._end(week, b[switched], kind="switch", to_firm=firm[switched])
@@ -955,7 +963,7 @@ class Market:
         received. Orders of customers with no price weight (below :data:`MIN_PRICE_WEIGHT`)
         cannot be converted and are counted apart."""
         c, p = self.c, self.p
-        rung = c.rung[rows]
+        rung = c.rung.take(rows)
         weight = p.price_sensitivity[seg] * p.price_multiplier[rung]
         utility = p.quality_sensitivity[seg] * felt - p.outside_utility[seg] - self.penalty[0]
         if c.uses("social"):
@@ -991,33 +999,33 @@ class Market:
         shopping at their own pace: their next occasions are redrawn (``reshop``: the positions
         in ``rows`` this applies to; by default all of them for those two kinds)."""
         c, p = self.c, self.p
-        old = c.primary[rows].astype(np.intp)
+        old = c.primary.take(rows).astype(np.intp)
         if reason is None:
             reason, chance = self._reasons(week, rows, old, to_firm, kind == "outside")
         elif chance is None:
             chance = np.zeros(len(rows), dtype=bool)
         # the value lost is reported for the horizon only; the warm-up records nothing
         lost_value = self._residual(rows, old, week) if week >= 0 else np.zeros(len(rows))
-        tenure = week - c.since[rows]
+        tenure = week - c.since.take(rows)
         destination = to_firm if to_firm is not None else np.full(len(rows), NONE)
         self.recorder.defections(
             week,
-            c.id[rows],
+            c.id.take(rows),
             old,
             reason,
             chance,
-            c.rung[rows],
+            c.rung.take(rows),
             tenure,
             destination,
             lost_value,
             self.F,
         )
-        self._trace(week, rec.DEFECTION, rows, old, c.rung[rows], reason.astype(float))
+        self._trace(week, rec.DEFECTION, rows, old, c.rung.take(rows), reason.astype(float))
         unhappy = (reason == SERVICE) | (reason == POLITICAL)
         if unhappy.any():
             self.unhappy += np.bincount(old[unhappy], minlength=self.F)
         self.bonds.relationship_ended(rows, old)
-        focal_first = rows[(old == 0) & (c.lost_week[rows] == NEVER)]
+        focal_first = rows[(old == 0) & (c.lost_week.take(rows) == NEVER)]
         c.lost_week[focal_first] = week
         c.defections[rows] += 1
         c.left[rows] = old
@@ -1032,7 +1040,7 @@ class Market:
         rows, old = rows[reshop], old[reshop]
         if not len(rows):
             return
-        contract = p.contractual[c.segment[rows]]
+        contract = p.contractual[c.segment.take(rows)]
         if contract.any():
             # former contract holders shop for a new contract at their own pace
             shoppers = rows[contract]
@@ -1051,12 +1059,12 @@ class Market:
         to_outside: bool,
     ) -> tuple[np.ndarray, np.ndarray]:
         c, p = self.c, self.p
-        seg = c.segment[rows]
-        rung = c.rung[rows]
+        seg = c.segment.take(rows)
+        rung = c.rung.take(rows)
         service = (
-            (c.problem_firm[rows] == old)
-            & (c.problem_until[rows] > week)
-            & (c.satisfaction[rows] < self.scenario.satisfaction.service_threshold)
+            (c.problem_firm.take(rows) == old)
+            & (c.problem_until.take(rows) > week)
+            & (c.satisfaction.take(rows) < self.scenario.satisfaction.service_threshold)
         )
         n = len(rows)
         outside = np.full(n, to_outside)
@@ -1088,11 +1096,13 @@ class Market:
         n = len(rows)
         if not n:
             return np.zeros(0)
-        seg = c.segment[rows]
-        rung = c.rung[rows]
+        seg = c.segment.take(rows)
+        rung = c.rung.take(rows)
         v = self._utilities(rows, firm.astype(np.int8), np.full(n, NONE, np.int8))
         share = self.choice_rule.probabilities(v, p.outside_utility[seg])[firm, np.arange(n)]
-        margin = c.value[rows] * self.value_factor[firm] * (self.price[firm] - p.unit_cost[firm])
+        margin = (
+            c.value.take(rows) * self.value_factor[firm] * (self.price[firm] - p.unit_cost[firm])
+        )
         substitute = np.minimum(self.substitute_hazard * p.technology_affinity[seg], 1.0)
         exits = (1.0 - p.relocation_weekly[seg]) * (1.0 - substitute)
         keep = 1.0 - self._propensity(rows)
@@ -1100,12 +1110,14 @@ class Market:
         contract = p.contractual[seg]
         period = np.where(contract, p.contract_period[seg], 1)
         occasion = np.minimum(
-            c.rate[rows] * p.purchase_multiplier[rung] * self.occasion_factor[firm], 1.0
+            c.rate.take(rows) * p.purchase_multiplier[rung] * self.occasion_factor[firm], 1.0
         )
         buy = np.where(contract, 1.0, occasion * share)
         survive = np.where(contract, keep * share * exits**period, keep * exits)
-        first = d ** -np.where(contract, np.maximum(c.next_occasion[rows], week + 1), week + 1)
-        first = np.where(contract & (c.next_occasion[rows] >= NEVER), d ** -(week + period), first)
+        first = d ** -np.where(contract, np.maximum(c.next_occasion.take(rows), week + 1), week + 1)
+        first = np.where(
+            contract & (c.next_occasion.take(rows) >= NEVER), d ** -(week + period), first
+        )
         return residual_value(margin, buy, survive, d ** -period.astype(float), first)
 
     # ------------------------------------------------------------------ shocks and leads

@@ -145,13 +145,17 @@ class FirmService:
         rows are known to be the focal firm's customers."""
         c = self.m.c
         # a buyer who is not (yet) the firm's own customer is served as a 'customer'
-        rung = c.rung[rows] if own else np.where(c.primary[rows] == FOCAL, c.rung[rows], CUSTOMER)
-        cell = c.segment[rows].astype(np.intp)  # flat (segment, rung) cells: cheap indexing
+        rung = (
+            c.rung.take(rows)
+            if own
+            else np.where(c.primary.take(rows) == FOCAL, c.rung.take(rows), CUSTOMER)
+        )
+        cell = c.segment.take(rows).astype(np.intp)  # flat (segment, rung) cells: cheap indexing
         cell *= len(RUNGS)
         cell += rung
         level = self.levels.reshape(-1)[cell]
         if self.ka_level != NONE:
-            level = np.where(c.key_account[rows], self.ka_level, level)
+            level = np.where(c.key_account.take(rows), self.ka_level, level)
         return level
 
     # ------------------------------------------------------------------ after purchases
@@ -165,7 +169,7 @@ class FirmService:
         level = self.level_of(rows)
         c = self.m.c
         queue = rows[voiced & (level >= REACTIVE)]
-        c.request_week[queue] = np.minimum(c.request_week[queue], week)
+        c.request_week[queue] = np.minimum(c.request_week.take(queue), week)
         self.m.service_log("desk_requests", week, len(queue))
         calls = rows[level >= ACCOUNTABLE]
         if len(calls):
@@ -226,16 +230,16 @@ class FirmService:
             return
         m.service_log("desk_demand_hours", week, len(pending) * rules.desk_hours_per_request)
         capacity = int(np.floor(hours / rules.desk_hours_per_request + 1e-9))
-        order = np.lexsort((pending, c.request_week[pending]))  # oldest first
+        order = np.lexsort((pending, c.request_week.take(pending)))  # oldest first
         served = pending[order[:capacity]]
         waiting = pending[order[capacity:]]
         if len(served):
-            waited = (week - c.request_week[served]) * 7.0
+            waited = (week - c.request_week.take(served)) * 7.0
             m.service_log("desk_served", week, len(served))
             m.service_log("desk_wait_days", week, float(waited.mean()))
             self._resolve(week, served)
         m.service_log("desk_backlog", week, len(waiting))
-        with_focal = waiting[c.primary[waiting] == FOCAL]
+        with_focal = waiting[c.primary.take(waiting) == FOCAL]
         if len(with_focal):
             c.satisfaction[with_focal] = np.maximum(
                 c.satisfaction[with_focal] - np.float32(rules.wait_penalty_per_week), 0.0
@@ -245,14 +249,16 @@ class FirmService:
         """Close the focal firm's open problems of ``rows`` and restore satisfaction."""
         m, c, rules = self.m, self.m.c, self.rules
         c.request_week[rows] = NEVER
-        rows = rows[c.problem_firm[rows] == FOCAL]
+        rows = rows[c.problem_firm.take(rows) == FOCAL]
         c.problem_firm[rows] = NONE
         c.problem_until[rows] = NEVER
-        mine = rows[c.primary[rows] == FOCAL]
+        mine = rows[c.primary.take(rows) == FOCAL]
         if len(mine):
-            recovered = np.minimum(c.satisfaction[mine] + np.float32(rules.recovery), 1.0)
+            recovered = np.minimum(c.satisfaction.take(mine) + np.float32(rules.recovery), 1.0)
             if not rules.recovery_can_exceed:
-                cap = np.maximum(c.satisfaction_before_problem[mine], c.satisfaction[mine])
+                cap = np.maximum(
+                    c.satisfaction_before_problem.take(mine), c.satisfaction.take(mine)
+                )
                 recovered = np.minimum(recovered, cap)
             c.satisfaction[mine] = recovered
             m.trust_kept(mine, m.trust_rule.recovery)  # a problem resolved: a promise kept
@@ -272,10 +278,10 @@ class FirmService:
         if not len(made):
             return hours
         c.contacts[made] += 1
-        open_here = (c.problem_firm[made] == FOCAL) & (c.problem_until[made] > week)
-        silent = open_here & ~c.problem_voiced[made]
+        open_here = (c.problem_firm.take(made) == FOCAL) & (c.problem_until.take(made) > week)
+        silent = open_here & ~c.problem_voiced.take(made)
         found = open_here & (
-            c.problem_voiced[made]
+            c.problem_voiced.take(made)
             | (m.streams.service.random(len(made)) < rules.follow_up_finds_silent)
         )
         m.service_log("silent_problems_found", week, int((found & silent).sum()))
@@ -334,7 +340,7 @@ class FirmService:
         m.service_log("manager_contacts_planned", week, len(due))
         m.service_log("manager_demand_hours", week, len(due) * rules.partnership_hours)
         # key accounts first: they have a named manager; the rest share what is left
-        due = due[np.argsort(~c.key_account[due], kind="stable")]
+        due = due[np.argsort(~c.key_account.take(due), kind="stable")]
         made = _within_capacity(
             due, hours, rules.partnership_hours, m.streams.service, keep_order=True
         )
@@ -345,7 +351,7 @@ class FirmService:
         m.bonds.renew_social(made, FOCAL, week, rules.tie_gain)
         self.hours_left["managers"] -= len(made) * rules.partnership_hours
         c.satisfaction[made] = np.minimum(
-            c.satisfaction[made] + np.float32(rules.contact_satisfaction), 1.0
+            c.satisfaction.take(made) + np.float32(rules.contact_satisfaction), 1.0
         )
         m.trust_kept(made, m.trust_rule.contact)  # a named manager's contact delivers
 
