@@ -193,8 +193,9 @@ class BondBook:
         if not (use_social or use_structural):
             return None
         factor = np.ones(len(rows))
-        has = np.flatnonzero(c.primary.take(rows) != NONE)
-        firm = c.primary[rows[has]].astype(np.intp)
+        primary = c.primary.take(rows)
+        has = np.flatnonzero(primary != NONE)
+        firm = primary[has].astype(np.intp)
         if use_social:
             bond = self.social_with(rows[has], firm, week)
             factor[has] *= 1.0 - rules.social_protection * bond

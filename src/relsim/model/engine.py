@@ -629,7 +629,7 @@ class Market:
         u = self.streams.defection.random(len(candidates))
         bound = self._lapse_bound(candidates)
         lapse = u * bound < self._propensity(candidates)
-        had = exits[c.primary[exits] != NONE]
+        had = exits[c.primary.take(exits) != NONE]
         lapsed = candidates[lapse]
         if len(had) or len(lapsed):
             old = c.primary.take(lapsed).astype(np.intp)
@@ -825,12 +825,14 @@ class Market:
             at_primary = sum(part.stop - part.start for part in with_primary)
             self.recorder.market["orders_with_primary"][week] += int(n - starting)
             self.recorder.market["orders_at_primary"][week] += int(at_primary)
-        for part, at in zip(with_primary, (0, None), strict=True):  # focal part, rivals'
+        # the focal firm's part names its firm once (a scalar: bond columns gather as views)
+        focal_part, rivals_part = with_primary
+        for part, primary_firm in ((focal_part, 0), (rivals_part, firm[rivals_part])):
             if part.stop > part.start:
                 self._climb(
                     week,
                     b[part],
-                    firm[part] if at is None else at,
+                    primary_firm,
                     satisfying[part],
                     felt[part],
                     expected[part],
