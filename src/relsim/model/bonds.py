@@ -278,7 +278,7 @@ class BondBook:
                 cell = rows * self.F + firm  # flat (customer, firm) cells: cheap indexing
             flat = getattr(c, name).reshape(-1)
             ended = flat[cell]
-            held -= np.bincount(firm[ended], minlength=self.F)
+            held -= np.bincount(firm[ended], minlength=self.F)  # in place: the count itself
             flat[cell[ended]] = False
 
     # ------------------------------------------------------------------ the weekly work
