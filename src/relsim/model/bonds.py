@@ -126,7 +126,7 @@ class BondBook:
         if isinstance(firm, (int, np.integer)):
             bond = social[:, firm][rows]  # one firm's column: a view, then a 1-D gather
         else:
-            bond = social.reshape(-1)[rows * self.F + firm]  # flat (customer, firm) cells
+            bond = social.reshape(-1).take(rows * self.F + firm)  # flat (customer, firm) cells
         bond *= decay
         return bond
 
@@ -195,13 +195,14 @@ class BondBook:
         factor = np.ones(len(rows))
         primary = c.primary.take(rows)
         has = np.flatnonzero(primary != NONE)
-        firm = primary[has].astype(np.intp)
+        firm = primary.take(has).astype(np.intp)
+        held_by = rows.take(has)
         if use_social:
-            bond = self.social_with(rows[has], firm, week)
+            bond = self.social_with(held_by, firm, week)
             factor[has] *= 1.0 - rules.social_protection * bond
         if use_structural:
-            tied = c.structural.reshape(-1)[rows[has] * self.F + firm]
-            protection = rules.structural_protection * self.structural_strength[firm]
+            tied = c.structural.reshape(-1).take(held_by * self.F + firm)
+            protection = rules.structural_protection * self.structural_strength.take(firm)
             factor[has] *= np.where(tied, 1.0 - protection, 1.0)
         return factor
 
@@ -237,7 +238,7 @@ class BondBook:
         c, m = self.m.c, self.m
         earn, threshold, claimed = self.earn, self.threshold, self.claimed
         spent = spent_cents / 100.0
-        member = earn[firm] > 0
+        member = earn.take(firm) > 0
         everyone = bool(member.all())  # every firm bought from runs a program: no masks
         cost = np.zeros(len(rows))
         if everyone or member.any():
@@ -245,22 +246,23 @@ class BondBook:
             held_by = rows if everyone else rows[member]
             cell = held_by * self.F + f  # flat (customer, firm) cells: cheap indexing
             points = c.points.reshape(-1)
-            earned = earn[f] * (spent if everyone else spent[member])
-            balance = points[cell] + earned.astype(np.float32)
-            rewards = np.floor(balance / threshold[f])
-            points[cell] = balance - (rewards * threshold[f]).astype(np.float32)
+            earned = earn.take(f) * (spent if everyone else spent[member])
+            balance = points.take(cell) + earned.astype(np.float32)
+            limit = threshold.take(f)
+            rewards = np.floor(balance / limit)
+            points[cell] = balance - (rewards * limit).astype(np.float32)
             if everyone:
-                cost = rewards * claimed[f]
+                cost = rewards * claimed.take(f)
             else:
-                cost[member] = rewards * claimed[f]
+                cost[member] = rewards * claimed.take(f)
             if week >= 0:
                 self.records["rewards_issued"][week] += np.bincount(
                     f, weights=rewards, minlength=self.F
                 )
         if self.any_regular:
             discount, min_rung = self.regular_discount, self.regular_min_rung
-            regular = (c.primary.take(rows) == firm) & (c.rung.take(rows) >= min_rung[firm])
-            cost += np.where(regular, spent * discount[firm], 0.0)
+            regular = (c.primary.take(rows) == firm) & (c.rung.take(rows) >= min_rung.take(firm))
+            cost += np.where(regular, spent * discount.take(firm), 0.0)
         cents = whole_cents(cost)
         if week >= 0:
             m.ledger.book_by_firm(week, "rewards", firm, cents)

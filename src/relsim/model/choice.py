@@ -63,14 +63,15 @@ def utilities(
     flat_v = v.reshape(-1)  # a view: element (f, i) is flat_v[f * n + i]
     has = np.flatnonzero(primary != NONE)
     if len(has):
-        habit = terms.habit[rung[has]] + terms.satisfaction_weight * (satisfaction[has] - 0.5)
-        flat_v[primary[has].astype(np.intp) * n + has] += habit
+        habit = terms.habit.take(rung.take(has))
+        habit += terms.satisfaction_weight * (satisfaction.take(has) - 0.5)
+        flat_v[primary.take(has).astype(np.intp) * n + has] += habit
     has = np.flatnonzero(lead != NONE)
     if len(has):
-        flat_v[lead[has].astype(np.intp) * n + has] += terms.lead_bonus
+        flat_v[lead.take(has).astype(np.intp) * n + has] += terms.lead_bonus
     has = np.flatnonzero(left != NONE)
     if len(has):
-        flat_v[left[has].astype(np.intp) * n + has] -= terms.winback_penalty
+        flat_v[left.take(has).astype(np.intp) * n + has] -= terms.winback_penalty
     if extra is not None:
         v += extra
     return v

@@ -455,7 +455,7 @@ class Market:
     def _traced(self, rows: np.ndarray) -> np.ndarray:
         """Positions in ``rows`` of the traced customers (few): callers build the trace's
         columns for these only."""
-        return np.flatnonzero(self.c.traced[rows])
+        return np.flatnonzero(self.c.traced.take(rows))
 
     def _trace(
         self,
@@ -469,22 +469,24 @@ class Market:
         """Keep ``event`` for the traced customers among ``rows`` (aligned firm/rung/amount)."""
         c = self.c
         idx = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
-        keep = c.traced[idx]
-        if not keep.any():
+        keep = self._traced(idx)
+        if not len(keep):
             return
 
         def pick(x: Any) -> Any:
-            return x[keep] if isinstance(x, np.ndarray) else x
+            return x.take(keep) if isinstance(x, np.ndarray) else x
 
-        self.recorder.trace(week, event, c.id[idx[keep]], pick(firm), pick(rung), pick(amount))
+        self.recorder.trace(
+            week, event, c.id.take(idx.take(keep)), pick(firm), pick(rung), pick(amount)
+        )
 
     # ------------------------------------------------------------------ schedules
     def _next_occasion(self, idx: np.ndarray, week: int) -> np.ndarray:
         """Next purchase occasion from ``week`` on (contract holders: handled by callers)."""
         c, p = self.c, self.p
-        rate = c.rate.take(idx).astype(np.float64) * p.purchase_multiplier[c.rung.take(idx)]
+        rate = c.rate.take(idx).astype(np.float64) * p.purchase_multiplier.take(c.rung.take(idx))
         if self.assortment:
-            rate *= self.occasion_factor[c.primary.take(idx)]
+            rate *= self.occasion_factor.take(c.primary.take(idx))
         u = self.streams.occasions.random(len(idx), dtype=np.float32)
         return defection.schedule(week, rate, u)
 
@@ -492,7 +494,7 @@ class Market:
         c = self.c
         sat = self.scenario.satisfaction
         dissatisfied = c.satisfaction.take(idx) < sat.service_threshold
-        multiplier = self.p.defection_multiplier[c.rung.take(idx)]
+        multiplier = self.p.defection_multiplier.take(c.rung.take(idx))
         bonded = self.bonds.lapse_factor(idx, self.now_week())
         if bonded is not None:
             multiplier = multiplier * bonded
@@ -522,7 +524,7 @@ class Market:
             c.left.take(rows),
             cell=cell,
         )
-        self.bonds.add_utility(v, rows, primary, week, self.price_weight[cell])
+        self.bonds.add_utility(v, rows, primary, week, self.price_weight.take(cell))
         for instrument in self.instruments:
             more = instrument.utility(self, rows, week)
             if more is not None:
@@ -543,7 +545,7 @@ class Market:
         c = self.c
         last = c.last_order_focal.take(rows)
         age = np.where(last == NEVER, 0, week - last)
-        return c.observed_value.take(rows) * self.recency[age]
+        return c.observed_value.take(rows) * self.recency.take(age)
 
     def service_log(self, name: str, week: int, value: float) -> None:
         """Add to the focal firm's weekly service record (reported weeks only)."""
@@ -705,7 +707,7 @@ class Market:
         primary = c.primary.take(idx)
         v = self._utilities(idx, primary, c.lead.take(idx))
         chosen = self.choice_rule.sample(
-            v, p.outside_utility[seg], self.streams.choice.random(len(idx))
+            v, p.outside_utility.take(seg), self.streams.choice.random(len(idx))
         )
         if contracts:
             holders = contract & (primary != NONE)
@@ -753,7 +755,7 @@ class Market:
         group = np.where(primary == firm, 0, np.where(primary == NONE, 1, 2))
         key = np.where(firm == 0, group, 5 - group).astype(np.int8)
         order = np.argsort(key, kind="stable")
-        b, firm, primary = b[order], firm[order], primary[order]
+        b, firm, primary = b.take(order), firm.take(order), primary.take(order)
         edge = np.cumsum(np.bincount(key, minlength=6))
         focal = slice(0, edge[2])
         with_primary = (slice(0, edge[0]), slice(edge[4], n))
@@ -763,14 +765,14 @@ class Market:
         seg = c.segment.take(b)
         value = c.value.take(b).astype(np.float64)
         if self.assortment:
-            value *= self.value_factor[firm]  # a wider assortment's cross-sell
+            value *= self.value_factor.take(firm)  # a wider assortment's cross-sell
         cross_sell = c.cross_sell.take(fb)  # an outreach's cross-sell rides on this order
         if cross_sell.any():
             focal_value = value[focal]  # a view: scaled in place
             focal_value[cross_sell] *= 1.0 + self.scenario.service.outreach_cross_sell
             c.cross_sell[fb[cross_sell]] = False
-        revenue = whole_cents(value * self.price[firm])
-        cogs = whole_cents(value * p.unit_cost[firm])
+        revenue = whole_cents(value * self.price.take(firm))
+        cogs = whole_cents(value * p.unit_cost.take(firm))
         focal_margin = (revenue[focal] - cogs[focal]) / 100.0
         rewards = self.bonds.after_purchases(week, b, firm, revenue)
         if week >= 0:
@@ -780,7 +782,7 @@ class Market:
         c.observed_value[fb] = self.observed_value(fb, week) + focal_margin
         cell = b * F + firm  # (customer, firm) cells of the orders table, flat
         all_orders = c.orders.reshape(-1)
-        orders = all_orders[cell]
+        orders = all_orders.take(cell)
         first_time = orders == 0
         if first_time.any():
             self.ever_bought += np.bincount(firm[first_time], minlength=F)
@@ -791,13 +793,14 @@ class Market:
             self._trace(week, rec.PURCHASE, b[t], firm[t], c.rung[b[t]], revenue[t] / 100.0)
         # problems
         rng = self.streams.problems
-        problem = rng.random(n) < self.problem_rate[firm]
+        problem = rng.random(n) < self.problem_rate.take(firm)
         voiced_all = np.zeros(n, dtype=bool)
-        if problem.any():
-            pb, pf = b[problem], firm[problem]
-            voiced = rng.random(len(pb)) < p.voice_share[seg[problem]]
-            voiced_all[problem] = voiced
-            own = pb[primary[problem] == pf]
+        at = np.flatnonzero(problem)  # positions: cheaper than a mask used four times
+        if len(at):
+            pb, pf = b.take(at), firm.take(at)
+            voiced = rng.random(len(pb)) < p.voice_share.take(seg.take(at))
+            voiced_all[at] = voiced
+            own = pb[primary.take(at) == pf]
             c.satisfaction_before_problem[own] = c.satisfaction.take(own)
             c.problem_firm[pb] = pf
             c.problem_voiced[pb] = voiced
@@ -805,7 +808,7 @@ class Market:
             rec_.add("problems", week, pf, F)
             rec_.add("voiced_problems", week, pf[voiced], F)
             self._trace(week, rec.PROBLEM, pb, pf, 0, voiced.astype(float))
-        felt = experience(self.quality[firm], problem, self.rule)
+        felt = experience(self.quality.take(firm), problem, self.rule)
         if week >= 0 and len(fb):
             self._surplus(
                 week,
@@ -904,7 +907,7 @@ class Market:
         c = self.c
         c.primary[b] = firm
         c.since[b] = week
-        c.rung[b] = ladder.start_rung(c.orders.reshape(-1)[b * self.F + firm])
+        c.rung[b] = ladder.start_rung(c.orders.reshape(-1).take(b * self.F + firm))
         start = np.full(len(b), self.scenario.satisfaction.initial, dtype=np.float32)
         c.satisfaction[b] = update_satisfaction(start, felt, expected, self.rule)
         initial = np.full(len(b), self.trust_rule.initial, dtype=np.float32)
@@ -916,7 +919,9 @@ class Market:
         c.acquired_week[focal] = week
         self.recorder.add("acquired", week, firm, self.F)
         self._trace(week, rec.ACQUIRED, b, firm, c.rung.take(b))
-        self._schedule_lapse(b[~self.p.contractual[c.segment.take(b)]], week + 1)
+        if self.any_contractual:
+            b = b[~self.p.contractual[c.segment.take(b)]]
+        self._schedule_lapse(b, week + 1)
 
     def _elsewhere(
         self,
@@ -966,8 +971,9 @@ class Market:
         cannot be converted and are counted apart."""
         c, p = self.c, self.p
         rung = c.rung.take(rows)
-        weight = p.price_sensitivity[seg] * p.price_multiplier[rung]
-        utility = p.quality_sensitivity[seg] * felt - p.outside_utility[seg] - self.penalty[0]
+        weight = p.price_sensitivity.take(seg) * p.price_multiplier.take(rung)
+        utility = p.quality_sensitivity.take(seg) * felt - p.outside_utility.take(seg)
+        utility -= self.penalty[0]
         if c.uses("social"):
             utility = utility + self.scenario.bonding.social_utility * self.bonds.social_with(
                 rows, 0, week
@@ -978,10 +984,13 @@ class Market:
         if rewards is not None:
             paid = paid - rewards
         ok = weight >= MIN_PRICE_WEIGHT
-        received = value[ok] * utility[ok] / weight[ok]
+        converted = int(ok.sum())
+        if converted < len(rows):
+            value, utility, weight, paid = value[ok], utility[ok], weight[ok], paid[ok]
+        received = value * utility / weight
         record = self.recorder.relationship
-        record["customer_surplus"][week, 0] += float(received.sum() - paid[ok].sum())
-        record["surplus_unconverted_orders"][week, 0] += int(len(rows) - ok.sum())
+        record["customer_surplus"][week, 0] += float(received.sum() - paid.sum())
+        record["surplus_unconverted_orders"][week, 0] += len(rows) - converted
 
     # ------------------------------------------------------------------ relationships end
     def _end(

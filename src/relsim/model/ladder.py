@@ -23,9 +23,11 @@ def move(
 ) -> np.ndarray:
     """New rungs (int8) after one purchase each; inputs are aligned 1-D arrays.
     ``up_factor`` multiplies each customer's climbing probability (social bonds)."""
-    up_probability = up[rung] if up_factor is None else np.minimum(up[rung] * up_factor, 1.0)
+    up_probability = up.take(rung)
+    if up_factor is not None:
+        up_probability = np.minimum(up_probability * up_factor, 1.0)
     climbs = satisfying & (uniforms < up_probability)
-    falls = ~satisfying & (uniforms < down[rung])
+    falls = ~satisfying & (uniforms < down.take(rung))
     new = rung + climbs.astype(np.int8) - falls.astype(np.int8)
     return np.clip(new, CUSTOMER, PARTNER).astype(np.int8, copy=False)
 

@@ -153,7 +153,7 @@ class FirmService:
         cell = c.segment.take(rows).astype(np.intp)  # flat (segment, rung) cells: cheap indexing
         cell *= len(RUNGS)
         cell += rung
-        level = self.levels.reshape(-1)[cell]
+        level = self.levels.reshape(-1).take(cell)
         if self.ka_level != NONE:
             level = np.where(c.key_account.take(rows), self.ka_level, level)
         return level
@@ -207,13 +207,20 @@ class FirmService:
             m.service_log("key_accounts", week, int(m.c.key_account[focal].sum()))
         if self.max_level < PROACTIVE:
             return
-        # levels once for both kinds of contact (the week's contacts change no level)
-        ids, level = m.c.id[focal], self.level_of(focal, own=True)
-        due = self._due(ids, week, self.rules.outreach_interval_weeks)
-        self._outreach(week, focal[due & (level >= PROACTIVE)], contact_hours)
+        # the customers due a contact of either kind this week (a few of them), then their
+        # levels, once for both kinds (the week's contacts change no level)
+        ids = m.c.id.take(focal)
+        outreach = self._due(ids, week, self.rules.outreach_interval_weeks)
+        partnership = None
         if self.max_level >= PARTNERSHIP:
-            due = self._due(ids, week, self.partnership_interval)
-            self._partnership(week, focal[due & (level >= PARTNERSHIP)])
+            partnership = self._due(ids, week, self.partnership_interval)
+        due = outreach if partnership is None else outreach | partnership
+        at = np.flatnonzero(due)
+        rows = focal.take(at)
+        level = self.level_of(rows, own=True)
+        self._outreach(week, rows[outreach.take(at) & (level >= PROACTIVE)], contact_hours)
+        if partnership is not None:
+            self._partnership(week, rows[partnership.take(at) & (level >= PARTNERSHIP)])
 
     @staticmethod
     def _due(ids: np.ndarray, week: int, interval: int) -> np.ndarray:
