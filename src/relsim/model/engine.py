@@ -35,6 +35,7 @@ from relsim import extensions
 from relsim.domain import MARKET, POLITICAL, RUNGS, SERVICE, TECHNOLOGY
 from relsim.model import choice, defection, ladder, trust
 from relsim.model import records as rec
+from relsim.model.allocator import keep_freed_memory
 from relsim.model.bonds import BondBook
 from relsim.model.economics import (
     Ledger,
@@ -1322,4 +1323,5 @@ def simulate_arrays(
 ) -> RawRun:
     """Run one replication of ``scenario`` under ``strategy``; arrays only (no pandas).
     ``starting`` replaces the drawn initial market by named customers."""
+    keep_freed_memory()  # the week's temporaries reuse faulted-in memory (allocator.py)
     return Market(scenario, strategy, seed, starting).run()
