@@ -26,7 +26,8 @@ M_TOP_PAD = -2
 """glibc's ``mallopt`` parameter number for the top pad (``malloc.h``)."""
 
 TOP_PAD_BYTES = 64 << 20
-"""The pad: more than a week's temporaries at 1 000 000 customers hold at once."""
+"""The pad. Enough at 1 000 000 customers: an all-bonds replication's page faults fall from
+2.3 million to 91 000 with it (at 100 000 customers, from 79 000 to 6 600)."""
 
 _done: bool | None = None
 
