@@ -5,10 +5,10 @@ hundred kilobytes each (one float64 per purchase is 200 KB at 25 000 purchases a
 glibc's ``malloc`` gives memory at the top of its heap back to the kernel as soon as more than
 its trim threshold (by default 128 KB, raised to twice the largest freed ``mmap`` chunk) lies
 free there. The next week's temporaries then fault the same pages in again, and the kernel
-zeroes each one first. Measured on the benchmark machine with ``perf``, the page faults and page
-clearing took about 3% of an all-bonds replication at 100 000 customers, and allocating with a
-64 MiB top pad made it 8-10% faster in paired runs (``benchmarks/engine_speed.py``; README,
-"Performance").
+zeroes each one first. On the benchmark machine ``perf`` put about 3% of an all-bonds
+replication's samples at 100 000 customers in page faults and page clearing; a 64 MiB top pad
+made the replication 9% faster on average (4-12%) in 8 paired runs, more than those samples
+show (README, "Performance").
 
 ``M_TOP_PAD`` asks glibc to take that much more address space whenever the heap grows and to
 keep that much free at the top when it trims. Untouched address space costs no memory, and the
