@@ -706,9 +706,10 @@ class Market:
             if not len(idx):
                 return
         primary = c.primary.take(idx)
-        v = self._utilities(idx, primary, c.lead.take(idx))
         chosen = self.choice_rule.sample(
-            v, p.outside_utility.take(seg), self.streams.choice.random(len(idx))
+            self._utilities(idx, primary, c.lead.take(idx)),  # (F, n): freed once sampled
+            p.outside_utility.take(seg),
+            self.streams.choice.random(len(idx)),
         )
         if contracts:
             holders = contract & (primary != NONE)
@@ -729,9 +730,11 @@ class Market:
             out = (chosen == F) & contract & (primary != NONE)
             if out.any():
                 self._end(week, idx[out], kind="outside")
-        buy = chosen < F
-        if buy.any():
-            self._purchase(week, idx[buy], chosen[buy].astype(np.intp))
+        buy = np.flatnonzero(chosen < F)
+        if len(buy):
+            # the buyers' primary firms are as read above: only non-buyers' relationships ended
+            firm = chosen.take(buy).astype(np.intp)
+            self._purchase(week, idx.take(buy), firm, primary.take(buy))
         # the next occasion: renewal for contract holders, else a geometric wait
         nxt = self._next_occasion(idx, week + 1)
         if contracts:
@@ -739,9 +742,10 @@ class Market:
             nxt = np.where(holder, week + p.contract_period[seg], nxt)
         c.next_occasion[idx] = nxt
 
-    def _purchase(self, week: int, b: np.ndarray, firm: np.ndarray) -> None:
-        """Orders of customers ``b`` at ``firm``: money, order history, problems, experience,
-        then the relationship (climb with the primary firm, begin one, or buy elsewhere).
+    def _purchase(self, week: int, b: np.ndarray, firm: np.ndarray, primary: np.ndarray) -> None:
+        """Orders of customers ``b`` at ``firm`` (``primary``: their primary firms): money,
+        order history, problems, experience, then the relationship (climb with the primary firm,
+        begin one, or buy elsewhere).
 
         The orders are first grouped by a stable sort on a small key, so that every part the
         rules treat apart is a slice rather than a mask: the focal firm's orders come first,
@@ -752,7 +756,6 @@ class Market:
         c, p, rec_ = self.c, self.p, self.recorder
         F = self.F
         n = len(b)
-        primary = c.primary.take(b)
         # the key is each order's group (0 with its primary firm, 1 new: no primary firm yet,
         # 2 elsewhere), reversed to 5 - group for rivals' orders; written as int8 arithmetic
         # on the comparisons, which costs a third of nested np.where on mixed types
