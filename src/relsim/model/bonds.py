@@ -238,23 +238,27 @@ class BondBook:
         c, m = self.m.c, self.m
         earn, threshold, claimed = self.earn, self.threshold, self.claimed
         spent = spent_cents / 100.0
-        member = earn.take(firm) > 0
-        everyone = bool(member.all())  # every firm bought from runs a program: no masks
+        rate = earn.take(firm)  # points per unit spent at the order's firm; 0: no program
+        everyone = bool((rate > 0).all())  # every firm bought from runs a program: no subsets
+        at = None if everyone else np.flatnonzero(rate > 0)  # the orders that earn points
+
+        def earning(x: np.ndarray) -> np.ndarray:
+            return x if at is None else x.take(at)
+
         cost = np.zeros(len(rows))
-        if everyone or member.any():
-            f = firm if everyone else firm[member]
-            held_by = rows if everyone else rows[member]
-            cell = held_by * self.F + f  # flat (customer, firm) cells: cheap indexing
+        if at is None or len(at):
+            f = earning(firm)
+            cell = earning(rows) * self.F + f  # flat (customer, firm) cells: cheap indexing
             points = c.points.reshape(-1)
-            earned = earn.take(f) * (spent if everyone else spent[member])
+            earned = earning(rate) * earning(spent)
             balance = points.take(cell) + earned.astype(np.float32)
             limit = threshold.take(f)
             rewards = np.floor(balance / limit)
             points[cell] = balance - (rewards * limit).astype(np.float32)
-            if everyone:
+            if at is None:
                 cost = rewards * claimed.take(f)
             else:
-                cost[member] = rewards * claimed.take(f)
+                cost[at] = rewards * claimed.take(f)
             if week >= 0:
                 self.records["rewards_issued"][week] += np.bincount(
                     f, weights=rewards, minlength=self.F
