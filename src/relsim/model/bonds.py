@@ -239,8 +239,9 @@ class BondBook:
         earn, threshold, claimed = self.earn, self.threshold, self.claimed
         spent = spent_cents / 100.0
         rate = earn.take(firm)  # points per unit spent at the order's firm; 0: no program
-        everyone = bool((rate > 0).all())  # every firm bought from runs a program: no subsets
-        at = None if everyone else np.flatnonzero(rate > 0)  # the orders that earn points
+        earns = rate > 0
+        # every firm bought from runs a program: no subsets; else the orders that earn points
+        at = None if earns.all() else np.flatnonzero(earns)
 
         def earning(x: np.ndarray) -> np.ndarray:
             return x if at is None else x.take(at)
