@@ -235,9 +235,23 @@ class BondBook:
         each order earned back (None when no firm runs a program)."""
         if not (self.any_points or self.any_regular):
             return None
-        c, m = self.m.c, self.m
-        earn, threshold, claimed = self.earn, self.threshold, self.claimed
         spent = spent_cents / 100.0
+        # each part's work arrays are freed when it returns: this is where the week's
+        # temporaries peak
+        cost = self._rewards(week, rows, firm, spent)
+        if self.any_regular:
+            cost += self._regular_discounts(rows, firm, spent)
+        cents = whole_cents(cost)
+        if week >= 0:
+            self.m.ledger.book_by_firm(week, "rewards", firm, cents)
+        return cents / 100.0
+
+    def _rewards(
+        self, week: int, rows: np.ndarray, firm: np.ndarray, spent: np.ndarray
+    ) -> np.ndarray:
+        """Points earned on orders (``spent``: money per order) and the rewards they complete;
+        returns the money claimed back per order (breakage deducted)."""
+        earn, threshold, claimed = self.earn, self.threshold, self.claimed
         rate = earn.take(firm)  # points per unit spent at the order's firm; 0: no program
         earns = rate > 0
         # every firm bought from runs a program: no subsets; else the orders that earn points
@@ -247,31 +261,35 @@ class BondBook:
             return x if at is None else x.take(at)
 
         cost = np.zeros(len(rows))
-        if at is None or len(at):
-            f = earning(firm)
-            cell = earning(rows) * self.F + f  # flat (customer, firm) cells: cheap indexing
-            points = c.points.reshape(-1)
-            earned = earning(rate) * earning(spent)
-            balance = points.take(cell) + earned.astype(np.float32)
-            limit = threshold.take(f)
-            rewards = np.floor(balance / limit)
-            points[cell] = balance - (rewards * limit).astype(np.float32)
-            if at is None:
-                cost = rewards * claimed.take(f)
-            else:
-                cost[at] = rewards * claimed.take(f)
-            if week >= 0:
-                self.records["rewards_issued"][week] += np.bincount(
-                    f, weights=rewards, minlength=self.F
-                )
-        if self.any_regular:
-            discount, min_rung = self.regular_discount, self.regular_min_rung
-            regular = (c.primary.take(rows) == firm) & (c.rung.take(rows) >= min_rung.take(firm))
-            cost += np.where(regular, spent * discount.take(firm), 0.0)
-        cents = whole_cents(cost)
+        if at is not None and not len(at):
+            return cost
+        f = earning(firm)
+        cell = earning(rows) * self.F + f  # flat (customer, firm) cells: cheap indexing
+        points = self.m.c.points.reshape(-1)
+        earned = earning(rate) * earning(spent)
+        balance = points.take(cell) + earned.astype(np.float32)
+        limit = threshold.take(f)
+        rewards = np.floor(balance / limit)
+        points[cell] = balance - (rewards * limit).astype(np.float32)
+        if at is None:
+            cost = rewards * claimed.take(f)
+        else:
+            cost[at] = rewards * claimed.take(f)
         if week >= 0:
-            m.ledger.book_by_firm(week, "rewards", firm, cents)
-        return cents / 100.0
+            self.records["rewards_issued"][week] += np.bincount(
+                f, weights=rewards, minlength=self.F
+            )
+        return cost
+
+    def _regular_discounts(
+        self, rows: np.ndarray, firm: np.ndarray, spent: np.ndarray
+    ) -> np.ndarray:
+        """Regulars' discounts: money back on orders with the customer's primary firm at or
+        above the program's rung."""
+        c = self.m.c
+        discount, min_rung = self.regular_discount, self.regular_min_rung
+        regular = (c.primary.take(rows) == firm) & (c.rung.take(rows) >= min_rung.take(firm))
+        return np.where(regular, spent * discount.take(firm), 0.0)
 
     def relationship_ended(self, rows: np.ndarray, firm: np.ndarray) -> None:
         """A relationship ended: club membership and structural tie with that firm end too

@@ -759,17 +759,7 @@ class Market:
         c, p, rec_ = self.c, self.p, self.recorder
         F = self.F
         n = len(b)
-        # the key is each order's group (0 with its primary firm, 1 new: no primary firm yet,
-        # 2 elsewhere), reversed to 5 - group for rivals' orders; written as int8 arithmetic
-        # on the comparisons, which costs a third of nested np.where on mixed types
-        same = (primary == firm).view(np.int8)
-        key = np.int8(2) - same - same - (primary == NONE).view(np.int8)
-        flip = np.int8(5) - key - key
-        flip *= (firm != 0).view(np.int8)
-        key += flip
-        order = np.argsort(key, kind="stable")
-        b, firm, primary = b.take(order), firm.take(order), primary.take(order)
-        edge = np.cumsum([np.count_nonzero(key == k) for k in range(6)])  # few keys: no bincount
+        b, firm, primary, edge = _grouped(b, firm, primary)
         focal = slice(0, edge[2])
         with_primary = (slice(0, edge[0]), slice(edge[4], n))
         new = (slice(edge[0], edge[1]), slice(edge[3], edge[4]))
@@ -784,22 +774,13 @@ class Market:
             focal_value = value[focal]  # a view: scaled in place
             focal_value[cross_sell] *= 1.0 + self.scenario.service.outreach_cross_sell
             c.cross_sell[fb[cross_sell]] = False
-        revenue = whole_cents(value * self.price.take(firm))
-        cogs = whole_cents(value * p.unit_cost.take(firm))
-        focal_margin = (revenue[focal] - cogs[focal]) / 100.0
+        revenue, focal_margin = self._order_money(week, firm, value, focal)
         rewards = self.bonds.after_purchases(week, b, firm, revenue)
         if week >= 0:
-            self.ledger.book_orders(week, firm, revenue, cogs)
             c.margin_focal[fb] += focal_margin * self.discount[week]
             rec_.add("orders", week, firm, F)
         c.observed_value[fb] = self.observed_value(fb, week) + focal_margin
-        cell = b * F + firm  # (customer, firm) cells of the orders table, flat
-        all_orders = c.orders.reshape(-1)
-        orders = all_orders.take(cell)
-        first_time = orders == 0
-        if first_time.any():
-            self.ever_bought += np.bincount(firm[first_time], minlength=F)
-        all_orders[cell] = np.minimum(orders, np.iinfo(np.int16).max - 1) + 1
+        self._count_orders(b, firm)
         c.last_order_focal[fb] = week
         t = self._traced(b)
         if len(t):
@@ -866,6 +847,28 @@ class Market:
             self._begin(week, b[begin], firm[begin], felt[begin], expected[begin], problem[begin])
         if len(fb):
             self.service.after_purchases(week, fb, problem[focal], voiced_all[focal])
+
+    def _order_money(
+        self, week: int, firm: np.ndarray, value: np.ndarray, focal: slice
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Orders' revenue in whole cents (float64) and the focal firm's orders' gross margin;
+        revenue and cost of goods are booked by firm (reported weeks)."""
+        revenue = whole_cents(value * self.price.take(firm))
+        cogs = whole_cents(value * self.p.unit_cost.take(firm))
+        if week >= 0:
+            self.ledger.book_orders(week, firm, revenue, cogs)
+        return revenue, (revenue[focal] - cogs[focal]) / 100.0
+
+    def _count_orders(self, b: np.ndarray, firm: np.ndarray) -> None:
+        """One more order of each of ``b`` with ``firm`` in the orders table (it saturates);
+        firms' first-time buyers are counted."""
+        cell = b * self.F + firm  # (customer, firm) cells of the orders table, flat
+        all_orders = self.c.orders.reshape(-1)
+        orders = all_orders.take(cell)
+        first_time = orders == 0
+        if first_time.any():
+            self.ever_bought += np.bincount(firm[first_time], minlength=self.F)
+        all_orders[cell] = np.minimum(orders, np.iinfo(np.int16).max - 1) + 1
 
     def _climb(
         self,
@@ -1305,6 +1308,26 @@ class Market:
             seconds=seconds,
             meta={"state_bytes": state_bytes},
         )
+
+
+def _grouped(
+    b: np.ndarray, firm: np.ndarray, primary: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Orders (customers ``b`` at ``firm``, ``primary`` their primary firms) in the order
+    :meth:`Market._purchase` describes, and the cumulative sizes of its six groups.
+
+    The key is each order's group (0 with its primary firm, 1 new: no primary firm yet, 2
+    elsewhere), reversed to ``5 - group`` for rivals' orders. It is int8 arithmetic on the
+    comparisons, a third of the cost of nested ``np.where`` on mixed types; the group sizes
+    are six counts, cheaper than ``bincount`` on so few values."""
+    same = (primary == firm).view(np.int8)
+    key = np.int8(2) - same - same - (primary == NONE).view(np.int8)
+    flip = np.int8(5) - key - key
+    flip *= (firm != 0).view(np.int8)
+    key += flip
+    order = np.argsort(key, kind="stable")
+    edge = np.cumsum([np.count_nonzero(key == k) for k in range(6)])
+    return b.take(order), firm.take(order), primary.take(order), edge
 
 
 def _gamma(rng: np.random.Generator, mean: float, shape: float | None, n: int) -> np.ndarray:
