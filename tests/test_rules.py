@@ -243,3 +243,25 @@ def test_rows_added_after_compaction_start_from_the_fill_values() -> None:
             values = getattr(c, name)[fresh]
             assert (values == np.asarray(fill, dtype=dtype)).all(), name
     assert c.alive[fresh].all() and not c.alive[c.n :].any()
+
+
+def test_orders_are_grouped_as_purchase_documents_them() -> None:
+    """``engine._grouped`` builds the orders' group key by int8 arithmetic; checked against
+    the key written plainly (np.where) and a stable sort on it, with the six groups' edges."""
+    from relsim.model.engine import _grouped
+
+    rng = np.random.default_rng(5)
+    n = 5_000
+    b = np.sort(rng.choice(20_000, n, replace=False))
+    firm = rng.integers(0, 3, n).astype(np.intp)
+    primary = rng.integers(NONE, 3, n).astype(np.int8)
+    group = np.where(primary == firm, 0, np.where(primary == NONE, 1, 2))
+    key = np.where(firm == 0, group, 5 - group)
+    order = np.argsort(key, kind="stable")
+    got_b, got_firm, got_primary, edge = _grouped(b, firm, primary)
+    np.testing.assert_array_equal(got_b, b[order])
+    np.testing.assert_array_equal(got_firm, firm[order])
+    np.testing.assert_array_equal(got_primary, primary[order])
+    np.testing.assert_array_equal(edge, np.cumsum(np.bincount(key, minlength=6)))
+    # the focal firm's orders come first: with primary, new, elsewhere
+    assert (got_firm[: edge[2]] == 0).all() and (got_firm[edge[2] :] != 0).all()
