@@ -1,0 +1,131 @@
+"""Paired engine speed: this checkout against another commit, both running at the same time.
+
+On a shared virtual machine the same run varies by up to +-15% from one minute to the next,
+so two commits measured minutes apart cannot be told apart by a few percent. This script runs
+both at once, one process pinned to each of two cores, and swaps the cores every pair: the two
+runs of a pair see the same state of the machine. Two runs at once are slower than one alone,
+so the figures compare the commits; ``engine_speed.py`` gives the speed itself.
+
+The other commit is checked out into a temporary git worktree (removed afterwards) and each
+side imports its own ``src/`` and reads its own ``scenarios/baseline.yaml``.
+
+Usage::
+
+    python benchmarks/paired_speed.py --baseline 05f7d98 --strategy all_bonds --pairs 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def measure(customers: int, strategy: str, core: int, seed: int) -> dict[str, float]:
+    """Run in this process, pinned to ``core``: one replication's customer-weeks per second."""
+    import time
+
+    os.sched_setaffinity(0, {core})
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from engine_speed import BASE_CUSTOMERS, _scaled_staff
+
+    from relsim import load_scenario
+    from relsim.model import simulate_arrays
+
+    tree = Path(os.environ["PAIRED_TREE"])
+    scenario = load_scenario(
+        tree / "scenarios" / "baseline.yaml", overrides={"market.customers": customers}
+    )
+    chosen = _scaled_staff(scenario.strategy(strategy), customers / BASE_CUSTOMERS)
+    start = time.perf_counter()
+    raw = simulate_arrays(scenario, chosen, seed)
+    seconds = time.perf_counter() - start
+    return {"million_customer_weeks_per_second": raw.customer_weeks / seconds / 1e6}
+
+
+def _start(tree: Path, args: argparse.Namespace, core: int) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tree / "src"),
+        "PAIRED_TREE": str(tree),
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    cmd = [sys.executable, __file__, "--child", "--core", str(core)]
+    cmd += ["--customers", str(args.customers), "--strategy", args.strategy]
+    cmd += ["--seed", str(args.seed)]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+
+
+def _speed(process: subprocess.Popen[str]) -> float:
+    out, _ = process.communicate()
+    if process.returncode:
+        raise SystemExit(f"a measuring process failed (exit {process.returncode})")
+    return float(json.loads(out)["million_customer_weeks_per_second"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--baseline", help="the commit to compare with (required)")
+    parser.add_argument("--strategy", default="all_bonds")
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--pairs", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--core", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.customers, args.strategy, args.core, args.seed)))
+        return
+    if not args.baseline:
+        parser.error("--baseline is required: the commit to compare with")
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        raise SystemExit("paired runs need two cores")
+    with tempfile.TemporaryDirectory() as scratch:
+        baseline = Path(scratch) / "baseline"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(baseline), args.baseline],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            pairs = []
+            for i in range(args.pairs):
+                a_core, b_core = (cores[0], cores[1]) if i % 2 == 0 else (cores[1], cores[0])
+                a, b = _start(baseline, args, a_core), _start(ROOT, args, b_core)
+                pair = {"baseline": _speed(a), "this": _speed(b)}
+                pairs.append(pair)
+                print(json.dumps({"pair": i + 1, **{k: round(v, 2) for k, v in pair.items()}}))
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)],
+                check=False,
+                capture_output=True,
+            )
+    ratios = [p["this"] / p["baseline"] for p in pairs]
+    summary = {
+        "strategy": args.strategy,
+        "customers": args.customers,
+        "baseline": args.baseline,
+        "pairs": len(pairs),
+        "baseline_mean": round(statistics.mean(p["baseline"] for p in pairs), 2),
+        "this_mean": round(statistics.mean(p["this"] for p in pairs), 2),
+        "ratio_mean": round(statistics.mean(ratios), 3),
+        "ratio_min": round(min(ratios), 3),
+        "ratio_max": round(max(ratios), 3),
+        "this_faster_in": sum(r > 1.0 for r in ratios),
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
