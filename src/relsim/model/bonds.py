@@ -240,7 +240,7 @@ class BondBook:
         # temporaries peak
         cost = self._rewards(week, rows, firm, spent)
         if self.any_regular:
-            cost += self._regular_discounts(rows, firm, spent)
+            cost += self._discounts_given(rows, firm, spent)
         cents = whole_cents(cost)
         if week >= 0:
             self.m.ledger.book_by_firm(week, "rewards", firm, cents)
@@ -260,9 +260,8 @@ class BondBook:
         def earning(x: np.ndarray) -> np.ndarray:
             return x if at is None else x.take(at)
 
-        cost = np.zeros(len(rows))
         if at is not None and not len(at):
-            return cost
+            return np.zeros(len(rows))
         f = earning(firm)
         cell = earning(rows) * self.F + f  # flat (customer, firm) cells: cheap indexing
         points = self.m.c.points.reshape(-1)
@@ -271,21 +270,20 @@ class BondBook:
         limit = threshold.take(f)
         rewards = np.floor(balance / limit)
         points[cell] = balance - (rewards * limit).astype(np.float32)
-        if at is None:
-            cost = rewards * claimed.take(f)
-        else:
-            cost[at] = rewards * claimed.take(f)
         if week >= 0:
             self.records["rewards_issued"][week] += np.bincount(
                 f, weights=rewards, minlength=self.F
             )
+        claimed_back = rewards * claimed.take(f)
+        if at is None:
+            return claimed_back
+        cost = np.zeros(len(rows))
+        cost[at] = claimed_back
         return cost
 
-    def _regular_discounts(
-        self, rows: np.ndarray, firm: np.ndarray, spent: np.ndarray
-    ) -> np.ndarray:
-        """Regulars' discounts: money back on orders with the customer's primary firm at or
-        above the program's rung."""
+    def _discounts_given(self, rows: np.ndarray, firm: np.ndarray, spent: np.ndarray) -> np.ndarray:
+        """Regulars' discounts in money, per order: orders with the customer's primary firm
+        at or above the program's rung (their pull on choice is :meth:`_regular_discount`)."""
         c = self.m.c
         discount, min_rung = self.regular_discount, self.regular_min_rung
         regular = (c.primary.take(rows) == firm) & (c.rung.take(rows) >= min_rung.take(firm))
