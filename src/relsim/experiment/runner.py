@@ -35,7 +35,7 @@ from relsim.analysis import (
     paired_differences,
     probability_best,
 )
-from relsim.experiment import limits, storage
+from relsim.experiment import interrupts, limits, storage
 from relsim.scenario import Scenario, load_scenario
 from relsim.simulation import simulate
 
@@ -362,16 +362,19 @@ class WorkerPool:
         return self
 
     def _new_pool(self) -> cf.Executor:
-        # registered extensions travel to the workers (pickled by reference)
+        # registered extensions travel to the workers (pickled by reference); the workers
+        # ignore Ctrl-C, which the main process answers (see relsim.experiment.interrupts)
         return cf.ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=extensions.restore,
+            initializer=interrupts.start_worker,
             initargs=(extensions.snapshot(),),
         )
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
         if self.executor is not None and self.external is None:
+            if error is not None:  # Ctrl-C or a failure: unfinished replications are abandoned
+                interrupts.stop_workers(self.executor)
             self.executor.shutdown(wait=True, cancel_futures=True)
 
     def map(
@@ -392,7 +395,9 @@ class WorkerPool:
                 while queue and len(pending) < limit:
                     task = queue.popleft()
                     try:
-                        pending[self.executor.submit(replicate, scenario, *task)] = task
+                        with interrupts.sigint_held():  # a submit may spawn a worker
+                            future = self.executor.submit(replicate, scenario, *task)
+                        pending[future] = task
                     except BrokenProcessPool:  # the pool noticed a dead worker first
                         queue.appendleft(task)
                         broken = True

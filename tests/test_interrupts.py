@@ -1,0 +1,165 @@
+"""Ctrl-C during a run on worker processes: the main process answers it, cleanly and at once,
+whenever it comes -- while the workers start, or in the middle of long replications."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from relsim.experiment.interrupts import sigint_held
+from tests.conftest import SCENARIOS
+
+pytestmark = pytest.mark.skipif(
+    not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+    reason="watches the run's worker processes through Linux's /proc",
+)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:  # the process has ended
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _start_run(
+    out: Path, customers: int, weeks: int, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "relsim",
+            "run",
+            str(SCENARIOS / "baseline.yaml"),
+            *("--replications", "20", "--workers", "2", "--out", str(out)),
+            *("--set", f"market.customers={customers}", "--set", f"horizon.weeks={weeks}"),
+            *("--strategy", "transactional", "--strategy", "financial"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+        env=env,
+    )
+
+
+def _slow_worker_start(folder: Path) -> dict[str, str]:
+    """An environment in which every worker process spends two seconds starting up, before it
+    can run anything of ours: a ``sitecustomize`` that sleeps in processes that multiprocessing
+    spawned (Python imports it at start-up, after installing its SIGINT handler)."""
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(
+        "import sys, time\nif '--multiprocessing-fork' in sys.argv:\n    time.sleep(2)\n"
+    )
+    path = os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
+def _wait_for_children(process: subprocess.Popen[str], count: int) -> list[int]:
+    deadline = time.time() + 60
+    while time.time() < deadline and len(_children(process.pid)) < count:
+        time.sleep(0.005)
+    children = _children(process.pid)
+    assert len(children) >= count, "the run never started its worker processes"
+    return children
+
+
+@pytest.mark.parametrize("moment", ["as the first worker is spawned", "while workers start up"])
+def test_ctrl_c_while_the_workers_start_is_answered_without_their_tracebacks(
+    tmp_path: Path, moment: str
+) -> None:
+    """The group's SIGINT as the main process spawns its first worker, or while both workers
+    start up (made two seconds long, so that the signal surely falls inside). Before the workers
+    ignored SIGINT, the second moment printed each worker's traceback of its interrupted
+    start-up every time, and the first did so in about one run in six; before the main process
+    held SIGINT back while spawning, the first moment once printed a worker's EOFError: the
+    worker had been started but never sent its start-up data."""
+    slow = moment == "while workers start up"
+    env = _slow_worker_start(tmp_path / "site") if slow else None
+    process = _start_run(tmp_path / "early", customers=1500, weeks=60, env=env)
+    # the resource tracker and the first worker, or both workers
+    children = _wait_for_children(process, 3 if slow else 2)
+    if slow:
+        time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "Error" not in stderr, stderr
+    assert f"relsim run --resume {tmp_path / 'early'}" in stderr
+    time.sleep(0.5)
+    assert not [c for c in children if _alive(c)], "worker processes outlived the run"
+
+
+def test_ctrl_c_to_the_main_process_alone_stops_long_replications_at_once(
+    tmp_path: Path,
+) -> None:
+    """SIGINT to the main process only (``kill -INT``): its workers, which ignore SIGINT, are
+    stopped by it mid-replication. A replication here is 400 000 customers for 520 weeks,
+    over ten seconds at the fastest measured engine speed, so waiting for the replications
+    running at the signal -- as the pool's plain shutdown does -- fails the five seconds."""
+    process = _start_run(tmp_path / "long", customers=400_000, weeks=520)
+    workers = _wait_for_children(process, 3)  # the resource tracker and both workers
+    time.sleep(3.0)  # past their imports, into the first replications
+    assert process.poll() is None
+    os.kill(process.pid, signal.SIGINT)
+    sent = time.time()
+    _, stderr = process.communicate(timeout=120)
+    stopped = time.time() - sent
+    assert process.returncode == 130, stderr
+    assert stopped < 5, f"the run took {stopped:.1f} s to stop"
+    assert "Traceback" not in stderr, stderr
+    time.sleep(0.5)
+    assert not [w for w in workers if _alive(w)], "worker processes outlived the run"
+
+
+@pytest.mark.parametrize("other_thread", [False, True])
+def test_a_ctrl_c_inside_a_held_block_is_raised_at_its_end(other_thread: bool) -> None:
+    """Nothing is raised inside the block, however much Python runs there after the signal;
+    KeyboardInterrupt comes at its end. With another thread alive, the kernel hands the signal
+    to that thread, and only the recording handler keeps it out of the block."""
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait, daemon=True)
+    if other_thread:
+        helper.start()
+    steps = 0
+    try:
+        with pytest.raises(KeyboardInterrupt), sigint_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            while steps < 200_000:  # ample bytecode for a due handler to run
+                steps += 1
+            time.sleep(0.05)  # a sleep returns early for a due handler
+            steps += 1
+    finally:
+        stop.set()
+    assert steps == 200_001
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_process_spawned_inside_a_held_block_starts_with_sigint_blocked() -> None:
+    """What a worker relies on until its initializer ignores SIGINT: the mask crosses fork
+    and exec, and it is gone again in this thread after the block."""
+    probe = (
+        "import signal; print(int(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])))"
+    )
+    with sigint_held():
+        inside = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    after = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert (inside.stdout.strip(), after.stdout.strip()) == ("1", "0")
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
