@@ -3,6 +3,7 @@ whenever it comes -- while the workers start, or in the middle of long replicati
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -163,3 +164,32 @@ def test_a_process_spawned_inside_a_held_block_starts_with_sigint_blocked() -> N
     assert (inside.stdout.strip(), after.stdout.strip()) == ("1", "0")
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
 
+
+def test_ctrl_c_while_the_command_imports_numpy_and_scipy_gets_the_plain_message(
+    tmp_path: Path,
+) -> None:
+    """The first second of a command goes to importing numpy, scipy and pandas. ``import
+    relsim`` imports none of them (the public names load on first use), so a Ctrl-C in that
+    second reaches the command's own handler: before, it printed the traceback of the import
+    and Python's exit status for SIGINT (-2). The signal is sent once numpy's compiled core is
+    mapped into the process, while the rest is still being imported."""
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "relsim", "run", str(SCENARIOS / "baseline.yaml")),
+            *("--replications", "1", "--workers", "1", "--out", str(tmp_path / "run")),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    maps = Path(f"/proc/{process.pid}/maps")
+    deadline = time.time() + 60
+    while time.time() < deadline and process.poll() is None:
+        with contextlib.suppress(OSError):
+            if "_multiarray_umath" in maps.read_text():
+                break
+        time.sleep(0.002)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert (process.returncode, stderr.strip()) == (130, "relsim: interrupted")

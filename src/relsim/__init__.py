@@ -10,22 +10,28 @@ The public API is small::
     experiment.summary(), experiment.compare()
 """
 
-from relsim.domain import BONDS, LEVELS, REASONS, RUNGS
-from relsim.experiment import Experiment, run_experiment
-from relsim.results import Run
-from relsim.scenario import Scenario, ScenarioError, Strategy, load_scenario
-from relsim.simulation import simulate
-from relsim.viz import (
-    plot_costs,
-    plot_defection_reasons,
-    plot_differences,
-    plot_ladder_mix,
-    plot_market_share,
-    plot_metric,
-    plot_retention,
-    plot_survival,
-    plot_utilisation,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from relsim.domain import BONDS, LEVELS, REASONS, RUNGS
+    from relsim.experiment import Experiment, run_experiment
+    from relsim.results import Run
+    from relsim.scenario import Scenario, ScenarioError, Strategy, load_scenario
+    from relsim.simulation import simulate
+    from relsim.viz import (
+        plot_costs,
+        plot_defection_reasons,
+        plot_differences,
+        plot_ladder_mix,
+        plot_market_share,
+        plot_metric,
+        plot_retention,
+        plot_survival,
+        plot_utilisation,
+    )
 
 __version__ = "0.1.0"
 MODEL_VERSION = "7"
@@ -56,3 +62,28 @@ __all__ = [
     "run_experiment",
     "simulate",
 ]
+
+_HOMES = {
+    **dict.fromkeys(["BONDS", "LEVELS", "REASONS", "RUNGS"], "relsim.domain"),
+    **dict.fromkeys(["Experiment", "run_experiment"], "relsim.experiment"),
+    "Run": "relsim.results",
+    **dict.fromkeys(["Scenario", "ScenarioError", "Strategy", "load_scenario"], "relsim.scenario"),
+    "simulate": "relsim.simulation",
+    **{name: "relsim.viz" for name in __all__ if name.startswith("plot_")},
+}
+"""Where each public name lives. They are imported on first use (PEP 562), not by ``import
+relsim``: numpy, scipy and pandas take over a second to import, and the ``relsim`` command must
+be able to answer a Ctrl-C in that second with its own message instead of a traceback."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'relsim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # later lookups do not come here again
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
