@@ -5,7 +5,8 @@
    conserve customers and money and put no NaN or negative count in a table.
 2. A kill-and-resume soak: runs killed (SIGKILL) or interrupted (SIGINT to the process group,
    as Ctrl-C) at random moments, on 1 or 2 workers, sometimes several times in a row, then
-   resumed; every resumed folder's tables must equal an uninterrupted run's, bit for bit.
+   resumed; a SIGINT must exit 130 without a traceback, and every resumed folder's tables must
+   equal an uninterrupted run's, bit for bit.
 
 Usage::
 
@@ -105,7 +106,8 @@ def interrupt_round(
             break
         how = rng.choice([signal.SIGKILL, signal.SIGINT])
         os.killpg(process.pid, how)
-        code = process.wait(timeout=120)
+        _, stderr = process.communicate(timeout=120)
+        code = process.returncode
         parts = len(list(out.glob("parts/*/r*")))
         events.append(f"{how.name}->{code} ({parts} parts kept)")
         if not (out / "manifest.json").exists():
@@ -115,6 +117,9 @@ def interrupt_round(
             continue
         if how == signal.SIGINT and code != 130:
             return {"round": k, "ok": False, "why": f"SIGINT gave exit {code}", "events": events}
+        if how == signal.SIGINT and b"Traceback" in stderr:  # a worker's, or ours
+            why = f"SIGINT printed a traceback: {stderr.decode()[-300:]}"
+            return {"round": k, "ok": False, "why": why, "events": events}
         process = relsim("run", "--resume", str(out), "--workers", workers)
     code = process.wait(timeout=900)
     if code != 0:
