@@ -116,7 +116,8 @@ def interrupt_round(
             process = relsim("run", *RUN, "--workers", workers, "--out", str(out))
             continue
         if how == signal.SIGINT and code != 130:
-            return {"round": k, "ok": False, "why": f"SIGINT gave exit {code}", "events": events}
+            why = f"SIGINT gave exit {code}: {stderr.decode()[-300:]}"
+            return {"round": k, "ok": False, "why": why, "events": events}
         if how == signal.SIGINT and b"Traceback" in stderr:  # a worker's, or ours
             why = f"SIGINT printed a traceback: {stderr.decode()[-300:]}"
             return {"round": k, "ok": False, "why": why, "events": events}
