@@ -417,7 +417,7 @@ class _FlakyExecutor(cf.ThreadPoolExecutor):
         self.submits += 1
         if self.submits == self.submit_fails_at:
             raise BrokenProcessPool("simulated: the pool noticed a dead worker")
-        if tuple(args[1:]) in self.doomed:
+        if tuple(args[-2:]) in self.doomed:  # the task's (strategy, replication)
             future: cf.Future = cf.Future()
             future.set_exception(BrokenProcessPool("simulated: the worker died on this task"))
             return future

@@ -87,7 +87,7 @@ def test_ctrl_c_while_the_workers_start_is_answered_without_their_tracebacks(
 ) -> None:
     """The group's SIGINT as the main process spawns its first worker, or while both workers
     start up (made two seconds long, so that the signal surely falls inside). Before the workers
-    ignored SIGINT, the second moment printed each worker's traceback of its interrupted
+    held SIGINT back, the second moment printed each worker's traceback of its interrupted
     start-up every time, and the first did so in about one run in six; before the main process
     held SIGINT back while spawning, the first moment once printed a worker's EOFError: the
     worker had been started but never sent its start-up data."""
@@ -110,8 +110,8 @@ def test_ctrl_c_while_the_workers_start_is_answered_without_their_tracebacks(
 def test_ctrl_c_to_the_main_process_alone_stops_long_replications_at_once(
     tmp_path: Path,
 ) -> None:
-    """SIGINT to the main process only (``kill -INT``): its workers, which ignore SIGINT, are
-    stopped by it mid-replication. A replication here is 400 000 customers for 520 weeks,
+    """SIGINT to the main process only (``kill -INT``): it passes the signal on to its
+    workers, which stop mid-replication. A replication here is 400 000 customers for 520 weeks,
     over ten seconds at the fastest measured engine speed, so waiting for the replications
     running at the signal -- as the pool's plain shutdown does -- fails the five seconds."""
     process = _start_run(tmp_path / "long", customers=400_000, weeks=520)
@@ -153,7 +153,7 @@ def test_a_ctrl_c_inside_a_held_block_is_raised_at_its_end(other_thread: bool) -
 
 
 def test_a_process_spawned_inside_a_held_block_starts_with_sigint_blocked() -> None:
-    """What a worker relies on until its initializer ignores SIGINT: the mask crosses fork
+    """What a worker relies on until its initializer sets its SIGINT handler: the mask crosses fork
     and exec, and it is gone again in this thread after the block."""
     probe = (
         "import signal; print(int(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])))"
@@ -249,3 +249,34 @@ def test_a_ctrl_c_while_the_finished_command_shuts_down_changes_nothing(
         _command(command), env=_with_main(tmp_path, body), capture_output=True, text=True
     )
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_a_worker_raises_on_sigint_only_inside_a_replication_and_then_starts_none() -> None:
+    """The worker's rule, run here under its handler: SIGINT inside a replication raises
+    Stopped there; outside one (idle, or sending a result, where a raise would cut the message
+    short and leave the main process waiting for its rest forever) it raises nothing, and
+    every later replication stops before it starts."""
+    from relsim.experiment import interrupts
+
+    def interrupted() -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)  # a due handler ends the sleep at once
+
+    started: list[str] = []
+    previous = signal.signal(signal.SIGINT, interrupts._stop)
+    try:
+        began = time.time()
+        with pytest.raises(interrupts.Stopped):
+            interrupts.run_task(interrupted)
+        assert time.time() - began < 2
+        try:
+            os.kill(os.getpid(), signal.SIGINT)  # as if while sending the result
+            time.sleep(0.05)
+        except KeyboardInterrupt:
+            pytest.fail("SIGINT raised outside a replication")
+        with pytest.raises(interrupts.Stopped, match="not started"):
+            interrupts.run_task(started.append, "late")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        interrupts._stopping = False
+    assert started == []

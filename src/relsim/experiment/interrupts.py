@@ -1,17 +1,22 @@
-"""Ctrl-C in a run on worker processes: the main process alone answers it.
+"""Ctrl-C in a run on worker processes: the main process answers it, the workers stop.
 
 A terminal's Ctrl-C sends SIGINT to the whole foreground process group, worker processes
-included. A worker that receives it while Python starts or imports relsim prints a traceback of
-the import, and one that receives it while idle prints another; neither helps the user, who only
-needs the main process to stop, keep the finished replications and say how to resume.
+included. Python's own answer in a worker is wrong three ways. A worker that gets it while
+Python starts or imports relsim prints the traceback of the import; one that gets it while idle
+prints another. And one that gets it while sending a finished replication to the main process
+stops mid-message: the main process then waits for the rest of the message forever. Killing
+workers (SIGTERM) has the same last flaw, and the soak met it as a hang.
 
-So workers never react to SIGINT. The main process holds SIGINT back while it spawns a worker
-(:func:`sigint_held`): the signal mask survives fork and exec, so the worker starts with SIGINT
-blocked, and a signal sent meanwhile waits. The worker's first act is to ignore SIGINT, which
-discards a waiting one, and to unblock it (:func:`start_worker`). CPython's own
-``multiprocessing.resource_tracker`` starts its process the same way. The main process then
-stops its workers itself (:func:`stop_workers`), which also stops a replication that would
-otherwise run for minutes after the Ctrl-C.
+So a worker answers SIGINT only where that is safe, inside a replication (:func:`run_task`):
+there it raises :class:`Stopped`, which is sent back like any result. Anywhere else the signal
+only marks the worker as stopping, and every replication it starts afterwards stops at once.
+The worker starts with SIGINT blocked: the main process blocks it while it spawns a worker
+(:func:`sigint_held`), and the signal mask survives fork and exec. A signal sent during the
+start-up waits until the worker's initializer has put the handler in place (:func:`start_worker`);
+CPython's ``multiprocessing.resource_tracker`` starts its process the same way. When the main
+process leaves a pool on Ctrl-C or an error, it sends the workers SIGINT itself
+(:func:`stop_workers`), which also reaches them when the SIGINT reached the main process
+alone, and then shuts the pool down in the usual way.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from relsim import extensions
@@ -69,23 +74,52 @@ def _raise_held(handler: Any) -> None:
         os.kill(os.getpid(), signal.SIGINT)
 
 
+class Stopped(KeyboardInterrupt):
+    """A replication stopped by SIGINT inside a worker process. A KeyboardInterrupt, so that a
+    worker interrupted on its own stops the run as a Ctrl-C would, and so that no ``except
+    Exception`` in a model catches it."""
+
+
+_stopping = False  # this worker got SIGINT: replications stop
+_in_task = False  # a replication is running, so the SIGINT handler may raise
+
+
+def _stop(signum: int, frame: Any) -> None:
+    global _stopping, _in_task
+    _stopping = True
+    if _in_task:
+        _in_task = False  # one raise per replication, and never while a result is being sent
+        raise Stopped("replication stopped by SIGINT")
+
+
 def start_worker(registered: dict[str, dict[str, Any]]) -> None:
-    """A worker process's initializer: ignore SIGINT for good, then restore the extensions
-    registered in the main process."""
+    """A worker process's initializer: answer SIGINT as described above (a signal that came
+    during the start-up arrives now, and only marks the worker as stopping), then restore the
+    extensions registered in the main process."""
     if _CAN_MASK:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, _stop)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     extensions.restore(registered)
 
 
+def run_task(function: Callable[..., Any], *args: Any) -> Any:
+    """Run one task in a worker, stoppable by SIGINT (raises :class:`Stopped`)."""
+    global _in_task
+    try:
+        _in_task = True  # inside the try, so that the finally always clears it
+        if _stopping:
+            raise Stopped("replication not started: the worker got SIGINT")
+        return function(*args)
+    finally:
+        _in_task = False
+
+
 def stop_workers(executor: cf.Executor) -> None:
-    """Terminate a process pool's workers now, mid-replication if need be (their unfinished
-    replications are lost; finished ones were already kept by the main process)."""
-    terminate = getattr(executor, "terminate_workers", None)  # Python 3.14+
-    if terminate is not None:
-        terminate()
+    """Send a process pool's workers SIGINT: running replications stop at once, queued ones
+    do not start, and the pool's shutdown then ends the workers in the usual way."""
+    if not _CAN_MASK:
         return
-    # Python 3.11-3.13 offer no public way; `_processes` maps pid -> Process (None once shut down)
-    for process in list((getattr(executor, "_processes", None) or {}).values()):
-        with contextlib.suppress(OSError, ValueError):
-            process.terminate()
+    # `_processes` (pid -> Process) is the pool's own record; no public API lists its workers
+    for pid in list(getattr(executor, "_processes", None) or {}):
+        with contextlib.suppress(OSError):  # it has already ended
+            os.kill(pid, signal.SIGINT)

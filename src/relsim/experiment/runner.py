@@ -363,7 +363,7 @@ class WorkerPool:
 
     def _new_pool(self) -> cf.Executor:
         # registered extensions travel to the workers (pickled by reference); the workers
-        # ignore Ctrl-C, which the main process answers (see relsim.experiment.interrupts)
+        # answer Ctrl-C only inside a replication (see relsim.experiment.interrupts)
         return cf.ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
@@ -376,6 +376,12 @@ class WorkerPool:
             if error is not None:  # Ctrl-C or a failure: unfinished replications are abandoned
                 interrupts.stop_workers(self.executor)
             self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, scenario: Scenario, task: tuple[str, int]) -> cf.Future[dict[str, Any]]:
+        assert self.executor is not None
+        if self.external is not None:
+            return self.executor.submit(replicate, scenario, *task)
+        return self.executor.submit(interrupts.run_task, replicate, scenario, *task)
 
     def map(
         self, scenario: Scenario, tasks: list[tuple[str, int]]
@@ -396,7 +402,7 @@ class WorkerPool:
                     task = queue.popleft()
                     try:
                         with interrupts.sigint_held():  # a submit may spawn a worker
-                            future = self.executor.submit(replicate, scenario, *task)
+                            future = self._submit(scenario, task)
                         pending[future] = task
                     except BrokenProcessPool:  # the pool noticed a dead worker first
                         queue.appendleft(task)
