@@ -27,6 +27,30 @@ def relsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[s
     )
 
 
+def start_run(
+    out: Path,
+    replications: int,
+    customers: int,
+    weeks: int,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    """Start ``relsim run`` on the baseline (two strategies, two workers) in the background, in
+    its own process group like a terminal's foreground job, for tests that interrupt it."""
+    return subprocess.Popen(
+        [
+            *(sys.executable, "-m", "relsim", "run", str(SCENARIOS / "baseline.yaml")),
+            *("--replications", str(replications), "--workers", "2", "--out", str(out)),
+            *("--set", f"market.customers={customers}", "--set", f"horizon.weeks={weeks}"),
+            *("--strategy", "transactional", "--strategy", "financial"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=env,
+    )
+
+
 def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """Deep-merge ``changes`` into a copy of ``base`` (lists are replaced whole)."""
     out = copy.deepcopy(base)

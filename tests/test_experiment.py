@@ -26,7 +26,7 @@ from relsim.analysis import (
 )
 from relsim.experiment import replication_seed
 from relsim.scenario import Scenario
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, start_run
 
 TABLES = ("replications", "weekly", "ladder", "defections")
 
@@ -266,22 +266,7 @@ def test_ctrl_c_stops_promptly_keeps_finished_replications_and_says_how_to_resum
     even on a fast engine, so a poller starved of CPU by the two workers cannot miss the whole
     run (with 40 it once did, and signalled a finished process)."""
     out = tmp_path / "interrupted"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "relsim",
-            "run",
-            str(SCENARIOS / "baseline.yaml"),
-            *("--replications", "60", "--workers", "2", "--out", str(out)),
-            *("--set", "market.customers=1500", "--set", "horizon.weeks=60"),
-            *("--strategy", "transactional", "--strategy", "financial"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, like a terminal's foreground job
-    )
+    process = start_run(out, 60, customers=1500, weeks=60)
     deadline = time.time() + 120
     while time.time() < deadline:
         if len(list(out.glob("parts/*/r*"))) >= 2:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from relsim.experiment.interrupts import sigint_held
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, start_run
 
 pytestmark = pytest.mark.skipif(
     not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
@@ -36,28 +36,6 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
-
-
-def _start_run(
-    out: Path, customers: int, weeks: int, env: dict[str, str] | None = None
-) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "relsim",
-            "run",
-            str(SCENARIOS / "baseline.yaml"),
-            *("--replications", "20", "--workers", "2", "--out", str(out)),
-            *("--set", f"market.customers={customers}", "--set", f"horizon.weeks={weeks}"),
-            *("--strategy", "transactional", "--strategy", "financial"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, like a terminal's foreground job
-        env=env,
-    )
 
 
 def _slow_worker_start(folder: Path) -> dict[str, str]:
@@ -93,7 +71,7 @@ def test_ctrl_c_while_the_workers_start_is_answered_without_their_tracebacks(
     worker had been started but never sent its start-up data."""
     slow = moment == "while workers start up"
     env = _slow_worker_start(tmp_path / "site") if slow else None
-    process = _start_run(tmp_path / "early", customers=1500, weeks=60, env=env)
+    process = start_run(tmp_path / "early", 20, customers=1500, weeks=60, env=env)
     # the resource tracker and the first worker, or both workers
     children = _wait_for_children(process, 3 if slow else 2)
     if slow:
@@ -114,7 +92,7 @@ def test_ctrl_c_to_the_main_process_alone_stops_long_replications_at_once(
     workers, which stop mid-replication. A replication here is 400 000 customers for 520 weeks,
     over ten seconds at the fastest measured engine speed, so waiting for the replications
     running at the signal -- as the pool's plain shutdown does -- fails the five seconds."""
-    process = _start_run(tmp_path / "long", customers=400_000, weeks=520)
+    process = start_run(tmp_path / "long", 20, customers=400_000, weeks=520)
     workers = _wait_for_children(process, 3)  # the resource tracker and both workers
     time.sleep(3.0)  # past their imports, into the first replications
     assert process.poll() is None
