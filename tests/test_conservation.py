@@ -67,7 +67,7 @@ def test_customer_values_add_up_to_the_firms_discounted_margin(churning_run) -> 
     raw = churning_run.raw
     margin = (raw.revenue[:, 0] - raw.costs["cost_of_goods"][:, 0]) / 100.0
     discounted = float((margin * raw.discount).sum())
-    assert churning_run.customers["realised_value"].sum() == pytest.approx(discounted, rel=1e-9)
+    assert churning_run.customers["realised_margin"].sum() == pytest.approx(discounted, rel=1e-9)
 
 
 def test_defection_table_matches_weekly_counts(churning_run) -> None:

@@ -55,8 +55,8 @@ def test_geometric_clv_of_a_customer_with_constant_rates() -> None:
     expected_total = p * pi * margin * r / (1.0 - r * discount)
 
     customers = run.customers
-    realised = customers["realised_value"].to_numpy()
-    total = customers["clv"].to_numpy()
+    realised = customers["realised_margin"].to_numpy()
+    total = customers["margin_value"].to_numpy()
     n = len(customers)
     assert n == sc.market.customers  # no arrivals
     se_realised = realised.std(ddof=1) / np.sqrt(n)

@@ -171,4 +171,4 @@ def test_customers_and_money_are_conserved_in_any_valid_market(sc: Scenario, see
     # every defection has a reason; every customer born appears once
     assert run.defections["reason"].notna().all()
     assert run.customers["customer"].tolist() == list(range(len(run.customers)))
-    assert np.isfinite(run.customers["clv"]).all()
+    assert np.isfinite(run.customers["margin_value"]).all()

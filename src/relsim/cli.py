@@ -36,7 +36,7 @@ SHOWN = (
     "profit",
     "npv",
     "npv_with_residual",
-    "clv_new_customers",
+    "margin_value_new_customers",
 )
 
 

@@ -123,11 +123,13 @@ class Run:
         """One row per customer ever born (warm-up included), seen from the focal firm."""
         c = self.raw.customers
         acquired = _weeks(c["acquired_week"])
-        clv = c["value_focal"] + c["residual_focal"]
+        # the customer's margin, realised and continued: the firm's running costs are carried
+        # by the summary's npv and residual_value (the residual's per customer here)
+        margin_value = c["value_focal"] + c["residual_margin"]
         # values are discounted to week 0; re-based to the acquisition week for new customers
         in_horizon = (c["acquired_week"] >= 0) & (c["acquired_week"] != NEVER)
         rebase = (1.0 + _weekly_rate(self.scenario)) ** np.where(in_horizon, c["acquired_week"], 0)
-        at_acquisition = np.where(in_horizon, clv * rebase, np.nan)
+        at_acquisition = np.where(in_horizon, margin_value * rebase, np.nan)
         return pd.DataFrame(
             {
                 "customer": c["id"],
@@ -145,10 +147,12 @@ class Run:
                 "key_account": c["key_account"],
                 "contacts": c["contacts"],
                 "manager_contacts": c["manager_contacts"],
-                "realised_value": c["value_focal"],
-                "residual_value": c["residual_focal"],
-                "clv": clv,
-                "clv_at_acquisition": at_acquisition,
+                "realised_margin": c["value_focal"],
+                "residual_margin": c["residual_margin"],
+                "residual_costs": c["residual_costs"],
+                "residual_value": c["residual_margin"] - c["residual_costs"],
+                "margin_value": margin_value,
+                "margin_value_at_acquisition": at_acquisition,
             }
         )
 
@@ -271,7 +275,9 @@ class Run:
         churn = annual_churn(weekly_defections, focal_customers)
         cust = self.customers
         new = cust[cust["acquired_week"].notna() & (cust["acquired_week"] >= 0)]
-        residual = float(raw.customers["residual_focal"].sum())
+        residual_margin = float(raw.customers["residual_margin"].sum())
+        residual_costs = float(raw.customers["residual_costs"].sum())
+        residual = residual_margin - residual_costs
         d = raw.defections
         lost = float(d["value_lost"][d["firm"] == 0].sum())
         out: dict[str, float] = {
@@ -289,12 +295,14 @@ class Run:
             "total_costs": sum(costs.values()),
             "profit": float(profit_cents.sum() / 100.0),
             "npv": npv,
+            "residual_margin": residual_margin,
+            "residual_costs": residual_costs,
             "residual_value": residual,
             "npv_with_residual": npv + residual,
-            "clv_new_customers_realised": _mean(
-                new["realised_value"] * _growth(self.scenario, new["acquired_week"])
+            "margin_new_customers_realised": _mean(
+                new["realised_margin"] * _growth(self.scenario, new["acquired_week"])
             ),
-            "clv_new_customers": _mean(new["clv_at_acquisition"]),
+            "margin_value_new_customers": _mean(new["margin_value_at_acquisition"]),
             "value_lost_to_defection": lost,
         }
         rewards = raw.costs["rewards"][:, 0].sum() / 100.0

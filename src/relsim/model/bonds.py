@@ -117,6 +117,33 @@ class BondBook:
         self.any_points = bool(any(self.points))
         self.any_regular = any(p is not None and p.regular_discount > 0 for p in self.points)
 
+    def member_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each firm's club fee and running cost per member per week (zeros without a club)."""
+        fee = np.array([k.fee_per_year / 52.0 if k else 0.0 for k in self.club])
+        cost = np.array([k.cost_per_member_per_week if k else 0.0 for k in self.club])
+        return fee, cost
+
+    def held_costs(self, rows: np.ndarray, firm: np.ndarray) -> np.ndarray:
+        """What the ties and memberships ``rows`` hold with ``firm`` cost it per week: a
+        structural tie's running cost, a membership's cost less its fee."""
+        c = self.m.c
+        cost = np.zeros(len(rows))
+        cell = None
+        fee, per_member = self.member_terms()
+        for name, held, weekly in (
+            ("structural", self.ties, self._tie_costs()),
+            ("member", self.members, per_member - fee),
+        ):
+            if not (c.uses(name) and held.any()):
+                continue
+            if cell is None:
+                cell = rows * self.F + firm  # flat (customer, firm) cells: cheap indexing
+            cost += getattr(c, name).reshape(-1).take(cell) * weekly.take(firm)
+        return cost
+
+    def _tie_costs(self) -> np.ndarray:
+        return np.array([t.running_cost_per_week if t else 0.0 for t in self.structural])
+
     # ------------------------------------------------------------------ effects on customers
     def social_with(self, rows: np.ndarray, firm: np.ndarray | int, week: int) -> np.ndarray:
         """Social bond of each of ``rows`` with ``firm`` (one firm per row, or one for all),

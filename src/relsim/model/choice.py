@@ -104,3 +104,21 @@ def sample(v: np.ndarray, outside: np.ndarray, uniforms: np.ndarray) -> np.ndarr
         cumulative += weights
         chosen += cumulative < threshold
     return chosen
+
+
+def taste_premium(v: np.ndarray, outside: np.ndarray, firm: int = 0) -> np.ndarray:
+    """Expected taste shock that a buyer who chose ``firm`` enjoys over the outside option's,
+    in utility, per column of ``v`` (F, n) (Small & Rosen's inclusive value).
+
+    With ``S = sum_k exp(v_k - outside)`` and ``P = S / (1 + S)`` the chance of buying at all,
+    the expected surplus against not buying on an occasion is ``log(1 + S)``, and it is all
+    earned on the occasions that end in a purchase, equally for every firm chosen (in the logit
+    the best utility's distribution does not depend on which option gave it). So a buyer's
+    expected utility over the outside option is ``log(1 + S) / P``; less the deterministic part
+    ``v_firm - outside``, this is the taste shock's share. It is never negative, and the value
+    of an order counted with it is never below what not buying would have given."""
+    gap = np.clip(v - outside, -UTILITY_BOUND, UTILITY_BOUND)
+    total = np.exp(gap).sum(axis=0)
+    inclusive = np.log1p(total)
+    buying = -np.expm1(-inclusive)  # S / (1 + S), exact for small S
+    return np.maximum(inclusive / buying - gap[firm], 0.0)

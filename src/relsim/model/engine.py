@@ -36,14 +36,13 @@ import simpy
 
 from relsim import extensions
 from relsim.domain import MARKET, POLITICAL, RUNGS, SERVICE, TECHNOLOGY
-from relsim.model import choice, defection, ladder, trust
+from relsim.model import choice, continuation, defection, ladder, trust
 from relsim.model import records as rec
 from relsim.model.allocator import keep_freed_memory
 from relsim.model.bonds import BondBook
 from relsim.model.economics import (
     Ledger,
     discount_factors,
-    residual_value,
     to_cents,
     whole_cents,
 )
@@ -181,6 +180,8 @@ class Market:
             winback_penalty=scenario.switching.winback_penalty,
         )
         self.choice_rule = extensions.choice_rule(scenario.choice_rule)
+        self.logit = isinstance(self.choice_rule, extensions.Logit)
+        self._premium = (np.zeros(0, np.intp), np.zeros(0))  # see _surplus
         self.instruments: list[extensions.Instrument] = []
         self.bonds = BondBook(self)
         for firm, spec in enumerate(scenario.firms[1:], start=1):
@@ -709,11 +710,9 @@ class Market:
             if not len(idx):
                 return
         primary = c.primary.take(idx)
-        chosen = self.choice_rule.sample(
-            self._utilities(idx, primary, c.lead.take(idx)),  # (F, n): freed once sampled
-            p.outside_utility.take(seg),
-            self.streams.choice.random(len(idx)),
-        )
+        v = self._utilities(idx, primary, c.lead.take(idx))  # (F, n): freed once sampled
+        outside = p.outside_utility.take(seg)
+        chosen = self.choice_rule.sample(v, outside, self.streams.choice.random(len(idx)))
         if contracts:
             holders = contract & (primary != NONE)
             if holders.any():
@@ -727,6 +726,11 @@ class Market:
                 keep = self.streams.occasions.random(len(rows)) >= reviewed
                 renew = np.flatnonzero(holders)[keep]
                 chosen[renew] = primary[renew]
+        if week >= 0 and self.logit:
+            # the focal firm's buyers' taste shock, for their surplus (renewals included)
+            at = np.flatnonzero(chosen == 0)
+            self._premium = (idx.take(at), choice.taste_premium(v[:, at], outside.take(at)))
+        del v
         c.lead[idx] = NONE  # a lead is spent at the next occasion
         if contracts:
             # contract holders who pick the outside option at renewal cancel
@@ -981,10 +985,13 @@ class Market:
         club status with the firm, less the firm's reputation penalty and the outside option's
         utility. It is converted to money at the customer's own price weight (one utility unit
         is worth ``value / (beta_p x m_p(rung))`` for an order of ``value`` at the reference
-        price). Price paid: the order's revenue less the rewards it earned back. Habit,
-        switching costs (points held, structural ties) and the taste shock are not value
-        received. Orders of customers with no price weight (below :data:`MIN_PRICE_WEIGHT`)
-        cannot be converted and are counted apart."""
+        price). Price paid: the order's revenue less the rewards it earned back. Habit and
+        switching costs (points held, structural ties) are not value received. The taste
+        shock is: a logit buyer who chose the firm expects its shock to beat the outside
+        option's by :func:`choice.taste_premium` (Small & Rosen's inclusive value), so the
+        surplus of an order is never below what not buying would have given (a custom choice
+        rule has no such term). Orders of customers with no price weight (below
+        :data:`MIN_PRICE_WEIGHT`) cannot be converted and are counted apart."""
         c, p = self.c, self.p
         rung = c.rung.take(rows)
         weight = p.price_sensitivity.take(seg) * p.price_multiplier.take(rung)
@@ -996,6 +1003,12 @@ class Market:
             )
         if c.uses("member") and self.bonds.status[0]:
             utility = utility + self.bonds.status[0] * c.member[:, 0][rows]
+        if self.logit:
+            # the premia were drawn up per occasion; rows are distinct within a week's occasions
+            drawn, premium = self._premium
+            order = np.argsort(drawn)
+            at = order.take(np.searchsorted(drawn, rows, sorter=order))
+            utility = utility + premium.take(at)
         paid = revenue / 100.0
         if rewards is not None:
             paid = paid - rewards
@@ -1031,8 +1044,10 @@ class Market:
             reason, chance = self._reasons(week, rows, old, to_firm, kind == "outside")
         elif chance is None:
             chance = np.zeros(len(rows), dtype=bool)
-        # the value lost is reported for the horizon only; the warm-up records nothing
-        lost_value = self._residual(rows, old, week) if week >= 0 else np.zeros(len(rows))
+        # the value lost is reported for the horizon only; the warm-up records nothing. Its
+        # margin less the ties' and memberships' costs now, the rest priced when the run ends
+        # at the final year's running costs, like the value after the horizon
+        tail = self._tail(rows, old, week) if week >= 0 else np.zeros((7, len(rows)))
         tenure = week - c.since.take(rows)
         destination = to_firm if to_firm is not None else np.full(len(rows), NONE)
         self.recorder.defections(
@@ -1044,7 +1059,7 @@ class Market:
             c.rung.take(rows),
             tenure,
             destination,
-            lost_value,
+            tail,
             self.F,
         )
         self._trace(week, rec.DEFECTION, rows, old, c.rung.take(rows), reason.astype(float))
@@ -1111,25 +1126,28 @@ class Market:
         political_part = self.penalty[old] - self.penalty[alt]
         return defection.classify(service, outside, price_part, product_part, political_part)
 
-    def _residual(self, rows: np.ndarray, firm: np.ndarray, week: int) -> np.ndarray:
-        """Expected discounted margin from ``rows`` to ``firm`` after ``week``, state frozen.
+    def _tail(
+        self, rows: np.ndarray, firm: np.ndarray, week: int, weight: np.ndarray | None = None
+    ) -> np.ndarray:
+        """What the relationships of ``rows`` with ``firm`` are exposed to after ``week``, state
+        frozen: the rows of :data:`continuation.EXPOSURES`, shape (7, n), discounted to week 0
+        like every other value; :class:`continuation.RunningCosts` prices them. ``weight``
+        (3,), when given, gains the focal customers' weekly staff weights (undiscounted).
 
         Non-contractual: per week, occasion probability x logit share of ``firm`` x margin,
         surviving the lapse, relocation and substitute hazards. Contractual: per period, the
         fee margin, surviving the renewal (propensity and the renewal choice) and relocation.
-        Discounted to week 0 like every other value.
         """
         c, p = self.c, self.p
         n = len(rows)
+        out = np.zeros((len(continuation.EXPOSURES), n))
         if not n:
-            return np.zeros(0)
+            return out
         seg = c.segment.take(rows)
         rung = c.rung.take(rows)
         v = self._utilities(rows, firm.astype(np.int8), np.full(n, NONE, np.int8))
         share = self.choice_rule.probabilities(v, p.outside_utility[seg])[firm, np.arange(n)]
-        margin = (
-            c.value.take(rows) * self.value_factor[firm] * (self.price[firm] - p.unit_cost[firm])
-        )
+        value = c.value.take(rows) * self.value_factor[firm]
         substitute = np.minimum(self.substitute_hazard * p.technology_affinity[seg], 1.0)
         exits = (1.0 - p.relocation_weekly[seg]) * (1.0 - substitute)
         keep = 1.0 - self._propensity(rows)
@@ -1139,13 +1157,45 @@ class Market:
         occasion = np.minimum(
             c.rate.take(rows) * p.purchase_multiplier[rung] * self.occasion_factor[firm], 1.0
         )
-        buy = np.where(contract, 1.0, occasion * share)
+        buy = np.where(contract, 1.0, occasion * share)  # orders per period
         survive = np.where(contract, keep * share * exits**period, keep * exits)
         first = d ** -np.where(contract, np.maximum(c.next_occasion.take(rows), week + 1), week + 1)
         first = np.where(
             contract & (c.next_occasion.take(rows) >= NEVER), d ** -(week + period), first
         )
-        return residual_value(margin, buy, survive, d ** -period.astype(float), first)
+        periods = continuation.annuity(survive, d ** -period.astype(float), first)
+        weeks = periods * period
+        out[0] = periods * buy * value * (self.price[firm] - p.unit_cost[firm])
+        out[1] = weeks * self.bonds.held_costs(rows, firm)
+        out[2] = weeks
+        out[3] = periods * buy * value * self.price[firm]
+        focal = np.flatnonzero(firm == 0)
+        if len(focal):
+            orders_per_week = buy.take(focal) / period.take(focal)
+            staff = self.service.staff_weights(rows.take(focal), orders_per_week)
+            if weight is not None:
+                weight += staff.sum(axis=1)
+            out[4:, focal] = weeks.take(focal) * staff
+        return out
+
+    def running_costs(self) -> continuation.RunningCosts:
+        """The running costs of the horizon's final year, per firm: what the value after the
+        horizon and the value lost at defections are priced at (``model/continuation.py``).
+        The staff pools are spread by the end state's customers' weights (one pass over the
+        focal firm's customers, in slices)."""
+        live = np.flatnonzero(self.c.alive[: self.c.n])
+        focal = live[self.c.primary[live] == 0]
+        weight = np.zeros((3, self.F))
+        for rows in _slices(focal):
+            self._tail(rows, np.zeros(len(rows), np.intp), self.H - 1, weight[:, 0])
+        return continuation.final_year(
+            self.ledger.costs,
+            self.ledger.revenue,
+            self.recorder.counts["customers"],
+            self.bonds.records["club_members"],
+            *self.bonds.member_terms(),
+            weight,
+        )
 
     # ------------------------------------------------------------------ shocks and leads
     def _substitute(self, week: int, hazard: float) -> None:
@@ -1258,14 +1308,22 @@ class Market:
         c = self.c
         live = np.flatnonzero(c.alive[: c.n])
         focal = live[c.primary[live] == 0]
-        # in slices: the residual's (firms x rows) temporaries for every customer at once
+        running = self.running_costs()
+        # in slices: the continuation's (firms x rows) temporaries for every customer at once
         # were the run's peak memory (70 bytes per customer with all bonds)
-        residual = np.concatenate(
-            [
-                self._residual(rows, np.zeros(len(rows), np.intp), self.H - 1)
-                for rows in np.array_split(focal, max(1, -(-len(focal) // RESULT_SLICE)))
-            ]
+        margin, costs = np.empty(len(focal)), np.empty(len(focal))
+        done = 0
+        for rows in _slices(focal):
+            firm = np.zeros(len(rows), np.intp)
+            part = running.price(firm, self._tail(rows, firm, self.H - 1))
+            margin[done : done + len(rows)], costs[done : done + len(rows)] = part
+            done += len(rows)
+        defections = self.recorder.defection_arrays()
+        lost_margin, lost_costs = running.price(
+            defections["firm"].astype(np.intp), rec.tail_exposure(defections)
         )
+        defections = rec.without_tail(defections)
+        defections["value_lost"] = lost_margin - lost_costs
         live_ids, focal_ids = c.id[live], c.id[focal]
         ids = c.id[: c.n].copy()
         state_bytes = c.nbytes()
@@ -1282,8 +1340,9 @@ class Market:
             customers[name][ids] = values
         customers["in_market"] = np.zeros(c.next_id, dtype=bool)
         customers["in_market"][live_ids] = True
-        customers["residual_focal"] = np.zeros(c.next_id)
-        customers["residual_focal"][focal_ids] = residual
+        for name, values in (("residual_margin", margin), ("residual_costs", costs)):
+            customers[name] = np.zeros(c.next_id)
+            customers[name][focal_ids] = values
         return RawRun(
             scenario=self.scenario,
             strategy=self.strategy,
@@ -1294,7 +1353,7 @@ class Market:
             revenue=self.ledger.revenue,
             costs=self.ledger.costs,
             discount=self.discount,
-            defections=self.recorder.defection_arrays(),
+            defections=defections,
             trace=self.recorder.trace_arrays(),
             journeys=self.recorder.journey_arrays(),
             relationship=self.recorder.relationship,
@@ -1308,6 +1367,11 @@ class Market:
             seconds=seconds,
             meta={"state_bytes": state_bytes},
         )
+
+
+def _slices(rows: np.ndarray) -> list[np.ndarray]:
+    """``rows`` in slices of at most :data:`RESULT_SLICE`."""
+    return np.array_split(rows, max(1, -(-len(rows) // RESULT_SLICE)))
 
 
 def _grouped(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from relsim.domain import REASONS, RUNGS
+from relsim.model.continuation import EXPOSURES
 
 WEEKLY_COUNTS: tuple[str, ...] = (
     "customers",  # customers whose primary firm this is, end of week
@@ -85,16 +86,18 @@ class Recorder:
         rung: np.ndarray,
         tenure: np.ndarray,
         to_firm: np.ndarray,
-        value_lost: np.ndarray,
+        tail: np.ndarray,
         n_firms: int,
     ) -> None:
-        """Record defection events (only in reported weeks)."""
+        """Record defection events (only in reported weeks); ``tail`` is what each ended
+        relationship's continuation was exposed to (the rows of
+        :data:`relsim.model.continuation.EXPOSURES`), priced when the run ends."""
         if not (0 <= week < self.weeks) or not len(customer):
             return
         self.counts["defections"][week] += np.bincount(firm, minlength=n_firms)
         np.add.at(self.by_reason[week], (firm, reason), 1)
         self._defections.append(
-            (week, customer, firm, reason, chance, rung, tenure, to_firm, value_lost), len(customer)
+            (week, customer, firm, reason, chance, rung, tenure, to_firm, *tail), len(customer)
         )
 
     def trace(
@@ -136,8 +139,28 @@ DEFECTION_COLUMNS: dict[str, type] = {
     "rung": np.int8,
     "tenure_weeks": np.int32,
     "to_firm": np.int8,
-    "value_lost": np.float64,
+    "value_lost": np.float64,  # the continued margin until the run ends, then net of costs
+    **{f"tail_{name}": np.float32 for name in EXPOSURES[1:]},
 }
+"""The defection events' columns; the ``tail_`` ones hold the rest of the ended relationships'
+exposures (float32: priced into ``value_lost`` when the run ends, then dropped)."""
+
+
+def tail_exposure(defections: dict[str, np.ndarray]) -> np.ndarray:
+    """The recorded defections' exposures, (7, n) float64, in the order of ``EXPOSURES``."""
+    return np.vstack(
+        [defections["value_lost"]]
+        + [defections[f"tail_{name}"].astype(np.float64) for name in EXPOSURES[1:]]
+    )
+
+
+def without_tail(defections: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The defection columns without the exposures (``value_lost`` copied, to be priced)."""
+    out = {name: v for name, v in defections.items() if not name.startswith("tail_")}
+    out["value_lost"] = out["value_lost"].copy()
+    return out
+
+
 TRACE_COLUMNS: dict[str, type] = {
     "week": np.int16,
     "customer": np.int32,

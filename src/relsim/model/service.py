@@ -158,6 +158,26 @@ class FirmService:
             level = np.where(c.key_account.take(rows), self.ka_level, level)
         return level
 
+    def staff_weights(self, rows: np.ndarray, orders_per_week: np.ndarray) -> np.ndarray:
+        """Weekly staff hours each of the focal firm's customers ``rows`` asks of the desk, the
+        contact centre and the managers at its relationship level, shape (3, n): what the
+        value after the horizon spreads each pool's cost by (``model/continuation.py``).
+
+        Desk: one request's hours per expected order from reactive up (problems come with
+        orders); contact centre: a follow-up call per expected order from accountable up, an
+        outreach every ``outreach_interval_weeks`` from proactive up; managers: partnership
+        contacts."""
+        rules = self.rules
+        weights = np.zeros((3, len(rows)))
+        if self.max_level < REACTIVE or not len(rows):
+            return weights
+        level = self.level_of(rows, own=True)
+        weights[0] = (level >= REACTIVE) * orders_per_week * rules.desk_hours_per_request
+        weights[1] = (level >= ACCOUNTABLE) * orders_per_week * rules.follow_up_hours
+        weights[1] += (level >= PROACTIVE) * (rules.outreach_hours / rules.outreach_interval_weeks)
+        weights[2] = (level >= PARTNERSHIP) * (rules.partnership_hours / self.partnership_interval)
+        return weights
+
     # ------------------------------------------------------------------ after purchases
     def after_purchases(
         self, week: int, rows: np.ndarray, problem: np.ndarray, voiced: np.ndarray

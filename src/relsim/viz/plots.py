@@ -180,7 +180,7 @@ def plot_defection_reasons(experiment: Experiment, ax: Axes | None = None) -> Ax
 
 def plot_metric(experiment: Experiment, metric: str | None = None, ax: Axes | None = None) -> Axes:
     """Distribution of a summary metric over replications, per strategy (box plots with the
-    replications as points), e.g. ``npv``, ``profit`` or ``clv_new_customers``."""
+    replications as points), e.g. ``npv``, ``profit`` or ``margin_value_new_customers``."""
     ax = _axes(ax)
     metric = metric or experiment.metric
     values = experiment.values(metric)
@@ -276,7 +276,10 @@ def save_all(experiment: Experiment, folder: Any) -> list[Any]:
         ("metric", lambda ax: plot_metric(experiment, ax=ax)),
         ("differences", lambda ax: plot_differences(experiment, ax=ax)),
         ("costs", lambda ax: plot_costs(experiment, ax)),
-        ("clv_new_customers", lambda ax: plot_metric(experiment, "clv_new_customers", ax)),
+        (
+            "margin_value_new_customers",
+            lambda ax: plot_metric(experiment, "margin_value_new_customers", ax),
+        ),
     ]
     focal = _focal(experiment.weekly)
     staff_hours = (
