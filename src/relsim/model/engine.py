@@ -70,7 +70,7 @@ MIN_PRICE_WEIGHT = 1e-6
 money equivalent: one unit would be worth over a million orders."""
 COUNT_SLICE = 65_536
 """Rows per slice of the weekly counts (work buffers of this size are kept between weeks)."""
-RESULT_SLICE = 16_384
+RESULT_SLICE = 4_096
 """Rows per slice when the end of a run values the focal firm's remaining customers."""
 
 COMPACT_SHARE = 0.10
@@ -1044,10 +1044,10 @@ class Market:
             reason, chance = self._reasons(week, rows, old, to_firm, kind == "outside")
         elif chance is None:
             chance = np.zeros(len(rows), dtype=bool)
-        # the value lost is reported for the horizon only; the warm-up records nothing. Its
-        # margin less the ties' and memberships' costs now, the rest priced when the run ends
-        # at the final year's running costs, like the value after the horizon
-        tail = self._tail(rows, old, week) if week >= 0 else np.zeros((7, len(rows)))
+        # the focal firm's value lost, in the horizon only (the warm-up records nothing):
+        # priced when the run ends at the final year's running costs, like the value after it
+        focal = np.flatnonzero(old == 0) if week >= 0 else np.zeros(0, np.intp)
+        tail = self._tail(rows.take(focal), old.take(focal), week)
         tenure = week - c.since.take(rows)
         destination = to_firm if to_firm is not None else np.full(len(rows), NONE)
         self.recorder.defections(
@@ -1318,12 +1318,7 @@ class Market:
             part = running.price(firm, self._tail(rows, firm, self.H - 1))
             margin[done : done + len(rows)], costs[done : done + len(rows)] = part
             done += len(rows)
-        defections = self.recorder.defection_arrays()
-        lost_margin, lost_costs = running.price(
-            defections["firm"].astype(np.intp), rec.tail_exposure(defections)
-        )
-        defections = rec.without_tail(defections)
-        defections["value_lost"] = lost_margin - lost_costs
+        defections = self.recorder.price_defections(running.price)
         live_ids, focal_ids = c.id[live], c.id[focal]
         ids = c.id[: c.n].copy()
         state_bytes = c.nbytes()

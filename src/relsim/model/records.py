@@ -5,6 +5,8 @@ Only plain numpy arrays; turning them into tables is the job of :mod:`relsim.res
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from relsim.domain import REASONS, RUNGS
@@ -68,6 +70,7 @@ class Recorder:
         self.relationship = {name: np.zeros((weeks, n_firms)) for name in RELATIONSHIP_RECORDS}
         self.service = {name: np.zeros(weeks) for name in service}
         self._defections = ColumnBuffer(DEFECTION_COLUMNS)
+        self._lost = ColumnBuffer(LOST_COLUMNS)
         self._trace = ColumnBuffer(TRACE_COLUMNS)
         self._journeys = ColumnBuffer(JOURNEY_COLUMNS)
 
@@ -89,16 +92,20 @@ class Recorder:
         tail: np.ndarray,
         n_firms: int,
     ) -> None:
-        """Record defection events (only in reported weeks); ``tail`` is what each ended
-        relationship's continuation was exposed to (the rows of
-        :data:`relsim.model.continuation.EXPOSURES`), priced when the run ends."""
+        """Record defection events (only in reported weeks); ``tail`` is what the focal firm's
+        ended relationships' continuations were exposed to, in order (the rows of
+        :data:`relsim.model.continuation.EXPOSURES`), priced into their value lost when the run
+        ends. Rivals' relationships have no value lost: their costs of serving (staff, levels)
+        are not modelled, so their net value is unknown (NaN)."""
         if not (0 <= week < self.weeks) or not len(customer):
             return
         self.counts["defections"][week] += np.bincount(firm, minlength=n_firms)
         np.add.at(self.by_reason[week], (firm, reason), 1)
         self._defections.append(
-            (week, customer, firm, reason, chance, rung, tenure, to_firm, *tail), len(customer)
+            (week, customer, firm, reason, chance, rung, tenure, to_firm, np.nan), len(customer)
         )
+        if tail.shape[1]:
+            self._lost.append(tuple(tail), tail.shape[1])
 
     def trace(
         self,
@@ -117,6 +124,26 @@ class Recorder:
 
     def defection_arrays(self) -> dict[str, np.ndarray]:
         return self._defections.columns()
+
+    def price_defections(
+        self, price: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+    ) -> dict[str, np.ndarray]:
+        """The defection columns with the focal firm's value lost priced (``price``: a
+        :meth:`RunningCosts.price` of the focal firm's customers), in slices of
+        :data:`PRICE_SLICE` events: a (7, n) float64 copy of every exposure would be the end
+        of a run's peak. The exposures are freed before the run's tables are built."""
+        defections = self._defections.columns()
+        exposures = self._lost.columns()
+        self._lost = ColumnBuffer(LOST_COLUMNS, capacity=1)
+        focal = np.flatnonzero(defections["firm"] == 0)
+        lost = np.empty(len(focal))
+        for start in range(0, len(focal), PRICE_SLICE):
+            part = slice(start, start + PRICE_SLICE)
+            exposure = np.vstack([column[part] for column in exposures.values()], dtype=float)
+            margin, costs = price(np.zeros(exposure.shape[1], np.intp), exposure)
+            lost[part] = margin - costs
+        defections["value_lost"][focal] = lost
+        return defections
 
     def trace_arrays(self) -> dict[str, np.ndarray]:
         return self._trace.columns()
@@ -139,26 +166,15 @@ DEFECTION_COLUMNS: dict[str, type] = {
     "rung": np.int8,
     "tenure_weeks": np.int32,
     "to_firm": np.int8,
-    "value_lost": np.float64,  # the continued margin until the run ends, then net of costs
-    **{f"tail_{name}": np.float32 for name in EXPOSURES[1:]},
+    "value_lost": np.float64,  # the focal firm's: priced when the run ends; rivals': NaN
 }
-"""The defection events' columns; the ``tail_`` ones hold the rest of the ended relationships'
-exposures (float32: priced into ``value_lost`` when the run ends, then dropped)."""
-
-
-def tail_exposure(defections: dict[str, np.ndarray]) -> np.ndarray:
-    """The recorded defections' exposures, (7, n) float64, in the order of ``EXPOSURES``."""
-    return np.vstack(
-        [defections["value_lost"]]
-        + [defections[f"tail_{name}"].astype(np.float64) for name in EXPOSURES[1:]]
-    )
-
-
-def without_tail(defections: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The defection columns without the exposures (``value_lost`` copied, to be priced)."""
-    out = {name: v for name, v in defections.items() if not name.startswith("tail_")}
-    out["value_lost"] = out["value_lost"].copy()
-    return out
+LOST_COLUMNS: dict[str, type] = {
+    name: np.float64 if name == "margin" else np.float32 for name in EXPOSURES
+}
+"""The focal firm's ended relationships' exposures, until the run ends (float32 but the
+margin: only the costs' exposures are rounded, to about 1e-7 of each)."""
+PRICE_SLICE = 4_096
+"""Defections priced at once when the run ends."""
 
 
 TRACE_COLUMNS: dict[str, type] = {
