@@ -35,6 +35,19 @@ def test_run_writes_results_and_prints_the_comparison(tmp_path: Path) -> None:
     assert "P(best)" in result.stdout and "could be best" in result.stdout
     assert str(out) in result.stderr
     table = pd.read_parquet(out / "replications.parquet")
+    # where the value comes from: within the horizon, after it, total, per strategy
+    parts = result.stdout.split("where the value comes from")[1].split("means over")[0]
+    assert parts.splitlines()[1].split() == ["within", "horizon", "after", "horizon", "total"]
+    means = table.groupby("strategy")[["npv", "residual_value", "npv_with_residual"]].mean()
+    table_lines = parts.split("\nThe recommendation")[0].split("\nWithin the horizon")[0]
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in table_lines.splitlines()[2:]
+        if line[:1].strip()  # a strategy's means; its differences and CIs are indented
+    }
+    for strategy, row in means.iterrows():
+        assert rows[strategy] == [f"{v:,.0f}" for v in row], strategy
+    assert ("holds within the horizon too" in parts) != ("Within the horizon alone" in parts)
     strategies = [s.name for s in load_scenario(SCENARIOS / "baseline.yaml").strategies]
     assert list(dict.fromkeys(table["strategy"])) == strategies
     assert len(table) == len(strategies) * 3
@@ -62,6 +75,7 @@ def test_json_output_is_machine_readable(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert [row["strategy"] for row in data["compare"]] == ["transactional", "financial"]
+    assert {"npv_difference", "residual_value_difference_low"} <= set(data["compare"][1])
     assert {row["metric"] for row in data["summary"]} >= {"npv", "profit"}
 
 

@@ -41,6 +41,9 @@ def test_every_plot_draws_its_data(experiment: relsim.Experiment) -> None:
     forest = relsim.plot_differences(experiment, ax=axes())
     assert [t.get_text() for t in forest.get_yticklabels()] == strategies[1:]
     assert relsim.plot_costs(experiment, axes()).patches
+    gap = relsim.plot_cumulative_difference(experiment, axes())
+    lines = [line for line in gap.lines if line.get_label().startswith("every_level")]
+    assert len(lines) == 1 and len(lines[0].get_xdata()) == experiment.weekly["week"].nunique()
     levels = relsim.plot_utilisation(experiment, "every_level", axes())
     assert {line.get_label() for line in levels.lines} == {"desk", "contact", "manager"}
 
@@ -53,7 +56,7 @@ def test_plots_take_no_axes_and_return_one(experiment: relsim.Experiment) -> Non
 def test_save_all_writes_non_empty_pngs(experiment: relsim.Experiment, tmp_path: Path) -> None:
     files = save_all(experiment, tmp_path)
     # one ladder per strategy, a utilisation plot only for the strategy with staff
-    assert len(files) == 8 + len(experiment.strategies) + 1
+    assert len(files) == 9 + len(experiment.strategies) + 1
     for path in files:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
 

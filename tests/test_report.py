@@ -95,11 +95,13 @@ def test_roi_and_payback_match_a_hand_computation(tmp_path: Path) -> None:
     )
     budget = plan.budget(experiment)
     assert budget.roi[other] == pytest.approx(extra_profit / extra_spend, rel=1e-9)
+    # payback: on the mean over replications of the cumulative paired difference in
+    # discounted profit (the series the strategy section plots)
     gap = np.mean(
         [
             np.cumsum(
-                by[other].loc[by[other]["replication"] == r, "profit"].to_numpy()
-                - by[base].loc[by[base]["replication"] == r, "profit"].to_numpy()
+                by[other].loc[by[other]["replication"] == r, "discounted_profit"].to_numpy()
+                - by[base].loc[by[base]["replication"] == r, "discounted_profit"].to_numpy()
             )
             for r in range(3)
         ],

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from relsim.simulation import simulate
     from relsim.viz import (
         plot_costs,
+        plot_cumulative_difference,
         plot_defection_reasons,
         plot_differences,
         plot_ladder_mix,
@@ -51,6 +52,7 @@ __all__ = [
     "__version__",
     "load_scenario",
     "plot_costs",
+    "plot_cumulative_difference",
     "plot_defection_reasons",
     "plot_differences",
     "plot_ladder_mix",

@@ -11,6 +11,7 @@ import argparse
 import json
 import signal
 import sys
+import textwrap
 import traceback
 from collections.abc import Sequence
 from datetime import datetime
@@ -644,9 +645,60 @@ def _print_table(experiment: Any, comparison: Any, summary: Any) -> None:
             cells = f"{row.difference:>14,.0f}{mark}{ci:>30}"
         best = "yes" if row.could_be_best else "no"
         print(f"{row.strategy:<{width}}{row.mean:>14,.0f}{cells}{row.p_best:>9.2f}  {best}")
-    print("(* significant: the CI excludes zero)\n\nmeans over replications:")
+    print("(* significant: the CI excludes zero)")
+    _print_value_parts(experiment, comparison)
+    print("\nmeans over replications:")
     means = summary.pivot(index="strategy", columns="metric", values="mean")
     print(means.loc[list(comparison["strategy"]), list(SHOWN)].to_string(float_format=_fmt))
+
+
+VALUE_COLUMNS = {"npv": "within horizon", "residual_value": "after horizon", "total": "total"}
+
+
+def _print_value_parts(experiment: Any, comparison: Any) -> None:
+    """Where the value comes from: each strategy's NPV within the horizon, the value after
+    it and their sum, each with its paired difference from the baseline and its CI."""
+    from relsim.analysis import value
+
+    parts = {"npv": value.WITHIN, "residual_value": value.AFTER, "total": value.TOTAL}
+    if not all(f"{p}_mean" in comparison.columns for p in parts.values()):
+        return
+    baseline = experiment.baseline
+    lines: list[list[str]] = [["", *VALUE_COLUMNS.values()]]
+    for row in comparison.to_dict(orient="records"):
+        lines.append([row["strategy"], *(f"{row[f'{p}_mean']:,.0f} " for p in parts.values())])
+        if row["strategy"] == baseline:
+            continue
+        marks = {
+            p: "*" if row[f"{p}_difference_low"] > 0 or row[f"{p}_difference_high"] < 0 else " "
+            for p in parts.values()
+        }
+        lines.append(
+            [
+                f"  - {baseline}",
+                *(f"{row[f'{p}_difference']:+,.0f}{marks[p]}" for p in parts.values()),
+            ]
+        )
+        lines.append(
+            [
+                "",
+                *(
+                    f"[{row[f'{p}_difference_low']:,.0f}, {row[f'{p}_difference_high']:,.0f}] "
+                    for p in parts.values()
+                ),
+            ]
+        )
+    first = max(len(line[0]) for line in lines) + 2
+    width = max(len(cell) for line in lines for cell in line[1:]) + 2
+    print(
+        f"\nwhere the value comes from: means, and paired differences from {baseline} with "
+        "simultaneous 95% CIs:"
+    )
+    for line in lines:
+        print((f"{line[0]:<{first}}" + "".join(f"{cell:>{width}}" for cell in line[1:])).rstrip())
+    check = value.recommendation_within_horizon(experiment)
+    if check is not None:
+        print(textwrap.fill(value.horizon_sentence(check).replace("**", ""), width=100))
 
 
 def _fmt(value: float) -> str:

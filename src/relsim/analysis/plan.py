@@ -7,8 +7,10 @@ Definitions (all for the focal firm, means over replications with 95% t-interval
   except the cost of goods (acquisition, fixed, staff, rewards, structural); the ratio of the
   mean differences is reported (a ratio of means, robust to replications with tiny
   denominators). Undefined when the strategy invests no more than the baseline.
-* **Payback week**: the first week from which the cumulative paired profit difference stays at
-  or above zero, on the mean curve over replications; none if it never does.
+* **Payback week**: the first week from which the cumulative paired difference in discounted
+  profit stays at or above zero, on the mean curve over replications; none if it never does.
+  It is read off the same series as the report's plot of that difference
+  (:func:`relsim.analysis.value.difference_bands`), so the two tell one story.
 * **Cost of lowering defection**: extra investment per year per point of annual churn avoided
   against the baseline (only for strategies that spend more and avoid churn; a price cut's
   cost is forgone margin, which profit already counts), next to the **value of a point**: the
@@ -23,10 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from relsim.analysis.statistics import Interval, mean_interval, paired_differences
+from relsim.analysis.value import difference_bands, paybacks
+from relsim.analysis.value import payback_week as payback_week  # the rule, kept here too
 from relsim.domain import REASONS, RUNGS
 from relsim.model.economics import COST_KINDS
 
@@ -107,32 +110,14 @@ def budget(experiment: Experiment) -> Budget:
     base_profit = totals.loc[experiment.baseline]["profit"]
     base_invest = investment.loc[experiment.baseline]
     roi: dict[str, float | None] = {}
-    payback: dict[str, int | None] = {}
-    cumulative = (
-        focal.pivot_table(
-            index=["replication", "week"], columns="strategy", values="profit", observed=True
-        )
-        .groupby("replication")
-        .cumsum()
-    )
+    payback = paybacks(difference_bands(focal, experiment.baseline))
     for strategy in experiment.strategies:
         if strategy == experiment.baseline:
             continue
         extra_invest = float((investment.loc[strategy] - base_invest).mean())
         extra_profit = float((totals.loc[strategy]["profit"] - base_profit).mean())
         roi[strategy] = extra_profit / extra_invest if extra_invest > 0 else None
-        gap = (cumulative[strategy] - cumulative[experiment.baseline]).groupby("week").mean()
-        payback[strategy] = payback_week(gap.to_numpy())
-    return Budget(costs, roi, payback)
-
-
-def payback_week(cumulative_difference: np.ndarray) -> int | None:
-    """First week from which the cumulative difference stays >= 0; None if it never does."""
-    below = np.flatnonzero(np.asarray(cumulative_difference) < 0)
-    if not len(below):
-        return 0
-    last = int(below[-1]) + 1
-    return last if last < len(cumulative_difference) else None
+    return Budget(costs, roi, {s: payback.get(s) for s in roi})
 
 
 def organisation(experiment: Experiment) -> pd.DataFrame:

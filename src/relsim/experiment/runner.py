@@ -35,6 +35,7 @@ from relsim.analysis import (
     paired_differences,
     probability_best,
 )
+from relsim.analysis.value import decomposition, part_values
 from relsim.experiment import interrupts, limits, storage
 from relsim.scenario import Scenario, load_scenario
 from relsim.simulation import simulate
@@ -116,8 +117,10 @@ class Experiment:
 
     def values(self, metric: str | None = None) -> dict[str, np.ndarray]:
         """The metric per strategy, aligned by replication (paired)."""
-        metric = metric or self.metric
-        table = self.replications.sort_values(["strategy", "replication"])
+        return self._values(self.replications, metric or self.metric)
+
+    def _values(self, replications: pd.DataFrame, metric: str) -> dict[str, np.ndarray]:
+        table = replications.sort_values(["strategy", "replication"])
         return {s: table.loc[table["strategy"] == s, metric].to_numpy() for s in self.strategies}
 
     def summary(self, metrics: list[str] | None = None, confidence: float = 0.95) -> pd.DataFrame:
@@ -145,9 +148,16 @@ class Experiment:
     ) -> pd.DataFrame:
         """Paired differences against the baseline with Bonferroni-simultaneous CIs, the share
         of replications in which each strategy is best (Wilson CI), and whether the multiple-
-        comparisons-with-the-best screen keeps it as possibly best."""
+        comparisons-with-the-best screen keeps it as possibly best.
+
+        Then, whatever the metric, where the value comes from: for each part of
+        ``npv_with_residual`` -- ``npv`` (within the horizon), ``residual_value`` (after it;
+        also ``residual_margin`` and ``residual_costs`` when the summary has them) and the
+        total -- the columns ``<part>_mean``, ``<part>_difference``, ``<part>_difference_low``
+        and ``<part>_difference_high`` (paired, simultaneous as above)."""
         baseline = baseline or self.baseline
-        values = self.values(metric)
+        replications = self.replications
+        values = self._values(replications, metric or self.metric)
         differences = paired_differences(values, baseline, confidence)
         best = probability_best(values, confidence)
         keep = set(could_be_best(values, confidence))
@@ -168,7 +178,13 @@ class Experiment:
                     "could_be_best": strategy in keep,
                 }
             )
-        return pd.DataFrame(rows)
+        table = pd.DataFrame(rows)
+        parts = decomposition(part_values(replications, self.strategies), baseline, confidence)
+        for part, rows_of_part in parts.groupby("part", sort=False):
+            by = rows_of_part.set_index("strategy").reindex(table["strategy"])
+            for column in ("mean", "difference", "difference_low", "difference_high"):
+                table[f"{part}_{column}"] = by[column].to_numpy()
+        return table
 
 
 def run_experiment(

@@ -2,6 +2,7 @@
 
 from relsim.viz.plots import (
     plot_costs,
+    plot_cumulative_difference,
     plot_defection_reasons,
     plot_differences,
     plot_ladder_mix,
@@ -15,6 +16,7 @@ from relsim.viz.plots import (
 
 __all__ = [
     "plot_costs",
+    "plot_cumulative_difference",
     "plot_defection_reasons",
     "plot_differences",
     "plot_ladder_mix",

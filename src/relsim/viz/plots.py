@@ -222,6 +222,46 @@ def plot_differences(
     return ax
 
 
+def plot_cumulative_difference(experiment: Experiment, ax: Axes | None = None) -> Axes:
+    """When each strategy starts to pay: the paired difference from the baseline in the
+    focal firm's cumulative discounted profit, mean over replications by week with its
+    simultaneous 95% CI band (as ``Experiment.compare``), dots at the end of every year of the
+    horizon (and at its last week, where it is the paired difference of ``npv``), and the
+    payback week of the report's budget as a dotted line (the first week from which the mean
+    curve stays at or above zero; in the legend)."""
+    from relsim.analysis.value import difference_bands, focal_discounted_profit, paybacks, year_ends
+
+    ax = _axes(ax)
+    bands = difference_bands(focal_discounted_profit(experiment), experiment.baseline)
+    payback = paybacks(bands)
+    ends = year_ends(bands)
+    for strategy in [s for s in experiment.strategies if s != experiment.baseline]:
+        part = bands[bands["strategy"] == strategy].sort_values("week")
+        weeks = part["week"].to_numpy()  # the difference at the end of the week
+        week = payback.get(strategy)
+        label = f"{strategy}: " + (
+            f"pays back in week {week}" if week is not None else "no payback in the horizon"
+        )
+        (line,) = ax.plot(weeks, part["mean"].to_numpy(), label=label)
+        color = line.get_color()
+        low, high = part["low"].to_numpy(), part["high"].to_numpy()
+        finite = np.isfinite(low) & np.isfinite(high)
+        ax.fill_between(weeks[finite], low[finite], high[finite], color=color, alpha=0.2, lw=0)
+        at = ends[ends["strategy"] == strategy]
+        ax.plot(at["week"], at["mean"], "o", color=color, markersize=5)
+        if week is not None:
+            ax.axvline(week, color=color, linestyle=":", linewidth=1.2)
+    ax.axhline(0.0, color="grey", linewidth=1)
+    ax.set(
+        xlabel="week",
+        ylabel=f"cumulative discounted profit vs {experiment.baseline}",
+        title="Paired difference from the baseline by week (dots: the end of each year)",
+    )
+    if ax.lines:
+        ax.legend(fontsize="small")
+    return ax
+
+
 def plot_costs(experiment: Experiment, ax: Axes | None = None) -> Axes:
     """The focal firm's costs by kind over the horizon, per strategy (mean per replication)."""
     ax = _axes(ax)
@@ -264,8 +304,6 @@ def save_all(experiment: Experiment, folder: Any) -> list[Any]:
     and works without a display."""
     from pathlib import Path
 
-    from matplotlib.figure import Figure
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     jobs: list[tuple[str, Any]] = [
@@ -275,6 +313,7 @@ def save_all(experiment: Experiment, folder: Any) -> list[Any]:
         ("defection_reasons", lambda ax: plot_defection_reasons(experiment, ax)),
         ("metric", lambda ax: plot_metric(experiment, ax=ax)),
         ("differences", lambda ax: plot_differences(experiment, ax=ax)),
+        ("cumulative_difference", lambda ax: plot_cumulative_difference(experiment, ax)),
         ("costs", lambda ax: plot_costs(experiment, ax)),
         (
             "margin_value_new_customers",
@@ -298,12 +337,15 @@ def save_all(experiment: Experiment, folder: Any) -> list[Any]:
                     lambda ax, s=strategy: plot_utilisation(experiment, s, ax),
                 )
             )
-    files = []
-    for name, draw in jobs:
-        fig = Figure(figsize=(8, 4.5))
-        draw(fig.subplots())
-        fig.tight_layout()
-        path = folder / f"{name}.png"
-        fig.savefig(path, dpi=110)
-        files.append(path)
-    return files
+    return [save_plot(draw, folder / f"{name}.png") for name, draw in jobs]
+
+
+def save_plot(draw: Any, path: Any) -> Any:
+    """Draw ``draw(ax)`` on a fresh off-screen figure and write it as PNG to ``path``."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 4.5))
+    draw(fig.subplots())
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from relsim.analysis import plan
+from relsim.analysis import plan, value
 from relsim.domain import REASONS
 from relsim.scenario import Scenario, load_scenario
 
@@ -28,12 +28,17 @@ Block = tuple[str, Any]
 
 def write_report(experiment: Experiment, folder: str | Path | None = None) -> tuple[Path, Path]:
     """Write report.md and report.html (and the plots they show) into the results folder."""
-    from relsim.viz.plots import save_all
+    from relsim.viz.plots import plot_cumulative_difference, save_all, save_plot
 
     folder = Path(folder or experiment.out)
     plots = folder / "plots"
     if not (plots / "market_share.png").exists():
         save_all(experiment, plots)
+    elif not (plots / "cumulative_difference.png").exists():  # plots of an older relsim
+        save_plot(
+            lambda ax: plot_cumulative_difference(experiment, ax),
+            plots / "cumulative_difference.png",
+        )
     blocks = report_blocks(experiment)
     md, page = folder / "report.md", folder / "report.html"
     md.write_text(to_markdown(blocks), encoding="utf-8")
@@ -100,11 +105,7 @@ def report_blocks(experiment: Experiment) -> list[Block]:
     blocks += [("h2", "2. Goals"), *_goals(scenario, experiment)]
     # 3. strategy
     ranking = compare.sort_values("mean", ascending=False)
-    best = [
-        x
-        for x in ranking["strategy"]
-        if x in set(compare.loc[compare["could_be_best"], "strategy"])
-    ]
+    best = value.ranked_could_be_best(compare)
     table = pd.DataFrame(
         {
             "strategy": ranking["strategy"],
@@ -129,8 +130,10 @@ def report_blocks(experiment: Experiment) -> list[Block]:
         "the simulation's noise, so choose among them on other grounds or run more "
         "replications (--precision)."
     )
+    check = value.recommendation_within_horizon(experiment)
     blocks += [
         ("h2", "3. Strategy"),
+        *([("p", value.horizon_sentence(check))] if check else []),
         ("table", table),
         (
             "p",
@@ -140,6 +143,7 @@ def report_blocks(experiment: Experiment) -> list[Block]:
         ("p", recommendation),
         ("img", "differences.png"),
         ("img", "metric.png"),
+        *_value_parts(experiment, list(ranking["strategy"])),
     ]
     # 4. program
     blocks += [("h2", "4. Program"), *_program(scenario, experiment.strategies)]
@@ -171,7 +175,8 @@ def report_blocks(experiment: Experiment) -> list[Block]:
             "p",
             "ROI: extra profit per unit of extra investment (all costs but goods) "
             "against the baseline; payback: first week from which the cumulative "
-            "profit difference stays non-negative (mean curve).",
+            "discounted profit difference stays non-negative (mean curve; the dotted lines "
+            "of the strategy section's plot of that difference).",
         ),
         ("table", roi),
         ("img", "costs.png"),
@@ -248,6 +253,88 @@ def report_blocks(experiment: Experiment) -> list[Block]:
             "ranking can change when they change. Check the parameters your decision "
             "rests on with sweeps and robustness analysis before acting.",
         ),
+    ]
+    return blocks
+
+
+def _value_parts(experiment: Experiment, order: list[str]) -> list[Block]:
+    """Where the advantage comes from: the decision metric's parts within and after the
+    horizon with their paired differences, and the cumulative difference year by year."""
+    parts = value.value_decomposition(experiment)
+    if parts.empty or value.WITHIN not in set(parts["part"]):
+        return []
+    baseline = experiment.baseline
+    labels = {p: value.PART_LABELS[p] for p in parts["part"].unique()}
+    by = parts.set_index(["strategy", "part"])
+    means = pd.DataFrame(
+        {
+            label: [_ci(*by.loc[(s, p), ["mean", "low", "high"]]) for s in order]
+            for p, label in labels.items()
+        },
+        index=pd.Index(order, name="strategy"),
+    )
+    others = [s for s in order if s != baseline]
+    differences = pd.DataFrame(
+        {
+            label: [
+                _ci(*by.loc[(s, p), ["difference", "difference_low", "difference_high"]])
+                + (" *" if by.loc[(s, p), "significant"] else "")
+                for s in others
+            ]
+            for p, label in labels.items()
+        },
+        index=pd.Index(others, name=f"strategy - {baseline}"),
+    )
+    split = (
+        " The value after the horizon is the margin its customers are expected to bring after "
+        "it less the costs the strategy keeps paying for them."
+        if "residual_costs" in labels
+        else ""
+    )
+    blocks: list[Block] = [
+        (
+            "p",
+            "Where the value comes from: the NPV within the horizon (discounted profit in the "
+            "weeks simulated) and the value after it (the customers held at the end, valued "
+            "with their state frozen: docs/model.md, 'Residual value beyond the horizon') add "
+            f"up to the total.{split} Mean [95% CI]:",
+        ),
+        ("table", means),
+    ]
+    if not others:
+        return blocks
+    bands = value.difference_bands(value.focal_discounted_profit(experiment), baseline)
+    payback = value.paybacks(bands)
+    ends = value.year_ends(bands)
+    years = {}
+    for w in sorted(ends["weeks"].unique()):
+        years[w] = f"after year {w // 52}" if w % 52 == 0 else f"at the end ({w} weeks)"
+    at = ends.set_index(["strategy", "weeks"])
+    yearly = pd.DataFrame(
+        {years[w]: [_ci(*at.loc[(s, w), ["mean", "low", "high"]]) for s in others] for w in years},
+        index=pd.Index(others, name=f"strategy - {baseline}"),
+    )
+    yearly["payback week"] = [
+        "never in the horizon" if payback.get(s) is None else str(payback[s]) for s in others
+    ]
+    blocks += [
+        (
+            "p",
+            f"Paired difference from the baseline ({baseline}) of each part [simultaneous 95% "
+            "CI]; the differences add up like the parts (their intervals do not). * the "
+            "interval excludes zero.",
+        ),
+        ("table", differences),
+        (
+            "p",
+            "When it starts to pay: the paired difference in cumulative discounted profit at "
+            "the end of every year of the horizon [simultaneous 95% CI]; at the last week it is "
+            "the difference in NPV within the horizon above. The payback week (weeks numbered "
+            "from 0) is the first week from which the mean difference stays at or above zero: "
+            "the dotted lines in the figure, and the budget's payback week.",
+        ),
+        ("table", yearly),
+        ("img", "cumulative_difference.png"),
     ]
     return blocks
 
