@@ -7,11 +7,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from relsim import simulate
 from relsim.domain import LEVELS
 from relsim.model.economics import COST_KINDS
-from relsim.model.service import level_table, select_key_accounts
+from relsim.model.service import StaffPool, level_table, select_key_accounts
 from relsim.scenario import Scenario
 from tests.conftest import ONE_FIRM, merge, scenario
 
@@ -108,6 +109,91 @@ def test_more_desk_capacity_means_shorter_waits_and_fewer_service_defections() -
     assert wait_small > 7 and wait_large == 0
     service = {r: r.summary["defections_service"] for r in (small, large)}
     assert service[large] < 0.8 * service[small], service
+
+
+def test_a_pool_serves_in_proportion_to_its_hours_and_carries_no_idle_time() -> None:
+    """Analytic: under a standing backlog a pool of 0.95 h a week makes 0.95 / 0.5 = 1.9
+    contacts of 0.5 h a week (190 in 100 weeks), not floor(0.95 / 0.5) = 1; its credit stays
+    below one contact; idle hours are not banked; a staffing event keeps the work done."""
+    pool = StaffPool()
+    made = 0
+    for _ in range(100):
+        pool.start_week(0.95)
+        n, spent = pool.contacts("requests", 1000, 0.5)
+        made += n
+        assert spent == pytest.approx(0.95) and 0 <= pool.credit["requests"] < 0.5
+    assert made == 190 and pool.credit["requests"] == pytest.approx(0.0, abs=1e-9)
+    # a quiet week: 1 contact in 10 h; its 9.5 idle hours are not carried
+    pool.start_week(10.0)
+    assert pool.contacts("requests", 1, 0.5) == (1, 0.5) and not pool.short
+    pool.start_week(0.3)
+    assert pool.contacts("requests", 5, 0.5) == (0, 0.3) and pool.short
+    assert pool.credit["requests"] == pytest.approx(0.3)
+    # the work done stays done whatever the staff: 0.2 h finish the started contact
+    pool.start_week(0.2)
+    assert pool.contacts("requests", 5, 0.5) == (1, pytest.approx(0.2))
+    # a short activity takes all the hours left: a later one of the pool gets none
+    pool.start_week(1.0)
+    assert pool.contacts("follow_ups", 9, 0.3) == (3, 1.0)
+    assert pool.contacts("club_events", 4, 0.05) == (0, 0.0)
+
+
+DESK_GRID = (0.0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.5, 1.0, 1.5)
+"""Desk agents: demand in the small market below is about 7 requests of 0.5 h a week (0.09
+agents), so the grid runs from no desk through pools of a fraction of an agent to ample."""
+
+
+def test_service_defections_never_rise_as_the_desk_grows_and_utilisation_is_hours_served() -> None:
+    market = merge(SERVICE_MARKET, {"market": {"customers": 800}, "horizon": {"weeks": 52}})
+    per_request = 0.5  # service.desk_hours_per_request (default)
+    seeds = range(100, 110)
+    defections = np.zeros((len(DESK_GRID), len(seeds)))
+    for i, agents in enumerate(DESK_GRID):
+        sc = scenario(
+            {
+                "strategies": [
+                    {
+                        "name": "s",
+                        "levels": {"default": "reactive"},
+                        "staffing": {"desk": {"count": agents}},
+                    }
+                ]
+            },
+            base=market,
+        )
+        for j, seed in enumerate(seeds):  # the same seeds at every head count: paired
+            run = simulate(sc, seed=seed)
+            defections[i, j] = run.summary["defections_service"]
+            w = focal_weekly(run)
+            hours, utilisation = w["desk_hours"].to_numpy(), w["desk_utilisation"].to_numpy()
+            assert (utilisation <= 1.0 + 1e-12).all() and (utilisation >= 0).all()
+            served = w["desk_served_hours"].to_numpy()
+            np.testing.assert_allclose(utilisation * hours, served, atol=1e-9)
+            # the hours served are the requests resolved at 0.5 h each, give or take the part
+            # of one request worked and carried to next week: capacity in proportion to hours
+            carried = (
+                np.cumsum(utilisation * hours)
+                - np.cumsum(w["desk_served"].to_numpy()) * per_request
+            )
+            assert (carried > -1e-9).all() and (carried < per_request).all(), (agents, seed)
+            # with a standing backlog every hour is served: utilisation 1, however small the desk
+            backlog = w["desk_backlog"].to_numpy() > 0
+            np.testing.assert_allclose(utilisation[backlog & (hours > 0)], 1.0)
+    # Monotone in the mean, not per seed: a resolved request changes a customer's
+    # satisfaction, hence which random numbers later draws use, so paired runs diverge and
+    # a single seed's count can rise by chance. For each step up the grid the paired
+    # differences d_j (one per seed) estimate the effect with standard error s_d / sqrt(n);
+    # the mean may exceed 0 only by the one-sided t quantile at a family-wise 1% over the
+    # grid's steps (Bonferroni): a rise that large would be a real rise, not chance.
+    steps = np.diff(defections, axis=0)
+    n = len(seeds)
+    t = stats.t.ppf(1 - 0.01 / len(steps), df=n - 1)
+    tolerance = t * steps.std(axis=1, ddof=1) / np.sqrt(n)
+    means = defections.mean(axis=1)
+    rises = steps.mean(axis=1) > tolerance
+    assert not rises.any(), dict(zip(DESK_GRID, means.round(1), strict=True))
+    # and the desk matters: none at all loses clearly more customers than an ample one
+    assert means[0] > 2 * means[-1]
 
 
 def test_basic_leaves_voiced_problems_unanswered() -> None:

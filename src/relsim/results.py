@@ -88,10 +88,12 @@ class Run:
         # the focal firm's service: staff pools' hours, demand and what they delivered
         service = {name: _focal_column(values, n_firms) for name, values in raw.service.items()}
         frame.update(service)
-        for pool, prefix in (("desk", "desk"), ("contact", "contact"), ("manager", "manager")):
-            hours, demand = service[f"{prefix}_hours"], service[f"{prefix}_demand_hours"]
+        # utilisation: hours worked on contacts over the week's hours (at most 1; 1 in a week
+        # the pool was short), relsim.model.service.StaffPool
+        for pool in ("desk", "contact", "manager"):
+            hours, served = service[f"{pool}_hours"], service[f"{pool}_served_hours"]
             frame[f"{pool}_utilisation"] = np.divide(
-                np.minimum(hours, demand), hours, out=np.zeros(len(hours)), where=hours > 0
+                served, hours, out=np.zeros(len(hours)), where=hours > 0
             )
         return pd.DataFrame(frame)
 

@@ -332,27 +332,27 @@ class BondBook:
             flat[cell[ended]] = False
 
     # ------------------------------------------------------------------ the weekly work
-    def work(self, week: int, hours_left: dict[str, float]) -> None:
-        """Club invitations and events, structural reviews and set-ups, running costs."""
+    def work(self, week: int) -> None:
+        """Club invitations and events, structural reviews and set-ups, running costs. The
+        focal firm's events and set-ups use the staff hours its service left this week
+        (:meth:`relsim.model.service.FirmService.contacts`)."""
         c = self.m.c
         n = c.n
         primary = c.primary[:n]
         for f in range(self.F):
             club = self.club[f]
             if club is not None:
-                self._club(week, f, club, primary, hours_left)
+                self._club(week, f, club, primary)
             tie = self.structural[f]
             if tie is not None:
-                self._structural(week, f, tie, primary, hours_left)
+                self._structural(week, f, tie, primary)
             points = self.points[f]
             if points is not None:
                 self._book(week, f, "program", points.fixed_cost_per_week)
         if week >= 0:
             self._record(week, primary)
 
-    def _club(
-        self, week: int, f: int, club: Club, primary: np.ndarray, hours_left: dict[str, float]
-    ) -> None:
+    def _club(self, week: int, f: int, club: Club, primary: np.ndarray) -> None:
         m, c = self.m, self.m.c
         n = len(primary)
         rng = m.streams.bonds
@@ -371,11 +371,12 @@ class BondBook:
                 hours = len(due) * club.event_hours_per_member
                 m.service_log("contact_demand_hours", week, hours)
             if f == FOCAL and club.event_hours_per_member > 0:
-                capacity = int(np.floor(hours_left["contact_centre"] / club.event_hours_per_member))
+                capacity = m.service.contacts(
+                    week, "contact_centre", "club_events", len(due), club.event_hours_per_member
+                )
                 missed = max(len(due) - capacity, 0)
                 if missed:
                     due = due[rng.permutation(len(due))[:capacity]]
-                hours_left["contact_centre"] -= len(due) * club.event_hours_per_member
                 if week >= 0:
                     self.records["club_events_missed"][week, f] += missed
             if len(due):
@@ -393,9 +394,7 @@ class BondBook:
             if f == FOCAL:
                 m.recorder.relationship["customer_surplus"][week, f] -= fees / 100.0
 
-    def _structural(
-        self, week: int, f: int, tie: Structural, primary: np.ndarray, hours_left: dict[str, float]
-    ) -> None:
+    def _structural(self, week: int, f: int, tie: Structural, primary: np.ndarray) -> None:
         m, c = self.m, self.m.c
         n = len(primary)
         tied = c.structural[:n, f]
@@ -405,17 +404,21 @@ class BondBook:
             if tie.max_accounts is not None:
                 target = min(target, tie.max_accounts)
             need = target - int(self.ties[f])
-            if f == FOCAL and tie.setup_manager_hours > 0 and need > 0:
-                m.service_log("manager_demand_hours", week, need * tie.setup_manager_hours)
-                need = min(need, int(np.floor(hours_left["managers"] / tie.setup_manager_hours)))
             if need > 0:
                 eligible = np.flatnonzero(mine & ~tied & (c.rung[:n] >= RUNGS.index(tie.min_rung)))
+                if f == FOCAL and tie.setup_manager_hours > 0:
+                    m.service_log("manager_demand_hours", week, need * tie.setup_manager_hours)
+                    need = m.service.contacts(
+                        week,
+                        "managers",
+                        "structural_setups",
+                        min(need, len(eligible)),
+                        tie.setup_manager_hours,
+                    )
                 # the firm picks by what it observes: the value of the customer's orders
                 new = eligible[top_positions(c.value[eligible], need)]
                 c.structural[new, f] = True
                 self.ties[f] += len(new)
-                if f == FOCAL:
-                    hours_left["managers"] -= len(new) * tie.setup_manager_hours
                 self._book(week, f, "structural_setup", tie.setup_cost * len(new))
                 if week >= 0:
                     self.records["structural_setups"][week, f] += len(new)

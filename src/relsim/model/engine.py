@@ -668,7 +668,7 @@ class Market:
             self._occasions(week, due)
         self.service.work(week)
         self.retention.work(week)
-        self.bonds.work(week, self.service.hours_left)
+        self.bonds.work(week)
         for instrument in self.instruments:
             for kind, amount in instrument.weekly(self, week).items():
                 if week >= 0 and amount:

@@ -16,11 +16,13 @@ Levels are cumulative (each does what the levels below it do):
 A customer's level: the key-account level for key accounts, else the rung rule, else the
 segment rule, else the default. Staff pools are SimPy containers holding the week's hours;
 staffing events change their level. An overloaded pool delivers fewer contacts than planned
-and the shortfall is recorded.
+and the shortfall is recorded; the part of a contact its hours paid for but could not finish
+carries to the next week (:class:`StaffPool`), so a pool delivers in proportion to its hours.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,6 +48,8 @@ SERVICE_RECORDS: tuple[str, ...] = (
     "desk_wait_days",
     "desk_hours",
     "desk_demand_hours",
+    "desk_served_hours",
+    "desk_short",
     "follow_ups_planned",
     "follow_ups_made",
     "silent_problems_found",
@@ -54,15 +58,82 @@ SERVICE_RECORDS: tuple[str, ...] = (
     "annoyed",
     "contact_hours",
     "contact_demand_hours",
+    "contact_served_hours",
+    "contact_short",
     "manager_contacts_planned",
     "manager_contacts_made",
     "manager_hours",
     "manager_demand_hours",
+    "manager_served_hours",
+    "manager_short",
     "key_accounts",
 )
-"""Weekly records of the focal firm's service (zero for rivals in the weekly table)."""
+"""Weekly records of the focal firm's service (zero for rivals in the weekly table).
+``<pool>_served_hours``: hours the pool worked on contacts that week (:class:`StaffPool`);
+``<pool>_short``: 1 in a week the pool left some of its planned work undone."""
 
 POOLS = ("desk", "contact_centre", "managers")
+RECORD_PREFIX = {"desk": "desk", "contact_centre": "contact", "managers": "manager"}
+"""A pool's prefix in the weekly service records (``desk_hours``, ``contact_hours``, ...)."""
+
+
+class StaffPool:
+    """One staff pool's working week: its hours, and the work it carries between weeks.
+
+    The pool's activities (desk requests; follow-up calls, outreach and club events; partnership
+    contacts and structural set-ups) ask, in the order the week's work runs, for whole
+    contacts of a fixed length ``h``. Each activity keeps a *credit*: hours already worked on
+    its next contact, always ``0 <= credit < h``.
+
+    * If the activity's contacts all fit in the pool's hours left plus its credit, they are all
+      made; they use the credit first and then the pool's hours; the credit is then 0. Hours
+      nobody needs are idle: staff cannot store idle time, so they are never banked.
+    * If they do not fit, the activity takes *all* the pool's remaining hours (lower-priority
+      activities of the pool get none this week): it makes ``floor((left + credit) / h)``
+      contacts, and the rest, ``left + credit - made * h < h``, is work done on the next
+      contact and becomes its credit for next week. The pool was *short* that week.
+
+    So a pool with a backlog delivers ``hours / h`` contacts a week on average however small it
+    is (a desk of 0.025 agents x 38 h serves 0.95 requests of 1 h a week, not 0 or 1), and
+    results move smoothly with the head count. Credits are work already done: a staffing event
+    changes the pool's hours, not its credits. An activity with no demand in a week keeps its
+    credit for its next contact.
+
+    The pool's *served hours* in a week are the hours it worked on contacts that week,
+    counting the carried part in the week it was worked (not again when the contact is
+    finished): never more than the week's hours, exactly the week's hours in a week the pool
+    was short. Utilisation is served hours over the week's hours.
+    """
+
+    def __init__(self) -> None:
+        self.hours = 0.0
+        self.left = 0.0
+        self.short = False
+        self.credit: dict[str, float] = {}
+
+    def start_week(self, hours: float) -> None:
+        """A new week with ``hours`` of the pool's staff time, nothing spent yet."""
+        self.hours = self.left = hours
+        self.short = False
+
+    def contacts(self, activity: str, wanted: int, per_contact: float) -> tuple[int, float]:
+        """Make up to ``wanted`` contacts of ``per_contact`` hours for ``activity``: returns how
+        many were made and the pool's hours they took this week (its served hours)."""
+        if wanted <= 0 or per_contact <= 0:
+            return max(wanted, 0), 0.0
+        credit = self.credit.get(activity, 0.0)
+        fit = math.floor((self.left + credit) / per_contact + 1e-9)
+        if fit >= wanted:
+            # wanted >= 1 and credit < per_contact: the contacts need more than the credit
+            spent = min(max(wanted * per_contact - credit, 0.0), self.left)
+            self.left -= spent
+            self.credit[activity] = 0.0
+            return wanted, spent
+        spent = self.left
+        self.credit[activity] = max(self.left + credit - fit * per_contact, 0.0)
+        self.left = 0.0
+        self.short = True
+        return fit, spent
 
 
 def level_table(scenario: Scenario, strategy: Strategy) -> np.ndarray:
@@ -121,14 +192,15 @@ class FirmService:
             "managers": staffing.managers.cost_per_week,
         }
         self.follow_up_rows: list[np.ndarray] = []
-        self.hours_left = {name: 0.0 for name in ("contact_centre", "managers")}
+        self.staff_pools = {name: StaffPool() for name in POOLS}
         self.partnership_interval = max(
             1, round(52.0 / 12.0 / self.rules.partnership_contacts_per_month)
         )
 
     # ------------------------------------------------------------------ staffing
     def staff(self, pool: str, count: float) -> None:
-        """A staffing event: the pool now has ``count`` people (its SimPy level changes)."""
+        """A staffing event: the pool now has ``count`` people (its SimPy level changes). Work
+        already done on unfinished contacts (the pool's credits) stays done."""
         container = self.pools[pool]
         target = count * self.hours_per_person[pool]
         if container.level:
@@ -138,6 +210,20 @@ class FirmService:
         self.counts[pool] = count
         kind = {"desk": "desk", "contact_centre": "contacts", "managers": "managers"}[pool]
         self.weekly_cost[kind] = count * self.cost_per_person[pool]
+
+    def contacts(self, week: int, pool: str, activity: str, wanted: int, per_contact: float) -> int:
+        """How many of ``wanted`` contacts of ``per_contact`` hours ``pool`` makes for
+        ``activity`` this week (:class:`StaffPool`'s rule); records its served hours and
+        whether it was short."""
+        staff = self.staff_pools[pool]
+        was_short = staff.short
+        made, spent = staff.contacts(activity, wanted, per_contact)
+        prefix = RECORD_PREFIX[pool]
+        if spent:
+            self.m.service_log(f"{prefix}_served_hours", week, spent)
+        if staff.short and not was_short:
+            self.m.service_log(f"{prefix}_short", week, 1)
+        return made
 
     # ------------------------------------------------------------------ levels
     def level_of(self, rows: np.ndarray, own: bool = False) -> np.ndarray:
@@ -199,14 +285,12 @@ class FirmService:
     def work(self, week: int) -> None:
         """The week's service: desk, follow-up calls, outreach, partnership contacts."""
         m = self.m
-        # hours the pools have left after the service, for club events and structural set-ups
-        self.hours_left = {
-            "contact_centre": float(self.pools["contact_centre"].level),
-            "managers": float(self.pools["managers"].level),
-        }
-        # the pools' hours are on record even when only the bonds use them
-        m.service_log("contact_hours", week, self.hours_left["contact_centre"])
-        m.service_log("manager_hours", week, self.hours_left["managers"])
+        # the week's hours; what the service leaves is for club events and structural set-ups
+        # (the pools' hours are on record even when only the bonds use them)
+        for name, staff in self.staff_pools.items():
+            staff.start_week(float(self.pools[name].level))
+        m.service_log("contact_hours", week, self.staff_pools["contact_centre"].hours)
+        m.service_log("manager_hours", week, self.staff_pools["managers"].hours)
         if week >= 0:
             for kind, cost in self.weekly_cost.items():
                 if cost:
@@ -214,9 +298,7 @@ class FirmService:
         if self.max_level < REACTIVE:
             return
         self._desk(week)
-        contact_hours = self.pools["contact_centre"].level
-        contact_hours = self._follow_ups(week, contact_hours)
-        self.hours_left["contact_centre"] = contact_hours
+        self._follow_ups(week)
         ka = self.strategy.key_accounts
         if self.max_level < PROACTIVE and ka is None:
             return
@@ -238,7 +320,7 @@ class FirmService:
         at = np.flatnonzero(due)
         rows = focal.take(at)
         level = self.level_of(rows, own=True)
-        self._outreach(week, rows[outreach.take(at) & (level >= PROACTIVE)], contact_hours)
+        self._outreach(week, rows[outreach.take(at) & (level >= PROACTIVE)])
         if partnership is not None:
             self._partnership(week, rows[partnership.take(at) & (level >= PARTNERSHIP)])
 
@@ -251,12 +333,13 @@ class FirmService:
     def _desk(self, week: int) -> None:
         m, c, rules = self.m, self.m.c, self.rules
         pending = np.flatnonzero(c.request_week[: c.n] < NEVER)
-        hours = self.pools["desk"].level
-        m.service_log("desk_hours", week, hours)
+        m.service_log("desk_hours", week, self.staff_pools["desk"].hours)
         if not len(pending):
             return
         m.service_log("desk_demand_hours", week, len(pending) * rules.desk_hours_per_request)
-        capacity = int(np.floor(hours / rules.desk_hours_per_request + 1e-9))
+        capacity = self.contacts(
+            week, "desk", "requests", len(pending), rules.desk_hours_per_request
+        )
         order = np.lexsort((pending, c.request_week.take(pending)))  # oldest first
         served = pending[order[:capacity]]
         waiting = pending[order[capacity:]]
@@ -290,20 +373,23 @@ class FirmService:
             c.satisfaction[mine] = recovered
             m.trust_kept(mine, m.trust_rule.recovery)  # a problem resolved: a promise kept
 
-    def _follow_ups(self, week: int, hours: float) -> float:
-        """Follow-up calls to this week's accountable-and-up buyers; returns hours left."""
+    def _follow_ups(self, week: int) -> None:
+        """Follow-up calls to this week's accountable-and-up buyers."""
         m, c, rules = self.m, self.m.c, self.rules
         if not self.follow_up_rows:
-            return hours
+            return
         rows = np.concatenate(self.follow_up_rows)
         self.follow_up_rows = []
         rows = rows[c.alive[rows]]
         m.service_log("follow_ups_planned", week, len(rows))
         m.service_log("contact_demand_hours", week, len(rows) * rules.follow_up_hours)
-        made = _within_capacity(rows, hours, rules.follow_up_hours, m.streams.service)
+        capacity = self.contacts(
+            week, "contact_centre", "follow_ups", len(rows), rules.follow_up_hours
+        )
+        made = _within_capacity(rows, capacity, m.streams.service)
         m.service_log("follow_ups_made", week, len(made))
         if not len(made):
-            return hours
+            return
         c.contacts[made] += 1
         open_here = (c.problem_firm.take(made) == FOCAL) & (c.problem_until.take(made) > week)
         silent = open_here & ~c.problem_voiced.take(made)
@@ -316,18 +402,17 @@ class FirmService:
             self._resolve(week, made[found])
         customers = max(int(m.last_ladder[FOCAL, 1:].sum()), 1)
         m.improve_quality(FOCAL, rules.quality_learning_rate * len(made) / customers)
-        return hours - len(made) * rules.follow_up_hours
 
-    def _outreach(self, week: int, due: np.ndarray, hours: float) -> None:
+    def _outreach(self, week: int, due: np.ndarray) -> None:
         m, c, rules = self.m, self.m.c, self.rules
         interval = rules.outreach_interval_weeks
         if not len(due):
             return
         m.service_log("outreach_planned", week, len(due))
         m.service_log("contact_demand_hours", week, len(due) * rules.outreach_hours)
-        made = _within_capacity(due, hours, rules.outreach_hours, m.streams.service)
+        capacity = self.contacts(week, "contact_centre", "outreach", len(due), rules.outreach_hours)
+        made = _within_capacity(due, capacity, m.streams.service)
         m.service_log("outreach_made", week, len(made))
-        self.hours_left["contact_centre"] -= len(made) * rules.outreach_hours
         if not len(made):
             return
         c.contacts[made] += 1
@@ -361,22 +446,19 @@ class FirmService:
 
     def _partnership(self, week: int, due: np.ndarray) -> None:
         m, c, rules = self.m, self.m.c, self.rules
-        hours = self.pools["managers"].level
         if not len(due):
             return
         m.service_log("manager_contacts_planned", week, len(due))
         m.service_log("manager_demand_hours", week, len(due) * rules.partnership_hours)
         # key accounts first: they have a named manager; the rest share what is left
         due = due[np.argsort(~c.key_account.take(due), kind="stable")]
-        made = _within_capacity(
-            due, hours, rules.partnership_hours, m.streams.service, keep_order=True
-        )
+        capacity = self.contacts(week, "managers", "partnership", len(due), rules.partnership_hours)
+        made = _within_capacity(due, capacity, m.streams.service, keep_order=True)
         m.service_log("manager_contacts_made", week, len(made))
         if not len(made):
             return
         c.manager_contacts[made] += 1
         m.bonds.renew_social(made, FOCAL, week, rules.tie_gain)
-        self.hours_left["managers"] -= len(made) * rules.partnership_hours
         c.satisfaction[made] = np.minimum(
             c.satisfaction.take(made) + np.float32(rules.contact_satisfaction), 1.0
         )
@@ -384,15 +466,11 @@ class FirmService:
 
 
 def _within_capacity(
-    rows: np.ndarray,
-    hours: float,
-    per_contact: float,
-    rng: np.random.Generator,
-    keep_order: bool = False,
+    rows: np.ndarray, capacity: int, rng: np.random.Generator, keep_order: bool = False
 ) -> np.ndarray:
-    """The contacts a pool can make this week: all of ``rows`` if its hours suffice, else as
-    many as fit, chosen at random (or the first ones when ``keep_order``)."""
-    capacity = int(np.floor(hours / per_contact + 1e-9))
+    """The contacts a pool makes this week: all of ``rows`` if ``capacity`` (the contacts its
+    hours allow, :meth:`FirmService.contacts`) suffices, else that many, chosen at random (or
+    the first ones when ``keep_order``)."""
     if capacity >= len(rows):
         return rows
     if keep_order:
