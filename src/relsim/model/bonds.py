@@ -141,6 +141,16 @@ class BondBook:
             cost += getattr(c, name).reshape(-1).take(cell) * weekly.take(firm)
         return cost
 
+    def event_hours(self, rows: np.ndarray) -> np.ndarray:
+        """Contact-centre hours a week that the focal firm's club events ask for each of
+        ``rows`` (members only): what the value after the horizon spreads the pool's cost by,
+        beside the service's own contacts."""
+        club = self.club[FOCAL]
+        if club is None or not self.m.c.uses("member"):
+            return np.zeros(len(rows))
+        hours = club.events_per_year / 52.0 * club.event_hours_per_member
+        return self.m.c.member[:, FOCAL].take(rows) * hours
+
     def _tie_costs(self) -> np.ndarray:
         return np.array([t.running_cost_per_week if t else 0.0 for t in self.structural])
 

@@ -20,7 +20,8 @@ orders coming, so the continuation carries the costs too:
     each pool's weekly cost in the final year, spread over the end state's customers in
     proportion to the hours their relationship level asks of the pool (desk: reactive and up,
     per expected order; contact centre: follow-up calls per expected order from accountable,
-    outreach from proactive; managers: partnership contacts), evenly when no level asks;
+    outreach from proactive, club events for members; managers: partnership contacts), evenly
+    when nobody asks;
   - **the programs the strategy keeps running** (the points program's fixed cost, the club's
     fixed cost, the everyday retention tools): their weekly cost in the final year per
     customer-week.

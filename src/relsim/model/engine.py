@@ -1173,6 +1173,7 @@ class Market:
         if len(focal):
             orders_per_week = buy.take(focal) / period.take(focal)
             staff = self.service.staff_weights(rows.take(focal), orders_per_week)
+            staff[1] += self.bonds.event_hours(rows.take(focal))
             if weight is not None:
                 weight += staff.sum(axis=1)
             out[4:, focal] = weeks.take(focal) * staff
