@@ -321,10 +321,14 @@ def test_morris_and_sobol_indices_match_known_effects(small: Scenario) -> None:
 def test_kotlers_matrix_along_the_margin_axis(tmp_path: Path) -> None:
     """Kotler's expectation on scenarios/levels-matrix.yaml, reduced to its few-customers
     column and one year: with a low margin per customer a low level (basic or reactive) is
-    best and the high levels cannot be; with a high margin partnership is the only level that
-    could be best. This records what the model shows (docs/model.md, section 6, has the full
-    matrix); it was not tuned to hold. The other axis -- many customers -- does not move the
-    answer in relsim, because every level's cost scales with the customers served."""
+    best and the high levels cannot be; with a high margin a middle-to-high level
+    (accountable or proactive) is best and basic cannot be. Partnership cannot be best even
+    there: since model version 8 its managers' cost continues after the horizon with the
+    relationships they keep, and it exceeds what they bring (under version 7, whose value after
+    the horizon carried no cost, partnership was the only level that could be best). This
+    records what the model shows (docs/model.md, section 6, has the full matrix); it was not
+    tuned to hold. The other axis -- many customers -- does not move the answer in relsim,
+    because every level's cost scales with the customers served."""
     from relsim.scenario.model import SweepField
 
     scenario = load_scenario(
@@ -347,7 +351,6 @@ def test_kotlers_matrix_along_the_margin_axis(tmp_path: Path) -> None:
     assert best[10] in {"basic", "reactive"}
     assert not points.loc[(10, "proactive"), "could_be_best"]
     assert not points.loc[(10, "partnership"), "could_be_best"]
-    assert (
-        best[1000] == "partnership"
-        and result.best().set_index("segments.buyers.order_value.mean").loc[1000, "clear"]
-    )
+    assert best[1000] in {"accountable", "proactive"}
+    assert not points.loc[(1000, "basic"), "could_be_best"]
+    assert not points.loc[(1000, "partnership"), "could_be_best"]
