@@ -105,7 +105,8 @@ class Recorder:
             (week, customer, firm, reason, chance, rung, tenure, to_firm, np.nan), len(customer)
         )
         if tail.shape[1]:
-            self._lost.append(tuple(tail), tail.shape[1])
+            # the ties' and memberships' costs are known now: kept netted off the margin
+            self._lost.append((tail[0] - tail[1], *tail[2:]), tail.shape[1])
 
     def trace(
         self,
@@ -139,7 +140,9 @@ class Recorder:
         lost = np.empty(len(focal))
         for start in range(0, len(focal), PRICE_SLICE):
             part = slice(start, start + PRICE_SLICE)
-            exposure = np.vstack([column[part] for column in exposures.values()], dtype=float)
+            columns = [column[part] for column in exposures.values()]
+            held = np.zeros(len(columns[0]))  # already netted off the margin
+            exposure = np.vstack([columns[0], held, *columns[1:]], dtype=float)
             margin, costs = price(np.zeros(exposure.shape[1], np.intp), exposure)
             lost[part] = margin - costs
         defections["value_lost"][focal] = lost
@@ -169,10 +172,12 @@ DEFECTION_COLUMNS: dict[str, type] = {
     "value_lost": np.float64,  # the focal firm's: priced when the run ends; rivals': NaN
 }
 LOST_COLUMNS: dict[str, type] = {
-    name: np.float64 if name == "margin" else np.float32 for name in EXPOSURES
+    "margin_less_held_costs": np.float64,
+    **{name: np.float32 for name in EXPOSURES[2:]},
 }
-"""The focal firm's ended relationships' exposures, until the run ends (float32 but the
-margin: only the costs' exposures are rounded, to about 1e-7 of each)."""
+"""The focal firm's ended relationships' exposures, until the run ends: the margin less the
+ties' and memberships' costs, then the rest of ``EXPOSURES`` (float32: only the costs still
+to be priced are rounded, to about 1e-7 of each)."""
 PRICE_SLICE = 4_096
 """Defections priced at once when the run ends."""
 
