@@ -51,6 +51,7 @@ def assert_same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
         pd.testing.assert_frame_equal(a[name], b[name])
 
 
+@pytest.mark.slow
 def test_results_are_identical_for_any_workers_and_executor(tiny: Scenario, tmp_path: Path) -> None:
     one = tables(
         run_experiment(tiny, replications=3, workers=1, out=tmp_path / "a", progress=False)
@@ -70,6 +71,7 @@ def test_results_are_identical_for_any_workers_and_executor(tiny: Scenario, tmp_
     assert_same(one, threads)
 
 
+@pytest.mark.slow
 def test_results_are_identical_on_a_local_dask_cluster(tiny: Scenario, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     with (
@@ -108,6 +110,7 @@ def test_every_strategy_gets_the_same_replication_seeds(tiny: Scenario, tmp_path
     assert seeds[0] != seeds[1]
 
 
+@pytest.mark.slow
 def test_common_random_numbers_shrink_the_variance_of_differences(tiny: Scenario) -> None:
     """Paired differences with shared seeds vary far less than with independent seeds.
 
@@ -168,6 +171,7 @@ def test_best_strategy_statistics() -> None:
     assert "a" not in could_be_best(values) and "b" in could_be_best(values)
 
 
+@pytest.mark.slow
 def test_the_precision_rule_adds_replications_until_precise(tiny: Scenario, tmp_path: Path) -> None:
     """The rule stops when every paired difference's 95% half-width is at most ``precision``
     x |baseline mean|. A tight precision runs to the maximum; a precision 1.5 times the
@@ -217,6 +221,8 @@ if sys.argv[:2] == ["-m", "run"]:  # python -m relsim run (argv as site sees it)
 """A ``sitecustomize`` that makes ``relsim run`` SIGKILL itself before writing its 4th part."""
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_killed_run_resumes_to_identical_tables(tmp_path: Path) -> None:
     """SIGKILL a run in a subprocess mid-way; --resume completes it to the same tables as an
     uninterrupted run, bit for bit. The run kills itself as it is about to write its fourth
@@ -282,6 +288,8 @@ def test_a_killed_run_resumes_to_identical_tables(tmp_path: Path) -> None:
     assert not leftover.exists()
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_ctrl_c_stops_promptly_keeps_finished_replications_and_says_how_to_resume(
     tmp_path: Path,
 ) -> None:
@@ -344,6 +352,7 @@ def test_kaplan_meier_matches_a_hand_computation() -> None:
     np.testing.assert_allclose(uncensored, [0.75, 0.25, 0.0, 0.0])
 
 
+@pytest.mark.subprocess
 def test_a_folder_in_use_by_another_run_is_refused(tiny: Scenario, tmp_path: Path) -> None:
     from relsim.experiment.storage import FolderBusy
 
@@ -363,6 +372,7 @@ def test_a_folder_in_use_by_another_run_is_refused(tiny: Scenario, tmp_path: Pat
     assert not (out / ".lock").exists()
 
 
+@pytest.mark.slow
 def test_a_dead_worker_is_replaced_and_the_results_do_not_change(tmp_path: Path) -> None:
     """SIGKILL one worker process mid-run: the pool is rebuilt, the lost tasks run again, and
     the tables equal those of an undisturbed run."""

@@ -64,6 +64,8 @@ def _wait_for_children(process: subprocess.Popen[str], count: int) -> list[int]:
     return children
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 @pytest.mark.parametrize("moment", ["as the first worker is spawned", "while workers start up"])
 def test_ctrl_c_while_the_workers_start_is_answered_without_their_tracebacks(
     tmp_path: Path, moment: str
@@ -90,6 +92,8 @@ def test_ctrl_c_while_the_workers_start_is_answered_without_their_tracebacks(
     assert not [c for c in children if _alive(c)], "worker processes outlived the run"
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_ctrl_c_to_the_main_process_alone_stops_long_replications_at_once(
     tmp_path: Path,
 ) -> None:
@@ -142,6 +146,7 @@ def test_a_ctrl_c_inside_a_held_block_is_raised_at_its_end(other_thread: bool) -
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+@pytest.mark.subprocess
 def test_a_process_spawned_inside_a_held_block_starts_with_sigint_blocked() -> None:
     """What a worker relies on until its initializer sets its SIGINT handler: the mask crosses fork
     and exec, and it is gone again in this thread after the block."""
@@ -155,6 +160,7 @@ def test_a_process_spawned_inside_a_held_block_starts_with_sigint_blocked() -> N
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
 
 
+@pytest.mark.subprocess
 def test_ctrl_c_while_the_command_imports_numpy_and_scipy_gets_the_plain_message(
     tmp_path: Path,
 ) -> None:
@@ -207,6 +213,7 @@ def _with_main(folder: Path, body: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path}
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("command", COMMANDS)
 def test_the_command_exits_with_main_s_code_after_a_ctrl_c_caught_in_a_string_exec(
     tmp_path: Path, command: str
@@ -222,6 +229,7 @@ def test_the_command_exits_with_main_s_code_after_a_ctrl_c_caught_in_a_string_ex
     assert (result.returncode, result.stderr) == (130, "")
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("command", COMMANDS)
 def test_a_ctrl_c_while_the_finished_command_shuts_down_changes_nothing(
     tmp_path: Path, command: str
