@@ -229,13 +229,22 @@ def planted(t_statistic: float, n: int = 10) -> dict[str, np.ndarray]:
 def test_a_planted_candidate_is_kept_and_dropped_only_at_the_right_level() -> None:
     """Four strategies, so each comparison is at 1 - 0.05 / 3: one-sided t(9) critical value
     2.510. A candidate 2.2 standard errors below the best is kept (at 1 - 0.05 it would be
-    dropped: 1.833); one 2.6 below is dropped (at 1 - 0.05 / 4 it would be kept: 2.685)."""
+    dropped: 1.833); one 2.6 below is dropped (at 1 - 0.05 / 4 it would be kept: 2.685).
+    Closer in, the degrees of freedom show: 2.49 is kept (with 10 it would be dropped:
+    2.466) and 2.54 dropped (with 8 it would be kept: 2.566)."""
     assert stats.t.ppf(1 - 0.05 / 3, 9) == pytest.approx(2.5096, abs=1e-4)
     assert could_be_best(planted(2.2)) == ["best", "candidate"]
     assert could_be_best(planted(2.6)) == ["best"]
+    assert could_be_best(planted(2.49)) == ["best", "candidate"]
+    assert could_be_best(planted(2.54)) == ["best"]
     assert could_be_best({"only": np.array([1.0, 2.0])}) == ["only"]
     # one replication gives no comparison: nobody can be ruled out
     assert could_be_best({"a": np.array([1.0]), "b": np.array([2.0])}) == ["a", "b"]
+    # two do: 10.05 below with an SE of 0.05 is beyond t(1) = 6.31 standard errors
+    assert could_be_best({"a": np.array([0.0, 0.0]), "b": np.array([10.0, 10.1])}) == ["b"]
+    # identical strategies (a variant that cannot matter) are both kept: a bound of exactly 0
+    same = np.array([3.0, 1.0, 2.0])
+    assert could_be_best({"a": same, "b": same.copy(), "c": same - 5.0}) == ["a", "b"]
 
 
 # ---------------------------------------------------------------- survival
@@ -251,3 +260,6 @@ def test_kaplan_meier_stays_flat_once_nobody_is_at_risk() -> None:
     np.testing.assert_array_equal(censored, np.ones(5))
     beyond = kaplan_meier(np.array([1, 9, 9, 9]), np.array([True, True, False, True]), 4)
     np.testing.assert_array_equal(beyond, [1.0, 0.75, 0.75, 0.75])
+    # weeks as floats (a table column) and events as 0/1 give the same estimate
+    as_read = kaplan_meier(np.array([1.0, 9.0, 9.0, 9.0]), [1, 1, 0, 1], 4)
+    np.testing.assert_array_equal(as_read, beyond)
