@@ -19,6 +19,7 @@ from relsim.model.satisfaction import (
     SatisfactionRule,
     experience,
     is_satisfying,
+    update_expectation,
     update_satisfaction,
 )
 from relsim.scenario import Scenario, load_scenario
@@ -228,6 +229,9 @@ def test_geometric_waits_at_their_edges() -> None:
     assert k.dtype == np.int64
     # 5e-10: log(0.5) / log(1 - 5e-10) is 1.4e9 weeks, between 2**30 and 2**31
     assert k.tolist() == [2**30, 2**30, 1, 1]
+    # the same edges for the week of the next event: now, for certain or more than certain
+    now = 7
+    assert defection.schedule(now, np.array([0.0, 1.0, 1.5]), u[:3]).tolist() == [NEVER, now, now]
 
 
 def test_the_rules_keep_the_populations_compact_dtypes() -> None:
@@ -238,6 +242,8 @@ def test_the_rules_keep_the_populations_compact_dtypes() -> None:
     felt = experience(np.array([0.7, 0.7], np.float32), np.array([False, True]), rule)
     assert felt.dtype == np.float32 and felt.tolist() == pytest.approx([0.7, 0.4], rel=1e-6)
     assert ladder.start_rung(np.array([0, 1, 2, 9])).dtype == np.int8
+    e = update_expectation(np.float32([0.9]), np.float32([0.7]), rule)
+    assert e.dtype == np.float32 and e.tolist() == pytest.approx([0.86], rel=1e-6)
     t = np.array([0.5, 0.5], np.float32)
     kept_rule = trust.TrustRule.from_scenario(Trust(initial=0.5, build=0.1, loss=0.5))
     after = trust.after_orders(t, np.array([False, True]), kept_rule)

@@ -261,5 +261,7 @@ def test_kaplan_meier_stays_flat_once_nobody_is_at_risk() -> None:
     beyond = kaplan_meier(np.array([1, 9, 9, 9]), np.array([True, True, False, True]), 4)
     np.testing.assert_array_equal(beyond, [1.0, 0.75, 0.75, 0.75])
     # weeks as floats (a table column) and events as 0/1 give the same estimate
-    as_read = kaplan_meier(np.array([1.0, 9.0, 9.0, 9.0]), [1, 1, 0, 1], 4)
-    np.testing.assert_array_equal(as_read, beyond)
+    as_read = kaplan_meier(np.array([2.0, 1.0, 9.0, 9.0]), [0, 1, 1, 1], 4)
+    typed = kaplan_meier(np.array([2, 1, 9, 9]), np.array([False, True, True, True]), 4)
+    np.testing.assert_array_equal(as_read, [1.0, 0.75, 0.75, 0.75])
+    np.testing.assert_array_equal(as_read, typed)
