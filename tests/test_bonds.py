@@ -49,6 +49,7 @@ def small(baseline: Scenario) -> Scenario:
 
 
 # ---------------------------------------------------------------------- the frequency war
+@pytest.mark.slow
 def test_a_copied_points_program_gains_until_rivals_copy_then_loses_its_edge(war: Scenario):
     """frequency-war.yaml: before any rival copies, the program's share of orders beats
     transactional's significantly; in the last year, after every rival copied and outbid it,
@@ -90,6 +91,7 @@ def test_rivals_copy_fast_and_outbid_up_to_the_cap(war: Scenario) -> None:
     assert last["reward_rate"].to_numpy() == pytest.approx([war.rivalry.max_reward_rate] * 3)
 
 
+@pytest.mark.slow
 def test_an_uncopied_structural_bond_keeps_a_retention_edge(small: Scenario) -> None:
     """Structural ties (never copied in the baseline's rivalry) keep the focal firm's
     retention in the last year significantly above transactional's.
@@ -113,6 +115,7 @@ def test_an_uncopied_structural_bond_keeps_a_retention_edge(small: Scenario) -> 
     assert low > 0, f"no significant retention edge: {_interval(edge)}"
 
 
+@pytest.mark.slow
 def test_programs_everywhere_raise_concentration_only_a_little(small: Scenario) -> None:
     """'Little excess loyalty': when every firm runs the same points program, customers'
     share of purchases at their primary firm rises little over a market without programs.
@@ -203,6 +206,7 @@ def test_regulars_discounts_are_booked_with_the_rewards(small: Scenario) -> None
     assert 0.5 * ceiling < discounts <= ceiling + rounding
 
 
+@pytest.mark.slow
 def test_a_higher_reward_rate_lowers_the_unit_margin(small: Scenario) -> None:
     richer = Strategy(name="richer", preset="financial", bonds={"points": {"earn_rate": 2.0}})
     scenario = small.model_copy(update={"strategies": (*small.strategies, richer)})

@@ -194,6 +194,8 @@ def test_a_simulated_run_exports_its_purchases_as_a_transaction_log(tmp_path: Pa
     assert np.isfinite(forecast).all() and (forecast >= 0).all()
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_export_transactions_from_a_results_folder_is_the_runs_own_replication(
     tmp_path: Path,
 ) -> None:

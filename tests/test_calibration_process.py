@@ -69,6 +69,7 @@ def test_the_likelihood_sums_to_one_over_every_possible_history() -> None:
         assert np.dot(np.exp(ll), weights) == pytest.approx(1.0, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_the_likelihood_matches_a_brute_force_integral() -> None:
     """The grid and the suffix sums against a double integral over the rate and the annual
     propensity of the plain sum over the week of leaving (relative error below 2e-3, the grid's
@@ -100,6 +101,7 @@ def test_the_likelihood_matches_a_brute_force_integral() -> None:
         assert ours[0] == pytest.approx(value, rel=2e-3), (x, t_x, n)
 
 
+@pytest.mark.slow
 def test_the_fit_recovers_known_parameters_within_their_standard_errors() -> None:
     rng = np.random.default_rng(17)
     n = rng.integers(20, 104, 3000)
@@ -177,6 +179,8 @@ def test_order_values_are_fitted_without_the_within_customer_noise() -> None:
     assert shape - naive > 3 * fit.shape_se
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_simulated_log_round_trips_through_export_and_calibrate(tmp_path: Path) -> None:
     """Engine (relsim's process, every customer a prospect whose first occasion is its first
     purchase) -> relsim export --transactions -> relsim calibrate: every fitted field within
@@ -223,6 +227,7 @@ def test_a_simulated_log_round_trips_through_export_and_calibrate(tmp_path: Path
     assert "Not identified by a transaction log" in text and "orders_per_year.mean:" in text
 
 
+@pytest.mark.subprocess
 def test_calibrate_reports_a_bad_log_with_its_file_and_column(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("id,day\n1,2026-01-05\n2,yesterday\n")
@@ -258,6 +263,7 @@ def cdnow_log() -> pd.DataFrame:
     return validation.read_cdnow(path)
 
 
+@pytest.mark.slow
 def test_cdnow_holdout_comparison_in_reduced_form(cdnow_log: pd.DataFrame) -> None:
     """The end-to-end comparison with 30 replications. The engine's conditional simulation
     agrees with the process's closed form (total within 4 SE of the replications; each
@@ -281,6 +287,7 @@ def test_cdnow_holdout_comparison_in_reduced_form(cdnow_log: pd.DataFrame) -> No
     assert (values["standard_error"] > 0).all()
 
 
+@pytest.mark.slow
 def test_the_sbg_fit_reproduces_the_published_values_and_the_engine_follows_it() -> None:
     """Fader & Hardie (2007): a = 0.668, b = 3.806 (high end); a = 0.704, b = 1.182 (regular),
     from years 1-7. relsim's contractual segment with those values, simulated as cohorts of
@@ -297,6 +304,8 @@ def test_the_sbg_fit_reproduces_the_published_values_and_the_engine_follows_it()
     assert (np.abs(table["relsim"] - table["sbg"]) <= 4 * se + 1e-12).all()
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_validate_model_writes_the_page_with_tables_and_figures(tmp_path: Path) -> None:
     out = tmp_path / "docs" / "validation.md"
     ran = relsim(

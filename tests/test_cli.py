@@ -27,6 +27,8 @@ FAST = [
 ]
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_run_writes_results_and_prints_the_comparison(tmp_path: Path) -> None:
     out = tmp_path / "res"
     result = relsim("run", str(SCENARIOS / "baseline.yaml"), "--out", str(out), *FAST)
@@ -59,6 +61,8 @@ def test_run_writes_results_and_prints_the_comparison(tmp_path: Path) -> None:
     assert (out / "scenario.resolved.yaml").exists()
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_json_output_is_machine_readable(tmp_path: Path) -> None:
     result = relsim(
         "run",
@@ -79,6 +83,8 @@ def test_json_output_is_machine_readable(tmp_path: Path) -> None:
     assert {row["metric"] for row in data["summary"]} >= {"npv", "profit"}
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_an_existing_results_folder_is_never_overwritten(tmp_path: Path) -> None:
     args = [
         "run",
@@ -106,6 +112,7 @@ def test_an_existing_results_folder_is_never_overwritten(tmp_path: Path) -> None
     assert (tmp_path / "my-notes.txt").read_text() == "mine"  # only relsim's own files go
 
 
+@pytest.mark.subprocess
 def test_invalid_scenario_exits_65_with_a_located_message(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nsegmnets: []\n")
@@ -117,12 +124,14 @@ def test_invalid_scenario_exits_65_with_a_located_message(tmp_path: Path) -> Non
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.subprocess
 def test_missing_file_exits_66(tmp_path: Path) -> None:
     result = relsim("run", str(tmp_path / "nope.yaml"))
     assert result.returncode == 66
     assert "no such file" in result.stderr
 
 
+@pytest.mark.subprocess
 def test_unknown_strategy_is_a_clear_error(tmp_path: Path) -> None:
     result = relsim(
         "run", str(SCENARIOS / "baseline.yaml"), "--strategy", "loyalty", "--out", str(tmp_path)
@@ -131,11 +140,14 @@ def test_unknown_strategy_is_a_clear_error(tmp_path: Path) -> None:
     assert "unknown strategy 'loyalty'" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.subprocess
 def test_usage_error_exits_2() -> None:
     assert relsim("frobnicate").returncode == 2
     assert relsim("run", "--help").stdout.count("example") == 1
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_run_warns_when_week_0_is_not_a_steady_state(tmp_path: Path) -> None:
     """Initial shares far from the market's own equilibrium (focal 0.7 where it settles near
     0.4): the warm-up's last year still trends about -0.06 a year, so the user is warned."""
@@ -170,6 +182,8 @@ def test_run_warns_when_week_0_is_not_a_steady_state(tmp_path: Path) -> None:
     assert near.returncode == 0 and "steady state" not in near.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_export_writes_every_table_as_csv(tmp_path: Path) -> None:
     out = tmp_path / "res"
     assert (
@@ -284,6 +298,7 @@ MISTAKES = [
 ]
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("what, text, code, fragments", MISTAKES, ids=[m[0] for m in MISTAKES])
 def test_each_class_of_mistake_gets_a_located_message_and_its_exit_code(
     tmp_path: Path, what: str, text: str, code: int, fragments: list[str]
@@ -299,6 +314,8 @@ def test_each_class_of_mistake_gets_a_located_message_and_its_exit_code(
     assert debug.returncode == code
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_debug_shows_the_traceback_of_a_runtime_failure(tmp_path: Path) -> None:
     plain = relsim(
         "run",
@@ -321,6 +338,7 @@ def test_debug_shows_the_traceback_of_a_runtime_failure(tmp_path: Path) -> None:
     assert debug.returncode == 1 and "Traceback" in debug.stderr
 
 
+@pytest.mark.subprocess
 def test_presets_lists_every_preset_with_its_parameters() -> None:
     from relsim.scenario.presets import preset, preset_names
 
@@ -335,6 +353,8 @@ def test_presets_lists_every_preset_with_its_parameters() -> None:
     assert wrong.returncode == 2 and "unknown preset 'loyalty'" in wrong.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_an_unregistered_instrument_or_plugin_is_a_clear_usage_error(tmp_path: Path) -> None:
     scenario = tmp_path / "s.yaml"
     text = (SCENARIOS / "ci-smoke.yaml").read_text()
@@ -346,6 +366,8 @@ def test_an_unregistered_instrument_or_plugin_is_a_clear_usage_error(tmp_path: P
     assert result.returncode == 2 and "--plugin no_such_module_here" in result.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_absurd_sizes_are_refused_up_front_with_what_they_would_need(tmp_path: Path) -> None:
     """10^9 customers or 10^6 weeks: a located error naming the memory or the years; a market
     the machine cannot hold with the workers asked for: refused before any folder is written,

@@ -34,6 +34,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     return path, data
 
 
+@pytest.mark.slow
 def test_the_page_needs_nothing_outside_itself(page: tuple[Path, dict]) -> None:
     text = page[0].read_text(encoding="utf-8")
     assert "<script>" in text and "relsim-data" in text
@@ -43,6 +44,7 @@ def test_the_page_needs_nothing_outside_itself(page: tuple[Path, dict]) -> None:
     assert "replays simulations computed when it was written" in text
 
 
+@pytest.mark.slow
 def test_the_page_data_follow_the_same_customers_under_every_strategy(
     page: tuple[Path, dict],
 ) -> None:
@@ -76,6 +78,8 @@ def test_levers_are_parsed_and_defaulted() -> None:
     assert default_levers(load_scenario(SCENARIOS / "subscription.yaml")) == []
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_demo_command_writes_the_page_and_refuses_bad_levers(tmp_path: Path) -> None:
     out = tmp_path / "class.html"
     result = relsim(
@@ -114,6 +118,8 @@ def _browser_or_skip() -> None:
         pytest.skip("needs /usr/bin/chromium and playwright (apt-get install chromium)")
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_the_page_plays_offline_in_a_real_browser(page: tuple[Path, dict]) -> None:
     """Headless Chromium opens the page; any request that leaves it fails the test. Play
     advances the weeks, the strategy switch changes the panel, a grid cell shows its table."""

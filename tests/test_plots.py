@@ -61,6 +61,7 @@ def test_save_all_writes_non_empty_pngs(experiment: relsim.Experiment, tmp_path:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
 
 
+@pytest.mark.subprocess
 def test_importing_relsim_does_not_import_matplotlib() -> None:
     code = "import sys, relsim; print('matplotlib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -34,6 +34,7 @@ class _Resources(HTMLParser):
         self.urls += [v or "" for k, v in attrs if k in ("src", "href", "srcset", "data")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_the_report_renders_offline_for_every_shipped_scenario(path: Path, tmp_path: Path) -> None:
     experiment = small_experiment(path, tmp_path / "run")
@@ -121,6 +122,7 @@ def test_payback_week_rule() -> None:
     assert plan.payback_week(np.array([0.0, 4.0])) == 0
 
 
+@pytest.mark.slow
 def test_goals_are_checked_against_their_confidence_intervals(tmp_path: Path) -> None:
     experiment = small_experiment(
         SCENARIOS / "classroom.yaml",
@@ -132,6 +134,7 @@ def test_goals_are_checked_against_their_confidence_intervals(tmp_path: Path) ->
     assert "0.500: met" in goals and "0.990: missed" in goals
 
 
+@pytest.mark.slow
 def test_the_action_plan_and_share_plot_show_when_rivals_copied(tmp_path: Path) -> None:
     """frequency-war: rivals copy within weeks, so each of 3 replications has copies; the
     action plan's table counts them per firm and the share plot marks the first-copy weeks."""

@@ -117,6 +117,7 @@ def test_mean_trust_follows_its_closed_form(failure: float) -> None:
     assert end > 0.7 if failure == 0 else end < 0.3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("failure", [0.0, 0.3])
 def test_trust_raises_the_climb_and_lowers_defection(failure: float) -> None:
     """Trust switched on against off (weights 0), same market and seeds. Without failures
@@ -176,6 +177,7 @@ def test_halvings() -> None:
     assert halvings(0.05, 0.05) == 0.0
 
 
+@pytest.mark.slow
 def test_more_reliable_fulfilment_means_fewer_service_defections(market: Scenario) -> None:
     """Late or wrong orders bought down from 5% to 1.25%: fewer problems per order and fewer
     service defections (measured when written: 24.9 service defections per replication under
@@ -190,6 +192,7 @@ def test_more_reliable_fulfilment_means_fewer_service_defections(market: Scenari
     assert mean_interval(rate).high < -0.03  # 1 - 0.95 x 0.98 = 6.9% -> 3.2% of orders
 
 
+@pytest.mark.slow
 def test_quality_investment_raises_satisfaction_after_the_lag(market: Scenario) -> None:
     """Quality 0.72 -> 0.86 after a 20-week lag, over 10 weeks. Before the lag the two runs
     are the same run (nothing else changes, common random numbers); after it the focal firm's
@@ -210,6 +213,7 @@ def test_quality_investment_raises_satisfaction_after_the_lag(market: Scenario) 
     assert mean_interval(after).low > 0
 
 
+@pytest.mark.slow
 def test_a_wider_assortment_means_more_purchases_per_customer(market: Scenario) -> None:
     """20 extra lines at +1% occasions each: more orders per customer-week of the focal
     firm's customers (measured when written: 0.248 under the status quo, +16.7% [+14.8%,
@@ -320,6 +324,7 @@ def test_customer_surplus_matches_its_closed_form() -> None:
     assert run.summary["firm_margin"] == pytest.approx(orders * round(50 * (price - 0.6), 2))
 
 
+@pytest.mark.slow
 def test_a_price_rise_shows_as_value_taken_from_customers(market: Scenario) -> None:
     """A 6% price rise: the customers' surplus falls while the firm's margin rises -- value
     taken, not created; reliable fulfilment raises the surplus. Measured when written, per
@@ -333,6 +338,7 @@ def test_a_price_rise_shows_as_value_taken_from_customers(market: Scenario) -> N
     assert mean_interval(better).low > 0
 
 
+@pytest.mark.slow
 def test_the_report_shows_each_tools_cost_and_the_customers_surplus(tmp_path: Any) -> None:
     """The budget lists each tool's cost account; the program section puts the customers'
     surplus next to the firm's margin, with the verdict for each strategy."""

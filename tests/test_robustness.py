@@ -50,6 +50,7 @@ def test_concrete_paths_expand_over_items_that_have_the_field() -> None:
     assert len(concrete_paths(scenario, breakage)) == len(with_points) >= 2
 
 
+@pytest.mark.slow
 def test_variants_that_cannot_matter_leave_the_advantage_unchanged(tmp_path: Path) -> None:
     """Outreach's annoyance penalty cannot touch strategies without outreach: with common
     random numbers the advantage at both ends equals the base run's, exactly. Price
@@ -79,6 +80,8 @@ def test_variants_that_cannot_matter_leave_the_advantage_unchanged(tmp_path: Pat
     assert again.table.equals(result.table)
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_the_command_line_adds_a_robustness_section_to_the_report(tmp_path: Path) -> None:
     out = tmp_path / "run"
     smoke = str(SCENARIOS / "ci-smoke.yaml")

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
@@ -71,6 +72,7 @@ def edited(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow
 @settings(max_examples=CASES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(edited())
 def test_random_edits_give_a_valid_scenario_or_a_located_error(
@@ -143,6 +145,7 @@ hostile_bytes = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=max(CASES // 3, 100),
     deadline=None,
@@ -157,6 +160,8 @@ def test_hostile_files_give_a_valid_scenario_or_a_located_error(
     assert_valid_or_located(path)
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_hostile_files_through_the_command_line_exit_65_promptly(tmp_path: Path) -> None:
     """The worst of each kind through `relsim validate`: exit 65 with a message per file, no
     traceback, no code run, and the whole batch bounded (the timeout guards against hangs)."""

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 from ruamel.yaml import YAML
 
 from relsim.scenario.schema import json_schema_text
@@ -75,6 +76,7 @@ def test_the_bundled_classroom_scenario_is_the_shipped_one() -> None:
     )
 
 
+@pytest.mark.subprocess
 def test_relsim_new_writes_a_valid_scenario_and_its_schema(tmp_path: Path) -> None:
     made = relsim("new", "my-market", cwd=tmp_path)
     assert made.returncode == 0, made.stderr

@@ -120,6 +120,7 @@ def test_a_field_that_cannot_matter_gives_flat_results(small: Scenario, tmp_path
             assert group[column].nunique() == 1, column
 
 
+@pytest.mark.slow
 def test_unit_cost_lowers_profit_monotonically_and_linearly(
     small: Scenario, tmp_path: Path
 ) -> None:
@@ -140,6 +141,7 @@ def test_unit_cost_lowers_profit_monotonically_and_linearly(
         assert (customers == customers[0]).all()
 
 
+@pytest.mark.slow
 def test_sweeps_are_identical_at_one_and_two_workers_and_resume(
     small: Scenario, tmp_path: Path
 ) -> None:
@@ -171,6 +173,8 @@ def test_sweeps_are_identical_at_one_and_two_workers_and_resume(
     assert SweepResult.load(broken).manifest["status"] == "complete"
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_the_command_line_runs_a_sweep_block_and_writes_the_report(tmp_path: Path) -> None:
     base = (SCENARIOS / "baseline.yaml").read_text()
     text = base + (
@@ -221,6 +225,7 @@ def planted(small: Scenario) -> Scenario:
     return Scenario.model_validate(data)
 
 
+@pytest.mark.slow
 def test_breakeven_recovers_a_planted_crossing_in_closed_form(small: Scenario) -> None:
     sc = planted(small)
     path = "strategies.A.staffing.senior_manager.cost_per_week"
@@ -246,6 +251,8 @@ def test_breakeven_recovers_a_planted_crossing_in_closed_form(small: Scenario) -
     assert "A beats B throughout" in none.message
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_breakeven_command_line(tmp_path: Path) -> None:
     sets = [arg for key, value in SMALL.items() for arg in ("--set", f"{key}={value}")]
     result = relsim(
@@ -268,6 +275,7 @@ def test_breakeven_command_line(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "PATH=LOW:HIGH" in bad.stderr
 
 
+@pytest.mark.slow
 def test_morris_and_sobol_indices_match_known_effects(small: Scenario) -> None:
     """Unit cost moves profit linearly and changes no behaviour; the annoyance penalty of
     outreach cannot matter to a strategy without outreach. So Morris must give the unit cost
@@ -318,6 +326,7 @@ def test_morris_and_sobol_indices_match_known_effects(small: Scenario) -> None:
     plot_sensitivity(sobol)
 
 
+@pytest.mark.slow
 def test_kotlers_matrix_along_the_margin_axis(tmp_path: Path) -> None:
     """Kotler's expectation on scenarios/levels-matrix.yaml, reduced to its few-customers
     column and one year: with a low margin per customer a low level (basic or reactive) is
