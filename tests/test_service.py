@@ -143,6 +143,7 @@ DESK_GRID = (0.0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.5, 1.0, 1.5)
 agents), so the grid runs from no desk through pools of a fraction of an agent to ample."""
 
 
+@pytest.mark.slow
 def test_service_defections_never_rise_as_the_desk_grows_and_utilisation_is_hours_served() -> None:
     market = merge(SERVICE_MARKET, {"market": {"customers": 800}, "horizon": {"weeks": 52}})
     per_request = 0.5  # service.desk_hours_per_request (default)

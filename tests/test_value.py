@@ -80,6 +80,7 @@ def test_the_parts_add_up_to_the_total_and_their_paired_differences_too(
     )
 
 
+@pytest.mark.slow
 def test_margin_and_costs_after_the_horizon_are_shown_when_the_summary_has_them(
     experiment: relsim.Experiment, tmp_path: Path
 ) -> None:
@@ -179,6 +180,7 @@ def first_paragraph(section: str) -> str:
     return section.strip().split("\n\n")[0]
 
 
+@pytest.mark.slow
 def test_the_strategy_section_says_when_the_recommendation_rests_on_the_value_after_the_horizon(
     experiment: relsim.Experiment, tmp_path: Path
 ) -> None:
