@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 from relsim import simulate
+from relsim.model import continuation
+from relsim.model.economics import COST_KINDS
 from relsim.model.params import weekly_discount_rate, weekly_probability
 from relsim.scenario import Scenario
 from tests.conftest import scenario
@@ -204,3 +206,116 @@ def test_surplus_per_occasion_is_the_logit_inclusive_value() -> None:
     assert surplus == pytest.approx(expected, abs=Z * se)
     # power: the level without the taste shock is negative, far from the closed form
     assert abs(value * v / weight * buy - expected) > 10 * Z * se
+
+
+def test_the_final_year_prices_each_account_as_documented() -> None:
+    """A planted ledger of two firms over 60 weeks (the final year: weeks 8-59): each account is
+    continued the way model/continuation.py says, by hand. Firm 1 (a rival: no staff) has a
+    few members and a tiny revenue, so that no firm's figures can leak into the other's."""
+    weeks, window = 60, slice(8, 60)
+    costs = {kind: np.zeros((weeks, 2), dtype=np.int64) for kind in COST_KINDS}
+
+    def book(kind: str, firm: int, before: float, during: float) -> None:
+        costs[kind][:8, firm] = round(before * 100)  # outside the window: never read
+        costs[kind][window, firm] = round(during * 100)
+
+    book("fixed", 0, 1e6, 800.0)  # the firm's overhead: not continued
+    book("acquisition", 0, 1e6, 500.0)
+    book("structural_setup", 0, 1e6, 900.0)
+    book("cost_of_goods", 0, 1e6, 3000.0)
+    book("program", 0, 1e6, 600.0)
+    book("club", 0, 1e6, 250.0 + 2.0 * 40)  # fixed 250 a week, 40 members at 2 each
+    book("rewards", 0, 1e6, 150.0)
+    book("desk", 0, 1e6, 300.0)  # nobody's level asks for the desk: spread per customer
+    book("contacts", 0, 1e6, 420.0)
+    book("managers", 0, 1e6, 700.0)
+    book("senior_manager", 0, 1e6, 100.0)
+    book("program", 1, 1e6, 50.0)
+    costs["rewards"][59, 1] = 5  # 0.05 on its only orders, in the last week
+    revenue = np.zeros((weeks, 2), dtype=np.int64)
+    revenue[:8, 0] = 10**9
+    revenue[window, 0] = round((5000.0 + 40 * 1.5) * 100)  # orders, and 40 members' fees
+    revenue[window, 1] = 3  # its 3 members' fees of 0.01 a week
+    revenue[59, 1] += 50  # and orders of 0.50 in all: a base below one unit still divides
+    customers = np.zeros((weeks, 2), dtype=np.int64)
+    customers[:8] = 10**6
+    customers[window, 0] = np.linspace(900, 1100, 52).round()
+    members = np.zeros((weeks, 2))
+    members[window] = [40, 3]
+    fee, member_cost = np.array([1.5, 0.01]), np.array([2.0, 0.0])
+    staff_weight = np.array([[0.0, 0.0], [30.0, 0.0], [0.5, 0.0]])  # hours a week asked
+    rates = continuation.final_year(
+        costs, revenue, customers, members, fee, member_cost, staff_weight
+    )
+    customer_weeks = customers[window, 0].sum()
+    pooled = 52 * (600.0 + 250.0 + 300.0)  # program, the club's fixed part, the idle desk
+    assert rates.per_customer_week == pytest.approx([pooled / customer_weeks, 0.0], rel=1e-12)
+    assert rates.reward_share == pytest.approx([150.0 / 5000.0, 0.05 / 0.50], rel=1e-12)
+    assert rates.per_staff_weight[:, 0] == pytest.approx([0.0, 420.0 / 30.0, 800.0 / 0.5])
+    assert (rates.per_staff_weight[:, 1] == 0).all()
+
+
+def test_a_horizon_shorter_than_a_year_is_continued_from_its_first_week() -> None:
+    weeks = 20
+    costs = {kind: np.zeros((weeks, 1), dtype=np.int64) for kind in COST_KINDS}
+    costs["program"][0, 0] = 100_000  # 1 000 in the first week only
+    customers = np.full((weeks, 1), 100)
+    rates = continuation.final_year(
+        costs,
+        np.zeros((weeks, 1), dtype=np.int64),
+        customers,
+        np.zeros((weeks, 1)),
+        np.zeros(1),
+        np.zeros(1),
+        np.zeros((3, 1)),
+    )
+    assert rates.per_customer_week == pytest.approx([1000.0 / (100 * weeks)])
+
+
+def test_a_customers_costs_add_each_exposure_at_its_rate() -> None:
+    rates = continuation.RunningCosts(
+        per_customer_week=np.array([2.0, 3.0]),
+        reward_share=np.array([0.05, 0.1]),
+        per_staff_weight=np.array([[7.0, 0.0], [11.0, 0.0], [13.0, 0.0]]),
+    )
+    # rows: margin, held costs, weeks, revenue, desk, contacts, managers weight-weeks
+    exposure = np.array(
+        [
+            [100.0, 90.0],
+            [5.0, 1.0],
+            [10.0, 20.0],
+            [400.0, 300.0],
+            [1.0, 0.0],
+            [2.0, 0.0],
+            [0.5, 4.0],
+        ]
+    )
+    margin, costs = rates.price(np.array([0, 1]), exposure)
+    assert margin == pytest.approx([100.0, 90.0])
+    assert costs[0] == pytest.approx(5 + 10 * 2 + 400 * 0.05 + 1 * 7 + 2 * 11 + 0.5 * 13)
+    assert costs[1] == pytest.approx(1 + 20 * 3 + 300 * 0.1)  # firm 1 has no staff
+
+
+def test_a_staff_pool_that_customers_ask_for_costs_its_present_value_too() -> None:
+    """As the senior manager's test, with every customer a partnership account, so the
+    managers' pool (which carries the senior manager) is spread by the hours the customers'
+    level asks of it, not per customer-week: equal weights, the same perpetuity."""
+    salary = 2500.0
+    levels = {"default": "partnership"}
+    managers = {"managers": {"count": 40}}
+    overseen = {**managers, "senior_manager": {"count": 1, "cost_per_week": salary}}
+    sc = _market(
+        0.0,
+        [
+            {**TRANSACTIONAL, "levels": levels, "staffing": managers},
+            {**TRANSACTIONAL, "name": "overseen", "levels": levels, "staffing": overseen},
+        ],
+    )
+    plain = simulate(sc, strategy="plain", seed=16).summary
+    with_senior = simulate(sc, strategy="overseen", seed=16).summary
+    assert plain["orders"] == with_senior["orders"] and plain["managers"] > 0
+    d = 1.0 / (1.0 + weekly_discount_rate(sc.economics.discount_rate_per_year))
+    difference = plain["npv_with_residual"] - with_senior["npv_with_residual"]
+    assert difference == pytest.approx(salary / (1.0 - d), rel=1e-9)
+    # and the managers themselves are continued: the residual carries their cost
+    assert plain["residual_costs"] > 0
