@@ -129,7 +129,7 @@ def final_year(
     each firm's customers at the end of each week (H, F); ``member_weeks``: club members per
     firm in each week (H, F); ``fee_per_week`` and ``member_cost_per_week``: each firm's club
     fee and running cost per member (F,); ``staff_weight``: the end state's total weight of
-    each staff pool (3, F) (see :func:`relsim.model.continuation` module docstring).
+    each staff pool (3, F), the hours a week its customers ask of it (module docstring).
     """
     window = slice(max(0, len(revenue) - TAIL_WINDOW_WEEKS), len(revenue))
 
