@@ -294,9 +294,11 @@ def test_a_tool_that_buys_operations_down_is_a_clear_error(
 
 # ---------------------------------------------------------------------- mutual benefit
 def test_customer_surplus_matches_its_closed_form() -> None:
-    """One firm, identical customers (order value 50, flat ladder): each order's surplus is
-    ``50 x (beta_q x q_experienced - V0) / beta_p - price paid``, so the total is exact given
-    the counts of orders and problems."""
+    """One firm, identical customers (order value 50, flat ladder, satisfaction without weight
+    in choice): each order's surplus is ``50 x (beta_q x q_experienced - V0 + premium) /
+    beta_p - price paid``, with the taste shock's premium ``log(1 + S) / P - (v - V0)`` of the
+    logit (``S = exp(v - V0)``, ``P = S / (1 + S)``) the same for every order, so the total is
+    exact given the counts of orders and problems."""
     beta_p, beta_q, v0, price, q, penalty = 4.0, 3.0, -2.0, 1.1, 0.7, 0.4
     sc = scenario(
         {
@@ -309,14 +311,16 @@ def test_customer_surplus_matches_its_closed_form() -> None:
                 }
             ],
             "firms": [{**ONE_FIRM["firms"][0], "price_index": price, "fault_rate": 0.1}],
-            "satisfaction": {"problem_penalty": penalty},
+            "satisfaction": {"problem_penalty": penalty, "choice_weight": 0.0},
         }
     )
     run = relsim.simulate(sc, seed=5)
+    gap = beta_q * q - beta_p * price + sc.ladder.habit[1] - v0  # everyone stays a customer
+    premium = np.log1p(np.exp(gap)) * (1 + np.exp(-gap)) - gap
     f = focal(run)
     orders, problems = f["orders"].sum(), f["problems"].sum()
     assert orders > 10_000 and problems > 500
-    per_order = 50 * (beta_q * q - v0) / beta_p - round(50 * price, 2)
+    per_order = 50 * (beta_q * q - v0 + premium) / beta_p - round(50 * price, 2)
     expected = orders * per_order - problems * 50 * beta_q * penalty / beta_p
     # experienced quality is float32: 1e-7 relative
     assert run.summary["customer_surplus"] == pytest.approx(expected, rel=1e-7)

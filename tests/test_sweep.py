@@ -211,16 +211,19 @@ def test_the_command_line_runs_a_sweep_block_and_writes_the_report(tmp_path: Pat
 
 def planted(small: Scenario) -> Scenario:
     """A = the financial strategy plus an idle senior manager costing x a week; B = the
-    transactional strategy plus one costing 500. Idle senior managers change no customer's
-    behaviour, so with common random numbers the paired difference is exactly
-    d_r(x) = D_r - x * PV (PV: the discounted weeks of the horizon), linear in x: its root is
-    mean(D) / PV and the root's interval is (mean(D) -/+ half-width) / PV, in closed form."""
+    transactional strategy plus one costing 1 000. Idle senior managers change no customer's
+    behaviour, so with common random numbers the paired difference in NPV within the horizon
+    is exactly d_r(x) = D_r - x * PV (PV: the discounted weeks of the horizon), linear in x:
+    its root is mean(D) / PV and the root's interval is (mean(D) -/+ half-width) / PV, in
+    closed form. (With the value after the horizon the manager's cost also continues with
+    each replication's own customers, so PV would differ between replications and the
+    interval would have no such closed form: the test uses `npv`.)"""
     data = small.model_dump(mode="json")
     by_name = {s["name"]: s for s in data["strategies"]}
     a, b = copy.deepcopy(by_name["financial"]), copy.deepcopy(by_name["transactional"])
     a["name"], b["name"] = "A", "B"
     a["staffing"]["senior_manager"].update(count=1, cost_per_week=0.0)
-    b["staffing"]["senior_manager"].update(count=1, cost_per_week=500.0)
+    b["staffing"]["senior_manager"].update(count=1, cost_per_week=1000.0)
     data["strategies"], data["baseline"] = [b, a], "B"
     return Scenario.model_validate(data)
 
@@ -229,7 +232,7 @@ def planted(small: Scenario) -> Scenario:
 def test_breakeven_recovers_a_planted_crossing_in_closed_form(small: Scenario) -> None:
     sc = planted(small)
     path = "strategies.A.staffing.senior_manager.cost_per_week"
-    result = breakeven(sc, path, 0.0, 5000.0, "A", "B", replications=6, workers=1)
+    result = breakeven(sc, path, 0.0, 5000.0, "A", "B", "npv", replications=6, workers=1)
     table = result.evaluations
     ends = table.iloc[[0, -1]]
     pv = (ends["difference"].iloc[0] - ends["difference"].iloc[1]) / 5000.0
@@ -246,7 +249,9 @@ def test_breakeven_recovers_a_planted_crossing_in_closed_form(small: Scenario) -
     assert result.ci_high == pytest.approx((d0 + half) / pv, rel=1e-3)
     assert "crosses zero" in result.message and "below it A beats B" in result.message
     # power: a crossing in a part of the range the search cannot see is not reported
-    none = breakeven(sc, path, 0.0, 0.5 * d0 / pv, "A", "B", replications=6, workers=1, grid=3)
+    none = breakeven(
+        sc, path, 0.0, 0.5 * d0 / pv, "A", "B", "npv", replications=6, workers=1, grid=3
+    )
     assert none.crossing is None and "no crossing" in none.message
     assert "A beats B throughout" in none.message
 
