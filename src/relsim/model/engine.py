@@ -1310,6 +1310,8 @@ class Market:
         live = np.flatnonzero(c.alive[: c.n])
         focal = live[c.primary[live] == 0]
         running = self.running_costs()
+        # the defections first: their exposures are freed before the customers are valued
+        defections = self.recorder.price_defections(running.price)
         # in slices: the continuation's (firms x rows) temporaries for every customer at once
         # were the run's peak memory (70 bytes per customer with all bonds)
         margin, costs = np.empty(len(focal)), np.empty(len(focal))
@@ -1319,8 +1321,8 @@ class Market:
             part = running.price(firm, self._tail(rows, firm, self.H - 1))
             margin[done : done + len(rows)], costs[done : done + len(rows)] = part
             done += len(rows)
-        defections = self.recorder.price_defections(running.price)
         live_ids, focal_ids = c.id[live], c.id[focal]
+        del live, focal  # positions, no longer needed: the output's peak is at its end
         ids = c.id[: c.n].copy()
         state_bytes = c.nbytes()
         c.drop_unarchived()  # before the output is allocated: the peak stays low
@@ -1336,9 +1338,11 @@ class Market:
             customers[name][ids] = values
         customers["in_market"] = np.zeros(c.next_id, dtype=bool)
         customers["in_market"][live_ids] = True
-        for name, values in (("residual_margin", margin), ("residual_costs", costs)):
-            customers[name] = np.zeros(c.next_id)
-            customers[name][focal_ids] = values
+        customers["residual_margin"] = np.zeros(c.next_id)
+        customers["residual_margin"][focal_ids] = margin
+        del margin
+        customers["residual_costs"] = np.zeros(c.next_id)
+        customers["residual_costs"][focal_ids] = costs
         return RawRun(
             scenario=self.scenario,
             strategy=self.strategy,

@@ -10,7 +10,6 @@ from collections.abc import Callable
 import numpy as np
 
 from relsim.domain import REASONS, RUNGS
-from relsim.model.continuation import EXPOSURES
 
 WEEKLY_COUNTS: tuple[str, ...] = (
     "customers",  # customers whose primary firm this is, end of week
@@ -70,7 +69,9 @@ class Recorder:
         self.relationship = {name: np.zeros((weeks, n_firms)) for name in RELATIONSHIP_RECORDS}
         self.service = {name: np.zeros(weeks) for name in service}
         self._defections = ColumnBuffer(DEFECTION_COLUMNS)
-        self._lost = ColumnBuffer(LOST_COLUMNS)
+        # the focal firm's ended relationships' exposures, a (margin, rest) pair per call: no
+        # buffer to grow and copy (its copies were the weekly peak), priced chunk by chunk
+        self._lost: list[tuple[np.ndarray, np.ndarray]] = []
         self._trace = ColumnBuffer(TRACE_COLUMNS)
         self._journeys = ColumnBuffer(JOURNEY_COLUMNS)
 
@@ -106,7 +107,7 @@ class Recorder:
         )
         if tail.shape[1]:
             # the ties' and memberships' costs are known now: kept netted off the margin
-            self._lost.append((tail[0] - tail[1], *tail[2:]), tail.shape[1])
+            self._lost.append((tail[0] - tail[1], tail[2:].astype(np.float32)))
 
     def trace(
         self,
@@ -130,21 +131,22 @@ class Recorder:
         self, price: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
     ) -> dict[str, np.ndarray]:
         """The defection columns with the focal firm's value lost priced (``price``: a
-        :meth:`RunningCosts.price` of the focal firm's customers), in slices of
-        :data:`PRICE_SLICE` events: a (7, n) float64 copy of every exposure would be the end
-        of a run's peak. The exposures are freed before the run's tables are built."""
+        :meth:`RunningCosts.price` of the focal firm's customers), chunk by chunk as they were
+        recorded (a (7, n) float64 copy of every exposure would be the end of a run's peak).
+        The exposures are freed before the run's tables are built."""
         defections = self._defections.columns()
-        exposures = self._lost.columns()
-        self._lost = ColumnBuffer(LOST_COLUMNS, capacity=1)
         focal = np.flatnonzero(defections["firm"] == 0)
         lost = np.empty(len(focal))
-        for start in range(0, len(focal), PRICE_SLICE):
-            part = slice(start, start + PRICE_SLICE)
-            columns = [column[part] for column in exposures.values()]
-            held = np.zeros(len(columns[0]))  # already netted off the margin
-            exposure = np.vstack([columns[0], held, *columns[1:]], dtype=float)
-            margin, costs = price(np.zeros(exposure.shape[1], np.intp), exposure)
-            lost[part] = margin - costs
+        done = 0
+        chunks, self._lost = self._lost, []
+        while chunks:
+            margin_less_held, rest = chunks.pop(0)
+            n = len(margin_less_held)
+            held = np.zeros(n)  # already netted off the margin
+            exposure = np.vstack([margin_less_held, held, rest], dtype=float)
+            margin, costs = price(np.zeros(n, np.intp), exposure)
+            lost[done : done + n] = margin - costs
+            done += n
         defections["value_lost"][focal] = lost
         return defections
 
@@ -171,16 +173,6 @@ DEFECTION_COLUMNS: dict[str, type] = {
     "to_firm": np.int8,
     "value_lost": np.float64,  # the focal firm's: priced when the run ends; rivals': NaN
 }
-LOST_COLUMNS: dict[str, type] = {
-    "margin_less_held_costs": np.float64,
-    **{name: np.float32 for name in EXPOSURES[2:]},
-}
-"""The focal firm's ended relationships' exposures, until the run ends: the margin less the
-ties' and memberships' costs, then the rest of ``EXPOSURES`` (float32: only the costs still
-to be priced are rounded, to about 1e-7 of each)."""
-PRICE_SLICE = 4_096
-"""Defections priced at once when the run ends."""
-
 
 TRACE_COLUMNS: dict[str, type] = {
     "week": np.int16,
