@@ -7,7 +7,8 @@ import pytest
 
 from relsim.domain import CLIENT, CUSTOMER, PARTNER, POLITICAL, PRICE, PRODUCT, SERVICE
 from relsim.model import choice, defection, ladder
-from relsim.model.economics import Ledger, residual_value, to_cents
+from relsim.model.continuation import annuity
+from relsim.model.economics import Ledger, to_cents
 from relsim.model.population import NEVER, NONE
 
 Z = 4.5
@@ -133,10 +134,10 @@ def test_money_is_rounded_once_to_cents_and_profit_adds_up() -> None:
     assert ledger.profit()[0].tolist() == [1199 - 601 - 50, 150]
 
 
-def test_residual_value_is_the_geometric_tail() -> None:
+def test_the_value_after_the_horizon_is_the_geometric_tail() -> None:
     m, b, r, d = 10.0, 0.5, 0.9, 0.99
     brute = sum(m * b * r ** (k + 1) * d**k for k in range(2000))
-    assert residual_value(np.array(m), np.array(b), np.array(r), d, 1.0) == pytest.approx(brute)
+    assert m * b * annuity(np.array(r), d, 1.0) == pytest.approx(brute)
 
 
 def test_events_beyond_the_last_representable_week_are_never() -> None:

@@ -1,4 +1,5 @@
-"""Money: per-firm weekly accounts in integer cents, discounting, and residual lifetime value.
+"""Money: per-firm weekly accounts in integer cents and discounting (the value after the horizon
+is :mod:`relsim.model.continuation`'s).
 
 Every amount is rounded to whole cents once, where it arises (an order's revenue, its cost of
 goods, a week's spend), and only integers are added afterwards, so revenue minus the costs is
@@ -94,19 +95,3 @@ def _sum_by_firm(firm: np.ndarray, cents: np.ndarray, n_firms: int) -> np.ndarra
 def discount_factors(weeks: int, weekly_rate: float) -> np.ndarray:
     """``(1 + d) ** -t`` for reported weeks t = 0 .. weeks-1 (week 0 undiscounted)."""
     return (1.0 + weekly_rate) ** -np.arange(weeks, dtype=np.float64)
-
-
-def residual_value(
-    margin_per_period: np.ndarray,
-    buy_probability: np.ndarray,
-    survival: np.ndarray,
-    discount_per_period: float,
-    first_period_discount: np.ndarray | float,
-) -> np.ndarray:
-    """Expected discounted margin after the horizon with the end state held fixed.
-
-    ``sum_{k>=0} m * b * r**(k+1) * D**k`` times the discount of the first period after the
-    horizon, i.e. ``m * b * r / (1 - r * D) * first``, with ``D = 1 / (1 + d)`` per period.
-    """
-    denominator = 1.0 - survival * discount_per_period
-    return margin_per_period * buy_probability * survival / denominator * first_period_discount

@@ -138,9 +138,9 @@ class Recorder:
         focal = np.flatnonzero(defections["firm"] == 0)
         lost = np.empty(len(focal))
         done = 0
-        chunks, self._lost = self._lost, []
-        while chunks:
-            margin_less_held, rest = chunks.pop(0)
+        chunks, self._lost = self._lost[::-1], []
+        while chunks:  # oldest first; each chunk freed once priced
+            margin_less_held, rest = chunks.pop()
             n = len(margin_less_held)
             held = np.zeros(n)  # already netted off the margin
             exposure = np.vstack([margin_less_held, held, rest], dtype=float)
