@@ -102,7 +102,7 @@ def test_an_uncopied_structural_bond_keeps_a_retention_edge(small: Scenario) -> 
     def retention(run: relsim.Run) -> float:
         w = run.weekly
         f = w[(w["firm"] == "focal") & (w["week"] >= small.horizon.weeks - 52)]
-        return 1.0 - f["defections"].sum() / f["customers"].mean()
+        return 1.0 - f["customers_lost"].sum() / f["customers"].mean()
 
     edge = []
     for r in range(REPLICATIONS):

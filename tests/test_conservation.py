@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from relsim import load_scenario, simulate
+from relsim.domain import REASONS
 from relsim.model.economics import COST_KINDS
 from relsim.scenario import Scenario
 from tests.conftest import SCENARIOS
@@ -71,12 +72,25 @@ def test_customer_values_add_up_to_the_firms_discounted_margin(churning_run) -> 
 
 
 def test_defection_table_matches_weekly_counts(churning_run) -> None:
+    """Relationship endings = customers lost + endings won back; each ending is exactly one
+    of the two; losses by reason add up to the losses, in the table, the weekly counts and
+    the summary."""
     d = churning_run.defections
     weekly = churning_run.weekly
-    assert len(d) == weekly["defections"].sum()
-    by_reason = d.groupby("reason", observed=False).size()
+    summary = churning_run.summary
+    assert len(d) == weekly["relationship_endings"].sum()
+    assert (d["lost"] ^ d["won_back"]).all()
+    lost = d[d["lost"]]
+    assert len(lost) == weekly["customers_lost"].sum()
+    by_reason = lost.groupby("reason", observed=False).size()
     for reason, count in by_reason.items():
-        assert weekly[f"defections_{reason}"].sum() == count
+        assert weekly[f"lost_{reason}"].sum() == count
+    focal = d[d["firm"] == churning_run.firms[0]]
+    assert summary["relationship_endings"] == len(focal)
+    assert summary["customers_lost"] + summary["endings_won_back"] == len(focal)
+    assert summary["customers_lost"] == sum(summary[f"lost_{r}"] for r in REASONS)
+    causes = ("firm_caused", "external", "unobserved")
+    assert summary["customers_lost"] == sum(summary[f"lost_{c}"] for c in causes)
     assert (d["tenure_weeks"] >= 0).all()
     assert by_reason["technology"] > 0 and by_reason["market"] > 0
 

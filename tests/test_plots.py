@@ -10,6 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import relsim
+from relsim.domain import REASONS
 from relsim.viz import save_all
 from tests.conftest import SCENARIOS
 
@@ -36,7 +37,7 @@ def test_every_plot_draws_its_data(experiment: relsim.Experiment) -> None:
     assert survival.lines[0].get_ydata()[0] <= 1.0
     assert len(relsim.plot_ladder_mix(experiment, strategies[0], axes()).collections) == 5
     bars = relsim.plot_defection_reasons(experiment, axes()).patches
-    assert len(bars) == 6 * len(strategies)  # one segment per reason and strategy
+    assert len(bars) == len(REASONS) * len(strategies)  # one segment per reason and strategy
     assert relsim.plot_metric(experiment, "npv", axes()).get_ylabel() == "npv"
     forest = relsim.plot_differences(experiment, ax=axes())
     assert [t.get_text() for t in forest.get_yticklabels()] == strategies[1:]

@@ -183,7 +183,7 @@ def test_more_reliable_fulfilment_means_fewer_service_defections(market: Scenari
     service defections (measured when written: 24.9 service defections per replication under
     the status quo; paired difference -13.1 [-17.4, -8.8])."""
     sc = with_strategy(market, retention={"fulfilment": {"late_or_wrong": 0.0125}})
-    service = paired(sc, lambda run: run.summary["defections_service"])
+    service = paired(sc, lambda run: run.summary["lost_service"])
     assert mean_interval(service).high < 0
     rate = paired(
         sc,

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from relsim.domain import CLIENT, CUSTOMER, PARTNER, POLITICAL, PRICE, PRODUCT, SERVICE
+from relsim.domain import (
+    CLIENT,
+    CUSTOMER,
+    PARTNER,
+    POLITICAL,
+    PRICE,
+    PRODUCT,
+    SERVICE,
+    UNOBSERVED,
+)
 from relsim.model import choice, defection, ladder
 from relsim.model.continuation import annuity
 from relsim.model.economics import Ledger, to_cents
@@ -72,14 +81,23 @@ def test_a_new_relationship_starts_as_client_after_two_orders() -> None:
 
 
 def test_reasons_follow_the_documented_rule() -> None:
-    service = np.array([True, False, False, False, False, False, False])
-    outside = np.array([False, False, False, False, True, False, False])
-    price = np.array([5.0, 1.0, 0.2, 0.0, 1.0, -1.0, 0.5])
-    product = np.array([5.0, 0.5, 0.9, 0.0, 0.0, -0.5, 0.5])
-    political = np.array([0.0, 0.0, 0.0, 0.3, 0.0, 0.0, 0.0])
-    codes, chance = defection.classify(service, outside, price, product, political)
-    assert codes.tolist() == [SERVICE, PRICE, PRODUCT, POLITICAL, PRODUCT, PRODUCT, PRICE]
-    assert chance.tolist() == [False, False, False, False, False, True, False]
+    service = np.array([True, False, False, False, False, False])
+    price = np.array([5.0, 1.0, 0.2, 0.0, -1.0, 0.5])
+    product = np.array([5.0, 0.5, 0.9, 0.0, -0.5, 0.5])
+    political = np.array([0.0, 0.0, 0.0, 0.3, 0.0, 0.0])
+    codes, chance = defection.classify(service, price, product, political)
+    assert codes.tolist() == [SERVICE, PRICE, PRODUCT, POLITICAL, UNOBSERVED, PRICE]
+    assert chance.tolist() == [False, False, False, False, True, False]
+
+
+def test_a_drift_off_is_service_product_or_unobserved() -> None:
+    """A lapse names no alternative: an open problem and dissatisfaction make it service,
+    dissatisfaction alone product (the experience fell short), satisfaction nothing seen."""
+    service = np.array([True, False, False])
+    dissatisfied = np.array([True, True, False])
+    codes, chance = defection.drift_off(service, dissatisfied)
+    assert codes.tolist() == [SERVICE, PRODUCT, UNOBSERVED]
+    assert codes.dtype == np.int8 and not chance.any()
 
 
 def test_reasons_name_the_first_largest_part_as_an_argmax_would() -> None:
@@ -88,11 +106,11 @@ def test_reasons_name_the_first_largest_part_as_an_argmax_would() -> None:
     rng = np.random.default_rng(9)
     n = 5000
     parts = rng.integers(-2, 3, size=(n, 3)).astype(float) / 2  # many ties, zeros, negatives
-    service, outside = rng.random(n) < 0.1, rng.random(n) < 0.1
-    codes, chance = defection.classify(service, outside, *parts.T)
+    service = rng.random(n) < 0.1
+    codes, chance = defection.classify(service, *parts.T)
     expected = np.array([PRICE, PRODUCT, POLITICAL])[np.argmax(parts, axis=1)]
-    expected_chance = ~service & ~outside & (parts.max(axis=1) <= 0)
-    expected = np.where(expected_chance | outside, PRODUCT, expected)
+    expected_chance = ~service & (parts.max(axis=1) <= 0)
+    expected = np.where(expected_chance, UNOBSERVED, expected)
     expected = np.where(service, SERVICE, expected)
     np.testing.assert_array_equal(codes, expected)
     np.testing.assert_array_equal(chance, expected_chance)

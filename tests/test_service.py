@@ -107,7 +107,7 @@ def test_more_desk_capacity_means_shorter_waits_and_fewer_service_defections() -
         "desk_served"
     ].sum()
     assert wait_small > 7 and wait_large == 0
-    service = {r: r.summary["defections_service"] for r in (small, large)}
+    service = {r: r.summary["lost_service"] for r in (small, large)}
     assert service[large] < 0.8 * service[small], service
 
 
@@ -164,7 +164,7 @@ def test_service_defections_never_rise_as_the_desk_grows_and_utilisation_is_hour
         )
         for j, seed in enumerate(seeds):  # the same seeds at every head count: paired
             run = simulate(sc, seed=seed)
-            defections[i, j] = run.summary["defections_service"]
+            defections[i, j] = run.summary["lost_service"]
             w = focal_weekly(run)
             hours, utilisation = w["desk_hours"].to_numpy(), w["desk_utilisation"].to_numpy()
             assert (utilisation <= 1.0 + 1e-12).all() and (utilisation >= 0).all()
@@ -213,7 +213,7 @@ def test_accountable_finds_silent_problems_that_reactive_never_sees() -> None:
     silent = problems - focal_weekly(accountable)["voiced_problems"].sum()
     # the call reaches every buyer (enough staff) and finds 60% of silent problems still open
     assert 0.3 * silent < found <= silent
-    assert accountable.summary["defections_service"] < reactive.summary["defections_service"]
+    assert accountable.summary["lost_service"] < reactive.summary["lost_service"]
 
 
 def test_an_overloaded_pool_delivers_fewer_contacts_than_planned() -> None:

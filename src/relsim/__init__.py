@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     )
 
 __version__ = "0.1.0"
-MODEL_VERSION = "8"
+MODEL_VERSION = "9"
 """Bumped whenever a change moves simulated numbers for the same scenario and seed."""
 
 __all__ = [

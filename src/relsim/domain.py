@@ -13,10 +13,25 @@ primary firm; ``prospect`` means no purchase yet (or no current relationship).""
 
 PROSPECT, CUSTOMER, CLIENT, SUPPORTER, ADVOCATE, PARTNER = range(len(RUNGS))
 
-REASONS: tuple[str, ...] = ("price", "product", "service", "market", "technology", "political")
-"""Classes of defectors used in exit management."""
+REASONS: tuple[str, ...] = (
+    "price",
+    "product",
+    "service",
+    "market",
+    "technology",
+    "political",
+    "unobserved",
+)
+"""Classes of defectors used in exit management: the six reasons of the domain brief, and
+``unobserved`` for an ending whose cause the customer's history does not show (a drift-off
+of a satisfied customer, a switch made by taste alone); never folded into one of the six."""
 
-PRICE, PRODUCT, SERVICE, MARKET, TECHNOLOGY, POLITICAL = range(len(REASONS))
+PRICE, PRODUCT, SERVICE, MARKET, TECHNOLOGY, POLITICAL, UNOBSERVED = range(len(REASONS))
+
+FIRM_CAUSED: tuple[str, ...] = ("price", "product", "service", "political")
+"""Reasons a firm can act on: its price, its product, its service, its reputation."""
+EXTERNAL: tuple[str, ...] = ("market", "technology")
+"""Reasons no strategy prevents: leaving the market, adopting a substitute."""
 
 LEVELS: tuple[str, ...] = ("basic", "reactive", "accountable", "proactive", "partnership")
 """Kotler's five relationship levels (what the firm does after the sale)."""

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.domain import REASONS, RUNGS
+from relsim.domain import EXTERNAL, FIRM_CAUSED, REASONS, RUNGS
+from relsim.model import losses
 from relsim.model.economics import COST_KINDS
 from relsim.model.engine import RawRun
 from relsim.model.population import NEVER, NONE
@@ -22,6 +23,8 @@ from relsim.model.records import DEFECTION, PROBLEM, PURCHASE, TRACE_EVENTS, WEE
 WEEKS_PER_YEAR = 52.0
 MOVE_INSTRUMENTS = ("points", "club", "structural", "price")
 MOVE_ACTIONS = ("launch", "copy", "raise")
+WEEKLY_NAMES = {"defections": "relationship_endings"}
+"""Weekly counts whose column names say more than the engine's record names."""
 
 
 class Run:
@@ -60,14 +63,15 @@ class Run:
             "firm": pd.Categorical(np.tile(self.firms, weeks), categories=self.firms),
         }
         for name in WEEKLY_COUNTS:
-            frame[name] = raw.weekly_counts[name].ravel()
+            frame[WEEKLY_NAMES.get(name, name)] = raw.weekly_counts[name].ravel()
+        frame["customers_lost"] = raw.by_reason.sum(axis=2).ravel()
         customers = raw.weekly_counts["customers"]
         total = customers.sum(axis=1, keepdims=True)
         frame["share"] = np.divide(
             customers, total, out=np.zeros(customers.shape), where=total > 0
         ).ravel()
         for r, reason in enumerate(REASONS):
-            frame[f"defections_{reason}"] = raw.by_reason[:, :, r].ravel()
+            frame[f"lost_{reason}"] = raw.by_reason[:, :, r].ravel()
         frame["revenue"] = raw.revenue.ravel() / 100.0
         costs = np.zeros_like(raw.revenue)
         for kind in COST_KINDS:
@@ -160,7 +164,9 @@ class Run:
 
     @cached_property
     def defections(self) -> pd.DataFrame:
-        """One row per defection event in the horizon (a customer can defect many times)."""
+        """One row per relationship ending in the horizon (a customer can defect many times):
+        ``won_back`` when the customer began a relationship with the firm again within the
+        loss window, else ``lost`` (relsim.model.losses)."""
         d = self.raw.defections
         return pd.DataFrame(
             {
@@ -172,6 +178,9 @@ class Run:
                 "rung": pd.Categorical.from_codes(d["rung"], RUNGS),
                 "tenure_weeks": d["tenure_weeks"],
                 "to_firm": _names(d["to_firm"], self.firms),
+                "renewal": d["renewal"],
+                "won_back": d["won_back"],
+                "lost": ~d["won_back"],
                 "value_lost": d["value_lost"],
             }
         )
@@ -241,8 +250,8 @@ class Run:
     @cached_property
     def survival(self) -> pd.DataFrame:
         """Kaplan-Meier survival of the focal firm's new customers (acquired in the horizon)
-        by weeks since acquisition: the share not yet lost (a first defection, of any reason,
-        counts); customers still there at the end are censored."""
+        by weeks since acquisition: the share not yet lost (the first customer loss, of any
+        reason, counts; an ending won back does not); customers not lost are censored."""
         from relsim.analysis import kaplan_meier
 
         c = self.raw.customers
@@ -272,16 +281,11 @@ class Run:
         revenue = raw.revenue[:, 0].sum() / 100.0
         profit_cents = raw.revenue[:, 0] - sum(raw.costs[k][:, 0] for k in COST_KINDS)
         npv = float((profit_cents / 100.0 * raw.discount).sum())
-        weekly_defections = raw.weekly_counts["defections"][:, 0]
-        defections = weekly_defections.sum()
-        churn = annual_churn(weekly_defections, focal_customers)
         cust = self.customers
         new = cust[cust["acquired_week"].notna() & (cust["acquired_week"] >= 0)]
         residual_margin = float(raw.customers["residual_margin"].sum())
         residual_costs = float(raw.customers["residual_costs"].sum())
         residual = residual_margin - residual_costs
-        d = raw.defections
-        lost = float(d["value_lost"][d["firm"] == 0].sum())
         out: dict[str, float] = {
             "customers_start": float(focal_customers[0]),
             "customers_end": float(focal_customers[-1]),
@@ -289,9 +293,7 @@ class Run:
             "market_share_end": _ratio(focal_customers[-1], all_customers[-1]),
             "orders": float(raw.weekly_counts["orders"][:, 0].sum()),
             "acquired": float(raw.weekly_counts["acquired"][:, 0].sum()),
-            "defections": float(defections),
-            "churn_rate_annual": float(churn),
-            "retention_rate_annual": float(1.0 - churn),
+            **loss_summary(raw),
             "revenue": revenue,
             **costs,
             "total_costs": sum(costs.values()),
@@ -305,7 +307,6 @@ class Run:
                 new["realised_margin"] * _growth(self.scenario, new["acquired_week"])
             ),
             "margin_value_new_customers": _mean(new["margin_value_at_acquisition"]),
-            "value_lost_to_defection": lost,
         }
         rewards = raw.costs["rewards"][:, 0].sum() / 100.0
         orders = raw.weekly_counts["orders"][:, 0].sum()
@@ -325,8 +326,6 @@ class Run:
         )
         copies = [m["week"] for m in raw.moves if m["action"] != "launch" and m["source"] == 0]
         out["first_copy_week"] = float(min(copies)) if copies else float("nan")
-        for r, reason in enumerate(REASONS):
-            out[f"defections_{reason}"] = float(raw.by_reason[:, 0, r].sum())
         end = raw.ladder[-1, 0, 1:]
         for r, rung in enumerate(RUNGS[1:], start=1):
             out[f"ladder_end_{rung}"] = _ratio(end[r - 1], end.sum())
@@ -338,21 +337,59 @@ class Run:
         return {key: float(value) for key, value in out.items()}
 
 
-def annual_churn(defections: np.ndarray, customers_end: np.ndarray) -> float:
-    """Annual churn as a textbook states it: the probability that a customer is lost within a
-    year, from the weekly defection rate compounded over 52 weeks.
+def loss_summary(raw: RawRun) -> dict[str, float]:
+    """The focal firm's customers lost and relationship endings (relsim.model.losses): counts,
+    annual churn and retention (customers lost), the rate of relationship endings, losses by
+    reason and by cause (firm-caused, external, unobserved), and the value of the customers
+    lost (their continuation, net of running costs, at the end of the run)."""
+    counts = raw.weekly_counts
+    weeks = losses.measured_weeks(
+        len(counts["customers"]), raw.scenario.switching.loss_window_weeks
+    )
+    d = raw.defections
+    focal = d["firm"] == 0
+    lost = focal & ~d["won_back"]
+    in_weeks = (d["week"] >= weeks.start) & (d["week"] < weeks.stop)
+    endings = counts["defections"][weeks, 0]
+    exposure = counts["customers"][weeks, 0] + endings
+    renewals, renewal_weeks = counts["renewals"][weeks, 0], counts["renewal_weeks"][weeks, 0]
+    contract_exposure = counts["contract_customers"][weeks, 0]
 
-    ``defections[w]`` relationships ended in week ``w`` and ``customers_end[w]`` customers were
-    left at its end, so ``customers_end[w] + defections[w]`` were customers at some time in the
-    week (those at its start plus those won in it): the customers at risk. With a constant
-    weekly probability ``h`` this is ``1 - (1 - h)**52``, the stated annual churn a scenario's
-    ``annual_churn_percent`` converts to (see docs/model.md).
-    """
-    at_risk = float(customers_end.sum() + defections.sum())
-    if at_risk <= 0:
-        return float("nan")
-    weekly = float(defections.sum()) / at_risk
-    return float(1.0 - (1.0 - weekly) ** WEEKS_PER_YEAR)
+    def churn(events: np.ndarray) -> float:
+        events = events & in_weeks
+        at_renewal = events & d["renewal"]
+        return losses.annual_churn(
+            np.array([np.sum(events & ~d["renewal"])]),
+            np.array([np.sum(at_renewal)]),
+            exposure,
+            renewals,
+            renewal_weeks,
+            contract_exposure,
+        )
+
+    customer_churn = churn(lost)
+    by_reason = raw.by_reason[:, 0, :].sum(axis=0)
+    n_lost = float(by_reason.sum())
+    value = d["value_lost"]
+    out = {
+        "relationship_endings": float(focal.sum()),
+        "customers_lost": n_lost,
+        "endings_won_back": float((focal & d["won_back"]).sum()),
+        "churn_rate_annual": customer_churn,
+        "retention_rate_annual": 1.0 - customer_churn,
+        "relationship_ending_rate_annual": churn(focal),
+    }
+    for r, reason in enumerate(REASONS):
+        out[f"lost_{reason}"] = float(by_reason[r])
+    caused = {"firm_caused": FIRM_CAUSED, "external": EXTERNAL, "unobserved": ("unobserved",)}
+    for cause, reasons in caused.items():
+        count = sum(out[f"lost_{r}"] for r in reasons)
+        out[f"lost_{cause}"] = count
+        out[f"churn_{cause}_annual"] = customer_churn * _ratio(count, n_lost)
+        codes = [REASONS.index(r) for r in reasons]
+        out[f"value_lost_{cause}"] = float(value[lost & np.isin(d["reason"], codes)].sum())
+    out["value_of_customers_lost"] = float(value[lost].sum())
+    return out
 
 
 def warmup_drift(customers: np.ndarray) -> tuple[float, float]:

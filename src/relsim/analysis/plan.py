@@ -48,7 +48,7 @@ def focal_weekly(experiment: Experiment) -> pd.DataFrame:
 
 def situation(experiment: Experiment) -> dict[str, object]:
     """The market at week 0 (identical for every strategy: the warm-up ran the status quo) and
-    the baseline's defections by reason in its first year."""
+    the baseline's customers lost by reason in its first year."""
     weekly = experiment.weekly
     start = weekly[(weekly["week"] == 0) & (weekly["strategy"] == experiment.baseline)]
     shares = start.groupby("firm", observed=True)["share"].mean()
@@ -64,7 +64,7 @@ def situation(experiment: Experiment) -> dict[str, object]:
     mix = mix.groupby("rung", observed=True)["share_of_customers"].mean()
     focal = focal_weekly(experiment)
     year = focal[(focal["strategy"] == experiment.baseline) & (focal["week"] < 52)]
-    per_rep = year.groupby("replication")[[f"defections_{r}" for r in REASONS]].sum()
+    per_rep = year.groupby("replication")[[f"lost_{r}" for r in REASONS]].sum()
     base = year.groupby("replication")["customers"].mean()
     rates = per_rep.div(base, axis=0) * (WEEKS_PER_YEAR / max(year["week"].nunique(), 1))
     return {
@@ -72,7 +72,7 @@ def situation(experiment: Experiment) -> dict[str, object]:
         "customers": customers.to_dict(),
         "shares": shares.to_dict(),
         "ladder_mix": {r: float(mix.get(r, 0.0)) for r in RUNGS[1:]},
-        "defection_rate_by_reason": {r: float(rates[f"defections_{r}"].mean()) for r in REASONS},
+        "loss_rate_by_reason": {r: float(rates[f"lost_{r}"].mean()) for r in REASONS},
     }
 
 
@@ -148,8 +148,11 @@ def organisation(experiment: Experiment) -> pd.DataFrame:
 
 
 def exit_management(experiment: Experiment) -> pd.DataFrame:
-    """The seeds' five steps per strategy: churn, reasons, value lost, and what a point of
-    churn avoided costs against what it is worth."""
+    """The seeds' exit management per strategy: churn (customers lost), why they were lost
+    (each reason's share, ``unobserved`` included), the value of the customers lost, and, for
+    the churn a firm can act on (firm-caused: price, product, service, political), what a point
+    of it is worth against what a strategy pays to avoid one. Market exits and substitutes
+    (external) are counted apart: no strategy prevents them."""
     table = experiment.replications
     focal = focal_weekly(experiment)
     years = focal["week"].nunique() / WEEKS_PER_YEAR
@@ -160,34 +163,42 @@ def exit_management(experiment: Experiment) -> pd.DataFrame:
         / years
     )
     base = table[table["strategy"] == experiment.baseline].set_index("replication")
-    base_churn_points = base["churn_rate_annual"] * 100.0
-    value_per_point = (base["value_lost_to_defection"] / years) / base_churn_points
+    base_points = base["churn_firm_caused_annual"] * 100.0
+    value_per_point = (base["value_lost_firm_caused"] / years) / base_points.where(base_points > 0)
     rows = []
     for strategy in experiment.strategies:
         s = table[table["strategy"] == strategy].set_index("replication")
         churn: Interval = mean_interval(s["churn_rate_annual"].to_numpy())
-        avoided = base_churn_points - s["churn_rate_annual"] * 100.0
+        caused: Interval = mean_interval(s["churn_firm_caused_annual"].to_numpy())
+        avoided = base_points - s["churn_firm_caused_annual"] * 100.0
         extra = investment.loc[strategy] - investment.loc[experiment.baseline]
         # defined for strategies that spend more to keep customers; a price cut's cost is
         # margin forgone, which the profit comparison already counts
         spend, points = float(extra.mean()), float(avoided.mean())
         cost_per_point = spend / points if spend > 0 and points > 0 else None
-        reasons = {
-            r: float((s[f"defections_{r}"] / s["defections"].where(s["defections"] > 0)).mean())
-            for r in REASONS
-        }
+        lost = s["customers_lost"].where(s["customers_lost"] > 0)
+        shares = {f"share_{r}": float((s[f"lost_{r}"] / lost).mean()) for r in REASONS}
+        for cause in ("firm_caused", "external"):
+            shares[f"share_{cause}"] = float((s[f"lost_{cause}"] / lost).mean())
         rows.append(
             {
                 "strategy": strategy,
                 "churn": churn.mean,
                 "churn_low": churn.low,
                 "churn_high": churn.high,
-                "defections_per_year": float(s["defections"].mean() / years),
-                "value_lost_per_year": float(s["value_lost_to_defection"].mean() / years),
-                "points_avoided": float(avoided.mean()) if strategy != experiment.baseline else 0.0,
+                "firm_caused_churn": caused.mean,
+                "firm_caused_churn_low": caused.low,
+                "firm_caused_churn_high": caused.high,
+                "lost_per_year": float(s["customers_lost"].mean() / years),
+                "won_back_per_year": float(s["endings_won_back"].mean() / years),
+                "value_lost_per_year": float(s["value_of_customers_lost"].mean() / years),
+                "firm_caused_value_lost_per_year": float(
+                    s["value_lost_firm_caused"].mean() / years
+                ),
+                "points_avoided": points if strategy != experiment.baseline else 0.0,
                 "cost_per_point_avoided": cost_per_point,
                 "value_per_point": float(value_per_point.mean()),
-                **{f"share_{r}": v for r, v in reasons.items()},
+                **shares,
             }
         )
     return pd.DataFrame(rows)

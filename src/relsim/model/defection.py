@@ -6,26 +6,29 @@ flip at a fraction of the cost. A hazard that moves often (the lapse of a relati
 instead drawn at a constant bound and thinned: each candidate week is an event with probability
 ``hazard then / bound``, which is again exactly the weekly coin flip.
 
-Reasons (``docs/model.md``, "Defection reasons"), for a customer leaving firm ``g``:
+Reasons (``docs/model.md``, "Defection reasons"), for a customer leaving firm ``g``, from what
+its own history shows:
 
 1. **market** and **technology**: the exogenous exits (relocation; adoption of a substitute);
    **political**: the immediate leavers of a reputation event.
 2. **service**: the customer has an open, unresolved problem with ``g`` and its satisfaction
    with ``g`` is below the service threshold.
-3. Otherwise the deterministic utility gap between the alternative ``a`` (the firm switched to;
-   for a lapse, the best other firm or the outside option) and ``g`` is split into a price part
-   ``beta_p * m_p(rung) * (price_g - price_a)``, a product part ``beta_q * (q_a - q_g)`` and a
-   political part ``penalty_g - penalty_a``; the largest positive part names the reason
-   (ties in the order price, product, political). When no part favours the alternative -- a
-   chance switch made by the logit's taste shock, which stands for unobserved product
-   preferences -- or the alternative is the outside option, the reason is **product**.
+3. A move to a rival ``a``: the deterministic utility gap between ``a`` and ``g`` is split into
+   a price part ``beta_p * m_p(rung) * (price_g - price_a)``, a product part
+   ``beta_q * (q_a - q_g)`` and a political part ``penalty_g - penalty_a``; the largest
+   positive part names the reason (ties in the order price, product, political). When no
+   part favours the rival -- a chance switch made by the logit's taste shock -- nothing in
+   the history explains it: **unobserved**.
+4. A drift-off (a lapse, a cancellation, doing without at renewal) names no alternative: a
+   dissatisfied customer without an open problem left because the product's experience fell
+   short of what it expected (**product**); a satisfied one shows no cause (**unobserved**).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from relsim.domain import POLITICAL, PRICE, PRODUCT, SERVICE
+from relsim.domain import POLITICAL, PRICE, PRODUCT, SERVICE, UNOBSERVED
 from relsim.model.population import NEVER, WEEK
 
 
@@ -70,14 +73,13 @@ def effective_propensity(
 
 def classify(
     service: np.ndarray,
-    to_outside: np.ndarray,
     price_part: np.ndarray,
     product_part: np.ndarray,
     political_part: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Reason codes (int8) by the rule in this module's docstring, and whether each was a
-    chance switch (no part favoured the alternative); inputs are aligned 1-D arrays of finite
-    parts."""
+    """Reason codes (int8) of moves to rivals by the rule in this module's docstring, and
+    whether each was a chance switch (no part favoured the rival); inputs are aligned 1-D
+    arrays of finite parts."""
     # the largest part, the first of equals winning (price, product, political): an argmax
     # over the three written as comparisons, which avoids stacking them for few rows
     codes = np.where(
@@ -86,7 +88,14 @@ def classify(
         np.where(product_part >= political_part, PRODUCT, POLITICAL),
     ).astype(np.int8)
     largest = np.maximum(np.maximum(price_part, product_part), political_part)
-    chance = ~service & ~to_outside & (largest <= 0.0)
-    codes[chance | to_outside] = PRODUCT
+    chance = ~service & (largest <= 0.0)
+    codes[chance] = UNOBSERVED
     codes[service] = SERVICE
     return codes, chance
+
+
+def drift_off(service: np.ndarray, dissatisfied: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reason codes (int8) of drift-offs: service, else product when dissatisfied, else
+    unobserved; none is a chance switch."""
+    codes = np.where(service, SERVICE, np.where(dissatisfied, PRODUCT, UNOBSERVED))
+    return codes.astype(np.int8), np.zeros(len(codes), dtype=bool)

@@ -36,7 +36,7 @@ import simpy
 
 from relsim import extensions
 from relsim.domain import MARKET, POLITICAL, RUNGS, SERVICE, TECHNOLOGY
-from relsim.model import choice, continuation, defection, ladder, trust
+from relsim.model import choice, continuation, defection, ladder, losses, trust
 from relsim.model import records as rec
 from relsim.model.allocator import keep_freed_memory
 from relsim.model.bonds import BondBook
@@ -72,6 +72,11 @@ COUNT_SLICE = 65_536
 """Rows per slice of the weekly counts (work buffers of this size are kept between weeks)."""
 RESULT_SLICE = 4_096
 """Rows per slice when the end of a run values the focal firm's remaining customers."""
+
+AWAY_UTILITY = -1e6
+"""Utility of the firm a customer drifted away from, while it has no relationship: below
+any choice rule's bound, so the firm is never chosen (:mod:`relsim.model.choice` clips it to
+-300, a weight of 1e-130)."""
 
 COMPACT_SHARE = 0.10
 """Gone rows are compacted away once they exceed this share of the rows (memory policy only:
@@ -518,6 +523,7 @@ class Market:
         cell = seg.astype(np.intp)  # flat (segment, rung) cells, for every table by both
         cell *= N_RUNGS
         cell += rung
+        left = c.left.take(rows)
         v = choice.utilities(
             self.table,
             self.terms,
@@ -526,9 +532,14 @@ class Market:
             primary,
             c.satisfaction.take(rows),
             lead,
-            c.left.take(rows),
+            left,
             cell=cell,
         )
+        # a customer who drifted off and has no relationship does not consider the firm it
+        # left (a lost customer): it returns only once a relationship elsewhere has ended
+        away = np.flatnonzero((primary == NONE) & (left != NONE))
+        if len(away):
+            v[left.take(away).astype(np.intp), away] = AWAY_UTILITY
         self.bonds.add_utility(v, rows, primary, week, self.price_weight.take(cell))
         for instrument in self.instruments:
             more = instrument.utility(self, rows, week)
@@ -640,7 +651,7 @@ class Market:
         lapsed = candidates[lapse]
         if len(had) or len(lapsed):
             old = c.primary.take(lapsed).astype(np.intp)
-            reason, chance = self._reasons(week, lapsed, old, None, False)
+            reason, chance = self._reasons(week, lapsed, old, None)
             self._end(
                 week,
                 np.concatenate([had, lapsed]),
@@ -701,9 +712,11 @@ class Market:
             renewing = contract & (c.primary.take(idx) != NONE)
             if renewing.any():
                 holders = idx[renewing]
+                if week >= 0:
+                    self._count_renewals(week, holders)
                 cancel = self.streams.defection.random(len(holders)) < self._propensity(holders)
                 if cancel.any():
-                    self._end(week, holders[cancel], kind="lapse")
+                    self._end(week, holders[cancel], kind="lapse", renewal=True)
                     keep = np.ones(len(idx), dtype=bool)
                     keep[np.flatnonzero(renewing)[cancel]] = False
                     idx, seg, contract = idx[keep], seg[keep], contract[keep]
@@ -736,7 +749,7 @@ class Market:
             # contract holders who pick the outside option at renewal cancel
             out = (chosen == F) & contract & (primary != NONE)
             if out.any():
-                self._end(week, idx[out], kind="outside")
+                self._end(week, idx[out], kind="outside", renewal=True)
         buy = np.flatnonzero(chosen < F)
         if len(buy):
             # the buyers' primary firms are as read above: only non-buyers' relationships ended
@@ -748,6 +761,15 @@ class Market:
             holder = contract & (c.primary.take(idx) != NONE)
             nxt = np.where(holder, week + p.contract_period[seg], nxt)
         c.next_occasion[idx] = nxt
+
+    def _count_renewals(self, week: int, holders: np.ndarray) -> None:
+        """Renewals due this week by firm, and their periods in weeks (churn's exposure)."""
+        firm = self.c.primary.take(holders).astype(np.intp)
+        period = self.p.contract_period.take(self.c.segment.take(holders))
+        counts = self.recorder.counts
+        counts["renewals"][week] += np.bincount(firm, minlength=self.F)
+        weeks = np.bincount(firm, weights=period, minlength=self.F)
+        counts["renewal_weeks"][week] += weeks.astype(np.int64)
 
     def _purchase(self, week: int, b: np.ndarray, firm: np.ndarray, primary: np.ndarray) -> None:
         """Orders of customers ``b`` at ``firm`` (``primary``: their primary firms): money,
@@ -934,6 +956,11 @@ class Market:
         c.trust[b] = trust.after_orders(initial, problem, self.trust_rule)
         c.run_firm[b] = NONE
         c.run_count[b] = 0
+        if week >= 0:
+            # customers who bought from the firm before: the endings they may win back
+            again = np.flatnonzero(c.orders.reshape(-1).take(b * self.F + firm) > 1)
+            if len(again):
+                self.recorder.restarts(week, c.id.take(b.take(again)), firm.take(again))
         c.left[b] = np.where(c.left.take(b) == firm, NONE, c.left.take(b))
         focal = b[(firm == 0) & (c.acquired_week.take(b) == NEVER)]
         c.acquired_week[focal] = week
@@ -960,11 +987,15 @@ class Market:
         c.run_firm[b] = firm
         c.run_count[b] = np.minimum(count, 127)
         switch = count >= self.scenario.switching.purchases_elsewhere
+        renewal: np.ndarray | bool = False
         if self.any_contractual:
-            switch |= p.contractual[c.segment.take(b)]
+            renewal = p.contractual[c.segment.take(b)]
+            switch |= renewal
         switched = np.flatnonzero(switch)
         if len(switched):
-            self._end(week, b[switched], kind="switch", to_firm=firm[switched])
+            if not isinstance(renewal, bool):
+                renewal = renewal.take(switched)  # a contract holder switches at renewal
+            self._end(week, b[switched], kind="switch", to_firm=firm[switched], renewal=renewal)
         return switched
 
     def _surplus(
@@ -1031,8 +1062,10 @@ class Market:
         reason: np.ndarray | None = None,
         chance: np.ndarray | None = None,
         reshop: slice | None = None,
+        renewal: np.ndarray | bool = False,
     ) -> None:
-        """End the relationships of ``rows`` with their primary firms and record why.
+        """End the relationships of ``rows`` with their primary firms and record why
+        (``renewal``: which endings came at a contract renewal).
 
         ``kind`` (lapse, outside, switch, political) gives the reasons unless ``reason`` (and
         ``chance``) are given. Customers who lapse or leave for political reasons go back to
@@ -1041,7 +1074,7 @@ class Market:
         c, p = self.c, self.p
         old = c.primary.take(rows).astype(np.intp)
         if reason is None:
-            reason, chance = self._reasons(week, rows, old, to_firm, kind == "outside")
+            reason, chance = self._reasons(week, rows, old, to_firm)
         elif chance is None:
             chance = np.zeros(len(rows), dtype=bool)
         # the focal firm's value lost, in the horizon only (the warm-up records nothing):
@@ -1061,6 +1094,7 @@ class Market:
             destination,
             tail,
             self.F,
+            renewal,
         )
         self._trace(week, rec.DEFECTION, rows, old, c.rung.take(rows), reason.astype(float))
         unhappy = (reason == SERVICE) | (reason == POLITICAL)
@@ -1098,25 +1132,19 @@ class Market:
         rows: np.ndarray,
         old: np.ndarray,
         to_firm: np.ndarray | None,
-        to_outside: bool,
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Reasons for the endings of ``rows`` with ``old`` (``to_firm``: the rivals switched
+        to; None for drift-offs), by :func:`relsim.model.defection.classify`."""
         c, p = self.c, self.p
+        dissatisfied = c.satisfaction.take(rows) < self.scenario.satisfaction.service_threshold
+        service = (
+            dissatisfied & (c.problem_firm.take(rows) == old) & (c.problem_until.take(rows) > week)
+        )
+        if to_firm is None:
+            return defection.drift_off(service, dissatisfied)
         seg = c.segment.take(rows)
         rung = c.rung.take(rows)
-        service = (
-            (c.problem_firm.take(rows) == old)
-            & (c.problem_until.take(rows) > week)
-            & (c.satisfaction.take(rows) < self.scenario.satisfaction.service_threshold)
-        )
-        n = len(rows)
-        outside = np.full(n, to_outside)
-        if to_firm is None:
-            v = self.table[seg, rung].copy()
-            v[np.arange(n), old] = -np.inf
-            alt = np.argmax(v, axis=1)
-            outside |= v[np.arange(n), alt] < p.outside_utility[seg]
-        else:
-            alt = to_firm.astype(np.intp)
+        alt = to_firm.astype(np.intp)
         price_part = (
             p.price_sensitivity[seg]
             * p.price_multiplier[rung]
@@ -1124,7 +1152,7 @@ class Market:
         )
         product_part = p.quality_sensitivity[seg] * (self.quality[alt] - self.quality[old])
         political_part = self.penalty[old] - self.penalty[alt]
-        return defection.classify(service, outside, price_part, product_part, political_part)
+        return defection.classify(service, price_part, product_part, political_part)
 
     def _tail(
         self, rows: np.ndarray, firm: np.ndarray, week: int, weight: np.ndarray | None = None
@@ -1278,6 +1306,12 @@ class Market:
             self.recorder.ladder[week] = ladder_counts
             self.recorder.counts["customers"][week] = ladder_counts[:, 1:].sum(axis=1)
             self.recorder.counts["prospects"][week] = ladder_counts[:, 0]
+            if self.any_contractual:
+                primary = c.primary[:n]
+                holders = primary[self.p.contractual[c.segment[:n]] & (primary != NONE)]
+                self.recorder.counts["contract_customers"][week] = np.bincount(
+                    holders, minlength=self.F
+                )
             self.recorder.market["in_market"][week] = c.live
             traced = np.flatnonzero(c.traced[:n] & c.alive[:n])
             self.recorder.journeys(week, c.id[traced], c.primary[traced], c.rung[traced])
@@ -1312,6 +1346,8 @@ class Market:
         running = self.running_costs()
         # the defections first: their exposures are freed before the customers are valued
         defections = self.recorder.price_defections(running.price)
+        window = self.scenario.switching.loss_window_weeks
+        by_reason = self.recorder.settle_losses(defections, window, self.F)
         # in slices: the continuation's (firms x rows) temporaries for every customer at once
         # were the run's peak memory (70 bytes per customer with all bonds)
         margin, costs = np.empty(len(focal)), np.empty(len(focal))
@@ -1336,6 +1372,7 @@ class Market:
                 customers[name][part["id"]] = values
         for name, values in c.drain():
             customers[name][ids] = values
+        _settle_lost_week(customers, defections)
         customers["in_market"] = np.zeros(c.next_id, dtype=bool)
         customers["in_market"][live_ids] = True
         customers["residual_margin"] = np.zeros(c.next_id)
@@ -1347,7 +1384,7 @@ class Market:
             scenario=self.scenario,
             strategy=self.strategy,
             weekly_counts=self.recorder.counts,
-            by_reason=self.recorder.by_reason,
+            by_reason=by_reason,
             ladder=self.recorder.ladder,
             market=self.recorder.market,
             revenue=self.ledger.revenue,
@@ -1367,6 +1404,19 @@ class Market:
             seconds=seconds,
             meta={"state_bytes": state_bytes},
         )
+
+
+def _settle_lost_week(customers: dict[str, np.ndarray], defections: dict[str, np.ndarray]) -> None:
+    """``lost_week``: the first loss to the focal firm after acquisition. The engine keeps the
+    first ending; in the horizon, an ending won back was no loss, so the week becomes the
+    customer's first focal ending there that was not won back (or never). Endings of the
+    warm-up are not recorded and stay as they are."""
+    lost_week = customers["lost_week"]
+    d = defections
+    lost = (d["firm"] == 0) & ~d["won_back"]
+    first = losses.first_loss_week(d["customer"], d["week"], lost, len(lost_week), NEVER)
+    settle = lost_week >= 0  # NEVER included: endings in the horizon only
+    lost_week[settle] = first[settle]
 
 
 def _slices(rows: np.ndarray) -> list[np.ndarray]:

@@ -10,13 +10,17 @@ from collections.abc import Callable
 import numpy as np
 
 from relsim.domain import REASONS, RUNGS
+from relsim.model import losses
 
 WEEKLY_COUNTS: tuple[str, ...] = (
     "customers",  # customers whose primary firm this is, end of week
     "prospects",  # customers in the market who never bought from this firm
     "orders",
     "acquired",  # relationships begun (new primary firm)
-    "defections",
+    "defections",  # relationships ended (customers lost and endings won back)
+    "renewals",  # contract holders' renewals due
+    "renewal_weeks",  # the periods of those renewals, in weeks (churn on any calendar)
+    "contract_customers",  # customers holding a contract with this firm, end of week
     "problems",
     "voiced_problems",
     "leads",
@@ -63,12 +67,12 @@ class Recorder:
         # customers per firm in each warm-up week: the steady-state diagnostic
         self.warmup_customers = np.zeros((warmup_weeks, n_firms), dtype=np.int64)
         self.counts = {name: np.zeros((weeks, n_firms), dtype=np.int64) for name in WEEKLY_COUNTS}
-        self.by_reason = np.zeros((weeks, n_firms, len(REASONS)), dtype=np.int64)
         self.ladder = np.zeros((weeks, n_firms, len(RUNGS)), dtype=np.int64)
         self.market = {name: np.zeros(weeks, dtype=np.int64) for name in MARKET_RECORDS}
         self.relationship = {name: np.zeros((weeks, n_firms)) for name in RELATIONSHIP_RECORDS}
         self.service = {name: np.zeros(weeks) for name in service}
         self._defections = ColumnBuffer(DEFECTION_COLUMNS)
+        self._restarts = ColumnBuffer(RESTART_COLUMNS)
         # the focal firm's ended relationships' exposures, a (margin, rest) pair per call: no
         # buffer to grow and copy (its copies were the weekly peak), priced chunk by chunk
         self._lost: list[tuple[np.ndarray, np.ndarray]] = []
@@ -92,22 +96,33 @@ class Recorder:
         to_firm: np.ndarray,
         tail: np.ndarray,
         n_firms: int,
+        renewal: np.ndarray | bool = False,
     ) -> None:
         """Record defection events (only in reported weeks); ``tail`` is what the focal firm's
         ended relationships' continuations were exposed to, in order (the rows of
         :data:`relsim.model.continuation.EXPOSURES`), priced into their value lost when the run
         ends. Rivals' relationships have no value lost: their costs of serving (staff, levels)
-        are not modelled, so their net value is unknown (NaN)."""
+        are not modelled, so their net value is unknown (NaN). ``renewal``: the endings that came at
+        a contract renewal (cancellations, doing without, switching at renewal)."""
         if not (0 <= week < self.weeks) or not len(customer):
             return
         self.counts["defections"][week] += np.bincount(firm, minlength=n_firms)
-        np.add.at(self.by_reason[week], (firm, reason), 1)
         self._defections.append(
-            (week, customer, firm, reason, chance, rung, tenure, to_firm, np.nan), len(customer)
+            (week, customer, firm, reason, chance, rung, tenure, to_firm, renewal, False, np.nan),
+            len(customer),
         )
         if tail.shape[1]:
             # the ties' and memberships' costs are known now: kept netted off the margin
             self._lost.append((tail[0] - tail[1], tail[2:].astype(np.float32)))
+
+    def restarts(self, week: int, customer: np.ndarray, firm: np.ndarray) -> None:
+        """Relationships begun by customers who had bought from that firm before (reported
+        weeks): the candidates for winning an ending back."""
+        if 0 <= week < self.weeks and len(customer):
+            self._restarts.append((week, customer, firm), len(customer))
+
+    def restart_arrays(self) -> dict[str, np.ndarray]:
+        return self._restarts.columns()
 
     def trace(
         self,
@@ -150,6 +165,28 @@ class Recorder:
         defections["value_lost"][focal] = lost
         return defections
 
+    def settle_losses(
+        self, defections: dict[str, np.ndarray], window: int, n_firms: int
+    ) -> np.ndarray:
+        """Mark the endings won back (:func:`relsim.model.losses.won_back`) in ``defections``
+        and return the customers lost per reported week, firm and reason (weeks, firms,
+        reasons)."""
+        restarts = self._restarts.columns()
+        defections["won_back"][:] = losses.won_back(defections, restarts, window, n_firms)
+        self._restarts = ColumnBuffer(RESTART_COLUMNS)
+        by_reason = np.zeros((self.weeks, n_firms, len(REASONS)), dtype=np.int64)
+        lost = ~defections["won_back"]
+        np.add.at(
+            by_reason,
+            (
+                defections["week"][lost].astype(np.intp),
+                defections["firm"][lost].astype(np.intp),
+                defections["reason"][lost].astype(np.intp),
+            ),
+            1,
+        )
+        return by_reason
+
     def trace_arrays(self) -> dict[str, np.ndarray]:
         return self._trace.columns()
 
@@ -171,7 +208,15 @@ DEFECTION_COLUMNS: dict[str, type] = {
     "rung": np.int8,
     "tenure_weeks": np.int32,
     "to_firm": np.int8,
+    "renewal": np.bool_,  # ended at a contract renewal
+    "won_back": np.bool_,  # begun again with the firm within the loss window (set at the end)
     "value_lost": np.float64,  # the focal firm's: priced when the run ends; rivals': NaN
+}
+
+RESTART_COLUMNS: dict[str, type] = {
+    "week": np.int16,
+    "customer": np.int32,
+    "firm": np.int8,
 }
 
 TRACE_COLUMNS: dict[str, type] = {

@@ -972,6 +972,12 @@ class Switching(Frozen):
         description="Utility penalty a customer holds against the last firm it defected from "
         "(remembered history; lowers win-back).",
     )
+    loss_window_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+        default=52,
+        description="Weeks within which a customer who begins a relationship with the firm it "
+        "left again counts as won back; any other end of a relationship is a customer lost "
+        "(churn and retention count customers lost).",
+    )
 
 
 class Acquisition(Frozen):

@@ -96,12 +96,13 @@ def first_copy_weeks(experiment: Experiment) -> pd.DataFrame:
 
 def plot_retention(experiment: Experiment, ax: Axes | None = None, window: int = 13) -> Axes:
     """Annualised retention of the focal firm's customers over time (``window``-week moving
-    defections / customers), per strategy, with 95% CI bands."""
+    customers lost / customers), per strategy, with 95% CI bands. The last weeks' losses are
+    provisional (an ending there may yet be won back)."""
     ax = _axes(ax)
     weekly = _focal(experiment.weekly).sort_values(["strategy", "replication", "week"])
     frames = []
     for (strategy, r), group in weekly.groupby(["strategy", "replication"], observed=True):
-        lost = group["defections"].rolling(window, min_periods=window).sum()
+        lost = group["customers_lost"].rolling(window, min_periods=window).sum()
         base = group["customers"].rolling(window, min_periods=window).mean()
         retention = 1.0 - (lost / base) * (52.0 / window)
         frames.append(
@@ -162,17 +163,28 @@ def plot_ladder_mix(experiment: Experiment, strategy: str, ax: Axes | None = Non
 
 
 def plot_defection_reasons(experiment: Experiment, ax: Axes | None = None) -> Axes:
-    """Defections from the focal firm by reason, per strategy (mean per replication)."""
+    """Customers the focal firm lost, by reason, per strategy (mean per replication); the
+    hatched top of each bar is the ``unobserved`` class, losses whose cause the customers'
+    histories do not show."""
     ax = _axes(ax)
     weekly = _focal(experiment.weekly)
-    columns = [f"defections_{r}" for r in REASONS]
+    columns = [f"lost_{r}" for r in REASONS]
     totals = weekly.groupby(["strategy", "replication"], observed=True)[columns].sum()
     means = totals.groupby("strategy", observed=True).mean().reindex(experiment.strategies)
     bottom = np.zeros(len(means))
     for reason, column in zip(REASONS, columns, strict=True):
-        ax.bar(means.index, means[column].to_numpy(), bottom=bottom, label=reason)
+        unobserved = reason == "unobserved"
+        ax.bar(
+            means.index,
+            means[column].to_numpy(),
+            bottom=bottom,
+            label="unobserved (no reason observed)" if unobserved else reason,
+            color="lightgrey" if unobserved else None,
+            hatch="//" if unobserved else None,
+            edgecolor="grey" if unobserved else None,
+        )
         bottom += means[column].to_numpy()
-    ax.set(ylabel="defections over the horizon", title=f"Why customers left the {FOCAL}")
+    ax.set(ylabel="customers lost over the horizon", title=f"Why the {FOCAL} lost customers")
     ax.legend(fontsize="small")
     ax.tick_params(axis="x", labelrotation=15)
     return ax

@@ -95,8 +95,9 @@ def report_blocks(experiment: Experiment) -> list[Block]:
             "The focal firm's customers by rung: "
             + ", ".join(f"{r} {_pct(v)}" for r, v in s["ladder_mix"].items())
             + ". "
-            "Annual defection rate by reason under the status quo (first year): "
-            + ", ".join(f"{r} {_pct(v)}" for r, v in s["defection_rate_by_reason"].items())
+            "Customers lost a year, by reason, under the status quo (first year; "
+            "'unobserved': no cause shows in the customer's history): "
+            + ", ".join(f"{r} {_pct(v)}" for r, v in s["loss_rate_by_reason"].items())
             + ".",
         ),
         ("img", "market_share.png"),
@@ -208,13 +209,24 @@ def report_blocks(experiment: Experiment) -> list[Block]:
             "annual churn [95% CI]": [
                 _ci(r.churn, r.churn_low, r.churn_high, _pct) for r in ex.itertuples()
             ],
-            "defections / year": ex["defections_per_year"].map(lambda x: f"{x:,.0f}"),
-            "value lost / year": ex["value_lost_per_year"].map(_money),
-            "churn points avoided": ex["points_avoided"].map(lambda x: f"{x:.2f}"),
+            "firm-caused churn [95% CI]": [
+                _ci(r.firm_caused_churn, r.firm_caused_churn_low, r.firm_caused_churn_high, _pct)
+                for r in ex.itertuples()
+            ],
+            "lost / year": ex["lost_per_year"].map(lambda x: f"{x:,.0f}"),
+            "won back / year": ex["won_back_per_year"].map(lambda x: f"{x:,.0f}"),
+            "value lost / year (firm-caused)": ex["firm_caused_value_lost_per_year"].map(_money),
+            "firm-caused points avoided": ex["points_avoided"].map(lambda x: f"{x:.2f}"),
             "cost per point avoided": ex["cost_per_point_avoided"].map(_money),
             "value of a point": ex["value_per_point"].map(_money),
-            **{f"{r} %": ex[f"share_{r}"].map(_pct) for r in REASONS},
         },
+    )
+    reason_table = pd.DataFrame(
+        {
+            "firm-caused %": ex["share_firm_caused"].map(_pct),
+            "external %": ex["share_external"].map(_pct),
+            **{f"{r} %": ex[f"share_{r}"].map(_pct) for r in REASONS},
+        }
     )
     pays = [
         r.Index
@@ -227,14 +239,26 @@ def report_blocks(experiment: Experiment) -> list[Block]:
         ("h2", "Exit management"),
         (
             "p",
-            "1) churn, 2) why customers leave, 3) the customer value lost (each "
-            "defector's expected remaining value), 4) what a point of churn avoided "
-            "costs, 5) whether that is below what a point is worth.",
+            "1) churn: customers lost a year (a relationship that ends and is not begun "
+            "again with the firm within the loss window; endings won back are counted "
+            "apart), 2) why they were lost, 3) the value of the customers lost (each "
+            "one's expected remaining value, net of what serving it would have cost), "
+            "4) what a point of firm-caused churn (price, product, service, political) "
+            "avoided costs, 5) whether that is below what such a point is worth. Market "
+            "exits and substitutes (external) no strategy prevents; they are left out of "
+            "the points.",
         ),
         ("table", exit_table),
         (
             "p",
-            "Lowering defection pays (cost per point below the value of a point) for: "
+            "Why customers were lost, as shares of the customers lost ('unobserved': no "
+            "cause shows in the customer's history, a drift-off of a satisfied customer "
+            "or a switch made by taste alone).",
+        ),
+        ("table", reason_table),
+        (
+            "p",
+            "Lowering firm-caused churn pays (cost per point below the value of a point) for: "
             + (", ".join(pays) if pays else "none of the strategies")
             + ".",
         ),
