@@ -122,10 +122,10 @@ def test_mean_trust_follows_its_closed_form(failure: float) -> None:
 def test_trust_raises_the_climb_and_lowers_defection(failure: float) -> None:
     """Trust switched on against off (weights 0), same market and seeds. Without failures
     trust rises above its start, so customers climb higher and leave less; with 30% of
-    orders failing it falls below, and they leave more. Measured when written (8 seeds):
-    without failures annual churn 0.240 against 0.278 (paired difference -0.038 [-0.045,
-    -0.031]) and supporters and up 94.8% against 88.1% of customers; with 30% failing, churn
-    0.298 against 0.281 (+0.017 [+0.013, +0.021])."""
+    orders failing it falls below, and they leave more. Measured under model version 9 (8
+    seeds): without failures annual churn (customers lost) 0.279 against 0.306 (paired
+    difference -0.028 [-0.030, -0.026]) and supporters and up 94.1% against 87.6% of
+    customers; with 30% failing, churn 0.314 against 0.306 (+0.008 [+0.003, +0.013])."""
     base = merge(
         ONE_FIRM,
         {
@@ -180,8 +180,8 @@ def test_halvings() -> None:
 @pytest.mark.slow
 def test_more_reliable_fulfilment_means_fewer_service_defections(market: Scenario) -> None:
     """Late or wrong orders bought down from 5% to 1.25%: fewer problems per order and fewer
-    service defections (measured when written: 24.9 service defections per replication under
-    the status quo; paired difference -13.1 [-17.4, -8.8])."""
+    customers lost for service (measured under model version 9: 22.4 per replication under
+    the status quo; paired difference -14.4 [-18.3, -10.5])."""
     sc = with_strategy(market, retention={"fulfilment": {"late_or_wrong": 0.0125}})
     service = paired(sc, lambda run: run.summary["lost_service"])
     assert mean_interval(service).high < 0
