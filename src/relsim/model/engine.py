@@ -956,12 +956,13 @@ class Market:
         c.trust[b] = trust.after_orders(initial, problem, self.trust_rule)
         c.run_firm[b] = NONE
         c.run_count[b] = 0
-        if week >= 0:
-            # customers who bought from the firm before: the endings they may win back
-            again = np.flatnonzero(c.orders.reshape(-1).take(b * self.F + firm) > 1)
-            if len(again):
-                self.recorder.restarts(week, c.id.take(b.take(again)), firm.take(again))
-        c.left[b] = np.where(c.left.take(b) == firm, NONE, c.left.take(b))
+        left = c.left.take(b)
+        back = left == firm
+        if week >= 0 and back.any():
+            # back with the firm the customer last left: the ending it may win back
+            again = np.flatnonzero(back)
+            self.recorder.restarts(week, c.id.take(b.take(again)), firm.take(again))
+        c.left[b] = np.where(back, NONE, left)
         focal = b[(firm == 0) & (c.acquired_week.take(b) == NEVER)]
         c.acquired_week[focal] = week
         self.recorder.add("acquired", week, firm, self.F)
@@ -993,9 +994,14 @@ class Market:
             switch |= renewal
         switched = np.flatnonzero(switch)
         if len(switched):
+            rows, to = b[switched], firm[switched]
+            back = np.flatnonzero(c.left.take(rows) == to)
+            if week >= 0 and len(back):
+                # back with the firm it last left (read before this ending replaces it)
+                self.recorder.restarts(week, c.id.take(rows.take(back)), to.take(back))
             if not isinstance(renewal, bool):
                 renewal = renewal.take(switched)  # a contract holder switches at renewal
-            self._end(week, b[switched], kind="switch", to_firm=firm[switched], renewal=renewal)
+            self._end(week, rows, kind="switch", to_firm=to, renewal=renewal)
         return switched
 
     def _surplus(
@@ -1411,12 +1417,9 @@ def _settle_lost_week(customers: dict[str, np.ndarray], defections: dict[str, np
     first ending; in the horizon, an ending won back was no loss, so the week becomes the
     customer's first focal ending there that was not won back (or never). Endings of the
     warm-up are not recorded and stay as they are."""
-    lost_week = customers["lost_week"]
     d = defections
     lost = (d["firm"] == 0) & ~d["won_back"]
-    first = losses.first_loss_week(d["customer"], d["week"], lost, len(lost_week), NEVER)
-    settle = lost_week >= 0  # NEVER included: endings in the horizon only
-    lost_week[settle] = first[settle]
+    losses.first_loss_week(customers["lost_week"], d["customer"], d["week"], lost, NEVER)
 
 
 def _slices(rows: np.ndarray) -> list[np.ndarray]:

@@ -4,7 +4,11 @@ A relationship ends (a *relationship ending*) when the customer drifts off (a la
 cancellation, choosing to do without at renewal), moves to a rival, leaves at a reputation
 event, or leaves the market. The ending is **won back** when the same customer begins a
 relationship with the same firm again within the loss window (``switching.loss_window_weeks``,
-counted from the ending's week); every other ending is a **customer lost**. So relationship
+counted from the ending's week) while that firm is still the last one it left (in practice:
+it switches back from the rival it went to, or from the firm it began with after drifting
+off); every other ending is a **customer lost**. The engine records a restart when a switch
+goes back to the firm the customer last left; a customer who meanwhile left another firm too
+counts as lost to the first. So relationship
 endings = customers lost + endings won back, and each ending is exactly one of the two.
 
 Endings in the last ``window`` weeks of the horizon cannot yet be known to be won back: they
@@ -35,6 +39,8 @@ import numpy as np
 
 from relsim.model.params import WEEKS_PER_YEAR
 
+CHUNK = 65_536
+"""Endings probed at a time when they are matched with the restarts."""
 KEY_WEEK_OFFSET = 1 << 15
 """Weeks (int16, negative in the warm-up) are shifted by this to sort as non-negative keys."""
 
@@ -50,40 +56,52 @@ def won_back(
     restarts: dict[str, np.ndarray],
     window: int,
     n_firms: int,
+    out: np.ndarray | None = None,
+    chunk: int = CHUNK,
 ) -> np.ndarray:
-    """Which endings were won back: for each relationship begun again (``restarts``: week,
-    customer, firm), the same customer's latest earlier ending with that firm, if it ended at
-    most ``window`` weeks before. Endings of the warm-up are not recorded, so a restart after
-    one matches nothing."""
-    out = np.zeros(len(endings["week"]), dtype=bool)
-    if not len(out) or not len(restarts["week"]):
+    """Which endings were won back: the same customer's first recorded restart with
+    the same firm after the ending (``restarts``: week, customer, firm) came at most
+    ``window`` weeks after it. Written into ``out`` when given.
+
+    The first restart after an ending is the one that wins it back: a later ending with the
+    same firm needs a relationship begun again in between, and every such beginning in the
+    horizon is recorded. Endings of the warm-up are not recorded, so a restart after one
+    matches nothing. Only the restarts are sorted (far fewer than the endings); the endings
+    are probed in chunks, so the work arrays stay small at the end of a run, when its memory
+    peaks."""
+    n = len(endings["week"])
+    out = np.zeros(n, dtype=bool) if out is None else out
+    out[:] = False
+    if not n or not len(restarts["week"]):
         return out
-    key = _keys(endings["customer"], endings["firm"], endings["week"], n_firms)
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
     probe = _keys(restarts["customer"], restarts["firm"], restarts["week"], n_firms)
-    at = np.searchsorted(sorted_key, probe, side="left") - 1  # the latest strictly earlier
-    ok = at >= 0
-    at = np.where(ok, at, 0)
-    ended = order[at]
-    same_pair = (sorted_key[at] >> 17) == (probe >> 17)
-    gap = restarts["week"].astype(np.int64) - endings["week"][ended].astype(np.int64)
-    hit = ok & same_pair & (gap <= window)
-    out[ended[hit]] = True
+    probe.sort()
+    for start in range(0, n, chunk):
+        part = slice(start, min(start + chunk, n))
+        key = _keys(
+            endings["customer"][part], endings["firm"][part], endings["week"][part], n_firms
+        )
+        at = np.searchsorted(probe, key, side="right")  # the first restart after the ending
+        found = at < len(probe)
+        nxt = probe[np.minimum(at, len(probe) - 1)]
+        same_pair = (nxt >> 17) == (key >> 17)
+        gap = (nxt & ((1 << 17) - 1)) - (key & ((1 << 17) - 1))
+        out[part] = found & same_pair & (gap <= window)
     return out
 
 
 def first_loss_week(
+    lost_week: np.ndarray,
     customer: np.ndarray,
     week: np.ndarray,
     lost: np.ndarray,
-    n_customers: int,
     never: int,
-) -> np.ndarray:
-    """Each customer's first week with a loss among the given endings (``never`` without)."""
-    out = np.full(n_customers, never, dtype=np.int64)
-    np.minimum.at(out, customer[lost].astype(np.intp), week[lost].astype(np.int64))
-    return out
+) -> None:
+    """``lost_week`` (in place): each customer's first week with a loss among the endings of
+    the horizon, where the engine kept the first ending there (week >= 0, or ``never``); a
+    first ending of the warm-up (negative) stays."""
+    lost_week[lost_week >= 0] = never
+    np.minimum.at(lost_week, customer[lost].astype(np.intp), week[lost].astype(lost_week.dtype))
 
 
 def annual_churn(

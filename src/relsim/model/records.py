@@ -170,22 +170,24 @@ class Recorder:
     ) -> np.ndarray:
         """Mark the endings won back (:func:`relsim.model.losses.won_back`) in ``defections``
         and return the customers lost per reported week, firm and reason (weeks, firms,
-        reasons)."""
-        restarts = self._restarts.columns()
-        defections["won_back"][:] = losses.won_back(defections, restarts, window, n_firms)
-        self._restarts = ColumnBuffer(RESTART_COLUMNS)
-        by_reason = np.zeros((self.weeks, n_firms, len(REASONS)), dtype=np.int64)
-        lost = ~defections["won_back"]
-        np.add.at(
-            by_reason,
-            (
-                defections["week"][lost].astype(np.intp),
-                defections["firm"][lost].astype(np.intp),
-                defections["reason"][lost].astype(np.intp),
-            ),
-            1,
+        reasons), counted in chunks."""
+        losses.won_back(
+            defections, self._restarts.columns(), window, n_firms, defections["won_back"]
         )
-        return by_reason
+        self._restarts = ColumnBuffer(RESTART_COLUMNS)
+        n_reasons = len(REASONS)
+        cells = self.weeks * n_firms * n_reasons
+        counts = np.zeros(cells, dtype=np.int64)
+        n = len(defections["week"])
+        for start in range(0, n, losses.CHUNK):
+            part = slice(start, min(start + losses.CHUNK, n))
+            lost = ~defections["won_back"][part]
+            cell = defections["week"][part][lost].astype(np.intp) * n_firms
+            cell += defections["firm"][part][lost]
+            cell *= n_reasons
+            cell += defections["reason"][part][lost]
+            counts += np.bincount(cell, minlength=cells)
+        return counts.reshape(self.weeks, n_firms, n_reasons)
 
     def trace_arrays(self) -> dict[str, np.ndarray]:
         return self._trace.columns()
@@ -206,10 +208,10 @@ DEFECTION_COLUMNS: dict[str, type] = {
     "reason": np.int8,
     "chance": np.bool_,
     "rung": np.int8,
-    "tenure_weeks": np.int32,
+    "tenure_weeks": np.int16,  # weeks are int16: a tenure within a run fits
     "to_firm": np.int8,
     "renewal": np.bool_,  # ended at a contract renewal
-    "won_back": np.bool_,  # begun again with the firm within the loss window (set at the end)
+    "won_back": np.bool_,  # switched back to the firm within the loss window (set at the end)
     "value_lost": np.float64,  # the focal firm's: priced when the run ends; rivals': NaN
 }
 
