@@ -34,9 +34,7 @@ if TYPE_CHECKING:
         plot_utilisation,
     )
 
-__version__ = "0.1.0"
-MODEL_VERSION = "8"
-"""Bumped whenever a change moves simulated numbers for the same scenario and seed."""
+from relsim.version import MODEL_VERSION, __version__  # the literals live in relsim/version.py
 
 __all__ = [
     "BONDS",

@@ -39,6 +39,7 @@ from relsim.analysis.value import decomposition, part_values
 from relsim.experiment import interrupts, limits, storage
 from relsim.scenario import Scenario, load_scenario
 from relsim.simulation import simulate
+from relsim.version import MODEL_VERSION
 
 DEFAULT_REPLICATIONS = 30
 DEFAULT_METRIC = "npv_with_residual"
@@ -254,8 +255,6 @@ def run_experiment(
             manifest = storage.read_manifest(out)
             if manifest["scenario_hash"] != storage.scenario_hash(scenario):
                 raise ValueError(f"{out} was made from a different scenario; cannot resume it")
-            from relsim import MODEL_VERSION  # the package sets it after importing us
-
             made_with = manifest.get("model_version")
             if made_with != MODEL_VERSION:
                 raise ValueError(

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from relsim.scenario import Scenario
+from relsim.version import MODEL_VERSION, __version__
 
 TABLES = ("weekly", "ladder", "defections", "survival", "moves")
 PART_PREFIX = "r"
@@ -199,8 +200,6 @@ def read_manifest(out: Path) -> dict[str, Any]:
 
 def new_manifest(scenario: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
     """What made this folder: scenario, seed, versions, commit, command line, settings."""
-    from relsim import MODEL_VERSION, __version__
-
     return {
         "status": "partial",
         "scenario_name": scenario.name,
