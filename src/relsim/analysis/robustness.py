@@ -188,9 +188,9 @@ def load_robustness(out: str | Path) -> Robustness:
 def plot_tornado(result: Robustness, top: int = 15, ax: Any = None) -> Any:
     """The recommended strategy's advantage over the runner-up at each assumption's low and
     high end, the widest swings first; red where the recommendation changes."""
-    from relsim.viz.plots import _axes
+    from relsim.viz.axes import axes_or_new
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = result.table
     if table.empty:
         ax.text(0.5, 0.5, "no assumption varied", ha="center", transform=ax.transAxes)

@@ -260,9 +260,9 @@ def _bound(value: float | None, edge: float, side: str) -> str:
 def plot_breakeven(result: BreakEven, ax: Any = None) -> Any:
     """The paired difference against the field with its 95% interval, the crossing and its
     interval shaded."""
-    from relsim.viz.plots import _axes
+    from relsim.viz.axes import axes_or_new
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = result.evaluations
     ax.plot(table["value"], table["difference"], marker="o", markersize=3, color="C0")
     ax.fill_between(
