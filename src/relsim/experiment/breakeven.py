@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from relsim.analysis import mean_interval
+from relsim.experiment.folder import ResultsFolder
 from relsim.experiment.runner import DEFAULT_METRIC, WorkerPool, run_experiment
 from relsim.scenario import Scenario, load_scenario
 from relsim.scenario.paths import FieldPathError, check_path, get_value, with_values
@@ -97,8 +98,7 @@ def breakeven(
         raise ValueError("the grid needs at least 2 values")
     whole = isinstance(get_value(scenario, path), int)
     temporary = tempfile.TemporaryDirectory(prefix="relsim-breakeven-") if out is None else None
-    folder = Path(temporary.name if temporary else out)  # type: ignore[arg-type]
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = ResultsFolder(temporary.name if temporary else out).create()  # type: ignore[arg-type]
     evaluated: dict[float, tuple[float, float, float, int]] = {}
 
     def evaluate(x: float, pool: WorkerPool) -> float:
@@ -111,7 +111,7 @@ def breakeven(
             experiment = run_experiment(
                 variant,
                 replications=replications,
-                out=folder / "evaluations" / f"e{len(evaluated):03d}",
+                out=folder.path("evaluations", f"e{len(evaluated):03d}"),
                 progress=progress,
                 metric=metric,
                 strategies=[a, b],
@@ -144,8 +144,8 @@ def breakeven(
                         right = middle
         result = _answer(scenario, path, low, high, a, b, metric, evaluated, bracket)
         if out is not None:
-            result.evaluations.to_parquet(folder / "evaluations.parquet", index=False)
-            (folder / "breakeven.json").write_text(
+            result.evaluations.to_parquet(folder.path("evaluations.parquet"), index=False)
+            folder.path("breakeven.json").write_text(
                 json.dumps(
                     {**result.to_dict(), "written": datetime.now().isoformat(timespec="seconds")},
                     indent=2,
