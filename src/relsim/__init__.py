@@ -20,13 +20,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from relsim.domain import BONDS, LEVELS, REASONS, RUNGS
     from relsim.experiment import Experiment, run_experiment
-    from relsim.pipeline import (
-        analyse_robustness,
-        export_tables,
-        export_transactions,
-        prepare_scenario,
-        run_pipeline,
-    )
+    from relsim.exports import export_tables, export_transactions
+    from relsim.pipeline import analyse_robustness, prepare_scenario, run_pipeline
     from relsim.results import Run
     from relsim.scenario import Scenario, ScenarioError, Strategy, load_scenario
     from relsim.simulation import simulate
@@ -81,16 +76,8 @@ _HOMES = {
     **dict.fromkeys(["BONDS", "LEVELS", "REASONS", "RUNGS"], "relsim.domain"),
     **dict.fromkeys(["Experiment", "run_experiment"], "relsim.experiment"),
     "Run": "relsim.results",
-    **dict.fromkeys(
-        [
-            "analyse_robustness",
-            "export_tables",
-            "export_transactions",
-            "prepare_scenario",
-            "run_pipeline",
-        ],
-        "relsim.pipeline",
-    ),
+    **dict.fromkeys(["export_tables", "export_transactions"], "relsim.exports"),
+    **dict.fromkeys(["analyse_robustness", "prepare_scenario", "run_pipeline"], "relsim.pipeline"),
     **dict.fromkeys(["Scenario", "ScenarioError", "Strategy", "load_scenario"], "relsim.scenario"),
     "simulate": "relsim.simulation",
     **{name: "relsim.viz" for name in __all__ if name.startswith("plot_")},

@@ -5,8 +5,7 @@ run``, ``relsim robustness`` and ``relsim export`` do, without the command line.
 optionally tests the recommendation against the assumptions register (robustness), and draws
 the plots and writes the report. :func:`prepare_scenario` reads a scenario as ``relsim run``
 does (plugins, ``--set`` overrides, seed, strategy names); :func:`analyse_robustness` adds the
-robustness section to a finished run; :func:`export_tables` and :func:`export_transactions`
-write a run's tables as CSV and one replication's purchases as a transaction log.
+robustness section to a finished run. (``relsim export``'s work is in :mod:`relsim.exports`.)
 
 Importing this module is cheap (the work imports numpy and the rest when it starts), so the
 command line can import it before a Ctrl-C could land in numpy's import.
@@ -68,17 +67,6 @@ class RunOutcome:
     robustness: Robustness | None = None
     report: tuple[Path, Path] | None = None
     """(report.md, report.html), once written."""
-
-
-def require_complete(results: str | Path) -> dict[str, Any]:
-    """The manifest of a complete results folder; :class:`UsageError` for an unfinished one
-    (``FileNotFoundError`` when there is no manifest)."""
-    from relsim.experiment.folder import ResultsFolder
-
-    manifest = ResultsFolder(results).read_manifest()
-    if manifest.get("status") != "complete":
-        raise UsageError(f"{results} is not complete; finish it with relsim run --resume {results}")
-    return manifest
 
 
 def load_plugins(modules: Sequence[str]) -> None:
@@ -274,10 +262,10 @@ def analyse_robustness(
     from relsim.experiment.folder import ResultsFolder
     from relsim.viz.report import write_report
 
-    manifest = require_complete(results)
+    run = ResultsFolder(results)
+    manifest = run.require_complete()
     if only and not any(t in a.path for a in REGISTER for t in only):
         raise UsageError(f"no assumption's path contains any of {only}")
-    run = ResultsFolder(results)
     folder = ResultsFolder(run.path("robustness"))
     if folder.holds_results() and not resume:
         if not force:
@@ -293,103 +281,17 @@ def analyse_robustness(
     return result, write_report(experiment)
 
 
-def export_tables(results: str | Path, to: str | Path | None = None) -> Path:
-    """Write a finished run's tables (replications and the tidy tables) as CSV files into
-    ``to`` (default ``<results>/csv``); returns the folder."""
-    import pandas as pd
-
-    from relsim.experiment import storage
-    from relsim.experiment.folder import ResultsFolder
-
-    require_complete(results)
-    folder = ResultsFolder(results)
-    target = Path(to) if to else folder.path("csv")
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("replications", *storage.TABLES):
-        pd.read_parquet(folder.path(f"{name}.parquet")).to_csv(target / f"{name}.csv", index=False)
-    return target
-
-
-@dataclass
-class TransactionLog:
-    """One replication's purchases at a firm, written by :func:`export_transactions`."""
-
-    path: Path
-    log: pd.DataFrame
-    """customer, date, amount: the format ``relsim calibrate`` reads."""
-    strategy: str
-    firm: str
-    replication: int
-
-
-def export_transactions(
-    source: str | Path,
-    to: str | Path | None = None,
-    strategy: str | None = None,
-    replication: int = 0,
-    firm: str | None = None,
-    start_date: str = "2026-01-05",
-) -> TransactionLog:
-    """Simulate one replication again -- of a finished results folder's scenario, or of a
-    scenario file -- and write its purchases at ``firm`` (default: the focal firm) as a
-    transaction log (customer,date,amount). The replication is simulated from its own seed,
-    so it is the run's own; week 0 is dated ``start_date`` and the warm-up is included.
-    ``strategy`` defaults to the baseline; ``to`` to
-    ``results/<scenario>-<strategy>-r<replication>-transactions.csv``."""
-    from datetime import date
-
-    from relsim.calibration import simulated_log
-    from relsim.experiment import replication_seed
-    from relsim.experiment.folder import ResultsFolder
-    from relsim.scenario import load_scenario
-    from relsim.simulation import simulate
-
-    source = Path(source)
-    if source.is_dir():
-        require_complete(source)
-        scenario = ResultsFolder(source).load_scenario()
-    else:
-        scenario = load_scenario(source)
-    strategy = strategy or scenario.baseline_strategy
-    scenario.strategy(strategy)
-    firm = firm or scenario.focal.name
-    if firm not in {f.name for f in scenario.firms}:
-        raise UsageError(f"no firm {firm!r}; firms: {', '.join(f.name for f in scenario.firms)}")
-    try:
-        start = date.fromisoformat(start_date)
-    except ValueError:
-        raise UsageError(f"--start-date needs YYYY-MM-DD, got {start_date!r}") from None
-    if replication < 0:
-        raise UsageError("--replication is 0 or more")
-    traced = scenario.model_copy(update={"trace_share": 1.0})  # traces every customer; the
-    # trace draws no random numbers, so the run is the same replication as in the results
-    run = simulate(traced, strategy=strategy, seed=replication_seed(scenario.seed, replication))
-    log = simulated_log(run.trace, firm, start)
-    target = (
-        Path(to)
-        if to
-        else Path("results") / (f"{scenario.name}-{strategy}-r{replication}-transactions.csv")
-    )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    log.to_csv(target, index=False)
-    return TransactionLog(target, log, strategy, firm, replication)
-
-
 __all__ = [
     "DRIFT_WARNING",
     "SHOWN",
     "Interrupted",
     "RunOutcome",
-    "TransactionLog",
     "UsageError",
     "analyse_robustness",
     "check_extensions",
     "drift_warning",
-    "export_tables",
-    "export_transactions",
     "load_plugins",
     "prepare_scenario",
-    "require_complete",
     "robustness_stage",
     "run_pipeline",
     "write_outputs",

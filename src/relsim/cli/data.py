@@ -1,5 +1,5 @@
 """``relsim export``, ``relsim calibrate`` and ``relsim validate-model``: data out of relsim and
-real data into it (the work is :mod:`relsim.pipeline`'s exports and :mod:`relsim.calibration`)."""
+real data into it (the work is :mod:`relsim.exports` and :mod:`relsim.calibration`)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def add_export(sub: Subparsers) -> None:
 
 
 def handle_export(args: argparse.Namespace) -> int:
-    from relsim.pipeline import export_tables, export_transactions
+    from relsim.exports import export_tables, export_transactions
 
     if not args.transactions:
         target = export_tables(args.results, args.to)

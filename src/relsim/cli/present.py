@@ -32,10 +32,10 @@ def add_report(sub: Subparsers) -> None:
 
 def handle_report(args: argparse.Namespace) -> int:
     from relsim.experiment import Experiment
-    from relsim.pipeline import require_complete
+    from relsim.experiment.folder import ResultsFolder
     from relsim.viz.report import write_report
 
-    manifest = require_complete(args.results)
+    manifest = ResultsFolder(args.results).require_complete()
     metric = args.metric or manifest.get("metric", DEFAULT_METRIC)
     md, page = write_report(Experiment.load(args.results, metric))
     say(f"relsim: report written: {page} and {md}")

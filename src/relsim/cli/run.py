@@ -57,12 +57,6 @@ def add_run(sub: Subparsers) -> None:
     )
     add_metric(run)
     add_results_options(run, "run")
-    run.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="run on a Dask distributed cluster (pip install 'relsim[dask]')",
-    )
     add_progress(run)
     add_strategies(run)
     run.add_argument(
@@ -74,6 +68,17 @@ def add_run(sub: Subparsers) -> None:
     add_overrides(run)
     run.add_argument(
         "--json", action="store_true", help="print the comparison and summary as JSON on stdout"
+    )
+    _add_run_extras(run)
+
+
+def _add_run_extras(run: argparse.ArgumentParser) -> None:
+    """The options beyond a plain run: a Dask cluster, robustness, plugins."""
+    run.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Dask distributed cluster (pip install 'relsim[dask]')",
     )
     run.add_argument(
         "--robustness",

@@ -29,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from relsim.errors import UsageError
 from relsim.scenario import Scenario, load_scenario
 from relsim.version import MODEL_VERSION, __version__
 
@@ -107,6 +108,16 @@ class ResultsFolder:
 
     def read_manifest(self) -> dict[str, Any]:
         return read_manifest(self.root)
+
+    def require_complete(self) -> dict[str, Any]:
+        """The manifest of complete results; :class:`~relsim.errors.UsageError` for an
+        unfinished run (``FileNotFoundError`` when the folder holds no results)."""
+        manifest = self.read_manifest()
+        if manifest.get("status") != "complete":
+            raise UsageError(
+                f"{self.root} is not complete; finish it with relsim run --resume {self.root}"
+            )
+        return manifest
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         write_manifest(self.root, manifest)

@@ -236,11 +236,7 @@ def run_experiment(
         so worker processes start once); ``workers`` and ``executor`` are then ignored.
     """
     started = time.time()
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
-    names = strategies or [s.name for s in scenario.strategies]
-    for name in names:
-        scenario.strategy(name)
+    scenario, names = checked_strategies(scenario, strategies)
     if memory_check and executor is None and not resume:
         pool_size = workers or os.cpu_count() or 1
         runs = (replications or DEFAULT_REPLICATIONS) * len(names)
@@ -252,14 +248,14 @@ def run_experiment(
             folder.check_model_version(manifest)
         else:
             target = replications or (PILOT_REPLICATIONS if precision else DEFAULT_REPLICATIONS)
-            settings = {
-                "strategies": names,
-                "baseline": baseline_of(scenario, names),
-                "replications_target": target,
-                "precision": precision,
-                "metric": metric,
-                "max_replications": max_replications,
-            }
+            settings = dict(
+                strategies=names,
+                baseline=baseline_of(scenario, names),
+                replications_target=target,
+                precision=precision,
+                metric=metric,
+                max_replications=max_replications,
+            )
             manifest = folder.start(scenario, settings, force)
         metric = manifest.get("metric", metric)
         max_replications = manifest.get("max_replications", max_replications)
@@ -271,6 +267,19 @@ def run_experiment(
         storage.assemble(folder.root, manifest["strategies"], target)
         folder.complete(manifest, started, replications_per_strategy=target)
     return Experiment(folder.root, metric)
+
+
+def checked_strategies(
+    scenario: Scenario | str | Path, strategies: list[str] | None
+) -> tuple[Scenario, list[str]]:
+    """The scenario (read when given a path) and the strategies to run (default: all of
+    them), every name checked before any work is done."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    names = strategies or [s.name for s in scenario.strategies]
+    for name in names:
+        scenario.strategy(name)
+    return scenario, names
 
 
 def baseline_of(scenario: Scenario, names: list[str]) -> str:

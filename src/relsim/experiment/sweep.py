@@ -42,6 +42,7 @@ from relsim.experiment.runner import (
     Experiment,
     WorkerPool,
     baseline_of,
+    checked_strategies,
     run_experiment,
 )
 from relsim.scenario import Scenario, load_scenario
@@ -247,9 +248,7 @@ def run_sweep(
         scenario = load_scenario(scenario)
     if scenario.sweep is None and points is None:
         raise ValueError("the scenario has no sweep block (or give --vary PATH=VALUES)")
-    names = strategies or [s.name for s in scenario.strategies]
-    for name in names:
-        scenario.strategy(name)
+    scenario, names = checked_strategies(scenario, strategies)
     folder = ResultsFolder(out) if out else ResultsFolder.timestamped(scenario.name, "sweep")
     if resume:
         manifest = folder.reopen(scenario, kind="sweep")
