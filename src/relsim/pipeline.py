@@ -170,7 +170,7 @@ def run_pipeline(
             robustness_replications,
             settings.get("workers"),
             settings.get("progress"),
-            resume=resume and folder.path("robustness", "manifest.json").exists(),
+            resume=resume and ResultsFolder(folder.path("robustness")).holds_results(),
             notify=notify,
         )
     outcome.report = write_outputs(experiment)
@@ -185,10 +185,11 @@ def _name(scenario: Scenario | str | Path) -> str:
 
 def write_outputs(experiment: Experiment) -> tuple[Path, Path]:
     """Draw every plot into ``plots/`` and write the report; returns (report.md, report.html)."""
+    from relsim.experiment.folder import ResultsFolder
     from relsim.viz import save_all
     from relsim.viz.report import write_report
 
-    save_all(experiment, Path(experiment.out) / "plots")
+    save_all(experiment, ResultsFolder(experiment.out).path("plots"))
     return write_report(experiment)
 
 
