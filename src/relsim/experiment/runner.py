@@ -248,14 +248,14 @@ def run_experiment(
             folder.check_model_version(manifest)
         else:
             target = replications or (PILOT_REPLICATIONS if precision else DEFAULT_REPLICATIONS)
-            settings = dict(
-                strategies=names,
-                baseline=baseline_of(scenario, names),
-                replications_target=target,
-                precision=precision,
-                metric=metric,
-                max_replications=max_replications,
-            )
+            settings = {
+                "strategies": names,
+                "baseline": baseline_of(scenario, names),
+                "replications_target": target,
+                "precision": precision,
+                "metric": metric,
+                "max_replications": max_replications,
+            }
             manifest = folder.start(scenario, settings, force)
         metric = manifest.get("metric", metric)
         max_replications = manifest.get("max_replications", max_replications)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from relsim.experiment import Experiment
 
 FOCAL = "focal firm"
+_axes = axes_or_new
+"""The old private name of :func:`relsim.viz.axes.axes_or_new`, kept for code that imports it."""
 
 
 def _focal(weekly: pd.DataFrame) -> pd.DataFrame:
