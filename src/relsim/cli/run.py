@@ -104,22 +104,9 @@ def _add_run_extras(run: argparse.ArgumentParser) -> None:
 
 
 def handle_run(args: argparse.Namespace) -> int:
-    from relsim.experiment.folder import ResultsFolder
-    from relsim.pipeline import prepare_scenario, run_pipeline
+    from relsim.pipeline import run_pipeline
 
-    if args.resume:
-        if args.force:
-            raise UsageError("--resume completes a folder and --force replaces it; choose one")
-        folder = _resumable(args.resume)
-        scenario, out = folder.load_scenario(), args.resume
-        metric = folder.read_manifest().get("metric", args.metric)
-    else:
-        if args.scenario is None:
-            raise UsageError("relsim run needs a SCENARIO file (or --resume DIR)")
-        overrides = parse_overrides(args.overrides)
-        scenario = prepare_scenario(args.scenario, overrides, args.seed, args.strategy, args.plugin)
-        out = args.out or ResultsFolder.timestamped(scenario.name).root
-        metric = args.metric
+    scenario, out, metric = _run_scenario(args)
     executor = _dask_executor(args.scheduler) if args.scheduler else None
     try:
         outcome = run_pipeline(
@@ -149,6 +136,25 @@ def handle_run(args: argparse.Namespace) -> int:
         f"defections.parquet, plots/*.png); report: {page} and {md.name}"
     )
     return EXIT_OK
+
+
+def _run_scenario(args: argparse.Namespace) -> tuple[Any, Path, str]:
+    """The scenario, results folder and decision metric: of the run to resume, or new from the
+    options (plugins, file, --set, --seed, --strategy)."""
+    from relsim.experiment.folder import ResultsFolder
+    from relsim.pipeline import prepare_scenario
+
+    if args.resume:
+        if args.force:
+            raise UsageError("--resume completes a folder and --force replaces it; choose one")
+        folder = _resumable(args.resume)
+        scenario = folder.load_scenario()
+        return scenario, args.resume, folder.read_manifest().get("metric", args.metric)
+    if args.scenario is None:
+        raise UsageError("relsim run needs a SCENARIO file (or --resume DIR)")
+    overrides = parse_overrides(args.overrides)
+    scenario = prepare_scenario(args.scenario, overrides, args.seed, args.strategy, args.plugin)
+    return scenario, args.out or ResultsFolder.timestamped(scenario.name).root, args.metric
 
 
 def _resumable(out: Path) -> Any:
