@@ -148,7 +148,7 @@ def update() -> int:
                 print(f"{name}: " + "; ".join(found[:3]), file=sys.stderr)
             print(
                 f"the numbers moved but MODEL_VERSION is still {MODEL_VERSION}: bump it in "
-                "src/relsim/__init__.py and add its CHANGELOG.md entry",
+                "src/relsim/version.py and add its CHANGELOG.md entry",
                 file=sys.stderr,
             )
             return 1

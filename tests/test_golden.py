@@ -14,7 +14,7 @@ from tests import golden
 
 POLICY = (
     "the model's numbers moved. If that is intended: bump MODEL_VERSION in "
-    "src/relsim/__init__.py, say in CHANGELOG.md what changed in the model and why, and run "
+    "src/relsim/version.py, say in CHANGELOG.md what changed in the model and why, and run "
     "`python -m tests.golden --update`. Differences: "
 )
 

@@ -8,6 +8,8 @@ The public API is small::
     run.summary, run.weekly, run.ladder, run.customers, run.defections, run.trace
     experiment = relsim.run_experiment(scenario, replications=30)
     experiment.summary(), experiment.compare()
+    outcome = relsim.run_pipeline(scenario, "results/mine")  # what `relsim run` does:
+    outcome.comparison, outcome.drift, outcome.report        # the run, its plots and report
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from relsim.domain import BONDS, LEVELS, REASONS, RUNGS
     from relsim.experiment import Experiment, run_experiment
+    from relsim.exports import export_tables, export_transactions
+    from relsim.pipeline import analyse_robustness, prepare_scenario, run_pipeline
     from relsim.results import Run
     from relsim.scenario import Scenario, ScenarioError, Strategy, load_scenario
     from relsim.simulation import simulate
@@ -34,9 +38,7 @@ if TYPE_CHECKING:
         plot_utilisation,
     )
 
-__version__ = "0.1.0"
-MODEL_VERSION = "9"
-"""Bumped whenever a change moves simulated numbers for the same scenario and seed."""
+from relsim.version import MODEL_VERSION, __version__  # the literals live in relsim/version.py
 
 __all__ = [
     "BONDS",
@@ -50,6 +52,9 @@ __all__ = [
     "ScenarioError",
     "Strategy",
     "__version__",
+    "analyse_robustness",
+    "export_tables",
+    "export_transactions",
     "load_scenario",
     "plot_costs",
     "plot_cumulative_difference",
@@ -61,7 +66,9 @@ __all__ = [
     "plot_retention",
     "plot_survival",
     "plot_utilisation",
+    "prepare_scenario",
     "run_experiment",
+    "run_pipeline",
     "simulate",
 ]
 
@@ -69,6 +76,8 @@ _HOMES = {
     **dict.fromkeys(["BONDS", "LEVELS", "REASONS", "RUNGS"], "relsim.domain"),
     **dict.fromkeys(["Experiment", "run_experiment"], "relsim.experiment"),
     "Run": "relsim.results",
+    **dict.fromkeys(["export_tables", "export_transactions"], "relsim.exports"),
+    **dict.fromkeys(["analyse_robustness", "prepare_scenario", "run_pipeline"], "relsim.pipeline"),
     **dict.fromkeys(["Scenario", "ScenarioError", "Strategy", "load_scenario"], "relsim.scenario"),
     "simulate": "relsim.simulation",
     **{name: "relsim.viz" for name in __all__ if name.startswith("plot_")},

@@ -104,20 +104,22 @@ def robustness(
     resume: bool = False,
 ) -> Robustness:
     """Run every variant (see the module docstring) into ``out`` and summarise them."""
+    from relsim.experiment.folder import ResultsFolder
     from relsim.experiment.sweep import run_sweep
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     scenario = scenario.model_copy(update={"sweep": None})
-    out = Path(out)
+    folder = ResultsFolder(out)
+    out = folder.root
     if resume:  # the variants as they were chosen when the analysis started
         design, (entries, skipped) = None, _read_variants(out)
     else:
         design, entries, skipped = variants(scenario, register)
-        if (out / "manifest.json").exists():
+        if folder.holds_results():
             raise FileExistsError(f"{out} already holds a robustness analysis")
-        out.mkdir(parents=True, exist_ok=True)
-        (out / VARIANTS).write_text(
+        folder.create()
+        folder.path(VARIANTS).write_text(
             json.dumps({"entries": entries, "skipped": skipped}, indent=1), encoding="utf-8"
         )
     result = run_sweep(
@@ -188,9 +190,9 @@ def load_robustness(out: str | Path) -> Robustness:
 def plot_tornado(result: Robustness, top: int = 15, ax: Any = None) -> Any:
     """The recommended strategy's advantage over the runner-up at each assumption's low and
     high end, the widest swings first; red where the recommendation changes."""
-    from relsim.viz.plots import _axes
+    from relsim.viz.axes import axes_or_new
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = result.table
     if table.empty:
         ax.text(0.5, 0.5, "no assumption varied", ha="center", transform=ax.transAxes)

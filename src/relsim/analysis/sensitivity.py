@@ -175,9 +175,9 @@ def sensitivity(
 def plot_sensitivity(result: Sensitivity, ax: Any = None) -> Any:
     """Bar chart of the indices with their 95% intervals: Morris mu_star (bars) and sigma
     (dots); Sobol S1 and ST side by side."""
-    from relsim.viz.plots import _axes
+    from relsim.viz.axes import axes_or_new
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = result.indices
     y = np.arange(len(table))
     if result.method == "morris":

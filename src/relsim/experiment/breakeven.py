@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from relsim.analysis import mean_interval
+from relsim.experiment.folder import ResultsFolder
 from relsim.experiment.runner import DEFAULT_METRIC, WorkerPool, run_experiment
 from relsim.scenario import Scenario, load_scenario
 from relsim.scenario.paths import FieldPathError, check_path, get_value, with_values
@@ -83,22 +85,10 @@ def breakeven(
     ``b`` on ``metric`` (see the module docstring for the method). Each evaluation is an
     ordinary results folder under ``out/evaluations/`` (a temporary folder when ``out`` is
     None); ``out`` also receives ``breakeven.json`` and ``evaluations.parquet``."""
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
-    scenario = scenario.model_copy(update={"sweep": None})
-    scenario.strategy(a)
-    scenario.strategy(b)
-    if a == b:
-        raise ValueError("compare two different strategies")
-    check_path(scenario, path)
-    if not low < high:
-        raise ValueError(f"expected low < high, got {low} and {high}")
-    if grid < 2:
-        raise ValueError("the grid needs at least 2 values")
+    scenario = _checked(scenario, path, low, high, a, b, grid)
     whole = isinstance(get_value(scenario, path), int)
     temporary = tempfile.TemporaryDirectory(prefix="relsim-breakeven-") if out is None else None
-    folder = Path(temporary.name if temporary else out)  # type: ignore[arg-type]
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = ResultsFolder(temporary.name if temporary else out).create()  # type: ignore[arg-type]
     evaluated: dict[float, tuple[float, float, float, int]] = {}
 
     def evaluate(x: float, pool: WorkerPool) -> float:
@@ -111,7 +101,7 @@ def breakeven(
             experiment = run_experiment(
                 variant,
                 replications=replications,
-                out=folder / "evaluations" / f"e{len(evaluated):03d}",
+                out=folder.path("evaluations", f"e{len(evaluated):03d}"),
                 progress=progress,
                 metric=metric,
                 strategies=[a, b],
@@ -125,38 +115,77 @@ def breakeven(
 
     try:
         with WorkerPool(workers, None) as pool:
-            for x in np.linspace(low, high, grid):
-                evaluate(x, pool)
-            xs = np.array(sorted(evaluated))
-            means = [evaluated[x][0] for x in xs]
-            bracket = _first_sign_change(xs, np.array(means))
-            if bracket is not None:
-                left, right = bracket
-                for _ in range(refinements):
-                    if whole and right - left <= 1:
-                        break
-                    middle = (left + right) / 2
-                    m = evaluate(middle, pool)
-                    middle = float(round(middle)) if whole else middle
-                    if np.sign(m) == np.sign(evaluated[left][0]):
-                        left = middle
-                    else:
-                        right = middle
+            grid_values = np.linspace(low, high, grid)
+            bracket = _search(evaluate, evaluated, grid_values, refinements, whole, pool)
         result = _answer(scenario, path, low, high, a, b, metric, evaluated, bracket)
         if out is not None:
-            result.evaluations.to_parquet(folder / "evaluations.parquet", index=False)
-            (folder / "breakeven.json").write_text(
-                json.dumps(
-                    {**result.to_dict(), "written": datetime.now().isoformat(timespec="seconds")},
-                    indent=2,
-                    default=float,
-                ),
-                encoding="utf-8",
-            )
+            _save(folder, result)
         return result
     finally:
         if temporary is not None:
             temporary.cleanup()
+
+
+def _checked(
+    scenario: Scenario | str | Path, path: str, low: float, high: float, a: str, b: str, grid: int
+) -> Scenario:
+    """The scenario without its sweep block, after checking the question can be asked."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    scenario = scenario.model_copy(update={"sweep": None})
+    scenario.strategy(a)
+    scenario.strategy(b)
+    if a == b:
+        raise ValueError("compare two different strategies")
+    check_path(scenario, path)
+    if not low < high:
+        raise ValueError(f"expected low < high, got {low} and {high}")
+    if grid < 2:
+        raise ValueError("the grid needs at least 2 values")
+    return scenario
+
+
+def _search(
+    evaluate: Callable[[float, WorkerPool], float],
+    evaluated: dict[float, tuple[float, float, float, int]],
+    grid_values: np.ndarray,
+    refinements: int,
+    whole: bool,
+    pool: WorkerPool,
+) -> tuple[float, float] | None:
+    """Evaluate the grid, then bisect the first bracket in which the mean difference changes
+    sign ``refinements`` times; returns that first bracket (None: no sign change)."""
+    for x in grid_values:
+        evaluate(x, pool)
+    xs = np.array(sorted(evaluated))
+    means = [evaluated[x][0] for x in xs]
+    bracket = _first_sign_change(xs, np.array(means))
+    if bracket is not None:
+        left, right = bracket
+        for _ in range(refinements):
+            if whole and right - left <= 1:
+                break
+            middle = (left + right) / 2
+            m = evaluate(middle, pool)
+            middle = float(round(middle)) if whole else middle
+            if np.sign(m) == np.sign(evaluated[left][0]):
+                left = middle
+            else:
+                right = middle
+    return bracket
+
+
+def _save(folder: ResultsFolder, result: BreakEven) -> None:
+    """``evaluations.parquet`` and ``breakeven.json`` (the answer and when it was written)."""
+    result.evaluations.to_parquet(folder.path("evaluations.parquet"), index=False)
+    folder.path("breakeven.json").write_text(
+        json.dumps(
+            {**result.to_dict(), "written": datetime.now().isoformat(timespec="seconds")},
+            indent=2,
+            default=float,
+        ),
+        encoding="utf-8",
+    )
 
 
 def _first_sign_change(xs: np.ndarray, means: np.ndarray) -> tuple[float, float] | None:
@@ -260,9 +289,9 @@ def _bound(value: float | None, edge: float, side: str) -> str:
 def plot_breakeven(result: BreakEven, ax: Any = None) -> Any:
     """The paired difference against the field with its 95% interval, the crossing and its
     interval shaded."""
-    from relsim.viz.plots import _axes
+    from relsim.viz.axes import axes_or_new
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = result.evaluations
     ax.plot(table["value"], table["difference"], marker="o", markersize=3, color="C0")
     ax.fill_between(

@@ -20,7 +20,6 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from relsim.analysis import (
 )
 from relsim.analysis.value import decomposition, part_values
 from relsim.experiment import interrupts, limits, storage
+from relsim.experiment.folder import ResultsFolder
 from relsim.scenario import Scenario, load_scenario
 from relsim.simulation import simulate
 
@@ -236,84 +236,84 @@ def run_experiment(
         so worker processes start once); ``workers`` and ``executor`` are then ignored.
     """
     started = time.time()
+    scenario, names = checked_strategies(scenario, strategies)
+    if memory_check and executor is None and not resume:
+        pool_size = workers or os.cpu_count() or 1
+        runs = (replications or DEFAULT_REPLICATIONS) * len(names)
+        limits.check_memory(scenario, pool_size, runs)
+    folder = (ResultsFolder(out) if out else ResultsFolder.timestamped(scenario.name)).create()
+    with folder.lock():  # two runs never write into one folder
+        if resume:
+            manifest = folder.reopen(scenario)
+            folder.check_model_version(manifest)
+        else:
+            target = replications or (PILOT_REPLICATIONS if precision else DEFAULT_REPLICATIONS)
+            settings = {
+                "strategies": names,
+                "baseline": baseline_of(scenario, names),
+                "replications_target": target,
+                "precision": precision,
+                "metric": metric,
+                "max_replications": max_replications,
+            }
+            manifest = folder.start(scenario, settings, force)
+        metric = manifest.get("metric", metric)
+        max_replications = manifest.get("max_replications", max_replications)
+        done = storage.done_parts(folder.root)
+        with contextlib.nullcontext(pool) if pool else WorkerPool(workers, executor) as pool:
+            target = _replicate(
+                pool, scenario, folder, manifest, done, progress, metric, max_replications
+            )
+        storage.assemble(folder.root, manifest["strategies"], target)
+        folder.complete(manifest, started, replications_per_strategy=target)
+    return Experiment(folder.root, metric)
+
+
+def checked_strategies(
+    scenario: Scenario | str | Path, strategies: list[str] | None
+) -> tuple[Scenario, list[str]]:
+    """The scenario (read when given a path) and the strategies to run (default: all of
+    them), every name checked before any work is done."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     names = strategies or [s.name for s in scenario.strategies]
     for name in names:
         scenario.strategy(name)
-    if memory_check and executor is None and not resume:
-        pool_size = workers or os.cpu_count() or 1
-        runs = (replications or DEFAULT_REPLICATIONS) * len(names)
-        limits.check_memory(scenario, pool_size, runs)
-    out = (
-        Path(out) if out else Path("results") / (f"{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}")
-    )
-    out.mkdir(parents=True, exist_ok=True)
-    with storage.FolderLock(out):  # two runs never write into one folder
-        if resume:
-            manifest = storage.read_manifest(out)
-            if manifest["scenario_hash"] != storage.scenario_hash(scenario):
-                raise ValueError(f"{out} was made from a different scenario; cannot resume it")
-            from relsim import MODEL_VERSION  # the package sets it after importing us
+    return scenario, names
 
-            made_with = manifest.get("model_version")
-            if made_with != MODEL_VERSION:
-                raise ValueError(
-                    f"{out} was made by model version {made_with} and this relsim is model "
-                    f"version {MODEL_VERSION} (CHANGELOG.md says what differs); its finished "
-                    "replications would not match new ones, so it cannot be resumed: rerun it "
-                    "with --force, or resume it with the relsim that made it "
-                    f"({manifest.get('relsim_version')}, commit {manifest.get('git_commit')})"
-                )
-            names = manifest["strategies"]
-            replications = manifest["replications_target"]
-            precision = manifest.get("precision")
-            metric = manifest.get("metric", metric)
-            max_replications = manifest.get("max_replications", max_replications)
-        else:
-            storage.refuse_or_clear(out, force)
-            target = replications or (PILOT_REPLICATIONS if precision else DEFAULT_REPLICATIONS)
-            manifest = storage.new_manifest(
-                scenario,
-                {
-                    "strategies": names,
-                    "baseline": scenario.baseline_strategy
-                    if scenario.baseline_strategy in names
-                    else names[0],
-                    "replications_target": target,
-                    "precision": precision,
-                    "metric": metric,
-                    "max_replications": max_replications,
-                },
-            )
-            storage.write_manifest(out, manifest)
-            storage.write_resolved_scenario(out, scenario)
-            replications = target
-        assert replications is not None
-        done = storage.done_parts(out)
-        with contextlib.nullcontext(pool) if pool else WorkerPool(workers, executor) as pool:
-            target = replications
-            while True:
-                tasks = [(s, r) for r in range(target) for s in names if (s, r) not in done]
-                _run_tasks(pool, scenario, tasks, out, progress, done, manifest)
-                if precision is None or target >= max_replications:
-                    break
-                if _precise_enough(out, names, manifest["baseline"], target, metric, precision):
-                    break
-                target = min(max_replications, target + max(PILOT_REPLICATIONS, target // 2))
-                manifest["replications_target"] = target
-                storage.write_manifest(out, manifest)
-        storage.assemble(out, names, target)
-        manifest.update(
-            {
-                "status": "complete",
-                "replications_per_strategy": target,
-                "finished": datetime.now().isoformat(timespec="seconds"),
-                "seconds": round(time.time() - started, 3),
-            }
-        )
-        storage.write_manifest(out, manifest)
-    return Experiment(out, metric)
+
+def baseline_of(scenario: Scenario, names: list[str]) -> str:
+    """The strategy the others are compared with: the scenario's baseline when it runs,
+    else the first strategy that runs."""
+    return scenario.baseline_strategy if scenario.baseline_strategy in names else names[0]
+
+
+def _replicate(
+    pool: WorkerPool,
+    scenario: Scenario,
+    folder: ResultsFolder,
+    manifest: dict[str, Any],
+    done: set[tuple[str, int]],
+    progress: bool | None,
+    metric: str,
+    max_replications: int,
+) -> int:
+    """Run the replications the manifest asks for that are not ``done``; with a precision
+    rule, add batches until precise enough or at ``max_replications``. Returns how many
+    replications per strategy the results hold."""
+    out, names = folder.root, manifest["strategies"]
+    precision = manifest.get("precision")
+    target = manifest["replications_target"]
+    while True:
+        tasks = [(s, r) for r in range(target) for s in names if (s, r) not in done]
+        _run_tasks(pool, scenario, tasks, out, progress, done, manifest)
+        if precision is None or target >= max_replications:
+            return target
+        if _precise_enough(out, names, manifest["baseline"], target, metric, precision):
+            return target
+        target = min(max_replications, target + max(PILOT_REPLICATIONS, target // 2))
+        manifest["replications_target"] = target
+        folder.write_manifest(manifest)
 
 
 def _run_tasks(

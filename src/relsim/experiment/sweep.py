@@ -28,7 +28,6 @@ import os
 import re
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +36,13 @@ import pandas as pd
 from pydantic import ValidationError
 
 from relsim.experiment import limits, storage
+from relsim.experiment.folder import ResultsFolder
 from relsim.experiment.runner import (
     DEFAULT_METRIC,
     Experiment,
     WorkerPool,
+    baseline_of,
+    checked_strategies,
     run_experiment,
 )
 from relsim.scenario import Scenario, load_scenario
@@ -246,16 +248,10 @@ def run_sweep(
         scenario = load_scenario(scenario)
     if scenario.sweep is None and points is None:
         raise ValueError("the scenario has no sweep block (or give --vary PATH=VALUES)")
-    names = strategies or [s.name for s in scenario.strategies]
-    for name in names:
-        scenario.strategy(name)
-    out = Path(out) if out else Path("results") / f"{scenario.name}-sweep-{_stamp()}"
+    scenario, names = checked_strategies(scenario, strategies)
+    folder = ResultsFolder(out) if out else ResultsFolder.timestamped(scenario.name, "sweep")
     if resume:
-        manifest = storage.read_manifest(out)
-        if manifest.get("kind") != "sweep":
-            raise ValueError(f"{out} is not a sweep folder; resume it with relsim run --resume")
-        if manifest["scenario_hash"] != storage.scenario_hash(scenario):
-            raise ValueError(f"{out} was made from a different scenario; cannot resume it")
+        manifest = folder.reopen(scenario, kind="sweep")
         points = pd.DataFrame(manifest["design"])
         names = manifest["strategies"]
         replications = manifest["replications_target"]
@@ -270,72 +266,79 @@ def run_sweep(
         pool_size = workers or os.cpu_count() or 1
         for variant in scenarios:
             limits.check_memory(variant, pool_size, replications * len(names))
-    out.mkdir(parents=True, exist_ok=True)
-    with storage.FolderLock(out):
+    with folder.create().lock():
         if not resume:
-            storage.refuse_or_clear(out, force, extra=("points", "points.parquet"))
-            manifest = storage.new_manifest(
-                scenario,
-                {
-                    "kind": "sweep",
-                    "strategies": names,
-                    "baseline": scenario.baseline_strategy
-                    if scenario.baseline_strategy in names
-                    else names[0],
-                    "replications_target": replications,
-                    "metric": metric,
-                    "design_kind": scenario.sweep.design if scenario.sweep else "custom",
-                    "fields": (
-                        [f.path for f in scenario.sweep.fields]
-                        if scenario.sweep
-                        else list(points.columns)
-                    ),
-                    "design": points.to_dict(orient="records"),
-                },
-            )
-            storage.write_manifest(out, manifest)
-            storage.write_resolved_scenario(out, scenario)
+            settings = _settings(scenario, names, replications, metric, points)
+            manifest = folder.start(scenario, settings, force, extra=SWEEP_WRITTEN)
         with WorkerPool(workers, None) as pool:
             for k, variant in enumerate(scenarios):
-                folder = point_dir(out, k)
-                if (folder / "manifest.json").exists():
-                    if storage.read_manifest(folder).get("status") == "complete":
-                        continue
-                    run_experiment(variant, out=folder, resume=True, pool=pool, progress=progress)
-                    continue
-                if progress or (progress is None and os.isatty(2)):
-                    print(f"relsim: design point {k + 1} of {len(scenarios)}", file=sys.stderr)
-                run_experiment(
-                    variant,
-                    replications=replications,
-                    out=folder,
-                    progress=progress,
-                    metric=metric,
-                    strategies=names,
-                    memory_check=False,
-                    pool=pool,
+                _run_point(
+                    pool, folder.root, (k, len(scenarios)), variant, progress, manifest, metric
                 )
-        result = SweepResult(out, metric, manifest=manifest)
+        result = SweepResult(folder.root, metric, manifest=manifest)
         table = result.build_points()
-        storage.atomic_parquet(table, out / "points.parquet")
-        storage.atomic_parquet(result.build_replications(), out / "replications.parquet")
-        manifest.update(
-            {
-                "status": "complete",
-                "finished": datetime.now().isoformat(timespec="seconds"),
-                "seconds": round(time.time() - started, 3),
-            }
-        )
-        storage.write_manifest(out, manifest)
-    return SweepResult(out, metric)
+        storage.atomic_parquet(table, folder.path("points.parquet"))
+        storage.atomic_parquet(result.build_replications(), folder.path("replications.parquet"))
+        folder.complete(manifest, started)
+    return SweepResult(folder.root, metric)
+
+
+SWEEP_WRITTEN = ("points", "points.parquet")
+"""What a sweep writes into its folder besides an experiment's files (``--force`` clears it)."""
+
+
+def _settings(
+    scenario: Scenario, names: list[str], replications: int, metric: str, points: pd.DataFrame
+) -> dict[str, Any]:
+    """The manifest's fields that describe a new sweep: strategies, design, replications."""
+    return {
+        "kind": "sweep",
+        "strategies": names,
+        "baseline": baseline_of(scenario, names),
+        "replications_target": replications,
+        "metric": metric,
+        "design_kind": scenario.sweep.design if scenario.sweep else "custom",
+        "fields": (
+            [f.path for f in scenario.sweep.fields] if scenario.sweep else list(points.columns)
+        ),
+        "design": points.to_dict(orient="records"),
+    }
+
+
+def _run_point(
+    pool: WorkerPool,
+    out: Path,
+    position: tuple[int, int],
+    variant: Scenario,
+    progress: bool | None,
+    manifest: dict[str, Any],
+    metric: str,
+) -> None:
+    """Run design point ``k`` of ``count`` (``position``) into its own folder, or resume it,
+    or skip it when it is complete."""
+    k, count = position
+    point = ResultsFolder(point_dir(out, k))
+    if point.holds_results():
+        if point.is_complete():
+            return
+        run_experiment(variant, out=point.root, resume=True, pool=pool, progress=progress)
+        return
+    if progress or (progress is None and os.isatty(2)):
+        print(f"relsim: design point {k + 1} of {count}", file=sys.stderr)
+    run_experiment(
+        variant,
+        replications=manifest["replications_target"],
+        out=point.root,
+        progress=progress,
+        metric=metric,
+        strategies=manifest["strategies"],
+        memory_check=False,
+        pool=pool,
+    )
 
 
 def point_dir(out: Path, k: int) -> Path:
     return Path(out) / "points" / f"p{k:04d}"
-
-
-def _stamp() -> str:
-    return f"{datetime.now():%Y%m%d-%H%M%S}"
 
 
 class SweepResult:

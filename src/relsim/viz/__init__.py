@@ -1,5 +1,10 @@
-"""Plots of experiments (matplotlib, imported only when a plot is drawn)."""
+"""Plots of experiments (matplotlib, imported only when a plot is drawn).
 
+:func:`axes_or_new` is the public helper every plot uses for its optional ``ax``; a new plot
+(here or in a study) calls it too.
+"""
+
+from relsim.viz.axes import axes_or_new
 from relsim.viz.plots import (
     plot_costs,
     plot_cumulative_difference,
@@ -15,6 +20,7 @@ from relsim.viz.plots import (
 )
 
 __all__ = [
+    "axes_or_new",
     "plot_costs",
     "plot_cumulative_difference",
     "plot_defection_reasons",

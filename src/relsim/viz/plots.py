@@ -16,6 +16,7 @@ from scipy import stats
 
 from relsim.domain import REASONS, RUNGS
 from relsim.model.economics import COST_KINDS
+from relsim.viz.axes import axes_or_new
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -23,14 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from relsim.experiment import Experiment
 
 FOCAL = "focal firm"
-
-
-def _axes(ax: Axes | None) -> Axes:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=(8, 4.5))[1]
+_axes = axes_or_new
+"""The old private name of :func:`relsim.viz.axes.axes_or_new`, kept for code that imports it."""
 
 
 def _focal(weekly: pd.DataFrame) -> pd.DataFrame:
@@ -62,7 +57,7 @@ def plot_market_share(experiment: Experiment, ax: Axes | None = None) -> Axes:
     """The focal firm's share of customers over time, per strategy, with 95% CI bands; the
     weeks rivals copied the strategy's programs are marked (dotted: the median over
     replications of the first copy; ticks along the bottom: every replication's)."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     weekly = _focal(experiment.weekly)
     first = first_copy_weeks(experiment)
     for strategy in experiment.strategies:
@@ -98,7 +93,7 @@ def plot_retention(experiment: Experiment, ax: Axes | None = None, window: int =
     """Annualised retention of the focal firm's customers over time (``window``-week moving
     customers lost / customers), per strategy, with 95% CI bands. The last weeks' losses are
     provisional (an ending there may yet be won back)."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     weekly = _focal(experiment.weekly).sort_values(["strategy", "replication", "week"])
     frames = []
     for (strategy, r), group in weekly.groupby(["strategy", "replication"], observed=True):
@@ -130,7 +125,7 @@ def plot_retention(experiment: Experiment, ax: Axes | None = None, window: int =
 def plot_survival(experiment: Experiment, ax: Axes | None = None) -> Axes:
     """Cohort survival of the focal firm's new customers (Kaplan-Meier, by weeks since their
     acquisition), per strategy, with 95% CI bands over replications."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     survival = experiment.survival.rename(columns={"weeks_since_acquisition": "week"})
     for strategy in experiment.strategies:
         _band(ax, survival[survival["strategy"] == strategy], "survival", strategy)
@@ -146,7 +141,7 @@ def plot_survival(experiment: Experiment, ax: Axes | None = None) -> Axes:
 def plot_ladder_mix(experiment: Experiment, strategy: str, ax: Axes | None = None) -> Axes:
     """The focal firm's customers by rung of the loyalty ladder over time (stacked areas, mean
     over replications)."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     ladder = experiment.ladder
     first = ladder["firm"].iloc[0]
     ladder = ladder[
@@ -166,7 +161,7 @@ def plot_defection_reasons(experiment: Experiment, ax: Axes | None = None) -> Ax
     """Customers the focal firm lost, by reason, per strategy (mean per replication); the
     hatched top of each bar is the ``unobserved`` class, losses whose cause the customers'
     histories do not show."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     weekly = _focal(experiment.weekly)
     columns = [f"lost_{r}" for r in REASONS]
     totals = weekly.groupby(["strategy", "replication"], observed=True)[columns].sum()
@@ -193,7 +188,7 @@ def plot_defection_reasons(experiment: Experiment, ax: Axes | None = None) -> Ax
 def plot_metric(experiment: Experiment, metric: str | None = None, ax: Axes | None = None) -> Axes:
     """Distribution of a summary metric over replications, per strategy (box plots with the
     replications as points), e.g. ``npv``, ``profit`` or ``margin_value_new_customers``."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     metric = metric or experiment.metric
     values = experiment.values(metric)
     data = [values[s] for s in experiment.strategies]
@@ -211,7 +206,7 @@ def plot_differences(
 ) -> Axes:
     """Forest plot: each strategy's paired difference from the baseline with its simultaneous
     95% CI (Bonferroni), as in ``Experiment.compare``."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = experiment.compare(metric=metric)
     table = table[table["strategy"] != experiment.baseline].reset_index(drop=True)
     y = np.arange(len(table))
@@ -243,7 +238,7 @@ def plot_cumulative_difference(experiment: Experiment, ax: Axes | None = None) -
     curve stays at or above zero; in the legend)."""
     from relsim.analysis.value import difference_bands, focal_discounted_profit, paybacks, year_ends
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     bands = difference_bands(focal_discounted_profit(experiment), experiment.baseline)
     payback = paybacks(bands)
     ends = year_ends(bands)
@@ -276,7 +271,7 @@ def plot_cumulative_difference(experiment: Experiment, ax: Axes | None = None) -
 
 def plot_costs(experiment: Experiment, ax: Axes | None = None) -> Axes:
     """The focal firm's costs by kind over the horizon, per strategy (mean per replication)."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     weekly = _focal(experiment.weekly)
     totals = weekly.groupby(["strategy", "replication"], observed=True)[list(COST_KINDS)].sum()
     means = totals.groupby("strategy", observed=True).mean().reindex(experiment.strategies)
@@ -295,7 +290,7 @@ def plot_costs(experiment: Experiment, ax: Axes | None = None) -> Axes:
 def plot_utilisation(experiment: Experiment, strategy: str, ax: Axes | None = None) -> Axes:
     """Utilisation of each staff pool over time under a strategy (mean over replications);
     1.0 means the pool was short and delivered less than planned."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     weekly = _focal(experiment.weekly)
     weekly = weekly[weekly["strategy"] == strategy]
     for pool in ("desk", "contact", "manager"):

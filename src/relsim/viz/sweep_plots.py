@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from relsim.viz.plots import _axes
+from relsim.viz.axes import axes_or_new
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -67,7 +67,7 @@ def plot_sweep(
     baseline) against one swept field, one line per strategy with its 95% CI band. Other swept
     fields are held at ``at`` (default: their middle design value); in a Latin-hypercube design
     each point is drawn with its interval instead of a band."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     field = field or result.fields[0]
     metric = metric or result.metric
     table, others = _slice(result, [field], at)
@@ -123,7 +123,7 @@ def plot_best_map(
     design is drawn as points (hollow where not clear)."""
     from matplotlib.patches import Patch, Rectangle
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     if len(result.fields) < 2 and (x is None or y is None):
         raise ValueError("a best-strategy map needs two swept fields")
     x = x or result.fields[0]

@@ -1,0 +1,138 @@
+"""``relsim report`` and ``relsim demo``: results for readers -- the report of a finished run and
+the offline classroom page (the work is :mod:`relsim.viz.report` and :mod:`relsim.viz.demo`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from relsim.cli.common import (
+    DEFAULT_METRIC,
+    EXIT_OK,
+    Subparsers,
+    add_seed,
+    add_workers,
+    command,
+    say,
+)
+from relsim.errors import UsageError
+
+
+def add_report(sub: Subparsers) -> None:
+    report = command(
+        sub,
+        "report",
+        handle_report,
+        "write report.html and report.md for a finished results folder",
+        "example:\n  relsim report results/baseline-20261124-120000",
+    )
+    report.add_argument("results", type=Path, help="results folder of relsim run")
+    report.add_argument("--metric", default=None, help="decision metric (default: the run's)")
+
+
+def handle_report(args: argparse.Namespace) -> int:
+    from relsim.experiment import Experiment
+    from relsim.experiment.folder import ResultsFolder
+    from relsim.viz.report import write_report
+
+    manifest = ResultsFolder(args.results).require_complete()
+    metric = args.metric or manifest.get("metric", DEFAULT_METRIC)
+    md, page = write_report(Experiment.load(args.results, metric))
+    say(f"relsim: report written: {page} and {md}")
+    return EXIT_OK
+
+
+def add_demo(sub: Subparsers) -> None:
+    demo = command(
+        sub,
+        "demo",
+        handle_demo,
+        "write the classroom page: one offline HTML file that replays the strategies",
+        "examples:\n  relsim demo                       # the bundled classroom scenario\n"
+        "  relsim demo scenarios/classroom.yaml --out class.html\n"
+        "  relsim demo scenarios/frequency-war.yaml --strategy transactional "
+        "--strategy financial \\\n"
+        "      --lever rivalry.points.lag.mean_weeks=2,8,26",
+    )
+    demo.add_argument(
+        "scenario",
+        type=Path,
+        nargs="?",
+        default=None,
+        help="scenario file (default: the bundled classroom scenario)",
+    )
+    demo.add_argument(
+        "--out", type=Path, default=None, help="page to write (default: results/<name>-demo.html)"
+    )
+    demo.add_argument(
+        "--strategy",
+        action="append",
+        default=None,
+        help="a strategy to show (repeatable; default: all of the scenario's)",
+    )
+    demo.add_argument(
+        "--replications", type=int, default=10, help="runs per strategy for the curves (10)"
+    )
+    demo.add_argument(
+        "--lever",
+        action="append",
+        default=None,
+        metavar="PATH=V1,V2,...",
+        help="a field the page's grid varies (at most two; default: a points program's reward "
+        "value x the rivals' copy lag, when a strategy runs points)",
+    )
+    demo.add_argument("--no-grid", action="store_true", help="no precomputed grid (a faster page)")
+    demo.add_argument(
+        "--grid-replications", type=int, default=4, help="runs per strategy in each grid cell (4)"
+    )
+    add_seed(demo)
+    add_workers(demo)
+
+
+def handle_demo(args: argparse.Namespace) -> int:
+    from importlib import resources
+
+    from relsim.viz.demo import write_demo
+
+    levers = _levers(args)
+    if args.replications < 2 or args.grid_replications < 2:
+        raise UsageError("--replications and --grid-replications must be at least 2")
+    with resources.as_file(resources.files("relsim").joinpath("classroom.yaml")) as bundled:
+        scenario = args.scenario or bundled
+        say(f"relsim: computing the classroom page for {scenario} ...")
+        try:
+            page = write_demo(
+                scenario,
+                args.out,
+                strategies=args.strategy,
+                replications=args.replications,
+                levers=levers,
+                grid_replications=args.grid_replications,
+                seed=args.seed,
+                workers=args.workers,
+            )
+        except KeyError as error:  # an unknown strategy name
+            raise UsageError(str(error.args[0] if error.args else error)) from error
+    say(f"relsim: classroom page written: {page} (open it in any browser; no network needed)")
+    return EXIT_OK
+
+
+def _levers(args: argparse.Namespace) -> list | None:
+    """The page's grid: none with --no-grid, the --lever options (at most two), or the
+    default (None)."""
+    from relsim.viz.demo import parse_lever
+
+    try:
+        if args.no_grid:
+            return []
+        if args.lever:
+            levers = [parse_lever(text) for text in args.lever]
+            if len(levers) > 2:
+                raise ValueError("at most two --lever options")
+            return levers
+    except ValueError as error:
+        raise UsageError(f"--lever: {error}") from error
+    return None
+
+
+__all__ = ["add_demo", "add_report", "handle_demo", "handle_report"]

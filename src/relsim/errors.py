@@ -1,0 +1,27 @@
+"""Errors of the public API that the command line turns into its exit codes.
+
+A leaf module with no imports of its own, so that ``relsim.cli`` can name them before anything
+heavy is imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class UsageError(Exception):
+    """A request that is incomplete or contradictory (the command line's exit code 2)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A Ctrl-C in a stage whose finished work is kept on disk: ``stage`` is
+    ``"replications"`` (resume the run or sweep in ``out``) or ``"robustness"`` (the variants:
+    resume the robustness analysis of the finished run in ``out``)."""
+
+    def __init__(self, stage: str, out: Path):
+        super().__init__(stage)
+        self.stage = stage
+        self.out = out
+
+
+__all__ = ["Interrupted", "UsageError"]

@@ -1,0 +1,103 @@
+"""Data out of relsim, as functions a notebook can call: what ``relsim export`` does.
+
+:func:`export_tables` writes a finished run's tables as CSV; :func:`export_transactions`
+simulates one replication again from its seed and writes its purchases at a firm as a
+transaction log, the format ``relsim calibrate`` (:mod:`relsim.calibration`) reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from relsim.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+
+def export_tables(results: str | Path, to: str | Path | None = None) -> Path:
+    """Write a finished run's tables (replications and the tidy tables) as CSV files into
+    ``to`` (default ``<results>/csv``); returns the folder."""
+    import pandas as pd
+
+    from relsim.experiment import storage
+    from relsim.experiment.folder import ResultsFolder
+
+    folder = ResultsFolder(results)
+    folder.require_complete()
+    target = Path(to) if to else folder.path("csv")
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("replications", *storage.TABLES):
+        pd.read_parquet(folder.path(f"{name}.parquet")).to_csv(target / f"{name}.csv", index=False)
+    return target
+
+
+@dataclass
+class TransactionLog:
+    """One replication's purchases at a firm, written by :func:`export_transactions`."""
+
+    path: Path
+    log: pd.DataFrame
+    """customer, date, amount: the format ``relsim calibrate`` reads."""
+    strategy: str
+    firm: str
+    replication: int
+
+
+def export_transactions(
+    source: str | Path,
+    to: str | Path | None = None,
+    strategy: str | None = None,
+    replication: int = 0,
+    firm: str | None = None,
+    start_date: str = "2026-01-05",
+) -> TransactionLog:
+    """Simulate one replication again -- of a finished results folder's scenario, or of a
+    scenario file -- and write its purchases at ``firm`` (default: the focal firm) as a
+    transaction log (customer,date,amount). The replication is simulated from its own seed,
+    so it is the run's own; week 0 is dated ``start_date`` and the warm-up is included.
+    ``strategy`` defaults to the baseline; ``to`` to
+    ``results/<scenario>-<strategy>-r<replication>-transactions.csv``."""
+    from datetime import date
+
+    from relsim.calibration import simulated_log
+    from relsim.experiment import replication_seed
+    from relsim.experiment.folder import ResultsFolder
+    from relsim.scenario import load_scenario
+    from relsim.simulation import simulate
+
+    source = Path(source)
+    if source.is_dir():
+        folder = ResultsFolder(source)
+        folder.require_complete()
+        scenario = folder.load_scenario()
+    else:
+        scenario = load_scenario(source)
+    strategy = strategy or scenario.baseline_strategy
+    scenario.strategy(strategy)
+    firm = firm or scenario.focal.name
+    if firm not in {f.name for f in scenario.firms}:
+        raise UsageError(f"no firm {firm!r}; firms: {', '.join(f.name for f in scenario.firms)}")
+    try:
+        start = date.fromisoformat(start_date)
+    except ValueError:
+        raise UsageError(f"--start-date needs YYYY-MM-DD, got {start_date!r}") from None
+    if replication < 0:
+        raise UsageError("--replication is 0 or more")
+    traced = scenario.model_copy(update={"trace_share": 1.0})  # traces every customer; the
+    # trace draws no random numbers, so the run is the same replication as in the results
+    run = simulate(traced, strategy=strategy, seed=replication_seed(scenario.seed, replication))
+    log = simulated_log(run.trace, firm, start)
+    target = (
+        Path(to)
+        if to
+        else Path("results") / (f"{scenario.name}-{strategy}-r{replication}-transactions.csv")
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    log.to_csv(target, index=False)
+    return TransactionLog(target, log, strategy, firm, replication)
+
+
+__all__ = ["TransactionLog", "export_tables", "export_transactions"]
