@@ -180,8 +180,8 @@ def test_halvings() -> None:
 @pytest.mark.slow
 def test_more_reliable_fulfilment_means_fewer_service_defections(market: Scenario) -> None:
     """Late or wrong orders bought down from 5% to 1.25%: fewer problems per order and fewer
-    customers lost for service (measured under model version 9: 22.4 per replication under
-    the status quo; paired difference -14.4 [-18.3, -10.5])."""
+    customers lost for service (measured under model version 9: 24.4 per replication under
+    the status quo; paired difference -15.9 [-20.1, -11.6])."""
     sc = with_strategy(market, retention={"fulfilment": {"late_or_wrong": 0.0125}})
     service = paired(sc, lambda run: run.summary["lost_service"])
     assert mean_interval(service).high < 0
