@@ -18,6 +18,7 @@ import pandas as pd
 
 from relsim.analysis import plan, value
 from relsim.domain import REASONS
+from relsim.experiment.folder import MANIFEST, RESOLVED_SCENARIO
 from relsim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,7 +61,7 @@ def _ci(mean: float, low: float, high: float, fmt: Any = _money) -> str:
 
 def report_blocks(experiment: Experiment) -> list[Block]:
     """The report's content as (kind, payload) blocks: h1, h2, p, table, img."""
-    scenario = load_scenario(experiment.out / "scenario.resolved.yaml")
+    scenario = load_scenario(experiment.out / RESOLVED_SCENARIO)
     metric, baseline = experiment.metric, experiment.baseline
     n = experiment.manifest["replications_per_strategy"]
     compare = experiment.compare()
@@ -369,7 +370,7 @@ def _robustness(experiment: Experiment) -> list[Block]:
     from relsim.experiment import storage
 
     folder = experiment.out / "robustness"
-    if not (folder / "manifest.json").exists():
+    if not (folder / MANIFEST).exists():
         return []
     if storage.read_manifest(folder).get("status") != "complete":
         return []
