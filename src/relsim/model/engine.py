@@ -956,13 +956,8 @@ class Market:
         c.trust[b] = trust.after_orders(initial, problem, self.trust_rule)
         c.run_firm[b] = NONE
         c.run_count[b] = 0
-        left = c.left.take(b)
-        back = left == firm
-        if week >= 0 and back.any():
-            # back with the firm the customer last left: the ending it may win back
-            again = np.flatnonzero(back)
-            self.recorder.restarts(week, c.id.take(b.take(again)), firm.take(again))
-        c.left[b] = np.where(back, NONE, left)
+        # (a return to the firm the customer last left comes by a switch: recorded there)
+        c.left[b] = np.where(c.left.take(b) == firm, NONE, c.left.take(b))
         focal = b[(firm == 0) & (c.acquired_week.take(b) == NEVER)]
         c.acquired_week[focal] = week
         self.recorder.add("acquired", week, firm, self.F)
