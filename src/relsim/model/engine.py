@@ -6,7 +6,9 @@ launch take effect, in the middle of it customers are born and leads arrive, and
 market process runs the weekly step over all customers at once:
 
 1. exits (relocation, substitute adoption) -- market and technology defections;
-2. lapses: relationships that end by the customer's own propensity (non-contractual);
+2. lapses: relationships that end by the customer's own propensity (non-contractual); a
+   customer who drifted off does not consider the firm it left while it has no relationship
+   (customers lost, :mod:`relsim.model.losses`);
 3. purchase occasions (and contract renewals): choice, orders, problems, satisfaction, ladder,
    switching of the primary firm;
 4. records.
@@ -956,7 +958,7 @@ class Market:
         c.trust[b] = trust.after_orders(initial, problem, self.trust_rule)
         c.run_firm[b] = NONE
         c.run_count[b] = 0
-        # (a return to the firm the customer last left comes by a switch: recorded there)
+        # a return to the firm the customer last left comes by a switch (_elsewhere records it)
         c.left[b] = np.where(c.left.take(b) == firm, NONE, c.left.take(b))
         focal = b[(firm == 0) & (c.acquired_week.take(b) == NEVER)]
         c.acquired_week[focal] = week
