@@ -167,7 +167,7 @@ def test_events_beyond_the_last_representable_week_are_never() -> None:
 
 def test_a_degenerate_beta_is_drawn_as_its_mean() -> None:
     """Hypothesis found that a valid mean of 5e-324 underflowed the beta's parameter to 0."""
-    from relsim.model.engine import _beta
+    from relsim.model.arrivals import _beta
 
     rng = np.random.default_rng(0)
     assert _beta(rng, 5e-324, 0.5, 3).tolist() == [5e-324] * 3
@@ -265,9 +265,9 @@ def test_rows_added_after_compaction_start_from_the_fill_values() -> None:
 
 
 def test_orders_are_grouped_as_purchase_documents_them() -> None:
-    """``engine._grouped`` builds the orders' group key by int8 arithmetic; checked against
+    """``purchases._grouped`` builds the orders' group key by int8 arithmetic; checked against
     the key written plainly (np.where) and a stable sort on it, with the six groups' edges."""
-    from relsim.model.engine import _grouped
+    from relsim.model.purchases import _grouped
 
     rng = np.random.default_rng(5)
     n = 5_000

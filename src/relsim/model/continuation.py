@@ -36,7 +36,7 @@ defection's value lost is the same continuation for the relationship that ended,
 same final-year running costs, so the two figures add up.
 
 The engine gathers what each customer's continuation is exposed to (the rows of
-:data:`EXPOSURES`, ``Market._tail``); :class:`RunningCosts` prices it.
+:data:`EXPOSURES`, ``Residual._tail``); :class:`RunningCosts` prices it.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ EXPOSURES: tuple[str, ...] = (
     "contacts",
     "managers",
 )
-"""What a customer's continuation is exposed to: the rows of ``Market._tail``'s result."""
+"""What a customer's continuation is exposed to: the rows of ``Residual._tail``'s result."""
 STAFF_POOLS: dict[str, tuple[str, ...]] = {
     "desk": ("desk",),
     "contacts": ("contacts",),

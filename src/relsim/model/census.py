@@ -1,0 +1,197 @@
+"""The market's weekly records and the replication's result.
+
+Part of :class:`relsim.model.engine.Market` (a mixin). Each week's end counts customers per
+firm and rung (the ladder) and the relationships' means; traced customers' events go to the
+recorder; the run's end values the remaining customers and gathers every array into a
+:class:`relsim.model.raw_run.RawRun`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from relsim.domain import RUNGS
+from relsim.model import losses
+from relsim.model.population import NEVER, NONE
+from relsim.model.raw_run import RawRun
+from relsim.model.residual import _slices
+
+N_RUNGS = len(RUNGS)
+
+COUNT_SLICE = 65_536
+"""Rows per slice of the weekly counts (work buffers of this size are kept between weeks)."""
+
+
+class Census:
+    """Census of the market (see the module docstring)."""
+
+    def _traced(self, rows: np.ndarray) -> np.ndarray:
+        """Positions in ``rows`` of the traced customers (few): callers build the trace's
+        columns for these only."""
+        return np.flatnonzero(self.c.traced.take(rows))
+
+    def _trace(
+        self,
+        week: int,
+        event: int,
+        rows: slice | np.ndarray,
+        firm: Any = NONE,
+        rung: Any = 0,
+        amount: Any = 0.0,
+    ) -> None:
+        """Keep ``event`` for the traced customers among ``rows`` (aligned firm/rung/amount)."""
+        c = self.c
+        idx = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+        keep = self._traced(idx)
+        if not len(keep):
+            return
+
+        def pick(x: Any) -> Any:
+            return x.take(keep) if isinstance(x, np.ndarray) else x
+
+        self.recorder.trace(
+            week, event, c.id.take(idx.take(keep)), pick(firm), pick(rung), pick(amount)
+        )
+
+    def _count(self, week: int) -> None:
+        c = self.c
+        n = c.n
+        cells = (self.F + 1) * N_RUNGS
+        counts = np.zeros(cells, dtype=np.int64)
+        means = ("satisfaction", "trust") if week >= 0 else ()
+        sums = {name: np.zeros(cells) for name in means}
+        # in slices through small buffers kept between weeks: bincount converts any index but
+        # intp and weighs float32 slowly, and fresh full-length conversions would fault in
+        # new pages every week (or, kept, cost memory per customer)
+        code_buffer = self._buffer("code", COUNT_SLICE, np.intp)
+        weights_buffer = self._buffer("weights", COUNT_SLICE, np.float64)
+        for start in range(0, n, COUNT_SLICE):
+            part = slice(start, min(start + COUNT_SLICE, n))
+            code = code_buffer[: part.stop - part.start]
+            np.add(c.primary[part], 1, out=code, dtype=np.intp)
+            code *= N_RUNGS
+            code += c.rung[part]
+            counts += np.bincount(code, minlength=cells)
+            for name in means:
+                weights = weights_buffer[: len(code)]
+                np.copyto(weights, getattr(c, name)[part])
+                sums[name] += np.bincount(code, weights=weights, minlength=cells)
+        ladder_counts = counts[N_RUNGS:].reshape(self.F, N_RUNGS).copy()
+        ladder_counts[:, 0] = c.live - self.ever_bought
+        self.last_ladder = ladder_counts
+        if week < 0:
+            self.recorder.warmup_customers[week + self.W] = ladder_counts[:, 1:].sum(axis=1)
+        else:
+            self.recorder.ladder[week] = ladder_counts
+            self.recorder.counts["customers"][week] = ladder_counts[:, 1:].sum(axis=1)
+            self.recorder.counts["prospects"][week] = ladder_counts[:, 0]
+            if self.any_contractual:
+                primary = c.primary[:n]
+                holders = primary[self.p.contractual[c.segment[:n]] & (primary != NONE)]
+                self.recorder.counts["contract_customers"][week] = np.bincount(
+                    holders, minlength=self.F
+                )
+            self.recorder.market["in_market"][week] = c.live
+            traced = np.flatnonzero(c.traced[:n] & c.alive[:n])
+            self.recorder.journeys(week, c.id[traced], c.primary[traced], c.rung[traced])
+            self._record_relationships(week, sums, ladder_counts[:, 1:].sum(axis=1))
+
+    def _buffer(self, name: str, n: int, dtype: type) -> np.ndarray:
+        """A work array of ``n`` elements kept between weeks (reused, never re-faulted)."""
+        held = self._buffers.get(name)
+        if held is None or len(held) < n:
+            held = np.empty(n, dtype=dtype)
+            self._buffers[name] = held
+        return held[:n]
+
+    def _record_relationships(
+        self, week: int, sums: dict[str, np.ndarray], customers: np.ndarray
+    ) -> None:
+        """Each firm's product quality and its customers' mean satisfaction and trust
+        (``sums``: their totals per (primary firm + 1, rung) cell, as counted for the ladder)."""
+        F = self.F
+        record = self.recorder.relationship
+        record["product_quality"][week] = self.quality
+        for name, by_cell in sums.items():
+            total = by_cell[N_RUNGS:].reshape(F, N_RUNGS).sum(axis=1)
+            record[f"mean_{name}"][week] = np.divide(
+                total, customers, out=np.full(F, np.nan), where=customers > 0
+            )
+
+    def _result(self, seconds: float) -> RawRun:
+        c = self.c
+        live = np.flatnonzero(c.alive[: c.n])
+        focal = live[c.primary[live] == 0]
+        running = self.running_costs()
+        # the defections first: their exposures are freed before the customers are valued
+        defections = self.recorder.price_defections(running.price)
+        window = self.scenario.switching.loss_window_weeks
+        by_reason = self.recorder.settle_losses(defections, window, self.F)
+        # in slices: the continuation's (firms x rows) temporaries for every customer at once
+        # were the run's peak memory (70 bytes per customer with all bonds)
+        margin, costs = np.empty(len(focal)), np.empty(len(focal))
+        done = 0
+        for rows in _slices(focal):
+            firm = np.zeros(len(rows), np.intp)
+            part = running.price(firm, self._tail(rows, firm, self.H - 1))
+            margin[done : done + len(rows)], costs[done : done + len(rows)] = part
+            done += len(rows)
+        live_ids, focal_ids = c.id[live], c.id[focal]
+        del live, focal  # positions, no longer needed: the output's peak is at its end
+        ids = c.id[: c.n].copy()
+        state_bytes = c.nbytes()
+        c.drop_unarchived()  # before the output is allocated: the peak stays low
+        # ids are 0 .. next_id-1, each in exactly one place: scatter everything into position,
+        # the archive first (released part by part), then the rows still held (released
+        # field by field), so the state and its copy are never held whole at once
+        customers = {name: np.empty(c.next_id, dtype=dtype) for name, dtype in c.archived_dtypes()}
+        while c.archive:
+            part = c.archive.pop()
+            for name, values in part.items():
+                customers[name][part["id"]] = values
+        for name, values in c.drain():
+            customers[name][ids] = values
+        _settle_lost_week(customers, defections)
+        customers["in_market"] = np.zeros(c.next_id, dtype=bool)
+        customers["in_market"][live_ids] = True
+        customers["residual_margin"] = np.zeros(c.next_id)
+        customers["residual_margin"][focal_ids] = margin
+        del margin
+        customers["residual_costs"] = np.zeros(c.next_id)
+        customers["residual_costs"][focal_ids] = costs
+        return RawRun(
+            scenario=self.scenario,
+            strategy=self.strategy,
+            weekly_counts=self.recorder.counts,
+            by_reason=by_reason,
+            ladder=self.recorder.ladder,
+            market=self.recorder.market,
+            revenue=self.ledger.revenue,
+            costs=self.ledger.costs,
+            discount=self.discount,
+            defections=defections,
+            trace=self.recorder.trace_arrays(),
+            journeys=self.recorder.journey_arrays(),
+            relationship=self.recorder.relationship,
+            customers=customers,
+            service=self.recorder.service,
+            warmup_customers=self.recorder.warmup_customers,
+            shocks=self.shock_log,
+            bonds=self.bonds.records,
+            moves=self.rivalry.moves,
+            customer_weeks=self.customer_weeks,
+            seconds=seconds,
+            meta={"state_bytes": state_bytes},
+        )
+
+
+def _settle_lost_week(customers: dict[str, np.ndarray], defections: dict[str, np.ndarray]) -> None:
+    """``lost_week``: the first loss to the focal firm after acquisition. The engine keeps the
+    first ending; in the horizon, an ending won back was no loss, so the week becomes the
+    customer's first focal ending there that was not won back (or never). Endings of the
+    warm-up are not recorded and stay as they are."""
+    d = defections
+    lost = (d["firm"] == 0) & ~d["won_back"]
+    losses.first_loss_week(customers["lost_week"], d["customer"], d["week"], lost, NEVER)

@@ -1,0 +1,139 @@
+"""What happens to the market from outside the weekly step: births, leads, shocks.
+
+Part of :class:`relsim.model.engine.Market` (a mixin). Births and leads are SimPy processes
+that run in the middle of each week; shocks (a price cut, a reputation event, a substitute
+technology) are processes that start at their week and may end after a duration.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from relsim.domain import POLITICAL, RUNGS, TECHNOLOGY
+from relsim.model import defection
+from relsim.model import records as rec
+from relsim.model.params import WEEKS_PER_YEAR
+from relsim.model.population import NONE
+from relsim.scenario.model import Shock
+
+N_RUNGS = len(RUNGS)
+
+
+class Events:
+    """Events of the market (see the module docstring)."""
+
+    def _births(self):  # type: ignore[no-untyped-def]
+        market = self.scenario.market
+        replacement = float(np.dot(self.p.segment_share, self.p.relocation_weekly))
+        growth = (1.0 + market.growth_per_year) ** (1.0 / WEEKS_PER_YEAR) - 1.0
+        for week in range(-self.W, self.H):
+            yield self.env.timeout(week + self.W + 0.25 - self.env.now)
+            target = market.customers * (1.0 + growth) ** (week + self.W)
+            count = int(self.streams.births.poisson(target * (replacement + max(growth, 0.0))))
+            if count:
+                rows = self._add_customers(count, week)
+                self._trace(week, rec.BORN, rows)
+                if week >= 0:
+                    self.recorder.market["births"][week] += count
+
+    def _leads(self):  # type: ignore[no-untyped-def]
+        acq = self.scenario.acquisition
+        decay = np.exp(-1.0 / acq.unhappy_memory_weeks)
+        for week in range(-self.W, self.H):
+            yield self.env.timeout(week + self.W + 0.5 - self.env.now)
+            spend = self.state.acquisition_spend
+            paid = (
+                acq.leads_at_saturation_per_week
+                * self.c.live
+                * spend
+                / (spend + acq.half_saturation_spend_per_week)
+            )
+            referrals = self.last_ladder @ self.p.referrals_weekly
+            lost = acq.negative_referrals_per_unhappy_defector * self.unhappy * (1.0 - decay)
+            rate = np.maximum(paid + referrals - lost, 0.0)
+            self.unhappy *= decay
+            self._assign_leads(week, self.streams.leads.poisson(rate))
+
+    def _shock_times(self) -> list[tuple[Shock, np.ndarray]]:
+        out = []
+        rng = self.streams.shocks
+        for shock in self.scenario.shocks:
+            if shock.week is not None:
+                weeks = np.array([shock.week]) if shock.week < self.H else np.array([], int)
+            else:
+                assert shock.rate_per_year is not None
+                count = rng.poisson(shock.rate_per_year * self.H / WEEKS_PER_YEAR)
+                weeks = np.sort(rng.integers(0, self.H, size=count))
+            out.append((shock, weeks))
+        return out
+
+    def _shock(self, shock: Shock, week: int):  # type: ignore[no-untyped-def]
+        yield self.env.timeout(week + self.W - self.env.now)
+        firm = self._firm_index(shock.firm) if shock.firm is not None else NONE
+        self.shock_log.append(
+            {"week": week, "kind": shock.kind, "firm": shock.firm, "size": shock.size}
+        )
+        if shock.kind == "substitute":
+            self._substitute(week, shock.size)
+            return
+        if shock.kind == "reputation":
+            self._reputation(week, firm, shock.size)
+            self.shock_penalty[firm] += shock.penalty
+            self._refresh_offer()
+            yield self.env.timeout(shock.duration_weeks)
+            self.shock_penalty[firm] -= shock.penalty
+        else:  # price_cut
+            self.price_factor[firm] *= 1.0 - shock.size
+            self._refresh_offer()
+            yield self.env.timeout(shock.duration_weeks)
+            self.price_factor[firm] /= 1.0 - shock.size
+        self._refresh_offer()
+
+    def _firm_index(self, name: str) -> int:
+        return [f.name for f in self.scenario.firms].index(name)
+
+    def _substitute(self, week: int, hazard: float) -> None:
+        """A substitute technology appears: every customer may adopt it and leave."""
+        c = self.c
+        self.substitute_hazard += hazard
+        live = np.flatnonzero(c.alive[: c.n])
+        self._draw_substitute(live, week, hazard)
+
+    def _draw_substitute(self, idx: np.ndarray, week: int, hazard: float) -> None:
+        c, p = self.c, self.p
+        prob = np.minimum(hazard * p.technology_affinity[c.segment[idx]], 1.0)
+        when = defection.schedule(week, prob, self.streams.exits.random(len(idx)))
+        earlier = when < c.exit_week[idx]
+        c.exit_week[idx[earlier]] = when[earlier]
+        c.exit_kind[idx[earlier]] = TECHNOLOGY
+
+    def _reputation(self, week: int, firm: int, size: float) -> None:
+        """A reputation event: some of the firm's customers leave it at once (political)."""
+        c, p = self.c, self.p
+        members = np.flatnonzero(c.primary[: c.n] == firm)
+        share = np.minimum(size * p.political_sensitivity[c.segment[members]], 1.0)
+        leave = members[self.streams.defection.random(len(members)) < share]
+        if len(leave):
+            self._end(
+                week, leave, kind="political", reason=np.full(len(leave), POLITICAL, dtype=np.int8)
+            )
+
+    def _assign_leads(self, week: int, counts: np.ndarray) -> None:
+        """Prospects drawn to each firm: random market members not already its customers.
+
+        Targets are drawn among the customers in the market (not among array rows, some of
+        which may be gone and awaiting compaction), so results do not depend on when the
+        arrays are compacted."""
+        c = self.c
+        if not counts.any():
+            return
+        rng = self.streams.leads
+        live = np.flatnonzero(c.alive[: c.n])
+        for firm, count in enumerate(counts):
+            if not count or not len(live):
+                continue
+            rows = live[rng.integers(0, len(live), size=int(count))]
+            rows = rows[c.primary[rows] != firm]
+            c.lead[rows] = firm
+            self.recorder.add("leads", week, np.full(len(rows), firm), self.F)
+            self._trace(week, rec.LEAD, rows, firm)

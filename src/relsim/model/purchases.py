@@ -1,0 +1,349 @@
+"""Purchase occasions: who shops, what they choose, and what the orders bring.
+
+Part of :class:`relsim.model.engine.Market` (a mixin). A due occasion renews, cancels or
+re-chooses a contract; other customers choose among the firms and the outside option by the
+choice rule; orders book money, count in the orders table, may meet a problem, and move
+satisfaction and expectations; the relationship then climbs, begins, or runs elsewhere
+(:mod:`relsim.model.relationships`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from relsim.domain import RUNGS
+from relsim.model import choice, defection
+from relsim.model import records as rec
+from relsim.model.economics import whole_cents
+from relsim.model.population import NONE
+from relsim.model.satisfaction import (
+    experience,
+    is_satisfying,
+    update_expectation,
+)
+
+N_RUNGS = len(RUNGS)
+
+MIN_PRICE_WEIGHT = 1e-6
+"""Below this price weight (utility per unit of price index) a customer's utility has no
+money equivalent: one unit would be worth over a million orders."""
+
+AWAY_UTILITY = -1e6
+"""Utility of the firm a customer drifted away from, while it has no relationship: below
+any choice rule's bound, so the firm is never chosen (:mod:`relsim.model.choice` clips it to
+-300, a weight of 1e-130)."""
+
+
+class Purchases:
+    """Purchases of the market (see the module docstring)."""
+
+    def _next_occasion(self, idx: np.ndarray, week: int) -> np.ndarray:
+        """Next purchase occasion from ``week`` on (contract holders: handled by callers)."""
+        c, p = self.c, self.p
+        rate = c.rate.take(idx).astype(np.float64) * p.purchase_multiplier.take(c.rung.take(idx))
+        if self.assortment:
+            rate *= self.occasion_factor.take(c.primary.take(idx))
+        u = self.streams.occasions.random(len(idx), dtype=np.float32)
+        return defection.schedule(week, rate, u)
+
+    def _utilities(self, rows: np.ndarray, primary: np.ndarray, lead: np.ndarray) -> np.ndarray:
+        """Deterministic utilities (F, n) of ``rows`` with the given primary and lead firms."""
+        c = self.c
+        week = self.now_week()
+        seg, rung = c.segment.take(rows), c.rung.take(rows)
+        cell = seg.astype(np.intp)  # flat (segment, rung) cells, for every table by both
+        cell *= N_RUNGS
+        cell += rung
+        left = c.left.take(rows)
+        v = choice.utilities(
+            self.table,
+            self.terms,
+            seg,
+            rung,
+            primary,
+            c.satisfaction.take(rows),
+            lead,
+            left,
+            cell=cell,
+        )
+        # a customer who drifted off and has no relationship does not consider the firm it
+        # left (a lost customer): it returns only once a relationship elsewhere has ended
+        away = np.flatnonzero((primary == NONE) & (left != NONE))
+        if len(away):
+            v[left.take(away).astype(np.intp), away] = AWAY_UTILITY
+        self.bonds.add_utility(v, rows, primary, week, self.price_weight.take(cell))
+        for instrument in self.instruments:
+            more = instrument.utility(self, rows, week)
+            if more is not None:
+                v += more
+        return v
+
+    def _occasions(self, week: int, idx: np.ndarray) -> None:
+        c, p = self.c, self.p
+        F = self.F
+        seg = c.segment.take(idx)
+        # contract holders renew, cancel or re-choose; markets without contractual segments
+        # skip those rules (they would change nothing)
+        contracts = self.any_contractual
+        if contracts:
+            contract = p.contractual[seg]
+            renewing = contract & (c.primary.take(idx) != NONE)
+            if renewing.any():
+                holders = idx[renewing]
+                if week >= 0:
+                    self._count_renewals(week, holders)
+                cancel = self.streams.defection.random(len(holders)) < self._propensity(holders)
+                if cancel.any():
+                    self._end(week, holders[cancel], kind="lapse", renewal=True)
+                    keep = np.ones(len(idx), dtype=bool)
+                    keep[np.flatnonzero(renewing)[cancel]] = False
+                    idx, seg, contract = idx[keep], seg[keep], contract[keep]
+            if not len(idx):
+                return
+        primary = c.primary.take(idx)
+        v = self._utilities(idx, primary, c.lead.take(idx))  # (F, n): freed once sampled
+        outside = p.outside_utility.take(seg)
+        chosen = self.choice_rule.sample(v, outside, self.streams.choice.random(len(idx)))
+        if contracts:
+            holders = contract & (primary != NONE)
+            if holders.any():
+                # a contract holder re-chooses at renewal only if it reviewed the market during
+                # the period (at its shopping rate); otherwise the contract simply renews
+                rows = idx[holders]
+                weekly = np.minimum(
+                    c.rate.take(rows) * p.purchase_multiplier[c.rung.take(rows)], 1.0
+                )
+                reviewed = 1.0 - (1.0 - weekly) ** p.contract_period[seg[holders]]
+                keep = self.streams.occasions.random(len(rows)) >= reviewed
+                renew = np.flatnonzero(holders)[keep]
+                chosen[renew] = primary[renew]
+        if week >= 0 and self.logit:
+            # the focal firm's buyers' taste shock, for their surplus (renewals included)
+            at = np.flatnonzero(chosen == 0)
+            self._premium = (idx.take(at), choice.taste_premium(v[:, at], outside.take(at)))
+        del v
+        c.lead[idx] = NONE  # a lead is spent at the next occasion
+        if contracts:
+            # contract holders who pick the outside option at renewal cancel
+            out = (chosen == F) & contract & (primary != NONE)
+            if out.any():
+                self._end(week, idx[out], kind="outside", renewal=True)
+        buy = np.flatnonzero(chosen < F)
+        if len(buy):
+            # the buyers' primary firms are as read above: only non-buyers' relationships ended
+            firm = chosen.take(buy).astype(np.intp)
+            self._purchase(week, idx.take(buy), firm, primary.take(buy))
+        # the next occasion: renewal for contract holders, else a geometric wait
+        nxt = self._next_occasion(idx, week + 1)
+        if contracts:
+            holder = contract & (c.primary.take(idx) != NONE)
+            nxt = np.where(holder, week + p.contract_period[seg], nxt)
+        c.next_occasion[idx] = nxt
+
+    def _count_renewals(self, week: int, holders: np.ndarray) -> None:
+        """Renewals due this week by firm, and their periods in weeks (churn's exposure)."""
+        firm = self.c.primary.take(holders).astype(np.intp)
+        period = self.p.contract_period.take(self.c.segment.take(holders))
+        counts = self.recorder.counts
+        counts["renewals"][week] += np.bincount(firm, minlength=self.F)
+        weeks = np.bincount(firm, weights=period, minlength=self.F)
+        counts["renewal_weeks"][week] += weeks.astype(np.int64)
+
+    def _purchase(self, week: int, b: np.ndarray, firm: np.ndarray, primary: np.ndarray) -> None:
+        """Orders of customers ``b`` at ``firm`` (``primary``: their primary firms): money,
+        order history, problems, experience, then the relationship (climb with the primary firm,
+        begin one, or buy elsewhere).
+
+        The orders are first grouped by a stable sort on a small key, so that every part the
+        rules treat apart is a slice rather than a mask: the focal firm's orders come first,
+        and the orders elsewhere (focal and rival) sit together in the middle::
+
+            focal: with primary | new | elsewhere || rivals: elsewhere | new | with primary
+        """
+        c, p, rec_ = self.c, self.p, self.recorder
+        F = self.F
+        n = len(b)
+        b, firm, primary, edge = _grouped(b, firm, primary)
+        focal = slice(0, edge[2])
+        with_primary = (slice(0, edge[0]), slice(edge[4], n))
+        new = (slice(edge[0], edge[1]), slice(edge[3], edge[4]))
+        elsewhere = slice(edge[1], edge[3])
+        fb = b[focal]
+        seg = c.segment.take(b)
+        value = c.value.take(b).astype(np.float64)
+        if self.assortment:
+            value *= self.value_factor.take(firm)  # a wider assortment's cross-sell
+        cross_sell = c.cross_sell.take(fb)  # an outreach's cross-sell rides on this order
+        if cross_sell.any():
+            focal_value = value[focal]  # a view: scaled in place
+            focal_value[cross_sell] *= 1.0 + self.scenario.service.outreach_cross_sell
+            c.cross_sell[fb[cross_sell]] = False
+        revenue, focal_margin = self._order_money(week, firm, value, focal)
+        rewards = self.bonds.after_purchases(week, b, firm, revenue)
+        if week >= 0:
+            c.margin_focal[fb] += focal_margin * self.discount[week]
+            rec_.add("orders", week, firm, F)
+        c.observed_value[fb] = self.observed_value(fb, week) + focal_margin
+        self._count_orders(b, firm)
+        c.last_order_focal[fb] = week
+        t = self._traced(b)
+        if len(t):
+            self._trace(week, rec.PURCHASE, b[t], firm[t], c.rung[b[t]], revenue[t] / 100.0)
+        # problems
+        rng = self.streams.problems
+        problem = rng.random(n) < self.problem_rate.take(firm)
+        voiced_all = np.zeros(n, dtype=bool)
+        at = np.flatnonzero(problem)  # positions: cheaper than a mask used four times
+        if len(at):
+            pb, pf = b.take(at), firm.take(at)
+            voiced = rng.random(len(pb)) < p.voice_share.take(seg.take(at))
+            voiced_all[at] = voiced
+            own = pb[primary.take(at) == pf]
+            c.satisfaction_before_problem[own] = c.satisfaction.take(own)
+            c.problem_firm[pb] = pf
+            c.problem_voiced[pb] = voiced
+            c.problem_until[pb] = week + self.scenario.satisfaction.problem_memory_weeks
+            rec_.add("problems", week, pf, F)
+            rec_.add("voiced_problems", week, pf[voiced], F)
+            self._trace(week, rec.PROBLEM, pb, pf, 0, voiced.astype(float))
+        felt = experience(self.quality.take(firm), problem, self.rule)
+        if week >= 0 and len(fb):
+            self._surplus(
+                week,
+                fb,
+                seg[focal],
+                value[focal],
+                revenue[focal],
+                None if rewards is None else rewards[focal],
+                felt[focal],
+            )
+            self.retention.after_orders(week, len(fb))
+        expected = c.expectation.take(b)
+        satisfying = is_satisfying(felt, expected, self.rule)
+        c.expectation[b] = update_expectation(expected, felt, self.rule)
+        if week >= 0:
+            starting = sum(part.stop - part.start for part in new)
+            at_primary = sum(part.stop - part.start for part in with_primary)
+            self.recorder.market["orders_with_primary"][week] += int(n - starting)
+            self.recorder.market["orders_at_primary"][week] += int(at_primary)
+        # the focal firm's part names its firm once (a scalar: bond columns gather as views)
+        focal_part, rivals_part = with_primary
+        for part, primary_firm in ((focal_part, 0), (rivals_part, firm[rivals_part])):
+            if part.stop > part.start:
+                self._climb(
+                    week,
+                    b[part],
+                    primary_firm,
+                    satisfying[part],
+                    felt[part],
+                    expected[part],
+                    problem[part],
+                )
+        # relationships begin, in one call: first ones (at the focal firm, at rivals), then
+        # switches, whose old relationships end first (the rows are distinct, and ending
+        # draws nothing, so this is the order of the draws one call per part would make)
+        starting = [np.arange(part.start, part.stop) for part in new]
+        e = elsewhere
+        if e.stop > e.start:
+            starting.append(e.start + self._elsewhere(week, b[e], firm[e], problem[e]))
+        begin = np.concatenate(starting)
+        if len(begin):
+            self._begin(week, b[begin], firm[begin], felt[begin], expected[begin], problem[begin])
+        if len(fb):
+            self.service.after_purchases(week, fb, problem[focal], voiced_all[focal])
+
+    def _order_money(
+        self, week: int, firm: np.ndarray, value: np.ndarray, focal: slice
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Orders' revenue in whole cents (float64) and the focal firm's orders' gross margin;
+        revenue and cost of goods are booked by firm (reported weeks)."""
+        revenue = whole_cents(value * self.price.take(firm))
+        cogs = whole_cents(value * self.p.unit_cost.take(firm))
+        if week >= 0:
+            self.ledger.book_orders(week, firm, revenue, cogs)
+        return revenue, (revenue[focal] - cogs[focal]) / 100.0
+
+    def _count_orders(self, b: np.ndarray, firm: np.ndarray) -> None:
+        """One more order of each of ``b`` with ``firm`` in the orders table (it saturates);
+        firms' first-time buyers are counted."""
+        cell = b * self.F + firm  # (customer, firm) cells of the orders table, flat
+        all_orders = self.c.orders.reshape(-1)
+        orders = all_orders.take(cell)
+        first_time = orders == 0
+        if first_time.any():
+            self.ever_bought += np.bincount(firm[first_time], minlength=self.F)
+        all_orders[cell] = np.minimum(orders, np.iinfo(np.int16).max - 1) + 1
+
+    def _surplus(
+        self,
+        week: int,
+        rows: np.ndarray,
+        seg: np.ndarray,
+        value: np.ndarray,
+        revenue: np.ndarray,
+        rewards: np.ndarray | None,
+        felt: np.ndarray,
+    ) -> None:
+        """Record the customer's side of the focal firm's orders: value received minus price
+        paid, in money.
+
+        Value received, in utility relative to the outside option: the experienced quality
+        ``beta_q x felt`` (a late, wrong or faulty order delivers less), the social bond and
+        club status with the firm, less the firm's reputation penalty and the outside option's
+        utility. It is converted to money at the customer's own price weight (one utility unit
+        is worth ``value / (beta_p x m_p(rung))`` for an order of ``value`` at the reference
+        price). Price paid: the order's revenue less the rewards it earned back. Habit and
+        switching costs (points held, structural ties) are not value received. The taste
+        shock is: a logit buyer who chose the firm expects its shock to beat the outside
+        option's by :func:`choice.taste_premium` (Small & Rosen's inclusive value), so the
+        surplus of an order is never below what not buying would have given (a custom choice
+        rule has no such term). Orders of customers with no price weight (below
+        :data:`MIN_PRICE_WEIGHT`) cannot be converted and are counted apart."""
+        c, p = self.c, self.p
+        rung = c.rung.take(rows)
+        weight = p.price_sensitivity.take(seg) * p.price_multiplier.take(rung)
+        utility = p.quality_sensitivity.take(seg) * felt - p.outside_utility.take(seg)
+        utility -= self.penalty[0]
+        if c.uses("social"):
+            utility = utility + self.scenario.bonding.social_utility * self.bonds.social_with(
+                rows, 0, week
+            )
+        if c.uses("member") and self.bonds.status[0]:
+            utility = utility + self.bonds.status[0] * c.member[:, 0][rows]
+        if self.logit:
+            # the premia were drawn up per occasion; rows are distinct within a week's occasions
+            drawn, premium = self._premium
+            order = np.argsort(drawn)
+            at = order.take(np.searchsorted(drawn, rows, sorter=order))
+            utility = utility + premium.take(at)
+        paid = revenue / 100.0
+        if rewards is not None:
+            paid = paid - rewards
+        ok = weight >= MIN_PRICE_WEIGHT
+        converted = int(ok.sum())
+        if converted < len(rows):
+            value, utility, weight, paid = value[ok], utility[ok], weight[ok], paid[ok]
+        received = value * utility / weight
+        record = self.recorder.relationship
+        record["customer_surplus"][week, 0] += float(received.sum() - paid.sum())
+        record["surplus_unconverted_orders"][week, 0] += len(rows) - converted
+
+
+def _grouped(
+    b: np.ndarray, firm: np.ndarray, primary: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Orders (customers ``b`` at ``firm``, ``primary`` their primary firms) in the order
+    :meth:`Purchases._purchase` describes, and the cumulative sizes of its six groups.
+
+    The key is each order's group (0 with its primary firm, 1 new: no primary firm yet, 2
+    elsewhere), reversed to ``5 - group`` for rivals' orders. It is int8 arithmetic on the
+    comparisons, a third of the cost of nested ``np.where`` on mixed types; the group sizes
+    are six counts, cheaper than ``bincount`` on so few values."""
+    same = (primary == firm).view(np.int8)
+    key = np.int8(2) - same - same - (primary == NONE).view(np.int8)
+    flip = np.int8(5) - key - key
+    flip *= (firm != 0).view(np.int8)
+    key += flip
+    order = np.argsort(key, kind="stable")
+    edge = np.cumsum([np.count_nonzero(key == k) for k in range(6)])
+    return b.take(order), firm.take(order), primary.take(order), edge

@@ -1,0 +1,127 @@
+"""Relationships after an order: climbing the ladder, beginning, switching.
+
+Part of :class:`relsim.model.engine.Market` (a mixin). An order with the primary firm moves
+satisfaction, trust and the rung; a first order starts a relationship; a run of orders
+elsewhere (or a contract's renewal) switches the primary firm, ending the old relationship.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from relsim.domain import RUNGS
+from relsim.model import ladder, trust
+from relsim.model import records as rec
+from relsim.model.population import NEVER, NONE
+from relsim.model.satisfaction import (
+    update_satisfaction,
+)
+
+N_RUNGS = len(RUNGS)
+
+
+class Relationships:
+    """Relationships of the market (see the module docstring)."""
+
+    def _climb(
+        self,
+        week: int,
+        b: np.ndarray,
+        primary: np.ndarray | int,
+        satisfying: np.ndarray,
+        felt: np.ndarray,
+        expected: np.ndarray,
+        problem: np.ndarray,
+    ) -> None:
+        """Satisfaction, trust and ladder after purchases with the primary firm (``primary``:
+        one per row, or one for all)."""
+        c, p = self.c, self.p
+        c.satisfaction[b] = update_satisfaction(c.satisfaction.take(b), felt, expected, self.rule)
+        trusted = trust.after_orders(c.trust.take(b), problem, self.trust_rule)
+        c.trust[b] = trusted
+        c.run_count[b] = 0
+        old = c.rung.take(b)
+        up_factor = self.bonds.climb_factor(b, primary, week)
+        trusting = trust.climb_factor(trusted, self.trust_rule)
+        if trusting is not None:
+            up_factor = trusting if up_factor is None else up_factor * trusting
+        new = ladder.move(
+            old,
+            satisfying,
+            self.streams.ladder.random(len(b)),
+            p.up_probability,
+            p.down_probability,
+            up_factor=up_factor,
+        )
+        c.rung[b] = new
+        t = self._traced(b)
+        if len(t):
+            bt, before, after = b[t], old[t], new[t]
+            for event, moved in ((rec.RUNG_UP, after > before), (rec.RUNG_DOWN, after < before)):
+                if moved.any():
+                    self._trace(week, event, bt[moved], c.primary[bt[moved]], after[moved])
+
+    def _begin(
+        self,
+        week: int,
+        b: np.ndarray,
+        firm: np.ndarray,
+        felt: np.ndarray,
+        expected: np.ndarray,
+        problem: np.ndarray,
+    ) -> None:
+        """Start relationships: ``firm`` becomes the primary firm; satisfaction and trust start
+        at their initial values and take in the first order; non-contractual relationships draw
+        their first lapse candidate."""
+        c = self.c
+        c.primary[b] = firm
+        c.since[b] = week
+        c.rung[b] = ladder.start_rung(c.orders.reshape(-1).take(b * self.F + firm))
+        start = np.full(len(b), self.scenario.satisfaction.initial, dtype=np.float32)
+        c.satisfaction[b] = update_satisfaction(start, felt, expected, self.rule)
+        initial = np.full(len(b), self.trust_rule.initial, dtype=np.float32)
+        c.trust[b] = trust.after_orders(initial, problem, self.trust_rule)
+        c.run_firm[b] = NONE
+        c.run_count[b] = 0
+        # a return to the firm the customer last left comes by a switch (_elsewhere records it)
+        c.left[b] = np.where(c.left.take(b) == firm, NONE, c.left.take(b))
+        focal = b[(firm == 0) & (c.acquired_week.take(b) == NEVER)]
+        c.acquired_week[focal] = week
+        self.recorder.add("acquired", week, firm, self.F)
+        self._trace(week, rec.ACQUIRED, b, firm, c.rung.take(b))
+        if self.any_contractual:
+            b = b[~self.p.contractual[c.segment.take(b)]]
+        self._schedule_lapse(b, week + 1)
+
+    def _elsewhere(
+        self,
+        week: int,
+        b: np.ndarray,
+        firm: np.ndarray,
+        problem: np.ndarray,
+    ) -> np.ndarray:
+        """Purchases away from the primary firm: a run of them (or a contract) switches. Ends
+        the switchers' relationships and returns their positions in ``b`` (the caller begins
+        their new ones)."""
+        c, p = self.c, self.p
+        same = c.run_firm.take(b) == firm
+        count = np.where(same, c.run_count.take(b) + 1, 1)
+        count = np.where(problem, 0, count)  # a bad experience breaks the run
+        c.run_firm[b] = firm
+        c.run_count[b] = np.minimum(count, 127)
+        switch = count >= self.scenario.switching.purchases_elsewhere
+        renewal: np.ndarray | bool = False
+        if self.any_contractual:
+            renewal = p.contractual[c.segment.take(b)]
+            switch |= renewal
+        switched = np.flatnonzero(switch)
+        if len(switched):
+            rows, to = b[switched], firm[switched]
+            back = np.flatnonzero(c.left.take(rows) == to)
+            if week >= 0 and len(back):
+                # back with the firm it last left (read before this ending replaces it)
+                self.recorder.restarts(week, c.id.take(rows.take(back)), to.take(back))
+            if not isinstance(renewal, bool):
+                renewal = renewal.take(switched)  # a contract holder switches at renewal
+            self._end(week, rows, kind="switch", to_firm=to, renewal=renewal)
+        return switched
