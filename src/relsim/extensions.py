@@ -43,26 +43,27 @@ import numpy as np
 from relsim.model import choice as logit
 
 if TYPE_CHECKING:
-    from relsim.model.engine import Market
+    from relsim.model.interface import MarketInterface
 
 
 @runtime_checkable
 class Instrument(Protocol):
     """What a strategy instrument does each week and on each purchase occasion.
 
-    ``market`` is the replication's :class:`relsim.model.engine.Market`; instruments may read
-    ``market.c`` (customer arrays, one row per customer, e.g. ``c.primary``, ``c.rung``,
-    ``c.satisfaction``), ``market.F`` (firms, focal first), ``market.price`` and
-    ``market.scenario``, and call ``market.customers_of(firm)``. They must not write engine
+    ``market`` is the replication's :class:`relsim.model.interface.MarketInterface`, the
+    market's narrow door: instruments may read ``market.c`` (customer arrays, one row per
+    customer, e.g. ``c.primary``, ``c.rung``, ``c.satisfaction``), ``market.F`` (firms, focal
+    first), ``market.price``, ``market.quality`` and ``market.scenario``, and call
+    ``market.customers_of(firm)`` and ``market.now_week()``. They must not write the market's
     state: their effect goes through the utilities and costs they return.
     """
 
-    def utility(self, market: Market, rows: np.ndarray, week: int) -> np.ndarray | None:
+    def utility(self, market: MarketInterface, rows: np.ndarray, week: int) -> np.ndarray | None:
         """Extra utility of each firm, shape (F, len(rows)), for customers ``rows`` on a
         purchase occasion in ``week``; None for none."""
         ...
 
-    def weekly(self, market: Market, week: int) -> dict[str, float]:
+    def weekly(self, market: MarketInterface, week: int) -> dict[str, float]:
         """The focal firm's costs of the instrument in ``week``, by cost kind (currency)."""
         ...
 

@@ -33,7 +33,7 @@ from relsim.model.population import NONE, slot_of, top_positions
 from relsim.scenario.model import Bonds, Club, Points, Structural
 
 if TYPE_CHECKING:
-    from relsim.model.engine import Market
+    from relsim.model.interface import MarketInterface
 
 FOCAL = 0
 SOCIAL_EPOCH_HALVINGS = 32.0
@@ -57,7 +57,7 @@ delivered and missed for lack of staff, structural ties and new set-ups."""
 class BondBook:
     """Every firm's bonding programs and the bond state they create."""
 
-    def __init__(self, market: Market):
+    def __init__(self, market: MarketInterface):
         self.m = market
         self.rules = market.scenario.bonding
         self.F = market.F
@@ -85,8 +85,13 @@ class BondBook:
         self.structural[firm] = bonds.structural
         self._derive()
 
-    def set_program(self, firm: int, instrument: str, program: object) -> None:
-        """Replace one instrument of ``firm`` (a copy, a raise)."""
+    def set_program(
+        self, firm: int, instrument: str, program: object, strength: float | None = None
+    ) -> None:
+        """Replace one instrument of ``firm`` (a copy, a raise; ``strength``: how complete a
+        copied structural tie is)."""
+        if strength is not None:
+            self.structural_strength[firm] = strength
         getattr(self, instrument)[firm] = program
         self._derive()
 
@@ -381,7 +386,7 @@ class BondBook:
                 hours = len(due) * club.event_hours_per_member
                 m.service_log("contact_demand_hours", week, hours)
             if f == FOCAL and club.event_hours_per_member > 0:
-                capacity = m.service.contacts(
+                capacity = m.contacts(
                     week, "contact_centre", "club_events", len(due), club.event_hours_per_member
                 )
                 missed = max(len(due) - capacity, 0)
@@ -402,7 +407,7 @@ class BondBook:
             m.ledger.revenue[week, f] += fees
             # members pay it: the customers' side of the relationship (focal firm recorded)
             if f == FOCAL:
-                m.recorder.relationship["customer_surplus"][week, f] -= fees / 100.0
+                m.add_customer_surplus(week, f, -fees / 100.0)
 
     def _structural(self, week: int, f: int, tie: Structural, primary: np.ndarray) -> None:
         m, c = self.m, self.m.c
@@ -418,7 +423,7 @@ class BondBook:
                 eligible = np.flatnonzero(mine & ~tied & (c.rung[:n] >= RUNGS.index(tie.min_rung)))
                 if f == FOCAL and tie.setup_manager_hours > 0:
                     m.service_log("manager_demand_hours", week, need * tie.setup_manager_hours)
-                    need = m.service.contacts(
+                    need = m.contacts(
                         week,
                         "managers",
                         "structural_setups",

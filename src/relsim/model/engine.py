@@ -46,6 +46,7 @@ from relsim.model.census import Census
 from relsim.model.economics import Ledger, discount_factors, to_cents
 from relsim.model.endings import Endings
 from relsim.model.events import Events
+from relsim.model.interface import MarketInterface
 from relsim.model.params import FirmState, Params
 from relsim.model.population import NEVER, Customers
 from relsim.model.purchases import Purchases
@@ -150,7 +151,8 @@ class Market(Arrivals, Events, Purchases, Relationships, Endings, Residual, Cens
         self.logit = isinstance(self.choice_rule, extensions.Logit)
         self._premium = (np.zeros(0, np.intp), np.zeros(0))  # see _surplus
         self.instruments: list[extensions.Instrument] = []
-        self.bonds = BondBook(self)
+        self.interface = MarketInterface(self)  # what mechanisms and plugins see of it
+        self.bonds = BondBook(self.interface)
         for firm, spec in enumerate(scenario.firms[1:], start=1):
             self.bonds.run(firm, spec.bonds)
         self.bonds.run(0, self.status_quo.bonds)
@@ -161,9 +163,9 @@ class Market(Arrivals, Events, Purchases, Relationships, Endings, Residual, Cens
         started = time.perf_counter()
         env = simpy.Environment()
         self.env = env
-        self.service = FirmService(self, self.status_quo, env)
-        self.retention = FirmRetention(self, self.status_quo, env)
-        self.rivalry = Rivalry(self, self.strategy.responds_to_rivals)
+        self.service = FirmService(self.interface, self.status_quo, env)
+        self.retention = FirmRetention(self.interface, self.status_quo, env)
+        self.rivalry = Rivalry(self.interface, self.strategy.responds_to_rivals)
         self._populate(-self.W)
         env.process(self._launch_strategy())
         for change in self.strategy.staffing.changes:
@@ -187,9 +189,9 @@ class Market(Arrivals, Events, Purchases, Relationships, Endings, Residual, Cens
         yield self.env.timeout(self.W)
         old_price = self.price[0]
         self.state = self.p.under_strategy(self.p.status_quo, self.strategy)
-        self.service = FirmService(self, self.strategy, self.env)
+        self.service = FirmService(self.interface, self.strategy, self.env)
         self.retention.stop()
-        self.retention = FirmRetention(self, self.strategy, self.env)
+        self.retention = FirmRetention(self.interface, self.strategy, self.env)
         if self.strategy.key_accounts is None:
             self.c.key_account[: self.c.n] = False
         before = self.status_quo.bonds
@@ -284,6 +286,15 @@ class Market(Arrivals, Events, Purchases, Relationships, Endings, Residual, Cens
             self.quality[firm] += min(share, 1.0) * (1.0 - self.quality[firm])
             self._refresh_offer()
 
+    def set_problem_rate(self, firm: int, rate: float) -> None:
+        """Share of ``firm``'s orders that meet a problem (the retention tools' fulfilment)."""
+        self.problem_rate[firm] = rate
+
+    def cut_price(self, firm: int, share: float) -> None:
+        """``firm`` cuts its price by ``share`` (a rival following a price cut)."""
+        self.price_factor[firm] *= 1.0 - share
+        self._refresh_offer()
+
     def bring_occasion_forward(self, rows: np.ndarray, week: int, factor: float) -> None:
         """An outreach: the next purchase occasion is redrawn at ``factor`` x the rate (it can
         only come earlier); contract holders are left to their renewal."""
@@ -314,7 +325,7 @@ class Market(Arrivals, Events, Purchases, Relationships, Endings, Residual, Cens
         self.retention.work(week)
         self.bonds.work(week)
         for instrument in self.instruments:
-            for kind, amount in instrument.weekly(self, week).items():
+            for kind, amount in instrument.weekly(self.interface, week).items():
                 if week >= 0 and amount:
                     self.ledger.book_focal(week, kind, to_cents(amount))
         self._count(week)

@@ -73,7 +73,7 @@ class Purchases:
             v[left.take(away).astype(np.intp), away] = AWAY_UTILITY
         self.bonds.add_utility(v, rows, primary, week, self.price_weight.take(cell))
         for instrument in self.instruments:
-            more = instrument.utility(self, rows, week)
+            more = instrument.utility(self.interface, rows, week)
             if more is not None:
                 v += more
         return v

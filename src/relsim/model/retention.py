@@ -31,7 +31,7 @@ from relsim.model.economics import to_cents
 from relsim.scenario.model import QualityInvestment, Strategy
 
 if TYPE_CHECKING:
-    from relsim.model.engine import Market
+    from relsim.model.interface import MarketInterface
 
 FOCAL = 0
 RETENTION_COSTS: tuple[str, ...] = ("fulfilment", "quality", "assortment")
@@ -48,7 +48,7 @@ def halvings(before: float, after: float) -> float:
 class FirmRetention:
     """The retention tools the focal firm runs under one strategy."""
 
-    def __init__(self, market: Market, strategy: Strategy, env: simpy.Environment):
+    def __init__(self, market: MarketInterface, strategy: Strategy, env: simpy.Environment):
         self.m = market
         self.active = True
         tools = strategy.retention
@@ -63,7 +63,7 @@ class FirmRetention:
             )
             self.order_cost_cents = int(to_cents(per_order))
             weekly["fulfilment"] = tools.fulfilment.fixed_cost_per_week
-        market.problem_rate[FOCAL] = 1.0 - (1.0 - late) * (1.0 - firm.fault_rate)
+        market.set_problem_rate(FOCAL, 1.0 - (1.0 - late) * (1.0 - firm.fault_rate))
         occasions = value = 1.0
         if tools.assortment is not None:
             a = tools.assortment

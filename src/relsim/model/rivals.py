@@ -20,7 +20,7 @@ import numpy as np
 from relsim.scenario.model import Club, CopyRule, Lag, Points, Structural
 
 if TYPE_CHECKING:
-    from relsim.model.engine import Market
+    from relsim.model.interface import MarketInterface
 
 RECHECK_WEEKS = 4
 """Weeks between checks of a share-loss trigger after the lag has passed."""
@@ -53,7 +53,7 @@ def copied_club(original: Club, ratio: float) -> Club:
 class Rivalry:
     """The answering firms of one replication and the log of moves."""
 
-    def __init__(self, market: Market, focal_responds: bool):
+    def __init__(self, market: MarketInterface, focal_responds: bool):
         self.m = market
         self.rules = market.scenario.rivalry
         names = [f.name for f in market.scenario.firms]
@@ -67,7 +67,7 @@ class Rivalry:
         self, week: int, firm: int, instrument: str, action: str, source: int | None = None
     ) -> None:
         """Log a move by ``firm`` and start every other firm's possible answer."""
-        program = getattr(self.m.bonds, instrument)[firm]
+        program = self.m.program(firm, instrument)
         self._log(week, firm, instrument, action, source)
         rule: CopyRule = getattr(self.rules, instrument)
         rng = self.m.streams.rivals
@@ -89,31 +89,30 @@ class Rivalry:
         lag: float,
     ):
         m = self.m
-        base = int(m.last_ladder[firm, 1:].sum())
+        base = m.customers_of(firm)
         yield m.env.timeout(lag)
         while m.now_week() < m.H:
             if not self._behind(firm, instrument, program, rule):
                 return
-            now = int(m.last_ladder[firm, 1:].sum())
+            now = m.customers_of(firm)
             if rule.share_loss_trigger == 0 or now <= (1.0 - rule.share_loss_trigger) * base:
                 self._copy(firm, mover, instrument, program, rule)
                 return
             yield m.env.timeout(RECHECK_WEEKS)
 
     def _behind(self, firm: int, instrument: str, program: object, rule: CopyRule) -> bool:
-        book = self.m.bonds
         if instrument == "points":
             assert isinstance(program, Points)
             offer = copied_points(program, rule.ratio, self.rules.max_reward_rate).reward_rate
-            return bool(book.reward_rate[firm] < offer - 1e-12)
-        return getattr(book, instrument)[firm] is None
+            return bool(self.m.reward_rate(firm) < offer - 1e-12)
+        return self.m.program(firm, instrument) is None
 
     def _copy(
         self, firm: int, mover: int, instrument: str, program: object, rule: CopyRule
     ) -> None:
         m = self.m
-        book = m.bonds
-        had = getattr(book, instrument)[firm] is not None
+        had = m.program(firm, instrument) is not None
+        strength = None
         if instrument == "points":
             assert isinstance(program, Points)
             copy: object = copied_points(program, rule.ratio, self.rules.max_reward_rate)
@@ -123,9 +122,8 @@ class Rivalry:
         else:
             assert isinstance(program, Structural)
             copy = program
-            book.structural_strength[firm] = rule.ratio
-        book.set_program(firm, instrument, copy)
-        m.offer_changed()
+            strength = rule.ratio
+        m.set_program(firm, instrument, copy, strength)
         self.announce(m.now_week(), firm, instrument, "raise" if had else "copy", source=mover)
 
     # ------------------------------------------------------------------ price
@@ -145,8 +143,7 @@ class Rivalry:
         yield m.env.timeout(lag)
         if m.now_week() >= m.H:
             return
-        m.price_factor[firm] *= 1.0 - cut
-        m.offer_changed()
+        m.cut_price(firm, cut)
         self._log(m.now_week(), firm, "price", "copy", source=0)
 
     def _log(
@@ -160,7 +157,7 @@ class Rivalry:
                 "instrument": instrument,
                 "action": action,
                 "source": -1 if source is None else source,
-                "reward_rate": float(self.m.bonds.reward_rate[firm]),
+                "reward_rate": self.m.reward_rate(firm),
                 "price_index": float(self.m.price[firm]),
             }
         )

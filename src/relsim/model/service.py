@@ -34,7 +34,7 @@ from relsim.model.population import NEVER, NONE, slot_of, top_positions
 from relsim.scenario.model import Scenario, Strategy
 
 if TYPE_CHECKING:
-    from relsim.model.engine import Market
+    from relsim.model.interface import MarketInterface
 
 REACTIVE, ACCOUNTABLE, PROACTIVE, PARTNERSHIP = (LEVELS.index(x) for x in LEVELS[1:])
 FOCAL = 0
@@ -165,7 +165,7 @@ def select_key_accounts(
 class FirmService:
     """The focal firm's after-sale service under one strategy."""
 
-    def __init__(self, market: Market, strategy: Strategy, env: simpy.Environment):
+    def __init__(self, market: MarketInterface, strategy: Strategy, env: simpy.Environment):
         self.m = market
         self.strategy = strategy
         self.rules = market.scenario.service
@@ -400,7 +400,7 @@ class FirmService:
         m.service_log("silent_problems_found", week, int((found & silent).sum()))
         if found.any():
             self._resolve(week, made[found])
-        customers = max(int(m.last_ladder[FOCAL, 1:].sum()), 1)
+        customers = max(m.customers_of(FOCAL), 1)
         m.improve_quality(FOCAL, rules.quality_learning_rate * len(made) / customers)
 
     def _outreach(self, week: int, due: np.ndarray) -> None:
@@ -458,7 +458,7 @@ class FirmService:
         if not len(made):
             return
         c.manager_contacts[made] += 1
-        m.bonds.renew_social(made, FOCAL, week, rules.tie_gain)
+        m.renew_social(made, FOCAL, week, rules.tie_gain)
         c.satisfaction[made] = np.minimum(
             c.satisfaction.take(made) + np.float32(rules.contact_satisfaction), 1.0
         )
