@@ -59,6 +59,7 @@ from relsim.model.satisfaction import SatisfactionRule
 from relsim.model.service import OBSERVED_VALUE_MEMORY_WEEKS, SERVICE_RECORDS, FirmService
 from relsim.model.starting import StartingCustomers
 from relsim.model.streams import Streams
+from relsim.model.surplus import Surplus
 from relsim.scenario.model import Scenario, Strategy
 
 N_RUNGS = len(RUNGS)
@@ -67,12 +68,12 @@ COMPACT_SHARE = 0.10
 results do not depend on it, which a test checks)."""
 
 
-class Market(Arrivals, Events, Purchases, Relationships, Endings, Residual, Census):
+class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Residual, Census):
     """The market of one replication; ``run()`` simulates it and returns a :class:`RawRun`.
 
     The class keeps the wiring (state, mechanisms, SimPy processes) and the weekly step; each
     part of the step lives in a module of its own, mixed in: :mod:`~relsim.model.arrivals`,
-    :mod:`~relsim.model.events`, :mod:`~relsim.model.purchases`,
+    :mod:`~relsim.model.events`, :mod:`~relsim.model.purchases`, :mod:`~relsim.model.surplus`,
     :mod:`~relsim.model.relationships`, :mod:`~relsim.model.endings`,
     :mod:`~relsim.model.residual` and :mod:`~relsim.model.census`.
     """

@@ -24,9 +24,6 @@ from relsim.model.satisfaction import (
 
 N_RUNGS = len(RUNGS)
 
-MIN_PRICE_WEIGHT = 1e-6
-"""Below this price weight (utility per unit of price index) a customer's utility has no
-money equivalent: one unit would be worth over a million orders."""
 
 AWAY_UTILITY = -1e6
 """Utility of the firm a customer drifted away from, while it has no relationship: below
@@ -79,25 +76,17 @@ class Purchases:
         return v
 
     def _occasions(self, week: int, idx: np.ndarray) -> None:
+        """The week's purchase occasions of ``idx``: renewals, choice, orders, next occasion.
+
+        Contract holders renew, cancel or re-choose; markets without contractual segments
+        skip those rules (they would change nothing)."""
         c, p = self.c, self.p
         F = self.F
         seg = c.segment.take(idx)
-        # contract holders renew, cancel or re-choose; markets without contractual segments
-        # skip those rules (they would change nothing)
         contracts = self.any_contractual
+        contract = np.zeros(0, dtype=bool)
         if contracts:
-            contract = p.contractual[seg]
-            renewing = contract & (c.primary.take(idx) != NONE)
-            if renewing.any():
-                holders = idx[renewing]
-                if week >= 0:
-                    self._count_renewals(week, holders)
-                cancel = self.streams.defection.random(len(holders)) < self._propensity(holders)
-                if cancel.any():
-                    self._end(week, holders[cancel], kind="lapse", renewal=True)
-                    keep = np.ones(len(idx), dtype=bool)
-                    keep[np.flatnonzero(renewing)[cancel]] = False
-                    idx, seg, contract = idx[keep], seg[keep], contract[keep]
+            idx, seg, contract = self._renewals(week, idx, seg)
             if not len(idx):
                 return
         primary = c.primary.take(idx)
@@ -105,18 +94,7 @@ class Purchases:
         outside = p.outside_utility.take(seg)
         chosen = self.choice_rule.sample(v, outside, self.streams.choice.random(len(idx)))
         if contracts:
-            holders = contract & (primary != NONE)
-            if holders.any():
-                # a contract holder re-chooses at renewal only if it reviewed the market during
-                # the period (at its shopping rate); otherwise the contract simply renews
-                rows = idx[holders]
-                weekly = np.minimum(
-                    c.rate.take(rows) * p.purchase_multiplier[c.rung.take(rows)], 1.0
-                )
-                reviewed = 1.0 - (1.0 - weekly) ** p.contract_period[seg[holders]]
-                keep = self.streams.occasions.random(len(rows)) >= reviewed
-                renew = np.flatnonzero(holders)[keep]
-                chosen[renew] = primary[renew]
+            self._unreviewed_renew(idx, seg, contract & (primary != NONE), primary, chosen)
         if week >= 0 and self.logit:
             # the focal firm's buyers' taste shock, for their surplus (renewals included)
             at = np.flatnonzero(chosen == 0)
@@ -140,6 +118,47 @@ class Purchases:
             nxt = np.where(holder, week + p.contract_period[seg], nxt)
         c.next_occasion[idx] = nxt
 
+    def _renewals(
+        self, week: int, idx: np.ndarray, seg: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Contract holders due for renewal are counted and may cancel (their propensity);
+        returns the occasions left (rows, segments, which are contractual)."""
+        c = self.c
+        contract = self.p.contractual[seg]
+        renewing = contract & (c.primary.take(idx) != NONE)
+        if renewing.any():
+            holders = idx[renewing]
+            if week >= 0:
+                self._count_renewals(week, holders)
+            cancel = self.streams.defection.random(len(holders)) < self._propensity(holders)
+            if cancel.any():
+                self._end(week, holders[cancel], kind="lapse", renewal=True)
+                keep = np.ones(len(idx), dtype=bool)
+                keep[np.flatnonzero(renewing)[cancel]] = False
+                idx, seg, contract = idx[keep], seg[keep], contract[keep]
+        return idx, seg, contract
+
+    def _unreviewed_renew(
+        self,
+        idx: np.ndarray,
+        seg: np.ndarray,
+        holders: np.ndarray,
+        primary: np.ndarray,
+        chosen: np.ndarray,
+    ) -> None:
+        """A contract holder re-chooses at renewal only if it reviewed the market during the
+        period (at its shopping rate); otherwise the contract simply renews (``chosen`` is
+        set back to the primary firm in place)."""
+        if not holders.any():
+            return
+        c, p = self.c, self.p
+        rows = idx[holders]
+        weekly = np.minimum(c.rate.take(rows) * p.purchase_multiplier[c.rung.take(rows)], 1.0)
+        reviewed = 1.0 - (1.0 - weekly) ** p.contract_period[seg[holders]]
+        keep = self.streams.occasions.random(len(rows)) >= reviewed
+        renew = np.flatnonzero(holders)[keep]
+        chosen[renew] = primary[renew]
+
     def _count_renewals(self, week: int, holders: np.ndarray) -> None:
         """Renewals due this week by firm, and their periods in weeks (churn's exposure)."""
         firm = self.c.primary.take(holders).astype(np.intp)
@@ -160,8 +179,7 @@ class Purchases:
 
             focal: with primary | new | elsewhere || rivals: elsewhere | new | with primary
         """
-        c, p, rec_ = self.c, self.p, self.recorder
-        F = self.F
+        c = self.c
         n = len(b)
         b, firm, primary, edge = _grouped(b, firm, primary)
         focal = slice(0, edge[2])
@@ -170,42 +188,9 @@ class Purchases:
         elsewhere = slice(edge[1], edge[3])
         fb = b[focal]
         seg = c.segment.take(b)
-        value = c.value.take(b).astype(np.float64)
-        if self.assortment:
-            value *= self.value_factor.take(firm)  # a wider assortment's cross-sell
-        cross_sell = c.cross_sell.take(fb)  # an outreach's cross-sell rides on this order
-        if cross_sell.any():
-            focal_value = value[focal]  # a view: scaled in place
-            focal_value[cross_sell] *= 1.0 + self.scenario.service.outreach_cross_sell
-            c.cross_sell[fb[cross_sell]] = False
-        revenue, focal_margin = self._order_money(week, firm, value, focal)
-        rewards = self.bonds.after_purchases(week, b, firm, revenue)
-        if week >= 0:
-            c.margin_focal[fb] += focal_margin * self.discount[week]
-            rec_.add("orders", week, firm, F)
-        c.observed_value[fb] = self.observed_value(fb, week) + focal_margin
-        self._count_orders(b, firm)
-        c.last_order_focal[fb] = week
-        t = self._traced(b)
-        if len(t):
-            self._trace(week, rec.PURCHASE, b[t], firm[t], c.rung[b[t]], revenue[t] / 100.0)
-        # problems
-        rng = self.streams.problems
-        problem = rng.random(n) < self.problem_rate.take(firm)
-        voiced_all = np.zeros(n, dtype=bool)
-        at = np.flatnonzero(problem)  # positions: cheaper than a mask used four times
-        if len(at):
-            pb, pf = b.take(at), firm.take(at)
-            voiced = rng.random(len(pb)) < p.voice_share.take(seg.take(at))
-            voiced_all[at] = voiced
-            own = pb[primary.take(at) == pf]
-            c.satisfaction_before_problem[own] = c.satisfaction.take(own)
-            c.problem_firm[pb] = pf
-            c.problem_voiced[pb] = voiced
-            c.problem_until[pb] = week + self.scenario.satisfaction.problem_memory_weeks
-            rec_.add("problems", week, pf, F)
-            rec_.add("voiced_problems", week, pf[voiced], F)
-            self._trace(week, rec.PROBLEM, pb, pf, 0, voiced.astype(float))
+        value = self._order_values(b, firm, focal)
+        revenue, rewards = self._book_orders(week, b, firm, focal, value)
+        problem, voiced_all = self._problems(week, b, firm, primary, seg)
         felt = experience(self.quality.take(firm), problem, self.rule)
         if week >= 0 and len(fb):
             self._surplus(
@@ -239,9 +224,85 @@ class Purchases:
                     expected[part],
                     problem[part],
                 )
-        # relationships begin, in one call: first ones (at the focal firm, at rivals), then
-        # switches, whose old relationships end first (the rows are distinct, and ending
-        # draws nothing, so this is the order of the draws one call per part would make)
+        self._relationships_begin(week, b, firm, new, elsewhere, felt, expected, problem)
+        if len(fb):
+            self.service.after_purchases(week, fb, problem[focal], voiced_all[focal])
+
+    def _order_values(self, b: np.ndarray, firm: np.ndarray, focal: slice) -> np.ndarray:
+        """Each order's value: the customer's order value, times a wider assortment's
+        cross-sell; an outreach's cross-sell rides on the focal firm's next order."""
+        c = self.c
+        value = c.value.take(b).astype(np.float64)
+        if self.assortment:
+            value *= self.value_factor.take(firm)
+        fb = b[focal]
+        cross_sell = c.cross_sell.take(fb)
+        if cross_sell.any():
+            focal_value = value[focal]  # a view: scaled in place
+            focal_value[cross_sell] *= 1.0 + self.scenario.service.outreach_cross_sell
+            c.cross_sell[fb[cross_sell]] = False
+        return value
+
+    def _book_orders(
+        self, week: int, b: np.ndarray, firm: np.ndarray, focal: slice, value: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Money and history of the orders: revenue, rewards earned, the focal firm's margin
+        and its observed value of each customer, the orders table; returns revenue (cents)
+        and rewards (None without a points program)."""
+        c = self.c
+        fb = b[focal]
+        revenue, focal_margin = self._order_money(week, firm, value, focal)
+        rewards = self.bonds.after_purchases(week, b, firm, revenue)
+        if week >= 0:
+            c.margin_focal[fb] += focal_margin * self.discount[week]
+            self.recorder.add("orders", week, firm, self.F)
+        c.observed_value[fb] = self.observed_value(fb, week) + focal_margin
+        self._count_orders(b, firm)
+        c.last_order_focal[fb] = week
+        t = self._traced(b)
+        if len(t):
+            self._trace(week, rec.PURCHASE, b[t], firm[t], c.rung[b[t]], revenue[t] / 100.0)
+        return revenue, rewards
+
+    def _problems(
+        self, week: int, b: np.ndarray, firm: np.ndarray, primary: np.ndarray, seg: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Which orders meet a problem (late, wrong or faulty) and which of those the customer
+        voices; a problem is remembered for the reasons of a later ending."""
+        c, p, F = self.c, self.p, self.F
+        n = len(b)
+        rng = self.streams.problems
+        problem = rng.random(n) < self.problem_rate.take(firm)
+        voiced_all = np.zeros(n, dtype=bool)
+        at = np.flatnonzero(problem)  # positions: cheaper than a mask used four times
+        if len(at):
+            pb, pf = b.take(at), firm.take(at)
+            voiced = rng.random(len(pb)) < p.voice_share.take(seg.take(at))
+            voiced_all[at] = voiced
+            own = pb[primary.take(at) == pf]
+            c.satisfaction_before_problem[own] = c.satisfaction.take(own)
+            c.problem_firm[pb] = pf
+            c.problem_voiced[pb] = voiced
+            c.problem_until[pb] = week + self.scenario.satisfaction.problem_memory_weeks
+            self.recorder.add("problems", week, pf, F)
+            self.recorder.add("voiced_problems", week, pf[voiced], F)
+            self._trace(week, rec.PROBLEM, pb, pf, 0, voiced.astype(float))
+        return problem, voiced_all
+
+    def _relationships_begin(
+        self,
+        week: int,
+        b: np.ndarray,
+        firm: np.ndarray,
+        new: tuple[slice, slice],
+        elsewhere: slice,
+        felt: np.ndarray,
+        expected: np.ndarray,
+        problem: np.ndarray,
+    ) -> None:
+        """Relationships begin, in one call: first ones (at the focal firm, at rivals), then
+        switches, whose old relationships end first (the rows are distinct, and ending draws
+        nothing, so this is the order of the draws one call per part would make)."""
         starting = [np.arange(part.start, part.stop) for part in new]
         e = elsewhere
         if e.stop > e.start:
@@ -249,8 +310,6 @@ class Purchases:
         begin = np.concatenate(starting)
         if len(begin):
             self._begin(week, b[begin], firm[begin], felt[begin], expected[begin], problem[begin])
-        if len(fb):
-            self.service.after_purchases(week, fb, problem[focal], voiced_all[focal])
 
     def _order_money(
         self, week: int, firm: np.ndarray, value: np.ndarray, focal: slice
@@ -273,60 +332,6 @@ class Purchases:
         if first_time.any():
             self.ever_bought += np.bincount(firm[first_time], minlength=self.F)
         all_orders[cell] = np.minimum(orders, np.iinfo(np.int16).max - 1) + 1
-
-    def _surplus(
-        self,
-        week: int,
-        rows: np.ndarray,
-        seg: np.ndarray,
-        value: np.ndarray,
-        revenue: np.ndarray,
-        rewards: np.ndarray | None,
-        felt: np.ndarray,
-    ) -> None:
-        """Record the customer's side of the focal firm's orders: value received minus price
-        paid, in money.
-
-        Value received, in utility relative to the outside option: the experienced quality
-        ``beta_q x felt`` (a late, wrong or faulty order delivers less), the social bond and
-        club status with the firm, less the firm's reputation penalty and the outside option's
-        utility. It is converted to money at the customer's own price weight (one utility unit
-        is worth ``value / (beta_p x m_p(rung))`` for an order of ``value`` at the reference
-        price). Price paid: the order's revenue less the rewards it earned back. Habit and
-        switching costs (points held, structural ties) are not value received. The taste
-        shock is: a logit buyer who chose the firm expects its shock to beat the outside
-        option's by :func:`choice.taste_premium` (Small & Rosen's inclusive value), so the
-        surplus of an order is never below what not buying would have given (a custom choice
-        rule has no such term). Orders of customers with no price weight (below
-        :data:`MIN_PRICE_WEIGHT`) cannot be converted and are counted apart."""
-        c, p = self.c, self.p
-        rung = c.rung.take(rows)
-        weight = p.price_sensitivity.take(seg) * p.price_multiplier.take(rung)
-        utility = p.quality_sensitivity.take(seg) * felt - p.outside_utility.take(seg)
-        utility -= self.penalty[0]
-        if c.uses("social"):
-            utility = utility + self.scenario.bonding.social_utility * self.bonds.social_with(
-                rows, 0, week
-            )
-        if c.uses("member") and self.bonds.status[0]:
-            utility = utility + self.bonds.status[0] * c.member[:, 0][rows]
-        if self.logit:
-            # the premia were drawn up per occasion; rows are distinct within a week's occasions
-            drawn, premium = self._premium
-            order = np.argsort(drawn)
-            at = order.take(np.searchsorted(drawn, rows, sorter=order))
-            utility = utility + premium.take(at)
-        paid = revenue / 100.0
-        if rewards is not None:
-            paid = paid - rewards
-        ok = weight >= MIN_PRICE_WEIGHT
-        converted = int(ok.sum())
-        if converted < len(rows):
-            value, utility, weight, paid = value[ok], utility[ok], weight[ok], paid[ok]
-        received = value * utility / weight
-        record = self.recorder.relationship
-        record["customer_surplus"][week, 0] += float(received.sum() - paid.sum())
-        record["surplus_unconverted_orders"][week, 0] += len(rows) - converted
 
 
 def _grouped(
