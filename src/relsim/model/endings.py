@@ -111,14 +111,45 @@ class Endings:
         ``chance``) are given. Customers who lapse or leave for political reasons go back to
         shopping at their own pace: their next occasions are redrawn (``reshop``: the positions
         in ``rows`` this applies to; by default all of them for those two kinds)."""
-        c, p = self.c, self.p
+        c = self.c
         old = c.primary.take(rows).astype(np.intp)
         if reason is None:
             reason, chance = self._reasons(week, rows, old, to_firm)
         elif chance is None:
             chance = np.zeros(len(rows), dtype=bool)
-        # the focal firm's value lost, in the horizon only (the warm-up records nothing):
-        # priced when the run ends at the final year's running costs, like the value after it
+        self._record_endings(week, rows, old, reason, chance, to_firm, renewal)
+        unhappy = (reason == SERVICE) | (reason == POLITICAL)
+        if unhappy.any():
+            self.unhappy += np.bincount(old[unhappy], minlength=self.F)
+        self.bonds.relationship_ended(rows, old)
+        focal_first = rows[(old == 0) & (c.lost_week.take(rows) == NEVER)]
+        c.lost_week[focal_first] = week
+        c.defections[rows] += 1
+        c.left[rows] = old
+        c.primary[rows] = NONE
+        c.rung[rows] = 0
+        c.since[rows] = NEVER
+        c.run_firm[rows] = NONE
+        c.run_count[rows] = 0
+        c.lapse_week[rows] = NEVER
+        if reshop is None:
+            reshop = slice(0, len(rows) if kind in ("lapse", "political") else 0)
+        self._reshop(week, rows[reshop], old[reshop])
+
+    def _record_endings(
+        self,
+        week: int,
+        rows: np.ndarray,
+        old: np.ndarray,
+        reason: np.ndarray,
+        chance: np.ndarray,
+        to_firm: np.ndarray | None,
+        renewal: np.ndarray | bool,
+    ) -> None:
+        """The endings' rows of the defections table (and the trace). The focal firm's value
+        lost is recorded in the horizon only (the warm-up records nothing), priced when the
+        run ends at the final year's running costs, like the value after it."""
+        c = self.c
         focal = np.flatnonzero(old == 0) if week >= 0 else np.zeros(0, np.intp)
         tail = self._tail(rows.take(focal), old.take(focal), week)
         tenure = week - c.since.take(rows)
@@ -137,32 +168,19 @@ class Endings:
             renewal,
         )
         self._trace(week, rec.DEFECTION, rows, old, c.rung.take(rows), reason.astype(float))
-        unhappy = (reason == SERVICE) | (reason == POLITICAL)
-        if unhappy.any():
-            self.unhappy += np.bincount(old[unhappy], minlength=self.F)
-        self.bonds.relationship_ended(rows, old)
-        focal_first = rows[(old == 0) & (c.lost_week.take(rows) == NEVER)]
-        c.lost_week[focal_first] = week
-        c.defections[rows] += 1
-        c.left[rows] = old
-        c.primary[rows] = NONE
-        c.rung[rows] = 0
-        c.since[rows] = NEVER
-        c.run_firm[rows] = NONE
-        c.run_count[rows] = 0
-        c.lapse_week[rows] = NEVER
-        if reshop is None:
-            reshop = slice(0, len(rows) if kind in ("lapse", "political") else 0)
-        rows, old = rows[reshop], old[reshop]
+
+    def _reshop(self, week: int, rows: np.ndarray, old: np.ndarray) -> None:
+        """Customers who lapsed or left for political reasons (``old``: the firms they left)
+        go back to shopping at their own pace: former contract holders for a new contract,
+        and customers out of a firm's assortment at the rate without it (memoryless)."""
         if not len(rows):
             return
+        c, p = self.c, self.p
         contract = p.contractual[c.segment.take(rows)]
         if contract.any():
-            # former contract holders shop for a new contract at their own pace
             shoppers = rows[contract]
             c.next_occasion[shoppers] = self._next_occasion(shoppers, week + 1)
         if self.assortment:
-            # out of the firm's assortment: occasions at the rate without it (memoryless)
             moved = rows[~contract & (self.occasion_factor[old] != 1.0)]
             c.next_occasion[moved] = self._next_occasion(moved, week)
 

@@ -88,20 +88,10 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         self.scenario = scenario
         self.strategy = strategy
         self.p = Params.from_scenario(scenario)
-        self.any_contractual = bool(self.p.contractual.any())
-        # utility per unit of price index by (segment, rung), flat: beta_p * m_p(rung)
-        self.price_weight = np.multiply.outer(
-            self.p.price_sensitivity, self.p.price_multiplier
-        ).reshape(-1)
-        cdf = np.cumsum(self.p.segment_share)
-        self.segment_cdf = cdf / cdf[-1]
         self.streams = Streams(seed)
         self.F = self.p.n_firms
         self.W = scenario.horizon.warmup_weeks
         self.H = scenario.horizon.weeks
-        # recency weights of observed value by whole weeks of age (ages run 0 .. W + H): a
-        # lookup instead of an exponential per customer
-        self.recency = np.exp(-np.arange(self.W + self.H + 1) / OBSERVED_VALUE_MEMORY_WEEKS)
         self.starting = None if starting is None else starting.checked(self.p.n_segments, self.F)
         n0 = scenario.market.customers if self.starting is None else len(self.starting)
         # births replace exits and compaction frees gone rows once they exceed 10% of the
@@ -114,43 +104,15 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         # the status quo is the baseline strategy: the warm-up runs it for every strategy
         self.status_quo = scenario.strategy(scenario.baseline_strategy)
         self.state: FirmState = self.p.under_strategy(self.p.status_quo, self.status_quo)
-        self.quality = self.state.quality.copy()
-        # the retention tools' levers: problem rate, occasions (indexed by primary firm, the
-        # last entry for customers without one) and order value per firm
-        self.problem_rate = self.p.problem_rate.copy()
-        self.occasion_factor = np.ones(self.F + 1)
-        self.value_factor = np.ones(self.F)
-        self.assortment = False
-        self.trust_rule = trust.TrustRule.from_scenario(scenario.trust)
+        self._set_up_rules(scenario)
+        self._set_up_firms()
         self._buffers: dict[str, np.ndarray] = {}
-        # no relationship's hazard exponent exceeds this (bonds only lower it): the lapse
-        # candidates' rate, thinned to the current hazard at each candidate week
-        self.lapse_exponent_bound = (
-            float(self.p.defection_multiplier[1:].max())
-            * (1.0 + scenario.satisfaction.dissatisfied_defection_multiplier)
-            * trust.max_hazard_factor(self.trust_rule)
-        )
-        self.price_factor = np.ones(self.F)
-        self.shock_penalty = np.zeros(self.F)
-        self.substitute_hazard = 0.0
         self.unhappy = np.zeros(self.F)
         self.ever_bought = np.zeros(self.F, dtype=np.int64)  # live customers who bought there
         self.last_ladder = np.zeros((self.F, N_RUNGS), dtype=np.int64)
         self.customer_weeks = 0
         self.shock_log: list[dict[str, Any]] = []
-        sat = scenario.satisfaction
-        self.rule = SatisfactionRule(
-            sat.learning_rate, sat.expectation_rate, sat.tolerance, sat.problem_penalty
-        )
-        self.terms = choice.ChoiceTerms(
-            habit=self.p.habit,
-            satisfaction_weight=sat.choice_weight,
-            lead_bonus=scenario.acquisition.lead_bonus,
-            winback_penalty=scenario.switching.winback_penalty,
-        )
-        self.choice_rule = extensions.choice_rule(scenario.choice_rule)
-        self.logit = isinstance(self.choice_rule, extensions.Logit)
-        self._premium = (np.zeros(0, np.intp), np.zeros(0))  # see _surplus
+        self._premium = (np.zeros(0, np.intp), np.zeros(0))  # see Surplus._surplus
         self.instruments: list[extensions.Instrument] = []
         self.interface = MarketInterface(self)  # what mechanisms and plugins see of it
         self.bonds = BondBook(self.interface)
@@ -158,6 +120,53 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
             self.bonds.run(firm, spec.bonds)
         self.bonds.run(0, self.status_quo.bonds)
         self._refresh_offer()
+
+    def _set_up_rules(self, scenario: Scenario) -> None:
+        """The behavioural rules' constants: price weights, segment draws, satisfaction,
+        trust, choice, the lapse candidates' bound and the recency of observed value."""
+        p = self.p
+        self.any_contractual = bool(p.contractual.any())
+        # utility per unit of price index by (segment, rung), flat: beta_p * m_p(rung)
+        self.price_weight = np.multiply.outer(p.price_sensitivity, p.price_multiplier).reshape(-1)
+        cdf = np.cumsum(p.segment_share)
+        self.segment_cdf = cdf / cdf[-1]
+        # recency weights of observed value by whole weeks of age (ages run 0 .. W + H): a
+        # lookup instead of an exponential per customer
+        self.recency = np.exp(-np.arange(self.W + self.H + 1) / OBSERVED_VALUE_MEMORY_WEEKS)
+        self.trust_rule = trust.TrustRule.from_scenario(scenario.trust)
+        # no relationship's hazard exponent exceeds this (bonds only lower it): the lapse
+        # candidates' rate, thinned to the current hazard at each candidate week
+        self.lapse_exponent_bound = (
+            float(p.defection_multiplier[1:].max())
+            * (1.0 + scenario.satisfaction.dissatisfied_defection_multiplier)
+            * trust.max_hazard_factor(self.trust_rule)
+        )
+        sat = scenario.satisfaction
+        self.rule = SatisfactionRule(
+            sat.learning_rate, sat.expectation_rate, sat.tolerance, sat.problem_penalty
+        )
+        self.terms = choice.ChoiceTerms(
+            habit=p.habit,
+            satisfaction_weight=sat.choice_weight,
+            lead_bonus=scenario.acquisition.lead_bonus,
+            winback_penalty=scenario.switching.winback_penalty,
+        )
+        self.choice_rule = extensions.choice_rule(scenario.choice_rule)
+        self.logit = isinstance(self.choice_rule, extensions.Logit)
+
+    def _set_up_firms(self) -> None:
+        """The firms' levers that mechanisms and events move through the market's hooks:
+        quality, problem rate, assortment (occasions indexed by primary firm, the last entry
+        for customers without one; order value per firm), price factor, shock penalty and
+        the substitute technology's hazard."""
+        self.quality = self.state.quality.copy()
+        self.problem_rate = self.p.problem_rate.copy()
+        self.occasion_factor = np.ones(self.F + 1)
+        self.value_factor = np.ones(self.F)
+        self.assortment = False
+        self.price_factor = np.ones(self.F)
+        self.shock_penalty = np.zeros(self.F)
+        self.substitute_hazard = 0.0
 
     def run(self) -> RawRun:
         """Simulate warm-up and horizon; return the recorded arrays."""
