@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from relsim.domain import RUNGS
-from relsim.model import losses
+from relsim.model import continuation, losses
 from relsim.model.population import NEVER, NONE
 from relsim.model.raw_run import RawRun
 from relsim.model.residual import _slices
@@ -121,6 +121,8 @@ class Census:
             )
 
     def _result(self, seconds: float) -> RawRun:
+        """The run's arrays: the defections priced, losses settled, the focal firm's remaining
+        customers valued, and every customer's row gathered by id."""
         c = self.c
         live = np.flatnonzero(c.alive[: c.n])
         focal = live[c.primary[live] == 0]
@@ -129,30 +131,11 @@ class Census:
         defections = self.recorder.price_defections(running.price)
         window = self.scenario.switching.loss_window_weeks
         by_reason = self.recorder.settle_losses(defections, window, self.F)
-        # in slices: the continuation's (firms x rows) temporaries for every customer at once
-        # were the run's peak memory (70 bytes per customer with all bonds)
-        margin, costs = np.empty(len(focal)), np.empty(len(focal))
-        done = 0
-        for rows in _slices(focal):
-            firm = np.zeros(len(rows), np.intp)
-            part = running.price(firm, self._tail(rows, firm, self.H - 1))
-            margin[done : done + len(rows)], costs[done : done + len(rows)] = part
-            done += len(rows)
+        margin, costs = self._value_remaining(focal, running)
         live_ids, focal_ids = c.id[live], c.id[focal]
         del live, focal  # positions, no longer needed: the output's peak is at its end
-        ids = c.id[: c.n].copy()
         state_bytes = c.nbytes()
-        c.drop_unarchived()  # before the output is allocated: the peak stays low
-        # ids are 0 .. next_id-1, each in exactly one place: scatter everything into position,
-        # the archive first (released part by part), then the rows still held (released
-        # field by field), so the state and its copy are never held whole at once
-        customers = {name: np.empty(c.next_id, dtype=dtype) for name, dtype in c.archived_dtypes()}
-        while c.archive:
-            part = c.archive.pop()
-            for name, values in part.items():
-                customers[name][part["id"]] = values
-        for name, values in c.drain():
-            customers[name][ids] = values
+        customers = self._gather_customers()
         _settle_lost_week(customers, defections)
         customers["in_market"] = np.zeros(c.next_id, dtype=bool)
         customers["in_market"][live_ids] = True
@@ -185,6 +168,39 @@ class Census:
             seconds=seconds,
             meta={"state_bytes": state_bytes},
         )
+
+    def _value_remaining(
+        self, focal: np.ndarray, running: continuation.RunningCosts
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The focal firm's remaining customers' margin and costs after the horizon, in
+        slices: the continuation's (firms x rows) temporaries for every customer at once were
+        the run's peak memory (70 bytes per customer with all bonds)."""
+        margin, costs = np.empty(len(focal)), np.empty(len(focal))
+        done = 0
+        for rows in _slices(focal):
+            firm = np.zeros(len(rows), np.intp)
+            part = running.price(firm, self._tail(rows, firm, self.H - 1))
+            margin[done : done + len(rows)], costs[done : done + len(rows)] = part
+            done += len(rows)
+        return margin, costs
+
+    def _gather_customers(self) -> dict[str, np.ndarray]:
+        """Every customer's row by id. Ids are 0 .. next_id-1, each in exactly one place:
+        everything is scattered into position, the archive first (released part by part),
+        then the rows still held (released field by field), so the state and its copy are
+        never held whole at once; unarchived gone rows are dropped first, before the output
+        is allocated, so the peak stays low."""
+        c = self.c
+        ids = c.id[: c.n].copy()
+        c.drop_unarchived()
+        customers = {name: np.empty(c.next_id, dtype=dtype) for name, dtype in c.archived_dtypes()}
+        while c.archive:
+            part = c.archive.pop()
+            for name, values in part.items():
+                customers[name][part["id"]] = values
+        for name, values in c.drain():
+            customers[name][ids] = values
+        return customers
 
 
 def _settle_lost_week(customers: dict[str, np.ndarray], defections: dict[str, np.ndarray]) -> None:
