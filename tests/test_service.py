@@ -12,7 +12,8 @@ from scipy import stats
 from relsim import simulate
 from relsim.domain import LEVELS
 from relsim.model.economics import COST_KINDS
-from relsim.model.service import StaffPool, level_table, select_key_accounts
+from relsim.model.levels import level_table, select_key_accounts
+from relsim.model.staff import StaffPool
 from relsim.scenario import Scenario
 from tests.conftest import ONE_FIRM, merge, scenario
 

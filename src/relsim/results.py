@@ -93,7 +93,7 @@ class Run:
         service = {name: _focal_column(values, n_firms) for name, values in raw.service.items()}
         frame.update(service)
         # utilisation: hours worked on contacts over the week's hours (at most 1; 1 in a week
-        # the pool was short), relsim.model.service.StaffPool
+        # the pool was short), relsim.model.staff.StaffPool
         for pool in ("desk", "contact", "manager"):
             hours, served = service[f"{pool}_hours"], service[f"{pool}_served_hours"]
             frame[f"{pool}_utilisation"] = np.divide(

@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from relsim.domain import RUNGS
-from relsim.model.economics import to_cents, whole_cents
-from relsim.model.population import NONE, slot_of, top_positions
+from relsim.model.bond_programs import ProgramsAtWork
+from relsim.model.economics import whole_cents
+from relsim.model.population import NONE
 from relsim.scenario.model import Bonds, Club, Points, Structural
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ BOND_RECORDS: tuple[str, ...] = (
 delivered and missed for lack of staff, structural ties and new set-ups."""
 
 
-class BondBook:
+class BondBook(ProgramsAtWork):
     """Every firm's bonding programs and the bond state they create."""
 
     def __init__(self, market: MarketInterface):
@@ -345,108 +346,3 @@ class BondBook:
             ended = flat[cell]
             held -= np.bincount(firm[ended], minlength=self.F)  # in place: the count itself
             flat[cell[ended]] = False
-
-    # ------------------------------------------------------------------ the weekly work
-    def work(self, week: int) -> None:
-        """Club invitations and events, structural reviews and set-ups, running costs. The
-        focal firm's events and set-ups use the staff hours its service left this week
-        (:meth:`relsim.model.service.FirmService.contacts`)."""
-        c = self.m.c
-        n = c.n
-        primary = c.primary[:n]
-        for f in range(self.F):
-            club = self.club[f]
-            if club is not None:
-                self._club(week, f, club, primary)
-            tie = self.structural[f]
-            if tie is not None:
-                self._structural(week, f, tie, primary)
-            points = self.points[f]
-            if points is not None:
-                self._book(week, f, "program", points.fixed_cost_per_week)
-        if week >= 0:
-            self._record(week, primary)
-
-    def _club(self, week: int, f: int, club: Club, primary: np.ndarray) -> None:
-        m, c = self.m, self.m.c
-        n = len(primary)
-        rng = m.streams.bonds
-        if week % club.review_weeks == 0:
-            invited = np.flatnonzero(
-                (primary == f) & (c.rung[:n] >= RUNGS.index(club.min_rung)) & ~c.member[:n, f]
-            )
-            join = invited[rng.random(len(invited)) < club.join_probability]
-            c.member[join, f] = True
-            self.members[f] += len(join)
-        members = np.flatnonzero(c.member[:n, f])
-        if club.events_per_year > 0 and len(members):
-            interval = max(1, round(52.0 / club.events_per_year))
-            due = members[slot_of(c.id[members], interval) == (-week) % interval]
-            if f == FOCAL:
-                hours = len(due) * club.event_hours_per_member
-                m.service_log("contact_demand_hours", week, hours)
-            if f == FOCAL and club.event_hours_per_member > 0:
-                capacity = m.contacts(
-                    week, "contact_centre", "club_events", len(due), club.event_hours_per_member
-                )
-                missed = max(len(due) - capacity, 0)
-                if missed:
-                    due = due[rng.permutation(len(due))[:capacity]]
-                if week >= 0:
-                    self.records["club_events_missed"][week, f] += missed
-            if len(due):
-                self.renew_social(due, f, week, club.event_social_gain)
-                if week >= 0:
-                    self.records["club_events"][week, f] += len(due)
-        count = int(self.members[f])
-        self._book(
-            week, f, "club", club.fixed_cost_per_week + club.cost_per_member_per_week * count
-        )
-        if club.fee_per_year > 0 and week >= 0 and count:
-            fees = to_cents(club.fee_per_year / 52.0 * count)
-            m.ledger.revenue[week, f] += fees
-            # members pay it: the customers' side of the relationship (focal firm recorded)
-            if f == FOCAL:
-                m.add_customer_surplus(week, f, -fees / 100.0)
-
-    def _structural(self, week: int, f: int, tie: Structural, primary: np.ndarray) -> None:
-        m, c = self.m, self.m.c
-        n = len(primary)
-        tied = c.structural[:n, f]
-        if week % tie.review_weeks == 0:
-            mine = primary == f
-            target = int(np.floor(tie.top_share * mine.sum()))
-            if tie.max_accounts is not None:
-                target = min(target, tie.max_accounts)
-            need = target - int(self.ties[f])
-            if need > 0:
-                eligible = np.flatnonzero(mine & ~tied & (c.rung[:n] >= RUNGS.index(tie.min_rung)))
-                if f == FOCAL and tie.setup_manager_hours > 0:
-                    m.service_log("manager_demand_hours", week, need * tie.setup_manager_hours)
-                    need = m.contacts(
-                        week,
-                        "managers",
-                        "structural_setups",
-                        min(need, len(eligible)),
-                        tie.setup_manager_hours,
-                    )
-                # the firm picks by what it observes: the value of the customer's orders
-                new = eligible[top_positions(c.value[eligible], need)]
-                c.structural[new, f] = True
-                self.ties[f] += len(new)
-                self._book(week, f, "structural_setup", tie.setup_cost * len(new))
-                if week >= 0:
-                    self.records["structural_setups"][week, f] += len(new)
-        running = tie.running_cost_per_week * int(self.ties[f])
-        self._book(week, f, "structural", running)
-
-    def _book(self, week: int, firm: int, kind: str, amount: float) -> None:
-        if week >= 0 and amount:
-            cents = np.zeros(self.F, dtype=np.int64)
-            cents[firm] = to_cents(amount)
-            self.m.ledger.book(week, kind, cents)
-
-    def _record(self, week: int, primary: np.ndarray) -> None:
-        self.records["reward_rate"][week] = self.reward_rate
-        self.records["club_members"][week] = self.members
-        self.records["structural_ties"][week] = self.ties

@@ -17,12 +17,12 @@ A customer's level: the key-account level for key accounts, else the rung rule, 
 segment rule, else the default. Staff pools are SimPy containers holding the week's hours;
 staffing events change their level. An overloaded pool delivers fewer contacts than planned
 and the shortfall is recorded; the part of a contact its hours paid for but could not finish
-carries to the next week (:class:`StaffPool`), so a pool delivers in proportion to its hours.
+carries to the next week (:class:`relsim.model.staff.StaffPool`), so a pool delivers in
+proportion to its hours.
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,8 +30,10 @@ import simpy
 
 from relsim.domain import CUSTOMER, LEVELS, RUNGS
 from relsim.model.economics import to_cents
-from relsim.model.population import NEVER, NONE, slot_of, top_positions
-from relsim.scenario.model import Scenario, Strategy
+from relsim.model.levels import level_table, select_key_accounts
+from relsim.model.population import NEVER, NONE, slot_of
+from relsim.model.staff import POOLS, RECORD_PREFIX, StaffPool, within_capacity
+from relsim.scenario.model import Strategy
 
 if TYPE_CHECKING:
     from relsim.model.interface import MarketInterface
@@ -71,95 +73,6 @@ SERVICE_RECORDS: tuple[str, ...] = (
 """Weekly records of the focal firm's service (zero for rivals in the weekly table).
 ``<pool>_served_hours``: hours the pool worked on contacts that week (:class:`StaffPool`);
 ``<pool>_short``: 1 in a week the pool left some of its planned work undone."""
-
-POOLS = ("desk", "contact_centre", "managers")
-RECORD_PREFIX = {"desk": "desk", "contact_centre": "contact", "managers": "manager"}
-"""A pool's prefix in the weekly service records (``desk_hours``, ``contact_hours``, ...)."""
-
-
-class StaffPool:
-    """One staff pool's working week: its hours, and the work it carries between weeks.
-
-    The pool's activities (desk requests; follow-up calls, outreach and club events; partnership
-    contacts and structural set-ups) ask, in the order the week's work runs, for whole
-    contacts of a fixed length ``h``. Each activity keeps a *credit*: hours already worked on
-    its next contact, always ``0 <= credit < h``.
-
-    * If the activity's contacts all fit in the pool's hours left plus its credit, they are all
-      made; they use the credit first and then the pool's hours; the credit is then 0. Hours
-      nobody needs are idle: staff cannot store idle time, so they are never banked.
-    * If they do not fit, the activity takes *all* the pool's remaining hours (lower-priority
-      activities of the pool get none this week): it makes ``floor((left + credit) / h)``
-      contacts, and the rest, ``left + credit - made * h < h``, is work done on the next
-      contact and becomes its credit for next week. The pool was *short* that week.
-
-    So a pool with a backlog delivers ``hours / h`` contacts a week on average however small it
-    is (a desk of 0.025 agents x 38 h serves 0.95 requests of 1 h a week, not 0 or 1), and
-    results move smoothly with the head count. Credits are work already done: a staffing event
-    changes the pool's hours, not its credits. An activity with no demand in a week keeps its
-    credit for its next contact.
-
-    The pool's *served hours* in a week are the hours it worked on contacts that week,
-    counting the carried part in the week it was worked (not again when the contact is
-    finished): never more than the week's hours, exactly the week's hours in a week the pool
-    was short. Utilisation is served hours over the week's hours.
-    """
-
-    def __init__(self) -> None:
-        self.hours = 0.0
-        self.left = 0.0
-        self.short = False
-        self.credit: dict[str, float] = {}
-
-    def start_week(self, hours: float) -> None:
-        """A new week with ``hours`` of the pool's staff time, nothing spent yet."""
-        self.hours = self.left = hours
-        self.short = False
-
-    def contacts(self, activity: str, wanted: int, per_contact: float) -> tuple[int, float]:
-        """Make up to ``wanted`` contacts of ``per_contact`` hours for ``activity``: returns how
-        many were made and the pool's hours they took this week (its served hours)."""
-        if wanted <= 0 or per_contact <= 0:
-            return max(wanted, 0), 0.0
-        credit = self.credit.get(activity, 0.0)
-        fit = math.floor((self.left + credit) / per_contact + 1e-9)
-        if fit >= wanted:
-            # wanted >= 1 and credit < per_contact: the contacts need more than the credit
-            spent = min(max(wanted * per_contact - credit, 0.0), self.left)
-            self.left -= spent
-            self.credit[activity] = 0.0
-            return wanted, spent
-        spent = self.left
-        self.credit[activity] = max(self.left + credit - fit * per_contact, 0.0)
-        self.left = 0.0
-        self.short = True
-        return fit, spent
-
-
-def level_table(scenario: Scenario, strategy: Strategy) -> np.ndarray:
-    """Level code per (segment, rung), shape (S, 6): rung rule, else segment rule, else default."""
-    rules = strategy.levels
-    table = np.full((len(scenario.segments), len(RUNGS)), LEVELS.index(rules.default), np.int8)
-    for s, segment in enumerate(scenario.segments):
-        if segment.name in rules.segments:
-            table[s, :] = LEVELS.index(rules.segments[segment.name])
-    for rung, level in rules.rungs.items():
-        table[:, RUNGS.index(rung)] = LEVELS.index(level)
-    return table
-
-
-def select_key_accounts(
-    observed_value: np.ndarray, eligible: np.ndarray, top_share: float, minimum: float, cap: int
-) -> np.ndarray:
-    """Key accounts among ``eligible`` rows: the top ``top_share`` by observed value, at least
-    ``minimum``, at most ``cap``. Uses only what the firm observes (its purchase records)."""
-    candidates = np.flatnonzero(eligible & (observed_value >= minimum))
-    count = min(int(np.floor(top_share * eligible.sum())), cap, len(candidates))
-    chosen = np.zeros(len(observed_value), dtype=bool)
-    if count > 0:
-        # ties broken by row order, deterministic
-        chosen[candidates[top_positions(observed_value[candidates], count)]] = True
-    return chosen
 
 
 class FirmService:
@@ -386,7 +299,7 @@ class FirmService:
         capacity = self.contacts(
             week, "contact_centre", "follow_ups", len(rows), rules.follow_up_hours
         )
-        made = _within_capacity(rows, capacity, m.streams.service)
+        made = within_capacity(rows, capacity, m.streams.service)
         m.service_log("follow_ups_made", week, len(made))
         if not len(made):
             return
@@ -411,7 +324,7 @@ class FirmService:
         m.service_log("outreach_planned", week, len(due))
         m.service_log("contact_demand_hours", week, len(due) * rules.outreach_hours)
         capacity = self.contacts(week, "contact_centre", "outreach", len(due), rules.outreach_hours)
-        made = _within_capacity(due, capacity, m.streams.service)
+        made = within_capacity(due, capacity, m.streams.service)
         m.service_log("outreach_made", week, len(made))
         if not len(made):
             return
@@ -453,7 +366,7 @@ class FirmService:
         # key accounts first: they have a named manager; the rest share what is left
         due = due[np.argsort(~c.key_account.take(due), kind="stable")]
         capacity = self.contacts(week, "managers", "partnership", len(due), rules.partnership_hours)
-        made = _within_capacity(due, capacity, m.streams.service, keep_order=True)
+        made = within_capacity(due, capacity, m.streams.service, keep_order=True)
         m.service_log("manager_contacts_made", week, len(made))
         if not len(made):
             return
@@ -463,16 +376,3 @@ class FirmService:
             c.satisfaction.take(made) + np.float32(rules.contact_satisfaction), 1.0
         )
         m.trust_kept(made, m.trust_rule.contact)  # a named manager's contact delivers
-
-
-def _within_capacity(
-    rows: np.ndarray, capacity: int, rng: np.random.Generator, keep_order: bool = False
-) -> np.ndarray:
-    """The contacts a pool makes this week: all of ``rows`` if ``capacity`` (the contacts its
-    hours allow, :meth:`FirmService.contacts`) suffices, else that many, chosen at random (or
-    the first ones when ``keep_order``)."""
-    if capacity >= len(rows):
-        return rows
-    if keep_order:
-        return rows[:capacity]
-    return rows[rng.permutation(len(rows))[:capacity]]
