@@ -153,14 +153,6 @@ def process_scenario(
     an occasion of a customer in a relationship, no win-back, relocation or acquisition.
     ``prospects`` starts every customer as a prospect (whose first occasion is its first
     purchase) instead of as a current customer in a new relationship."""
-    m, s, a, b = (float(params[k]) for k in process.PARAMETERS)
-    flat = [1.0] * len(RUNGS)
-    zero = [0.0] * len(RUNGS)
-    value = (
-        {"mean": float(order_value.mean), "shape": float(order_value.shape)}
-        if order_value is not None
-        else {"mean": 40.0, "shape": 6.0}
-    )
     return {
         "schema_version": 1,
         "name": name,
@@ -174,41 +166,9 @@ def process_scenario(
             "initial_ladder_mix": [0.0, 1.0, 0.0, 0.0, 0.0, 0.0],
             "mean_tenure_years": 0.0,
         },
-        "segments": [
-            {
-                "name": "calibrated",
-                "share": 1.0,
-                "orders_per_year": {"mean": m, "shape": s},
-                "order_value": value,
-                "defection_propensity": {"mean": a / (a + b), "concentration": a + b},
-                "price_sensitivity": 0.0,
-                "quality_sensitivity": 0.0,
-                "outside_utility": NEUTRAL_OUTSIDE_UTILITY,
-                "relocation_per_year": 0.0,
-                "voice_share": 0.0,
-            }
-        ],
-        "firms": [
-            {
-                "name": "focal",
-                "price_index": 1.0,
-                "gross_margin_percent": gross_margin_percent,
-                "fulfilment_failure": 0.0,
-                "fault_rate": 0.0,
-                "acquisition_spend_per_week": 0.0,
-                "fixed_cost_per_week": 0.0,
-                "initial_share": 1.0,
-            }
-        ],
-        "ladder": {
-            "up_probability": zero,
-            "down_probability": zero,
-            "purchase_multiplier": flat,
-            "price_sensitivity_multiplier": flat,
-            "defection_multiplier": flat,
-            "habit": zero,
-            "referrals_per_year": zero,
-        },
+        "segments": [_fitted_segment(params, order_value)],
+        "firms": [_lone_firm(gross_margin_percent)],
+        "ladder": _flat_ladder(),
         "satisfaction": {"dissatisfied_defection_multiplier": 0.0},
         # trust would lower the hazard with every order: the fitted process has none
         "trust": {"climb_weight": 0.0, "defection_weight": 0.0},
@@ -216,6 +176,58 @@ def process_scenario(
         "acquisition": {"leads_at_saturation_per_week": 0.0},
         "strategies": [{"name": "transactional", "preset": "transactional"}],
         "trace_share": 0.0,
+    }
+
+
+def _fitted_segment(params: dict[str, float], order_value: OrderValueFit | None) -> dict:
+    """The one segment: the fitted purchase rate, defection propensity and order value; no
+    price or quality response, an outside option that never wins, no relocation or voice."""
+    m, s, a, b = (float(params[k]) for k in process.PARAMETERS)
+    value = (
+        {"mean": float(order_value.mean), "shape": float(order_value.shape)}
+        if order_value is not None
+        else {"mean": 40.0, "shape": 6.0}
+    )
+    return {
+        "name": "calibrated",
+        "share": 1.0,
+        "orders_per_year": {"mean": m, "shape": s},
+        "order_value": value,
+        "defection_propensity": {"mean": a / (a + b), "concentration": a + b},
+        "price_sensitivity": 0.0,
+        "quality_sensitivity": 0.0,
+        "outside_utility": NEUTRAL_OUTSIDE_UTILITY,
+        "relocation_per_year": 0.0,
+        "voice_share": 0.0,
+    }
+
+
+def _lone_firm(gross_margin_percent: float) -> dict:
+    """The only firm: no failures or faults (so no problems), no acquisition or fixed cost."""
+    return {
+        "name": "focal",
+        "price_index": 1.0,
+        "gross_margin_percent": gross_margin_percent,
+        "fulfilment_failure": 0.0,
+        "fault_rate": 0.0,
+        "acquisition_spend_per_week": 0.0,
+        "fixed_cost_per_week": 0.0,
+        "initial_share": 1.0,
+    }
+
+
+def _flat_ladder() -> dict:
+    """A ladder nobody climbs or falls down, every multiplier 1, no habit or referrals."""
+    flat = [1.0] * len(RUNGS)
+    zero = [0.0] * len(RUNGS)
+    return {
+        "up_probability": zero,
+        "down_probability": zero,
+        "purchase_multiplier": flat,
+        "price_sensitivity_multiplier": flat,
+        "defection_multiplier": flat,
+        "habit": zero,
+        "referrals_per_year": zero,
     }
 
 

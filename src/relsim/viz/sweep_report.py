@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from relsim.viz.report import Block, to_html, to_markdown
+from relsim.viz.report.render import Block, to_html, to_markdown
 
 if TYPE_CHECKING:  # pragma: no cover
     from relsim.experiment.sweep import SweepResult
@@ -32,8 +32,13 @@ def write_sweep_report(result: SweepResult) -> tuple[Path, Path]:
 
 
 def sweep_blocks(result: SweepResult) -> list[Block]:
-    from relsim.viz.sweep_plots import points_overview
+    """The sweep report's content as (kind, payload) blocks: the design, the figures per swept
+    field, the best-strategy map and the best strategy at every design point."""
+    return [*_design(result), *_figures(result), *_winners(result)]
 
+
+def _design(result: SweepResult) -> list[Block]:
+    """The title and what was run: design points, strategies, replications, fields varied."""
     manifest = result.manifest
     design = result.design
     kind = manifest.get("design_kind", "factorial")
@@ -43,7 +48,7 @@ def sweep_blocks(result: SweepResult) -> list[Block]:
         + (" …" if design[field].nunique() > 12 else "")
         for field in result.fields
     )
-    blocks: list[Block] = [
+    return [
         ("h1", f"Sweep: {manifest['scenario_name']}"),
         (
             "p",
@@ -53,6 +58,13 @@ def sweep_blocks(result: SweepResult) -> list[Block]:
             f"{manifest['root_seed']}). Decision metric: {result.metric}; baseline: "
             f"{result.baseline}. Fields varied: {described}.",
         ),
+    ]
+
+
+def _figures(result: SweepResult) -> list[Block]:
+    """The decision metric and the paired difference against each field, and the best-strategy
+    map over the first two fields."""
+    blocks: list[Block] = [
         ("h2", "Decision metric against each swept field"),
         (
             "p",
@@ -77,10 +89,17 @@ def sweep_blocks(result: SweepResult) -> list[Block]:
             ),
             ("img", "sweep_best_map.png"),
         ]
+    return blocks
+
+
+def _winners(result: SweepResult) -> list[Block]:
+    """The best strategy at every design point, with how often each wins and clearly."""
+    from relsim.viz.sweep_plots import points_overview
+
     overview = points_overview(result)
     wins = overview["best"].value_counts()
     clear = (overview["only one could be best"] == "yes").sum()
-    blocks += [
+    return [
         ("h2", "Best strategy at every design point"),
         (
             "p",
@@ -96,7 +115,6 @@ def sweep_blocks(result: SweepResult) -> list[Block]:
             "forecasts; the intervals cover simulation noise only.",
         ),
     ]
-    return blocks
 
 
 _DESIGNS = {"factorial": "full factorial", "lhs": "Latin hypercube"}

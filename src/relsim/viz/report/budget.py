@@ -1,0 +1,79 @@
+"""What the strategies cost and who carries them: sections 6, budget, and 7, organisation.
+
+The focal firm's costs per year by kind with their intervals, the ROI and payback week of
+each strategy against the baseline (``relsim.analysis.plan.budget``), and the staff pools:
+hours, utilisation and the weeks a pool was short (``relsim.analysis.plan.organisation``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from relsim.analysis import plan
+from relsim.viz.report.render import Block, ci, pct
+
+if TYPE_CHECKING:  # pragma: no cover
+    from relsim.experiment import Experiment
+
+
+def budget_section(experiment: Experiment) -> list[Block]:
+    """6. Budget: costs per year by kind, ROI and payback week."""
+    b = plan.budget(experiment)
+    costs = b.costs_per_year[b.costs_per_year["mean"].abs() > 0]
+    cost_table = (
+        costs.assign(value=[ci(r.mean, r.low, r.high) for r in costs.itertuples()])
+        .pivot(index="kind", columns="strategy", values="value")
+        .fillna("—")
+    )
+    roi = pd.DataFrame(
+        {
+            "ROI vs baseline": {k: "—" if v is None else f"{v:.2f}" for k, v in b.roi.items()},
+            "payback week": {
+                k: "never in the horizon" if v is None else str(v)
+                for k, v in b.payback_week.items()
+            },
+        }
+    ).rename_axis("strategy")
+    return [
+        ("h2", "6. Budget"),
+        ("p", "Focal firm's costs per year by kind (mean [95% CI]):"),
+        ("table", cost_table[experiment.strategies]),
+        (
+            "p",
+            "ROI: extra profit per unit of extra investment (all costs but goods) "
+            "against the baseline; payback: first week from which the cumulative "
+            "discounted profit difference stays non-negative (mean curve; the dotted lines "
+            "of the strategy section's plot of that difference).",
+        ),
+        ("table", roi),
+        ("img", "costs.png"),
+    ]
+
+
+def organisation_section(experiment: Experiment) -> list[Block]:
+    """7. Organisation: staff per pool, utilisation and weeks short."""
+    org = plan.organisation(experiment)
+    blocks: list[Block] = [("h2", "7. Organisation")]
+    if org.empty:
+        blocks.append(("p", "No strategy uses staff pools."))
+        return blocks
+    shown = org.assign(
+        hours_per_week=org["hours_per_week"].map(lambda x: f"{x:,.0f}"),
+        utilisation=org["utilisation"].map(pct),
+        weeks_short=org["weeks_short"].map(pct),
+    )
+    blocks += [
+        ("table", shown.set_index(["strategy", "pool"])),
+        (
+            "p",
+            "'weeks short': weeks in which the planned work needed more hours "
+            "than the pool had, so the level was not fully delivered.",
+        ),
+    ]
+    blocks += [("img", f"utilisation_{x}.png") for x in org["strategy"].unique()]
+    return blocks
+
+
+__all__ = ["budget_section", "organisation_section"]
