@@ -19,8 +19,8 @@ from relsim.model.economics import COST_KINDS
 from relsim.model.engine import RawRun
 from relsim.model.population import NEVER, NONE
 from relsim.model.records import DEFECTION, PROBLEM, PURCHASE, TRACE_EVENTS, WEEKLY_COUNTS
+from relsim.units import WEEKS_PER_YEAR, retention_from_churn, weekly_discount_rate
 
-WEEKS_PER_YEAR = 52.0
 MOVE_INSTRUMENTS = ("points", "club", "structural", "price")
 MOVE_ACTIONS = ("launch", "copy", "raise")
 WEEKLY_NAMES = {"defections": "relationship_endings"}
@@ -376,7 +376,7 @@ def loss_summary(raw: RawRun) -> dict[str, float]:
         "customers_lost": n_lost,
         "endings_won_back": float((focal & d["won_back"]).sum()),
         "churn_rate_annual": customer_churn,
-        "retention_rate_annual": 1.0 - customer_churn,
+        "retention_rate_annual": retention_from_churn(customer_churn, 1.0),
         "relationship_ending_rate_annual": churn(focal),
     }
     for r, reason in enumerate(REASONS):
@@ -421,7 +421,7 @@ def _focal_column(values: np.ndarray, n_firms: int) -> np.ndarray:
 
 
 def _weekly_rate(scenario: Any) -> float:
-    return (1.0 + scenario.economics.discount_rate_per_year) ** (1.0 / WEEKS_PER_YEAR) - 1.0
+    return weekly_discount_rate(scenario.economics.discount_rate_per_year)
 
 
 def _growth(scenario: Any, weeks: pd.Series) -> np.ndarray:

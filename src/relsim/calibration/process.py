@@ -31,8 +31,8 @@ import pandas as pd
 from scipy.special import betaln, gammainc
 
 from relsim.calibration.bgnbd import Fit, _fit
+from relsim.units import WEEKS_PER_YEAR, occasion_probability, per_year, years
 
-WEEKS_PER_YEAR = 52.0
 PARAMETERS = ("rate_mean", "rate_shape", "dropout_a", "dropout_b")
 """Fitted natural parameters: the gamma of orders a year (mean, shape) and the beta of the
 annual defection propensity (a, b); :func:`segment_values` turns them into scenario fields."""
@@ -67,14 +67,14 @@ def rate_grid(mean: float, shape: float, cells: int = GRID_CELLS) -> RateGrid:
         rate = np.where(mass > 0, mean * np.diff(first) / mass, 0.0)
     middle = np.concatenate([[low / 2], np.sqrt(inner[:-1] * inner[1:]), [WEEKS_PER_YEAR]])
     rate = np.where((rate > 0) & np.isfinite(rate), rate, middle)
-    return RateGrid(q=np.minimum(rate / WEEKS_PER_YEAR, 1.0), mass=mass, edges=edges)
+    return RateGrid(q=occasion_probability(rate), mass=mass, edges=edges)
 
 
 def survival(a: float, b: float, weeks: np.ndarray) -> np.ndarray:
     """B(s) = E[(1 - theta)^(s/52)]: the share of customers still in a relationship ``s``
     weeks after the first purchase."""
     weeks = np.asarray(weeks, dtype=float)
-    return np.exp(betaln(a, b + weeks / WEEKS_PER_YEAR) - betaln(a, b))
+    return np.exp(betaln(a, b + years(weeks)) - betaln(a, b))
 
 
 def _histories(x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -160,7 +160,7 @@ def fit_process(
     counts = np.bincount(inverse, minlength=len(unique))
     if start is None:
         watched = np.maximum(t_x, 1).sum()
-        rate = float(np.clip(WEEKS_PER_YEAR * x.sum() / watched, 0.05, 40.0))
+        rate = float(np.clip(per_year(x.sum()) / watched, 0.05, 40.0))
         start = (rate, 1.0, 1.0, 3.0)
 
     def nll(theta: np.ndarray) -> float:
@@ -253,8 +253,7 @@ def conditional_expected_weeks(
     n_all = np.asarray(n, dtype=float)
     ahead = np.arange(1, weeks + 1, dtype=float)
     kept = np.exp(
-        betaln(a, b + (n_all[:, None] + ahead[None, :]) / WEEKS_PER_YEAR)
-        - betaln(a, b + n_all[:, None] / WEEKS_PER_YEAR)
+        betaln(a, b + years(n_all[:, None] + ahead[None, :])) - betaln(a, b + years(n_all[:, None]))
     ).sum(axis=1)
     return post.alive * mean_q[post.inverse] * kept
 
@@ -288,8 +287,8 @@ def draw_customers(
             np.log(np.maximum(low, 1e-300))
             + u * (np.log(np.where(inner, high, 1.0)) - np.log(np.maximum(low, 1e-300)))
         ),
-        post.grid.q[cell] * WEEKS_PER_YEAR,
+        per_year(post.grid.q[cell]),
     )
     a, b = params["dropout_a"], params["dropout_b"]
-    theta = rng.beta(a, b + np.asarray(n, dtype=float) / WEEKS_PER_YEAR)
+    theta = rng.beta(a, b + years(np.asarray(n, dtype=float)))
     return {"alive": alive, "orders_per_year": rate, "defection_propensity": theta}

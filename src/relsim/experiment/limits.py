@@ -13,10 +13,20 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from relsim import units
 from relsim.scenario import Scenario
+from relsim.scenario.model.base import BYTES_PER_CUSTOMER
 
-BYTES_PER_CUSTOMER = 400
-"""Engine peak plus the run's tables, per customer ever born (measured peak <= 330 B)."""
+__all__ = [
+    "BYTES_PER_CUSTOMER",
+    "CUSTOMER_WEEKS_PER_SECOND",
+    "MEMORY_SHARE",
+    "Estimate",
+    "ResourceLimitError",
+    "available_memory",
+    "check_memory",
+    "estimate",
+]
 CUSTOMER_WEEKS_PER_SECOND = 8e6
 """The slowest preset's measured engine speed on one core (all_bonds at 100 000 customers)."""
 MEMORY_SHARE = 0.8
@@ -48,7 +58,7 @@ class Estimate:
 def estimate(scenario: Scenario) -> Estimate:
     """Memory and time one replication of ``scenario`` needs (order of magnitude)."""
     weeks = scenario.horizon.weeks + scenario.horizon.warmup_weeks
-    years = weeks / 52.0
+    years = units.years(weeks)
     start = scenario.market.customers
     growth = (1.0 + scenario.market.growth_per_year) ** years
     leaving = sum(s.share * s.relocation_per_year for s in scenario.segments)

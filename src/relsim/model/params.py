@@ -1,6 +1,6 @@
 """The scenario converted once into the engine's weekly units and lookup tables.
 
-Conversions (documented in ``docs/model.md``):
+Conversions (documented in ``docs/model.md``; defined in :mod:`relsim.units`, re-exported here):
 
 * orders per year ``lambda`` -> weekly occasion probability ``lambda / 52`` (at most one a week);
 * probability per year ``a`` -> per week ``1 - (1 - a) ** (1 / 52)``;
@@ -14,18 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from relsim.scenario.model import Scenario, Strategy
+from relsim.units import WEEKS_PER_YEAR, per_week, weekly_discount_rate, weekly_probability
 
-WEEKS_PER_YEAR = 52.0
-
-
-def weekly_probability(per_year: float | np.ndarray) -> float | np.ndarray:
-    """Probability per week that compounds to ``per_year`` over 52 weeks."""
-    return 1.0 - (1.0 - np.asarray(per_year, dtype=float)) ** (1.0 / WEEKS_PER_YEAR)
-
-
-def weekly_discount_rate(annual_rate: float) -> float:
-    """Weekly rate equivalent to an annual discount rate: (1+i)^(1/52) - 1."""
-    return (1.0 + annual_rate) ** (1.0 / WEEKS_PER_YEAR) - 1.0
+__all__ = [
+    "WEEKS_PER_YEAR",
+    "FirmState",
+    "Params",
+    "weekly_discount_rate",
+    "weekly_probability",
+]
 
 
 @dataclass(frozen=True)
@@ -104,7 +101,7 @@ class Params:
             price_multiplier=np.array(lad.price_sensitivity_multiplier, dtype=float),
             defection_multiplier=np.array(lad.defection_multiplier, dtype=float),
             habit=np.array(lad.habit, dtype=float),
-            referrals_weekly=np.array(lad.referrals_per_year, dtype=float) / WEEKS_PER_YEAR,
+            referrals_weekly=per_week(np.array(lad.referrals_per_year, dtype=float)),
             weekly_discount=weekly_discount_rate(scenario.economics.discount_rate_per_year),
             status_quo=FirmState(
                 price_index=f("price_index"),

@@ -13,19 +13,19 @@ so the two never conflict.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from relsim.scenario.model import Scenario
+from relsim.units import STRATEGIST_INPUTS
 
-DERIVED = {
-    "annual_churn_percent": ("defection_propensity", "mean"),
-    "annual_retention_percent": ("defection_propensity", "mean"),
-    "gross_margin_percent": ("unit_cost",),
-    "salary_per_year": ("cost_per_week",),
-}
-"""Strategist inputs and the engine field each is converted to (relative to the same item)."""
+Scenario = TypeVar("Scenario", bound=BaseModel)
+"""A validated scenario (:class:`relsim.scenario.Scenario`; this module sits below it and
+validates a changed copy with the scenario's own class)."""
+
+DERIVED = {term: tuple(field.split(".")) for term, (field, _) in STRATEGIST_INPUTS.items()}
+"""Strategist inputs and the engine field each is converted to (relative to the same item),
+from the table of strategist units (:data:`relsim.units.STRATEGIST_INPUTS`)."""
 
 
 class FieldPathError(ValueError):
@@ -64,7 +64,7 @@ def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
                 )
                 node[other] = None
     try:
-        return Scenario.model_validate(data)
+        return type(scenario).model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'] if not str(p).startswith('function'))}: "

@@ -12,10 +12,21 @@ firm serves about 4 000 (``docs/model.md`` shows the arithmetic); scale them wit
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Literal, get_args
 
 from relsim.domain import LEVELS
 
+PresetName = Literal[
+    "transactional",
+    "financial",
+    "social",
+    "structural",
+    "financial+social",
+    "financial+structural",
+    "social+structural",
+    "financial+social+structural",
+]
+"""Every preset name a scenario accepts (a strategy's or a rival firm's ``preset``)."""
 PARTS: tuple[str, ...] = ("financial", "social", "structural")
 
 _PARTS: dict[str, dict[str, Any]] = {
@@ -99,10 +110,6 @@ def preset_parts(name: str) -> tuple[str, ...]:
 def preset_names() -> list[str]:
     """Every preset: the four canonical strategies and the combinations (the names the
     scenario model accepts)."""
-    from typing import get_args
-
-    from relsim.scenario.model import PresetName
-
     return list(get_args(PresetName))
 
 
@@ -122,6 +129,17 @@ def apply_preset(name: str, given: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         return given
     return _override(base, given)
+
+
+def with_preset(data: object, keep: set[str] | None = None) -> object:
+    """The keys a scenario gives over its preset's values; with ``keep``, preset values of
+    other keys are dropped (the keys the scenario itself gives always stay)."""
+    if not (isinstance(data, dict) and isinstance(data.get("preset"), str)):
+        return data
+    merged = apply_preset(data["preset"], data)
+    if keep is None:
+        return merged
+    return {k: v for k, v in merged.items() if k in keep or k in data}
 
 
 def _override(base: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
