@@ -16,8 +16,8 @@ import pytest
 from relsim import simulate
 from relsim.model import continuation
 from relsim.model.economics import COST_KINDS
-from relsim.model.params import weekly_discount_rate, weekly_probability
 from relsim.scenario import Scenario
+from relsim.units import weekly_discount_rate, weekly_probability
 from tests.conftest import scenario
 
 Z = 4.0

@@ -12,8 +12,8 @@ import pytest
 
 from relsim import simulate
 from relsim.model import losses
-from relsim.model.params import weekly_probability
 from relsim.scenario import Scenario
+from relsim.units import weekly_probability
 from tests.conftest import scenario
 
 Z = 4.0

@@ -9,8 +9,8 @@ import pytest
 from scipy.special import betaln
 
 from relsim import Run, simulate
-from relsim.model.params import weekly_discount_rate, weekly_probability
 from relsim.scenario import Scenario
+from relsim.units import weekly_discount_rate, weekly_probability
 from tests.conftest import scenario
 
 Z = 4.5  # per comparison; with at most ~40 comparisons per test, a false alarm is ~1e-4

@@ -68,6 +68,11 @@ def weekly_discount_rate(annual_rate: float) -> float:
     return (1.0 + annual_rate) ** (1.0 / WEEKS_PER_YEAR) - 1.0
 
 
+def weekly_growth_rate(annual_growth: float) -> float:
+    """Weekly growth rate that compounds to ``annual_growth`` over a year (the market's size)."""
+    return weekly_discount_rate(annual_growth)
+
+
 def annual_discount_rate(weekly_rate: float) -> float:
     """Annual rate of a weekly one: (1+w)^52 - 1 (the inverse of :func:`weekly_discount_rate`)."""
     return (1.0 + weekly_rate) ** WEEKS_PER_YEAR - 1.0

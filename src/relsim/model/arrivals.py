@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from relsim import units
 from relsim.domain import MARKET, RUNGS
 from relsim.model import defection
-from relsim.model.params import WEEKS_PER_YEAR
 from relsim.model.starting import StartingCustomers
 
 N_RUNGS = len(RUNGS)
@@ -40,7 +40,7 @@ class Arrivals:
             if not k:
                 continue
             rate = _gamma(pop, segment.orders_per_year.mean, segment.orders_per_year.shape, k)
-            c.rate[members] = rate / WEEKS_PER_YEAR
+            c.rate[members] = units.per_week(rate)
             c.value[members] = _gamma(pop, segment.order_value.mean, segment.order_value.shape, k)
             theta = _beta(
                 pop,
@@ -49,7 +49,7 @@ class Arrivals:
                 k,
             )
             if not segment.contractual:
-                theta = 1.0 - (1.0 - theta) ** (1.0 / WEEKS_PER_YEAR)
+                theta = units.weekly_probability(theta)
             c.propensity[members] = theta
             c.expectation[members] = segment.expected_quality
         c.traced[rows] = pop.random(count) < self.scenario.trace_share
@@ -78,7 +78,7 @@ class Arrivals:
         firm = rng.choice(self.F, size=n, p=shares).astype(np.int8)
         rung = rng.choice(N_RUNGS, size=n, p=np.array(market.initial_ladder_mix)).astype(np.int8)
         tenure = np.minimum(
-            np.floor(rng.exponential(market.mean_tenure_years * WEEKS_PER_YEAR, n)),
+            np.floor(rng.exponential(units.weeks(market.mean_tenure_years), n)),
             MAX_TENURE_WEEKS,
         )
         c.primary[current] = firm
@@ -114,13 +114,11 @@ class Arrivals:
         seg = start.segment.astype(np.int8)
         c.segment[rows] = seg
         c.born[rows] = week
-        c.rate[rows] = start.orders_per_year / WEEKS_PER_YEAR
+        c.rate[rows] = units.per_week(start.orders_per_year)
         c.value[rows] = start.order_value
         theta = start.defection_propensity
         contract = p.contractual[seg]
-        c.propensity[rows] = np.where(
-            contract, theta, 1.0 - (1.0 - theta) ** (1.0 / WEEKS_PER_YEAR)
-        )
+        c.propensity[rows] = np.where(contract, theta, units.weekly_probability(theta))
         c.expectation[rows] = np.array([s.expected_quality for s in self.scenario.segments])[seg]
         c.traced[rows] = self.streams.population.random(count) < self.scenario.trace_share
         exits = self.streams.exits

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from relsim import units
 from relsim.domain import RUNGS
 from relsim.model.economics import to_cents
 from relsim.model.population import slot_of, top_positions
@@ -66,7 +67,7 @@ class ProgramsAtWork:
             self.members[f] += len(join)
         members = np.flatnonzero(c.member[:n, f])
         if club.events_per_year > 0 and len(members):
-            interval = max(1, round(52.0 / club.events_per_year))
+            interval = max(1, round(units.WEEKS_PER_YEAR / club.events_per_year))
             due = members[slot_of(c.id[members], interval) == (-week) % interval]
             if f == FOCAL:
                 hours = len(due) * club.event_hours_per_member
@@ -89,7 +90,7 @@ class ProgramsAtWork:
             week, f, "club", club.fixed_cost_per_week + club.cost_per_member_per_week * count
         )
         if club.fee_per_year > 0 and week >= 0 and count:
-            fees = to_cents(club.fee_per_year / 52.0 * count)
+            fees = to_cents(units.per_week(club.fee_per_year) * count)
             m.ledger.revenue[week, f] += fees
             # members pay it: the customers' side of the relationship (focal firm recorded)
             if f == FOCAL:

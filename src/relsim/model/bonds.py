@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from relsim import units
 from relsim.domain import RUNGS
 from relsim.model.bond_programs import ProgramsAtWork
 from relsim.model.economics import whole_cents
@@ -125,7 +126,7 @@ class BondBook(ProgramsAtWork):
 
     def member_terms(self) -> tuple[np.ndarray, np.ndarray]:
         """Each firm's club fee and running cost per member per week (zeros without a club)."""
-        fee = np.array([k.fee_per_year / 52.0 if k else 0.0 for k in self.club])
+        fee = np.array([units.per_week(k.fee_per_year) if k else 0.0 for k in self.club])
         cost = np.array([k.cost_per_member_per_week if k else 0.0 for k in self.club])
         return fee, cost
 
@@ -154,7 +155,7 @@ class BondBook(ProgramsAtWork):
         club = self.club[FOCAL]
         if club is None or not self.m.c.uses("member"):
             return np.zeros(len(rows))
-        hours = club.events_per_year / 52.0 * club.event_hours_per_member
+        hours = units.per_week(club.events_per_year) * club.event_hours_per_member
         return self.m.c.member[:, FOCAL].take(rows) * hours
 
     def _tie_costs(self) -> np.ndarray:

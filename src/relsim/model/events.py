@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from relsim import units
 from relsim.domain import POLITICAL, RUNGS, TECHNOLOGY
 from relsim.model import defection
 from relsim.model import records as rec
-from relsim.model.params import WEEKS_PER_YEAR
 from relsim.model.population import NONE
 from relsim.scenario.model import Shock
 
@@ -25,7 +25,7 @@ class Events:
     def _births(self):  # type: ignore[no-untyped-def]
         market = self.scenario.market
         replacement = float(np.dot(self.p.segment_share, self.p.relocation_weekly))
-        growth = (1.0 + market.growth_per_year) ** (1.0 / WEEKS_PER_YEAR) - 1.0
+        growth = units.weekly_growth_rate(market.growth_per_year)
         for week in range(-self.W, self.H):
             yield self.env.timeout(week + self.W + 0.25 - self.env.now)
             target = market.customers * (1.0 + growth) ** (week + self.W)
@@ -62,7 +62,7 @@ class Events:
                 weeks = np.array([shock.week]) if shock.week < self.H else np.array([], int)
             else:
                 assert shock.rate_per_year is not None
-                count = rng.poisson(shock.rate_per_year * self.H / WEEKS_PER_YEAR)
+                count = rng.poisson(units.per_week(shock.rate_per_year * self.H))
                 weeks = np.sort(rng.integers(0, self.H, size=count))
             out.append((shock, weeks))
         return out

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from relsim.model.params import WEEKS_PER_YEAR
+from relsim.units import WEEKS_PER_YEAR
 
 CHUNK = 65_536
 """Endings probed at a time when they are matched with the restarts."""

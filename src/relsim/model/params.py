@@ -1,6 +1,7 @@
 """The scenario converted once into the engine's weekly units and lookup tables.
 
-Conversions (documented in ``docs/model.md``; defined in :mod:`relsim.units`, re-exported here):
+Conversions (documented in ``docs/model.md``; defined in :mod:`relsim.units`, the one table of
+strategist units):
 
 * orders per year ``lambda`` -> weekly occasion probability ``lambda / 52`` (at most one a week);
 * probability per year ``a`` -> per week ``1 - (1 - a) ** (1 / 52)``;
@@ -14,15 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from relsim.scenario.model import Scenario, Strategy
-from relsim.units import WEEKS_PER_YEAR, per_week, weekly_discount_rate, weekly_probability
+from relsim.units import per_week, weekly_discount_rate, weekly_probability
 
-__all__ = [
-    "WEEKS_PER_YEAR",
-    "FirmState",
-    "Params",
-    "weekly_discount_rate",
-    "weekly_probability",
-]
+__all__ = ["FirmState", "Params"]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from relsim import units
 from relsim.scenario.model import Club, CopyRule, Lag, Points, Structural
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def draw_lag(lag: Lag, rng: np.random.Generator) -> float:
 def copied_points(original: Points, ratio: float, cap: float) -> Points:
     """A copy of ``original`` at ``ratio`` times its earn rate, capped at reward rate ``cap``."""
     earn = original.earn_rate * ratio
-    rate = earn * original.reward_value / original.threshold * (1.0 - original.breakage)
+    rate = units.reward_rate(earn, original.reward_value, original.threshold, original.breakage)
     if rate > cap:
         earn *= cap / rate
     return original.model_copy(update={"earn_rate": earn})

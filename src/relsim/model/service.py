@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
+from relsim import units
 from relsim.domain import CUSTOMER, LEVELS, RUNGS
 from relsim.model.economics import to_cents
 from relsim.model.levels import level_table, select_key_accounts
@@ -107,7 +108,7 @@ class FirmService:
         self.follow_up_rows: list[np.ndarray] = []
         self.staff_pools = {name: StaffPool() for name in POOLS}
         self.partnership_interval = max(
-            1, round(52.0 / 12.0 / self.rules.partnership_contacts_per_month)
+            1, round(units.WEEKS_PER_YEAR / 12.0 / self.rules.partnership_contacts_per_month)
         )
 
     # ------------------------------------------------------------------ staffing
