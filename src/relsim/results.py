@@ -252,7 +252,7 @@ class Run:
         """Kaplan-Meier survival of the focal firm's new customers (acquired in the horizon)
         by weeks since acquisition: the share not yet lost (the first customer loss, of any
         reason, counts; an ending won back does not); customers not lost are censored."""
-        from relsim.analysis import kaplan_meier
+        from relsim.statistics import kaplan_meier
 
         c = self.raw.customers
         horizon = self.scenario.horizon.weeks

@@ -1,6 +1,11 @@
-"""Statistics over replications: confidence intervals, paired differences, the best strategy."""
+"""Analysis of finished experiments: where the value comes from (:mod:`.value`), the action plan
+(:mod:`.plan`), the assumptions register (:mod:`.assumptions`).
 
-from relsim.analysis.statistics import (
+The statistics over replications (confidence intervals, paired differences, the best strategy)
+live in :mod:`relsim.statistics`, below every layer that uses them; their names stay importable
+from here."""
+
+from relsim.statistics import (
     Interval,
     could_be_best,
     kaplan_meier,

@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.analysis import mean_interval
 from relsim.analysis.assumptions import REGISTER, Assumption, concrete_paths
 from relsim.scenario import Scenario, load_scenario
 from relsim.scenario.paths import FieldPathError, get_value, with_values
+from relsim.statistics import mean_interval
 
 DEFAULT_ROBUSTNESS_REPLICATIONS = 5
 

@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.analysis import mean_interval
 from relsim.scenario import Scenario, load_scenario
 from relsim.scenario.paths import check_path, get_value
+from relsim.statistics import mean_interval
 
 SENSITIVITY_STREAM = 0x5A11
 """Spawn key of the SALib sampler's seed (apart from every replication's stream)."""

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from relsim.analysis.statistics import Interval, mean_interval, paired_differences
+from relsim.statistics import Interval, mean_interval, paired_differences
 
 if TYPE_CHECKING:  # pragma: no cover
     from relsim.experiment import Experiment

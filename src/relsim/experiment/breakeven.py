@@ -32,11 +32,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.analysis import mean_interval
 from relsim.experiment.folder import ResultsFolder
 from relsim.experiment.runner import DEFAULT_METRIC, WorkerPool, run_experiment
 from relsim.scenario import Scenario, load_scenario
 from relsim.scenario.paths import FieldPathError, check_path, get_value, with_values
+from relsim.statistics import mean_interval
 
 DEFAULT_BREAKEVEN_REPLICATIONS = 20
 

@@ -27,18 +27,18 @@ import numpy as np
 import pandas as pd
 
 from relsim import extensions
-from relsim.analysis import (
+from relsim.analysis.value import decomposition, part_values
+from relsim.experiment import interrupts, limits, storage
+from relsim.experiment.folder import ResultsFolder
+from relsim.scenario import Scenario, load_scenario
+from relsim.simulation import simulate
+from relsim.statistics import (
     Interval,
     could_be_best,
     mean_interval,
     paired_differences,
     probability_best,
 )
-from relsim.analysis.value import decomposition, part_values
-from relsim.experiment import interrupts, limits, storage
-from relsim.experiment.folder import ResultsFolder
-from relsim.scenario import Scenario, load_scenario
-from relsim.simulation import simulate
 
 DEFAULT_REPLICATIONS = 30
 DEFAULT_METRIC = "npv_with_residual"
