@@ -33,7 +33,9 @@ import numpy as np
 import pandas as pd
 
 from relsim.experiment.folder import ResultsFolder
-from relsim.experiment.runner import DEFAULT_METRIC, WorkerPool, run_experiment
+from relsim.experiment.pool import WorkerPool
+from relsim.experiment.results import DEFAULT_METRIC
+from relsim.experiment.runner import run_experiment
 from relsim.scenario import Scenario, load_scenario
 from relsim.scenario.paths import FieldPathError, check_path, get_value, with_values
 from relsim.statistics import mean_interval

@@ -27,7 +27,6 @@ import math
 import os
 import re
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +35,10 @@ import pandas as pd
 from pydantic import ValidationError
 
 from relsim.experiment import limits, storage
-from relsim.experiment.folder import ResultsFolder
-from relsim.experiment.runner import (
-    DEFAULT_METRIC,
-    Experiment,
-    WorkerPool,
-    baseline_of,
-    checked_strategies,
-    run_experiment,
-)
+from relsim.experiment.folder import ResultsFolder, Writing
+from relsim.experiment.pool import WorkerPool
+from relsim.experiment.results import DEFAULT_METRIC, Experiment
+from relsim.experiment.runner import baseline_of, checked_strategies, run_experiment
 from relsim.scenario import Scenario, load_scenario
 from relsim.scenario.model import Sweep, SweepField
 from relsim.scenario.paths import get_value, parse_scalar, with_values
@@ -243,43 +237,33 @@ def run_sweep(
     serves all points. ``points`` runs a design made elsewhere instead (one column per field
     path, one row per point; sensitivity analysis passes SALib's samples).
     """
-    started = time.time()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if scenario.sweep is None and points is None:
         raise ValueError("the scenario has no sweep block (or give --vary PATH=VALUES)")
     scenario, names = checked_strategies(scenario, strategies)
     folder = ResultsFolder(out) if out else ResultsFolder.timestamped(scenario.name, "sweep")
-    if resume:
-        manifest = folder.reopen(scenario, kind="sweep")
-        points = pd.DataFrame(manifest["design"])
-        names = manifest["strategies"]
-        replications = manifest["replications_target"]
-        metric = manifest.get("metric", metric)
-    else:
+    settings = None
+    if not resume:
         if points is None:
             points = design(scenario)
         block = scenario.sweep.replications if scenario.sweep else None
         replications = replications or block or DEFAULT_SWEEP_REPLICATIONS
-    scenarios = point_scenarios(scenario, points)
-    if memory_check and not resume:
-        pool_size = workers or os.cpu_count() or 1
-        for variant in scenarios:
-            limits.check_memory(variant, pool_size, replications * len(names))
-    with folder.create().lock():
-        if not resume:
-            settings = _settings(scenario, names, replications, metric, points)
-            manifest = folder.start(scenario, settings, force, extra=SWEEP_WRITTEN)
+        if memory_check:
+            pool_size = workers or os.cpu_count() or 1
+            for variant in point_scenarios(scenario, points):
+                limits.check_memory(variant, pool_size, replications * len(names))
+        settings = _settings(scenario, names, replications, metric, points)
+    with folder.writing(
+        scenario, settings, resume=resume, force=force, kind="sweep", extra=SWEEP_WRITTEN
+    ) as writing:
+        manifest = writing.manifest
+        metric = manifest.get("metric", metric)
+        if resume:  # the design as it was when the sweep started
+            points = pd.DataFrame(manifest["design"])
+        assert points is not None
         with WorkerPool(workers, None) as pool:
-            for k, variant in enumerate(scenarios):
-                _run_point(
-                    pool, folder.root, (k, len(scenarios)), variant, progress, manifest, metric
-                )
-        result = SweepResult(folder.root, metric, manifest=manifest)
-        table = result.build_points()
-        storage.atomic_parquet(table, folder.path("points.parquet"))
-        storage.atomic_parquet(result.build_replications(), folder.path("replications.parquet"))
-        folder.complete(manifest, started)
+            _run_points(pool, writing, point_scenarios(scenario, points), progress, metric)
     return SweepResult(folder.root, metric)
 
 
@@ -303,6 +287,23 @@ def _settings(
         ),
         "design": points.to_dict(orient="records"),
     }
+
+
+def _run_points(
+    pool: WorkerPool,
+    writing: Writing,
+    scenarios: list[Scenario],
+    progress: bool | None,
+    metric: str,
+) -> None:
+    """Run (or resume, or skip when complete) every design point, then assemble the points
+    and replications tables of the sweep."""
+    out, manifest = writing.folder.root, writing.manifest
+    for k, variant in enumerate(scenarios):
+        _run_point(pool, out, (k, len(scenarios)), variant, progress, manifest, metric)
+    result = SweepResult(out, metric, manifest=manifest)
+    storage.atomic_parquet(result.build_points(), writing.folder.path("points.parquet"))
+    storage.atomic_parquet(result.build_replications(), writing.folder.path("replications.parquet"))
 
 
 def _run_point(
