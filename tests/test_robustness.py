@@ -11,7 +11,7 @@ import pytest
 
 from relsim import load_scenario
 from relsim.analysis.assumptions import REGISTER, Assumption, concrete_paths
-from relsim.analysis.robustness import load_robustness, robustness, variants
+from relsim.experiment.robustness import load_robustness, robustness, variants
 from tests.conftest import ROOT, SCENARIOS, relsim
 
 DOCS = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")

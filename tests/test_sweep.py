@@ -286,7 +286,8 @@ def test_morris_and_sobol_indices_match_known_effects(small: Scenario) -> None:
     outreach cannot matter to a strategy without outreach. So Morris must give the unit cost
     mu* = |profit(0.7) - profit(0.5)| (the effect across the range) with sigma ~ 0, and the
     penalty exactly 0; Sobol must put the variance on the unit cost."""
-    from relsim.analysis.sensitivity import plot_sensitivity, sensitivity
+    from relsim.experiment.sensitivity import sensitivity
+    from relsim.viz.study_plots import plot_sensitivity
 
     ranges = {"firms.0.unit_cost": (0.5, 0.7), "service.annoyance_penalty": (0.0, 0.3)}
     morris = sensitivity(

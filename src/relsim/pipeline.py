@@ -24,8 +24,8 @@ from relsim.errors import Interrupted, UsageError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from relsim.analysis.robustness import Robustness
     from relsim.experiment import Experiment
+    from relsim.experiment.robustness import Robustness
     from relsim.scenario import Scenario
 
 DRIFT_WARNING = 0.02
@@ -206,8 +206,8 @@ def robustness_stage(
     ``out/robustness``: every assumption of the register (whose path contains a text of
     ``only``, when given) at both ends of its range."""
     from relsim.analysis.assumptions import REGISTER
-    from relsim.analysis.robustness import robustness
     from relsim.experiment.folder import ResultsFolder
+    from relsim.experiment.robustness import robustness
 
     register = tuple(a for a in REGISTER if not only or any(t in a.path for t in only))
     if not register:

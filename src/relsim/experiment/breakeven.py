@@ -288,33 +288,4 @@ def _bound(value: float | None, edge: float, side: str) -> str:
     return f"{side} {edge:g}" if value is None else f"{value:.6g}"
 
 
-def plot_breakeven(result: BreakEven, ax: Any = None) -> Any:
-    """The paired difference against the field with its 95% interval, the crossing and its
-    interval shaded."""
-    from relsim.viz.axes import axes_or_new
-
-    ax = axes_or_new(ax)
-    table = result.evaluations
-    ax.plot(table["value"], table["difference"], marker="o", markersize=3, color="C0")
-    ax.fill_between(
-        table["value"],
-        table["difference_low"],
-        table["difference_high"],
-        color="C0",
-        alpha=0.2,
-        linewidth=0,
-    )
-    ax.axhline(0.0, color="black", linewidth=0.8)
-    if result.crossing is not None:
-        ax.axvline(result.crossing, color="C3", linestyle="--", linewidth=1)
-        left = result.low if result.ci_low is None else result.ci_low
-        right = result.high if result.ci_high is None else result.ci_high
-        ax.axvspan(left, right, color="C3", alpha=0.1, linewidth=0)
-    ax.set_xlabel(result.path)
-    ax.set_ylabel(f"{result.metric}: {result.a} - {result.b}")
-    title = f"break-even at {result.crossing:.4g}" if result.crossing is not None else "no crossing"
-    ax.set_title(title, fontsize="medium")
-    return ax
-
-
-__all__ = ["BreakEven", "breakeven", "plot_breakeven"]
+__all__ = ["BreakEven", "breakeven"]
