@@ -15,13 +15,8 @@ import pytest
 
 from relsim import load_scenario
 from relsim.experiment.breakeven import breakeven
-from relsim.experiment.sweep import (
-    SweepResult,
-    design,
-    parse_vary,
-    run_sweep,
-    with_sweep,
-)
+from relsim.experiment.design import design, parse_vary, with_sweep
+from relsim.experiment.sweep import SweepResult, run_sweep
 from relsim.scenario import Scenario
 from relsim.scenario.paths import FieldPathError, get_value, with_values
 from tests.conftest import SCENARIOS, relsim

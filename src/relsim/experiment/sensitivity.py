@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.experiment.sweep import SweepResult, run_sweep, tidy
+from relsim.experiment.design import tidy
+from relsim.experiment.sweep import SweepResult, run_sweep
 from relsim.scenario import Scenario, load_scenario
 from relsim.scenario.paths import check_path, get_value
 from relsim.statistics import mean_interval
