@@ -98,7 +98,9 @@ def demo_data(
     workers: int | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows, as plain JSON-able data."""
-    from relsim import __version__, run_experiment, simulate
+    from relsim.experiment import run_experiment
+    from relsim.simulation import simulate
+    from relsim.version import __version__
 
     path = Path(path)
     scenario = load_scenario(path)
@@ -249,7 +251,7 @@ def _grid(
     tmp: Path,
 ) -> dict[str, Any] | None:
     """An experiment per combination of lever values: each cell's comparison."""
-    from relsim import run_experiment
+    from relsim.experiment import run_experiment
 
     if not levers:
         return None
