@@ -116,12 +116,13 @@ def breakeven(
         return evaluated[x][0]
 
     try:
-        with WorkerPool(workers, None) as pool:
-            grid_values = np.linspace(low, high, grid)
-            bracket = _search(evaluate, evaluated, grid_values, refinements, whole, pool)
-        result = _answer(scenario, path, low, high, a, b, metric, evaluated, bracket)
-        if out is not None:
-            _save(folder, result)
+        with folder.lock():  # its evaluations are results folders of their own (run_experiment)
+            with WorkerPool(workers, None) as pool:
+                grid_values = np.linspace(low, high, grid)
+                bracket = _search(evaluate, evaluated, grid_values, refinements, whole, pool)
+            result = _answer(scenario, path, low, high, a, b, metric, evaluated, bracket)
+            if out is not None:
+                _save(folder, result)
         return result
     finally:
         if temporary is not None:
