@@ -3,10 +3,11 @@ choice between starting it anew (refusing, or with ``force`` clearing, earlier r
 resuming it.
 
 Runs, sweeps, robustness analyses and break-even searches all write results folders; they
-open them through :class:`ResultsFolder`, so the sequence -- lock, resume-or-new, manifest,
-resolved scenario, completion -- is written once. Every name relsim writes at a folder's top
-level is declared here (:data:`WRITTEN`), and :meth:`ResultsFolder.path` is the helper that
-builds output paths and refuses one that would leave the folder.
+write them through :meth:`ResultsFolder.writing`, so the sequence -- lock, resume-or-new,
+manifest, resolved scenario, completion -- is written once (robustness through the sweep it
+runs, break-even through the experiment at each evaluated value). Every name relsim writes
+at a folder's top level is declared here (:data:`WRITTEN`), and :meth:`ResultsFolder.path` is
+the helper that builds output paths and refuses one that would leave the folder.
 
 Layout shared by every kind of folder::
 
