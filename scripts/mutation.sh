@@ -5,7 +5,7 @@
 #
 #   pip install -e ".[dev]"                       # or ".[test,mutation]"
 #   scripts/mutation.sh                           # every configured module
-#   scripts/mutation.sh 'relsim.analysis.statistics*'   # one module (mutant-name glob)
+#   scripts/mutation.sh 'relsim.statistics*'   # one module (mutant-name glob)
 #   scripts/mutation.sh --fresh ...               # forget earlier results first
 #
 # mutmut copies src/, tests/ and scenarios/ to mutants/ (git-ignored), records which of the

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULE = Path("relsim/analysis/statistics.py")
+MODULE = Path("relsim/statistics.py")
 TESTS = [
     "tests/test_statistics.py",
     "tests/test_experiment.py::test_the_precision_rule_adds_replications_until_precise",

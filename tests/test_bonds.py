@@ -13,7 +13,7 @@ from scipy import stats
 
 import relsim
 from relsim import extensions
-from relsim.experiment.runner import replication_seed
+from relsim.experiment import replication_seed
 from relsim.model.economics import COST_KINDS
 from relsim.model.rivals import copied_points, draw_lag
 from relsim.scenario import Scenario, load_scenario

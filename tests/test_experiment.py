@@ -446,7 +446,7 @@ class _FlakyExecutor(cf.ThreadPoolExecutor):
 
 
 def _pool_with(executors: list[cf.Executor]):
-    from relsim.experiment.runner import WorkerPool
+    from relsim.experiment.pool import WorkerPool
 
     class Pool(WorkerPool):
         def _new_pool(self) -> cf.Executor:
@@ -456,7 +456,7 @@ def _pool_with(executors: list[cf.Executor]):
 
 
 def test_the_pool_recovers_from_every_way_a_worker_can_die(tiny: Scenario) -> None:
-    from relsim.experiment.runner import WorkerDied, replicate
+    from relsim.experiment.pool import WorkerDied, replicate
 
     tasks = [(s, r) for r in range(2) for s in ("transactional", "financial")]
     expected = {t: replicate(tiny, *t)["summary"]["npv"] for t in tasks}

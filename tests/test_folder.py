@@ -87,3 +87,22 @@ def test_importing_the_command_line_imports_no_numerical_library() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_every_kind_of_results_is_written_in_one_sequence(tmp_path: Path) -> None:
+    """ResultsFolder.writing: new results get a partial manifest under the lock; a failure in
+    the body leaves them partial, a resume completes them with the body's fields."""
+    scenario = load_scenario(SCENARIOS / "ci-smoke.yaml")
+    folder = ResultsFolder(tmp_path / "res")
+    with pytest.raises(RuntimeError), folder.writing(scenario, {"kind": "test"}) as writing:
+        assert (folder.root / ".lock").exists()
+        assert writing.manifest["status"] == "partial"
+        raise RuntimeError("interrupted")
+    assert not (folder.root / ".lock").exists()
+    assert folder.read_manifest()["status"] == "partial"
+    with folder.writing(scenario, None, resume=True, kind="test") as writing:
+        writing.completion["answer"] = 42
+    manifest = folder.read_manifest()
+    assert manifest["status"] == "complete" and manifest["answer"] == 42
+    with pytest.raises(FileExistsError), folder.writing(scenario, {"kind": "test"}):
+        pass

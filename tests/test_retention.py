@@ -14,11 +14,11 @@ import pytest
 from pydantic import ValidationError
 
 import relsim
-from relsim.analysis.statistics import mean_interval
 from relsim.model import trust
 from relsim.model.economics import to_cents
 from relsim.model.retention import halvings
 from relsim.scenario import Scenario
+from relsim.statistics import mean_interval
 from tests.conftest import ONE_FIRM, SCENARIOS, merge, scenario
 
 SEEDS = range(1, 9)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from relsim import load_scenario
-from relsim.analysis.assumptions import REGISTER, Assumption, concrete_paths
-from relsim.analysis.robustness import load_robustness, robustness, variants
+from relsim.experiment.assumptions import REGISTER, Assumption, concrete_paths
+from relsim.experiment.robustness import load_robustness, robustness, variants
 from tests.conftest import ROOT, SCENARIOS, relsim
 
 DOCS = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")

@@ -18,7 +18,7 @@ from relsim.analysis import (
     paired_differences,
     probability_best,
 )
-from relsim.analysis.statistics import Interval
+from relsim.statistics import Interval
 
 Z = 4.5  # as in test_oracles: a false alarm per comparison is below 1e-5
 

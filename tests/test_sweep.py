@@ -15,13 +15,8 @@ import pytest
 
 from relsim import load_scenario
 from relsim.experiment.breakeven import breakeven
-from relsim.experiment.sweep import (
-    SweepResult,
-    design,
-    parse_vary,
-    run_sweep,
-    with_sweep,
-)
+from relsim.experiment.design import design, parse_vary, with_sweep
+from relsim.experiment.sweep import SweepResult, run_sweep
 from relsim.scenario import Scenario
 from relsim.scenario.paths import FieldPathError, get_value, with_values
 from tests.conftest import SCENARIOS, relsim
@@ -286,7 +281,8 @@ def test_morris_and_sobol_indices_match_known_effects(small: Scenario) -> None:
     outreach cannot matter to a strategy without outreach. So Morris must give the unit cost
     mu* = |profit(0.7) - profit(0.5)| (the effect across the range) with sigma ~ 0, and the
     penalty exactly 0; Sobol must put the variance on the unit cost."""
-    from relsim.analysis.sensitivity import plot_sensitivity, sensitivity
+    from relsim.experiment.sensitivity import sensitivity
+    from relsim.viz.study_plots import plot_sensitivity
 
     ranges = {"firms.0.unit_cost": (0.5, 0.7), "service.annoyance_penalty": (0.0, 0.3)}
     morris = sensitivity(

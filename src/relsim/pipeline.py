@@ -24,8 +24,8 @@ from relsim.errors import Interrupted, UsageError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from relsim.analysis.robustness import Robustness
     from relsim.experiment import Experiment
+    from relsim.experiment.robustness import Robustness
     from relsim.scenario import Scenario
 
 DRIFT_WARNING = 0.02
@@ -205,9 +205,9 @@ def robustness_stage(
     """Run (or resume) the robustness variants of the finished run in ``out`` into
     ``out/robustness``: every assumption of the register (whose path contains a text of
     ``only``, when given) at both ends of its range."""
-    from relsim.analysis.assumptions import REGISTER
-    from relsim.analysis.robustness import robustness
+    from relsim.experiment.assumptions import REGISTER
     from relsim.experiment.folder import ResultsFolder
+    from relsim.experiment.robustness import robustness
 
     register = tuple(a for a in REGISTER if not only or any(t in a.path for t in only))
     if not register:
@@ -258,8 +258,8 @@ def analyse_robustness(
     report again with the robustness section. ``resume`` completes an interrupted analysis,
     ``force`` redoes a finished one (without either, one is refused). Returns the analysis and
     (report.md, report.html)."""
-    from relsim.analysis.assumptions import REGISTER
     from relsim.experiment import Experiment
+    from relsim.experiment.assumptions import REGISTER
     from relsim.experiment.folder import ResultsFolder
     from relsim.viz.report import write_report
 

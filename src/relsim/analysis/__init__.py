@@ -1,6 +1,12 @@
-"""Statistics over replications: confidence intervals, paired differences, the best strategy."""
+"""Analysis of finished experiments: where the value comes from (:mod:`.value`) and the action
+plan (:mod:`.plan`). The assumptions register the robustness study varies lives beside the
+study, in :mod:`relsim.experiment.assumptions`.
 
-from relsim.analysis.statistics import (
+The statistics over replications (confidence intervals, paired differences, the best strategy)
+live in :mod:`relsim.statistics`, below every layer that uses them; their names stay importable
+from here."""
+
+from relsim.statistics import (
     Interval,
     could_be_best,
     kaplan_meier,

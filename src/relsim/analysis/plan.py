@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from relsim.analysis.statistics import Interval, mean_interval, paired_differences
 from relsim.analysis.value import difference_bands, paybacks
 from relsim.analysis.value import payback_week as payback_week  # the rule, kept here too
 from relsim.domain import REASONS, RUNGS
 from relsim.model.economics import COST_KINDS
+from relsim.statistics import Interval, mean_interval, paired_differences
 
 if TYPE_CHECKING:  # pragma: no cover
     from relsim.experiment import Experiment

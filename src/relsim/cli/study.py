@@ -144,8 +144,8 @@ def handle_sweep(args: argparse.Namespace) -> int:
 
 def _sweep_scenario(args: argparse.Namespace) -> tuple[Any, Path]:
     """The scenario with its sweep block, and the folder: resumed, or new from the options."""
+    from relsim.experiment.design import parse_vary, with_sweep
     from relsim.experiment.folder import ResultsFolder
-    from relsim.experiment.sweep import parse_vary, with_sweep
     from relsim.scenario import load_scenario
 
     if args.resume:

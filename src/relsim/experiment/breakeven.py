@@ -32,11 +32,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.analysis import mean_interval
 from relsim.experiment.folder import ResultsFolder
-from relsim.experiment.runner import DEFAULT_METRIC, WorkerPool, run_experiment
+from relsim.experiment.pool import WorkerPool
+from relsim.experiment.results import DEFAULT_METRIC
+from relsim.experiment.runner import run_experiment
 from relsim.scenario import Scenario, load_scenario
 from relsim.scenario.paths import FieldPathError, check_path, get_value, with_values
+from relsim.statistics import mean_interval
 
 DEFAULT_BREAKEVEN_REPLICATIONS = 20
 
@@ -114,12 +116,13 @@ def breakeven(
         return evaluated[x][0]
 
     try:
-        with WorkerPool(workers, None) as pool:
-            grid_values = np.linspace(low, high, grid)
-            bracket = _search(evaluate, evaluated, grid_values, refinements, whole, pool)
-        result = _answer(scenario, path, low, high, a, b, metric, evaluated, bracket)
-        if out is not None:
-            _save(folder, result)
+        with folder.lock():  # its evaluations are results folders of their own (run_experiment)
+            with WorkerPool(workers, None) as pool:
+                grid_values = np.linspace(low, high, grid)
+                bracket = _search(evaluate, evaluated, grid_values, refinements, whole, pool)
+            result = _answer(scenario, path, low, high, a, b, metric, evaluated, bracket)
+            if out is not None:
+                _save(folder, result)
         return result
     finally:
         if temporary is not None:
@@ -286,33 +289,4 @@ def _bound(value: float | None, edge: float, side: str) -> str:
     return f"{side} {edge:g}" if value is None else f"{value:.6g}"
 
 
-def plot_breakeven(result: BreakEven, ax: Any = None) -> Any:
-    """The paired difference against the field with its 95% interval, the crossing and its
-    interval shaded."""
-    from relsim.viz.axes import axes_or_new
-
-    ax = axes_or_new(ax)
-    table = result.evaluations
-    ax.plot(table["value"], table["difference"], marker="o", markersize=3, color="C0")
-    ax.fill_between(
-        table["value"],
-        table["difference_low"],
-        table["difference_high"],
-        color="C0",
-        alpha=0.2,
-        linewidth=0,
-    )
-    ax.axhline(0.0, color="black", linewidth=0.8)
-    if result.crossing is not None:
-        ax.axvline(result.crossing, color="C3", linestyle="--", linewidth=1)
-        left = result.low if result.ci_low is None else result.ci_low
-        right = result.high if result.ci_high is None else result.ci_high
-        ax.axvspan(left, right, color="C3", alpha=0.1, linewidth=0)
-    ax.set_xlabel(result.path)
-    ax.set_ylabel(f"{result.metric}: {result.a} - {result.b}")
-    title = f"break-even at {result.crossing:.4g}" if result.crossing is not None else "no crossing"
-    ax.set_title(title, fontsize="medium")
-    return ax
-
-
-__all__ = ["BreakEven", "breakeven", "plot_breakeven"]
+__all__ = ["BreakEven", "breakeven"]

@@ -3,10 +3,11 @@ choice between starting it anew (refusing, or with ``force`` clearing, earlier r
 resuming it.
 
 Runs, sweeps, robustness analyses and break-even searches all write results folders; they
-open them through :class:`ResultsFolder`, so the sequence -- lock, resume-or-new, manifest,
-resolved scenario, completion -- is written once. Every name relsim writes at a folder's top
-level is declared here (:data:`WRITTEN`), and :meth:`ResultsFolder.path` is the helper that
-builds output paths and refuses one that would leave the folder.
+write them through :meth:`ResultsFolder.writing`, so the sequence -- lock, resume-or-new,
+manifest, resolved scenario, completion -- is written once (robustness through the sweep it
+runs, break-even through the experiment at each evaluated value). Every name relsim writes
+at a folder's top level is declared here (:data:`WRITTEN`), and :meth:`ResultsFolder.path` is
+the helper that builds output paths and refuses one that would leave the folder.
 
 Layout shared by every kind of folder::
 
@@ -17,6 +18,7 @@ Layout shared by every kind of folder::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,6 +27,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -130,6 +134,35 @@ class ResultsFolder:
         """Exclusive use of the folder while writing into it (see :class:`FolderLock`)."""
         return FolderLock(self.root)
 
+    @contextlib.contextmanager
+    def writing(
+        self,
+        scenario: Scenario,
+        settings: dict[str, Any] | None,
+        *,
+        resume: bool = False,
+        force: bool = False,
+        kind: str | None = None,
+        extra: tuple[str, ...] = (),
+    ) -> Iterator[Writing]:
+        """The one sequence in which results are written, whatever their kind: create the
+        folder and lock it; resume its results (:meth:`reopen`, made from ``scenario``, of
+        ``kind``, by this model version) or begin new ones with ``settings`` (:meth:`start`,
+        with ``force`` and ``extra``); run the body; mark the results complete
+        (:meth:`complete`, with the body's :attr:`Writing.completion` fields). A failure or
+        Ctrl-C in the body leaves them partial, to be resumed."""
+        started = time.time()
+        with self.create().lock():
+            if resume:
+                manifest = self.reopen(scenario, kind)
+                self.check_model_version(manifest)
+            else:
+                assert settings is not None, "new results need their settings"
+                manifest = self.start(scenario, settings, force, extra)
+            writing = Writing(self, manifest)
+            yield writing
+            self.complete(manifest, started, **writing.completion)
+
     def start(
         self,
         scenario: Scenario,
@@ -187,6 +220,16 @@ class ResultsFolder:
     def replace(self) -> None:
         """Delete the whole folder (``--force`` on a study that owns it entirely)."""
         shutil.rmtree(self.root)
+
+
+@dataclass
+class Writing:
+    """Results being written (:meth:`ResultsFolder.writing`): the folder, its manifest, and
+    the fields the body wants in the manifest once the results are complete."""
+
+    folder: ResultsFolder
+    manifest: dict[str, Any]
+    completion: dict[str, Any] = field(default_factory=dict)
 
 
 class FolderLock:

@@ -17,37 +17,26 @@ Layout of a sweep folder::
                              P(best), could-be-best, and the means and CIs of key metrics
     replications.parquet     every point's replications, with the point's field values
 
-Interrupting a sweep keeps every finished replication; ``resume=True`` completes it.
+Interrupting a sweep keeps every finished replication; ``resume=True`` completes it. The design
+points themselves come from :mod:`relsim.experiment.design`.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 import os
-import re
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from relsim.experiment import limits, storage
-from relsim.experiment.folder import ResultsFolder
-from relsim.experiment.runner import (
-    DEFAULT_METRIC,
-    Experiment,
-    WorkerPool,
-    baseline_of,
-    checked_strategies,
-    run_experiment,
-)
+from relsim.experiment.design import design, point_scenarios
+from relsim.experiment.folder import ResultsFolder, Writing
+from relsim.experiment.pool import WorkerPool
+from relsim.experiment.results import DEFAULT_METRIC, Experiment
+from relsim.experiment.runner import baseline_of, checked_strategies, run_experiment
 from relsim.scenario import Scenario, load_scenario
-from relsim.scenario.model import Sweep, SweepField
-from relsim.scenario.paths import get_value, parse_scalar, with_values
 
 DEFAULT_SWEEP_REPLICATIONS = 10
 POINT_METRICS = (
@@ -59,167 +48,6 @@ POINT_METRICS = (
     "customers_end",
 )
 """Metrics whose mean and CI the points table carries for every point and strategy."""
-LHS_STREAM = 0x5EE9
-"""Spawn key of the Latin hypercube's random stream (apart from every replication's)."""
-
-
-def parse_vary(text: str) -> SweepField:
-    """A sweep field from the command line's ``PATH=SPEC``. SPEC is a list ``v1,v2,...``, a
-    range ``start:stop:count`` (``:log`` appended for log spacing; ``start:stop`` alone means 5
-    values, or the whole interval for a Latin hypercube), or a distribution for a Latin
-    hypercube: ``uniform(low,high)``, ``loguniform(low,high)``, ``triangular(low,mode,high)``."""
-    path, sep, spec = text.partition("=")
-    path, spec = path.strip(), spec.strip()
-    if not sep or not path or not spec:
-        raise ValueError(f"--vary needs PATH=VALUES, got {text!r}")
-    match = re.fullmatch(r"(uniform|loguniform|triangular)\((.*)\)", spec)
-    try:
-        if match:
-            numbers = [float(v) for v in match.group(2).split(",")]
-            kind = match.group(1)
-            if kind == "triangular":
-                low, mode, high = numbers
-                distribution = {"kind": kind, "low": low, "mode": mode, "high": high}
-            else:
-                low, high = numbers
-                distribution = {"kind": kind, "low": low, "high": high}
-            return SweepField(path=path, distribution=distribution)  # type: ignore[arg-type]
-        if ":" in spec:
-            parts = spec.split(":")
-            scale = "linear"
-            if parts[-1] == "log":
-                scale, parts = "log", parts[:-1]
-            if len(parts) == 2:
-                parts.append("5")
-            start, stop, count = parts
-            float(start), float(stop), int(count)
-            return SweepField(path=path, range=f"{start}:{stop}:{count}", scale=scale)
-        values = tuple(parse_scalar(v.strip()) for v in spec.split(",") if v.strip())
-        return SweepField(path=path, values=values)
-    except (ValueError, TypeError) as error:
-        if isinstance(error, ValidationError):
-            detail = "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
-        else:
-            detail = str(error)
-        raise ValueError(
-            f"--vary {text!r}: expected PATH=V1,V2,... or PATH=START:STOP:COUNT[:log] or "
-            f"PATH=uniform(LOW,HIGH) ({detail})"
-        ) from None
-
-
-def with_sweep(
-    scenario: Scenario,
-    fields: list[SweepField] | None = None,
-    design: str | None = None,
-    samples: int | None = None,
-    replications: int | None = None,
-) -> Scenario:
-    """``scenario`` with its sweep block replaced or amended: given ``fields`` replace the
-    block's; other arguments override its settings. Validated again (paths are checked)."""
-    current = scenario.sweep.model_dump() if scenario.sweep else {}
-    if fields:
-        current["fields"] = [f.model_dump() for f in fields]
-    for key, value in (("design", design), ("samples", samples), ("replications", replications)):
-        if value is not None:
-            current[key] = value
-    if "fields" not in current:
-        raise ValueError(
-            "nothing to sweep: the scenario has no sweep block; give --vary PATH=VALUES"
-        )
-    data = scenario.model_dump(mode="json")
-    data["sweep"] = current
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
-        raise ValueError(f"the sweep is invalid: {problems}") from None
-
-
-def field_values(field: SweepField) -> list[Any]:
-    """The values a factorial design runs for one field."""
-    if field.values is not None:
-        return list(field.values)
-    assert field.range is not None
-    start, stop, count = field.range.split(":")
-    a, b, n = float(start), float(stop), int(count)
-    grid = np.geomspace(a, b, n) if field.scale == "log" else np.linspace(a, b, n)
-    return [tidy(v) for v in grid]
-
-
-def design(scenario: Scenario, sweep: Sweep | None = None) -> pd.DataFrame:
-    """The design points: one row per point, one column per field path (the values as the
-    scenario will hold them: a field that holds whole numbers gets whole numbers)."""
-    sweep = sweep or scenario.sweep
-    if sweep is None:
-        raise ValueError("the scenario has no sweep block (or give --vary PATH=VALUES)")
-    paths = [f.path for f in sweep.fields]
-    if sweep.design == "factorial":
-        rows = list(itertools.product(*(field_values(f) for f in sweep.fields)))
-    else:
-        rows = _latin_hypercube(sweep, scenario.seed)
-    table = pd.DataFrame(rows, columns=paths)
-    for field in sweep.fields:  # linked fields follow their field, value for value
-        for link in field.linked:
-            assert field.values is not None
-            position = {value: i for i, value in enumerate(field.values)}
-            table[link.path] = [link.values[position[v]] for v in table[field.path]]
-    paths = list(table.columns)
-    for path in paths:
-        if (
-            isinstance(get_value(scenario, path), int)
-            and not isinstance(get_value(scenario, path), bool)
-            and pd.api.types.is_numeric_dtype(table[path])
-        ):
-            table[path] = table[path].round().astype(int)
-    return table
-
-
-def _latin_hypercube(sweep: Sweep, seed: int) -> list[tuple[Any, ...]]:
-    from scipy.stats import qmc
-
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(LHS_STREAM,)))
-    unit = qmc.LatinHypercube(d=len(sweep.fields), seed=rng).random(sweep.samples)
-    columns = [_from_unit(field, unit[:, j]) for j, field in enumerate(sweep.fields)]
-    return list(zip(*columns, strict=True))
-
-
-def _from_unit(field: SweepField, u: np.ndarray) -> list[Any]:
-    """Map uniform [0, 1) draws onto the field's values, range or distribution."""
-    from scipy import stats
-
-    if field.values is not None:
-        index = np.minimum((u * len(field.values)).astype(int), len(field.values) - 1)
-        return [field.values[i] for i in index]
-    if field.range is not None:
-        a, b = (float(x) for x in field.range.split(":")[:2])
-        if field.scale == "log":
-            return [tidy(v) for v in np.exp(np.log(a) + u * (np.log(b) - np.log(a)))]
-        return [tidy(v) for v in a + u * (b - a)]
-    d = field.distribution
-    assert d is not None
-    if d.kind == "uniform":
-        values = d.low + u * (d.high - d.low)
-    elif d.kind == "loguniform":
-        values = np.exp(np.log(d.low) + u * (np.log(d.high) - np.log(d.low)))
-    else:
-        assert d.mode is not None
-        c = (d.mode - d.low) / (d.high - d.low)
-        values = stats.triang(c, loc=d.low, scale=d.high - d.low).ppf(u)
-    return [tidy(v) for v in values]
-
-
-def tidy(value: float) -> float:
-    """Round away float noise (0.30000000000000004 -> 0.3) so paths and labels read well."""
-    value = float(value)
-    if value == 0 or not math.isfinite(value):
-        return value
-    return float(f"{value:.12g}")
-
-
-def point_scenarios(scenario: Scenario, points: pd.DataFrame) -> list[Scenario]:
-    """The scenario at each design point (without its sweep block)."""
-    plain = scenario.model_copy(update={"sweep": None})
-    return [with_values(plain, row) for row in points.to_dict(orient="records")]
 
 
 def run_sweep(
@@ -243,43 +71,33 @@ def run_sweep(
     serves all points. ``points`` runs a design made elsewhere instead (one column per field
     path, one row per point; sensitivity analysis passes SALib's samples).
     """
-    started = time.time()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if scenario.sweep is None and points is None:
         raise ValueError("the scenario has no sweep block (or give --vary PATH=VALUES)")
     scenario, names = checked_strategies(scenario, strategies)
     folder = ResultsFolder(out) if out else ResultsFolder.timestamped(scenario.name, "sweep")
-    if resume:
-        manifest = folder.reopen(scenario, kind="sweep")
-        points = pd.DataFrame(manifest["design"])
-        names = manifest["strategies"]
-        replications = manifest["replications_target"]
-        metric = manifest.get("metric", metric)
-    else:
+    settings = None
+    if not resume:
         if points is None:
             points = design(scenario)
         block = scenario.sweep.replications if scenario.sweep else None
         replications = replications or block or DEFAULT_SWEEP_REPLICATIONS
-    scenarios = point_scenarios(scenario, points)
-    if memory_check and not resume:
-        pool_size = workers or os.cpu_count() or 1
-        for variant in scenarios:
-            limits.check_memory(variant, pool_size, replications * len(names))
-    with folder.create().lock():
-        if not resume:
-            settings = _settings(scenario, names, replications, metric, points)
-            manifest = folder.start(scenario, settings, force, extra=SWEEP_WRITTEN)
+        if memory_check:
+            pool_size = workers or os.cpu_count() or 1
+            for variant in point_scenarios(scenario, points):
+                limits.check_memory(variant, pool_size, replications * len(names))
+        settings = _settings(scenario, names, replications, metric, points)
+    with folder.writing(
+        scenario, settings, resume=resume, force=force, kind="sweep", extra=SWEEP_WRITTEN
+    ) as writing:
+        manifest = writing.manifest
+        metric = manifest.get("metric", metric)
+        if resume:  # the design as it was when the sweep started
+            points = pd.DataFrame(manifest["design"])
+        assert points is not None
         with WorkerPool(workers, None) as pool:
-            for k, variant in enumerate(scenarios):
-                _run_point(
-                    pool, folder.root, (k, len(scenarios)), variant, progress, manifest, metric
-                )
-        result = SweepResult(folder.root, metric, manifest=manifest)
-        table = result.build_points()
-        storage.atomic_parquet(table, folder.path("points.parquet"))
-        storage.atomic_parquet(result.build_replications(), folder.path("replications.parquet"))
-        folder.complete(manifest, started)
+            _run_points(pool, writing, point_scenarios(scenario, points), progress, metric)
     return SweepResult(folder.root, metric)
 
 
@@ -303,6 +121,23 @@ def _settings(
         ),
         "design": points.to_dict(orient="records"),
     }
+
+
+def _run_points(
+    pool: WorkerPool,
+    writing: Writing,
+    scenarios: list[Scenario],
+    progress: bool | None,
+    metric: str,
+) -> None:
+    """Run (or resume, or skip when complete) every design point, then assemble the points
+    and replications tables of the sweep."""
+    out, manifest = writing.folder.root, writing.manifest
+    for k, variant in enumerate(scenarios):
+        _run_point(pool, out, (k, len(scenarios)), variant, progress, manifest, metric)
+    result = SweepResult(out, metric, manifest=manifest)
+    storage.atomic_parquet(result.build_points(), writing.folder.path("points.parquet"))
+    storage.atomic_parquet(result.build_replications(), writing.folder.path("replications.parquet"))
 
 
 def _run_point(

@@ -1,7 +1,8 @@
 """Plots of experiments (matplotlib, imported only when a plot is drawn).
 
 :func:`axes_or_new` is the public helper every plot uses for its optional ``ax``; a new plot
-(here or in a study) calls it too.
+(here or in a study) calls it too. The studies' plots (break-even, robustness's tornado,
+sensitivity indices) are in :mod:`relsim.viz.study_plots`.
 """
 
 from relsim.viz.axes import axes_or_new
@@ -18,9 +19,11 @@ from relsim.viz.plots import (
     plot_utilisation,
     save_all,
 )
+from relsim.viz.study_plots import plot_breakeven, plot_sensitivity, plot_tornado
 
 __all__ = [
     "axes_or_new",
+    "plot_breakeven",
     "plot_costs",
     "plot_cumulative_difference",
     "plot_defection_reasons",
@@ -29,7 +32,9 @@ __all__ = [
     "plot_market_share",
     "plot_metric",
     "plot_retention",
+    "plot_sensitivity",
     "plot_survival",
+    "plot_tornado",
     "plot_utilisation",
     "save_all",
 ]

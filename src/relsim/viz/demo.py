@@ -31,9 +31,12 @@ import numpy as np
 import pandas as pd
 
 from relsim.domain import RUNGS
+from relsim.experiment import run_experiment
 from relsim.scenario import Scenario, ScenarioError, load_scenario
 from relsim.scenario.load import Problem
 from relsim.scenario.paths import parse_scalar
+from relsim.simulation import simulate
+from relsim.version import __version__
 
 METRIC = "npv_with_residual"
 TRACED_CUSTOMERS = 150
@@ -98,8 +101,6 @@ def demo_data(
     workers: int | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows, as plain JSON-able data."""
-    from relsim import __version__, run_experiment, simulate
-
     path = Path(path)
     scenario = load_scenario(path)
     names = strategies or [s.name for s in scenario.strategies]
@@ -249,8 +250,6 @@ def _grid(
     tmp: Path,
 ) -> dict[str, Any] | None:
     """An experiment per combination of lever values: each cell's comparison."""
-    from relsim import run_experiment
-
     if not levers:
         return None
     cells = []

@@ -30,7 +30,8 @@ def robustness_section(experiment: Experiment) -> list[Block]:
         return []
     if storage.read_manifest(folder).get("status") != "complete":
         return []
-    from relsim.analysis.robustness import load_robustness, plot_tornado
+    from relsim.experiment.robustness import load_robustness
+    from relsim.viz.study_plots import plot_tornado
 
     result = load_robustness(folder)
     _draw_tornado(result, experiment.out / "plots", plot_tornado)

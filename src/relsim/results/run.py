@@ -1,4 +1,5 @@
-"""Tidy tables and summary metrics of one simulated run.
+"""The tidy tables of one simulated run, and its summary metrics (built by
+:mod:`relsim.results.summary`).
 
 Tables are long (one row per week x firm, per week x firm x rung, per customer, per event) and
 built on first access from the engine's arrays. Money columns are in currency units; the
@@ -13,13 +14,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.domain import EXTERNAL, FIRM_CAUSED, REASONS, RUNGS
-from relsim.model import losses
+from relsim.domain import REASONS, RUNGS
 from relsim.model.economics import COST_KINDS
 from relsim.model.engine import RawRun
 from relsim.model.population import NEVER, NONE
 from relsim.model.records import DEFECTION, PROBLEM, PURCHASE, TRACE_EVENTS, WEEKLY_COUNTS
-from relsim.units import WEEKS_PER_YEAR, retention_from_churn, weekly_discount_rate
+from relsim.results.summary import (
+    customer_counts,
+    loss_summary,
+    mean_or_nan,
+    money_summary,
+    relationship_summary,
+)
+from relsim.units import WEEKS_PER_YEAR, weekly_discount_rate
 
 MOVE_INSTRUMENTS = ("points", "club", "structural", "price")
 MOVE_ACTIONS = ("launch", "copy", "raise")
@@ -93,7 +100,7 @@ class Run:
         service = {name: _focal_column(values, n_firms) for name, values in raw.service.items()}
         frame.update(service)
         # utilisation: hours worked on contacts over the week's hours (at most 1; 1 in a week
-        # the pool was short), relsim.model.staff.StaffPool
+        # the pool was short), relsim.model.service.StaffPool
         for pool in ("desk", "contact", "manager"):
             hours, served = service[f"{pool}_hours"], service[f"{pool}_served_hours"]
             frame[f"{pool}_utilisation"] = np.divide(
@@ -252,7 +259,7 @@ class Run:
         """Kaplan-Meier survival of the focal firm's new customers (acquired in the horizon)
         by weeks since acquisition: the share not yet lost (the first customer loss, of any
         reason, counts; an ending won back does not); customers not lost are censored."""
-        from relsim.analysis import kaplan_meier
+        from relsim.statistics import kaplan_meier
 
         c = self.raw.customers
         horizon = self.scenario.horizon.weeks
@@ -273,123 +280,28 @@ class Run:
     # ------------------------------------------------------------------ summary
     @cached_property
     def summary(self) -> dict[str, float]:
-        """Scalar metrics of the focal firm over the horizon (money in currency units)."""
+        """Scalar metrics of the focal firm over the horizon (money in currency units), by
+        part (:mod:`relsim.results.summary`): customers, losses, money, the new customers'
+        value, the relationship with the customers, the warm-up's drift."""
         raw = self.raw
-        focal_customers = raw.weekly_counts["customers"][:, 0]
-        all_customers = raw.weekly_counts["customers"].sum(axis=1)
-        costs = {kind: raw.costs[kind][:, 0].sum() / 100.0 for kind in COST_KINDS}
-        revenue = raw.revenue[:, 0].sum() / 100.0
-        profit_cents = raw.revenue[:, 0] - sum(raw.costs[k][:, 0] for k in COST_KINDS)
-        npv = float((profit_cents / 100.0 * raw.discount).sum())
         cust = self.customers
         new = cust[cust["acquired_week"].notna() & (cust["acquired_week"] >= 0)]
-        residual_margin = float(raw.customers["residual_margin"].sum())
-        residual_costs = float(raw.customers["residual_costs"].sum())
-        residual = residual_margin - residual_costs
         out: dict[str, float] = {
-            "customers_start": float(focal_customers[0]),
-            "customers_end": float(focal_customers[-1]),
-            "market_share_start": _ratio(focal_customers[0], all_customers[0]),
-            "market_share_end": _ratio(focal_customers[-1], all_customers[-1]),
-            "orders": float(raw.weekly_counts["orders"][:, 0].sum()),
-            "acquired": float(raw.weekly_counts["acquired"][:, 0].sum()),
+            **customer_counts(raw),
             **loss_summary(raw),
-            "revenue": revenue,
-            **costs,
-            "total_costs": sum(costs.values()),
-            "profit": float(profit_cents.sum() / 100.0),
-            "npv": npv,
-            "residual_margin": residual_margin,
-            "residual_costs": residual_costs,
-            "residual_value": residual,
-            "npv_with_residual": npv + residual,
-            "margin_new_customers_realised": _mean(
+            **money_summary(raw),
+            "margin_new_customers_realised": mean_or_nan(
                 new["realised_margin"] * _growth(self.scenario, new["acquired_week"])
             ),
-            "margin_value_new_customers": _mean(new["margin_value_at_acquisition"]),
+            "margin_value_new_customers": mean_or_nan(new["margin_value_at_acquisition"]),
+            **relationship_summary(raw),
         }
-        rewards = raw.costs["rewards"][:, 0].sum() / 100.0
-        orders = raw.weekly_counts["orders"][:, 0].sum()
-        out["unit_margin"] = _ratio(revenue - costs["cost_of_goods"] - rewards, orders)
-        # mutual benefit: what the focal firm keeps of its orders and what its customers get
-        rel = raw.relationship
-        margin = revenue - costs["cost_of_goods"] - rewards
-        surplus = float(rel["customer_surplus"][:, 0].sum())
-        out["firm_margin"] = margin
-        out["customer_surplus"] = surplus
-        out["customer_share_of_value"] = _ratio(surplus, surplus + margin)
-        out["mean_trust_end"] = float(rel["mean_trust"][-1, 0])
-        out["mean_satisfaction_end"] = float(rel["mean_satisfaction"][-1, 0])
-        out["product_quality_end"] = float(rel["product_quality"][-1, 0])
-        out["concentration"] = _ratio(
-            raw.market["orders_at_primary"].sum(), raw.market["orders_with_primary"].sum()
-        )
-        copies = [m["week"] for m in raw.moves if m["action"] != "launch" and m["source"] == 0]
-        out["first_copy_week"] = float(min(copies)) if copies else float("nan")
-        end = raw.ladder[-1, 0, 1:]
-        for r, rung in enumerate(RUNGS[1:], start=1):
-            out[f"ladder_end_{rung}"] = _ratio(end[r - 1], end.sum())
         drift, drift_se = warmup_drift(raw.warmup_customers)
         out["warmup_share_drift_per_year"] = drift
         out["warmup_share_drift_se"] = drift_se
         out["customer_weeks"] = float(raw.customer_weeks)
         out["seconds"] = raw.seconds
         return {key: float(value) for key, value in out.items()}
-
-
-def loss_summary(raw: RawRun) -> dict[str, float]:
-    """The focal firm's customers lost and relationship endings (relsim.model.losses): counts,
-    annual churn and retention (customers lost), the rate of relationship endings, losses by
-    reason and by cause (firm-caused, external, unobserved), and the value of the customers
-    lost (their continuation, net of running costs, at the end of the run)."""
-    counts = raw.weekly_counts
-    weeks = losses.measured_weeks(
-        len(counts["customers"]), raw.scenario.switching.loss_window_weeks
-    )
-    d = raw.defections
-    focal = d["firm"] == 0
-    lost = focal & ~d["won_back"]
-    in_weeks = (d["week"] >= weeks.start) & (d["week"] < weeks.stop)
-    endings = counts["defections"][weeks, 0]
-    exposure = counts["customers"][weeks, 0] + endings
-    renewals, renewal_weeks = counts["renewals"][weeks, 0], counts["renewal_weeks"][weeks, 0]
-    contract_exposure = counts["contract_customers"][weeks, 0]
-
-    def churn(events: np.ndarray) -> float:
-        events = events & in_weeks
-        at_renewal = events & d["renewal"]
-        return losses.annual_churn(
-            np.array([np.sum(events & ~d["renewal"])]),
-            np.array([np.sum(at_renewal)]),
-            exposure,
-            renewals,
-            renewal_weeks,
-            contract_exposure,
-        )
-
-    customer_churn = churn(lost)
-    by_reason = raw.by_reason[:, 0, :].sum(axis=0)
-    n_lost = float(by_reason.sum())
-    value = d["value_lost"]
-    out = {
-        "relationship_endings": float(focal.sum()),
-        "customers_lost": n_lost,
-        "endings_won_back": float((focal & d["won_back"]).sum()),
-        "churn_rate_annual": customer_churn,
-        "retention_rate_annual": retention_from_churn(customer_churn, 1.0),
-        "relationship_ending_rate_annual": churn(focal),
-    }
-    for r, reason in enumerate(REASONS):
-        out[f"lost_{reason}"] = float(by_reason[r])
-    caused = {"firm_caused": FIRM_CAUSED, "external": EXTERNAL, "unobserved": ("unobserved",)}
-    for cause, reasons in caused.items():
-        count = sum(out[f"lost_{r}"] for r in reasons)
-        out[f"lost_{cause}"] = count
-        out[f"churn_{cause}_annual"] = customer_churn * _ratio(count, n_lost)
-        codes = [REASONS.index(r) for r in reasons]
-        out[f"value_lost_{cause}"] = float(value[lost & np.isin(d["reason"], codes)].sum())
-    out["value_of_customers_lost"] = float(value[lost].sum())
-    return out
 
 
 def warmup_drift(customers: np.ndarray) -> tuple[float, float]:
@@ -435,12 +347,3 @@ def _weeks(values: np.ndarray) -> pd.arrays.IntegerArray:
 
 def _names(codes: np.ndarray, names: list[str] | tuple[str, ...]) -> pd.Categorical:
     return pd.Categorical.from_codes(np.where(codes == NONE, -1, codes).astype(int), list(names))
-
-
-def _ratio(a: float, b: float) -> float:
-    return float(a / b) if b else float("nan")
-
-
-def _mean(values: pd.Series | np.ndarray) -> float:
-    values = np.asarray(values, dtype=float)
-    return float(values.mean()) if values.size else float("nan")

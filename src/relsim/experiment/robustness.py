@@ -1,6 +1,6 @@
 """Robustness of the recommendation to the assumptions register, one assumption at a time.
 
-For every entry of :data:`relsim.analysis.assumptions.REGISTER` the scenario is run with that
+For every entry of :data:`relsim.experiment.assumptions.REGISTER` the scenario is run with that
 assumption at the low end of its plausible range and at the high end, everything else as in the
 scenario, every strategy, with the same replication seeds as the base (common random numbers
 across variants and strategies). The answer has two parts:
@@ -13,8 +13,9 @@ across variants and strategies). The answer has two parts:
   mean, with its margin and whether it is clearly best there (the only one that could be best).
 
 One at a time means what it says: interactions between assumptions are not explored (that is
-sensitivity analysis, :mod:`relsim.analysis.sensitivity`). The variants run through the sweep
-runner into ``<results>/robustness/``, resumable like any sweep.
+sensitivity analysis, :mod:`relsim.experiment.sensitivity`). The variants run through the sweep
+runner into ``<results>/robustness/``, resumable like any sweep. The tornado is drawn by
+:func:`relsim.viz.study_plots.plot_tornado`.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.analysis import mean_interval
-from relsim.analysis.assumptions import REGISTER, Assumption, concrete_paths
+from relsim.experiment.assumptions import REGISTER, Assumption, concrete_paths
+from relsim.experiment.folder import ResultsFolder
+from relsim.experiment.sweep import SweepResult, run_sweep
 from relsim.scenario import Scenario, load_scenario
 from relsim.scenario.paths import FieldPathError, get_value, with_values
+from relsim.statistics import mean_interval
 
 DEFAULT_ROBUSTNESS_REPLICATIONS = 5
 
@@ -104,9 +107,6 @@ def robustness(
     resume: bool = False,
 ) -> Robustness:
     """Run every variant (see the module docstring) into ``out`` and summarise them."""
-    from relsim.experiment.folder import ResultsFolder
-    from relsim.experiment.sweep import run_sweep
-
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     scenario = scenario.model_copy(update={"sweep": None})
@@ -145,7 +145,7 @@ def _read_variants(out: Path) -> tuple[list[dict[str, Any]], list[str]]:
     return data["entries"], data["skipped"]
 
 
-def summarise(result: Any, entries: list[dict[str, Any]], skipped: list[str]) -> Robustness:
+def summarise(result: SweepResult, entries: list[dict[str, Any]], skipped: list[str]) -> Robustness:
     """The tornado and the table of changes from a finished robustness sweep."""
     metric = result.metric
     base = result.experiment(0).values(metric)
@@ -180,38 +180,6 @@ def summarise(result: Any, entries: list[dict[str, Any]], skipped: list[str]) ->
 
 def load_robustness(out: str | Path) -> Robustness:
     """Summarise a finished robustness folder again (the design is in its manifest)."""
-    from relsim.experiment.sweep import SweepResult
-
     result = SweepResult.load(out)
     entries, skipped = _read_variants(Path(out))
     return summarise(result, entries, skipped)
-
-
-def plot_tornado(result: Robustness, top: int = 15, ax: Any = None) -> Any:
-    """The recommended strategy's advantage over the runner-up at each assumption's low and
-    high end, the widest swings first; red where the recommendation changes."""
-    from relsim.viz.axes import axes_or_new
-
-    ax = axes_or_new(ax)
-    table = result.table
-    if table.empty:
-        ax.text(0.5, 0.5, "no assumption varied", ha="center", transform=ax.transAxes)
-        return ax
-    spans = table.groupby("assumption").agg(
-        low=("advantage", "min"), high=("advantage", "max"), changes=("changes", "any")
-    )
-    spans["swing"] = spans["high"] - spans["low"]
-    spans = spans.sort_values("swing", ascending=False).head(top).iloc[::-1]
-    y = np.arange(len(spans))
-    colours = ["C3" if c else "C0" for c in spans["changes"]]
-    ax.barh(y, spans["high"] - spans["low"], left=spans["low"], color=colours, alpha=0.8)
-    ax.axvline(result.base_advantage, color="black", linewidth=1, label="base run")
-    ax.axvline(0.0, color="grey", linewidth=0.8, linestyle=":")
-    ax.set_yticks(y, spans.index, fontsize="x-small")
-    ax.set_xlabel(f"{result.metric}: {result.recommended} - {result.runner_up}")
-    ax.set_title(
-        "Each assumption at the ends of its range (red: another strategy wins at one end)",
-        fontsize="medium",
-    )
-    ax.legend(fontsize="x-small")
-    return ax

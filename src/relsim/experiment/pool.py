@@ -1,0 +1,163 @@
+"""Where replications run: the worker task and the pool that runs it.
+
+:func:`replicate` is one replication of one strategy, an independent task for any
+``concurrent.futures.Executor``; replication ``r`` of every strategy uses the same seed,
+:func:`replication_seed` (common random numbers). :class:`WorkerPool` runs such tasks in this
+process, in a process pool of its own (rebuilt when a worker dies), or on a given executor
+(a Dask client's, say), with a bounded number in flight. A task's result depends only on its
+scenario, strategy and replication index, never on the worker or the order of completion.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import numpy as np
+
+from relsim import extensions
+from relsim.experiment import interrupts, storage
+from relsim.scenario import Scenario
+from relsim.simulation import simulate
+
+
+def replication_seed(root_seed: int, replication: int) -> np.random.SeedSequence:
+    """The seed of replication ``r``: child ``r`` of ``SeedSequence(root_seed)``."""
+    return np.random.SeedSequence(entropy=root_seed, spawn_key=(replication,))
+
+
+def replicate(scenario: Scenario, strategy: str, replication: int) -> dict[str, Any]:
+    """One replication of one strategy: the summary and the tidy tables (the worker task;
+    importable and picklable, so any executor can run it)."""
+    run = simulate(scenario, strategy=strategy, seed=replication_seed(scenario.seed, replication))
+    keys = {"strategy": strategy, "replication": replication}
+    out: dict[str, Any] = {"summary": {k: v for k, v in run.summary.items() if k != "seconds"}}
+    out["summary"]["seconds"] = run.summary["seconds"]
+    for name in storage.TABLES:
+        frame = getattr(run, name)
+        out[name] = frame.assign(**keys)[[*keys, *frame.columns]]
+    return out
+
+
+class WorkerDied(RuntimeError):
+    """A worker process died (killed, out of memory) while running a replication."""
+
+
+class WorkerPool:
+    """Runs tasks in this process, in a process pool, or on a given executor, with a bounded
+    number of tasks in flight, yielding results as they finish.
+
+    If a worker process dies, our own pool is rebuilt and the unfinished tasks are submitted
+    again (a task's result does not depend on where it runs); a task that breaks the pool twice,
+    or a death on an external executor, is reported with its strategy, replication and seed."""
+
+    def __init__(self, workers: int | None, executor: cf.Executor | None):
+        self.external = executor
+        self.workers = 1 if executor is None and workers == 1 else (workers or os.cpu_count() or 1)
+        self.executor = executor
+
+    def __enter__(self) -> WorkerPool:
+        if self.executor is None and self.workers > 1:
+            self.executor = self._new_pool()
+        return self
+
+    def _new_pool(self) -> cf.Executor:
+        # registered extensions travel to the workers (pickled by reference); the workers
+        # answer Ctrl-C only inside a replication (see relsim.experiment.interrupts)
+        return cf.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=interrupts.start_worker,
+            initargs=(extensions.snapshot(),),
+        )
+
+    def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
+        if self.executor is not None and self.external is None:
+            if error is not None:  # Ctrl-C or a failure: unfinished replications are abandoned
+                interrupts.stop_workers(self.executor)
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, scenario: Scenario, task: tuple[str, int]) -> cf.Future[dict[str, Any]]:
+        assert self.executor is not None
+        if self.external is not None:
+            return self.executor.submit(replicate, scenario, *task)
+        return self.executor.submit(interrupts.run_task, replicate, scenario, *task)
+
+    def map(
+        self, scenario: Scenario, tasks: list[tuple[str, int]]
+    ) -> Iterator[tuple[tuple[str, int], dict[str, Any]]]:
+        if self.executor is None:
+            for task in tasks:
+                yield task, replicate(scenario, *task)
+            return
+        limit = 2 * self.workers
+        pending: dict[cf.Future[dict[str, Any]], tuple[str, int]] = {}
+        queue = deque(tasks)
+        deaths: dict[tuple[str, int], int] = {}
+        fruitless = 0  # pool rebuilds since the last finished task
+        try:
+            while queue or pending:
+                broken = False
+                while queue and len(pending) < limit:
+                    task = queue.popleft()
+                    try:
+                        with interrupts.sigint_held():  # a submit may spawn a worker
+                            future = self._submit(scenario, task)
+                        pending[future] = task
+                    except BrokenProcessPool:  # the pool noticed a dead worker first
+                        queue.appendleft(task)
+                        broken = True
+                        break
+                finished = (
+                    cf.wait(pending, return_when=cf.FIRST_COMPLETED)[0]
+                    if (pending and not broken)
+                    else set()
+                )
+                for future in finished:
+                    task = pending.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        deaths[task] = deaths.get(task, 0) + 1
+                        if deaths[task] > 1 or self.external is not None:
+                            raise WorkerDied(_death_message(scenario, task)) from None
+                        queue.appendleft(task)
+                        continue
+                    fruitless = 0
+                    yield task, result
+                if broken:  # every task still in the dead pool must run again
+                    if self.external is not None:
+                        raise WorkerDied(_death_message(scenario, queue[0]))
+                    fruitless += 1
+                    if fruitless > MAX_FRUITLESS_RESTARTS:
+                        raise WorkerDied(
+                            "worker processes keep dying before finishing any "
+                            "replication; " + _death_message(scenario, queue[0])
+                        )
+                    queue.extendleft(reversed(list(pending.values())))
+                    pending.clear()
+                    assert self.executor is not None
+                    self.executor.shutdown(wait=False, cancel_futures=True)
+                    self.executor = self._new_pool()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+MAX_FRUITLESS_RESTARTS = 3
+"""Pool rebuilds allowed without a replication finishing in between."""
+
+
+def _death_message(scenario: Scenario, task: tuple[str, int]) -> str:
+    strategy, r = task
+    return (
+        f"a worker process died running strategy {strategy!r}, replication {r} (seed: child "
+        f"{r} of SeedSequence({scenario.seed})); finished replications are kept, so the run can "
+        "be resumed once the cause (often memory) is fixed"
+    )
