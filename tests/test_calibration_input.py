@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from relsim.calibration import TransactionLogError, read_transactions
+from relsim.calibration.log_checks import TransactionLogWarning
 from tests.conftest import relsim
 
 
@@ -74,15 +75,18 @@ def test_a_handful_of_dates_far_from_the_rest_are_refused(tmp_path: Path) -> Non
     assert len(read_transactions(write(tmp_path / "ok.csv", log), amount_col="amount")) == len(log)
 
 
-def test_exact_duplicate_rows_are_counted_and_refused_unless_kept(tmp_path: Path) -> None:
+def test_exact_duplicate_rows_are_counted_and_refused_or_kept(tmp_path: Path) -> None:
     log = small_log()
     twice = pd.concat([log, log.iloc[[3, 7, 7]]], ignore_index=True)
     path = write(tmp_path / "dup.csv", twice)
     with pytest.raises(TransactionLogError) as caught:
-        read_transactions(path, amount_col="amount")
+        read_transactions(path, amount_col="amount", keep_duplicates=False)
     message = str(caught.value)
     assert str(path) in message and "3 rows repeat an earlier row exactly" in message
     assert f"row {len(log) + 2}" in message and "--keep-duplicates" in message
+    # by default the Python API keeps them and says so (equal orders on a day are possible)
+    with pytest.warns(TransactionLogWarning, match="3 rows repeat an earlier row exactly"):
+        assert len(read_transactions(path, amount_col="amount")) == len(twice)
     assert len(read_transactions(path, amount_col="amount", keep_duplicates=True)) == len(twice)
 
 
@@ -130,6 +134,10 @@ def test_calibrate_refuses_a_bad_log_with_the_data_error_exit_code(tmp_path: Pat
     assert ran.returncode == 65, ran.stderr
     assert "6 dates outside" in ran.stderr and "--keep-outlying-dates" in ran.stderr
     assert "Traceback" not in ran.stderr and not out.exists()
+    duplicated = write(tmp_path / "dup.csv", pd.concat([small_log(), small_log().iloc[[2]]]))
+    ran = relsim("calibrate", str(duplicated), "--amount-col", "amount", "--out", str(out))
+    assert ran.returncode == 65 and "1 rows repeat" in ran.stderr, ran.stderr
+    assert "--keep-duplicates" in ran.stderr and "Traceback" not in ran.stderr
     header = tmp_path / "header.csv"
     header.write_text("customer,date,amount\n")
     ran = relsim("calibrate", str(header), "--amount-col", "amount", "--out", str(out))

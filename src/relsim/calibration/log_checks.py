@@ -14,12 +14,16 @@ shown as written in the file.
   --transactions`` writes, and only the next rule applies to it); or far from the bulk of the
   dates, that is more than the bulk's own width (at least :data:`MIN_BULK_DAYS` days) before
   its 1% quantile or after its 99% quantile (quantiles of the dates from 1970 on).
-* **Exact duplicate rows** (every column equal to an earlier row's) are refused unless kept
-  (``keep_duplicates``): a log written twice or joined badly, rather than two orders.
+* **Exact duplicate rows** (every column equal to an earlier row's) are counted: a log written
+  twice or joined badly looks like this, but so do two equal orders on one day (the CDNOW
+  sample has 21 such rows). ``relsim calibrate`` refuses them unless ``--keep-duplicates``;
+  :func:`read_transactions` keeps them with a :class:`TransactionLogWarning` by default, and
+  refuses them with ``keep_duplicates=False`` (``True`` keeps them without a word).
 """
 
 from __future__ import annotations
 
+import warnings
 from datetime import date
 from pathlib import Path
 
@@ -34,6 +38,10 @@ FUTURE_SHARE = 0.05  # future dates among at most this share of the rows are err
 
 class TransactionLogError(ValueError):
     """A transaction log that cannot be used, with the file, the column and a hint."""
+
+
+class TransactionLogWarning(UserWarning):
+    """Rows of a transaction log kept although they look wrong (exact duplicates)."""
 
 
 def as_written(value: object) -> str:
@@ -101,20 +109,26 @@ def check_dates(path: Path, raw: pd.DataFrame, column: str, dates: pd.Series) ->
         )
 
 
-def check_duplicates(path: Path, raw: pd.DataFrame) -> None:
-    """Refuse rows equal in every column to an earlier row, with their count and the first."""
+def check_duplicates(path: Path, raw: pd.DataFrame, keep: bool | None) -> None:
+    """Rows equal in every column to an earlier row, with their count and the first: refused
+    (``keep`` False), kept with a warning (None) or kept silently (True)."""
     repeated = raw.duplicated(keep="first").to_numpy()
-    if repeated.any():
-        row = int(np.flatnonzero(repeated)[0])
-        raise TransactionLogError(
-            f"{path}: {int(repeated.sum())} rows repeat an earlier row exactly, the first row "
-            f"{row + 2} (hint: --keep-duplicates keeps them as separate purchases)"
-        )
+    if keep or not repeated.any():
+        return
+    row = int(np.flatnonzero(repeated)[0])
+    said = (
+        f"{path}: {int(repeated.sum())} rows repeat an earlier row exactly, the first row {row + 2}"
+    )
+    if keep is None:
+        warnings.warn(f"{said}; kept as separate purchases", TransactionLogWarning, stacklevel=3)
+        return
+    raise TransactionLogError(f"{said} (hint: --keep-duplicates keeps them as separate purchases)")
 
 
 __all__ = [
     "MAX_AMOUNT",
     "TransactionLogError",
+    "TransactionLogWarning",
     "as_written",
     "check_amounts",
     "check_dates",

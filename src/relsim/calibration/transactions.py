@@ -34,13 +34,14 @@ def read_transactions(
     amount_col: str | None = None,
     date_format: str | None = None,
     keep_outlying_dates: bool = False,
-    keep_duplicates: bool = False,
+    keep_duplicates: bool | None = None,
 ) -> pd.DataFrame:
     """A tidy log (``customer``, ``date``, ``amount``) from a CSV file. A log with no rows, a
     missing column, a bad date or amount, dates outside the log's plausible span (unless
-    ``keep_outlying_dates``) and exact duplicate rows (unless ``keep_duplicates``) are refused
-    with one line naming the file, the column and the first row, values as written
-    (:mod:`relsim.calibration.log_checks` gives the rules)."""
+    ``keep_outlying_dates``) are refused with one line naming the file, the column and the
+    first row, values as written; exact duplicate rows are kept with a warning
+    (``keep_duplicates`` None), refused (False) or kept silently (True).
+    :mod:`relsim.calibration.log_checks` gives the rules."""
     path = Path(path)
     columns = [customer_col, date_col, *([amount_col] if amount_col else [])]
     try:
@@ -70,8 +71,7 @@ def read_transactions(
         log["amount"] = check_amounts(path, raw, amount_col)
     if not keep_outlying_dates:
         check_dates(path, raw, date_col, log["date"])
-    if not keep_duplicates:
-        check_duplicates(path, raw)
+    check_duplicates(path, raw, keep_duplicates)
     return log
 
 
