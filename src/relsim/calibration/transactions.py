@@ -16,11 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from relsim.calibration.log_checks import (
+    TransactionLogError,
+    as_written,
+    check_amounts,
+    check_dates,
+    check_duplicates,
+)
+
 DAYS_PER_WEEK = 7.0
-
-
-class TransactionLogError(ValueError):
-    """A transaction log that cannot be used, with the file, the column and a hint."""
 
 
 def read_transactions(
@@ -29,38 +33,45 @@ def read_transactions(
     date_col: str = "date",
     amount_col: str | None = None,
     date_format: str | None = None,
+    keep_outlying_dates: bool = False,
+    keep_duplicates: bool | None = None,
 ) -> pd.DataFrame:
-    """A tidy log (``customer``, ``date``, ``amount``) from a CSV file; bad columns or dates
-    are reported with the file, the column and a hint."""
+    """A tidy log (``customer``, ``date``, ``amount``) from a CSV file. A log with no rows, a
+    missing column, a bad date or amount, dates outside the log's plausible span (unless
+    ``keep_outlying_dates``) are refused with one line naming the file, the column and the
+    first row, values as written; exact duplicate rows are kept with a warning
+    (``keep_duplicates`` None), refused (False) or kept silently (True).
+    :mod:`relsim.calibration.log_checks` gives the rules."""
     path = Path(path)
+    columns = [customer_col, date_col, *([amount_col] if amount_col else [])]
     try:
-        raw = pd.read_csv(path, dtype={customer_col: str})
+        raw = pd.read_csv(path, dtype=dict.fromkeys(columns, str))
+    except pd.errors.EmptyDataError:
+        raise TransactionLogError(f"{path}: no transactions (the file is empty)") from None
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
         raise TransactionLogError(f"{path}: cannot read it as CSV ({error})") from None
-    for column in [customer_col, date_col, *([amount_col] if amount_col else [])]:
+    for column in columns:
         if column not in raw.columns:
             raise TransactionLogError(
                 f"{path}: no column {column!r}; the file has {list(raw.columns)} "
                 "(hint: --customer-col, --date-col, --amount-col name them)"
             )
+    if raw.empty:
+        raise TransactionLogError(f"{path}: no transactions (the file has a header only)")
     dates = pd.to_datetime(raw[date_col].astype(str), format=date_format, errors="coerce")
     bad = dates.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise TransactionLogError(
-            f"{path}: column {date_col!r}, row {row + 2}: {raw[date_col].iloc[row]!r} is not a "
-            "date (hint: --date-format, e.g. %Y%m%d)"
+            f"{path}: column {date_col!r}, row {row + 2}: {as_written(raw[date_col].iloc[row])} "
+            "is not a date (hint: --date-format, e.g. %Y%m%d)"
         )
     log = pd.DataFrame({"customer": raw[customer_col].astype(str), "date": dates.dt.normalize()})
     if amount_col:
-        amount = pd.to_numeric(raw[amount_col], errors="coerce")
-        if amount.isna().any() or (amount < 0).any():
-            row = int(np.flatnonzero((amount.isna() | (amount < 0)).to_numpy())[0])
-            raise TransactionLogError(
-                f"{path}: column {amount_col!r}, row {row + 2}: {raw[amount_col].iloc[row]!r} "
-                "is not a non-negative amount"
-            )
-        log["amount"] = amount.to_numpy(float)
+        log["amount"] = check_amounts(path, raw, amount_col)
+    if not keep_outlying_dates:
+        check_dates(path, raw, date_col, log["date"])
+    check_duplicates(path, raw, keep_duplicates)
     return log
 
 

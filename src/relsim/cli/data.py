@@ -96,6 +96,16 @@ def add_calibrate(sub: Subparsers) -> None:
     cal.add_argument("--name", default=None, help="scenario name (default: the file's stem)")
     cal.add_argument("--weeks", type=int, default=104, help="horizon of the scenario (104)")
     cal.add_argument("--json", action="store_true", help="print the fit as JSON on stdout")
+    cal.add_argument(
+        "--keep-outlying-dates",
+        action="store_true",
+        help="keep dates before 1970, after today or far from the log's bulk (refused otherwise)",
+    )
+    cal.add_argument(
+        "--keep-duplicates",
+        action="store_true",
+        help="keep rows that repeat an earlier row exactly (refused otherwise)",
+    )
 
 
 def handle_calibrate(args: argparse.Namespace) -> int:
@@ -103,7 +113,9 @@ def handle_calibrate(args: argparse.Namespace) -> int:
     from relsim.scenario import load_scenario
 
     log = read_transactions(
-        args.transactions, args.customer_col, args.date_col, args.amount_col, args.date_format
+        *(args.transactions, args.customer_col, args.date_col, args.amount_col, args.date_format),
+        keep_outlying_dates=args.keep_outlying_dates,
+        keep_duplicates=args.keep_duplicates,
     )
     if args.weeks < 1:
         raise UsageError("--weeks is 1 or more")
