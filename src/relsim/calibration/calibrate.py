@@ -293,7 +293,7 @@ def simulate_history(
     still in a relationship (:class:`relsim.model.starting.StartingCustomers`) and runs the
     fitted process for ``weeks`` weeks. Replication ``r`` has the seed of a run's replication
     ``r``: its ``history`` stream draws the states, its engine streams run the market."""
-    from relsim.experiment.runner import replication_seed
+    from relsim.experiment.pool import replication_seed
     from relsim.model.starting import StartingCustomers
     from relsim.model.streams import Streams
     from relsim.scenario import Scenario

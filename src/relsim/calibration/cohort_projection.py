@@ -40,7 +40,7 @@ def cohort_comparison(
 ) -> CohortComparison:
     """Fit a contractual segment on the first years of ``survival`` and project the rest with
     the sBG closed form and with relsim's engine (a cohort of 1 000 per replication)."""
-    from relsim.experiment.runner import replication_seed
+    from relsim.experiment.pool import replication_seed
     from relsim.scenario import Scenario
     from relsim.simulation import simulate
 

@@ -28,7 +28,6 @@ import numpy as np
 from relsim.experiment import limits, storage
 from relsim.experiment.folder import ResultsFolder, Writing
 from relsim.experiment.pool import WorkerPool
-from relsim.experiment.pool import replication_seed as replication_seed  # for older callers
 from relsim.experiment.results import DEFAULT_METRIC, Experiment
 from relsim.scenario import Scenario, load_scenario
 from relsim.statistics import paired_differences
