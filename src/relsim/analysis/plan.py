@@ -32,12 +32,12 @@ from relsim.analysis.value import payback_week as payback_week  # the rule, kept
 from relsim.domain import REASONS, RUNGS
 from relsim.model.economics import COST_KINDS
 from relsim.statistics import Interval, mean_interval, paired_differences
+from relsim.units import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:  # pragma: no cover
     from relsim.experiment import Experiment
 
 INVESTMENT_KINDS = tuple(k for k in COST_KINDS if k != "cost_of_goods")
-WEEKS_PER_YEAR = 52.0
 
 
 def focal_weekly(experiment: Experiment) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from scipy import stats
 
 # the parts of the decision metric live beside the experiment, whose comparison needs them;
 # they are part of this module's API too
+from relsim import units
 from relsim.experiment.value_parts import (
     AFTER,
     TOTAL,
@@ -43,7 +44,7 @@ from relsim.experiment.value_parts import parts_present as parts_present
 if TYPE_CHECKING:  # pragma: no cover
     from relsim.experiment import Experiment
 
-WEEKS_PER_YEAR = 52
+WEEKS_PER_YEAR = int(units.WEEKS_PER_YEAR)  # whole weeks: year ends are week numbers
 
 
 def value_decomposition(experiment: Experiment, confidence: float = 0.95) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from relsim import units
 from relsim.domain import RUNGS
 from relsim.experiment import run_experiment
 from relsim.scenario import Scenario, ScenarioError, load_scenario
@@ -172,7 +173,7 @@ def render(data: dict[str, Any]) -> str:
 def describe(scenario: Scenario, names: list[str]) -> list[str]:
     """The market in a few sentences, from the scenario itself."""
     firms = scenario.firms
-    years = scenario.horizon.weeks / 52
+    years = units.years(scenario.horizon.weeks)
     segments = ", ".join(f"{s.name.replace('_', ' ')} ({s.share:.0%})" for s in scenario.segments)
     return [
         f"A market of about {scenario.market.customers:,} customers ({segments}) and "
