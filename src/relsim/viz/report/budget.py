@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from relsim.analysis import plan
+from relsim.viz.report.checks import shortfalls, staff_warnings
 from relsim.viz.report.render import Block, ci, pct
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,6 +65,7 @@ def organisation_section(experiment: Experiment) -> list[Block]:
         utilisation=org["utilisation"].map(pct),
         weeks_short=org["weeks_short"].map(pct),
     )
+    blocks += [("warning", w) for w in staff_warnings(shortfalls(experiment))]
     blocks += [
         ("table", shown.set_index(["strategy", "pool"])),
         (

@@ -1,0 +1,134 @@
+"""Plain words for the report: the labels a strategist reads in place of code names.
+
+Every table, paragraph and figure caption of the report goes through :func:`plain_blocks`,
+which replaces the code names it finds (metric, field, strategy, firm, pool and cost-kind
+names: any word joined by underscores) with their label and collects them, so that the
+glossary at the end (:func:`glossary_section`) lists each code name next to its label and
+nothing else in the report shows one. Money is labelled with the scenario's currency
+(:func:`currency`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from relsim.viz.report.render import flat
+
+if TYPE_CHECKING:  # pragma: no cover
+    from relsim.scenario import Scenario
+    from relsim.viz.report.render import Block
+
+NO_CURRENCY = "currency units"
+
+LABELS = {
+    "npv_with_residual": "NPV incl. value after the horizon",
+    "npv": "NPV within the horizon",
+    "residual_value": "value after the horizon",
+    "residual_margin": "margin after the horizon",
+    "residual_costs": "costs after the horizon",
+    "margin_value_new_customers": "margin value of a new customer",
+    "customers_end": "customers at the end",
+    "market_share_end": "market share at the end",
+    "churn_rate_annual": "annual churn",
+    "retention_rate_annual": "annual retention",
+    "hours_per_week": "hours a week",
+    "weeks_short": "weeks short of staff",
+    "cost_of_goods": "cost of goods",
+    "senior_manager": "senior manager",
+    "structural_setup": "structural ties set-up",
+    "contact_centre": "contact centre",
+    "price_seekers": "price seekers",
+    "quality_seekers": "quality seekers",
+    "price_cut": "price cut",
+}
+"""Code names with a label other than their words joined by spaces."""
+
+_CODE = re.compile(r"`([^`]*)`|(?<![\w/.\-])[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9*]+)+")
+
+
+def currency(scenario: Scenario) -> str:
+    """The scenario's currency label, or "currency units" when it names none."""
+    economics = getattr(scenario, "economics", None)
+    label = str(getattr(economics, "currency", "") or "").strip()
+    return label or NO_CURRENCY
+
+
+def label(code: str) -> str:
+    """The plain label of one code name (``all_bonds`` -> ``all bonds``; a field path
+    ``segments.*.price_sensitivity`` -> ``segments › price sensitivity``)."""
+    if "." in code:
+        parts = [p for p in code.split(".") if p != "*" and not p.isdigit()]
+        return " › ".join(label(p) for p in parts)
+    return LABELS.get(code, code.replace("_", " "))
+
+
+class Plain:
+    """Replaces code names in text and tables and remembers those it replaced."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def text(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return _CODE.sub(self._replace, value)
+
+    def _replace(self, match: re.Match[str]) -> str:
+        if match.group(1) is not None:  # `quoted`: a code name or a key the user types
+            inner = match.group(1).rstrip(":")
+            return self.text(inner) if "_" in inner else inner
+        code = match.group(0)
+        if "_" not in code:
+            return code
+        self.seen[code] = label(code)
+        return self.seen[code]
+
+    def table(self, frame: pd.DataFrame) -> pd.DataFrame:
+        frame = flat(frame).map(self.text)
+        frame.columns = [self.text(str(c)) for c in frame.columns]
+        return frame
+
+
+def plain_blocks(blocks: list[Block]) -> tuple[list[Block], dict[str, str]]:
+    """The blocks with every code name replaced by its label (tables flattened: the index
+    becomes the first column), and the code names replaced, with their labels."""
+    plain = Plain()
+    out: list[Block] = []
+    for kind, payload in blocks:
+        if kind == "table":
+            out.append((kind, plain.table(payload)))
+        elif kind in ("h1", "h2", "p", "caption", "warning"):
+            out.append((kind, plain.text(payload)))
+        elif kind == "summary":
+            out.append((kind, [plain.text(line) for line in payload]))
+        else:
+            out.append((kind, payload))
+    return out, plain.seen
+
+
+def glossary_section(seen: dict[str, str], commands: list[str]) -> list[Block]:
+    """The glossary at the end: each code name the report replaced, with its label, and the
+    command-line lines the warnings offer."""
+    blocks: list[Block] = [("h2", "Glossary")]
+    if seen:
+        rows = sorted(seen.items(), key=lambda item: item[1].lower())
+        blocks += [
+            (
+                "p",
+                "The report uses plain labels; the files (scenario, tables, command line) use "
+                "these names:",
+            ),
+            ("raw", pd.DataFrame(rows, columns=["label in this report", "name in the files"])),
+        ]
+    if commands:
+        blocks += [
+            ("p", "Command-line settings the warnings suggest (add them to relsim run):"),
+            ("code", "\n".join(commands)),
+        ]
+    return blocks
+
+
+__all__ = ["LABELS", "NO_CURRENCY", "Plain", "currency", "glossary_section", "label"]
