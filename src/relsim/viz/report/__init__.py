@@ -11,9 +11,9 @@ organisation, exit management, and what the numbers mean.
 (3 strategy: ranking, recommendation, where the value comes from),
 :mod:`~relsim.viz.report.program` (4 program, 5 action plan), :mod:`~relsim.viz.report.budget`
 (6 budget, 7 organisation), :mod:`~relsim.viz.report.exits` (exit management) and
-:mod:`~relsim.viz.report.robustness` (when the robustness analysis has run); :mod:`~relsim.viz.report.summary` and
-:mod:`~relsim.viz.report.checks` the summary and the warnings, :mod:`~relsim.viz.report.labels`
-the plain labels and the glossary.
+:mod:`~relsim.viz.report.robustness` (when the robustness analysis has run);
+:mod:`~relsim.viz.report.summary` and :mod:`~relsim.viz.report.checks` the summary and the
+warnings, :mod:`~relsim.viz.report.labels` the plain labels and the glossary.
 :mod:`~relsim.viz.report.render` holds the blocks, number formats and the Markdown and HTML
 renderers, also used by the sweep's report.
 """
@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING
 from relsim.viz.report.budget import budget_section, organisation_section
 from relsim.viz.report.checks import result_checks
 from relsim.viz.report.exits import exit_section
-from relsim.viz.report.labels import currency, glossary_section, plain_blocks
+from relsim.viz.report.labels import currency, glossary_section, plain_blocks, run_scenario
 from relsim.viz.report.program import action_plan_section, copy_table, program_section
 from relsim.viz.report.render import STYLE, Block, to_html, to_markdown
 from relsim.viz.report.robustness import robustness_section
 from relsim.viz.report.situation import goals_section, situation_section
 from relsim.viz.report.strategy import strategy_section
-from relsim.viz.report.summary import executive_summary, run_scenario, summary_section
+from relsim.viz.report.summary import executive_summary, summary_section
 
 if TYPE_CHECKING:  # pragma: no cover
     from relsim.experiment import Experiment

@@ -16,6 +16,7 @@ is recomputed):
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,7 +65,8 @@ def shortfalls(experiment: Experiment) -> dict[str, list[tuple[str, float, float
 def short_phrase(pools: list[tuple[str, float, float]]) -> str:
     """'contact pool short in 99.9% of weeks' (and more pools joined by 'and')."""
     return " and ".join(
-        f"{pool} pool short in {100 * share:.1f}% of weeks" + (" (it has no staff)" if not hours else "")
+        f"{pool} pool short in {100 * share:.1f}% of weeks"
+        + (" (it has no staff)" if not hours else "")
         for pool, share, hours in pools
     )
 
@@ -81,7 +83,8 @@ def staff_warnings(short: dict[str, list[tuple[str, float, float]]]) -> list[str
 
 
 def result_checks(experiment: Experiment, scenario: Scenario) -> Checks:
-    """Every warning of the run (:attr:`Checks.warnings` and :attr:`Checks.staff`), with the ``--set`` lines that would answer the last rule."""
+    """Every warning of the run (:attr:`Checks.warnings`, :attr:`Checks.staff`) with the
+    ``--set`` lines that would answer the last rule."""
     checks = Checks(short=shortfalls(experiment))
     checks.staff = staff_warnings(checks.short)
     means = experiment.replications.groupby("strategy", observed=True)[experiment.metric].mean()
@@ -99,9 +102,8 @@ def _reference(experiment: Experiment) -> tuple[Path, int] | None:
     """The scenario file the run was read from and the market size written in it, when the
     run's command line set ``market.customers`` with ``--set``."""
     command = [str(x) for x in experiment.manifest.get("command", [])]
-    sets = [
-        v for k, v in zip(command, command[1:], strict=False) if k == "--set" and "=" in v
-    ] + [c.split("=", 1)[1] for c in command if c.startswith("--set=")]
+    sets = [v for k, v in itertools.pairwise(command) if k == "--set" and "=" in v]
+    sets += [c.split("=", 1)[1] for c in command if c.startswith("--set=")]
     if not any(s.split("=", 1)[0].strip() == "market.customers" for s in sets):
         return None
     files = [Path(c) for c in command if c.endswith((".yaml", ".yml"))]
@@ -132,7 +134,8 @@ def _unscaled(experiment: Experiment, scenario: Scenario, checks: Checks) -> Non
     names = sorted({name for name, _ in same})
     size = "larger" if factor < 1 else "smaller"
     checks.warnings.append(
-        f"Costs and staff look unscaled: the market has {scenario.market.customers:,} customers, {factor:.2g} times the "
+        f"Costs and staff look unscaled: the market has {scenario.market.customers:,} "
+        f"customers, {factor:.2g} times the "
         f"{written:,} of {path.name}, but {', '.join(_describe(names))} kept the values "
         f"written for the {size} market, so they look unscaled; scaled by {factor:.2g} they "
         "would read as in the --set lines listed in the glossary at the end."

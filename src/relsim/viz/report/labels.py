@@ -11,6 +11,8 @@ nothing else in the report shows one. Money is labelled with the scenario's curr
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -18,6 +20,7 @@ import pandas as pd
 from relsim.viz.report.render import flat
 
 if TYPE_CHECKING:  # pragma: no cover
+    from relsim.experiment import Experiment
     from relsim.scenario import Scenario
     from relsim.viz.report.render import Block
 
@@ -46,6 +49,25 @@ LABELS = {
 }
 """Code names with a label other than their words joined by spaces."""
 
+COST_LABELS = {
+    "structural": "structural ties (running)",
+    "structural_setup": "structural ties (set-up)",
+    "program": "points program (running)",
+    "rewards": "points rewards",
+    "contacts": "contact centre",
+    "desk": "service desk",
+    "managers": "relationship managers",
+    "senior_manager": "senior managers",
+    "fixed": "fixed costs",
+    "club": "club",
+    "acquisition": "acquisition (advertising)",
+    "cost_of_goods": "cost of goods",
+    "fulfilment": "fulfilment improvement",
+    "quality": "quality investment",
+    "assortment": "extra product lines",
+}
+"""Plain names of the cost kinds (the weekly table's columns)."""
+
 _CODE = re.compile(r"`([^`]*)`|(?<![\w/.\-])[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9*]+)+")
 
 
@@ -54,6 +76,26 @@ def currency(scenario: Scenario) -> str:
     economics = getattr(scenario, "economics", None)
     label = str(getattr(economics, "currency", "") or "").strip()
     return label or NO_CURRENCY
+
+
+@lru_cache(maxsize=8)
+def _scenario_at(path: Path, stamp: float) -> Scenario:
+    from relsim.scenario import load_scenario
+
+    return load_scenario(path)
+
+
+def run_scenario(experiment: Experiment) -> Scenario:
+    """The resolved scenario of the run (read once per file version)."""
+    from relsim.experiment.folder import RESOLVED_SCENARIO
+
+    path = Path(experiment.out) / RESOLVED_SCENARIO
+    return _scenario_at(path, path.stat().st_mtime)
+
+
+def unit_of(experiment: Experiment) -> str:
+    """The currency label of an experiment's scenario (:func:`currency`)."""
+    return currency(run_scenario(experiment))
 
 
 def label(code: str) -> str:
@@ -131,4 +173,14 @@ def glossary_section(seen: dict[str, str], commands: list[str]) -> list[Block]:
     return blocks
 
 
-__all__ = ["LABELS", "NO_CURRENCY", "Plain", "currency", "glossary_section", "label"]
+__all__ = [
+    "COST_LABELS",
+    "LABELS",
+    "NO_CURRENCY",
+    "Plain",
+    "currency",
+    "glossary_section",
+    "label",
+    "run_scenario",
+    "unit_of",
+]

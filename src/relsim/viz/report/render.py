@@ -105,7 +105,9 @@ def _cell(value: Any) -> str:
 def _html_table(frame: pd.DataFrame) -> str:
     frame = flat(frame)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    rows = ["<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in frame.itertuples(index=False)]
+    rows = [
+        "<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in frame.itertuples(index=False)
+    ]
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 

@@ -10,36 +10,19 @@ staff they need, the money conventions, and the warnings of :mod:`~relsim.viz.re
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from relsim.analysis import value
 from relsim.viz.report.checks import Checks, result_checks, short_phrase
-from relsim.viz.report.labels import currency, label
+from relsim.viz.report.labels import currency, label, run_scenario
 from relsim.viz.report.robustness import robustness_finding
 
 if TYPE_CHECKING:  # pragma: no cover
     from relsim.experiment import Experiment
     from relsim.scenario import Scenario
     from relsim.viz.report.render import Block
-
-
-@lru_cache(maxsize=8)
-def _scenario_at(path: Path, stamp: float) -> Scenario:
-    from relsim.scenario import load_scenario
-
-    return load_scenario(path)
-
-
-def run_scenario(experiment: Experiment) -> Scenario:
-    """The resolved scenario of the run (read once per file version)."""
-    from relsim.experiment.folder import RESOLVED_SCENARIO
-
-    path = Path(experiment.out) / RESOLVED_SCENARIO
-    return _scenario_at(path, path.stat().st_mtime)
 
 
 def _signed(x: float, unit: str) -> str:
@@ -68,7 +51,9 @@ def executive_summary(
     return lines
 
 
-def _recommendation(experiment: Experiment, compare: pd.DataFrame, best: list[str], unit: str) -> str:
+def _recommendation(
+    experiment: Experiment, compare: pd.DataFrame, best: list[str], unit: str
+) -> str:
     rec, base = best[0], experiment.baseline
     row = compare.set_index("strategy").loc[rec]
     metric = label(experiment.metric)
@@ -101,9 +86,7 @@ def _recommendation(experiment: Experiment, compare: pd.DataFrame, best: list[st
 def _advantage(experiment: Experiment, rec: str, runner: str, unit: str) -> str:
     table = experiment.replications
     parts = [p for p in (value.WITHIN, value.AFTER) if p in table.columns]
-    means = table.groupby("strategy", observed=True)[
-        [experiment.metric, *parts]
-    ].mean()
+    means = table.groupby("strategy", observed=True)[[experiment.metric, *parts]].mean()
     lead = means.loc[rec, experiment.metric] - means.loc[runner, experiment.metric]
     text = f"Where the advantage comes from: its lead over {runner} is {_signed(lead, unit)}"
     if experiment.metric != value.TOTAL or len(parts) < 2:
@@ -152,7 +135,11 @@ def _staff(checks: Checks) -> str:
 def _conventions(experiment: Experiment, scenario: Scenario, unit: str) -> str:
     weeks, warmup = scenario.horizon.weeks, scenario.horizon.warmup_weeks
     n = experiment.manifest.get("replications_per_strategy", "?")
-    money = "money in currency units (the scenario names no currency)" if unit == "currency units" else f"money in {unit}"
+    money = (
+        "money in currency units (the scenario names no currency)"
+        if unit == "currency units"
+        else f"money in {unit}"
+    )
     return (
         f"Basis: {money}, discounted at {100 * scenario.economics.discount_rate_per_year:g}% a "
         f"year; horizon {weeks} weeks ({weeks / 52:.3g} years) after a {warmup}-week warm-up; "
@@ -172,4 +159,4 @@ def summary_section(experiment: Experiment, compare: pd.DataFrame, checks: Check
     ]
 
 
-__all__ = ["executive_summary", "run_scenario", "summary_section"]
+__all__ = ["executive_summary", "summary_section"]
