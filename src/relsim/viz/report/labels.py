@@ -18,64 +18,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from relsim.viz.report.render import flat
+from relsim.viz.words import COST_LABELS, LABELS, NO_CURRENCY, currency, label
 
 if TYPE_CHECKING:  # pragma: no cover
     from relsim.experiment import Experiment
     from relsim.scenario import Scenario
     from relsim.viz.report.render import Block
 
-NO_CURRENCY = "currency units"
-
-LABELS = {
-    "npv_with_residual": "NPV incl. value after the horizon",
-    "npv": "NPV within the horizon",
-    "residual_value": "value after the horizon",
-    "residual_margin": "margin after the horizon",
-    "residual_costs": "costs after the horizon",
-    "margin_value_new_customers": "margin value of a new customer",
-    "customers_end": "customers at the end",
-    "market_share_end": "market share at the end",
-    "churn_rate_annual": "annual churn",
-    "retention_rate_annual": "annual retention",
-    "hours_per_week": "hours a week",
-    "weeks_short": "weeks short of staff",
-    "cost_of_goods": "cost of goods",
-    "senior_manager": "senior manager",
-    "structural_setup": "structural ties set-up",
-    "contact_centre": "contact centre",
-    "price_seekers": "price seekers",
-    "quality_seekers": "quality seekers",
-    "price_cut": "price cut",
-}
-"""Code names with a label other than their words joined by spaces."""
-
-COST_LABELS = {
-    "structural": "structural ties (running)",
-    "structural_setup": "structural ties (set-up)",
-    "program": "points program (running)",
-    "rewards": "points rewards",
-    "contacts": "contact centre",
-    "desk": "service desk",
-    "managers": "relationship managers",
-    "senior_manager": "senior managers",
-    "fixed": "fixed costs",
-    "club": "club",
-    "acquisition": "acquisition (advertising)",
-    "cost_of_goods": "cost of goods",
-    "fulfilment": "fulfilment improvement",
-    "quality": "quality investment",
-    "assortment": "extra product lines",
-}
-"""Plain names of the cost kinds (the weekly table's columns)."""
-
 _CODE = re.compile(r"`([^`]*)`|(?<![\w/.\-])[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9*]+)+")
-
-
-def currency(scenario: Scenario) -> str:
-    """The scenario's currency label, or "currency units" when it names none."""
-    economics = getattr(scenario, "economics", None)
-    label = str(getattr(economics, "currency", "") or "").strip()
-    return label or NO_CURRENCY
 
 
 @lru_cache(maxsize=8)
@@ -96,15 +46,6 @@ def run_scenario(experiment: Experiment) -> Scenario:
 def unit_of(experiment: Experiment) -> str:
     """The currency label of an experiment's scenario (:func:`currency`)."""
     return currency(run_scenario(experiment))
-
-
-def label(code: str) -> str:
-    """The plain label of one code name (``all_bonds`` -> ``all bonds``; a field path
-    ``segments.*.price_sensitivity`` -> ``segments › price sensitivity``)."""
-    if "." in code:
-        parts = [p for p in code.split(".") if p != "*" and not p.isdigit()]
-        return " › ".join(label(p) for p in parts)
-    return LABELS.get(code, code.replace("_", " "))
 
 
 class Plain:
