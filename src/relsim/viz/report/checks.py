@@ -65,8 +65,7 @@ def shortfalls(experiment: Experiment) -> dict[str, list[tuple[str, float, float
 def short_phrase(pools: list[tuple[str, float, float]]) -> str:
     """'contact pool short in 99.9% of weeks' (and more pools joined by 'and')."""
     return " and ".join(
-        f"{pool} pool short in {100 * share:.1f}% of weeks"
-        + (" (it has no staff)" if not hours else "")
+        f"{pool} pool short in {100 * share:.1f}% of weeks" + ("" if hours else " (no staff in it)")
         for pool, share, hours in pools
     )
 
@@ -136,9 +135,10 @@ def _unscaled(experiment: Experiment, scenario: Scenario, checks: Checks) -> Non
     checks.warnings.append(
         f"Costs and staff look unscaled: the market has {scenario.market.customers:,} "
         f"customers, {factor:.2g} times the "
-        f"{written:,} of {path.name}, but {', '.join(_describe(names))} kept the values "
-        f"written for the {size} market, so they look unscaled; scaled by {factor:.2g} they "
-        "would read as in the --set lines listed in the glossary at the end."
+        f"{written:,} of {path.name}, but {_join(_describe(names))} kept the values "
+        f"written for the {size} market, so they look unscaled. Scale them by {factor:.2g}: "
+        "the --set lines that do so are suggested at the end of relsim run's output and of "
+        "the report's glossary."
     )
     checks.commands += [f"--set {name}={_round(value * factor)}" for name, value in same]
 
@@ -169,6 +169,10 @@ def _describe(names: list[str]) -> list[str]:
     if any(n.endswith(".count") for n in names):
         kinds.append("the strategies' staff")
     return kinds
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _round(value: float) -> Any:

@@ -26,13 +26,18 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _signed(x: float, unit: str) -> str:
-    return f"{x:+,.0f} {unit}".replace("-", "−")
+    return f"{x:+,.0f} {unit}"
 
 
 def executive_summary(
-    experiment: Experiment, compare: pd.DataFrame | None = None, checks: Checks | None = None
+    experiment: Experiment,
+    compare: pd.DataFrame | None = None,
+    checks: Checks | None = None,
+    commands: bool = True,
 ) -> list[str]:
-    """The summary as plain text lines, each "Topic: sentence"."""
+    """The summary as plain text lines, each "Topic: sentence"; with ``commands``, a last
+    line with the ``--set`` settings the warnings suggest (the report lists them in its
+    glossary instead)."""
     scenario = run_scenario(experiment)
     compare = experiment.compare() if compare is None else compare
     checks = result_checks(experiment, scenario) if checks is None else checks
@@ -48,6 +53,8 @@ def executive_summary(
     lines.append(_staff(checks))
     lines.append(_conventions(experiment, scenario, unit))
     lines += [f"Warning: {w}" for w in checks.warnings]
+    if commands and checks.commands:
+        lines.append("Suggested settings: " + " ".join(checks.commands))
     return lines
 
 
@@ -58,7 +65,9 @@ def _recommendation(
     row = compare.set_index("strategy").loc[rec]
     metric = label(experiment.metric)
     text = (
-        f"Recommendation: fund {rec}, the highest mean {metric} ({row['mean']:,.0f} {unit}); "
+        f"Recommendation: {'stay with' if rec == base else 'fund'} {rec}"
+        + (", the baseline," if rec == base else ",")
+        + f" the highest mean {metric} ({row['mean']:,.0f} {unit}); "
         f"it was best in {100 * row['p_best']:.0f}% of the replications "
         f"(95% CI {100 * row['p_best_low']:.0f}%–{100 * row['p_best_high']:.0f}%)."
     )
@@ -124,7 +133,7 @@ def _overturn(experiment: Experiment, best: list[str], runner: str | None) -> st
 def _staff(checks: Checks) -> str:
     if not checks.short:
         return "Staff: every strategy got the staff its plan needs in most weeks."
-    items = [f"{s} ({short_phrase(pools)})" for s, pools in checks.short.items()]
+    items = [f"{s}, {short_phrase(pools)}" for s, pools in checks.short.items()]
     return (
         "Under-delivered: "
         + "; ".join(items)
@@ -150,7 +159,7 @@ def _conventions(experiment: Experiment, scenario: Scenario, unit: str) -> str:
 
 def summary_section(experiment: Experiment, compare: pd.DataFrame, checks: Checks) -> list[Block]:
     """The summary block and the warnings, first in the report."""
-    lines = executive_summary(experiment, compare, checks)
+    lines = executive_summary(experiment, compare, checks, commands=False)
     warning = "Warning: "
     return [
         ("h2", "Summary"),
