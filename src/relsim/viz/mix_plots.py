@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from relsim.domain import RUNGS
 from relsim.model.economics import COST_KINDS
@@ -49,6 +50,22 @@ def _mix(experiment: Experiment, strategy: str) -> pd.DataFrame:
     ]
     mix = ladder.groupby(["week", "rung"], observed=True)["customers"].mean().unstack("rung")
     return mix[[r for r in RUNGS[1:] if r in mix.columns]]
+
+
+def band(ax: Axes, frame: pd.DataFrame, column: str, label: str) -> None:
+    """Mean over replications by week with a 95% CI band."""
+    grouped = frame.groupby("week")[column]
+    mean, sd, n = grouped.mean(), grouped.std(ddof=1), grouped.count()
+    half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd.fillna(0.0) / np.sqrt(n)
+    (line,) = ax.plot(mean.index, mean.to_numpy(), label=label.replace("_", " "))
+    ax.fill_between(
+        mean.index,
+        (mean - half).to_numpy(),
+        (mean + half).to_numpy(),
+        color=line.get_color(),
+        alpha=0.2,
+        linewidth=0,
+    )
 
 
 def plot_ladder_mix(
@@ -121,8 +138,6 @@ def plot_costs(experiment: Experiment, ax: Axes | None = None) -> Axes:
 def plot_utilisation(experiment: Experiment, strategy: str, ax: Axes | None = None) -> Axes:
     """Utilisation of each staff pool over time under a strategy (mean over replications);
     1.0 means the pool was short and delivered less than planned."""
-    from relsim.viz.plots import band
-
     ax = axes_or_new(ax)
     weekly = _focal(experiment.weekly)
     weekly = weekly[weekly["strategy"] == strategy]
@@ -151,6 +166,7 @@ def save_ladder_grid(experiment: Experiment, path: Any) -> Any:
 
 
 __all__ = [
+    "band",
     "plot_costs",
     "plot_ladder_grid",
     "plot_ladder_mix",

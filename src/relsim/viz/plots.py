@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from relsim.domain import REASONS
 from relsim.viz.axes import PALETTE, axes_or_new, legend_outside, money_axis, share_axis
 from relsim.viz.mix_plots import (
+    band,
     plot_costs,
     plot_ladder_grid,
     plot_ladder_mix,
@@ -42,22 +42,6 @@ def _focal(weekly: pd.DataFrame) -> pd.DataFrame:
         else weekly["firm"].iloc[0]
     )
     return weekly[weekly["firm"] == first]
-
-
-def band(ax: Axes, frame: pd.DataFrame, column: str, label: str) -> None:
-    """Mean over replications by week with a 95% CI band."""
-    grouped = frame.groupby("week")[column]
-    mean, sd, n = grouped.mean(), grouped.std(ddof=1), grouped.count()
-    half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd.fillna(0.0) / np.sqrt(n)
-    (line,) = ax.plot(mean.index, mean.to_numpy(), label=label.replace("_", " "))
-    ax.fill_between(
-        mean.index,
-        (mean - half).to_numpy(),
-        (mean + half).to_numpy(),
-        color=line.get_color(),
-        alpha=0.2,
-        linewidth=0,
-    )
 
 
 def plot_market_share(experiment: Experiment, ax: Axes | None = None) -> Axes:
