@@ -49,7 +49,7 @@ def executive_summary(
     lines = [_recommendation(experiment, compare, best, unit)]
     if runner is not None:
         lines.append(_advantage(experiment, rec, runner, unit))
-    lines.append(_overturn(experiment, best, runner))
+    lines.append(_overturn(experiment, compare, best, runner))
     lines.append(_staff(checks))
     lines.append(_conventions(experiment, scenario, unit))
     lines += [f"Warning: {w}" for w in checks.warnings]
@@ -112,13 +112,22 @@ def _advantage(experiment: Experiment, rec: str, runner: str, unit: str) -> str:
     return text + ". It does not rest on the value after the horizon alone."
 
 
-def _overturn(experiment: Experiment, best: list[str], runner: str | None) -> str:
+def _overturn(
+    experiment: Experiment, compare: pd.DataFrame, best: list[str], runner: str | None
+) -> str:
     parts = []
     if len(best) > 1:
         parts.append(
             f"{best[1]} is within the simulation's noise (more replications would separate them: "
             "--precision)"
         )
+    elif runner is not None:
+        p_best = float(compare.set_index("strategy").loc[runner, "p_best"])
+        if p_best > 0:
+            parts.append(
+                f"{runner} was best in {100 * p_best:.0f}% of the replications (on average it "
+                "trails by more than the noise: the comparison with the best rules it out)"
+            )
     finding = robustness_finding(experiment)
     if finding is None:
         parts.append(
