@@ -110,7 +110,7 @@ def test_margin_and_costs_after_the_horizon_are_shown_when_the_summary_has_them(
     assert {"residual_margin_difference", "residual_costs_difference_high"} <= set(compare)
     md, _ = write_report(split)
     strategy = md.read_text(encoding="utf-8").split("## 3. Strategy")[1].split("## 4.")[0]
-    assert "| margin after the horizon | costs after the horizon |" in strategy
+    assert "| margin after the horizon, EUR | costs after the horizon, EUR |" in strategy
 
 
 def test_the_difference_at_the_last_week_is_the_paired_difference_of_npv(
@@ -247,9 +247,11 @@ def test_the_report_writes_and_shows_the_cumulative_difference_plot(
     section = strategy_section(md)
     assert "![cumulative_difference.png](plots/cumulative_difference.png)" in section
     # the parts' header: the continued margin and costs stand between when the summary has them
-    header = "| strategy - transactional | within the horizon |"
+    header = "| strategy minus transactional | within the horizon, EUR |"
     assert header in section
-    assert "| after the horizon | total |" in section.split(header, 1)[1].split("\n", 1)[0]
+    assert (
+        "| after the horizon, EUR | total, EUR |" in section.split(header, 1)[1].split("\n", 1)[0]
+    )
     # a folder whose plots an older relsim drew gets the missing one
     plot.unlink()
     write_report(folder)
