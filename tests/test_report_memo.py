@@ -125,8 +125,12 @@ def test_no_code_name_or_backtick_outside_the_glossary(report: tuple[str, str]) 
     body = re.sub(r"!\[[^\]]*\]\(plots/[^)]+\)", "", body)  # image file names
     assert "`" not in body
     assert CODE_NAME.findall(body) == []
-    for code in ("npv_with_residual", "every_level", "hours_per_week"):
-        assert f"| {code} |" in glossary
+    for code, plain in (
+        ("npv_with_residual", "NPV incl. value after the horizon"),
+        ("every_level", "every level"),
+        ("hours_per_week", "hours a week"),
+    ):
+        assert f"| {plain} | {code} |" in glossary
     assert "NPV incl. value after the horizon, EUR" in body
 
 

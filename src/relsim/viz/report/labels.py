@@ -97,7 +97,7 @@ def glossary_section(seen: dict[str, str], commands: list[str]) -> list[Block]:
     command-line lines the warnings offer."""
     blocks: list[Block] = [("h2", "Glossary")]
     if seen:
-        rows = sorted(seen.items(), key=lambda item: item[1].lower())
+        rows = sorted(((lab, code) for code, lab in seen.items()), key=lambda r: r[0].lower())
         blocks += [
             (
                 "p",

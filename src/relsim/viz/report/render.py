@@ -90,7 +90,9 @@ def _cell(value: Any) -> str:
     """One table cell: numbers right-aligned, an interval on a line of its own below its
     estimate."""
     text = str(value)
-    if text in ("—", "") or not _NUMBER.match(text):
+    if text == "—":
+        return "<td class='num'>—</td>"
+    if not text or not _NUMBER.match(text):
         return f"<td>{html.escape(text)}</td>"
     estimate, _, rest = text.partition(" [")
     if not rest:
