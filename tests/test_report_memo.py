@@ -165,3 +165,28 @@ def test_tables_have_no_empty_index_row_and_intervals_fit_on_their_own_line() ->
     md = to_markdown(blocks)
     assert md.splitlines()[0] == "| strategy | mean value | note |"
     assert seen == {"mean_value": "mean value", "all_bonds": "all bonds"}
+
+
+def test_the_summary_names_the_widest_robustness_finding(
+    short: relsim.Experiment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from relsim.viz.report import robustness as section
+
+    table = pd.DataFrame(
+        {
+            "assumption": ["segments.*.price_sensitivity", "trust.gain", "voice_share"],
+            "end": ["low", "high", "low"],
+            "value": [0.5, 2.0, 0.1],
+            "best": ["every_level", "every_level", "transactional"],
+            "margin": [10.0, 50.0, 0.0],
+            "changes": [True, True, False],
+        }
+    )
+    fake = SimpleNamespace(table=table, changes=table[table["changes"]])
+    monkeypatch.setattr(section, "_load", lambda experiment: (fake, None))
+    line = next(x for x in executive_summary(short) if x.startswith("What could overturn it:"))
+    assert "changes at 2 of 3 assumption ends tested" in line
+    assert "the widest: trust.gain at its high end (2) makes every_level best" in line
+    assert "not tested" not in line

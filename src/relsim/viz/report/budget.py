@@ -94,7 +94,7 @@ def organisation_section(experiment: Experiment) -> list[Block]:
         ("table", shown.set_index(["strategy", "staff pool"])),
         (
             "p",
-            "'weeks short': weeks in which the planned work needed more hours "
+            "'weeks short of staff': weeks in which the planned work needed more hours "
             "than the pool had, so the level was not fully delivered.",
         ),
     ]
