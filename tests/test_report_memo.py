@@ -190,3 +190,11 @@ def test_the_summary_names_the_widest_robustness_finding(
     assert "changes at 2 of 3 assumption ends tested" in line
     assert "the widest: trust.gain at its high end (2) makes every_level best" in line
     assert "not tested" not in line
+
+
+def test_every_plot_written_is_shown(short: relsim.Experiment, report: tuple[str, str]) -> None:
+    shown = set(re.findall(r"\(plots/([^)]+)\)", report[0]))
+    written = {path.name for path in (Path(short.out) / "plots").glob("*.png")}
+    assert written == shown and "ladder_mix.png" in shown
+    situation = report[0].split("## 1. Situation")[1].split("\n## ")[0]
+    assert "(plots/ladder_mix.png)" in situation  # the ladder mix in section 1
