@@ -198,3 +198,11 @@ def test_every_plot_written_is_shown(short: relsim.Experiment, report: tuple[str
     assert written == shown and "ladder_mix.png" in shown
     situation = report[0].split("## 1. Situation")[1].split("\n## ")[0]
     assert "(plots/ladder_mix.png)" in situation  # the ladder mix in section 1
+
+
+def test_the_summary_reads_any_decision_metric(short: relsim.Experiment) -> None:
+    """With ``npv`` (a part of the value) as the decision metric the summary still reads."""
+    npv = relsim.Experiment.load(short.out, metric="npv")
+    lines = executive_summary(npv)
+    assert lines[0].startswith("Recommendation:") and "NPV within the horizon" in lines[0]
+    assert lines[1].startswith("Where the advantage comes from: its lead over ")

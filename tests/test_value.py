@@ -207,7 +207,8 @@ def test_the_strategy_section_says_when_the_recommendation_rests_on_the_value_af
     md, page = write_report(changes)
     top = first_paragraph(strategy_section(md))
     assert top.startswith("**Within the horizon alone, transactional would be recommended:**")
-    assert "every_level rests on the value after the horizon: 52 against 11" in top
+    # the report names strategies by their plain labels (every_level: "every level")
+    assert "every level rests on the value after the horizon: 52 against 11" in top
     assert "holds within the horizon too" not in md.read_text(encoding="utf-8")
     assert "<strong>Within the horizon alone, transactional" in page.read_text(encoding="utf-8")
 

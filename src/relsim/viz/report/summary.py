@@ -95,7 +95,8 @@ def _recommendation(
 def _advantage(experiment: Experiment, rec: str, runner: str, unit: str) -> str:
     table = experiment.replications
     parts = [p for p in (value.WITHIN, value.AFTER) if p in table.columns]
-    means = table.groupby("strategy", observed=True)[[experiment.metric, *parts]].mean()
+    columns = list(dict.fromkeys([experiment.metric, *parts]))  # the metric may be a part
+    means = table.groupby("strategy", observed=True)[columns].mean()
     lead = means.loc[rec, experiment.metric] - means.loc[runner, experiment.metric]
     text = f"Where the advantage comes from: its lead over {runner} is {_signed(lead, unit)}"
     if experiment.metric != value.TOTAL or len(parts) < 2:
