@@ -110,7 +110,7 @@ def test_margin_and_costs_after_the_horizon_are_shown_when_the_summary_has_them(
     assert {"residual_margin_difference", "residual_costs_difference_high"} <= set(compare)
     md, _ = write_report(split)
     strategy = md.read_text(encoding="utf-8").split("## 3. Strategy")[1].split("## 4.")[0]
-    assert "| margin after the horizon | costs after the horizon |" in strategy
+    assert "| margin after the horizon, EUR | costs after the horizon, EUR |" in strategy
 
 
 def test_the_difference_at_the_last_week_is_the_paired_difference_of_npv(
@@ -207,7 +207,8 @@ def test_the_strategy_section_says_when_the_recommendation_rests_on_the_value_af
     md, page = write_report(changes)
     top = first_paragraph(strategy_section(md))
     assert top.startswith("**Within the horizon alone, transactional would be recommended:**")
-    assert "every_level rests on the value after the horizon: 52 against 11" in top
+    # the report names strategies by their plain labels (every_level: "every level")
+    assert "every level rests on the value after the horizon: 52 against 11" in top
     assert "holds within the horizon too" not in md.read_text(encoding="utf-8")
     assert "<strong>Within the horizon alone, transactional" in page.read_text(encoding="utf-8")
 
@@ -247,9 +248,11 @@ def test_the_report_writes_and_shows_the_cumulative_difference_plot(
     section = strategy_section(md)
     assert "![cumulative_difference.png](plots/cumulative_difference.png)" in section
     # the parts' header: the continued margin and costs stand between when the summary has them
-    header = "| strategy - transactional | within the horizon |"
+    header = "| strategy minus transactional | within the horizon, EUR |"
     assert header in section
-    assert "| after the horizon | total |" in section.split(header, 1)[1].split("\n", 1)[0]
+    assert (
+        "| after the horizon, EUR | total, EUR |" in section.split(header, 1)[1].split("\n", 1)[0]
+    )
     # a folder whose plots an older relsim drew gets the missing one
     plot.unlink()
     write_report(folder)

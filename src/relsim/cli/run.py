@@ -135,6 +135,13 @@ def handle_run(args: argparse.Namespace) -> int:
         f"strategy; results in {out}/ (manifest.json, replications/weekly/ladder/"
         f"defections.parquet, plots/*.png); report: {page} and {md.name}"
     )
+    from relsim.viz.report import executive_summary
+
+    show = say if args.json else print  # stdout carries only the JSON with --json
+    show("\nsummary:")
+    for line in executive_summary(outcome.experiment, outcome.comparison):
+        wrap = not line.startswith("Suggested settings")  # keep --set lines whole
+        show(textwrap.fill(line, width=100, subsequent_indent="  ") if wrap else line)
     return EXIT_OK
 
 

@@ -12,11 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from relsim.domain import REASONS, RUNGS
-from relsim.model.economics import COST_KINDS
-from relsim.viz.axes import axes_or_new
+from relsim.domain import REASONS
+from relsim.viz.axes import PALETTE, axes_or_new, legend_outside, money_axis, share_axis
+from relsim.viz.mix_plots import (
+    band,
+    plot_costs,
+    plot_ladder_grid,
+    plot_ladder_mix,
+    plot_utilisation,
+    save_ladder_grid,
+)
+from relsim.viz.words import MONEY_METRICS, currency_of, label
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -37,22 +44,6 @@ def _focal(weekly: pd.DataFrame) -> pd.DataFrame:
     return weekly[weekly["firm"] == first]
 
 
-def _band(ax: Axes, frame: pd.DataFrame, column: str, label: str) -> None:
-    """Mean over replications by week with a 95% CI band."""
-    grouped = frame.groupby("week")[column]
-    mean, sd, n = grouped.mean(), grouped.std(ddof=1), grouped.count()
-    half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd.fillna(0.0) / np.sqrt(n)
-    (line,) = ax.plot(mean.index, mean.to_numpy(), label=label)
-    ax.fill_between(
-        mean.index,
-        (mean - half).to_numpy(),
-        (mean + half).to_numpy(),
-        color=line.get_color(),
-        alpha=0.2,
-        linewidth=0,
-    )
-
-
 def plot_market_share(experiment: Experiment, ax: Axes | None = None) -> Axes:
     """The focal firm's share of customers over time, per strategy, with 95% CI bands; the
     weeks rivals copied the strategy's programs are marked (dotted: the median over
@@ -61,7 +52,7 @@ def plot_market_share(experiment: Experiment, ax: Axes | None = None) -> Axes:
     weekly = _focal(experiment.weekly)
     first = first_copy_weeks(experiment)
     for strategy in experiment.strategies:
-        _band(ax, weekly[weekly["strategy"] == strategy], "share", strategy)
+        band(ax, weekly[weekly["strategy"] == strategy], "share", strategy)
         weeks = first[first["strategy"] == strategy]["week"]
         if len(weeks):
             color = ax.lines[-1].get_color()
@@ -74,8 +65,16 @@ def plot_market_share(experiment: Experiment, ax: Axes | None = None) -> Axes:
                 markersize=8,
                 transform=ax.get_xaxis_transform(),
             )
-    ax.set(xlabel="week", ylabel="share of customers", title=f"Market share of the {FOCAL}")
-    ax.legend(fontsize="small")
+    ax.set(xlabel="week", title=f"Market share of the {FOCAL}")
+    share_axis(ax, "share of the market's customers")
+    handles = ax.get_legend_handles_labels()[0]
+    if len(first):
+        from matplotlib.lines import Line2D
+
+        handles.append(
+            Line2D([], [], color="grey", linestyle=":", label="a rival's first copy (median)")
+        )
+    legend_outside(ax, handles=handles)
     return ax
 
 
@@ -112,13 +111,10 @@ def plot_retention(experiment: Experiment, ax: Axes | None = None, window: int =
         )
     table = pd.concat(frames).dropna()
     for strategy in experiment.strategies:
-        _band(ax, table[table["strategy"] == strategy], "retention", strategy)
-    ax.set(
-        xlabel="week",
-        ylabel="retention (annualised)",
-        title=f"Retention of the {FOCAL}'s customers ({window}-week window)",
-    )
-    ax.legend(fontsize="small")
+        band(ax, table[table["strategy"] == strategy], "retention", strategy)
+    ax.set(xlabel="week", title=f"Retention of the {FOCAL}'s customers ({window}-week window)")
+    share_axis(ax, "retention a year")
+    legend_outside(ax)
     return ax
 
 
@@ -128,32 +124,10 @@ def plot_survival(experiment: Experiment, ax: Axes | None = None) -> Axes:
     ax = axes_or_new(ax)
     survival = experiment.survival.rename(columns={"weeks_since_acquisition": "week"})
     for strategy in experiment.strategies:
-        _band(ax, survival[survival["strategy"] == strategy], "survival", strategy)
-    ax.set(
-        xlabel="weeks since acquisition",
-        ylabel="share still a customer",
-        title=f"Survival of the {FOCAL}'s new customers",
-    )
-    ax.legend(fontsize="small")
-    return ax
-
-
-def plot_ladder_mix(experiment: Experiment, strategy: str, ax: Axes | None = None) -> Axes:
-    """The focal firm's customers by rung of the loyalty ladder over time (stacked areas, mean
-    over replications)."""
-    ax = axes_or_new(ax)
-    ladder = experiment.ladder
-    first = ladder["firm"].iloc[0]
-    ladder = ladder[
-        (ladder["firm"] == first)
-        & (ladder["strategy"] == strategy)
-        & (ladder["rung"] != "prospect")
-    ]
-    mix = ladder.groupby(["week", "rung"], observed=True)["customers"].mean().unstack("rung")
-    mix = mix[[r for r in RUNGS[1:] if r in mix.columns]]
-    ax.stackplot(mix.index, mix.to_numpy().T, labels=list(mix.columns), alpha=0.85)
-    ax.set(xlabel="week", ylabel="customers", title=f"Loyalty ladder: {strategy}")
-    ax.legend(loc="upper left", fontsize="small", ncol=5)
+        band(ax, survival[survival["strategy"] == strategy], "survival", strategy)
+    ax.set(xlabel="weeks since acquisition", title=f"Survival of the {FOCAL}'s new customers")
+    share_axis(ax, "share still a customer")
+    legend_outside(ax)
     return ax
 
 
@@ -170,7 +144,7 @@ def plot_defection_reasons(experiment: Experiment, ax: Axes | None = None) -> Ax
     for reason, column in zip(REASONS, columns, strict=True):
         unobserved = reason == "unobserved"
         ax.bar(
-            means.index,
+            [s.replace("_", " ") for s in means.index],
             means[column].to_numpy(),
             bottom=bottom,
             label="unobserved (no reason observed)" if unobserved else reason,
@@ -180,7 +154,7 @@ def plot_defection_reasons(experiment: Experiment, ax: Axes | None = None) -> Ax
         )
         bottom += means[column].to_numpy()
     ax.set(ylabel="customers lost over the horizon", title=f"Why the {FOCAL} lost customers")
-    ax.legend(fontsize="small")
+    legend_outside(ax, reverse=True)
     ax.tick_params(axis="x", labelrotation=15)
     return ax
 
@@ -192,11 +166,16 @@ def plot_metric(experiment: Experiment, metric: str | None = None, ax: Axes | No
     metric = metric or experiment.metric
     values = experiment.values(metric)
     data = [values[s] for s in experiment.strategies]
-    ax.boxplot(data, tick_labels=experiment.strategies, showmeans=True)
+    names = [s.replace("_", " ") for s in experiment.strategies]
+    ax.boxplot(data, tick_labels=names, showmeans=True)
     rng = np.random.default_rng(0)  # jitter only: not part of any result
     for i, v in enumerate(data, start=1):
         ax.plot(i + rng.uniform(-0.12, 0.12, len(v)), v, "o", alpha=0.35, markersize=3)
-    ax.set(ylabel=metric, title=f"{metric} over {len(data[0])} replications")
+    ax.set(title=f"{label(metric)}: {len(data[0])} replications per strategy")
+    if metric in MONEY_METRICS:
+        money_axis(ax, label(metric), currency_of(experiment))
+    else:
+        ax.set_ylabel(label(metric))
     ax.tick_params(axis="x", labelrotation=15)
     return ax
 
@@ -221,11 +200,14 @@ def plot_differences(
         capsize=4,
     )
     ax.axvline(0.0, color="grey", linewidth=1)
-    ax.set_yticks(y, table["strategy"])
-    ax.set(
-        xlabel=f"difference in {metric or experiment.metric} vs {experiment.baseline}",
-        title="Paired differences with simultaneous 95% CIs",
-    )
+    ax.set_yticks(y, [s.replace("_", " ") for s in table["strategy"]])
+    metric = metric or experiment.metric
+    name = f"difference in {label(metric)} from {experiment.baseline.replace('_', ' ')}"
+    ax.set(title="Paired differences from the baseline, with simultaneous 95% CIs")
+    if metric in MONEY_METRICS:
+        money_axis(ax, name, currency_of(experiment), axis="x")
+    else:
+        ax.set_xlabel(name)
     return ax
 
 
@@ -246,10 +228,11 @@ def plot_cumulative_difference(experiment: Experiment, ax: Axes | None = None) -
         part = bands[bands["strategy"] == strategy].sort_values("week")
         weeks = part["week"].to_numpy()  # the difference at the end of the week
         week = payback.get(strategy)
-        label = f"{strategy}: " + (
+        label = f"{strategy.replace('_', ' ')}: " + (
             f"pays back in week {week}" if week is not None else "no payback in the horizon"
         )
-        (line,) = ax.plot(weeks, part["mean"].to_numpy(), label=label)
+        color = PALETTE[experiment.strategies.index(strategy) % len(PALETTE)]
+        (line,) = ax.plot(weeks, part["mean"].to_numpy(), label=label, color=color)
         color = line.get_color()
         low, high = part["low"].to_numpy(), part["high"].to_numpy()
         finite = np.isfinite(low) & np.isfinite(high)
@@ -261,51 +244,19 @@ def plot_cumulative_difference(experiment: Experiment, ax: Axes | None = None) -
     ax.axhline(0.0, color="grey", linewidth=1)
     ax.set(
         xlabel="week",
-        ylabel=f"cumulative discounted profit vs {experiment.baseline}",
         title="Paired difference from the baseline by week (dots: the end of each year)",
     )
-    if ax.lines:
-        ax.legend(fontsize="small")
-    return ax
-
-
-def plot_costs(experiment: Experiment, ax: Axes | None = None) -> Axes:
-    """The focal firm's costs by kind over the horizon, per strategy (mean per replication)."""
-    ax = axes_or_new(ax)
-    weekly = _focal(experiment.weekly)
-    totals = weekly.groupby(["strategy", "replication"], observed=True)[list(COST_KINDS)].sum()
-    means = totals.groupby("strategy", observed=True).mean().reindex(experiment.strategies)
-    bottom = np.zeros(len(means))
-    for kind in COST_KINDS:
-        if means[kind].abs().sum() == 0:
-            continue
-        ax.bar(means.index, means[kind].to_numpy(), bottom=bottom, label=kind)
-        bottom += means[kind].to_numpy()
-    ax.set(ylabel="cost over the horizon", title=f"Costs of the {FOCAL} by kind")
-    ax.legend(fontsize="small")
-    ax.tick_params(axis="x", labelrotation=15)
-    return ax
-
-
-def plot_utilisation(experiment: Experiment, strategy: str, ax: Axes | None = None) -> Axes:
-    """Utilisation of each staff pool over time under a strategy (mean over replications);
-    1.0 means the pool was short and delivered less than planned."""
-    ax = axes_or_new(ax)
-    weekly = _focal(experiment.weekly)
-    weekly = weekly[weekly["strategy"] == strategy]
-    for pool in ("desk", "contact", "manager"):
-        if weekly[f"{pool}_hours"].sum() > 0:
-            _band(ax, weekly, f"{pool}_utilisation", pool)
-    ax.set(
-        xlabel="week", ylabel="utilisation", ylim=(0, 1.05), title=f"Staff utilisation: {strategy}"
+    money_axis(
+        ax,
+        "cumulative discounted profit minus the baseline's",
+        currency_of(experiment),
     )
-    if ax.lines:
-        ax.legend(fontsize="small")
+    legend_outside(ax)
     return ax
 
 
 def save_all(experiment: Experiment, folder: Any) -> list[Any]:
-    """Write every plot of the experiment as PNG into ``folder``; returns the files.
+    """Write every plot the report shows as PNG into ``folder``; returns the files.
 
     Uses matplotlib's object-oriented ``Figure`` (no pyplot), so it changes no global state
     and works without a display."""
@@ -322,10 +273,6 @@ def save_all(experiment: Experiment, folder: Any) -> list[Any]:
         ("differences", lambda ax: plot_differences(experiment, ax=ax)),
         ("cumulative_difference", lambda ax: plot_cumulative_difference(experiment, ax)),
         ("costs", lambda ax: plot_costs(experiment, ax)),
-        (
-            "margin_value_new_customers",
-            lambda ax: plot_metric(experiment, "margin_value_new_customers", ax),
-        ),
     ]
     focal = _focal(experiment.weekly)
     staff_hours = (
@@ -334,9 +281,6 @@ def save_all(experiment: Experiment, folder: Any) -> list[Any]:
         .sum(axis=1)
     )
     for strategy in experiment.strategies:
-        jobs.append(
-            (f"ladder_{strategy}", lambda ax, s=strategy: plot_ladder_mix(experiment, s, ax))
-        )
         if staff_hours.get(strategy, 0.0) > 0:  # only strategies that use staff pools
             jobs.append(
                 (
@@ -344,7 +288,8 @@ def save_all(experiment: Experiment, folder: Any) -> list[Any]:
                     lambda ax, s=strategy: plot_utilisation(experiment, s, ax),
                 )
             )
-    return [save_plot(draw, folder / f"{name}.png") for name, draw in jobs]
+    files = [save_plot(draw, folder / f"{name}.png") for name, draw in jobs]
+    return [*files, save_ladder_grid(experiment, folder / "ladder_mix.png")]
 
 
 def save_plot(draw: Any, path: Any) -> Any:
@@ -353,6 +298,27 @@ def save_plot(draw: Any, path: Any) -> Any:
 
     fig = Figure(figsize=(8, 4.5))
     draw(fig.subplots())
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     return path
+
+
+_band = band
+"""The old private name of :func:`band`."""
+
+__all__ = [
+    "band",
+    "first_copy_weeks",
+    "plot_costs",
+    "plot_cumulative_difference",
+    "plot_defection_reasons",
+    "plot_differences",
+    "plot_ladder_grid",
+    "plot_ladder_mix",
+    "plot_market_share",
+    "plot_metric",
+    "plot_retention",
+    "plot_survival",
+    "plot_utilisation",
+    "save_all",
+    "save_plot",
+]

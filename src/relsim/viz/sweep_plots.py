@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from relsim.viz.axes import axes_or_new
+from relsim.viz.axes import axes_or_new, legend_outside
+from relsim.viz.words import label
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -47,6 +48,7 @@ def _slice(result: SweepResult, keep: list[str], at: dict[str, Any] | None) -> t
 
 
 def _title(metric: str, others: dict[str, Any]) -> str:
+    metric = label(metric)
     if not others:
         return metric
     fixed = ", ".join(
@@ -93,20 +95,19 @@ def plot_sweep(
                 markersize=3,
                 capsize=2,
                 color=colour,
-                label=strategy,
+                label=label(strategy),
             )
         else:
-            ax.plot(x, mean, marker="o", markersize=3, color=colour, label=strategy)
+            ax.plot(x, mean, marker="o", markersize=3, color=colour, label=label(strategy))
             ax.fill_between(x, low, high, color=colour, alpha=0.2, linewidth=0)
     if difference:
         ax.axhline(0.0, color="black", linewidth=0.8)
-        ax.set_ylabel(f"{metric}: difference from {result.baseline}")
+        ax.set_ylabel(f"{label(metric)}: difference from {label(result.baseline)}")
     else:
-        ax.set_ylabel(metric)
-    ax.set_xlabel(field)
+        ax.set_ylabel(label(metric))
+    ax.set_xlabel(label(field))
     ax.set_title(_title(metric, others), fontsize="medium")
-    if ax.lines or ax.collections:
-        ax.legend(fontsize="small")
+    legend_outside(ax)
     return ax
 
 
@@ -153,13 +154,15 @@ def plot_best_map(
             ax.add_patch(
                 Rectangle((i - 0.5, j - 0.5), 1, 1, facecolor=colour, alpha=0.75, edgecolor="white")
             )
-            label = f"{row['best']}\n+{row['margin']:,.0f}" + ("" if row["clear"] else "\nn.s.")
-            ax.text(i, j, label, ha="center", va="center", fontsize="x-small")
+            cell = f"{label(row['best'])}\n+{row['margin']:,.0f}" + (
+                "" if row["clear"] else "\nn.s."
+            )
+            ax.text(i, j, cell, ha="center", va="center", fontsize="x-small")
         ax.set_xlim(-0.5, len(xs) - 0.5)
         ax.set_ylim(-0.5, len(ys) - 0.5)
         ax.set_xticks(range(len(xs)), [_fmt(v) for v in xs])
         ax.set_yticks(range(len(ys)), [_fmt(v) for v in ys])
-    handles = [Patch(color=c, label=s) for s, c in colours.items() if s in set(best["best"])]
+    handles = [Patch(color=c, label=label(s)) for s, c in colours.items() if s in set(best["best"])]
     handles.append(Patch(color=NOT_CLEAR, label="no single best (n.s.)"))
     ax.legend(handles=handles, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_xlabel(x)
@@ -199,9 +202,8 @@ def save_sweep_plots(result: SweepResult, folder: Any) -> list[Any]:
     for name, draw in jobs:
         fig = Figure(figsize=(8, 4.8))
         draw(fig.subplots())
-        fig.tight_layout()
         path = folder / f"{name}.png"
-        fig.savefig(path, dpi=110)
+        fig.savefig(path, dpi=110, bbox_inches="tight")
         files.append(path)
     return files
 

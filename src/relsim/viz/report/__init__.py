@@ -2,7 +2,8 @@
 
 ``write_report`` writes ``report.md`` (figures referenced from ``plots/``) and ``report.html``
 (self-contained: figures embedded as data URIs, styles inline, no network request) into the
-results folder. Sections: situation, goals, strategy, program, action plan, budget,
+results folder. Sections: the summary (the recommendation, its confidence, what it rests on,
+the warnings), situation, goals, strategy, program, action plan, budget,
 organisation, exit management, and what the numbers mean.
 
 :func:`report_blocks` puts the sections in order; each lives in its own module:
@@ -10,7 +11,9 @@ organisation, exit management, and what the numbers mean.
 (3 strategy: ranking, recommendation, where the value comes from),
 :mod:`~relsim.viz.report.program` (4 program, 5 action plan), :mod:`~relsim.viz.report.budget`
 (6 budget, 7 organisation), :mod:`~relsim.viz.report.exits` (exit management) and
-:mod:`~relsim.viz.report.robustness` (when the robustness analysis has run).
+:mod:`~relsim.viz.report.robustness` (when the robustness analysis has run);
+:mod:`~relsim.viz.report.summary` and :mod:`~relsim.viz.report.checks` the summary and the
+warnings, :mod:`~relsim.viz.report.labels` the plain labels and the glossary.
 :mod:`~relsim.viz.report.render` holds the blocks, number formats and the Markdown and HTML
 renderers, also used by the sweep's report.
 """
@@ -20,15 +23,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from relsim.experiment.folder import RESOLVED_SCENARIO
-from relsim.scenario import load_scenario
 from relsim.viz.report.budget import budget_section, organisation_section
+from relsim.viz.report.checks import result_checks
 from relsim.viz.report.exits import exit_section
+from relsim.viz.report.labels import currency, glossary_section, plain_blocks, run_scenario
 from relsim.viz.report.program import action_plan_section, copy_table, program_section
 from relsim.viz.report.render import STYLE, Block, to_html, to_markdown
 from relsim.viz.report.robustness import robustness_section
 from relsim.viz.report.situation import goals_section, situation_section
 from relsim.viz.report.strategy import strategy_section
+from relsim.viz.report.summary import executive_summary, summary_section
 
 if TYPE_CHECKING:  # pragma: no cover
     from relsim.experiment import Experiment
@@ -55,16 +59,22 @@ def write_report(experiment: Experiment, folder: str | Path | None = None) -> tu
 
 
 def report_blocks(experiment: Experiment) -> list[Block]:
-    """The report's content as (kind, payload) blocks: h1, h2, p, table, img."""
-    scenario = load_scenario(experiment.out / RESOLVED_SCENARIO)
+    """The report's content as (kind, payload) blocks: h1, h2, p, caption, warning, summary,
+    table, img, code; code names replaced by plain labels, listed in the glossary at the end."""
+    scenario = run_scenario(experiment)
     n = experiment.manifest["replications_per_strategy"]
     compare = experiment.compare()
-    return [
+    checks = result_checks(experiment, scenario)
+    blocks = [
         ("h1", f"Marketing plan evidence: {scenario.name}"),
+        *summary_section(experiment, compare, checks),
+        ("h2", "About this run"),
         (
             "p",
-            f"{scenario.description} {n} replications per strategy with common random "
-            f"numbers (root seed {scenario.seed}); decision metric: {experiment.metric}.",
+            f"{scenario.description} This run: {scenario.market.customers:,} customers at the "
+            f"start, {n} replications per strategy with common random numbers (root seed "
+            f"{scenario.seed}); decision metric: {experiment.metric}, in "
+            f"{currency(scenario)}.",
         ),
         *situation_section(experiment),
         *goals_section(scenario, experiment),
@@ -77,6 +87,8 @@ def report_blocks(experiment: Experiment) -> list[Block]:
         *robustness_section(experiment),
         *_MEANING,
     ]
+    shown, seen = plain_blocks(blocks)
+    return shown + glossary_section(seen, checks.commands)
 
 
 _MEANING: list[Block] = [
@@ -96,6 +108,7 @@ __all__ = [
     "STYLE",
     "Block",
     "copy_table",
+    "executive_summary",
     "report_blocks",
     "to_html",
     "to_markdown",

@@ -14,6 +14,7 @@ import pandas as pd
 
 from relsim.analysis import plan
 from relsim.domain import REASONS
+from relsim.viz.report.labels import unit_of
 from relsim.viz.report.render import Block, ci, money, pct
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,7 +44,7 @@ def exit_section(experiment: Experiment) -> list[Block]:
             "exits and substitutes (external) no strategy prevents; they are left out of "
             "the points.",
         ),
-        ("table", _churn_table(ex)),
+        ("table", _churn_table(ex, unit_of(experiment))),
         (
             "p",
             "Why customers were lost, as shares of the customers lost ('unobserved': no "
@@ -58,14 +59,30 @@ def exit_section(experiment: Experiment) -> list[Block]:
             + ".",
         ),
         ("img", "survival.png"),
+        (
+            "caption",
+            "Share of the focal firm's new customers still with it, by weeks since they were "
+            "won (mean over replications, 95% band).",
+        ),
         ("img", "defection_reasons.png"),
+        (
+            "caption",
+            "Customers lost over the horizon, by reason, mean per replication; hatched grey: "
+            "losses whose cause the customers' histories do not show.",
+        ),
         ("img", "retention.png"),
+        (
+            "caption",
+            "Annual retention of the focal firm's customers over a moving 13-week window (mean, "
+            "95% band); the last weeks are provisional, as an ending there may yet be won back.",
+        ),
     ]
 
 
-def _churn_table(ex: pd.DataFrame) -> pd.DataFrame:
+def _churn_table(ex: pd.DataFrame, unit: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
+            "strategy": ex.index,
             "annual churn [95% CI]": [
                 ci(r.churn, r.churn_low, r.churn_high, pct) for r in ex.itertuples()
             ],
@@ -75,22 +92,25 @@ def _churn_table(ex: pd.DataFrame) -> pd.DataFrame:
             ],
             "lost / year": ex["lost_per_year"].map(lambda x: f"{x:,.0f}"),
             "won back / year": ex["won_back_per_year"].map(lambda x: f"{x:,.0f}"),
-            "value lost / year (firm-caused)": ex["firm_caused_value_lost_per_year"].map(money),
+            f"value lost a year (firm-caused), {unit}": ex["firm_caused_value_lost_per_year"].map(
+                money
+            ),
             "firm-caused points avoided": ex["points_avoided"].map(lambda x: f"{x:.2f}"),
-            "cost per point avoided": ex["cost_per_point_avoided"].map(money),
-            "value of a point": ex["value_per_point"].map(money),
+            f"cost per point avoided, {unit}": ex["cost_per_point_avoided"].map(money),
+            f"value of a point, {unit}": ex["value_per_point"].map(money),
         },
-    )
+    ).set_index("strategy")
 
 
 def _reason_table(ex: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
+            "strategy": ex.index,
             "firm-caused %": ex["share_firm_caused"].map(pct),
             "external %": ex["share_external"].map(pct),
             **{f"{r} %": ex[f"share_{r}"].map(pct) for r in REASONS},
         }
-    )
+    ).set_index("strategy")
 
 
 __all__ = ["exit_section"]

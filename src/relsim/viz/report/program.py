@@ -15,6 +15,7 @@ import pandas as pd
 
 from relsim.analysis import plan
 from relsim.scenario import Scenario
+from relsim.viz.report.labels import currency
 from relsim.viz.report.render import Block, ci, money, pct
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,7 +27,7 @@ def program_section(scenario: Scenario, experiment: Experiment) -> list[Block]:
     return [
         ("h2", "4. Program"),
         *_program(scenario, experiment.strategies),
-        *_mutual_benefit(experiment),
+        *_mutual_benefit(experiment, currency(scenario)),
     ]
 
 
@@ -46,7 +47,7 @@ def _program(scenario: Scenario, names: list[str]) -> list[Block]:
         staff = st.staffing
         rows[name] = {
             "price index": st.price_index if st.price_index is not None else "as today",
-            "acquisition / week": money(st.acquisition_spend_per_week)
+            f"acquisition a week, {currency(scenario)}": money(st.acquisition_spend_per_week)
             if st.acquisition_spend_per_week is not None
             else "as today",
             "relationship levels": "; ".join(rules),
@@ -86,22 +87,28 @@ def _retention_tools(scenario: Scenario, strategy: Any) -> str:
     return "; ".join(parts) or "none"
 
 
-def _mutual_benefit(experiment: Experiment) -> list[Block]:
+def _mutual_benefit(experiment: Experiment, unit: str) -> list[Block]:
     """The customers' side next to the firm's: who gains from each strategy."""
     table = plan.mutual_benefit(experiment)
     if table.empty:
         return []
+    losing = _losing(experiment)
     shown = pd.DataFrame(
         {
-            "firm margin / year": [
+            f"firm margin a year, {unit}": [
                 ci(r.firm_margin, r.firm_margin_low, r.firm_margin_high) for r in table.itertuples()
             ],
-            "customer surplus / year": [
+            f"customer surplus a year, {unit}": [
                 ci(r.customer_surplus, r.customer_surplus_low, r.customer_surplus_high)
                 for r in table.itertuples()
             ],
             "customers' share": table["customer_share"].map(pct).to_list(),
-            "vs baseline": table["verdict"].to_list(),
+            "vs baseline (before the strategy's own costs)": [
+                f"{v}; after its own costs the firm loses against the baseline"
+                if s in losing and "creates value" in v
+                else v
+                for s, v in zip(table["strategy"], table["verdict"], strict=True)
+            ],
         },
         index=pd.Index(table["strategy"], name="strategy"),
     )
@@ -133,6 +140,13 @@ def _mutual_benefit(experiment: Experiment) -> list[Block]:
             )
         )
     return blocks
+
+
+def _losing(experiment: Experiment) -> set[str]:
+    """The strategies whose paired difference in the decision metric from the baseline is
+    below zero with its whole simultaneous 95% CI."""
+    compare = experiment.compare()
+    return set(compare.loc[compare["difference_high"] < 0, "strategy"])
 
 
 def _bonds(strategy: Any) -> str:

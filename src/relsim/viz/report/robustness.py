@@ -25,15 +25,11 @@ def robustness_section(experiment: Experiment) -> list[Block]:
     has finished its variants in ``<results>/robustness``."""
     from relsim.experiment import storage
 
+    loaded = _load(experiment)
+    if loaded is None:
+        return []
+    result, plot_tornado = loaded
     folder = experiment.out / "robustness"
-    if not (folder / MANIFEST).exists():
-        return []
-    if storage.read_manifest(folder).get("status") != "complete":
-        return []
-    from relsim.experiment.robustness import load_robustness
-    from relsim.viz.study_plots import plot_tornado
-
-    result = load_robustness(folder)
     _draw_tornado(result, experiment.out / "plots", plot_tornado)
     varied = result.table["assumption"].nunique()
     n = storage.read_manifest(folder)["replications_target"]
@@ -53,6 +49,45 @@ def robustness_section(experiment: Experiment) -> list[Block]:
         ("img", "robustness.png"),
     ]
     return blocks + _changes(result)
+
+
+def _load(experiment: Experiment) -> tuple[Any, Callable[..., Any]] | None:
+    """The finished robustness analysis of the run and the tornado's drawing function, or
+    None when none has finished."""
+    from relsim.experiment import storage
+
+    folder = experiment.out / "robustness"
+    if not (folder / MANIFEST).exists():
+        return None
+    if storage.read_manifest(folder).get("status") != "complete":
+        return None
+    from relsim.experiment.robustness import load_robustness
+    from relsim.viz.study_plots import plot_tornado
+
+    return load_robustness(folder), plot_tornado
+
+
+def robustness_finding(experiment: Experiment) -> str | None:
+    """The top robustness finding in one clause, for the summary: the assumption end at which
+    another strategy wins by the widest margin, or that no single assumption changes the
+    recommendation; None when no robustness analysis has finished."""
+    loaded = _load(experiment)
+    if loaded is None:
+        return None
+    result = loaded[0]
+    changes = result.changes
+    ends = len(result.table)
+    if changes.empty:
+        return (
+            f"no single assumption of the register, moved alone to either end of its range, "
+            f"changes the recommendation ({ends} ends tested; assumptions moved together can)"
+        )
+    top = changes.sort_values("margin", ascending=False).iloc[0]
+    return (
+        f"the recommendation changes at {len(changes)} of {ends} assumption ends tested; the "
+        f"widest: {top['assumption']} at its {top['end']} end ({top['value']:g}) makes "
+        f"{top['best']} best"
+    )
 
 
 def _draw_tornado(result: Any, plots: Path, plot_tornado: Callable[..., Any]) -> None:
@@ -97,4 +132,4 @@ def _changes(result: Any) -> list[Block]:
     ]
 
 
-__all__ = ["robustness_section"]
+__all__ = ["robustness_finding", "robustness_section"]

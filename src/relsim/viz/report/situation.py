@@ -47,7 +47,20 @@ def situation_section(experiment: Experiment) -> list[Block]:
             + ", ".join(f"{r} {pct(v)}" for r, v in s["loss_rate_by_reason"].items())
             + ".",
         ),
+        ("img", "ladder_mix.png"),
+        (
+            "caption",
+            "The focal firm's customers by rung of the loyalty ladder, week by week, under each "
+            "strategy (mean over replications); the first panel is the status quo.",
+        ),
         ("img", "market_share.png"),
+        (
+            "caption",
+            "The focal firm's share of the market's customers under each strategy (mean over "
+            "replications, 95% band). Dotted vertical line in a strategy's colour: the median "
+            "week in which a rival first copied or outbid its program; ticks along the bottom: "
+            "that week in each replication. A strategy without a program has no marks.",
+        ),
     ]
 
 

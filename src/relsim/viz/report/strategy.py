@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from relsim.analysis import value
+from relsim.viz.report.labels import unit_of
 from relsim.viz.report.render import Block, ci, money, pct
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -23,10 +24,11 @@ def strategy_section(experiment: Experiment, compare: pd.DataFrame) -> list[Bloc
     """3. Strategy, from the experiment's comparison table (``experiment.compare()``)."""
     ranking = compare.sort_values("mean", ascending=False)
     check = value.recommendation_within_horizon(experiment)
+    unit = unit_of(experiment)
     return [
         ("h2", "3. Strategy"),
         *([("p", value.horizon_sentence(check))] if check else []),
-        ("table", _ranking_table(ranking, experiment.metric, experiment.baseline)),
+        ("table", _ranking_table(ranking, experiment.metric, experiment.baseline, unit)),
         (
             "p",
             "* the simultaneous 95% CI (Bonferroni) of the paired difference excludes "
@@ -34,17 +36,28 @@ def strategy_section(experiment: Experiment, compare: pd.DataFrame) -> list[Bloc
         ),
         ("p", _recommendation(value.ranked_could_be_best(compare), experiment.metric)),
         ("img", "differences.png"),
+        (
+            "caption",
+            f"Each strategy's paired difference from the baseline ({experiment.baseline}) in "
+            f"{experiment.metric}, {unit}, with its simultaneous 95% interval; left of the grey "
+            "line: worse than the baseline.",
+        ),
         ("img", "metric.png"),
+        (
+            "caption",
+            f"{experiment.metric} in each replication (dots), with its box: the middle half of "
+            "the replications, the median (line) and the mean (triangle).",
+        ),
         *value_parts(experiment, list(ranking["strategy"])),
     ]
 
 
-def _ranking_table(ranking: pd.DataFrame, metric: str, baseline: str) -> pd.DataFrame:
+def _ranking_table(ranking: pd.DataFrame, metric: str, baseline: str, unit: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "strategy": ranking["strategy"],
-            f"mean {metric}": ranking["mean"].map(money),
-            "difference vs baseline [95% CI]": [
+            f"mean {metric}, {unit}": ranking["mean"].map(money),
+            f"difference from {baseline}, {unit} [95% CI]": [
                 "(baseline)"
                 if r.strategy == baseline
                 else ci(r.difference, r.difference_low, r.difference_high)
@@ -76,7 +89,8 @@ def value_parts(experiment: Experiment, order: list[str]) -> list[Block]:
     if parts.empty or value.WITHIN not in set(parts["part"]):
         return []
     baseline = experiment.baseline
-    labels = {p: value.PART_LABELS[p] for p in parts["part"].unique()}
+    unit = unit_of(experiment)
+    labels = {p: f"{value.PART_LABELS[p]}, {unit}" for p in parts["part"].unique()}
     by = parts.set_index(["strategy", "part"])
     split = (
         " The value after the horizon is the margin its customers are expected to bring after "
@@ -124,7 +138,7 @@ def _part_differences(
             ]
             for p, label in labels.items()
         },
-        index=pd.Index(others, name=f"strategy - {baseline}"),
+        index=pd.Index(others, name=f"strategy minus {baseline}"),
     )
     return [
         (
@@ -144,6 +158,12 @@ def _part_differences(
         ),
         ("table", _yearly(experiment, others)),
         ("img", "cumulative_difference.png"),
+        (
+            "caption",
+            f"Cumulative discounted profit of each strategy minus {baseline}'s, week by week "
+            "(bands: simultaneous 95% intervals; dots: the end of each year; dotted lines: the "
+            "payback weeks named in the legend).",
+        ),
     ]
 
 
@@ -158,9 +178,13 @@ def _yearly(experiment: Experiment, others: list[str]) -> pd.DataFrame:
     for w in sorted(ends["weeks"].unique()):
         years[w] = f"after year {w // 52}" if w % 52 == 0 else f"at the end ({w} weeks)"
     at = ends.set_index(["strategy", "weeks"])
+    unit = unit_of(experiment)
     yearly = pd.DataFrame(
-        {years[w]: [ci(*at.loc[(s, w), ["mean", "low", "high"]]) for s in others] for w in years},
-        index=pd.Index(others, name=f"strategy - {baseline}"),
+        {
+            f"{years[w]}, {unit}": [ci(*at.loc[(s, w), ["mean", "low", "high"]]) for s in others]
+            for w in years
+        },
+        index=pd.Index(others, name=f"strategy minus {baseline}"),
     )
     yearly["payback week"] = [
         "never in the horizon" if payback.get(s) is None else str(payback[s]) for s in others
