@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from relsim import units
 from relsim.domain import REASONS
 from relsim.viz.axes import PALETTE, axes_or_new, legend_outside, money_axis, share_axis
 from relsim.viz.mix_plots import (
@@ -98,7 +99,7 @@ def plot_retention(experiment: Experiment, ax: Axes | None = None, window: int =
     for (strategy, r), group in weekly.groupby(["strategy", "replication"], observed=True):
         lost = group["customers_lost"].rolling(window, min_periods=window).sum()
         base = group["customers"].rolling(window, min_periods=window).mean()
-        retention = 1.0 - (lost / base) * (52.0 / window)
+        retention = 1.0 - (lost / base) * (units.WEEKS_PER_YEAR / window)
         frames.append(
             pd.DataFrame(
                 {
