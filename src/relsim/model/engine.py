@@ -5,13 +5,20 @@ Clock: one SimPy time unit is one week; week ``w`` (negative in the warm-up) sta
 launch take effect, in the middle of it customers are born and leads arrive, and at its end the
 market process runs the weekly step over all customers at once:
 
-1. exits (relocation, substitute adoption) -- market and technology defections;
-2. lapses: relationships that end by the customer's own propensity (non-contractual); a
+1. exits (relocation, substitute adoption) -- market and technology defections -- and
+   lapses: relationships that end by the customer's own propensity (non-contractual); a
    customer who drifted off does not consider the firm it left while it has no relationship
-   (customers lost, :mod:`relsim.model.losses`);
-3. purchase occasions (and contract renewals): choice, orders, problems, satisfaction, ladder,
-   switching of the primary firm;
-4. records.
+   (customers lost, :mod:`relsim.model.losses`) -- :mod:`relsim.model.endings`;
+2. purchase occasions (and contract renewals): choice, orders, problems, satisfaction, the
+   customer's surplus, ladder, switching of the primary firm -- :mod:`relsim.model.purchases`,
+   :mod:`relsim.model.surplus`, :mod:`relsim.model.relationships`;
+3. the mechanisms' weekly work: service, retention tools, bonds and plugin instruments, which
+   see the market through :class:`relsim.model.interface.MarketInterface`;
+4. records, and the week's fixed and acquisition costs -- :mod:`relsim.model.census`.
+
+Births, leads and shocks are SimPy processes of their own (:mod:`relsim.model.events`,
+:mod:`relsim.model.arrivals`); the run's end values what continues after the horizon
+(:mod:`relsim.model.residual`).
 
 Each customer's next occasion and exit is a week number drawn from a geometric waiting time and
 redrawn when its rate changes; a relationship's lapse, whose hazard moves with every purchase,
