@@ -44,6 +44,9 @@ WRITTEN = (
 narrower: the files the manifest lists as written (:mod:`relsim.experiment.owned`)."""
 PART_FILES = frozenset({"summary.json", *(f"{t}.parquet" for t in TABLES)})
 """The files of one replication part (see :mod:`relsim.experiment.storage`)."""
+BEFORE_MANIFEST = (LOCK, "variants.json")
+"""What relsim writes into a new folder before its manifest: the lock, and a robustness
+analysis's list of variants (written once the folder is found empty)."""
 _PART = re.compile(r"r\d{5}|\.tmp-.*")
 NESTED = ("points", "robustness")
 """Folders whose subfolders (``points/pNNNN``) or self (``robustness``) are results folders."""
@@ -90,12 +93,13 @@ def record(out: Path, paths: Iterable[str | Path]) -> None:
     os.replace(tmp, out / MANIFEST)
 
 
-def refuse_foreign_folder(out: Path) -> None:
-    """A folder without a manifest must be empty (but for relsim's lock) to receive results:
-    anything else in it is the user's (:class:`UsageError`, exit 2)."""
+def refuse_foreign_folder(out: Path, allowed: tuple[str, ...] = BEFORE_MANIFEST) -> None:
+    """A folder without a manifest must be empty (but for ``allowed``, what relsim writes
+    before a manifest) to receive results: anything else in it is the user's
+    (:class:`UsageError`, exit 2)."""
     if (out / MANIFEST).exists() or not out.is_dir():
         return
-    others = sorted(p.name for p in out.iterdir() if p.name != LOCK)
+    others = sorted(p.name for p in out.iterdir() if p.name not in allowed)
     if others:
         shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
         raise UsageError(
