@@ -228,6 +228,9 @@ def test_export_demo_and_report_keep_the_users_file_unless_forced(tmp_path: Path
     page.write_text("mine")
     assert main(["demo", str(file), "--out", str(page), "--no-grid"]) == 2
     assert page.read_text() == "mine"
+    page.write_text('<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>relsim classroom: x</title>')
+    assert main(["demo", str(file), "--out", str(page), "--no-grid", "--replications", "2"]) == 0
+    assert "relsim classroom" in page.read_text()  # relsim's own page: replaced
     (out / "report.html").write_text("mine")
     assert main(["report", str(out)]) == 2
     assert (out / "report.html").read_text() == "mine"

@@ -135,14 +135,25 @@ def handle_demo(args: argparse.Namespace) -> int:
 
 def _page(scenario: Path, out: Path | None, force: bool) -> Path:
     """The classroom page's file (default ``results/<scenario's slug>-demo.html``), refused
-    before any work when it exists and ``force`` is not given."""
+    before any work when it exists, is not a classroom page relsim wrote (its title says so)
+    and ``force`` is not given."""
     from relsim.experiment.owned import refuse_overwrite
     from relsim.names import slug
     from relsim.scenario import load_scenario
 
     page = out or Path("results") / f"{slug(load_scenario(scenario).name)}-demo.html"
-    refuse_overwrite(page, force)
+    refuse_overwrite(page, force or _a_classroom_page(page))
     return page
+
+
+def _a_classroom_page(path: Path) -> bool:
+    """Whether ``path`` is a classroom page relsim wrote (its head names it so)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            head = handle.read(1000)
+    except OSError:
+        return False
+    return head.startswith("<!DOCTYPE html>") and "<title>relsim classroom: " in head
 
 
 def _levers(args: argparse.Namespace) -> list | None:
