@@ -45,8 +45,8 @@ class FolderBusy(RuntimeError):
     """Another relsim run is writing into the same results folder."""
 
 
-class OutsideFolder(ValueError):
-    """An output path that would leave its results folder."""
+class OutsideFolder(UsageError, ValueError):
+    """An output path that would leave its results folder (the command line's exit 2)."""
 
 
 class ResultsFolder:
@@ -74,7 +74,10 @@ class ResultsFolder:
         root = self.root.resolve()
         resolved = target.resolve()
         if resolved != root and root not in resolved.parents:
-            raise OutsideFolder(f"{target} is outside the results folder {self.root}")
+            raise OutsideFolder(
+                f"{target} is outside the results folder {self.root} (through `..`, an "
+                "absolute path or a symbolic link); relsim writes only inside it"
+            )
         return target
 
     def named(self, *parts: str) -> Path:
