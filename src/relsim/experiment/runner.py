@@ -130,7 +130,7 @@ def _fill(
     folder, manifest = writing.folder, writing.manifest
     metric = manifest.get("metric", metric)
     max_replications = manifest.get("max_replications", max_replications)
-    done = storage.done_parts(folder.root)
+    done = storage.done_parts(folder.root, manifest["strategies"])
     target = _replicate(pool, scenario, folder, manifest, done, progress, metric, max_replications)
     storage.assemble(folder.root, manifest["strategies"], target)
     writing.completion["replications_per_strategy"] = target

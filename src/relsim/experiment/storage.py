@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from relsim.experiment.folder import (
     WRITTEN,
     FolderBusy,
     FolderLock,
+    ResultsFolder,
     clear_results,
     new_manifest,
     read_manifest,
@@ -36,12 +38,15 @@ from relsim.experiment.folder import (
     write_manifest,
     write_resolved_scenario,
 )
+from relsim.names import slug
 
 PART_PREFIX = "r"
 
 
 def part_dir(out: Path, strategy: str, replication: int) -> Path:
-    return out / "parts" / strategy / f"{PART_PREFIX}{replication:05d}"
+    """The folder of one part, named from the strategy's slug (never its raw text) and
+    refused when it would leave ``out`` (:meth:`ResultsFolder.path`)."""
+    return ResultsFolder(out).path("parts", slug(strategy), f"{PART_PREFIX}{replication:05d}")
 
 
 def write_part(out: Path, strategy: str, replication: int, result: dict[str, Any]) -> None:
@@ -59,11 +64,13 @@ def write_part(out: Path, strategy: str, replication: int, result: dict[str, Any
     os.rename(tmp, final)
 
 
-def done_parts(out: Path) -> set[tuple[str, int]]:
-    """(strategy, replication) of every finished part in the folder; half-written parts left
-    by a killed run (temporary folders) are removed."""
+def done_parts(out: Path, strategies: Iterable[str] = ()) -> set[tuple[str, int]]:
+    """(strategy, replication) of every finished part in the folder (a strategy named by its
+    folder's name, or by its name among ``strategies`` whose slug that is); half-written
+    parts left by a killed run (temporary folders) are removed."""
     found = set()
-    root = out / "parts"
+    named = {slug(s): s for s in strategies}
+    root = ResultsFolder(out).path("parts")
     if not root.exists():
         return found
     for strategy_dir in root.iterdir():
@@ -71,7 +78,7 @@ def done_parts(out: Path) -> set[tuple[str, int]]:
             if part.name.startswith(".tmp-"):
                 shutil.rmtree(part, ignore_errors=True)
             elif part.name.startswith(PART_PREFIX) and part.name[1:].isdigit():
-                found.add((strategy_dir.name, int(part.name[1:])))
+                found.add((named.get(strategy_dir.name, strategy_dir.name), int(part.name[1:])))
     return found
 
 
