@@ -62,6 +62,28 @@ def test_the_upper_bounds_say_the_estimate(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
 
 
+SWEEP = ("sweep", str(CLASSROOM), "--vary", "market.customers=100,200")
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--replications", "0"], "--replications: expected a whole number from 1, got 0"),
+        (["--replications", "1000000"], "replications 1,000,000 is more than relsim runs"),
+        (["--workers", "5000"], "workers 5,000 is more than this machine holds"),
+        (["--metric", "nosuch"], "--metric 'nosuch' is not a summary column"),
+    ],
+)
+def test_a_sweep_refuses_the_same_before_any_folder(
+    tmp_path: Path, options: list[str], message: str
+) -> None:
+    done = relsim(*SWEEP, "--out", str(tmp_path / "sweep"), *options)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert not (tmp_path / "sweep").exists()
+
+
 @pytest.mark.subprocess
 @pytest.mark.parametrize("command", ["run", "sweep"])
 def test_resume_refuses_the_options_it_would_ignore(tmp_path: Path, command: str) -> None:

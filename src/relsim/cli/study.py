@@ -158,8 +158,6 @@ def _sweep_scenario(args: argparse.Namespace) -> tuple[Any, Path, str]:
     new from the options."""
     from relsim.experiment.design import parse_vary, with_sweep
     from relsim.experiment.folder import ResultsFolder
-    from relsim.experiment.limits import check_run
-    from relsim.experiment.sweep import DEFAULT_SWEEP_REPLICATIONS
     from relsim.scenario import load_scenario
 
     if args.resume:
@@ -184,11 +182,27 @@ def _sweep_scenario(args: argparse.Namespace) -> tuple[Any, Path, str]:
         raise UsageError(first_line(error)) from None
     for name in args.strategy or []:
         scenario.strategy(name)
-    replications = args.replications or (scenario.sweep.replications if scenario.sweep else 0)
+    _check_sweep(args, scenario)
+    return scenario, args.out or ResultsFolder.timestamped(scenario.name, "sweep").root, metric
+
+
+def _check_sweep(args: argparse.Namespace, scenario: Any) -> None:
+    """A new sweep's replications and workers within their bounds (the estimate in the
+    refusal), and its estimate first when it is long or big (one line, as a run's; at the
+    base scenario's size for every point)."""
+    from relsim.experiment.design import design
+    from relsim.experiment.limits import announcement, check_run
+    from relsim.experiment.progress import announce
+    from relsim.experiment.sweep import DEFAULT_SWEEP_REPLICATIONS
+
+    block = scenario.sweep.replications if scenario.sweep else None
+    replications = args.replications or block or DEFAULT_SWEEP_REPLICATIONS
     strategies = len(args.strategy or scenario.strategies)
     workers = args.workers or os.cpu_count() or 1
-    check_run(scenario, replications or DEFAULT_SWEEP_REPLICATIONS, workers, strategies)
-    return scenario, args.out or ResultsFolder.timestamped(scenario.name, "sweep").root, metric
+    check_run(scenario, replications, workers, strategies)
+    if scenario.sweep is not None:
+        runs = len(design(scenario)) * replications * strategies
+        announce(announcement(scenario, workers, runs))
 
 
 SWEEP_RESUME_FIXES = {

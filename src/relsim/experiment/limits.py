@@ -149,8 +149,8 @@ def check_run(
         raise SettingError(
             f"replications {replications:,} is more than relsim runs (at most "
             f"{MAX_REPLICATIONS:,} per strategy): this run would need "
-            f"{needed.describe(runs, workers)} (hint: --precision 0.05 adds replications "
-            "until the comparison is precise enough)"
+            f"{needed.describe(runs, workers)} (hint: fewer --replications; relsim run "
+            "--precision 0.05 adds replications only until the comparison is precise enough)"
         )
     return needed
 
