@@ -32,13 +32,16 @@ class SettingError(UsageError, ValueError):
     error for the command line (exit code 2)."""
 
 
-def count(name: str, value: object, high: int) -> int:
-    """``value`` as a whole number from 1 to ``high`` (``name`` is the argument's)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-        raise SettingError(f"{name} must be a whole number from 1 to {high:,}, got {value!r}")
-    if not 1 <= value <= high:
-        raise SettingError(f"{name} must be from 1 to {high:,}, got {int(value):,}")
-    return int(value)
+def count(name: str, value: object, high: int | None = None) -> int:
+    """``value`` as a whole number from 1 (to ``high``, when given; ``name`` is the
+    argument's)."""
+    span = f"from 1 to {high:,}" if high is not None else "from 1"
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or value != int(value):  # type: ignore[arg-type]
+        raise SettingError(f"{name} must be a whole number {span}, got {value!r}")
+    if value < 1 or (high is not None and value > high):  # type: ignore[operator]
+        raise SettingError(f"{name} must be {span}, got {int(value):,}")  # type: ignore[arg-type]
+    return int(value)  # type: ignore[arg-type]
 
 
 def share(name: str, value: object) -> float:

@@ -131,8 +131,8 @@ def check_run(
     (:data:`WORKER_BYTES` each, at most :data:`MAX_WORKERS`); :class:`SettingError` (a
     ``ValueError``) with the run's estimate otherwise."""
     needed = estimate(scenario)
-    count("workers", workers, 10**9)
-    count("replications", replications, 10**18)
+    count("workers", workers)
+    count("replications", replications)
     available = available_memory() if available is None else available
     most = MAX_WORKERS
     if available is not None:

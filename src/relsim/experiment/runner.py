@@ -120,7 +120,7 @@ def _check_settings(
     replications, workers = settings["replications"], settings["workers"]
     precision = settings["precision"]
     if replications is not None:
-        checks.count("replications", replications, 10**18)
+        checks.count("replications", replications)
     if precision is not None:
         checks.share("precision", precision)
     checks.count("max_replications", max_replications, checks.MAX_REPLICATIONS)
