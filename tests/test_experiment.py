@@ -174,9 +174,10 @@ def test_best_strategy_statistics() -> None:
 @pytest.mark.slow
 def test_the_precision_rule_adds_replications_until_precise(tiny: Scenario, tmp_path: Path) -> None:
     """The rule stops when every paired difference's 95% half-width is at most ``precision``
-    x |baseline mean|. A tight precision runs to the maximum; a precision 1.5 times the
+    x |baseline mean|. A tight precision runs to the maximum; a precision between the
     pilot's own relative half-width (SciPy's t interval of the first 10 paired differences)
-    stops at the pilot, where a rule using twice the half-width would have gone on."""
+    and twice it (1.5 times, or less to stay a share below 1) stops at the pilot, where a rule
+    using twice the half-width would have gone on."""
     strategies = ["transactional", "financial"]
     tight = run_experiment(
         tiny,
@@ -192,10 +193,12 @@ def test_the_precision_rule_adds_replications_until_precise(tiny: Scenario, tmp_
     d = pilot["financial"] - pilot["transactional"]
     low, high = stats.t.interval(0.95, 9, loc=d.mean(), scale=stats.sem(d))
     relative = (high - low) / 2 / abs(pilot["transactional"].mean())
+    assert relative < 1  # the precision is a share below 1 (issue 34): between r and 2r
+    between = min(1.5 * relative, (relative + min(2 * relative, 1.0)) / 2)
     enough = run_experiment(
         tiny,
         workers=1,
-        precision=1.5 * relative,
+        precision=between,
         out=tmp_path / "enough",
         progress=False,
         strategies=strategies,

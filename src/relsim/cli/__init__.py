@@ -84,6 +84,9 @@ def _exit_code(error: Exception, debug: bool) -> int:
     if isinstance(error, FileNotFoundError):
         print(f"relsim: no such file: {error.filename}", file=sys.stderr)
         return EXIT_NO_INPUT
+    if isinstance(error, IsADirectoryError | PermissionError) and error.filename:
+        print(f"relsim: cannot read {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_NO_INPUT
     hint = "" if debug else " (run with --debug for the traceback)"
     print(f"relsim: error: {error}{hint}", file=sys.stderr)
     return EXIT_FAILURE

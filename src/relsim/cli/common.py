@@ -8,12 +8,13 @@ comes while numpy and the rest import (inside :func:`relsim.cli.main`) with its 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from relsim.errors import Interrupted
+from relsim.errors import Interrupted, UsageError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INVALID, EXIT_NO_INPUT, EXIT_INTERRUPTED = (
     0,
@@ -46,6 +47,32 @@ def say(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number from 1 (``--replications 0`` or ``-3`` is a usage
+    error before anything is read; the upper bounds need the scenario's estimate and are
+    checked by :func:`relsim.run_experiment` before any folder is created)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1, got {value}")
+    return value
+
+
+def share(text: str) -> float:
+    """An argparse type: a share strictly between 0 and 1 (NaN, infinity, 0 and 1 refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share such as 0.05, got {text!r}") from None
+    if not math.isfinite(value) or not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(
+            f"expected a share strictly between 0 and 1 (0.05 for 5%), got {text!r}"
+        )
+    return value
+
+
 def add_seed(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, default=None, help="root seed (default: the scenario's)"
@@ -55,7 +82,7 @@ def add_seed(parser: argparse.ArgumentParser) -> None:
 def add_workers(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
-        type=int,
+        type=positive_int,
         default=None,
         help="worker processes (default: all cores; 1 runs in this process)",
     )
@@ -73,9 +100,17 @@ def add_progress(parser: argparse.ArgumentParser) -> None:
 def add_metric(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--metric",
-        default=DEFAULT_METRIC,
+        default=None,
         help=f"decision metric (a summary column; default {DEFAULT_METRIC})",
     )
+
+
+def metric_of(args: argparse.Namespace) -> str:
+    """The decision metric asked for (``--metric`` or the default), checked before any work:
+    a :class:`UsageError` lists the summary's columns when it is not one of them."""
+    from relsim.experiment.checks import metric
+
+    return metric(args.metric or DEFAULT_METRIC, "--metric")
 
 
 def add_overrides(
@@ -117,6 +152,31 @@ def add_results_options(parser: argparse.ArgumentParser, command_name: str) -> N
         "--no-memory-check",
         action="store_true",
         help="run even when the memory estimate exceeds what this machine has available",
+    )
+
+
+def resume_ignores(args: argparse.Namespace, fixes: dict[str, str]) -> None:
+    """Refuse options a resume would ignore: ``fixes`` maps each attribute of ``args`` that
+    a resumed run takes from its folder to the option that sets it."""
+    given = [flag for attr, flag in fixes.items() if getattr(args, attr, None) not in (None, [])]
+    if given:
+        raise UsageError(
+            f"--resume completes {args.resume} as it was started (its scenario, seed, "
+            "replications, strategies and metric are in its manifest.json and "
+            f"scenario.resolved.yaml), so it would ignore {', '.join(given)}: drop "
+            f"{'it' if len(given) == 1 else 'them'}, or start a new run with --out"
+        )
+
+
+def strategies_note(source: Path, scenario: Any, chosen: list[str] | None) -> None:
+    """One line on stderr when the file gives no ``strategies:`` and none is chosen: say what
+    will run (the default strategy), so nobody mistakes it for a comparison."""
+    if chosen or "strategies" in scenario.model_fields_set:
+        return
+    names = ", ".join(s.name for s in scenario.strategies)
+    say(
+        f"relsim: {source} has no strategies: block, so only the default strategy runs "
+        f"({names}); add strategies: to compare several"
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from relsim.cli.common import (
+    DEFAULT_METRIC,
     EXIT_OK,
     Subparsers,
     add_metric,
@@ -21,8 +22,13 @@ from relsim.cli.common import (
     add_workers,
     command,
     interrupted,
+    metric_of,
     parse_overrides,
+    positive_int,
+    resume_ignores,
     say,
+    share,
+    strategies_note,
 )
 from relsim.errors import Interrupted, UsageError
 
@@ -43,14 +49,14 @@ def add_run(sub: Subparsers) -> None:
     add_seed(run)
     run.add_argument(
         "--replications",
-        type=int,
+        type=positive_int,
         default=None,
         help="replications per strategy (default 30; with --precision: the pilot)",
     )
     add_workers(run)
     run.add_argument(
         "--precision",
-        type=float,
+        type=share,
         default=None,
         help="add replications until every paired difference's 95%% CI half-width "
         "is at most this share of the baseline's mean (e.g. 0.05)",
@@ -88,7 +94,7 @@ def _add_run_extras(run: argparse.ArgumentParser) -> None:
     )
     run.add_argument(
         "--robustness-replications",
-        type=int,
+        type=positive_int,
         default=5,
         metavar="N",
         help="replications per strategy and variant for --robustness (5)",
@@ -149,19 +155,37 @@ def _run_scenario(args: argparse.Namespace) -> tuple[Any, Path, str]:
     """The scenario, results folder and decision metric: of the run to resume, or new from the
     options (plugins, file, --set, --seed, --strategy)."""
     from relsim.experiment.folder import ResultsFolder
-    from relsim.pipeline import prepare_scenario
+    from relsim.pipeline import load_plugins, prepare_scenario
 
     if args.resume:
         if args.force:
             raise UsageError("--resume completes a folder and --force replaces it; choose one")
+        resume_ignores(args, RESUME_FIXES)
+        load_plugins(args.plugin)  # the resumed scenario may name their instruments
         folder = _resumable(args.resume)
         scenario = folder.load_scenario()
-        return scenario, args.resume, folder.read_manifest().get("metric", args.metric)
+        return scenario, args.resume, folder.read_manifest().get("metric", DEFAULT_METRIC)
     if args.scenario is None:
         raise UsageError("relsim run needs a SCENARIO file (or --resume DIR)")
+    metric = metric_of(args)
     overrides = parse_overrides(args.overrides)
     scenario = prepare_scenario(args.scenario, overrides, args.seed, args.strategy, args.plugin)
-    return scenario, args.out or ResultsFolder.timestamped(scenario.name).root, args.metric
+    strategies_note(args.scenario, scenario, args.strategy)
+    return scenario, args.out or ResultsFolder.timestamped(scenario.name).root, metric
+
+
+RESUME_FIXES = {
+    "scenario": "SCENARIO",
+    "seed": "--seed",
+    "replications": "--replications",
+    "precision": "--precision",
+    "metric": "--metric",
+    "strategy": "--strategy",
+    "overrides": "--set",
+    "out": "--out",
+}
+"""What a resumed run takes from its folder (manifest.json, scenario.resolved.yaml), not from
+the command line: giving any of them with ``--resume`` is refused."""
 
 
 def _resumable(out: Path) -> Any:

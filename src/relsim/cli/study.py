@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from relsim.cli.common import (
+    DEFAULT_METRIC,
     EXIT_OK,
     Subparsers,
     add_metric,
@@ -22,8 +24,12 @@ from relsim.cli.common import (
     command,
     first_line,
     interrupted,
+    metric_of,
     parse_overrides,
+    positive_int,
+    resume_ignores,
     say,
+    strategies_note,
 )
 from relsim.errors import Interrupted, UsageError
 
@@ -38,7 +44,9 @@ def add_robustness(sub: Subparsers) -> None:
         "  relsim robustness results/baseline-20261124-120000 --resume",
     )
     rob.add_argument("results", type=Path, help="results folder of relsim run")
-    rob.add_argument("--replications", type=int, default=5, help="per strategy and variant (5)")
+    rob.add_argument(
+        "--replications", type=positive_int, default=5, help="per strategy and variant (5)"
+    )
     add_workers(rob)
     rob.add_argument("--resume", action="store_true", help="complete an interrupted analysis")
     rob.add_argument("--force", action="store_true", help="redo a finished analysis")
@@ -97,9 +105,12 @@ def add_sweep(sub: Subparsers) -> None:
         "START:STOP:COUNT[:log] or uniform(LOW,HIGH) / loguniform / triangular(LOW,MODE,HIGH)",
     )
     sweep.add_argument("--design", choices=["factorial", "lhs"], default=None)
-    sweep.add_argument("--samples", type=int, default=None, help="Latin hypercube points")
+    sweep.add_argument("--samples", type=positive_int, default=None, help="Latin hypercube points")
     sweep.add_argument(
-        "--replications", type=int, default=None, help="per strategy and point (default 10)"
+        "--replications",
+        type=positive_int,
+        default=None,
+        help="per strategy and point (default 10)",
     )
     add_workers(sweep)
     add_seed(sweep)
@@ -117,7 +128,7 @@ def handle_sweep(args: argparse.Namespace) -> int:
     from relsim.viz.sweep_plots import points_overview
     from relsim.viz.sweep_report import write_sweep_report
 
-    scenario, out = _sweep_scenario(args)
+    scenario, out, metric = _sweep_scenario(args)
     try:
         result = run_sweep(
             scenario,
@@ -126,7 +137,7 @@ def handle_sweep(args: argparse.Namespace) -> int:
             out=out,
             resume=bool(args.resume),
             progress=args.progress,
-            metric=args.metric,
+            metric=metric,
             strategies=args.strategy,
             force=args.force,
             memory_check=not args.no_memory_check,
@@ -144,8 +155,9 @@ def handle_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _sweep_scenario(args: argparse.Namespace) -> tuple[Any, Path]:
-    """The scenario with its sweep block, and the folder: resumed, or new from the options."""
+def _sweep_scenario(args: argparse.Namespace) -> tuple[Any, Path, str]:
+    """The scenario with its sweep block, the folder and the decision metric: resumed, or
+    new from the options."""
     from relsim.experiment.design import parse_vary, with_sweep
     from relsim.experiment.folder import ResultsFolder
     from relsim.scenario import load_scenario
@@ -153,13 +165,16 @@ def _sweep_scenario(args: argparse.Namespace) -> tuple[Any, Path]:
     if args.resume:
         if args.force or args.vary:
             raise UsageError("--resume completes a sweep as it was started; drop --force/--vary")
+        resume_ignores(args, SWEEP_RESUME_FIXES)
         folder = ResultsFolder(args.resume)
         if not folder.holds_results():
             raise FileNotFoundError(2, "no results to resume", str(folder.manifest_path))
-        return folder.load_scenario(), args.resume
+        return folder.load_scenario(), args.resume, DEFAULT_METRIC
     if args.scenario is None:
         raise UsageError("relsim sweep needs a SCENARIO file (or --resume DIR)")
+    metric = metric_of(args)
     scenario = load_scenario(args.scenario, overrides=parse_overrides(args.overrides))
+    strategies_note(args.scenario, scenario, args.strategy)
     if args.seed is not None:
         scenario = scenario.model_copy(update={"seed": args.seed})
     try:
@@ -169,7 +184,42 @@ def _sweep_scenario(args: argparse.Namespace) -> tuple[Any, Path]:
         raise UsageError(first_line(error)) from None
     for name in args.strategy or []:
         scenario.strategy(name)
-    return scenario, args.out or ResultsFolder.timestamped(scenario.name, "sweep").root
+    _check_sweep(args, scenario)
+    return scenario, args.out or ResultsFolder.timestamped(scenario.name, "sweep").root, metric
+
+
+def _check_sweep(args: argparse.Namespace, scenario: Any) -> None:
+    """A new sweep's replications and workers within their bounds (the estimate in the
+    refusal), and its estimate first when it is long or big (one line, as a run's; at the
+    base scenario's size for every point)."""
+    from relsim.experiment.design import design
+    from relsim.experiment.limits import announcement, check_run
+    from relsim.experiment.progress import announce
+    from relsim.experiment.sweep import DEFAULT_SWEEP_REPLICATIONS
+
+    block = scenario.sweep.replications if scenario.sweep else None
+    replications = args.replications or block or DEFAULT_SWEEP_REPLICATIONS
+    strategies = len(args.strategy or scenario.strategies)
+    workers = args.workers or os.cpu_count() or 1
+    check_run(scenario, replications, workers, strategies)
+    if scenario.sweep is not None:
+        runs = len(design(scenario)) * replications * strategies
+        announce(announcement(scenario, workers, runs))
+
+
+SWEEP_RESUME_FIXES = {
+    "scenario": "SCENARIO",
+    "seed": "--seed",
+    "replications": "--replications",
+    "metric": "--metric",
+    "strategy": "--strategy",
+    "overrides": "--set",
+    "design": "--design",
+    "samples": "--samples",
+    "out": "--out",
+}
+"""What a resumed sweep takes from its folder: giving any of them with ``--resume`` is
+refused (the sweep's metric and design are its manifest's)."""
 
 
 def add_breakeven(sub: Subparsers) -> None:
@@ -191,9 +241,11 @@ def add_breakeven(sub: Subparsers) -> None:
     )
     be.add_argument("--between", nargs=2, required=True, metavar=("A", "B"), help="strategies")
     add_metric(be)
-    be.add_argument("--replications", type=int, default=20, help="per strategy and value (20)")
-    be.add_argument("--grid", type=int, default=5, help="values in the first pass (5)")
-    be.add_argument("--refinements", type=int, default=5, help="bisection steps (5)")
+    be.add_argument(
+        "--replications", type=positive_int, default=20, help="per strategy and value (20)"
+    )
+    be.add_argument("--grid", type=positive_int, default=5, help="values in the first pass (5)")
+    be.add_argument("--refinements", type=positive_int, default=5, help="bisection steps (5)")
     add_workers(be)
     add_seed(be)
     add_overrides(be)
@@ -206,6 +258,7 @@ def handle_breakeven(args: argparse.Namespace) -> int:
     from relsim.experiment.breakeven import breakeven
     from relsim.scenario import load_scenario
 
+    metric = metric_of(args)
     scenario = load_scenario(args.scenario, overrides=parse_overrides(args.overrides))
     if args.seed is not None:
         scenario = scenario.model_copy(update={"seed": args.seed})
@@ -221,7 +274,7 @@ def handle_breakeven(args: argparse.Namespace) -> int:
             high,
             a,
             b,
-            metric=args.metric,
+            metric=metric,
             replications=args.replications,
             grid=args.grid,
             refinements=args.refinements,

@@ -14,23 +14,36 @@ import os
 from dataclasses import dataclass
 
 from relsim import units
+from relsim.experiment.checks import MAX_REPLICATIONS, MAX_WORKERS, SettingError, count
 from relsim.scenario import Scenario
 from relsim.scenario.model.base import BYTES_PER_CUSTOMER
 
 __all__ = [
     "BYTES_PER_CUSTOMER",
     "CUSTOMER_WEEKS_PER_SECOND",
+    "LONG_RUN_SECONDS",
     "MEMORY_SHARE",
+    "WORKER_BYTES",
     "Estimate",
     "ResourceLimitError",
+    "announcement",
     "available_memory",
     "check_memory",
+    "check_run",
     "estimate",
+    "long_run_seconds",
 ]
 CUSTOMER_WEEKS_PER_SECOND = 8e6
 """The slowest preset's measured engine speed on one core (all_bonds at 100 000 customers)."""
 MEMORY_SHARE = 0.8
 """Share of the memory available now that a run may plan to use."""
+WORKER_BYTES = 200_000_000
+"""A spawned worker process's own memory before its first replication (Python, numpy, pandas,
+SimPy imported: about 195 MB measured)."""
+LONG_RUN_SECONDS = 60.0
+"""A run expected to take longer than this (or more than half the free memory) prints its
+estimate first; progress on a non-terminal stderr comes at least this often. The environment
+variable ``RELSIM_LONG_RUN_SECONDS`` lowers it (tests use 0)."""
 
 
 class ResourceLimitError(RuntimeError):
@@ -51,7 +64,7 @@ class Estimate:
         return (
             f"about {_bytes(self.bytes_per_replication)} per replication at once, "
             f"{self.customer_weeks:,} customer-weeks each, roughly {_duration(total)} for "
-            f"{runs} replications on {workers} worker(s)"
+            f"{runs:,} replications on {workers} worker(s)"
         )
 
 
@@ -106,6 +119,78 @@ def check_memory(
     return needed
 
 
+def check_run(
+    scenario: Scenario,
+    replications: int,
+    workers: int,
+    strategies: int,
+    available: int | None = None,
+) -> Estimate:
+    """Replications per strategy and workers within what relsim runs: whole numbers from 1,
+    at most :data:`MAX_REPLICATIONS` replications and as many workers as the memory holds
+    (:data:`WORKER_BYTES` each, at most :data:`MAX_WORKERS`); :class:`SettingError` (a
+    ``ValueError``) with the run's estimate otherwise."""
+    needed = estimate(scenario)
+    count("workers", workers)
+    count("replications", replications)
+    available = available_memory() if available is None else available
+    most = MAX_WORKERS
+    if available is not None:
+        most = max(1, min(MAX_WORKERS, int(MEMORY_SHARE * available // WORKER_BYTES)))
+    runs = replications * strategies
+    if workers > most:
+        raise SettingError(
+            f"workers {workers:,} is more than this machine holds: each worker process needs "
+            f"about {_bytes(WORKER_BYTES)} before its first replication, so at most {most:,} "
+            f"fit in {_bytes(available or 0)} of free memory; this run needs "
+            f"{needed.describe(runs, min(workers, most))} (hint: --workers {min(most, 8)})"
+        )
+    if replications > MAX_REPLICATIONS:
+        raise SettingError(
+            f"replications {replications:,} is more than relsim runs (at most "
+            f"{MAX_REPLICATIONS:,} per strategy): this run would need "
+            f"{needed.describe(runs, workers)} (hint: fewer --replications; relsim run "
+            "--precision 0.05 adds replications only until the comparison is precise enough)"
+        )
+    return needed
+
+
+def long_run_seconds() -> float:
+    """:data:`LONG_RUN_SECONDS`, or ``RELSIM_LONG_RUN_SECONDS`` when it is set to a number."""
+    try:
+        return max(0.0, float(os.environ["RELSIM_LONG_RUN_SECONDS"]))
+    except (KeyError, ValueError):
+        return LONG_RUN_SECONDS
+
+
+def announcement(
+    scenario: Scenario,
+    workers: int,
+    runs: int,
+    available: int | None = None,
+    threshold: float | None = None,
+) -> str | None:
+    """One line with the run's estimate of time and memory when it is expected to take more
+    than ``threshold`` seconds (default :func:`long_run_seconds`) or more than half the free
+    memory; None for a quick, small run."""
+    needed = estimate(scenario)
+    workers = max(1, min(workers, runs))
+    seconds = needed.seconds_per_replication * runs / workers
+    processes = WORKER_BYTES * workers if workers > 1 else 0
+    at_once = needed.bytes_per_replication * workers + processes
+    available = available_memory() if available is None else available
+    threshold = long_run_seconds() if threshold is None else threshold
+    big = available is not None and at_once > available / 2
+    if seconds <= threshold and not big:
+        return None
+    free = f" of {_bytes(available)} free" if available is not None else ""
+    return (
+        f"relsim: this run is expected to take roughly {_duration(seconds)} and "
+        f"{_bytes(at_once)}{free} ({runs:,} replications, {workers} at once, "
+        f"{needed.customer_weeks:,} customer-weeks each)"
+    )
+
+
 def _bytes(n: float) -> str:
     unit = "B"
     for unit in ("B", "kB", "MB", "GB", "TB"):
@@ -116,6 +201,8 @@ def _bytes(n: float) -> str:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under 1 s"
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:

@@ -12,6 +12,14 @@ for bit.
 The runner runs and stores replications (:mod:`relsim.experiment.storage`) in a results folder
 (:class:`relsim.experiment.folder.ResultsFolder`); :class:`relsim.experiment.results.Experiment`
 reads them back with their statistics.
+
+Every setting is checked before a folder is created: ``replications``, ``workers`` and
+``max_replications`` whole numbers from 1 within what the memory and time estimate allows
+(:func:`relsim.experiment.limits.check_run`), ``precision`` a share in (0, 1), ``metric`` a
+summary column. A run expected to take more than a minute or more than half the free memory
+prints its estimate first (one line on stderr, even without progress); on a non-terminal
+stderr, progress comes as plain lines at least once a minute (:mod:`relsim.experiment.progress`;
+``RELSIM_LONG_RUN_SECONDS`` lowers the minute).
 """
 
 from __future__ import annotations
@@ -19,15 +27,16 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from relsim.experiment import limits, storage
+from relsim.experiment import checks, limits, storage
 from relsim.experiment.folder import ResultsFolder, Writing
 from relsim.experiment.pool import WorkerPool
+from relsim.experiment.progress import Progress as progress_of
+from relsim.experiment.progress import announce, restart_clock
 from relsim.experiment.results import DEFAULT_METRIC, Experiment
 from relsim.scenario import Scenario, load_scenario
 from relsim.statistics import paired_differences
@@ -52,7 +61,7 @@ def run_experiment(
     force: bool = False,
     pool: WorkerPool | None = None,
 ) -> Experiment:
-    """Run every strategy of ``scenario`` over many replications and store the results.
+    """Run every strategy over many replications, store the results (bad settings: ValueError).
 
     Parameters
     ----------
@@ -83,9 +92,9 @@ def run_experiment(
         so worker processes start once); ``workers`` and ``executor`` are then ignored.
     """
     scenario, names = checked_strategies(scenario, strategies)
-    if memory_check and executor is None and not resume:
-        runs = (replications or DEFAULT_REPLICATIONS) * len(names)
-        limits.check_memory(scenario, workers or os.cpu_count() or 1, runs)
+    asked = {"replications": replications, "workers": workers, "precision": precision}
+    memory = memory_check and executor is None and not resume
+    _check_settings(scenario, names, asked, metric, max_replications, memory)
     folder = ResultsFolder(out) if out else ResultsFolder.timestamped(scenario.name)
     settings = None
     if not resume:
@@ -93,8 +102,34 @@ def run_experiment(
     with folder.writing(scenario, settings, resume=resume, force=force) as writing:
         own = contextlib.nullcontext(pool) if pool else WorkerPool(workers, executor)
         with own as running:
-            metric = _fill(writing, running, scenario, progress, metric, max_replications)
+            metric = _fill(writing, running, scenario, progress, metric, max_replications, not pool)
     return Experiment(folder.root, metric)
+
+
+def _check_settings(
+    scenario: Scenario,
+    names: list[str],
+    settings: dict[str, Any],
+    metric: str,
+    max_replications: int,
+    memory: bool,
+) -> None:
+    """Every setting of :func:`run_experiment` in its range, before any work
+    (:class:`~relsim.experiment.checks.SettingError` names the one that is not), and with
+    ``memory`` the memory check (:class:`~relsim.experiment.limits.ResourceLimitError`)."""
+    replications, workers = settings["replications"], settings["workers"]
+    precision = settings["precision"]
+    if replications is not None:
+        checks.count("replications", replications)
+    if precision is not None:
+        checks.share("precision", precision)
+    checks.count("max_replications", max_replications, checks.MAX_REPLICATIONS)
+    checks.metric(metric)
+    pool_size = workers if workers is not None else os.cpu_count() or 1
+    runs = replications or DEFAULT_REPLICATIONS
+    limits.check_run(scenario, runs, pool_size, len(names))
+    if memory:
+        limits.check_memory(scenario, pool_size, runs * len(names))
 
 
 def _settings(
@@ -124,13 +159,19 @@ def _fill(
     progress: bool | None,
     metric: str,
     max_replications: int,
+    announcing: bool = True,
 ) -> str:
     """Run the replications the folder still lacks and assemble its tables; returns the
-    decision metric (a resumed folder's own)."""
+    decision metric (a resumed folder's own). ``announcing``: a run of its own (not a sweep's
+    design point) prints its estimate first when it is long or big."""
     folder, manifest = writing.folder, writing.manifest
     metric = manifest.get("metric", metric)
     max_replications = manifest.get("max_replications", max_replications)
     done = storage.done_parts(folder.root, manifest["strategies"])
+    if announcing:
+        restart_clock()
+        left = manifest["replications_target"] * len(manifest["strategies"]) - len(done)
+        announce(limits.announcement(scenario, pool.workers, max(1, left)))
     target = _replicate(pool, scenario, folder, manifest, done, progress, metric, max_replications)
     storage.assemble(folder.root, manifest["strategies"], target)
     writing.completion["replications_per_strategy"] = target
@@ -193,15 +234,13 @@ def _run_tasks(
     done: set[tuple[str, int]],
     manifest: dict[str, Any],
 ) -> None:
-    from tqdm import tqdm
-
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(total=len(tasks), disable=not show, unit="run", desc="replications", file=sys.stderr)
+    label = out.name if out.parent.name == "points" else ""  # a sweep's design point
+    bar = progress_of(len(tasks), progress, label)
     try:
         for (strategy, r), result in pool.map(scenario, tasks):
             storage.write_part(out, strategy, r, result)
             done.add((strategy, r))
-            bar.update(1)
+            bar.update()
     except BaseException:
         manifest["status"] = "partial"
         manifest["finished_parts"] = len(done)

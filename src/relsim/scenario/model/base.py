@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from relsim.names import check_name
 
@@ -57,3 +57,20 @@ def _derive(
 
 def _in_range(value: object, low: float, high: float) -> bool:
     return _is_number(value) and low <= float(value) <= high  # type: ignore[arg-type]
+
+
+# -- whole numbers: counts, weeks, seeds ------------------------------------------------------
+
+
+def _whole(value: object) -> object:
+    """A count is a number: ``true`` is not 1 and ``"1500"`` is not 1500 (pydantic's lax int
+    would take both); 1500.0 (a swept or computed value) is."""
+    if isinstance(value, bool | str):
+        raise ValueError("expected a whole number, not true/false or text")
+    return value
+
+
+WHOLE = BeforeValidator(_whole)
+"""The last item of every whole-number field's ``Annotated[int, Field(...), WHOLE]``
+(customers, weeks, counts, the seed): booleans and text are refused before pydantic's lax
+int would read them as 1 or parse them (last, so the JSON Schema keeps the bounds)."""

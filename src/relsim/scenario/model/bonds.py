@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import Field
 
 from relsim import units
-from relsim.scenario.model.base import Frozen, NonNegative, Positive, Probability, Rung
+from relsim.scenario.model.base import WHOLE, Frozen, NonNegative, Positive, Probability, Rung
 
 
 class Points(Frozen):
@@ -91,7 +91,7 @@ class Club(Frozen):
     fixed_cost_per_week: NonNegative = Field(
         default=300.0, description="Fixed cost of the club per week (currency units)."
     )
-    review_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+    review_weeks: Annotated[int, Field(ge=1, le=520), WHOLE] = Field(
         default=13, description="Weeks between invitations (membership reviews)."
     )
 
@@ -109,7 +109,7 @@ class Structural(Frozen):
         description="Share of the firm's customers tied structurally at most, picked by the "
         "value of their orders (what the firm observes) among those on `min_rung` or above.",
     )
-    max_accounts: Annotated[int, Field(ge=0)] | None = Field(
+    max_accounts: Annotated[int, Field(ge=0), WHOLE] | None = Field(
         default=None, description="Most customers tied at once (null: no cap besides top_share)."
     )
     setup_cost: NonNegative = Field(
@@ -123,7 +123,7 @@ class Structural(Frozen):
     running_cost_per_week: NonNegative = Field(
         default=8.0, description="Running cost per tied customer per week (currency units)."
     )
-    review_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+    review_weeks: Annotated[int, Field(ge=1, le=520), WHOLE] = Field(
         default=13, description="Weeks between reviews that tie new customers."
     )
 

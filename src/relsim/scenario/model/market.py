@@ -17,6 +17,7 @@ from relsim.scenario.model.base import (
     BYTES_PER_CUSTOMER,
     MAX_CUSTOMERS,
     SHARE_TOLERANCE,
+    WHOLE,
     Frozen,
     Name,
     NonNegative,
@@ -66,7 +67,7 @@ class Segment(Frozen):
         description="True for a subscription business (customers renew each contract period and "
         "defect only at renewal or by an exogenous exit); false for purchase occasions.",
     )
-    contract_period_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+    contract_period_weeks: Annotated[int, Field(ge=1, le=520), WHOLE] = Field(
         default=52, description="Contract length in weeks (contractual segments only)."
     )
     orders_per_year: GammaRate = Field(
@@ -243,10 +244,12 @@ class Firm(Frozen):
 class Market(Frozen):
     """Size and demography of the market."""
 
-    customers: Annotated[int, Field(ge=1, json_schema_extra={"maximum": MAX_CUSTOMERS})] = Field(
-        default=10_000,
-        description="Customers in the market at the start (people or accounts; at most "
-        "50 000 000).",
+    customers: Annotated[int, Field(ge=1, json_schema_extra={"maximum": MAX_CUSTOMERS}), WHOLE] = (
+        Field(
+            default=10_000,
+            description="Customers in the market at the start (people or accounts; at most "
+            "50 000 000).",
+        )
     )
     growth_per_year: Annotated[float, Field(ge=-0.5, le=1.0)] = Field(
         default=0.0, description="Net growth of the market per year (births above replacement)."
@@ -300,14 +303,14 @@ class Shock(Frozen):
         "by `penalty` for `duration_weeks`."
     )
     firm: str | None = Field(default=None, description="Firm hit (price_cut, reputation).")
-    week: Annotated[int, Field(ge=0)] | None = Field(
+    week: Annotated[int, Field(ge=0), WHOLE] | None = Field(
         default=None, description="Week of the horizon at which it happens."
     )
     rate_per_year: Positive | None = Field(
         default=None, description="Instead of `week`: random occurrences per year (Poisson)."
     )
     size: Probability = Field(description="Strength; meaning depends on `kind` (see kind).")
-    duration_weeks: Annotated[int, Field(ge=1)] = Field(
+    duration_weeks: Annotated[int, Field(ge=1), WHOLE] = Field(
         default=26, description="How long a price cut or a reputation penalty lasts (weeks)."
     )
     penalty: NonNegative = Field(

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from relsim.scenario.model.base import Frozen, NonNegative
+from relsim.scenario.model.base import WHOLE, Frozen, NonNegative
 
 
 class Fulfilment(Frozen):
@@ -47,10 +47,10 @@ class QualityInvestment(Frozen):
         description="Product quality reached (quality units 0-1, at least the firm's own "
         "`product_quality`, below 1)."
     )
-    lag_weeks: Annotated[int, Field(ge=0, le=520)] = Field(
+    lag_weeks: Annotated[int, Field(ge=0, le=520), WHOLE] = Field(
         default=26, description="Weeks from the launch before quality starts to rise."
     )
-    ramp_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+    ramp_weeks: Annotated[int, Field(ge=1, le=520), WHOLE] = Field(
         default=26, description="Weeks over which quality climbs to the target after the lag."
     )
     cost_per_week_per_halving: NonNegative = Field(
@@ -64,7 +64,7 @@ class Assortment(Frozen):
     """A wider assortment: more product lines give the focal firm's customers more occasions
     to buy and larger baskets (cross-sell), at a cost per line."""
 
-    extra_lines: Annotated[int, Field(ge=0, le=10_000)] = Field(
+    extra_lines: Annotated[int, Field(ge=0, le=10_000), WHOLE] = Field(
         description="Product lines added to the focal firm's assortment."
     )
     cost_per_line_per_week: NonNegative = Field(

@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from relsim.domain import RUNGS
-from relsim.scenario.model.base import Frozen, NonNegative, Positive, Probability
+from relsim.scenario.model.base import WHOLE, Frozen, NonNegative, Positive, Probability
 
 
 class Service(Frozen):
@@ -46,7 +46,7 @@ class Service(Frozen):
         "close in a week in which every customer of the firm was called once (per week, scaled "
         "by the share actually called): the offer improves slowly.",
     )
-    outreach_interval_weeks: Annotated[int, Field(ge=1, le=104)] = Field(
+    outreach_interval_weeks: Annotated[int, Field(ge=1, le=104), WHOLE] = Field(
         default=8, description="Weeks between proactive outreach contacts per customer."
     )
     outreach_hours: Positive = Field(default=0.25, description="Contact-centre hours per outreach.")
@@ -57,7 +57,7 @@ class Service(Frozen):
     outreach_cross_sell: NonNegative = Field(
         default=0.15, description="Extra order value of the next purchase after an outreach."
     )
-    annoying_interval_weeks: Annotated[int, Field(ge=1, le=104)] = Field(
+    annoying_interval_weeks: Annotated[int, Field(ge=1, le=104), WHOLE] = Field(
         default=6,
         description="Outreach more frequent than every this many weeks annoys some customers.",
     )
@@ -246,7 +246,7 @@ class Satisfaction(Frozen):
         description="Utility per unit of satisfaction above 0.5 for the primary firm on a "
         "purchase occasion.",
     )
-    problem_memory_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+    problem_memory_weeks: Annotated[int, Field(ge=1, le=520), WHOLE] = Field(
         default=26, description="Weeks after which an unresolved problem is forgotten."
     )
 
@@ -254,7 +254,7 @@ class Satisfaction(Frozen):
 class Switching(Frozen):
     """When a run of purchases elsewhere makes another firm the primary one."""
 
-    purchases_elsewhere: Annotated[int, Field(ge=1, le=20)] = Field(
+    purchases_elsewhere: Annotated[int, Field(ge=1, le=20), WHOLE] = Field(
         default=3,
         description="Consecutive purchases at one other firm that make it the primary firm "
         "(a defection from the old one).",
@@ -264,7 +264,7 @@ class Switching(Frozen):
         description="Utility penalty a customer holds against the last firm it defected from "
         "(remembered history; lowers win-back).",
     )
-    loss_window_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+    loss_window_weeks: Annotated[int, Field(ge=1, le=520), WHOLE] = Field(
         default=52,
         description="Weeks within which a customer who begins a relationship with the firm it "
         "left again counts as won back; any other end of a relationship is a customer lost "

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from relsim.scenario.model import checks
-from relsim.scenario.model.base import Frozen, Name, Probability
+from relsim.scenario.model.base import WHOLE, Frozen, Name, Probability
 from relsim.scenario.model.market import Firm, Market, Segment, Shock
 from relsim.scenario.model.rivalry import Rivalry
 from relsim.scenario.model.rules import (
@@ -34,7 +34,7 @@ class Scenario(Frozen):
     schema_version: Literal[1] = Field(default=1, description="Version of the scenario format.")
     name: Name = Field(default="scenario", min_length=1, description="Scenario name.")
     description: str = Field(default="", description="Free text shown in reports.")
-    seed: Annotated[int, Field(ge=0)] = Field(default=2026, description="Root random seed.")
+    seed: Annotated[int, Field(ge=0), WHOLE] = Field(default=2026, description="Root random seed.")
     horizon: Horizon = Field(default=Horizon(), description="Simulated time.")
     market: Market = Field(default=Market(), description="Market size and start.")
     segments: tuple[Segment, ...] = Field(min_length=1, description="Customer segments.")

@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from relsim import units
-from relsim.scenario.model.base import MAX_WEEKS, Frozen, Probability
+from relsim.scenario.model.base import MAX_WEEKS, WHOLE, Frozen, Probability
 
 
 class Goals(Frozen):
@@ -29,7 +29,7 @@ class Goals(Frozen):
 class Horizon(Frozen):
     """Simulated time."""
 
-    weeks: Annotated[int, Field(ge=1, json_schema_extra={"maximum": MAX_WEEKS})] = Field(
+    weeks: Annotated[int, Field(ge=1, json_schema_extra={"maximum": MAX_WEEKS}), WHOLE] = Field(
         default=260,
         description="Weeks simulated and reported (after the warm-up; at most 5200, 100 years).",
     )
@@ -46,7 +46,7 @@ class Horizon(Frozen):
             )
         return weeks
 
-    warmup_weeks: Annotated[int, Field(ge=0, le=5200)] = Field(
+    warmup_weeks: Annotated[int, Field(ge=0, le=5200), WHOLE] = Field(
         default=52,
         description="Weeks simulated before the horizon under the status quo, excluded from "
         "every metric, so that week 0 starts from the model's own steady state.",

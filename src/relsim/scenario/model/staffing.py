@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 
 from relsim import units
 from relsim.scenario.model.base import (
+    WHOLE,
     Frozen,
     Level,
     NonNegative,
@@ -73,7 +74,9 @@ class SeniorPool(Pool):
 class StaffChange(Frozen):
     """A staffing event: from `week` on, `pool` has `count` people."""
 
-    week: Annotated[int, Field(ge=0)] = Field(description="Week of the horizon it takes effect.")
+    week: Annotated[int, Field(ge=0), WHOLE] = Field(
+        description="Week of the horizon it takes effect."
+    )
     pool: Literal["desk", "contact_centre", "managers"] = Field(description="Pool changed.")
     count: Annotated[float, Field(ge=0.0, le=1_000_000)] = Field(description="New head count.")
 
@@ -118,10 +121,10 @@ class KeyAccounts(Frozen):
         default=0.0,
         description="Smallest observed value (recency-weighted margin, currency) of a key account.",
     )
-    review_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+    review_weeks: Annotated[int, Field(ge=1, le=520), WHOLE] = Field(
         default=13, description="Weeks between re-evaluations of the selection."
     )
-    accounts_per_manager: Annotated[int, Field(ge=1, le=10_000)] = Field(
+    accounts_per_manager: Annotated[int, Field(ge=1, le=10_000), WHOLE] = Field(
         default=25, description="Most accounts one relationship manager carries."
     )
     level: Level = Field(default="partnership", description="Level given to key accounts.")

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from relsim.scenario.model.base import Frozen
+from relsim.scenario.model.base import WHOLE, Frozen
 
 SweepValue = float | int | str | bool
 
@@ -113,10 +113,10 @@ class Sweep(Frozen):
         description="factorial: every combination of the fields' values; lhs: a Latin "
         "hypercube of `samples` points over the fields' ranges or distributions.",
     )
-    samples: Annotated[int, Field(ge=2, le=10_000)] = Field(
+    samples: Annotated[int, Field(ge=2, le=10_000), WHOLE] = Field(
         default=20, description="Latin hypercube: number of design points."
     )
-    replications: Annotated[int, Field(ge=2)] | None = Field(
+    replications: Annotated[int, Field(ge=2), WHOLE] | None = Field(
         default=None, description="Replications per strategy at each point (default 10)."
     )
 
