@@ -88,7 +88,9 @@ def run_experiment(
         limits.check_memory(scenario, workers or os.cpu_count() or 1, runs)
     folder = ResultsFolder(out) if out else ResultsFolder.timestamped(scenario.name)
     settings = None
-    if not resume:
+    if resume:
+        heal_manifest(folder)
+    else:
         settings = _settings(scenario, names, replications, precision, metric, max_replications)
     with folder.writing(scenario, settings, resume=resume, force=force) as writing:
         own = contextlib.nullcontext(pool) if pool else WorkerPool(workers, executor)
@@ -130,11 +132,28 @@ def _fill(
     folder, manifest = writing.folder, writing.manifest
     metric = manifest.get("metric", metric)
     max_replications = manifest.get("max_replications", max_replications)
-    done = storage.done_parts(folder.root)
+    check = storage.check_parts(folder.root, manifest["strategies"], storage.run_settings(manifest))
+    for line in check.lines():
+        _say(f"relsim: resume: {line}")
+    done = check.done
     target = _replicate(pool, scenario, folder, manifest, done, progress, metric, max_replications)
     storage.assemble(folder.root, manifest["strategies"], target)
     writing.completion["replications_per_strategy"] = target
     return metric
+
+
+def heal_manifest(folder: ResultsFolder) -> None:
+    """Before resuming: rebuild a damaged manifest from the parts' records (saying so), or
+    refuse with what to do (:class:`~relsim.experiment.records.DamagedManifest`)."""
+    if folder.manifest_path.exists():
+        with folder.lock():
+            done = storage.heal_manifest(folder)
+        if done:
+            _say(f"relsim: resume: {done}")
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def checked_strategies(
@@ -198,8 +217,9 @@ def _run_tasks(
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=len(tasks), disable=not show, unit="run", desc="replications", file=sys.stderr)
     try:
+        run = storage.run_settings(manifest)
         for (strategy, r), result in pool.map(scenario, tasks):
-            storage.write_part(out, strategy, r, result)
+            storage.write_part(out, strategy, r, result, run)
             done.add((strategy, r))
             bar.update(1)
     except BaseException:
