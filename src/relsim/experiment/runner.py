@@ -87,11 +87,9 @@ def run_experiment(
         runs = (replications or DEFAULT_REPLICATIONS) * len(names)
         limits.check_memory(scenario, workers or os.cpu_count() or 1, runs)
     folder = ResultsFolder(out) if out else ResultsFolder.timestamped(scenario.name)
-    settings = None
-    if resume:
+    settings = _settings(scenario, names, replications, precision, metric, max_replications)
+    if resume:  # writing() takes the folder's own settings; a damaged manifest is rebuilt first
         heal_manifest(folder)
-    else:
-        settings = _settings(scenario, names, replications, precision, metric, max_replications)
     with folder.writing(scenario, settings, resume=resume, force=force) as writing:
         own = contextlib.nullcontext(pool) if pool else WorkerPool(workers, executor)
         with own as running:
