@@ -18,7 +18,7 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
 LAYERS: dict[str, int] = {
-    **dict.fromkeys(("domain", "version", "errors", "units", "statistics"), 0),
+    **dict.fromkeys(("domain", "version", "errors", "units", "names", "statistics"), 0),
     "scenario": 1,
     **dict.fromkeys(("model", "extensions"), 2),
     **dict.fromkeys(("simulation", "results"), 3),

@@ -38,8 +38,12 @@ def test_a_new_folder_is_started_refused_cleared_and_reopened(tmp_path: Path) ->
     scenario = load_scenario(SCENARIOS / "ci-smoke.yaml")
     folder = ResultsFolder(tmp_path / "res").create()
     (folder.root / "notes.txt").write_text("mine")
+    with pytest.raises(UsageError, match=r"not empty.*notes\.txt"):  # the user's folder
+        folder.start(scenario, {"strategies": ["transactional"]})
+    (folder.root / "notes.txt").unlink()
     with folder.lock():
         manifest = folder.start(scenario, {"strategies": ["transactional"]})
+    (folder.root / "notes.txt").write_text("mine")  # the user's file in relsim's folder
     assert manifest["status"] == "partial" and manifest["model_version"] == relsim.MODEL_VERSION
     assert json.loads(folder.manifest_path.read_text()) == json.loads(json.dumps(manifest))
     assert folder.scenario_path.name == RESOLVED_SCENARIO

@@ -17,21 +17,35 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 
-def export_tables(results: str | Path, to: str | Path | None = None) -> Path:
+def export_tables(results: str | Path, to: str | Path | None = None, force: bool = False) -> Path:
     """Write a finished run's tables (replications and the tidy tables) as CSV files into
-    ``to`` (default ``<results>/csv``); returns the folder."""
+    ``to`` (default ``<results>/csv``); returns the folder. An existing file relsim did not
+    write there is refused (:class:`UsageError`, naming it) unless ``force``; nothing is
+    written then."""
     import pandas as pd
 
     from relsim.experiment import storage
     from relsim.experiment.folder import ResultsFolder
+    from relsim.experiment.owned import refuse_overwrite
 
     folder = ResultsFolder(results)
     folder.require_complete()
     target = Path(to) if to else folder.path("csv")
+    inside = _inside(folder.root, target)
+    files = [target / f"{name}.csv" for name in ("replications", *storage.TABLES)]
+    for file in files:
+        refuse_overwrite(file, force, folder.root if inside else None)
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("replications", *storage.TABLES):
-        pd.read_parquet(folder.path(f"{name}.parquet")).to_csv(target / f"{name}.csv", index=False)
+    for file in files:
+        pd.read_parquet(folder.path(f"{file.stem}.parquet")).to_csv(file, index=False)
+        if inside:
+            folder.record(file)
     return target
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """Whether ``path`` lies inside the folder ``root`` (links resolved)."""
+    return path.resolve().is_relative_to(root.resolve())
 
 
 @dataclass
@@ -53,18 +67,22 @@ def export_transactions(
     replication: int = 0,
     firm: str | None = None,
     start_date: str = "2026-01-05",
+    force: bool = False,
 ) -> TransactionLog:
     """Simulate one replication again -- of a finished results folder's scenario, or of a
     scenario file -- and write its purchases at ``firm`` (default: the focal firm) as a
     transaction log (customer,date,amount). The replication is simulated from its own seed,
     so it is the run's own; week 0 is dated ``start_date`` and the warm-up is included.
     ``strategy`` defaults to the baseline; ``to`` to
-    ``results/<scenario>-<strategy>-r<replication>-transactions.csv``."""
+    ``results/<scenario>-<strategy>-r<replication>-transactions.csv`` (named from the names'
+    slugs). An existing file at ``to`` is refused (:class:`UsageError`) unless ``force``."""
     from datetime import date
 
     from relsim.calibration import simulated_log
     from relsim.experiment import replication_seed
     from relsim.experiment.folder import ResultsFolder
+    from relsim.experiment.owned import refuse_overwrite
+    from relsim.names import slug
     from relsim.scenario import load_scenario
     from relsim.simulation import simulate
 
@@ -86,15 +104,17 @@ def export_transactions(
         raise UsageError(f"--start-date needs YYYY-MM-DD, got {start_date!r}") from None
     if replication < 0:
         raise UsageError("--replication is 0 or more")
+    target = (
+        Path(to)
+        if to
+        else Path("results")
+        / (f"{slug(scenario.name)}-{slug(strategy)}-r{replication}-transactions.csv")
+    )
+    refuse_overwrite(target, force)
     traced = scenario.model_copy(update={"trace_share": 1.0})  # traces every customer; the
     # trace draws no random numbers, so the run is the same replication as in the results
     run = simulate(traced, strategy=strategy, seed=replication_seed(scenario.seed, replication))
     log = simulated_log(run.trace, firm, start)
-    target = (
-        Path(to)
-        if to
-        else Path("results") / (f"{scenario.name}-{strategy}-r{replication}-transactions.csv")
-    )
     target.parent.mkdir(parents=True, exist_ok=True)
     log.to_csv(target, index=False)
     return TransactionLog(target, log, strategy, firm, replication)

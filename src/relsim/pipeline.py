@@ -189,8 +189,18 @@ def write_outputs(experiment: Experiment) -> tuple[Path, Path]:
     from relsim.viz import save_all
     from relsim.viz.report import write_report
 
-    save_all(experiment, ResultsFolder(experiment.out).path("plots"))
-    return write_report(experiment)
+    folder = ResultsFolder(experiment.out)
+    plots = save_all(experiment, folder.path("plots"))
+    folder.record(*plots)
+    return record_report(folder, write_report(experiment))
+
+
+def record_report(folder: Any, report: tuple[Path, Path]) -> tuple[Path, Path]:
+    """Add the report (and the robustness plot it may draw) to the files ``folder``'s
+    manifest lists as relsim's; returns ``report``."""
+    drawn = folder.path("plots", "robustness.png")
+    folder.record(*report, *([drawn] if drawn.is_file() else []))
+    return report
 
 
 def robustness_stage(
@@ -279,7 +289,7 @@ def analyse_robustness(
     resume = resume and folder.holds_results()
     result = robustness_stage(run.root, replications, workers, progress, resume, only, notify)
     experiment = Experiment(run.root, manifest.get("metric", DEFAULT_METRIC))
-    return result, write_report(experiment)
+    return result, record_report(run, write_report(experiment))
 
 
 __all__ = [

@@ -43,6 +43,11 @@ def add_export(sub: Subparsers) -> None:
     export.add_argument("--replication", type=int, default=0, help="with --transactions (0)")
     export.add_argument("--firm", default=None, help="with --transactions (default: the focal)")
     export.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite existing files that relsim did not write (without it they are refused)",
+    )
+    export.add_argument(
         "--start-date",
         default="2026-01-05",
         help="with --transactions: the date of week 0 (weeks are dated on their first day)",
@@ -53,11 +58,17 @@ def handle_export(args: argparse.Namespace) -> int:
     from relsim.exports import export_tables, export_transactions
 
     if not args.transactions:
-        target = export_tables(args.results, args.to)
+        target = export_tables(args.results, args.to, force=args.force)
         say(f"relsim: CSV tables in {target}/")
         return EXIT_OK
     written = export_transactions(
-        args.results, args.to, args.strategy, args.replication, args.firm, args.start_date
+        args.results,
+        args.to,
+        args.strategy,
+        args.replication,
+        args.firm,
+        args.start_date,
+        force=args.force,
     )
     log = written.log
     say(

@@ -28,16 +28,30 @@ def add_report(sub: Subparsers) -> None:
     )
     report.add_argument("results", type=Path, help="results folder of relsim run")
     report.add_argument("--metric", default=None, help="decision metric (default: the run's)")
+    add_force(report, "report.md or report.html")
+
+
+def add_force(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help=f"overwrite an existing {what} that relsim did not write (refused without it)",
+    )
 
 
 def handle_report(args: argparse.Namespace) -> int:
     from relsim.experiment import Experiment
     from relsim.experiment.folder import ResultsFolder
+    from relsim.experiment.owned import refuse_overwrite
+    from relsim.pipeline import record_report
     from relsim.viz.report import write_report
 
-    manifest = ResultsFolder(args.results).require_complete()
+    folder = ResultsFolder(args.results)
+    manifest = folder.require_complete()
     metric = args.metric or manifest.get("metric", DEFAULT_METRIC)
-    md, page = write_report(Experiment.load(args.results, metric))
+    for name in ("report.md", "report.html"):
+        refuse_overwrite(folder.path(name), args.force, folder.root)
+    md, page = record_report(folder, write_report(Experiment.load(args.results, metric)))
     say(f"relsim: report written: {page} and {md}")
     return EXIT_OK
 
@@ -85,6 +99,7 @@ def add_demo(sub: Subparsers) -> None:
     demo.add_argument(
         "--grid-replications", type=int, default=4, help="runs per strategy in each grid cell (4)"
     )
+    add_force(demo, "page")
     add_seed(demo)
     add_workers(demo)
 
@@ -99,11 +114,12 @@ def handle_demo(args: argparse.Namespace) -> int:
         raise UsageError("--replications and --grid-replications must be at least 2")
     with resources.as_file(resources.files("relsim").joinpath("classroom.yaml")) as bundled:
         scenario = args.scenario or bundled
+        out = _page(scenario, args.out, args.force)
         say(f"relsim: computing the classroom page for {scenario} ...")
         try:
             page = write_demo(
                 scenario,
-                args.out,
+                out,
                 strategies=args.strategy,
                 replications=args.replications,
                 levers=levers,
@@ -115,6 +131,29 @@ def handle_demo(args: argparse.Namespace) -> int:
             raise UsageError(str(error.args[0] if error.args else error)) from error
     say(f"relsim: classroom page written: {page} (open it in any browser; no network needed)")
     return EXIT_OK
+
+
+def _page(scenario: Path, out: Path | None, force: bool) -> Path:
+    """The classroom page's file (default ``results/<scenario's slug>-demo.html``), refused
+    before any work when it exists, is not a classroom page relsim wrote (its title says so)
+    and ``force`` is not given."""
+    from relsim.experiment.owned import refuse_overwrite
+    from relsim.names import slug
+    from relsim.scenario import load_scenario
+
+    page = out or Path("results") / f"{slug(load_scenario(scenario).name)}-demo.html"
+    refuse_overwrite(page, force or _a_classroom_page(page))
+    return page
+
+
+def _a_classroom_page(path: Path) -> bool:
+    """Whether ``path`` is a classroom page relsim wrote (its head names it so)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            head = handle.read(1000)
+    except OSError:
+        return False
+    return head.startswith("<!DOCTYPE html>") and "<title>relsim classroom: " in head
 
 
 def _levers(args: argparse.Namespace) -> list | None:

@@ -112,6 +112,7 @@ def add_sweep(sub: Subparsers) -> None:
 
 
 def handle_sweep(args: argparse.Namespace) -> int:
+    from relsim.experiment.folder import ResultsFolder
     from relsim.experiment.sweep import run_sweep
     from relsim.viz.sweep_plots import points_overview
     from relsim.viz.sweep_report import write_sweep_report
@@ -132,7 +133,8 @@ def handle_sweep(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         return interrupted(Interrupted("replications", out), "sweep")
-    _md, page = write_sweep_report(result)
+    md, page = write_sweep_report(result)
+    ResultsFolder(result.out).record(md, page, *(result.out / "plots").glob("sweep_*.png"))
     best = points_overview(result)
     print(best.to_string(index=False))
     say(

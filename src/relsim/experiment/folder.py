@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import time
@@ -34,34 +33,21 @@ from pathlib import Path
 from typing import Any
 
 from relsim.errors import UsageError
+from relsim.experiment import owned
+from relsim.experiment.owned import LOCK, MANIFEST, RESOLVED_SCENARIO, WRITTEN
+from relsim.experiment.owned import TABLES as TABLES  # the layout's names, importable here
 from relsim.experiment.records import parse_manifest
+from relsim.names import slug
 from relsim.scenario import Scenario, load_scenario
 from relsim.version import MODEL_VERSION, __version__
-
-MANIFEST = "manifest.json"
-RESOLVED_SCENARIO = "scenario.resolved.yaml"
-LOCK = ".lock"
-TABLES = ("weekly", "ladder", "defections", "survival", "moves")
-"""The tidy tables of an experiment (besides ``replications``), one Parquet file each."""
-WRITTEN = (
-    MANIFEST,
-    RESOLVED_SCENARIO,
-    "parts",
-    "plots",
-    "csv",
-    "report.html",
-    "report.md",
-    *(f"{name}.parquet" for name in ("replications", *TABLES)),
-)
-"""What relsim writes into a results folder (and so what ``--force`` may delete)."""
 
 
 class FolderBusy(RuntimeError):
     """Another relsim run is writing into the same results folder."""
 
 
-class OutsideFolder(ValueError):
-    """An output path that would leave its results folder."""
+class OutsideFolder(UsageError, ValueError):
+    """An output path that would leave its results folder (the command line's exit 2)."""
 
 
 class ResultsFolder:
@@ -74,9 +60,10 @@ class ResultsFolder:
 
     @classmethod
     def timestamped(cls, name: str, kind: str = "") -> ResultsFolder:
-        """The default folder of a scenario: ``results/<name>[-<kind>]-<timestamp>``."""
+        """The default folder of a scenario: ``results/<slug>[-<kind>]-<timestamp>``, named
+        from the scenario name's :func:`~relsim.names.slug` (never from its raw text)."""
         middle = f"-{kind}" if kind else ""
-        return cls(Path("results") / f"{name}{middle}-{datetime.now():%Y%m%d-%H%M%S}")
+        return cls(Path("results") / f"{slug(name)}{middle}-{datetime.now():%Y%m%d-%H%M%S}")
 
     def __repr__(self) -> str:
         return f"ResultsFolder({str(self.root)!r})"
@@ -88,8 +75,21 @@ class ResultsFolder:
         root = self.root.resolve()
         resolved = target.resolve()
         if resolved != root and root not in resolved.parents:
-            raise OutsideFolder(f"{target} is outside the results folder {self.root}")
+            raise OutsideFolder(
+                f"{target} is outside the results folder {self.root} (through `..`, an "
+                "absolute path or a symbolic link); relsim writes only inside it"
+            )
         return target
+
+    def named(self, *parts: str) -> Path:
+        """:meth:`path` of a file or folder named after scenario names: each of ``parts`` is
+        replaced by its :func:`~relsim.names.slug`, so the raw text never names a file."""
+        return self.path(*(slug(p) for p in parts))
+
+    def record(self, *paths: str | Path) -> None:
+        """Add ``paths`` (files relsim has just written into the folder) to the manifest's
+        list of what relsim wrote, the list ``--force`` deletes."""
+        owned.record(self.root, paths)
 
     @property
     def manifest_path(self) -> Path:
@@ -163,6 +163,8 @@ class ResultsFolder:
             writing = Writing(self, manifest)
             yield writing
             self.complete(manifest, started, **writing.completion)
+            own = (self.path(n) for n in (*WRITTEN, *extra) if "." in n)
+            self.record(*(p for p in own if p.is_file()))
 
     def start(
         self,
@@ -176,6 +178,7 @@ class ResultsFolder:
         resolved scenario. Returns the manifest. Call it holding the lock."""
         refuse_or_clear(self.root, force, extra)
         manifest = new_manifest(scenario, settings)
+        manifest["written"] = [MANIFEST, RESOLVED_SCENARIO]
         self.write_manifest(manifest)
         write_resolved_scenario(self.root, scenario)
         return manifest
@@ -219,8 +222,9 @@ class ResultsFolder:
         self.write_manifest(manifest)
 
     def replace(self) -> None:
-        """Delete the whole folder (``--force`` on a study that owns it entirely)."""
-        shutil.rmtree(self.root)
+        """Delete what relsim wrote into the folder, and the folder when that was all
+        (``--force`` on a study relsim made)."""
+        owned.replace(self.root)
 
 
 @dataclass
@@ -289,8 +293,10 @@ def scenario_hash(scenario: Scenario) -> str:
 
 def refuse_or_clear(out: Path, force: bool, extra: tuple[str, ...] = ()) -> None:
     """A folder that already holds results is refused (naming its status and the ways on),
-    or with ``force`` cleared of what relsim wrote there (``extra``: more of relsim's names)."""
+    or with ``force`` cleared of what relsim wrote there (``extra``: more of relsim's names).
+    A folder without a manifest must be empty: what is in it is the user's."""
     if not (out / MANIFEST).exists():
+        owned.refuse_foreign_folder(out)
         return
     if not force:
         status = read_manifest(out).get("status", "partial")
@@ -303,15 +309,9 @@ def refuse_or_clear(out: Path, force: bool, extra: tuple[str, ...] = ()) -> None
 
 
 def clear_results(out: Path, extra: tuple[str, ...] = ()) -> None:
-    """Delete what an earlier run wrote into ``out`` (``extra``: more of relsim's names);
-    anything else in it is left alone. The manifest goes first, so an interruption never
-    leaves old tables under a manifest."""
-    for name in (*WRITTEN, *extra):
-        target = out / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        else:
-            target.unlink(missing_ok=True)
+    """Delete what an earlier run wrote into ``out`` and nothing else
+    (:func:`relsim.experiment.owned.clear_results`)."""
+    owned.clear_results(out, extra)
 
 
 def write_manifest(out: Path, manifest: dict[str, Any]) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from relsim.experiment import owned
 from relsim.experiment.assumptions import REGISTER, Assumption, concrete_paths
 from relsim.experiment.folder import ResultsFolder
 from relsim.experiment.sweep import SweepResult, run_sweep
@@ -118,6 +119,7 @@ def robustness(
         design, entries, skipped = variants(scenario, register)
         if folder.holds_results():
             raise FileExistsError(f"{out} already holds a robustness analysis")
+        owned.refuse_foreign_folder(out, allowed=(owned.LOCK,))  # empty before variants.json
         folder.create()
         folder.path(VARIANTS).write_text(
             json.dumps({"entries": entries, "skipped": skipped}, indent=1), encoding="utf-8"
@@ -133,6 +135,7 @@ def robustness(
         strategies=strategies,
         points=design,
     )
+    folder.record(folder.path(VARIANTS))
     return summarise(result, entries, skipped)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,12 +41,15 @@ from relsim.experiment.folder import (
     write_manifest,
     write_resolved_scenario,
 )
+from relsim.names import slug
 
 PART_PREFIX = "r"
 
 
 def part_dir(out: Path, strategy: str, replication: int) -> Path:
-    return out / "parts" / strategy / f"{PART_PREFIX}{replication:05d}"
+    """The folder of one part, named from the strategy's slug (never its raw text) and
+    refused when it would leave ``out`` (:meth:`ResultsFolder.path`)."""
+    return ResultsFolder(out).path("parts", slug(strategy), f"{PART_PREFIX}{replication:05d}")
 
 
 PART_FILES = ("summary.json", *(f"{name}.parquet" for name in TABLES))
@@ -125,7 +129,7 @@ def check_parts(
     With ``heal``: half-written parts (temporary folders) and damaged ones are removed, to be
     computed again, and parts written without a record get one (``run``: the run's settings)."""
     found = PartsCheck()
-    root = out / "parts"
+    root = ResultsFolder(out).path("parts")  # refused when a link leads it out of the folder
     if not root.is_dir():
         return found
     names = {part_dir(out, s, 0).parent.name: s for s in strategies}
@@ -185,13 +189,15 @@ def _why_damaged(
     return why
 
 
-def done_parts(out: Path, strategies: list[str] | None = None) -> set[tuple[str, int]]:
-    """(strategy, replication) of every sound finished part in the folder, after
-    :func:`check_parts` has removed half-written and damaged ones."""
-    if strategies is None:
-        root = out / "parts"
-        strategies = [p.name for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
-    return check_parts(out, strategies).done
+def done_parts(out: Path, strategies: Iterable[str] = ()) -> set[tuple[str, int]]:
+    """(strategy, replication) of every sound finished part in the folder (a strategy named by
+    its name among ``strategies``, else by its folder's name), after :func:`check_parts` has
+    removed half-written and damaged ones."""
+    names = list(strategies)
+    if not names:
+        root = ResultsFolder(out).path("parts")
+        names = [p.name for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
+    return check_parts(out, names).done
 
 
 def heal_manifest(folder: ResultsFolder) -> str | None:

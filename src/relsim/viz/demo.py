@@ -33,6 +33,7 @@ import pandas as pd
 from relsim import units
 from relsim.domain import RUNGS
 from relsim.experiment import run_experiment
+from relsim.names import slug
 from relsim.scenario import Scenario, ScenarioError, load_scenario
 from relsim.scenario.load import Problem
 from relsim.scenario.paths import parse_scalar
@@ -155,7 +156,7 @@ def write_demo(path: str | Path, out: str | Path | None = None, **options: Any) 
     """Write the classroom page for the scenario file ``path``; returns the page's path
     (default ``results/<scenario>-demo.html``). ``options`` go to :func:`demo_data`."""
     data = demo_data(path, **options)
-    out = Path(out) if out else Path("results") / f"{data['scenario']}-demo.html"
+    out = Path(out) if out else Path("results") / f"{slug(data['scenario'])}-demo.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(data), encoding="utf-8")
     return out

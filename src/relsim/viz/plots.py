@@ -263,6 +263,8 @@ def save_all(experiment: Experiment, folder: Any) -> list[Any]:
     and works without a display."""
     from pathlib import Path
 
+    from relsim.names import slug
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     jobs: list[tuple[str, Any]] = [
@@ -285,7 +287,7 @@ def save_all(experiment: Experiment, folder: Any) -> list[Any]:
         if staff_hours.get(strategy, 0.0) > 0:  # only strategies that use staff pools
             jobs.append(
                 (
-                    f"utilisation_{strategy}",
+                    f"utilisation_{slug(strategy)}",
                     lambda ax, s=strategy: plot_utilisation(experiment, s, ax),
                 )
             )

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from relsim.names import check_name
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
+Name = Annotated[str, AfterValidator(check_name)]
+"""A name of the scenario, a firm, a segment or a strategy: a label (printable, at most
+:data:`relsim.names.MAX_NAME_LENGTH` characters). Files are never named from it directly, only
+from its :func:`relsim.names.slug`."""
 SHARE_TOLERANCE = 1e-6
 MAX_CUSTOMERS = 50_000_000
 MAX_WEEKS = 5200

@@ -18,6 +18,7 @@ from relsim.scenario.model.base import (
     MAX_CUSTOMERS,
     SHARE_TOLERANCE,
     Frozen,
+    Name,
     NonNegative,
     Positive,
     Probability,
@@ -58,7 +59,7 @@ class BetaProbability(Frozen):
 class Segment(Frozen):
     """A group of customers with its own behaviour; customers inside it are heterogeneous."""
 
-    name: str = Field(min_length=1, description="Segment name, used in tables.")
+    name: Name = Field(min_length=1, description="Segment name, used in tables.")
     share: Probability = Field(description="Share of the market's customers in this segment (0-1).")
     contractual: bool = Field(
         default=False,
@@ -181,7 +182,7 @@ class Segment(Frozen):
 class Firm(Frozen):
     """A firm in the market; the first firm listed is the focal firm (the user's)."""
 
-    name: str = Field(min_length=1, description="Firm name, used in tables.")
+    name: Name = Field(min_length=1, description="Firm name, used in tables.")
     price_index: Positive = Field(
         default=1.0, description="Price relative to the reference price (1.0 = reference)."
     )

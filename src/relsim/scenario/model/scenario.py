@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from relsim.scenario.model import checks
-from relsim.scenario.model.base import Frozen, Probability
+from relsim.scenario.model.base import Frozen, Name, Probability
 from relsim.scenario.model.market import Firm, Market, Segment, Shock
 from relsim.scenario.model.rivalry import Rivalry
 from relsim.scenario.model.rules import (
@@ -32,7 +32,7 @@ class Scenario(Frozen):
     """One market, the focal firm's strategies to compare, and the simulation settings."""
 
     schema_version: Literal[1] = Field(default=1, description="Version of the scenario format.")
-    name: str = Field(default="scenario", min_length=1, description="Scenario name.")
+    name: Name = Field(default="scenario", min_length=1, description="Scenario name.")
     description: str = Field(default="", description="Free text shown in reports.")
     seed: Annotated[int, Field(ge=0)] = Field(default=2026, description="Root random seed.")
     horizon: Horizon = Field(default=Horizon(), description="Simulated time.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from relsim.scenario.model.base import Frozen, NonNegative, Positive
+from relsim.scenario.model.base import Frozen, Name, NonNegative, Positive
 from relsim.scenario.model.bonds import Bonds
 from relsim.scenario.model.retention import InstrumentSpec, RetentionTools
 from relsim.scenario.model.staffing import KeyAccounts, Levels, Staffing
@@ -24,7 +24,7 @@ class Strategy(Frozen):
     quo: the warm-up runs it.
     """
 
-    name: str = Field(min_length=1, description="Strategy name, used in tables and reports.")
+    name: Name = Field(min_length=1, description="Strategy name, used in tables and reports.")
     preset: PresetName = Field(
         default="transactional",
         description="Preset the strategy starts from (`relsim presets` lists each preset's "

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from relsim.analysis import plan
+from relsim.names import slug
 from relsim.viz.report.checks import shortfalls, staff_warnings
 from relsim.viz.report.labels import COST_LABELS, unit_of
 from relsim.viz.report.render import Block, ci, money, pct
@@ -98,7 +99,7 @@ def organisation_section(experiment: Experiment) -> list[Block]:
             "than the pool had, so the level was not fully delivered.",
         ),
     ]
-    blocks += [("img", f"utilisation_{x}.png") for x in org["strategy"].unique()]
+    blocks += [("img", f"utilisation_{slug(x)}.png") for x in org["strategy"].unique()]
     blocks.append(
         (
             "caption",
