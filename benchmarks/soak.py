@@ -7,11 +7,17 @@
    as Ctrl-C) at random moments, on 1 or 2 workers, sometimes several times in a row, then
    resumed; a SIGINT must exit 130 without a traceback (or 0, once the run has finished), and
    every resumed folder's tables must equal an uninterrupted run's, bit for bit.
+3. Damage rounds: a run interrupted, then one of the damages of issue 34 (an empty
+   summary.json in a part, a deleted ladder.parquet, a stray file in parts/, a truncated
+   manifest.json, a part's summary values edited to 1e30; and parts of an older relsim, without
+   records, one with a truncated table), then resumed: it must finish with tables identical to
+   the uninterrupted run's and say what it healed.
 
 Usage::
 
     python benchmarks/soak.py                 # 5000 cases, 20 interruption rounds (~30 min)
     python benchmarks/soak.py --cases 500 --rounds 3
+    python benchmarks/soak.py --fast          # 50 cases, 2 interruption rounds, every damage
 
 Prints a Markdown summary to paste into ``docs/reliability.md``; exits 1 on any failure.
 """
@@ -138,12 +144,75 @@ def interrupt_round(
     return {"round": k, "ok": ok, "why": why, "events": events, "workers": workers}
 
 
+def _first_part(out: Path) -> Path:
+    return sorted(out.glob("parts/*/r*"))[0]
+
+
+def _edit_values(out: Path) -> None:
+    summary = _first_part(out) / "summary.json"
+    summary.write_text(json.dumps({k: 1e30 for k in json.loads(summary.read_text())}))
+
+
+def _older_relsim(out: Path) -> None:
+    """Parts as an older relsim wrote them (no record), one of them with a truncated table."""
+    for record in out.glob("parts/*/r*/record.json"):
+        record.unlink()
+    os.truncate(_first_part(out) / "weekly.parquet", 50)
+
+
+DAMAGES = {
+    "empty summary.json": lambda out: (_first_part(out) / "summary.json").write_text(""),
+    "deleted ladder.parquet": lambda out: (_first_part(out) / "ladder.parquet").unlink(),
+    "stray file in parts/": lambda out: (out / "parts" / "notes.txt").write_text("mine"),
+    "truncated manifest.json": lambda out: os.truncate(out / "manifest.json", 100),
+    "summary values edited to 1e30": _edit_values,
+    "older parts, one table truncated": _older_relsim,
+}
+"""The damages of issue 34's 'What was measured' 4 (and parts without records)."""
+
+
+def damage_round(work: Path, reference: Path, damage: str) -> dict[str, object]:
+    """Run until a few parts are finished, SIGKILL the process group, damage the folder,
+    resume; the resumed tables must equal the reference and the resume must say what it
+    healed."""
+    out = work / f"damage-{len(list(work.glob('damage-*')))}"
+    process = relsim("run", *RUN, "--workers", "2", "--out", str(out))
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list(out.glob("parts/*/r*/record.json"))) < 3:
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=120)
+    DAMAGES[damage](out)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "relsim", "run", "--resume", str(out), "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    said = [line for line in resumed.stderr.splitlines() if line.startswith("relsim: resume:")]
+    if resumed.returncode != 0:
+        why = f"exit {resumed.returncode}: {resumed.stderr[-300:]}"
+    else:
+        differ = same_tables(out, reference)
+        why = f"tables differ: {differ}" if differ else "" if said else "nothing said"
+    shutil.rmtree(out, ignore_errors=True)
+    return {"damage": damage, "ok": not why, "why": why, "said": said[:2]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=5000, help="hypothesis cases per test")
     parser.add_argument("--rounds", type=int, default=20, help="interruption rounds")
     parser.add_argument("--seed", type=int, default=2026, help="seed of the interruption times")
+    parser.add_argument(
+        "--fast", action="store_true", help="50 cases and 2 interruption rounds (damages: all)"
+    )
     args = parser.parse_args()
+    if args.fast:
+        args.cases, args.rounds = 50, 2
     rng = random.Random(args.seed)
     failures = 0
     lines = [
@@ -194,6 +263,19 @@ def main() -> int:
         for r in results:
             if not r["ok"]:
                 lines.append(f"  - round {r['round']} FAILED: {r['why']} ({r['events']})")
+        healed = [damage_round(work, reference, damage) for damage in DAMAGES]
+        for h in healed:
+            print(json.dumps(h), file=sys.stderr)
+        failures += sum(not h["ok"] for h in healed)
+        lines.append(
+            f"- Damage rounds: {sum(bool(h['ok']) for h in healed)} of {len(healed)} resumed "
+            "to tables identical to the uninterrupted run ("
+            + "; ".join(str(h["damage"]) for h in healed)
+            + ")"
+        )
+        for h in healed:
+            if not h["ok"]:
+                lines.append(f"  - {h['damage']} FAILED: {h['why']}")
     print("\n".join(lines))
     return 1 if failures else 0
 

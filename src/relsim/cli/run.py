@@ -191,10 +191,12 @@ the command line: giving any of them with ``--resume`` is refused."""
 def _resumable(out: Path) -> Any:
     """The results folder to resume (``FileNotFoundError``, exit 66, when it holds none)."""
     from relsim.experiment.folder import ResultsFolder
+    from relsim.experiment.runner import heal_manifest
 
     folder = ResultsFolder(out)
     if not folder.holds_results():
         raise FileNotFoundError(2, "no results to resume", str(folder.manifest_path))
+    heal_manifest(folder)  # a damaged manifest is rebuilt from the parts' records, or explained
     return folder
 
 

@@ -36,6 +36,7 @@ from relsim.errors import UsageError
 from relsim.experiment import owned
 from relsim.experiment.owned import LOCK, MANIFEST, RESOLVED_SCENARIO, WRITTEN
 from relsim.experiment.owned import TABLES as TABLES  # the layout's names, importable here
+from relsim.experiment.records import parse_manifest
 from relsim.names import slug
 from relsim.scenario import Scenario, load_scenario
 from relsim.version import MODEL_VERSION, __version__
@@ -321,7 +322,7 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
 
 
 def read_manifest(out: Path) -> dict[str, Any]:
-    return json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    return parse_manifest(out / MANIFEST)  # a damaged one: DamagedManifest, saying what to do
 
 
 def new_manifest(scenario: Scenario, settings: dict[str, Any]) -> dict[str, Any]:

@@ -42,7 +42,7 @@ WRITTEN = (
 )
 """The names relsim writes at a results folder's top level. What ``--force`` deletes is
 narrower: the files the manifest lists as written (:mod:`relsim.experiment.owned`)."""
-PART_FILES = frozenset({"summary.json", *(f"{t}.parquet" for t in TABLES)})
+PART_FILES = frozenset({"summary.json", "record.json", *(f"{t}.parquet" for t in TABLES)})
 """The files of one replication part (see :mod:`relsim.experiment.storage`)."""
 BEFORE_MANIFEST = (LOCK, "variants.json")
 """What relsim writes into a new folder before its manifest: the lock, and a robustness

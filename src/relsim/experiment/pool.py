@@ -11,8 +11,12 @@ scenario, strategy and replication index, never on the worker or the order of co
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
@@ -44,6 +48,45 @@ def replicate(scenario: Scenario, strategy: str, replication: int) -> dict[str, 
     return out
 
 
+def start_worker(registered: dict[str, dict[str, Any]], parent: int, on_main: bool) -> None:
+    """A worker process's initializer: die with the main process ``parent``, however it ends
+    (SIGKILL included), then start as :func:`relsim.experiment.interrupts.start_worker` says.
+
+    Two guards. On Linux, when the pool was made on the main thread (the parent-death signal
+    follows the thread that spawned the worker, and the main thread lives as long as the
+    process), the kernel sends SIGKILL the moment the parent ends. Everywhere, a daemon thread
+    polls the parent's process id every :data:`PARENT_POLL` seconds and ends the worker once it
+    changes. A worker holds no file of the results folder open, so ending it loses nothing;
+    multiprocessing's resource tracker then sees its pipe close and ends as well."""
+    if on_main and sys.platform.startswith("linux"):
+        _parent_death_signal()
+    if os.getppid() != parent:  # the parent ended before the guards were in place
+        os._exit(1)
+    watch = threading.Thread(target=_watch_parent, args=(parent,), daemon=True)
+    watch.start()
+    interrupts.start_worker(registered)
+
+
+PARENT_POLL = 0.5
+"""Seconds between a worker's checks that its main process is still there."""
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL)
+    os._exit(1)
+
+
+def _parent_death_signal() -> None:
+    """Ask Linux to SIGKILL this process when its parent ends (``PR_SET_PDEATHSIG``)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+
+
 class WorkerDied(RuntimeError):
     """A worker process died (killed, out of memory) while running a replication."""
 
@@ -68,12 +111,14 @@ class WorkerPool:
 
     def _new_pool(self) -> cf.Executor:
         # registered extensions travel to the workers (pickled by reference); the workers
-        # answer Ctrl-C only inside a replication (see relsim.experiment.interrupts)
+        # answer Ctrl-C only inside a replication (see relsim.experiment.interrupts) and end
+        # when this process ends (start_worker)
+        on_main = threading.current_thread() is threading.main_thread()
         return cf.ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=interrupts.start_worker,
-            initargs=(extensions.snapshot(),),
+            initializer=start_worker,
+            initargs=(extensions.snapshot(), os.getpid(), on_main),
         )
 
     def __exit__(self, error: type[BaseException] | None, *_: object) -> None:

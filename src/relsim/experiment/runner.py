@@ -27,6 +27,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -96,9 +97,9 @@ def run_experiment(
     memory = memory_check and executor is None and not resume
     _check_settings(scenario, names, asked, metric, max_replications, memory)
     folder = ResultsFolder(out) if out else ResultsFolder.timestamped(scenario.name)
-    settings = None
-    if not resume:
-        settings = _settings(scenario, names, replications, precision, metric, max_replications)
+    settings = _settings(scenario, names, replications, precision, metric, max_replications)
+    if resume:  # writing() takes the folder's own settings; a damaged manifest is rebuilt first
+        heal_manifest(folder)
     with folder.writing(scenario, settings, resume=resume, force=force) as writing:
         own = contextlib.nullcontext(pool) if pool else WorkerPool(workers, executor)
         with own as running:
@@ -167,7 +168,10 @@ def _fill(
     folder, manifest = writing.folder, writing.manifest
     metric = manifest.get("metric", metric)
     max_replications = manifest.get("max_replications", max_replications)
-    done = storage.done_parts(folder.root, manifest["strategies"])
+    check = storage.check_parts(folder.root, manifest["strategies"], storage.run_settings(manifest))
+    for line in check.lines():
+        _say(f"relsim: resume: {line}")
+    done = check.done
     if announcing:
         restart_clock()
         left = manifest["replications_target"] * len(manifest["strategies"]) - len(done)
@@ -176,6 +180,20 @@ def _fill(
     storage.assemble(folder.root, manifest["strategies"], target)
     writing.completion["replications_per_strategy"] = target
     return metric
+
+
+def heal_manifest(folder: ResultsFolder) -> None:
+    """Before resuming: rebuild a damaged manifest from the parts' records (saying so), or
+    refuse with what to do (:class:`~relsim.experiment.records.DamagedManifest`)."""
+    if folder.manifest_path.exists():
+        with folder.lock():
+            done = storage.heal_manifest(folder)
+        if done:
+            _say(f"relsim: resume: {done}")
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def checked_strategies(
@@ -237,8 +255,9 @@ def _run_tasks(
     label = out.name if out.parent.name == "points" else ""  # a sweep's design point
     bar = progress_of(len(tasks), progress, label)
     try:
+        run = storage.run_settings(manifest)
         for (strategy, r), result in pool.map(scenario, tasks):
-            storage.write_part(out, strategy, r, result)
+            storage.write_part(out, strategy, r, result, run)
             done.add((strategy, r))
             bar.update()
     except BaseException:

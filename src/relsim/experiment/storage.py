@@ -3,9 +3,10 @@
 Layout inside a results folder (the folder itself, its manifest and resolved scenario are
 :class:`relsim.experiment.folder.ResultsFolder`'s)::
 
-    parts/<strategy>/<r>/       one finished replication: summary.json, weekly/ladder/
-                                defections.parquet (written under a temporary name and renamed,
-                                so a part either exists whole or not at all)
+    parts/<strategy>/<r>/       one finished replication: summary.json, a Parquet file per
+                                table and record.json (checksums, row counts, seed: see
+                                relsim.experiment.records), written under a temporary name and
+                                renamed, so a part either exists whole or not at all
     replications.parquet, weekly.parquet, ladder.parquet, defections.parquet
                                 the tables, assembled from the parts when the run completes
 """
@@ -16,6 +17,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ import pandas as pd
 
 # the folder's own files (manifest, resolved scenario, lock, --force) belong to
 # relsim.experiment.folder; their names stay importable from here for older callers
+from relsim.experiment import records
 from relsim.experiment.folder import (
     RESOLVED_SCENARIO,
     TABLES,
@@ -49,8 +52,19 @@ def part_dir(out: Path, strategy: str, replication: int) -> Path:
     return ResultsFolder(out).path("parts", slug(strategy), f"{PART_PREFIX}{replication:05d}")
 
 
-def write_part(out: Path, strategy: str, replication: int, result: dict[str, Any]) -> None:
-    """Write one replication's results atomically (temporary folder, then rename)."""
+PART_FILES = ("summary.json", *(f"{name}.parquet" for name in TABLES))
+"""The files of a finished part besides its record."""
+
+
+def write_part(
+    out: Path,
+    strategy: str,
+    replication: int,
+    result: dict[str, Any],
+    run: dict[str, Any] | None = None,
+) -> None:
+    """Write one replication's results atomically (temporary folder, then rename), its record
+    last (``run``: the run's settings, kept in the record)."""
     final = part_dir(out, strategy, replication)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f".tmp-{final.name}-{os.getpid()}"
@@ -61,25 +75,156 @@ def write_part(out: Path, strategy: str, replication: int, result: dict[str, Any
     for name in TABLES:
         result[name].to_parquet(tmp / f"{name}.parquet", index=False)
     _fsync_dir(tmp)
+    rows = {f"{name}.parquet": len(result[name]) for name in TABLES}
+    records.write_record(tmp, strategy, replication, rows, run)
     os.rename(tmp, final)
 
 
-def done_parts(out: Path, strategies: Iterable[str] = ()) -> set[tuple[str, int]]:
-    """(strategy, replication) of every finished part in the folder (a strategy named by its
-    folder's name, or by its name among ``strategies`` whose slug that is); half-written
-    parts left by a killed run (temporary folders) are removed."""
-    found = set()
-    named = {slug(s): s for s in strategies}
-    root = ResultsFolder(out).path("parts")
-    if not root.exists():
+def run_settings(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's fields a part's record keeps (enough to rebuild the manifest)."""
+    return {key: manifest[key] for key in records.RUN_KEYS if key in manifest}
+
+
+@dataclass
+class PartsCheck:
+    """What :func:`check_parts` found in ``parts/`` (paths relative to the results folder)."""
+
+    done: set[tuple[str, int]] = field(default_factory=set)
+    damaged: dict[str, str] = field(default_factory=dict)
+    """Part -> why it is damaged; to be computed again."""
+    unrecorded: list[str] = field(default_factory=list)
+    """Parts without a record (an older relsim's) that passed the checks, now recorded."""
+    strays: list[str] = field(default_factory=list)
+    """Entries that are not relsim's parts: left alone and not used."""
+
+    def lines(self, limit: int = 5) -> list[str]:
+        """What a resume says about it: one line per damaged part and stray entry (the first
+        ``limit`` of each, then a count), one for the unrecorded parts kept."""
+        out = _first(
+            [f"{p} is damaged ({why}); computing it again" for p, why in self.damaged.items()],
+            limit,
+            "more damaged parts computed again",
+        )
+        out += _first(
+            [f"{p} is not a part relsim wrote; ignored and left in place" for p in self.strays],
+            limit,
+            "more entries in parts/ ignored",
+        )
+        if self.unrecorded:
+            out.append(
+                f"{len(self.unrecorded)} parts written before parts had records (e.g. "
+                f"{self.unrecorded[0]}) were readable and consistent, and kept"
+            )
+        return out
+
+
+def _first(lines: list[str], limit: int, more: str) -> list[str]:
+    return lines[:limit] + ([f"and {len(lines) - limit} {more}"] if len(lines) > limit else [])
+
+
+def check_parts(
+    out: Path, strategies: list[str], run: dict[str, Any] | None = None, heal: bool = True
+) -> PartsCheck:
+    """Verify every part in ``out/parts`` against its record (:mod:`relsim.experiment.records`).
+    With ``heal``: half-written parts (temporary folders) and damaged ones are removed, to be
+    computed again, and parts written without a record get one (``run``: the run's settings)."""
+    found = PartsCheck()
+    root = ResultsFolder(out).path("parts")  # refused when a link leads it out of the folder
+    if not root.is_dir():
         return found
-    for strategy_dir in root.iterdir():
-        for part in strategy_dir.iterdir():
-            if part.name.startswith(".tmp-"):
-                shutil.rmtree(part, ignore_errors=True)
-            elif part.name.startswith(PART_PREFIX) and part.name[1:].isdigit():
-                found.add((named.get(strategy_dir.name, strategy_dir.name), int(part.name[1:])))
+    names = {part_dir(out, s, 0).parent.name: s for s in strategies}
+    for entry in sorted(root.iterdir()):
+        if entry.name in names and entry.is_dir() and not entry.is_symlink():
+            _check_strategy(out, entry, names[entry.name], found, run if heal else None, heal)
+        else:
+            found.strays.append(str(entry.relative_to(out)))
     return found
+
+
+def _check_strategy(
+    out: Path,
+    folder: Path,
+    strategy: str,
+    found: PartsCheck,
+    run: dict[str, Any] | None,
+    heal: bool,
+) -> None:
+    for part in sorted(folder.iterdir()):
+        name = part.name
+        if name.startswith(".tmp-"):
+            if heal:
+                shutil.rmtree(part, ignore_errors=True)
+            continue
+        replication = int(name[1:]) if name[1:].isdigit() else -1
+        where = str(part.relative_to(out))
+        if name != part_dir(out, strategy, max(replication, 0)).name or not part.is_dir():
+            found.strays.append(where)
+            continue
+        why = _why_damaged(part, strategy, replication, found, where, run)
+        if why is None:
+            found.done.add((strategy, replication))
+            continue
+        found.damaged[where] = why
+        if heal:
+            shutil.rmtree(part)
+
+
+def _why_damaged(
+    part: Path,
+    strategy: str,
+    replication: int,
+    found: PartsCheck,
+    where: str,
+    run: dict[str, Any] | None,
+) -> str | None:
+    """Why a part is damaged, or None; a sound part without a record gets one when ``run``
+    is given (the check then heals)."""
+    if (part / records.RECORD).exists():
+        return records.verify(part, strategy, replication, PART_FILES)
+    why, rows = records.check_unrecorded(part, strategy, replication, TABLES)
+    if why is None:
+        found.unrecorded.append(where)
+        if run is not None:
+            records.write_record(part, strategy, replication, rows, run)
+    return why
+
+
+def done_parts(out: Path, strategies: Iterable[str] = ()) -> set[tuple[str, int]]:
+    """(strategy, replication) of every sound finished part in the folder (a strategy named by
+    its name among ``strategies``, else by its folder's name), after :func:`check_parts` has
+    removed half-written and damaged ones."""
+    names = list(strategies)
+    if not names:
+        root = ResultsFolder(out).path("parts")
+        names = [p.name for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
+    return check_parts(out, names).done
+
+
+def heal_manifest(folder: ResultsFolder) -> str | None:
+    """Rebuild a damaged manifest (:class:`~relsim.experiment.records.DamagedManifest`) from
+    the finished parts' records and the resolved scenario; returns what was done (None when
+    the manifest was sound). Raises ``DamagedManifest`` when no record holds the settings."""
+    try:
+        folder.read_manifest()
+        return None
+    except records.DamagedManifest as error:
+        damage = str(error).split(". ", 1)[0]
+        settings = records.settings_from_records(sorted(folder.root.glob("parts/*/r*")))
+        if settings is None:
+            raise records.DamagedManifest(
+                f"{damage}, and no finished part records the run's settings, so it cannot be "
+                f"rebuilt: start the run again into this folder with --force"
+            ) from None
+    scenario = folder.load_scenario()
+    if settings.get("scenario_hash") != scenario_hash(scenario):
+        raise records.DamagedManifest(
+            f"{damage}, and its parts were made from another scenario than "
+            f"{RESOLVED_SCENARIO}: start the run again into this folder with --force"
+        )
+    manifest = {**new_manifest(scenario, settings), **settings, "status": "partial"}
+    manifest["rebuilt"] = f"{damage}; rebuilt from the parts' records and {RESOLVED_SCENARIO}"
+    folder.write_manifest(manifest)
+    return f"{damage}; rebuilt it from the parts' records and {RESOLVED_SCENARIO}"
 
 
 def read_summary(out: Path, strategy: str, replication: int) -> dict[str, float]:
@@ -124,15 +269,19 @@ __all__ = [
     "WRITTEN",
     "FolderBusy",
     "FolderLock",
+    "PartsCheck",
     "assemble",
     "atomic_parquet",
+    "check_parts",
     "clear_results",
     "done_parts",
+    "heal_manifest",
     "new_manifest",
     "part_dir",
     "read_manifest",
     "read_summary",
     "refuse_or_clear",
+    "run_settings",
     "scenario_hash",
     "write_manifest",
     "write_part",

@@ -34,6 +34,7 @@ from relsim.experiment import limits, storage
 from relsim.experiment.design import design, point_scenarios
 from relsim.experiment.folder import ResultsFolder, Writing
 from relsim.experiment.pool import WorkerPool
+from relsim.experiment.records import DamagedManifest
 from relsim.experiment.results import DEFAULT_METRIC, Experiment
 from relsim.experiment.runner import baseline_of, checked_strategies, run_experiment
 from relsim.scenario import Scenario, load_scenario
@@ -154,9 +155,8 @@ def _run_point(
     k, count = position
     point = ResultsFolder(point_dir(out, k))
     if point.holds_results():
-        if point.is_complete():
-            return
-        run_experiment(variant, out=point.root, resume=True, pool=pool, progress=progress)
+        if not _sound_and_complete(point):  # resuming verifies and heals its parts
+            run_experiment(variant, out=point.root, resume=True, pool=pool, progress=progress)
         return
     if progress or (progress is None and os.isatty(2)):
         print(f"relsim: design point {k + 1} of {count}", file=sys.stderr)
@@ -170,6 +170,21 @@ def _run_point(
         memory_check=False,
         pool=pool,
     )
+
+
+def _sound_and_complete(point: ResultsFolder) -> bool:
+    """Whether a design point is complete with a sound manifest and every part matching its
+    record (else resuming it rebuilds, recomputes and reassembles what is damaged)."""
+    try:
+        manifest = point.read_manifest()
+    except DamagedManifest:
+        return False
+    if manifest.get("status") != "complete":
+        return False
+    check = storage.check_parts(point.root, manifest["strategies"], heal=False)
+    target = manifest["replications_target"]
+    wanted = {(s, r) for s in manifest["strategies"] for r in range(target)}
+    return not check.damaged and wanted <= check.done
 
 
 def point_dir(out: Path, k: int) -> Path:
