@@ -171,3 +171,34 @@ def test_the_action_plan_and_share_plot_show_when_rivals_copied(tmp_path: Path) 
     assert len(dotted) == 3  # one median marker per strategy with a program
     md, _ = write_report(experiment)
     assert "copy points" in md.read_text(encoding="utf-8")
+
+
+def test_report_markdown_writes_names_as_text_never_as_html() -> None:
+    """A strategy or firm named like HTML is shown in report.md, never rendered as HTML by a
+    Markdown viewer (issue 34): every ``<`` is escaped, and a ``|`` cannot split a table cell."""
+    import re
+
+    import pandas as pd
+
+    from relsim.viz.report.render import to_markdown
+
+    name = "<script>alert(1)</script> a|b \\<img src=x onerror=alert(2)>"
+    blocks = [
+        ("h2", f"Strategy {name}"),
+        ("p", f"Fund **{name}**."),
+        ("warning", name),
+        ("summary", [f"Recommendation: {name}"]),
+        ("table", pd.DataFrame({"strategy": [name], "npv": ["1,000"]})),
+    ]
+    text = to_markdown(blocks)
+    # raw HTML in CommonMark starts with an unescaped "<": none is left
+    assert not re.search(r"(?<!\\)(?:\\\\)*<", text)
+    row = next(line for line in text.splitlines() if line.startswith("|") and "script" in line)
+    assert len(re.split(r"(?<!\\)\|", row)[1:-1]) == 2  # the name's "|" stays in its cell
+    try:
+        from markdown_it import MarkdownIt
+    except ImportError:
+        return
+    rendered = MarkdownIt("commonmark").enable("table").render(text)
+    assert "<script" not in rendered and "<img" not in rendered
+    assert "&lt;script&gt;" in rendered

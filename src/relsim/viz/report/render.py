@@ -35,16 +35,19 @@ def ci(mean: float, low: float, high: float, fmt: Any = money) -> str:
 
 
 def to_markdown(blocks: list[Block]) -> str:
+    """The report as Markdown. Every text is written as text: a ``<`` is escaped, so a name
+    such as ``<script>`` is shown, never taken for HTML by a Markdown viewer; table cells also
+    escape ``|``."""
     out = []
     for kind, payload in blocks:
         if kind == "h1":
-            out.append(f"# {payload}\n")
+            out.append(f"# {md_text(payload)}\n")
         elif kind == "h2":
-            out.append(f"## {payload}\n")
+            out.append(f"## {md_text(payload)}\n")
         elif kind in ("p", "caption"):
-            out.append(f"{payload}\n")
+            out.append(f"{md_text(payload)}\n")
         elif kind == "warning":
-            out.append(f"> **Warning:** {payload}\n")
+            out.append(f"> **Warning:** {md_text(payload)}\n")
         elif kind in ("table", "raw"):
             out.append(_markdown_table(payload) + "\n")
         elif kind == "img":
@@ -52,8 +55,19 @@ def to_markdown(blocks: list[Block]) -> str:
         elif kind == "code":
             out.append(f"```\n{payload}\n```\n")
         elif kind == "summary":
-            out.append("\n".join(f"- {_topic(line, '**')}" for line in payload) + "\n")
+            out.append("\n".join(f"- {_topic(md_text(line), '**')}" for line in payload) + "\n")
     return "\n".join(out)
+
+
+def md_text(text: Any) -> str:
+    """``text`` as Markdown that reads as the text itself: ``<`` (the start of raw HTML or an
+    autolink) and a backslash before it are escaped; Markdown's emphasis is left to the
+    report's own words."""
+    return str(text).replace("\\<", "\\\\<").replace("<", "\\<")
+
+
+def _md_cell(value: Any) -> str:
+    return md_text(value).replace("|", "\\|")
 
 
 def flat(frame: pd.DataFrame) -> pd.DataFrame:
@@ -66,9 +80,11 @@ def flat(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _markdown_table(frame: pd.DataFrame) -> str:
     frame = flat(frame)
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    header = "| " + " | ".join(_md_cell(c) for c in frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
-    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    rows = [
+        "| " + " | ".join(_md_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
+    ]
     return "\n".join([header, rule, *rows])
 
 
