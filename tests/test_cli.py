@@ -36,6 +36,8 @@ def test_run_writes_results_and_prints_the_comparison(tmp_path: Path) -> None:
     assert "transactional" in result.stdout and "(baseline)" in result.stdout
     assert "P(best)" in result.stdout and "could be best" in result.stdout
     assert str(out) in result.stderr
+    # the slow part after the tables is never silent: each phase says so as it starts
+    assert "drawing the plots" in result.stderr and "writing the report" in result.stderr
     table = pd.read_parquet(out / "replications.parquet")
     # where the value comes from: within the horizon, after it, total, per strategy
     parts = result.stdout.split("where the value comes from")[1].split("means over")[0]

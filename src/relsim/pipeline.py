@@ -173,7 +173,7 @@ def run_pipeline(
             resume=resume and ResultsFolder(folder.path("robustness")).holds_results(),
             notify=notify,
         )
-    outcome.report = write_outputs(experiment)
+    outcome.report = write_outputs(experiment, notify)
     return outcome
 
 
@@ -183,15 +183,22 @@ def _name(scenario: Scenario | str | Path) -> str:
     return (scenario if isinstance(scenario, Scenario) else load_scenario(scenario)).name
 
 
-def write_outputs(experiment: Experiment) -> tuple[Path, Path]:
-    """Draw every plot into ``plots/`` and write the report; returns (report.md, report.html)."""
+def write_outputs(experiment: Experiment, notify: Notify = _quiet) -> tuple[Path, Path]:
+    """Draw every plot into ``plots/`` and write the report; returns (report.md, report.html).
+    ``notify`` hears each phase as it starts (they take tens of seconds on a large run)."""
+    import time
+
     from relsim.experiment.folder import ResultsFolder
     from relsim.viz import save_all
     from relsim.viz.report import write_report
 
     folder = ResultsFolder(experiment.out)
+    started = time.perf_counter()
+    notify("relsim: drawing the plots")
     plots = save_all(experiment, folder.path("plots"))
     folder.record(*plots)
+    seconds = time.perf_counter() - started
+    notify(f"relsim: {len(plots)} plots drawn in {seconds:.0f} s; writing the report")
     return record_report(folder, write_report(experiment))
 
 
