@@ -202,6 +202,7 @@ def test_export_writes_every_table_as_csv(tmp_path: Path) -> None:
     )
     result = relsim("export", str(out))
     assert result.returncode == 0, result.stderr
+    assert "writing weekly.csv" in result.stderr  # each table says so as it starts
     for name in ("replications", "weekly", "ladder", "defections"):
         csv = pd.read_csv(out / "csv" / f"{name}.csv")
         assert len(csv) == len(pd.read_parquet(out / f"{name}.parquet"))

@@ -7,6 +7,7 @@ transaction log, the format ``relsim calibrate`` (:mod:`relsim.calibration`) rea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,11 +18,20 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 
-def export_tables(results: str | Path, to: str | Path | None = None, force: bool = False) -> Path:
+def _quiet(message: str) -> None:
+    """The default receiver of progress messages: silence (the command line prints them)."""
+
+
+def export_tables(
+    results: str | Path,
+    to: str | Path | None = None,
+    force: bool = False,
+    notify: Callable[[str], None] = _quiet,
+) -> Path:
     """Write a finished run's tables (replications and the tidy tables) as CSV files into
     ``to`` (default ``<results>/csv``); returns the folder. An existing file relsim did not
     write there is refused (:class:`UsageError`, naming it) unless ``force``; nothing is
-    written then."""
+    written then. ``notify`` hears each table as it starts (a large run's take minutes)."""
     import pandas as pd
 
     from relsim.experiment import storage
@@ -36,7 +46,8 @@ def export_tables(results: str | Path, to: str | Path | None = None, force: bool
     for file in files:
         refuse_overwrite(file, force, folder.root if inside else None)
     target.mkdir(parents=True, exist_ok=True)
-    for file in files:
+    for k, file in enumerate(files, start=1):
+        notify(f"relsim: writing {file.name} ({k} of {len(files)})")
         pd.read_parquet(folder.path(f"{file.stem}.parquet")).to_csv(file, index=False)
         if inside:
             folder.record(file)
@@ -68,6 +79,7 @@ def export_transactions(
     firm: str | None = None,
     start_date: str = "2026-01-05",
     force: bool = False,
+    notify: Callable[[str], None] = _quiet,
 ) -> TransactionLog:
     """Simulate one replication again -- of a finished results folder's scenario, or of a
     scenario file -- and write its purchases at ``firm`` (default: the focal firm) as a
@@ -75,7 +87,8 @@ def export_transactions(
     so it is the run's own; week 0 is dated ``start_date`` and the warm-up is included.
     ``strategy`` defaults to the baseline; ``to`` to
     ``results/<scenario>-<strategy>-r<replication>-transactions.csv`` (named from the names'
-    slugs). An existing file at ``to`` is refused (:class:`UsageError`) unless ``force``."""
+    slugs). An existing file at ``to`` is refused (:class:`UsageError`) unless ``force``.
+    ``notify`` hears the re-simulation start (it takes as long as one replication)."""
     from datetime import date
 
     from relsim.calibration import simulated_log
@@ -113,6 +126,7 @@ def export_transactions(
     refuse_overwrite(target, force)
     traced = scenario.model_copy(update={"trace_share": 1.0})  # traces every customer; the
     # trace draws no random numbers, so the run is the same replication as in the results
+    notify(f"relsim: simulating {strategy}, replication {replication}, again from its seed")
     run = simulate(traced, strategy=strategy, seed=replication_seed(scenario.seed, replication))
     log = simulated_log(run.trace, firm, start)
     target.parent.mkdir(parents=True, exist_ok=True)

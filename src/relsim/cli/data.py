@@ -58,7 +58,7 @@ def handle_export(args: argparse.Namespace) -> int:
     from relsim.exports import export_tables, export_transactions
 
     if not args.transactions:
-        target = export_tables(args.results, args.to, force=args.force)
+        target = export_tables(args.results, args.to, force=args.force, notify=say)
         say(f"relsim: CSV tables in {target}/")
         return EXIT_OK
     written = export_transactions(
@@ -69,6 +69,7 @@ def handle_export(args: argparse.Namespace) -> int:
         args.firm,
         args.start_date,
         force=args.force,
+        notify=say,
     )
     log = written.log
     say(
