@@ -97,6 +97,8 @@ def test_demo_command_writes_the_page_and_refuses_bad_levers(tmp_path: Path) -> 
     )
     assert result.returncode == 0, result.stderr
     assert out.exists() and "classroom page written" in result.stderr
+    # a phase of minutes is never silent: the journeys and the comparison each say so
+    assert "journeys" in result.stderr and "the comparison, 2 replications" in result.stderr
     payload = out.read_text(encoding="utf-8").split('type="application/json">')[1]
     data = json.loads(payload.split("</script>")[0])
     assert data["strategies"] == ["transactional", "price_cut"] and data["grid"] is None

@@ -17,6 +17,8 @@ from relsim.errors import UsageError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from relsim.scenario import Scenario
+
 
 def _quiet(message: str) -> None:
     """The default receiver of progress messages: silence (the command line prints them)."""
@@ -54,6 +56,18 @@ def export_tables(
     return target
 
 
+def _source_scenario(source: Path) -> Scenario:
+    """The scenario of a finished results folder, or of a scenario file."""
+    from relsim.experiment.folder import ResultsFolder
+    from relsim.scenario import load_scenario
+
+    if source.is_dir():
+        folder = ResultsFolder(source)
+        folder.require_complete()
+        return folder.load_scenario()
+    return load_scenario(source)
+
+
 def _inside(root: Path, path: Path) -> bool:
     """Whether ``path`` lies inside the folder ``root`` (links resolved)."""
     return path.resolve().is_relative_to(root.resolve())
@@ -87,25 +101,17 @@ def export_transactions(
     so it is the run's own; week 0 is dated ``start_date`` and the warm-up is included.
     ``strategy`` defaults to the baseline; ``to`` to
     ``results/<scenario>-<strategy>-r<replication>-transactions.csv`` (named from the names'
-    slugs). An existing file at ``to`` is refused (:class:`UsageError`) unless ``force``.
-    ``notify`` hears the re-simulation start (it takes as long as one replication)."""
+    slugs). An existing file at ``to`` is refused (:class:`UsageError`) unless ``force``;
+    ``notify`` hears the re-simulation start (as long as one replication)."""
     from datetime import date
 
     from relsim.calibration import simulated_log
     from relsim.experiment import replication_seed
-    from relsim.experiment.folder import ResultsFolder
     from relsim.experiment.owned import refuse_overwrite
     from relsim.names import slug
-    from relsim.scenario import load_scenario
     from relsim.simulation import simulate
 
-    source = Path(source)
-    if source.is_dir():
-        folder = ResultsFolder(source)
-        folder.require_complete()
-        scenario = folder.load_scenario()
-    else:
-        scenario = load_scenario(source)
+    scenario = _source_scenario(Path(source))
     strategy = strategy or scenario.baseline_strategy
     scenario.strategy(strategy)
     firm = firm or scenario.focal.name

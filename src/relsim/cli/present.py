@@ -126,6 +126,7 @@ def handle_demo(args: argparse.Namespace) -> int:
                 grid_replications=args.grid_replications,
                 seed=args.seed,
                 workers=args.workers,
+                notify=say,
             )
         except KeyError as error:  # an unknown strategy name
             raise UsageError(str(error.args[0] if error.args else error)) from error

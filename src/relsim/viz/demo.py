@@ -21,6 +21,7 @@ import html
 import itertools
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -62,6 +63,10 @@ class Lever:
         return " ".join(p.replace("_", " ") for p in parts[-2:] if not p.isdigit())
 
 
+def _quiet(message: str) -> None:
+    """The default receiver of progress messages: silence (the command line prints them)."""
+
+
 def parse_lever(text: str) -> Lever:
     """``PATH=V1,V2,...`` (as for ``--set``) into a lever; values are YAML-like scalars."""
     path, sep, values = text.partition("=")
@@ -101,8 +106,10 @@ def demo_data(
     grid_replications: int = 4,
     seed: int | None = None,
     workers: int | None = None,
+    notify: Callable[[str], None] = _quiet,
 ) -> dict[str, Any]:
-    """Everything the page shows, as plain JSON-able data."""
+    """Everything the page shows, as plain JSON-able data. ``notify`` hears each phase as it
+    starts (the journeys, the comparison, each cell of the grid: minutes in all)."""
     path = Path(path)
     scenario = load_scenario(path)
     names = strategies or [s.name for s in scenario.strategies]
@@ -117,11 +124,10 @@ def demo_data(
     share = min(1.0, TRACED_CUSTOMERS / max(1, scenario.market.customers))
     traced = load_scenario(path, overrides={"trace_share": share, "seed": seed})
     firms = [f.name for f in scenario.firms]
-    journeys = {}
-    for name in names:
-        run = simulate(traced, strategy=name, seed=seed)
-        journeys[name] = _journey_codes(run.journeys, firms, scenario.horizon.weeks)
+    notify(f"relsim: the customers' journeys under {len(names)} strategies")
+    journeys = _journeys(traced, names, seed)
     with tempfile.TemporaryDirectory() as tmp:
+        notify(f"relsim: the comparison, {replications} replications per strategy")
         main = run_experiment(
             load_scenario(path, overrides={"seed": seed}),
             replications=replications,
@@ -132,7 +138,7 @@ def demo_data(
         )
         curves = _curves(main, firms[0])
         comparison = _comparison(main)
-        grid = _grid(path, names, levers, grid_replications, seed, workers, Path(tmp))
+        grid = _grid(path, names, levers, grid_replications, seed, workers, Path(tmp), notify)
     return {
         "scenario": scenario.name,
         "description": describe(scenario, names),
@@ -150,6 +156,16 @@ def demo_data(
         "comparison": comparison,
         "grid": grid,
     }
+
+
+def _journeys(traced: Scenario, names: list[str], seed: int) -> dict[str, Any]:
+    """Each strategy's traced customers' weekly firm and rung, coded for the page."""
+    firms = [f.name for f in traced.firms]
+    out = {}
+    for name in names:
+        run = simulate(traced, strategy=name, seed=seed)
+        out[name] = _journey_codes(run.journeys, firms, traced.horizon.weeks)
+    return out
 
 
 def write_demo(path: str | Path, out: str | Path | None = None, **options: Any) -> Path:
@@ -250,13 +266,17 @@ def _grid(
     seed: int,
     workers: int | None,
     tmp: Path,
+    notify: Callable[[str], None] = _quiet,
 ) -> dict[str, Any] | None:
     """An experiment per combination of lever values: each cell's comparison."""
     if not levers:
         return None
     cells = []
-    for i, values in enumerate(itertools.product(*(lever.values for lever in levers))):
+    combinations = list(itertools.product(*(lever.values for lever in levers)))
+    for i, values in enumerate(combinations):
         overrides = {lever.path: value for lever, value in zip(levers, values, strict=True)}
+        settings = ", ".join(f"{k}={v}" for k, v in overrides.items())
+        notify(f"relsim: grid cell {i + 1} of {len(combinations)} ({settings})")
         try:
             scenario = load_scenario(path, overrides={**overrides, "seed": seed})
         except ScenarioError as error:
