@@ -51,6 +51,7 @@ def handle_report(args: argparse.Namespace) -> int:
     metric = args.metric or manifest.get("metric", DEFAULT_METRIC)
     for name in ("report.md", "report.html"):
         refuse_overwrite(folder.path(name), args.force, folder.root)
+    say(f"relsim: writing the report of {folder.root} ...")
     md, page = record_report(folder, write_report(Experiment.load(args.results, metric)))
     say(f"relsim: report written: {page} and {md}")
     return EXIT_OK
