@@ -13,6 +13,12 @@ class UsageError(Exception):
     """A request that is incomplete or contradictory (the command line's exit code 2)."""
 
 
+class ResultsExist(UsageError, FileExistsError):
+    """A run or study asked to write into a folder that already holds results, without
+    ``--resume`` or ``--force``: a request to change, not a failure (exit code 2); still a
+    ``FileExistsError`` for code that catches that."""
+
+
 class Interrupted(KeyboardInterrupt):
     """A Ctrl-C in a stage whose finished work is kept on disk: ``stage`` is
     ``"replications"`` (resume the run or sweep in ``out``) or ``"robustness"`` (the variants:
@@ -24,4 +30,4 @@ class Interrupted(KeyboardInterrupt):
         self.out = out
 
 
-__all__ = ["Interrupted", "UsageError"]
+__all__ = ["Interrupted", "ResultsExist", "UsageError"]

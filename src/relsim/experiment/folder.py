@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from relsim.errors import UsageError
+from relsim.errors import ResultsExist, UsageError
 from relsim.experiment import owned
 from relsim.experiment.owned import LOCK, MANIFEST, RESOLVED_SCENARIO, WRITTEN
 from relsim.experiment.owned import TABLES as TABLES  # the layout's names, importable here
@@ -300,7 +300,7 @@ def refuse_or_clear(out: Path, force: bool, extra: tuple[str, ...] = ()) -> None
         return
     if not force:
         status = read_manifest(out).get("status", "partial")
-        raise FileExistsError(
+        raise ResultsExist(
             f"{out} already holds {status} results; choose another --out, "
             + ("resume them (--resume), " if status != "complete" else "")
             + "or replace them (--force)"

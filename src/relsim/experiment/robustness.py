@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from relsim.errors import ResultsExist
 from relsim.experiment import owned
 from relsim.experiment.assumptions import REGISTER, Assumption, concrete_paths
 from relsim.experiment.folder import ResultsFolder
@@ -118,7 +119,7 @@ def robustness(
     else:
         design, entries, skipped = variants(scenario, register)
         if folder.holds_results():
-            raise FileExistsError(f"{out} already holds a robustness analysis")
+            raise ResultsExist(f"{out} already holds a robustness analysis")
         owned.refuse_foreign_folder(out, allowed=(owned.LOCK,))  # empty before variants.json
         folder.create()
         folder.path(VARIANTS).write_text(
