@@ -31,7 +31,8 @@ SMALL_COST = 0.03
 POOL_NAMES = {"desk": "service desk", "contact": "contact centre", "manager": "managers"}
 
 
-def _focal(weekly: pd.DataFrame) -> pd.DataFrame:
+def focal_rows(weekly: pd.DataFrame) -> pd.DataFrame:
+    """The focal firm's rows of a weekly table (the focal firm is the first firm)."""
     first = (
         weekly["firm"].cat.categories[0]
         if hasattr(weekly["firm"], "cat")
@@ -112,7 +113,7 @@ def plot_costs(experiment: Experiment, ax: Axes | None = None) -> Axes:
     """The focal firm's costs by kind over the horizon, per strategy (mean per replication);
     kinds under :data:`SMALL_COST` of every strategy's total are grouped as "other"."""
     ax = axes_or_new(ax)
-    weekly = _focal(experiment.weekly)
+    weekly = focal_rows(experiment.weekly)
     totals = weekly.groupby(["strategy", "replication"], observed=True)[list(COST_KINDS)].sum()
     means = totals.groupby("strategy", observed=True).mean().reindex(experiment.strategies)
     means = means.loc[:, means.abs().sum() > 0]
@@ -139,7 +140,7 @@ def plot_utilisation(experiment: Experiment, strategy: str, ax: Axes | None = No
     """Utilisation of each staff pool over time under a strategy (mean over replications);
     1.0 means the pool was short and delivered less than planned."""
     ax = axes_or_new(ax)
-    weekly = _focal(experiment.weekly)
+    weekly = focal_rows(experiment.weekly)
     weekly = weekly[weekly["strategy"] == strategy]
     for pool in ("desk", "contact", "manager"):
         if weekly[f"{pool}_hours"].sum() > 0:

@@ -18,6 +18,7 @@ from relsim.domain import REASONS
 from relsim.viz.axes import PALETTE, axes_or_new, legend_outside, money_axis, share_axis
 from relsim.viz.mix_plots import (
     band,
+    focal_rows,
     plot_costs,
     plot_ladder_grid,
     plot_ladder_mix,
@@ -36,21 +37,12 @@ _axes = axes_or_new
 """The old private name of :func:`relsim.viz.axes.axes_or_new`, kept for code that imports it."""
 
 
-def _focal(weekly: pd.DataFrame) -> pd.DataFrame:
-    first = (
-        weekly["firm"].cat.categories[0]
-        if hasattr(weekly["firm"], "cat")
-        else weekly["firm"].iloc[0]
-    )
-    return weekly[weekly["firm"] == first]
-
-
 def plot_market_share(experiment: Experiment, ax: Axes | None = None) -> Axes:
     """The focal firm's share of customers over time, per strategy, with 95% CI bands; the
     weeks rivals copied the strategy's programs are marked (dotted: the median over
     replications of the first copy; ticks along the bottom: every replication's)."""
     ax = axes_or_new(ax)
-    weekly = _focal(experiment.weekly)
+    weekly = focal_rows(experiment.weekly)
     first = first_copy_weeks(experiment)
     for strategy in experiment.strategies:
         band(ax, weekly[weekly["strategy"] == strategy], "share", strategy)
@@ -94,7 +86,7 @@ def plot_retention(experiment: Experiment, ax: Axes | None = None, window: int =
     customers lost / customers), per strategy, with 95% CI bands. The last weeks' losses are
     provisional (an ending there may yet be won back)."""
     ax = axes_or_new(ax)
-    weekly = _focal(experiment.weekly).sort_values(["strategy", "replication", "week"])
+    weekly = focal_rows(experiment.weekly).sort_values(["strategy", "replication", "week"])
     frames = []
     for (strategy, r), group in weekly.groupby(["strategy", "replication"], observed=True):
         lost = group["customers_lost"].rolling(window, min_periods=window).sum()
@@ -137,7 +129,7 @@ def plot_defection_reasons(experiment: Experiment, ax: Axes | None = None) -> Ax
     hatched top of each bar is the ``unobserved`` class, losses whose cause the customers'
     histories do not show."""
     ax = axes_or_new(ax)
-    weekly = _focal(experiment.weekly)
+    weekly = focal_rows(experiment.weekly)
     columns = [f"lost_{r}" for r in REASONS]
     totals = weekly.groupby(["strategy", "replication"], observed=True)[columns].sum()
     means = totals.groupby("strategy", observed=True).mean().reindex(experiment.strategies)
@@ -277,7 +269,7 @@ def save_all(experiment: Experiment, folder: Any) -> list[Any]:
         ("cumulative_difference", lambda ax: plot_cumulative_difference(experiment, ax)),
         ("costs", lambda ax: plot_costs(experiment, ax)),
     ]
-    focal = _focal(experiment.weekly)
+    focal = focal_rows(experiment.weekly)
     staff_hours = (
         focal.groupby("strategy", observed=True)[["desk_hours", "contact_hours", "manager_hours"]]
         .sum()
