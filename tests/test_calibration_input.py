@@ -126,6 +126,7 @@ def test_each_bad_log_gets_a_one_line_message(tmp_path: Path, text: str, expecte
     assert message.startswith(str(path)) and "\n" not in message and "np.float64" not in message
 
 
+@pytest.mark.slow
 @pytest.mark.subprocess
 def test_calibrate_refuses_a_bad_log_with_the_data_error_exit_code(tmp_path: Path) -> None:
     path = write(tmp_path / "odd.csv", with_rows(small_log(), ODD_DATES))

@@ -123,6 +123,7 @@ def test_a_bad_name_is_refused_with_its_location(tmp_path: Path) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+@pytest.mark.slow
 @given(scenario=names, strategy=names, firm=names, segment=names)
 def test_no_name_writes_outside_the_output_folder(
     scenario: str, strategy: str, firm: str, segment: str
@@ -173,6 +174,7 @@ def relsim_run(file: Path, out: Path, *more: str) -> int:
                  "--no-progress", *more])  # fmt: skip
 
 
+@pytest.mark.slow
 def test_the_users_files_survive_a_run_and_a_forced_run(tmp_path: Path) -> None:
     file = write(tmp_path / "s.yaml", tiny())
     mine = tmp_path / "mine"
@@ -206,6 +208,7 @@ def test_the_users_files_survive_a_run_and_a_forced_run(tmp_path: Path) -> None:
     assert (out / "plots" / "mine.png").read_text() == "my plot"
 
 
+@pytest.mark.slow
 def test_export_demo_and_report_keep_the_users_file_unless_forced(tmp_path: Path) -> None:
     file = write(tmp_path / "s.yaml", tiny())
     out = tmp_path / "out"

@@ -116,6 +116,7 @@ def test_a_boolean_is_not_a_count(tmp_path: Path) -> None:
     assert done.returncode == 65 and not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.subprocess
 def test_a_scenario_without_strategies_says_what_it_runs(tmp_path: Path) -> None:
     text = CLASSROOM.read_text(encoding="utf-8")
@@ -165,6 +166,7 @@ def test_the_estimate_line_is_for_long_or_big_runs_only(baseline) -> None:  # ty
     assert big is not None and "free" in big
 
 
+@pytest.mark.slow
 @pytest.mark.subprocess
 def test_a_long_run_says_its_estimate_first_even_without_progress(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -180,6 +182,7 @@ def test_a_long_run_says_its_estimate_first_even_without_progress(
     assert not any("replications done" in line for line in lines)  # --no-progress
 
 
+@pytest.mark.slow
 @pytest.mark.subprocess
 def test_a_non_terminal_stderr_gets_plain_progress_lines(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
