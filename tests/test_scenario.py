@@ -72,6 +72,58 @@ def test_shares_must_sum_to_one(tmp_path: Path) -> None:
         load_scenario(write(tmp_path, text))
 
 
+TWO_SEGMENTS = """\
+name: two
+segments:
+  - name: a
+    share: 0.6
+  - name: b
+    share: 0.5
+firms:
+  - name: focal
+    initial_share: 1.0
+strategies:
+  - name: plain
+    preset: transactional
+  - name: points
+    preset: finacial
+"""
+
+
+def test_every_problem_of_a_file_is_reported_at_once_each_at_its_line(tmp_path: Path) -> None:
+    """A field error (the preset typo) no longer hides a cross-check (shares summing to 1.1),
+    and the cross-check is located at the segments, not at the top of the file."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(tmp_path, TWO_SEGMENTS))
+    lines = str(info.value).splitlines()
+    assert len(lines) == 2, lines
+    assert "s.yaml:14:5: strategies[1].preset:" in lines[0]
+    assert lines[1] == f"{tmp_path / 's.yaml'}:2:1: segments: segment shares must sum to 1, got 1.1"
+
+
+def test_several_cross_checks_are_all_reported(tmp_path: Path) -> None:
+    text = TWO_SEGMENTS.replace("finacial", "financial").replace("name: points", "name: plain")
+    text += "baseline: nowhere\nshocks:\n  - {week: 5, kind: price_cut, size: 0.1, firm: ghost}\n"
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(tmp_path, text))
+    found = {p.path: p.line for p in info.value.problems}
+    assert found == {
+        "segments": 2,
+        "strategies[1].name": 13,
+        "shocks[0].firm": 17,
+        "baseline": 15,
+    }, found
+
+
+def test_a_part_that_failed_is_not_cross_checked_again(tmp_path: Path) -> None:
+    """A segment whose own field failed is left out of the shares check, so the report holds
+    the field's error and no consequence of it."""
+    text = TWO_SEGMENTS.replace("finacial", "financial").replace("share: 0.5", "share: 1.5")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(tmp_path, text))
+    assert [p.path for p in info.value.problems] == ["segments[1].share"]
+
+
 def test_syntax_error_and_empty_file_are_located(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"s\.yaml:\d+:\d+: YAML syntax error"):
         load_scenario(write(tmp_path, "name: [unclosed\n"))

@@ -22,7 +22,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from relsim.scenario.model import Scenario
+from relsim.scenario.model import CrossCheckError, Scenario
 
 MAX_FILE_BYTES = 1_000_000
 """Largest scenario file read (the shipped ones are under 10 kB)."""
@@ -199,8 +199,44 @@ def validate(data: Any, file: str, document: Any = None) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as error:
-        problems = [_problem(e, document) for e in error.errors()]
+        problems = [p for e in error.errors() for p in _problems(e, document)]
+        problems += _cross_checks_despite(error, data, document)
         raise ScenarioError(file, problems) from None
+
+
+def _cross_checks_despite(error: ValidationError, data: Any, document: Any) -> list[Problem]:
+    """The cross-checks' problems of a file whose fields also failed, so that one reading
+    reports everything: pydantic runs the cross-checks only once every field is valid, so the
+    parts that failed are dropped (their defaults stand in) and the checks that read none of
+    them run on the rest."""
+    if not isinstance(data, dict):
+        return []
+    failed = {str(e["loc"][0]) for e in error.errors() if e["loc"] and not _is_cross_check(e)}
+    if not failed:
+        return []
+    rest = {key: value for key, value in data.items() if key not in failed}
+    try:
+        Scenario.model_validate(rest, context={"skip_parts": frozenset(failed)})
+    except ValidationError as again:
+        return [p for e in again.errors() if _is_cross_check(e) for p in _problems(e, document)]
+    return []
+
+
+def _is_cross_check(error: Any) -> bool:
+    return isinstance((error.get("ctx") or {}).get("error"), CrossCheckError)
+
+
+def _problems(error: Any, document: Any) -> list[Problem]:
+    """A pydantic error as located problems: one for a field, one per cross-check finding."""
+    if _is_cross_check(error):
+        findings = error["ctx"]["error"].findings
+        return [_located(list(f.loc), f.message, document) for f in findings]
+    return [_problem(error, document)]
+
+
+def _located(loc: list[Any], message: str, document: Any) -> Problem:
+    line, column = _locate(document, loc)
+    return Problem(_format_path(loc), message, line, column)
 
 
 def _problem(error: Any, document: Any) -> Problem:

@@ -35,7 +35,7 @@ from relsim.scenario.model.base import (
     _is_number,
 )
 from relsim.scenario.model.bonds import Bonds, Club, Points, Structural
-from relsim.scenario.model.checks import _check_retention, _check_unique
+from relsim.scenario.model.checks import CrossCheckError, Finding
 from relsim.scenario.model.market import BetaProbability, Firm, GammaRate, Market, Segment, Shock
 from relsim.scenario.model.retention import (
     Assortment,
@@ -88,7 +88,9 @@ __all__ = [
     "Bonds",
     "Club",
     "CopyRule",
+    "CrossCheckError",
     "Economics",
+    "Finding",
     "Firm",
     "Frozen",
     "Fulfilment",
@@ -131,8 +133,6 @@ __all__ = [
     "SweepValue",
     "Switching",
     "Trust",
-    "_check_retention",
-    "_check_unique",
     "_derive",
     "_in_range",
     "_is_number",

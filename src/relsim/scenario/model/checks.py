@@ -1,13 +1,19 @@
 """The scenario's cross-checks: rules that span its parts (names, shares, the focal firm, the
 strategies' references to segments and firms, the sweep's paths), one function per concern.
 
-Why apart: each part validates its own fields; what only holds across parts is checked here,
-in the order :meth:`Scenario._consistent` calls them (the first problem found is reported).
-Each takes the :class:`Scenario` being validated (typed ``Any``: this module sits below it).
+Why apart: each part validates its own fields; what only holds across parts is checked here.
+Every check runs and yields a :class:`Finding` per problem, located at the field it is about,
+so a file with several problems hears of all of them at once (:class:`CrossCheckError`, which
+the loader turns into one located line each). Each check takes the :class:`Scenario` being
+validated (typed ``Any``: this module sits below it) and names, in :data:`CHECKS`, the top-level
+parts it reads: when one of those parts failed its own validation, the loader skips the check
+rather than report a consequence of that failure (:func:`run_checks`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from relsim.scenario.model.base import SHARE_TOLERANCE
@@ -22,124 +28,172 @@ if TYPE_CHECKING:
 MAX_FIRMS = 16
 
 
-def check_names(scenario: Any) -> None:
+@dataclass(frozen=True)
+class Finding:
+    """One cross-check problem: the field it is about (``loc``, as pydantic's) and why."""
+
+    loc: tuple[str | int, ...]
+    message: str
+
+
+class CrossCheckError(ValueError):
+    """Every cross-check problem of a scenario; ``findings`` keeps each one's location."""
+
+    def __init__(self, findings: list[Finding]):
+        self.findings = findings
+        super().__init__("; ".join(f.message for f in findings))
+
+
+def check_names(scenario: Any) -> Iterator[Finding]:
     """Segments, firms and strategies each have distinct names."""
-    _check_unique("segments", [s.name for s in scenario.segments])
-    _check_unique("firms", [f.name for f in scenario.firms])
-    _check_unique("strategies", [s.name for s in scenario.strategies])
+    yield from _check_unique("segments", [s.name for s in scenario.segments])
+    yield from _check_unique("firms", [f.name for f in scenario.firms])
+    yield from _check_unique("strategies", [s.name for s in scenario.strategies])
 
 
-def check_shares(scenario: Any) -> None:
+def check_shares(scenario: Any) -> Iterator[Finding]:
     """Segment shares and firms' initial shares are distributions; the firms are few enough."""
     total = sum(s.share for s in scenario.segments)
     if abs(total - 1.0) > SHARE_TOLERANCE:
-        raise ValueError(f"segment shares must sum to 1, got {total:.6g}")
+        yield Finding(("segments",), f"segment shares must sum to 1, got {total:.6g}")
     total = sum(f.initial_share for f in scenario.firms)
     if abs(total - 1.0) > SHARE_TOLERANCE:
-        raise ValueError(f"firms' initial_share must sum to 1, got {total:.6g}")
+        yield Finding(("firms",), f"firms' initial_share must sum to 1, got {total:.6g}")
     if len(scenario.firms) > MAX_FIRMS:
-        raise ValueError("at most 16 firms are supported")
+        yield Finding(("firms",), f"at most {MAX_FIRMS} firms are supported")
 
 
-def check_occasions(scenario: Any) -> None:
+def check_occasions(scenario: Any) -> Iterator[Finding]:
     """No customer has more than one purchase occasion a week, on any rung."""
-    for segment in scenario.segments:
+    for i, segment in enumerate(scenario.segments):
         if segment.orders_per_year.mean * max(scenario.ladder.purchase_multiplier) > WEEKS_PER_YEAR:
-            raise ValueError(
+            yield Finding(
+                ("segments", i, "orders_per_year", "mean"),
                 f"segment {segment.name!r}: orders_per_year.mean x the largest ladder "
-                "purchase_multiplier exceeds 52 (at most one occasion a week)"
+                "purchase_multiplier exceeds 52 (at most one occasion a week)",
             )
 
 
-def check_references(scenario: Any) -> None:
+def check_references(scenario: Any) -> Iterator[Finding]:
     """Shocks name known firms; strategies' levels name known segments."""
     firm_names = {f.name for f in scenario.firms}
-    for shock in scenario.shocks:
+    for i, shock in enumerate(scenario.shocks):
         if shock.firm is not None and shock.firm not in firm_names:
             known = sorted(firm_names)
-            raise ValueError(f"shock names unknown firm {shock.firm!r}; firms: {known}")
+            yield Finding(
+                ("shocks", i, "firm"), f"shock names unknown firm {shock.firm!r}; firms: {known}"
+            )
     segment_names = {s.name for s in scenario.segments}
-    for strategy in scenario.strategies:
+    for i, strategy in enumerate(scenario.strategies):
         unknown = set(strategy.levels.segments) - segment_names
         if unknown:
-            raise ValueError(
+            yield Finding(
+                ("strategies", i, "levels", "segments"),
                 f"strategy {strategy.name!r}: levels.segments names unknown segment(s) "
-                f"{sorted(unknown)}; segments: {sorted(segment_names)}"
+                f"{sorted(unknown)}; segments: {sorted(segment_names)}",
             )
 
 
-def check_focal_firm(scenario: Any) -> None:
+def check_focal_firm(scenario: Any) -> Iterator[Finding]:
     """Retention tools buy the focal firm up; its bonds come from the strategies only."""
-    for strategy in scenario.strategies:
-        _check_retention(strategy, scenario.focal)
+    for i, strategy in enumerate(scenario.strategies):
+        for tool, message in _check_retention(strategy, scenario.focal):
+            yield Finding(("strategies", i, "retention", tool), message)
     if scenario.focal.bonds != Bonds() or scenario.focal.preset != "transactional":
-        raise ValueError(
+        yield Finding(
+            ("firms", 0),
             "firms[0] is the focal firm: its bonds come from its strategies (set `bonds` "
-            "or `preset` under `strategies`, not under the firm)"
+            "or `preset` under `strategies`, not under the firm)",
         )
 
 
-def check_rivalry_and_baseline(scenario: Any) -> None:
+def check_rivalry_and_baseline(scenario: Any) -> Iterator[Finding]:
     """The rivalry block names rivals only; the baseline is one of the strategies."""
     firm_names = {f.name for f in scenario.firms}
     rivals = scenario.rivalry.firms
     if rivals is not None:
         unknown = set(rivals) - firm_names
         if unknown or scenario.focal.name in rivals:
-            raise ValueError(
+            yield Finding(
+                ("rivalry", "firms"),
                 f"rivalry.firms must name rivals; unknown or focal: "
-                f"{sorted(unknown | ({scenario.focal.name} & set(rivals)))}"
+                f"{sorted(unknown | ({scenario.focal.name} & set(rivals)))}",
             )
     baseline = scenario.baseline
     if baseline is not None and baseline not in {s.name for s in scenario.strategies}:
-        raise ValueError(f"baseline {baseline!r} is not one of the strategies")
+        yield Finding(("baseline",), f"baseline {baseline!r} is not one of the strategies")
 
 
-def check_sweep(scenario: Any) -> None:
+def check_sweep(scenario: Any) -> Iterator[Finding]:
     """Every path a sweep varies names one field of the scenario, never the sweep itself."""
     if scenario.sweep is None:
         return
-    fields = scenario.sweep.fields
-    for path in [f.path for f in fields] + [link.path for f in fields for link in f.linked]:
-        if path.split(".")[0] == "sweep":
-            raise ValueError("a sweep cannot vary the sweep itself")
-        check_path(scenario, path)
+    for i, field in enumerate(scenario.sweep.fields):
+        paths = [(("sweep", "fields", i, "path"), field.path)]
+        paths += [
+            (("sweep", "fields", i, "linked", j, "path"), link.path)
+            for j, link in enumerate(field.linked)
+        ]
+        for loc, path in paths:
+            if path.split(".")[0] == "sweep":
+                yield Finding(loc, "a sweep cannot vary the sweep itself")
+                continue
+            try:
+                check_path(scenario, path)
+            except ValueError as error:
+                yield Finding(loc, str(error))
 
 
-CHECKS = (
-    check_names,
-    check_shares,
-    check_occasions,
-    check_references,
-    check_focal_firm,
-    check_rivalry_and_baseline,
-    check_sweep,
+EVERY_PART = "*"
+"""Stands for "any part of the scenario" (the sweep's paths may name any field)."""
+
+CHECKS: tuple[tuple[Callable[[Any], Iterator[Finding]], frozenset[str]], ...] = (
+    (check_names, frozenset({"segments", "firms", "strategies"})),
+    (check_shares, frozenset({"segments", "firms"})),
+    (check_occasions, frozenset({"segments", "ladder"})),
+    (check_references, frozenset({"shocks", "firms", "segments", "strategies"})),
+    (check_focal_firm, frozenset({"strategies", "firms"})),
+    (check_rivalry_and_baseline, frozenset({"rivalry", "firms", "baseline", "strategies"})),
+    (check_sweep, frozenset({EVERY_PART})),
 )
-"""The cross-checks in the order they run."""
+"""Every cross-check, with the top-level parts of the scenario it reads, in the order they run."""
 
 
-def _check_unique(what: str, names: list[str]) -> None:
+def run_checks(scenario: Any, skip_parts: frozenset[str] = frozenset()) -> list[Finding]:
+    """Every finding of every check that reads none of ``skip_parts`` (parts that failed their
+    own validation and were replaced by defaults to let the other checks run)."""
+    findings: list[Finding] = []
+    for check, parts in CHECKS:
+        if parts & skip_parts or (EVERY_PART in parts and skip_parts):
+            continue
+        findings += check(scenario)
+    return findings
+
+
+def _check_unique(what: str, names: list[str]) -> Iterator[Finding]:
     seen: set[str] = set()
-    for name in names:
+    for i, name in enumerate(names):
         if name in seen:
-            raise ValueError(f"{what}: name {name!r} is used twice")
+            yield Finding((what, i, "name"), f"{what}: name {name!r} is used twice")
         seen.add(name)
 
 
-def _check_retention(strategy: Strategy, focal: Firm) -> None:
-    """The retention tools buy the focal firm's operations up, never down."""
+def _check_retention(strategy: Strategy, focal: Firm) -> Iterator[tuple[str, str]]:
+    """The retention tools buy the focal firm's operations up, never down: (tool, message)."""
     tools = strategy.retention
     where = f"strategy {strategy.name!r}: retention"
     if tools.fulfilment is not None and tools.fulfilment.late_or_wrong > focal.fulfilment_failure:
-        raise ValueError(
+        yield (
+            "fulfilment",
             f"{where}.fulfilment.late_or_wrong = {tools.fulfilment.late_or_wrong:g} is above the "
             f"focal firm's fulfilment_failure = {focal.fulfilment_failure:g}: the lever buys "
             "reliability up (hint: set it at or below the firm's share, or change "
-            "firms[0].fulfilment_failure)"
+            "firms[0].fulfilment_failure)",
         )
     if tools.quality is not None and tools.quality.target < focal.product_quality:
-        raise ValueError(
+        yield (
+            "quality",
             f"{where}.quality.target = {tools.quality.target:g} is below the focal firm's "
             f"product_quality = {focal.product_quality:g}: the investment raises quality "
-            "(hint: set a target at or above the firm's quality)"
+            "(hint: set a target at or above the firm's quality)",
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from relsim.scenario.model import checks
 from relsim.scenario.model.base import WHOLE, Frozen, Name, Probability
@@ -74,9 +74,11 @@ class Scenario(Frozen):
     )
 
     @model_validator(mode="after")
-    def _consistent(self) -> Scenario:
-        for check in checks.CHECKS:
-            check(self)
+    def _consistent(self, info: ValidationInfo) -> Scenario:
+        skip = (info.context or {}).get("skip_parts", frozenset())
+        findings = checks.run_checks(self, frozenset(skip))
+        if findings:
+            raise checks.CrossCheckError(findings)
         return self
 
     @property
