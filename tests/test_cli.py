@@ -100,7 +100,7 @@ def test_an_existing_results_folder_is_never_overwritten(tmp_path: Path) -> None
     assert relsim(*args).returncode == 0
     first = json.loads((tmp_path / "manifest.json").read_text())
     (tmp_path / "my-notes.txt").write_text("mine")
-    (tmp_path / "parts" / "transactional" / "r00099").mkdir()  # would be a stale part
+    (tmp_path / "parts" / "transactional" / "r00099").mkdir(parents=True)  # a stale part
     again = relsim(*args)
     assert again.returncode == 2 and "already holds complete results" in again.stderr
     assert "--force" in again.stderr

@@ -185,7 +185,7 @@ def test_the_users_files_survive_a_run_and_a_forced_run(tmp_path: Path) -> None:
         assert relsim_run(file, mine, *more) == 2  # a folder of the user's: refused
         assert sorted(p.name for p in mine.rglob("*")) == ["mine.png", "plots", "report.html"]
     out = tmp_path / "out"
-    assert relsim_run(file, out) == 0
+    assert relsim_run(file, out, "--keep-parts") == 0  # parts/ kept to hold links below
     (out / "plots" / "mine.png").write_text("my plot")
     (out / "csv").mkdir()
     (out / "csv" / "data.csv").write_text("my data")
@@ -195,14 +195,14 @@ def test_the_users_files_survive_a_run_and_a_forced_run(tmp_path: Path) -> None:
     (elsewhere / "keep" / "r00000").mkdir()
     (elsewhere / "keep" / "r00000" / "summary.json").write_text("{}")
     (out / "parts" / "link").symlink_to(elsewhere / "keep")
-    assert relsim_run(file, out, "--force") == 0
+    assert relsim_run(file, out, "--force", "--keep-parts") == 0
     assert (out / "plots" / "mine.png").read_text() == "my plot"
     assert (out / "csv" / "data.csv").read_text() == "my data"
     assert (out / "notes.txt").read_text() == "my notes"
     assert (elsewhere / "keep" / "r00000" / "summary.json").read_text() == "{}"
     shutil.rmtree(out / "parts")
     (out / "parts").symlink_to(elsewhere)  # parts/ itself a link out of the folder
-    assert relsim_run(file, out, "--force") == 0
+    assert relsim_run(file, out, "--force", "--keep-parts") == 0
     assert not (out / "parts").is_symlink() and (out / "parts" / "transactional").is_dir()
     assert (elsewhere / "keep" / "r00000" / "summary.json").read_text() == "{}"
     assert (out / "plots" / "mine.png").read_text() == "my plot"

@@ -25,7 +25,7 @@ from relsim.scenario import load_scenario
 from tests.conftest import SCENARIOS
 
 SMOKE = SCENARIOS / "ci-smoke.yaml"
-RUN = [str(SMOKE), "--replications", "3", "--workers", "1", "--no-progress"]
+RUN = [str(SMOKE), "--replications", "3", "--workers", "1", "--no-progress", "--keep-parts"]
 TABLES = ("replications", *storage.TABLES)
 
 
@@ -170,7 +170,8 @@ def test_a_sweep_resume_heals_a_damaged_part_of_a_complete_point(tmp_path: Path)
     manifest = json.loads((damaged / "manifest.json").read_text())
     manifest["status"] = "partial"
     (damaged / "manifest.json").write_text(json.dumps(manifest))
-    _edit_values(point_dir(damaged, 1))
+    table = point_dir(damaged, 1) / "weekly.parquet"  # its parts were packed into the tables
+    pd.read_parquet(table).assign(active=0).to_parquet(table, index=False)
     run_sweep(scenario, workers=1, out=damaged, resume=True, progress=False)
     for name in ("points", "replications"):
         a = pd.read_parquet(damaged / f"{name}.parquet").drop(columns="seconds", errors="ignore")

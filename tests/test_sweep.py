@@ -157,8 +157,9 @@ def test_sweeps_are_identical_at_one_and_two_workers_and_resume(
     (broken / "manifest.json").write_text(json.dumps({**manifest, "status": "partial"}))
     (broken / "points.parquet").unlink()
     shutil.rmtree(broken / "points" / "p0003")
-    half = broken / "points" / "p0002"
-    shutil.rmtree(half / "parts" / "financial")
+    half = broken / "points" / "p0002"  # its parts packed, then its tables lost
+    (half / "tables.json").unlink()
+    (half / "weekly.parquet").unlink()
     point_manifest = json.loads((half / "manifest.json").read_text())
     (half / "manifest.json").write_text(json.dumps({**point_manifest, "status": "partial"}))
     with pytest.raises(FileExistsError, match="--resume"):

@@ -79,7 +79,7 @@ def add_run(sub: Subparsers) -> None:
 
 
 def _add_run_extras(run: argparse.ArgumentParser) -> None:
-    """The options beyond a plain run: a Dask cluster, robustness, plugins."""
+    """The options beyond a plain run: a Dask cluster, robustness, kept parts, plugins."""
     run.add_argument(
         "--scheduler",
         default=None,
@@ -98,6 +98,13 @@ def _add_run_extras(run: argparse.ArgumentParser) -> None:
         default=5,
         metavar="N",
         help="replications per strategy and variant for --robustness (5)",
+    )
+    run.add_argument(
+        "--keep-parts",
+        action="store_true",
+        default=None,
+        help="keep parts/ (a folder per replication) once the tables hold every replication; "
+        "by default they are packed into the tables, which a resume verifies instead",
     )
     run.add_argument(
         "--plugin",
@@ -131,6 +138,7 @@ def handle_run(args: argparse.Namespace) -> int:
             strategies=args.strategy,
             memory_check=not args.no_memory_check,
             force=args.force,
+            keep_parts=bool(args.keep_parts),
         )
     except Interrupted as stop:
         return interrupted(stop, "run")
@@ -183,6 +191,7 @@ RESUME_FIXES = {
     "strategy": "--strategy",
     "overrides": "--set",
     "out": "--out",
+    "keep_parts": "--keep-parts",
 }
 """What a resumed run takes from its folder (manifest.json, scenario.resolved.yaml), not from
 the command line: giving any of them with ``--resume`` is refused."""

@@ -34,6 +34,7 @@ WRITTEN = (
     MANIFEST,
     RESOLVED_SCENARIO,
     "parts",
+    "tables.json",
     "plots",
     "csv",
     "report.html",

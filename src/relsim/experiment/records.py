@@ -14,6 +14,11 @@ readable, the tables' strategy and replication columns those of the part, the su
 of numbers) and, if sound, kept and given a record; an edited value in such a part cannot be
 seen. The run's settings in the records let a damaged manifest be rebuilt
 (:func:`settings_from_records`).
+
+Once the tables hold every replication, the parts are packed into them: ``tables.json``
+(:data:`TABLES_RECORD`) records the tables as a part's record does its files (checksums, sizes,
+row counts, the run's settings) and the parts are removed. A resume verifies the tables against
+it (:func:`verify_tables`) instead of the parts.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 RECORD = "record.json"
+TABLES_RECORD = "tables.json"
+"""The record of an experiment's tables once its parts are packed into them."""
 FORMAT = 1
 RUN_KEYS = (
     "scenario_name",
@@ -80,14 +87,7 @@ def write_record(
     """Write ``part``'s record (atomically: a temporary file, then a rename) from the files in
     it; ``rows`` gives each table file's row count, ``run`` the run's settings."""
     run = run or {}
-    files = {}
-    for child in sorted(part.iterdir()):
-        if child.name == RECORD or child.name.startswith("."):
-            continue
-        entry: dict[str, Any] = {"sha256": sha256(child), "bytes": child.stat().st_size}
-        if child.name in rows:
-            entry["rows"] = rows[child.name]
-        files[child.name] = entry
+    files = _entries(part, [c.name for c in sorted(part.iterdir())], rows)
     record = {
         "format": FORMAT,
         "strategy": strategy,
@@ -96,18 +96,65 @@ def write_record(
         "files": files,
         "run": {key: run[key] for key in RUN_KEYS if key in run},
     }
-    tmp = part / f".{RECORD}.tmp"
+    _write_json(part / RECORD, record)
+
+
+def write_tables_record(
+    root: Path, names: list[str], rows: dict[str, int], run: dict[str, Any], parts: int
+) -> None:
+    """Record an experiment's tables (the files ``names`` in ``root``, ``rows`` each) before
+    the ``parts`` they were assembled from are removed: what a resume verifies them against."""
+    record = {
+        "format": FORMAT,
+        "packed_parts": parts,
+        "files": _entries(root, names, rows),
+        "run": {key: run[key] for key in RUN_KEYS if key in run},
+    }
+    _write_json(root / TABLES_RECORD, record)
+
+
+def verify_tables(root: Path, run: dict[str, Any]) -> str | None:
+    """Why the packed tables in ``root`` cannot stand for the run's parts (None when every
+    table matches :data:`TABLES_RECORD` and the record is of the run ``run``)."""
+    record = read_record(root, TABLES_RECORD)
+    if record is None:
+        return f"{TABLES_RECORD} is unreadable"
+    kept = record.get("run") if isinstance(record.get("run"), dict) else {}
+    if any(kept.get(key) != run.get(key) for key in ("scenario_hash", "strategies", "root_seed")):
+        return f"{TABLES_RECORD} records another run"
+    files = record.get("files")
+    if not isinstance(files, dict) or not files:
+        return f"{TABLES_RECORD} lists no tables"
+    return _mismatch(root, files, tuple(files), TABLES_RECORD)
+
+
+def _entries(folder: Path, names: list[str], rows: dict[str, int]) -> dict[str, Any]:
+    files = {}
+    for name in names:
+        if name in (RECORD, TABLES_RECORD) or name.startswith("."):
+            continue
+        child = folder / name
+        entry: dict[str, Any] = {"sha256": sha256(child), "bytes": child.stat().st_size}
+        if name in rows:
+            entry["rows"] = rows[name]
+        files[name] = entry
+    return files
+
+
+def _write_json(path: Path, record: dict[str, Any]) -> None:
+    """Write a record atomically: a temporary file, synced, then renamed into place."""
+    tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(record, handle, indent=1)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(tmp, part / RECORD)
+    os.replace(tmp, path)
 
 
-def read_record(part: Path) -> dict[str, Any] | None:
-    """The part's record, or None when it has none or it cannot be read."""
+def read_record(part: Path, name: str = RECORD) -> dict[str, Any] | None:
+    """The record ``name`` in ``part``, or None when it has none or it cannot be read."""
     try:
-        record = json.loads((part / RECORD).read_text(encoding="utf-8"))
+        record = json.loads((part / name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) else None
@@ -124,11 +171,18 @@ def verify(part: Path, strategy: str, replication: int, expected: tuple[str, ...
     files = record.get("files")
     if not isinstance(files, dict):
         return f"its {RECORD} lists no files"
+    return _mismatch(part, files, expected, f"its {RECORD}")
+
+
+def _mismatch(
+    folder: Path, files: dict[str, Any], expected: tuple[str, ...], what: str
+) -> str | None:
+    """The first of ``expected`` that does not match its entry in ``files``, said; or None."""
     for name in expected:
         entry = files.get(name)
-        path = part / name
+        path = folder / name
         if not isinstance(entry, dict) or "sha256" not in entry:
-            return f"its {RECORD} does not list {name}"
+            return f"{what} does not list {name}"
         if not path.is_file():
             return f"{name} is missing"
         if path.stat().st_size != entry.get("bytes") or sha256(path) != entry["sha256"]:
@@ -175,3 +229,12 @@ def settings_from_records(parts: list[Path]) -> dict[str, Any] | None:
     if not found:
         return None
     return max(found, key=lambda run: run["replications_target"])
+
+
+def settings_from_tables(root: Path) -> dict[str, Any] | None:
+    """The run's settings as the packed tables' record gives them, or None."""
+    record = read_record(root, TABLES_RECORD)
+    run = record.get("run") if record else None
+    if isinstance(run, dict) and {"strategies", "replications_target"} <= set(run):
+        return run
+    return None

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from relsim.experiment import checks, limits, storage
+from relsim.experiment import checks, limits, records, storage
 from relsim.experiment.folder import ResultsFolder, Writing
 from relsim.experiment.pool import WorkerPool
 from relsim.experiment.progress import Progress as progress_of
@@ -61,6 +61,7 @@ def run_experiment(
     memory_check: bool = True,
     force: bool = False,
     pool: WorkerPool | None = None,
+    keep_parts: bool = False,
 ) -> Experiment:
     """Run every strategy over many replications, store the results (bad settings: ValueError).
 
@@ -71,26 +72,25 @@ def run_experiment(
     workers:
         Processes (default: all cores); 1 runs in this process. Ignored with ``executor``.
     executor:
-        Any ``concurrent.futures.Executor`` (e.g. a Dask client's ``get_executor()``); it is
-        used as given and not shut down.
+        Any ``concurrent.futures.Executor`` (a Dask client's ``get_executor()``), not shut down.
     out:
         Results folder (default ``results/<scenario>-<timestamp>``).
-    resume:
-        Complete the unfinished run in ``out``: finished replications are kept, the rest run.
-    progress:
-        Progress bar on stderr (default: when stderr is a terminal).
+    resume, progress:
+        Complete the run in ``out``, keeping what finished; progress: lines or a bar on stderr.
     precision:
         Relative precision rule: after the pilot, add replications in batches until the 95% CI
         half-width of every paired difference on ``metric`` against the baseline is at most
         ``precision`` x |baseline mean|, or ``max_replications`` is reached.
     memory_check:
-        Refuse (``ResourceLimitError``, before anything is written) a run whose replications
-        at once would need more memory than this machine has; off with an executor.
+        Refuse (``ResourceLimitError``, before any write) a run whose replications at once
+        would need more memory than this machine has; off with an executor.
     force:
         Replace the results in ``out`` (complete or partial); without it none is overwritten.
     pool:
-        A :class:`WorkerPool` already open, shared by several experiments (sweeps pass one,
-        so worker processes start once); ``workers`` and ``executor`` are then ignored.
+        An open :class:`WorkerPool` several experiments share (a sweep's); ``workers`` and
+        ``executor`` are then ignored.
+    keep_parts:
+        Keep ``parts/`` once the tables hold everything (default: packed, ``storage.pack_parts``).
     """
     scenario, names = checked_strategies(scenario, strategies)
     asked = {"replications": replications, "workers": workers, "precision": precision}
@@ -98,6 +98,7 @@ def run_experiment(
     _check_settings(scenario, names, asked, metric, max_replications, memory)
     folder = ResultsFolder(out) if out else ResultsFolder.timestamped(scenario.name)
     settings = _settings(scenario, names, replications, precision, metric, max_replications)
+    settings["keep_parts"] = keep_parts
     if resume:  # writing() takes the folder's own settings; a damaged manifest is rebuilt first
         heal_manifest(folder)
     with folder.writing(scenario, settings, resume=resume, force=force) as writing:
@@ -168,6 +169,8 @@ def _fill(
     folder, manifest = writing.folder, writing.manifest
     metric = manifest.get("metric", metric)
     max_replications = manifest.get("max_replications", max_replications)
+    if _tables_stand(writing):
+        return metric
     check = storage.check_parts(folder.root, manifest["strategies"], storage.run_settings(manifest))
     for line in check.lines():
         _say(f"relsim: resume: {line}")
@@ -178,8 +181,32 @@ def _fill(
         announce(limits.announcement(scenario, pool.workers, max(1, left)))
     target = _replicate(pool, scenario, folder, manifest, done, progress, metric, max_replications)
     storage.assemble(folder.root, manifest["strategies"], target)
+    if not manifest.get("keep_parts"):
+        run = storage.run_settings(manifest)
+        storage.pack_parts(folder.root, manifest["strategies"], target, run)
     writing.completion["replications_per_strategy"] = target
     return metric
+
+
+def _tables_stand(writing: Writing) -> bool:
+    """Whether the folder's parts were packed into tables that match their record (a resume
+    then has nothing to compute); packed tables that do not match are set aside, saying so,
+    and every replication is computed again from its seed."""
+    folder, manifest = writing.folder, writing.manifest
+    packed, damage = storage.packed_tables(folder.root, manifest)
+    if not packed:
+        return False
+    if damage is None:
+        record = records.read_record(folder.root, records.TABLES_RECORD) or {}
+        parts = record.get("packed_parts", 0)
+        writing.completion["replications_per_strategy"] = parts // len(manifest["strategies"])
+        return True
+    _say(
+        f"relsim: resume: the tables the parts were packed into are damaged ({damage}); "
+        "computing every replication again (the same numbers: each has its own seed)"
+    )
+    folder.path(records.TABLES_RECORD).unlink()
+    return False
 
 
 def heal_manifest(folder: ResultsFolder) -> None:

@@ -7,12 +7,21 @@ Layout inside a results folder (the folder itself, its manifest and resolved sce
                                 table and record.json (checksums, row counts, seed: see
                                 relsim.experiment.records), written under a temporary name and
                                 renamed, so a part either exists whole or not at all
-    replications.parquet, weekly.parquet, ladder.parquet, defections.parquet
+    replications.parquet, weekly.parquet, ladder.parquet, defections.parquet, ...
                                 the tables, assembled from the parts when the run completes
+    tables.json                 the tables' record, written when the parts are packed into
+                                them (:func:`pack_parts`): the parts are then removed, and a
+                                resume verifies the tables instead (:func:`packed_tables`)
+
+The parts exist to make a run resumable; once the tables hold every replication they are only
+a second copy (1 080 files, 67 MB for the default run), so a finished run packs them unless it
+is asked to keep them. Packing removes only the parts relsim wrote: anything else in
+``parts/`` stays where it is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -209,7 +218,9 @@ def heal_manifest(folder: ResultsFolder) -> str | None:
         return None
     except records.DamagedManifest as error:
         damage = str(error).split(". ", 1)[0]
-        settings = records.settings_from_records(sorted(folder.root.glob("parts/*/r*")))
+        settings = records.settings_from_records(
+            sorted(folder.root.glob("parts/*/r*"))
+        ) or records.settings_from_tables(folder.root)
         if settings is None:
             raise records.DamagedManifest(
                 f"{damage}, and no finished part records the run's settings, so it cannot be "
@@ -225,6 +236,43 @@ def heal_manifest(folder: ResultsFolder) -> str | None:
     manifest["rebuilt"] = f"{damage}; rebuilt from the parts' records and {RESOLVED_SCENARIO}"
     folder.write_manifest(manifest)
     return f"{damage}; rebuilt it from the parts' records and {RESOLVED_SCENARIO}"
+
+
+def pack_parts(out: Path, strategies: list[str], replications: int, run: dict[str, Any]) -> None:
+    """Pack the parts into the tables :func:`assemble` has just written: record the tables
+    (their checksums and the run's settings, ``tables.json``), then remove every part relsim
+    wrote, and ``parts/`` itself when nothing else is left in it. A crash in between leaves
+    either the parts or the recorded tables, and a resume accepts either."""
+    names = [f"{name}.parquet" for name in ("replications", *TABLES)]
+    for name in names:
+        with open(out / name, "rb") as handle:
+            os.fsync(handle.fileno())
+    rows = {name: _parquet_rows(out / name) for name in names}
+    records.write_tables_record(out, names, rows, run, replications * len(strategies))
+    for strategy in strategies:
+        for r in range(replications):
+            shutil.rmtree(part_dir(out, strategy, r), ignore_errors=True)
+        _remove_if_empty(part_dir(out, strategy, 0).parent)
+    _remove_if_empty(out / "parts")
+
+
+def packed_tables(out: Path, manifest: dict[str, Any]) -> tuple[bool, str | None]:
+    """Whether the run's parts were packed into its tables, and why those tables cannot stand
+    for them (None when every table matches its record: the results are complete)."""
+    if not (out / records.TABLES_RECORD).exists():
+        return False, None
+    return True, records.verify_tables(out, run_settings(manifest))
+
+
+def _parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty (a file of the user's, say) or gone
+        folder.rmdir()
 
 
 def read_summary(out: Path, strategy: str, replication: int) -> dict[str, float]:
@@ -277,6 +325,8 @@ __all__ = [
     "done_parts",
     "heal_manifest",
     "new_manifest",
+    "pack_parts",
+    "packed_tables",
     "part_dir",
     "read_manifest",
     "read_summary",

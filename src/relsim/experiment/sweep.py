@@ -173,14 +173,18 @@ def _run_point(
 
 
 def _sound_and_complete(point: ResultsFolder) -> bool:
-    """Whether a design point is complete with a sound manifest and every part matching its
-    record (else resuming it rebuilds, recomputes and reassembles what is damaged)."""
+    """Whether a design point is complete with a sound manifest and its packed tables (or, when
+    its parts were kept, every part) matching their record (else resuming it rebuilds,
+    recomputes and reassembles what is damaged)."""
     try:
         manifest = point.read_manifest()
     except DamagedManifest:
         return False
     if manifest.get("status") != "complete":
         return False
+    packed, damage = storage.packed_tables(point.root, manifest)
+    if packed:
+        return damage is None
     check = storage.check_parts(point.root, manifest["strategies"], heal=False)
     target = manifest["replications_target"]
     wanted = {(s, r) for s in manifest["strategies"] for r in range(target)}
