@@ -174,6 +174,8 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         self.price_factor = np.ones(self.F)
         self.shock_penalty = np.zeros(self.F)
         self.substitute_hazard = 0.0
+        self.price_match = 0.0  # the focal firm's price-match claim share (0: none)
+        self.match_gap = 0.0  # its price over the cheapest rival's, while it is higher
 
     def run(self) -> RawRun:
         """Simulate warm-up and horizon; return the recorded arrays."""
@@ -240,6 +242,11 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         self.price = self.state.price_index * self.price_factor
         # customers see a points program as a discount of its reward rate
         self.perceived_price = self.price * (1.0 - self.bonds.reward_rate)
+        # a price-match guarantee: buyers count on the share of the gap they would claim
+        cheapest = float(self.price[1:].min()) if self.F > 1 else float(self.price[0])
+        self.match_gap = max(float(self.price[0]) - cheapest, 0.0)
+        if self.price_match:
+            self.perceived_price[0] -= self.price_match * self.match_gap
         offer = FirmState(
             self.perceived_price,
             self.state.reputation_penalty + self.shock_penalty,
@@ -306,6 +313,12 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
     def set_problem_rate(self, firm: int, rate: float) -> None:
         """Share of ``firm``'s orders that meet a problem (the retention tools' fulfilment)."""
         self.problem_rate[firm] = rate
+
+    def set_price_match(self, claim_share: float) -> None:
+        """The focal firm's price-match guarantee: buyers count on ``claim_share`` of the gap
+        to the cheapest rival's price (0: no guarantee); the offer is rebuilt."""
+        self.price_match = claim_share
+        self._refresh_offer()
 
     def cut_price(self, firm: int, share: float) -> None:
         """``firm`` cuts its price by ``share`` (a rival following a price cut)."""

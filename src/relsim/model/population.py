@@ -72,6 +72,7 @@ BOND_FIELDS: dict[str, tuple[type, float | int]] = {
     "social": (np.float32, 0.0),  # social bond with each firm, held relative to an epoch
     "structural": (np.bool_, False),  # tied structurally to the firm
     "member": (np.bool_, False),  # member of the firm's club
+    "member_since": (WEEK, NEVER),  # week it joined the firm's club (clubs with free weeks)
 }
 """Per-firm bond fields, allocated only once a run uses them (memory is paid for use)."""
 ARCHIVED: tuple[str, ...] = (

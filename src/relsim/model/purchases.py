@@ -202,7 +202,7 @@ class Purchases:
                 None if rewards is None else rewards[focal],
                 felt[focal],
             )
-            self.retention.after_orders(week, len(fb))
+            self.retention.after_orders(week, value[focal])
         expected = c.expectation.take(b)
         satisfying = is_satisfying(felt, expected, self.rule)
         c.expectation[b] = update_expectation(expected, felt, self.rule)

@@ -54,6 +54,7 @@ COST_LABELS = {
     "fulfilment": "fulfilment improvement",
     "quality": "quality investment",
     "assortment": "extra product lines",
+    "price_match": "price-match refunds",
 }
 """Plain names of the cost kinds (the weekly table's columns)."""
 

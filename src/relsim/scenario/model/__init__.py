@@ -41,6 +41,7 @@ from relsim.scenario.model.retention import (
     Assortment,
     Fulfilment,
     InstrumentSpec,
+    PriceMatch,
     QualityInvestment,
     RetentionTools,
 )
@@ -57,6 +58,7 @@ from relsim.scenario.model.rules import (
 from relsim.scenario.model.scenario import Scenario
 from relsim.scenario.model.settings import Economics, Goals, Horizon
 from relsim.scenario.model.staffing import (
+    AccountPlan,
     KeyAccounts,
     Levels,
     ManagerPool,
@@ -81,6 +83,7 @@ __all__ = [
     "MAX_CUSTOMERS",
     "MAX_WEEKS",
     "SHARE_TOLERANCE",
+    "AccountPlan",
     "Acquisition",
     "Assortment",
     "BetaProbability",
@@ -109,6 +112,7 @@ __all__ = [
     "Pool",
     "Positive",
     "PresetName",
+    "PriceMatch",
     "PriceReaction",
     "Probability",
     "QualityInvestment",
