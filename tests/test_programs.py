@@ -210,6 +210,14 @@ def test_cost_accounts_add_up_to_the_cent_with_every_new_lever_on(market: Scenar
             "club": {"free_weeks": 52, "fee_per_year": 41.13, "join_probability": 0.6},
         },
         key_accounts={"top_share": 0.05, "accounts_per_manager": 40, "plan": {}},
+        crm={
+            "database": {"data_quality": 0.7, "cost_per_customer_year": 2.37},
+            "campaigns": [
+                {"kind": "retention", "target": "score", "discount": 0.15},
+                {"kind": "winback", "target": "rfm", "cost_per_contact": 1.11},
+                {"kind": "cross_sell", "target": "random", "every_weeks": 3},
+            ],
+        },
     )
     run = relsim.simulate(sc, "lever", seed=7)
     raw = run.raw
@@ -220,5 +228,13 @@ def test_cost_accounts_add_up_to_the_cent_with_every_new_lever_on(market: Scenar
     assert round(s["revenue"] - s["total_costs"], 2) == round(s["profit"], 2)
     assert round(sum(s[k] for k in COST_KINDS), 2) == round(s["total_costs"], 2)
     f = focal(run)
-    for column in ("price_match", "club_paying_members", "service_funding_cut", "plan_made"):
+    for column in (
+        "price_match",
+        "club_paying_members",
+        "service_funding_cut",
+        "plan_made",
+        "database",
+        "campaigns",
+        "campaign_responses",
+    ):
         assert f[column].sum() > 0, column

@@ -73,6 +73,8 @@ PER_CUSTOMER_WEEK: tuple[str, ...] = (
     "fulfilment",
     "quality",
     "assortment",
+    "database",
+    "campaigns",
 )
 """Cost accounts continued per customer-week (the club's per-member part is taken out and
 charged to members)."""

@@ -19,6 +19,7 @@ The mechanisms (bonds, service, retention tools, rivals) and the plugins of
 * the current offer: ``price`` (price index per firm), ``quality`` (product quality per firm),
   ``trust_rule``, ``match_gap()``; ``now_week()``, ``customers_of(firm)``,
   ``observed_value(rows, week)``;
+* hidden state for benchmarks only: ``lapse_hazard(rows)`` (a campaign's oracle target);
 * the bond programs, for rivals to copy: ``program(firm, instrument)``, ``reward_rate(firm)``.
 
 What they may **do**, each through one hook (no mechanism writes another's state):
@@ -125,6 +126,12 @@ class MarketInterface:
     def observed_value(self, rows: np.ndarray, week: int) -> np.ndarray:
         """The focal firm's recency-weighted margin of each customer (its own records)."""
         return self._market.observed_value(rows, week)
+
+    def lapse_hazard(self, rows: np.ndarray) -> np.ndarray:
+        """Hidden state: each customer's hazard now of ending its relationship (its weekly
+        lapse probability). No firm observes it; only benchmarks (a campaign's oracle
+        target) may read it."""
+        return self._market._propensity(rows)
 
     def program(self, firm: int, instrument: str) -> object | None:
         """``firm``'s bonding program ``instrument`` (points, club, structural), or None."""

@@ -36,6 +36,7 @@ from relsim.scenario.model.base import (
 )
 from relsim.scenario.model.bonds import Bonds, Club, Points, Structural
 from relsim.scenario.model.checks import _check_retention, _check_unique
+from relsim.scenario.model.crm import Campaign, Crm, Database
 from relsim.scenario.model.market import BetaProbability, Firm, GammaRate, Market, Segment, Shock
 from relsim.scenario.model.retention import (
     Assortment,
@@ -89,8 +90,11 @@ __all__ = [
     "BetaProbability",
     "Bonding",
     "Bonds",
+    "Campaign",
     "Club",
     "CopyRule",
+    "Crm",
+    "Database",
     "Economics",
     "Firm",
     "Frozen",
