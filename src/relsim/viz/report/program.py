@@ -56,10 +56,17 @@ def _program(scenario: Scenario, names: list[str]) -> list[Block]:
                 f"{st.key_accounts.accounts_per_manager} per manager, "
                 f"{st.key_accounts.level}"
             )
+            + (
+                f", plan {st.key_accounts.plan.contacts_per_year:g} contacts and "
+                f"{st.key_accounts.plan.reviews_per_year:g} reviews a year"
+                if st.key_accounts.plan
+                else ""
+            )
             if st.key_accounts
             else "none",
             "bonds": _bonds(st),
             "retention tools": _retention_tools(scenario, st),
+            "customer database and campaigns": _crm(st),
             "staff (desk / contact / managers / senior)": (
                 f"{staff.desk.count:g} / {staff.contact_centre.count:g} / "
                 f"{staff.managers.count:g} / {staff.senior_manager.count:g}"
@@ -84,7 +91,24 @@ def _retention_tools(scenario: Scenario, strategy: Any) -> str:
         )
     if tools.assortment:
         parts.append(f"{tools.assortment.extra_lines} extra product lines")
+    if tools.price_match:
+        parts.append(f"price match ({pct(tools.price_match.claim_share)} of the gap claimed)")
     return "; ".join(parts) or "none"
+
+
+def _crm(strategy: Any) -> str:
+    """The customer database and its campaigns, in a line."""
+    crm = strategy.crm
+    if crm is None:
+        return "none"
+    parts = [f"records {pct(crm.database.data_quality)} current"]
+    for k in crm.campaigns:
+        offer = f"{pct(k.discount)} off" if k.discount else "a contact"
+        parts.append(
+            f"{k.kind.replace('_', '-')} by {k.target} every {k.every_weeks} weeks, "
+            f"{money(k.budget_per_year)}/year, {offer}"
+        )
+    return "; ".join(parts)
 
 
 def _mutual_benefit(experiment: Experiment, unit: str) -> list[Block]:
@@ -156,9 +180,11 @@ def _bonds(strategy: Any) -> str:
         parts.append(
             f"points: {b.points.earn_rate:g}/unit, {b.points.threshold:g} = "
             f"{money(b.points.reward_value)} (reward rate {pct(b.points.reward_rate)})"
+            + (", paid from the service's budget" if b.points.funded_from == "service" else "")
         )
     if b.club:
-        parts.append(f"club from {b.club.min_rung}, fee {money(b.club.fee_per_year)}/year")
+        free = f", first {b.club.free_weeks} weeks free" if b.club.free_weeks else ""
+        parts.append(f"club from {b.club.min_rung}, fee {money(b.club.fee_per_year)}/year{free}")
     if b.structural:
         parts.append(
             f"structural ties for the top {pct(b.structural.top_share)} "
