@@ -191,3 +191,34 @@ def test_random_and_oracle_targeting_bracket_the_rfm_rule_and_the_score(
     ):
         interval = mean_interval(end[better] - end[worse])
         assert interval.low > 0, (better, worse, interval)
+
+
+# ---------------------------------------------------------------------- the report's table
+def test_campaign_results_compare_with_the_random_control(market: Scenario, tmp_path: Any) -> None:
+    from relsim.analysis.campaigns import campaign_results
+    from relsim.viz.report.program import program_section
+    from relsim.viz.report.render import to_markdown
+
+    data = market.model_dump()
+    data["market"]["customers"] = 600
+    data["horizon"] = {"weeks": 26, "warmup_weeks": 13}
+    campaign = {"kind": "retention", "budget_per_year": 3000}
+    data["strategies"] = [
+        {"name": "none"},
+        {"name": "control", "crm": {"campaigns": [{**campaign, "target": "random"}]}},
+        {"name": "aimed", "crm": {"campaigns": [{**campaign, "target": "rfm"}]}},
+    ]
+    data["baseline"] = "none"
+    sc = Scenario.model_validate(data)
+    experiment = relsim.run_experiment(
+        sc, replications=3, workers=1, out=tmp_path / "run", progress=False
+    )
+    table = campaign_results(sc, experiment).set_index("strategy")
+    assert list(table.index) == ["control", "aimed"] and table.attrs["control"] == "control"
+    # 3 000 a year at 1.50 a contact, every 4 weeks: 230 contacts a wave, 2 000 a year
+    assert table.loc["aimed", "campaign_contacts"] == pytest.approx(2000, rel=0.1)
+    assert np.isnan(table.loc["control", "metric_vs_control"])
+    aimed = experiment.values()["aimed"] - experiment.values()["control"]
+    assert table.loc["aimed", "metric_vs_control"] == pytest.approx(aimed.mean())
+    text = to_markdown(program_section(sc, experiment))
+    assert "Campaigns:" in text and "vs control" in text
