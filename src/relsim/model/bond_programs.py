@@ -16,13 +16,19 @@ import numpy as np
 from relsim import units
 from relsim.domain import RUNGS
 from relsim.model.economics import to_cents
-from relsim.model.population import slot_of, top_positions
+from relsim.model.population import NEVER, slot_of, top_positions
 from relsim.scenario.model import Club, Structural
 
 if TYPE_CHECKING:
     from relsim.model.interface import MarketInterface
 
 FOCAL = 0
+
+
+def paying_members(since: np.ndarray, week: int, free_weeks: int) -> np.ndarray:
+    """Which members pay the fee in ``week``: ``free_weeks`` full weeks after the week
+    they joined (``since``), or joined before their club had free weeks (NEVER)."""
+    return (since == NEVER) | (week - since.astype(np.int32) >= free_weeks)
 
 
 class ProgramsAtWork:
@@ -65,6 +71,9 @@ class ProgramsAtWork:
             join = invited[rng.random(len(invited)) < club.join_probability]
             c.member[join, f] = True
             self.members[f] += len(join)
+            if club.free_weeks > 0:
+                c.use("member_since")
+                c.member_since[join, f] = week
         members = np.flatnonzero(c.member[:n, f])
         if club.events_per_year > 0 and len(members):
             interval = max(1, round(units.WEEKS_PER_YEAR / club.events_per_year))
@@ -89,12 +98,23 @@ class ProgramsAtWork:
         self._book(
             week, f, "club", club.fixed_cost_per_week + club.cost_per_member_per_week * count
         )
-        if club.fee_per_year > 0 and week >= 0 and count:
-            fees = to_cents(units.per_week(club.fee_per_year) * count)
+        paying = self._paying(week, f, club, members)
+        if week >= 0:
+            self.records["club_paying_members"][week, f] = paying
+        if club.fee_per_year > 0 and week >= 0 and paying:
+            fees = to_cents(units.per_week(club.fee_per_year) * paying)
             m.ledger.revenue[week, f] += fees
             # members pay it: the customers' side of the relationship (focal firm recorded)
             if f == FOCAL:
                 m.add_customer_surplus(week, f, -fees / 100.0)
+
+    def _paying(self, week: int, f: int, club: Club, members: np.ndarray) -> int:
+        """Members of ``f``'s club who pay the fee this week: those past the club's free weeks
+        since they joined (members from before the club had free weeks pay)."""
+        c = self.m.c
+        if club.free_weeks == 0 or not c.uses("member_since"):
+            return len(members)
+        return int(paying_members(c.member_since[:, f].take(members), week, club.free_weeks).sum())
 
     def _structural(self, week: int, f: int, tie: Structural, primary: np.ndarray) -> None:
         m, c = self.m, self.m.c

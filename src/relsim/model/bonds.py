@@ -47,13 +47,15 @@ BOND_RECORDS: tuple[str, ...] = (
     "reward_rate",
     "rewards_issued",
     "club_members",
+    "club_paying_members",
     "club_events",
     "club_events_missed",
     "structural_ties",
     "structural_setups",
 )
-"""Weekly records per firm: reward rate in effect, rewards issued, club members, club events
-delivered and missed for lack of staff, structural ties and new set-ups."""
+"""Weekly records per firm: reward rate in effect, rewards issued, club members (and those
+past their free weeks, who pay the fee), club events delivered and missed for lack of staff,
+structural ties and new set-ups."""
 
 
 class BondBook(ProgramsAtWork):

@@ -12,8 +12,9 @@ orders coming, so the continuation carries the costs too:
   period after the horizon (:func:`annuity`), ``m_i b_i`` the expected margin per period;
 * ``k_i`` the customer's running cost per period, the sum of:
 
-  - **rewards** on the continued orders: the firm's rewards over its order revenue in the
-    horizon's final year, times the customer's expected order revenue;
+  - **rewards** and **price-match refunds** on the continued orders: the firm's rewards and
+    refunds over its order revenue in the horizon's final year, times the customer's
+    expected order revenue;
   - **ties and memberships** the customer holds: a structural tie's running cost, a club
     membership's cost less its fee (from the strategy's own terms);
   - **staff** (service desk, contact centre, relationship managers with the senior manager):
@@ -72,9 +73,13 @@ PER_CUSTOMER_WEEK: tuple[str, ...] = (
     "fulfilment",
     "quality",
     "assortment",
+    "database",
+    "campaigns",
 )
 """Cost accounts continued per customer-week (the club's per-member part is taken out and
 charged to members)."""
+PER_ORDER: tuple[str, ...] = ("rewards", "price_match")
+"""Cost accounts continued per unit of order revenue (they arise with orders)."""
 NOT_CONTINUED: tuple[str, ...] = ("cost_of_goods", "acquisition", "structural_setup", "fixed")
 """Accounts the continuation does not carry: goods are in the margin; it acquires nobody and
 sets up no new ties; the firm's overhead (``fixed``) is the same under every strategy and does
@@ -122,6 +127,7 @@ def final_year(
     fee_per_week: np.ndarray,
     member_cost_per_week: np.ndarray,
     staff_weight: np.ndarray,
+    paying_weeks: np.ndarray | None = None,
 ) -> RunningCosts:
     """The running costs of the horizon's final :data:`TAIL_WINDOW_WEEKS` weeks, per firm.
 
@@ -129,7 +135,9 @@ def final_year(
     each firm's customers at the end of each week (H, F); ``member_weeks``: club members per
     firm in each week (H, F); ``fee_per_week`` and ``member_cost_per_week``: each firm's club
     fee and running cost per member (F,); ``staff_weight``: the end state's total weight of
-    each staff pool (3, F), the hours a week its customers ask of it (module docstring).
+    each staff pool (3, F), the hours a week its customers ask of it (module docstring);
+    ``paying_weeks``: the members who paid the fee in each week (H, F; default: every
+    member, as without free weeks).
     """
     window = slice(max(0, len(revenue) - TAIL_WINDOW_WEEKS), len(revenue))
 
@@ -140,7 +148,8 @@ def final_year(
     customer_weeks = customers[window].sum(axis=0).astype(float)
     members = member_weeks[window].sum(axis=0)
     pooled = sum(total(kind) for kind in PER_CUSTOMER_WEEK) - members * member_cost_per_week
-    order_revenue = revenue[window].sum(axis=0) / 100.0 - members * fee_per_week
+    paying = members if paying_weeks is None else paying_weeks[window].sum(axis=0)
+    order_revenue = revenue[window].sum(axis=0) / 100.0 - paying * fee_per_week
     per_weight = np.zeros_like(staff_weight, dtype=float)
     for pool, kinds in enumerate(STAFF_POOLS.values()):
         weekly = sum(total(kind) for kind in kinds) / weeks
@@ -150,7 +159,7 @@ def final_year(
         pooled = pooled + np.where(asked, 0.0, weekly * weeks)
     return RunningCosts(
         per_customer_week=_share(pooled, customer_weeks),
-        reward_share=_share(total("rewards"), order_revenue),
+        reward_share=_share(sum(total(kind) for kind in PER_ORDER), order_revenue),
         per_staff_weight=per_weight,
     )
 

@@ -26,12 +26,16 @@ COST_KINDS: tuple[str, ...] = (
     "fulfilment",
     "quality",
     "assortment",
+    "price_match",
+    "database",
+    "campaigns",
 )
 """Cost accounts: goods, acquisition and fixed costs; the staff pools of the relationship
 levels (service desk, contact centre, relationship managers, senior manager); the bonds:
 rewards (points redeemed, regulars' discounts), the points program's fixed cost, the club,
 structural set-up investment and structural running cost; and the everyday retention tools:
-fulfilment reliability, quality investment, assortment."""
+fulfilment reliability, quality investment, assortment, and the price-match guarantee's
+refunds; the customer database's upkeep and the campaigns' contacts and discounts."""
 
 
 def to_cents(amount: np.ndarray | float) -> np.ndarray:

@@ -49,6 +49,7 @@ from relsim.model import records as rec
 from relsim.model.allocator import keep_freed_memory
 from relsim.model.arrivals import Arrivals
 from relsim.model.bonds import BondBook
+from relsim.model.campaigns import CRM_RECORDS, FirmCrm
 from relsim.model.census import Census
 from relsim.model.economics import Ledger, discount_factors, to_cents
 from relsim.model.endings import Endings
@@ -106,7 +107,7 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         self.c = Customers(self.F, int(1.12 * n0) + 64)
         self.compact_share = COMPACT_SHARE
         self.ledger = Ledger(self.H, self.F)
-        self.recorder = rec.Recorder(self.H, self.F, SERVICE_RECORDS, self.W)
+        self.recorder = rec.Recorder(self.H, self.F, SERVICE_RECORDS + CRM_RECORDS, self.W)
         self.discount = discount_factors(self.H, self.p.weekly_discount)
         # the status quo is the baseline strategy: the warm-up runs it for every strategy
         self.status_quo = scenario.strategy(scenario.baseline_strategy)
@@ -121,6 +122,7 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         self.shock_log: list[dict[str, Any]] = []
         self._premium = (np.zeros(0, np.intp), np.zeros(0))  # see Surplus._surplus
         self.instruments: list[extensions.Instrument] = []
+        self.crm: FirmCrm | None = None  # the focal firm's database and campaigns
         self.interface = MarketInterface(self)  # what mechanisms and plugins see of it
         self.bonds = BondBook(self.interface)
         for firm, spec in enumerate(scenario.firms[1:], start=1):
@@ -174,6 +176,8 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         self.price_factor = np.ones(self.F)
         self.shock_penalty = np.zeros(self.F)
         self.substitute_hazard = 0.0
+        self.price_match = 0.0  # the focal firm's price-match claim share (0: none)
+        self.match_gap = 0.0  # its price over the cheapest rival's, while it is higher
 
     def run(self) -> RawRun:
         """Simulate warm-up and horizon; return the recorded arrays."""
@@ -183,6 +187,8 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         self.service = FirmService(self.interface, self.status_quo, env)
         self.retention = FirmRetention(self.interface, self.status_quo, env)
         self.rivalry = Rivalry(self.interface, self.strategy.responds_to_rivals)
+        if self.status_quo.crm is not None:
+            self.crm = FirmCrm(self.interface, self.status_quo.crm)
         self._populate(-self.W)
         env.process(self._launch_strategy())
         for change in self.strategy.staffing.changes:
@@ -209,6 +215,8 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         self.service = FirmService(self.interface, self.strategy, self.env)
         self.retention.stop()
         self.retention = FirmRetention(self.interface, self.strategy, self.env)
+        crm = self.strategy.crm
+        self.crm = None if crm is None else FirmCrm(self.interface, crm)
         if self.strategy.key_accounts is None:
             self.c.key_account[: self.c.n] = False
         before = self.status_quo.bonds
@@ -240,6 +248,11 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         self.price = self.state.price_index * self.price_factor
         # customers see a points program as a discount of its reward rate
         self.perceived_price = self.price * (1.0 - self.bonds.reward_rate)
+        # a price-match guarantee: buyers count on the share of the gap they would claim
+        cheapest = float(self.price[1:].min()) if self.F > 1 else float(self.price[0])
+        self.match_gap = max(float(self.price[0]) - cheapest, 0.0)
+        if self.price_match:
+            self.perceived_price[0] -= self.price_match * self.match_gap
         offer = FirmState(
             self.perceived_price,
             self.state.reputation_penalty + self.shock_penalty,
@@ -307,6 +320,12 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         """Share of ``firm``'s orders that meet a problem (the retention tools' fulfilment)."""
         self.problem_rate[firm] = rate
 
+    def set_price_match(self, claim_share: float) -> None:
+        """The focal firm's price-match guarantee: buyers count on ``claim_share`` of the gap
+        to the cheapest rival's price (0: no guarantee); the offer is rebuilt."""
+        self.price_match = claim_share
+        self._refresh_offer()
+
     def cut_price(self, firm: int, share: float) -> None:
         """``firm`` cuts its price by ``share`` (a rival following a price cut)."""
         self.price_factor[firm] *= 1.0 - share
@@ -340,6 +359,8 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
             self._occasions(week, due)
         self.service.work(week)
         self.retention.work(week)
+        if self.crm is not None:
+            self.crm.work(week)
         self.bonds.work(week)
         for instrument in self.instruments:
             for kind, amount in instrument.weekly(self.interface, week).items():

@@ -17,7 +17,9 @@ The mechanisms (bonds, service, retention tools, rivals) and the plugins of
   weeks), ``env`` (the SimPy environment: one time unit is a week), ``streams`` (each
   mechanism draws from its own stream only: common random numbers depend on it);
 * the current offer: ``price`` (price index per firm), ``quality`` (product quality per firm),
-  ``trust_rule``; ``now_week()``, ``customers_of(firm)``, ``observed_value(rows, week)``;
+  ``trust_rule``, ``match_gap()``; ``now_week()``, ``customers_of(firm)``,
+  ``observed_value(rows, week)``;
+* hidden state for benchmarks only: ``lapse_hazard(rows)`` (a campaign's oracle target);
 * the bond programs, for rivals to copy: ``program(firm, instrument)``, ``reward_rate(firm)``.
 
 What they may **do**, each through one hook (no mechanism writes another's state):
@@ -26,7 +28,8 @@ What they may **do**, each through one hook (no mechanism writes another's state
   firm's service record (``service_log``) or to its customers' surplus
   (``add_customer_surplus``);
 * change the offer: ``raise_quality``, ``improve_quality``, ``set_assortment``,
-  ``set_problem_rate``, ``cut_price``, ``set_program``, ``offer_changed``;
+  ``set_problem_rate``, ``cut_price``, ``set_program``, ``set_price_match``,
+  ``offer_changed``;
 * act on customers: ``trust_kept``, ``bring_occasion_forward``, ``renew_social``;
 * ask the focal firm's staff for time: ``contacts`` (capacity-bound).
 """
@@ -124,6 +127,12 @@ class MarketInterface:
         """The focal firm's recency-weighted margin of each customer (its own records)."""
         return self._market.observed_value(rows, week)
 
+    def lapse_hazard(self, rows: np.ndarray) -> np.ndarray:
+        """Hidden state: each customer's hazard now of ending its relationship (its weekly
+        lapse probability). No firm observes it; only benchmarks (a campaign's oracle
+        target) may read it."""
+        return self._market._propensity(rows)
+
     def program(self, firm: int, instrument: str) -> object | None:
         """``firm``'s bonding program ``instrument`` (points, club, structural), or None."""
         return getattr(self._market.bonds, instrument)[firm]
@@ -156,6 +165,16 @@ class MarketInterface:
     def set_problem_rate(self, firm: int, rate: float) -> None:
         """Share of ``firm``'s orders that meet a problem (late, wrong or faulty)."""
         self._market.set_problem_rate(firm, rate)
+
+    def set_price_match(self, claim_share: float) -> None:
+        """The focal firm's price-match guarantee: buyers count on ``claim_share`` of the gap
+        to the cheapest rival's price; the offer is rebuilt."""
+        self._market.set_price_match(claim_share)
+
+    def match_gap(self) -> float:
+        """The focal firm's price index over the cheapest rival's, while it is higher (else
+        0): what a price-match guarantee refunds per unit of order value, claimed in full."""
+        return float(self._market.match_gap)
 
     def cut_price(self, firm: int, share: float) -> None:
         """``firm`` cuts its price by ``share``; the offer is rebuilt."""

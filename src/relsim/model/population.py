@@ -20,6 +20,9 @@ WEEK = np.int16
 NEVER = int(np.iinfo(WEEK).max)
 """Week value of an event that is not scheduled (or falls after the end of any simulation)."""
 
+NO_OFFER = int(np.iinfo(WEEK).min)
+"""Week value of a campaign offer that is not held (every week is after it)."""
+
 NONE = -1
 """Firm code of 'no firm'."""
 
@@ -63,6 +66,11 @@ SCALAR_FIELDS: dict[str, tuple[type, float | int]] = {
     "cross_sell": (np.bool_, False),  # the next order carries an outreach's cross-sell
     "contacts": (np.int16, 0),  # follow-up calls and outreach received
     "manager_contacts": (np.int16, 0),
+    # the focal firm's campaigns (marketing automation, relsim.model.campaigns)
+    "offer_until": (WEEK, NO_OFFER),  # last week of the campaign offer the customer holds
+    "offer_discount": (np.float32, 0.0),  # its share off the focal firm's price
+    "campaign_contacts": (np.int16, 0),
+    "campaign_responses": (np.int16, 0),  # offers taken up (an order within the offer)
 }
 FIRM_FIELDS: dict[str, tuple[type, float | int]] = {
     "orders": (np.int16, 0),  # orders placed with each firm (saturates at 32 767)
@@ -72,6 +80,7 @@ BOND_FIELDS: dict[str, tuple[type, float | int]] = {
     "social": (np.float32, 0.0),  # social bond with each firm, held relative to an epoch
     "structural": (np.bool_, False),  # tied structurally to the firm
     "member": (np.bool_, False),  # member of the firm's club
+    "member_since": (WEEK, NEVER),  # week it joined the firm's club (clubs with free weeks)
 }
 """Per-firm bond fields, allocated only once a run uses them (memory is paid for use)."""
 ARCHIVED: tuple[str, ...] = (
@@ -175,6 +184,7 @@ class Customers:
         self.request_week[rows] = NEVER
         self.key_account[rows] = False
         self.cross_sell[rows] = False
+        self.offer_until[rows] = NO_OFFER
         self.gone += len(rows)
 
     def compact_if_worthwhile(self, share: float = 0.2) -> None:

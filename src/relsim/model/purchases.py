@@ -66,9 +66,13 @@ class Purchases:
         # a customer who drifted off and has no relationship does not consider the firm it
         # left (a lost customer): it returns only once a relationship elsewhere has ended
         away = np.flatnonzero((primary == NONE) & (left != NONE))
+        if len(away) and self.crm is not None:
+            away = self.crm.still_away(away, week)  # a campaign's offer reopens the firm
         if len(away):
             v[left.take(away).astype(np.intp), away] = AWAY_UTILITY
         self.bonds.add_utility(v, rows, primary, week, self.price_weight.take(cell))
+        if self.crm is not None:
+            self.crm.add_utility(v, rows, week, self.price_weight.take(cell))
         for instrument in self.instruments:
             more = instrument.utility(self.interface, rows, week)
             if more is not None:
@@ -202,7 +206,7 @@ class Purchases:
                 None if rewards is None else rewards[focal],
                 felt[focal],
             )
-            self.retention.after_orders(week, len(fb))
+            self.retention.after_orders(week, value[focal])
         expected = c.expectation.take(b)
         satisfying = is_satisfying(felt, expected, self.rule)
         c.expectation[b] = update_expectation(expected, felt, self.rule)
@@ -253,6 +257,8 @@ class Purchases:
         fb = b[focal]
         revenue, focal_margin = self._order_money(week, firm, value, focal)
         rewards = self.bonds.after_purchases(week, b, firm, revenue)
+        if self.crm is not None and len(fb):
+            self.crm.after_orders(week, fb, revenue[focal])
         if week >= 0:
             c.margin_focal[fb] += focal_margin * self.discount[week]
             self.recorder.add("orders", week, firm, self.F)

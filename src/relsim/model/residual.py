@@ -92,6 +92,7 @@ class Residual:
             self.bonds.records["club_members"],
             *self.bonds.member_terms(),
             weight,
+            self.bonds.records["club_paying_members"],
         )
 
 

@@ -15,6 +15,12 @@ Each tool is a lever with a mechanism and a cost, booked in its own account:
 * **assortment** -- ``L`` extra lines multiply the purchase occasions of the firm's own
   customers by ``1 + o L`` and the value of every order at the firm by ``1 + x L``
   (cross-sell; revenue and cost of goods both scale); cost ``k L`` per week.
+* **price match** -- a refund guarantee against cheaper rivals: buyers count on ``s`` (the
+  claim share) of the gap ``g`` between the focal firm's price index and the cheapest
+  rival's, so the firm's price in their choice (and in the price part of a switch's reason)
+  is ``p - s g``; every order at the firm costs ``s g x`` its value in refunds (expected
+  claims, rounded to the cent per order), booked as ``price_match`` with the guarantee's
+  fixed cost. No rival cheaper, no refund and no pull.
 
 Tools belong to a strategy: the status quo's run through the warm-up, the strategy's replace
 them at the launch. Quality reached stays when a tool stops (no depreciation is modelled).
@@ -25,16 +31,17 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
 import simpy
 
-from relsim.model.economics import to_cents
+from relsim.model.economics import to_cents, whole_cents
 from relsim.scenario.model import QualityInvestment, Strategy
 
 if TYPE_CHECKING:
     from relsim.model.interface import MarketInterface
 
 FOCAL = 0
-RETENTION_COSTS: tuple[str, ...] = ("fulfilment", "quality", "assortment")
+RETENTION_COSTS: tuple[str, ...] = ("fulfilment", "quality", "assortment", "price_match")
 """Cost accounts of the retention tools."""
 
 
@@ -71,6 +78,11 @@ class FirmRetention:
             value = 1.0 + a.cross_sell_per_line * a.extra_lines
             weekly["assortment"] = a.cost_per_line_per_week * a.extra_lines
         market.set_assortment(FOCAL, occasions, value)
+        self.claim_share = 0.0
+        if tools.price_match is not None:
+            self.claim_share = tools.price_match.claim_share
+            weekly["price_match"] = tools.price_match.fixed_cost_per_week
+        market.set_price_match(self.claim_share)
         if tools.quality is not None:
             q = tools.quality
             gap = halvings(1.0 - firm.product_quality, 1.0 - q.target)
@@ -91,10 +103,19 @@ class FirmRetention:
             self.m.raise_quality(FOCAL, start + (q.target - start) * step / q.ramp_weeks)
             yield env.timeout(1)
 
-    def after_orders(self, week: int, orders: int) -> None:
-        """The fulfilment lever's cost of this week's orders at the focal firm."""
-        if self.order_cost_cents and orders and week >= 0:
-            self.m.ledger.book_focal(week, "fulfilment", self.order_cost_cents * orders)
+    def after_orders(self, week: int, values: np.ndarray) -> None:
+        """The costs of this week's orders at the focal firm (``values``: each order's value
+        at the reference price): the fulfilment lever's, and the price match's refunds, which
+        go to the customers' side of the relationship."""
+        if week < 0 or not len(values):
+            return
+        if self.order_cost_cents:
+            self.m.ledger.book_focal(week, "fulfilment", self.order_cost_cents * len(values))
+        refund = self.claim_share * self.m.match_gap()
+        if refund > 0:
+            cents = int(whole_cents(refund * values).sum())
+            self.m.ledger.book_focal(week, "price_match", cents)
+            self.m.add_customer_surplus(week, FOCAL, cents / 100.0)
 
     def work(self, week: int) -> None:
         """The week's running costs (reported weeks only)."""

@@ -30,10 +30,18 @@ import simpy
 
 from relsim import units
 from relsim.domain import CUSTOMER, LEVELS, RUNGS
+from relsim.model.accounts import PLAN_RECORDS, KeyAccountWork
 from relsim.model.economics import to_cents
-from relsim.model.levels import level_table, select_key_accounts
+from relsim.model.levels import level_table
 from relsim.model.population import NEVER, NONE, slot_of
-from relsim.model.staff import POOLS, RECORD_PREFIX, StaffPool, within_capacity
+from relsim.model.staff import (
+    POOLS,
+    RECORD_PREFIX,
+    SERVICE_FUNDED,
+    StaffPool,
+    kept_share,
+    within_capacity,
+)
 from relsim.scenario.model import Strategy
 
 if TYPE_CHECKING:
@@ -70,13 +78,18 @@ SERVICE_RECORDS: tuple[str, ...] = (
     "manager_served_hours",
     "manager_short",
     "key_accounts",
+    "service_funding_cut",
+    *PLAN_RECORDS,
 )
 """Weekly records of the focal firm's service (zero for rivals in the weekly table).
 ``<pool>_served_hours``: hours the pool worked on contacts that week (:class:`StaffPool`);
-``<pool>_short``: 1 in a week the pool left some of its planned work undone."""
+``<pool>_short``: 1 in a week the pool left some of its planned work undone;
+``plan_*``: the key-account plan's items (:mod:`relsim.model.accounts`);
+``service_funding_cut``: the desk's and contact centre's pay a points program funded from
+service took that week (:func:`relsim.model.staff.kept_share`)."""
 
 
-class FirmService:
+class FirmService(KeyAccountWork):
     """The focal firm's after-sale service under one strategy."""
 
     def __init__(self, market: MarketInterface, strategy: Strategy, env: simpy.Environment):
@@ -107,6 +120,8 @@ class FirmService:
         }
         self.follow_up_rows: list[np.ndarray] = []
         self.staff_pools = {name: StaffPool() for name in POOLS}
+        points = strategy.bonds.points
+        self.funded_by_service = points is not None and points.funded_from == "service"
         self.partnership_interval = max(
             1, round(units.WEEKS_PER_YEAR / 12.0 / self.rules.partnership_contacts_per_month)
         )
@@ -201,14 +216,17 @@ class FirmService:
         m = self.m
         # the week's hours; what the service leaves is for club events and structural set-ups
         # (the pools' hours are on record even when only the bonds use them)
+        kept = self._kept(week)
         for name, staff in self.staff_pools.items():
-            staff.start_week(float(self.pools[name].level))
+            share = kept if name in SERVICE_FUNDED else 1.0
+            staff.start_week(float(self.pools[name].level) * share)
         m.service_log("contact_hours", week, self.staff_pools["contact_centre"].hours)
         m.service_log("manager_hours", week, self.staff_pools["managers"].hours)
         if week >= 0:
             for kind, cost in self.weekly_cost.items():
+                share = kept if kind in SERVICE_FUNDED.values() else 1.0
                 if cost:
-                    m.ledger.book_focal(week, kind, to_cents(cost))
+                    m.ledger.book_focal(week, kind, to_cents(cost * share))
         if self.max_level < REACTIVE:
             return
         self._desk(week)
@@ -220,7 +238,11 @@ class FirmService:
             self._review_key_accounts(week)
         focal = np.flatnonzero(m.c.primary[: m.c.n] == FOCAL)
         if ka is not None:
-            m.service_log("key_accounts", week, int(m.c.key_account[focal].sum()))
+            key = focal[m.c.key_account.take(focal)]
+            m.service_log("key_accounts", week, len(key))
+            if ka.plan is not None:
+                # the plan's contacts replace the partnership contacts of key accounts
+                self._plan(week, key, ka.plan, self.strategy.staffing.senior_manager.count)
         if self.max_level < PROACTIVE:
             return
         # the customers due a contact of either kind this week (a few of them), then their
@@ -236,7 +258,23 @@ class FirmService:
         level = self.level_of(rows, own=True)
         self._outreach(week, rows[outreach.take(at) & (level >= PROACTIVE)])
         if partnership is not None:
-            self._partnership(week, rows[partnership.take(at) & (level >= PARTNERSHIP)])
+            partners = partnership.take(at) & (level >= PARTNERSHIP)
+            if ka is not None and ka.plan is not None:
+                partners &= ~m.c.key_account.take(rows)
+            self._partnership(week, rows[partners])
+
+    def _kept(self, week: int) -> float:
+        """Share of the desk's and contact centre's hours and pay left this week: all of it,
+        unless the points program is funded from service; then last week's rewards and
+        program cost come out of their weekly pay (reported weeks: the ledger's)."""
+        if not self.funded_by_service or week < 1:
+            return 1.0
+        costs = self.m.ledger.costs
+        spent = (costs["rewards"][week - 1, FOCAL] + costs["program"][week - 1, FOCAL]) / 100.0
+        budget = sum(self.weekly_cost[kind] for kind in SERVICE_FUNDED.values())
+        kept = kept_share(float(spent), budget)
+        self.m.service_log("service_funding_cut", week, (1.0 - kept) * budget)
+        return kept
 
     @staticmethod
     def _due(ids: np.ndarray, week: int, interval: int) -> np.ndarray:
@@ -342,38 +380,3 @@ class FirmService:
             m.service_log("annoyed", week, len(annoyed))
         # proactive communication that does not annoy is a contact that delivers
         m.trust_kept(made[~annoying], m.trust_rule.contact)
-
-    def _review_key_accounts(self, week: int) -> None:
-        m, c = self.m, self.m.c
-        ka = self.strategy.key_accounts
-        assert ka is not None
-        n = c.n
-        eligible = (c.primary[:n] == FOCAL) & c.alive[:n]
-        cap = int(np.floor(self.counts["managers"] * ka.accounts_per_manager))
-        c.key_account[:n] = select_key_accounts(
-            m.observed_value(np.arange(n), week),
-            eligible,
-            ka.top_share,
-            ka.min_observed_value,
-            cap,
-        )
-
-    def _partnership(self, week: int, due: np.ndarray) -> None:
-        m, c, rules = self.m, self.m.c, self.rules
-        if not len(due):
-            return
-        m.service_log("manager_contacts_planned", week, len(due))
-        m.service_log("manager_demand_hours", week, len(due) * rules.partnership_hours)
-        # key accounts first: they have a named manager; the rest share what is left
-        due = due[np.argsort(~c.key_account.take(due), kind="stable")]
-        capacity = self.contacts(week, "managers", "partnership", len(due), rules.partnership_hours)
-        made = within_capacity(due, capacity, m.streams.service, keep_order=True)
-        m.service_log("manager_contacts_made", week, len(made))
-        if not len(made):
-            return
-        c.manager_contacts[made] += 1
-        m.renew_social(made, FOCAL, week, rules.tie_gain)
-        c.satisfaction[made] = np.minimum(
-            c.satisfaction.take(made) + np.float32(rules.contact_satisfaction), 1.0
-        )
-        m.trust_kept(made, m.trust_rule.contact)  # a named manager's contact delivers

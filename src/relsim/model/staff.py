@@ -88,3 +88,16 @@ def within_capacity(
     if keep_order:
         return rows[:capacity]
     return rows[rng.permutation(len(rows))[:capacity]]
+
+
+SERVICE_FUNDED = {"desk": "desk", "contact_centre": "contacts"}
+"""The pools a program funded from service takes its money from, and their cost accounts."""
+
+
+def kept_share(spent: float, budget: float) -> float:
+    """Share of the service pools' hours and pay left when ``spent`` (a program's cost) comes
+    out of their weekly ``budget``: ``1 - spent / budget``, at least 0 (a program dearer
+    than the service leaves none of it; the rest is new money)."""
+    if budget <= 0 or spent <= 0:
+        return 1.0
+    return max(1.0 - spent / budget, 0.0)

@@ -29,7 +29,10 @@ BEHAVIOUR: tuple[str, ...] = (
 CALIBRATION: tuple[str, ...] = ("history",)
 """Draws made outside the engine for a replication: each customer's state from its own history
 (``relsim.calibration.simulate_history``). Listed last: a stream's position is its identity."""
-PURPOSES: tuple[str, ...] = STRATEGY_INDEPENDENT + BEHAVIOUR + CALIBRATION
+MARKETING: tuple[str, ...] = ("crm",)
+"""The focal firm's campaigns (the random control's draws, which records are current): after
+the calibration's stream, so that no earlier stream moves."""
+PURPOSES: tuple[str, ...] = STRATEGY_INDEPENDENT + BEHAVIOUR + CALIBRATION + MARKETING
 
 
 def as_seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:

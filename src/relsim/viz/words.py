@@ -54,6 +54,9 @@ COST_LABELS = {
     "fulfilment": "fulfilment improvement",
     "quality": "quality investment",
     "assortment": "extra product lines",
+    "price_match": "price-match refunds",
+    "database": "customer database upkeep",
+    "campaigns": "campaigns (contacts and discounts)",
 }
 """Plain names of the cost kinds (the weekly table's columns)."""
 

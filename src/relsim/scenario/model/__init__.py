@@ -36,11 +36,13 @@ from relsim.scenario.model.base import (
 )
 from relsim.scenario.model.bonds import Bonds, Club, Points, Structural
 from relsim.scenario.model.checks import CrossCheckError, Finding
+from relsim.scenario.model.crm import Campaign, Crm, Database
 from relsim.scenario.model.market import BetaProbability, Firm, GammaRate, Market, Segment, Shock
 from relsim.scenario.model.retention import (
     Assortment,
     Fulfilment,
     InstrumentSpec,
+    PriceMatch,
     QualityInvestment,
     RetentionTools,
 )
@@ -57,6 +59,7 @@ from relsim.scenario.model.rules import (
 from relsim.scenario.model.scenario import Scenario
 from relsim.scenario.model.settings import Economics, Goals, Horizon
 from relsim.scenario.model.staffing import (
+    AccountPlan,
     KeyAccounts,
     Levels,
     ManagerPool,
@@ -81,14 +84,18 @@ __all__ = [
     "MAX_CUSTOMERS",
     "MAX_WEEKS",
     "SHARE_TOLERANCE",
+    "AccountPlan",
     "Acquisition",
     "Assortment",
     "BetaProbability",
     "Bonding",
     "Bonds",
+    "Campaign",
     "Club",
     "CopyRule",
+    "Crm",
     "CrossCheckError",
+    "Database",
     "Economics",
     "Finding",
     "Firm",
@@ -111,6 +118,7 @@ __all__ = [
     "Pool",
     "Positive",
     "PresetName",
+    "PriceMatch",
     "PriceReaction",
     "Probability",
     "QualityInvestment",

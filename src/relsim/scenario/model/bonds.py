@@ -6,7 +6,7 @@ Why apart: the bonding instruments are shared by the focal firm's strategies and
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -45,6 +45,13 @@ class Points(Frozen):
     )
     regular_min_rung: Rung = Field(
         default="client", description="Lowest rung that gets the regulars' discount."
+    )
+    funded_from: Literal["budget", "service"] = Field(
+        default="budget",
+        description="Where the focal firm finds the program's money: `budget` (new money) or "
+        "`service` (the seeds' third drawback of financial bonds: last week's rewards and "
+        "program cost are taken from the service desk's and contact centre's hours and pay, "
+        "in proportion to their weekly cost). Rivals' programs are always new money.",
     )
 
     @property
@@ -93,6 +100,11 @@ class Club(Frozen):
     )
     review_weeks: Annotated[int, Field(ge=1, le=520), WHOLE] = Field(
         default=13, description="Weeks between invitations (membership reviews)."
+    )
+    free_weeks: Annotated[int, Field(ge=0, le=520), WHOLE] = Field(
+        default=0,
+        description="Weeks of each member's membership without the fee, counted from the week "
+        "it joined (the Harley Owners Group's first year free: 52); the fee is paid after.",
     )
 
 

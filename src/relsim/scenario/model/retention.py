@@ -1,5 +1,5 @@
 """Strategy levers of everyday retention beyond bonds: fulfilment reliability, product-quality
-investment, a wider assortment, and instruments added in Python.
+investment, a wider assortment, a price-match guarantee, and instruments added in Python.
 
 Why apart: levers that buy the focal firm's operations up, each with its own cost curve.
 """
@@ -83,6 +83,29 @@ class Assortment(Frozen):
     )
 
 
+class PriceMatch(Frozen):
+    """A price-match (refund) guarantee: a buyer at the focal firm who finds the product
+    cheaper at a rival gets the difference back (the seeds' refund "if the customer finds it
+    cheaper elsewhere").
+
+    Buyers count on the refund they expect to claim: the focal firm's price in their choice is
+    lowered by ``claim_share`` x the gap to the cheapest rival's price, so the guarantee pulls
+    through the choice rule and the price part of a switch's reason (price-class losses fall
+    when the gap is what drove them). The firm pays that expected refund on every order while
+    a rival is cheaper, booked as the cost kind ``price_match``."""
+
+    claim_share: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=0.5,
+        description="Share of the price gap to the cheapest rival that buyers find, claim and "
+        "count on (0-1): of an order's gap in money, this share is refunded.",
+    )
+    fixed_cost_per_week: NonNegative = Field(
+        default=0.0,
+        description="Cost per week of running the guarantee (price checks, claims desk; "
+        "currency units), booked as `price_match`.",
+    )
+
+
 class RetentionTools(Frozen):
     """The everyday retention tools beyond bonds (null: not used). Discounts for regulars and
     personal contact are the financial and social bonds."""
@@ -92,6 +115,9 @@ class RetentionTools(Frozen):
         default=None, description="Product-quality investment."
     )
     assortment: Assortment | None = Field(default=None, description="A wider assortment.")
+    price_match: PriceMatch | None = Field(
+        default=None, description="A price-match (refund) guarantee against cheaper rivals."
+    )
 
 
 class InstrumentSpec(Frozen):

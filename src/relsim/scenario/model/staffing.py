@@ -94,7 +94,8 @@ class Staffing(Frozen):
     )
     senior_manager: SeniorPool = Field(
         default=SeniorPool(),
-        description="Senior managers overseeing the relationship managers (cost only).",
+        description="Senior managers overseeing the relationship managers (cost only, unless "
+        "key accounts run a plan: then their oversight keeps managers to it).",
     )
     changes: tuple[StaffChange, ...] = Field(default=(), description="Staffing events.")
 
@@ -107,6 +108,46 @@ class Levels(Frozen):
     default: Level = Field(default="basic", description="Level where no rule applies.")
     segments: dict[str, Level] = Field(default={}, description="Level by segment name.")
     rungs: dict[Rung, Level] = Field(default={}, description="Level by rung (overrides segment).")
+
+
+class AccountPlan(Frozen):
+    """A relationship manager's yearly plan for each key account (the seeds' fourth step of
+    key-account management): planned contacts and account reviews, and how well managers keep
+    to it under load, with and without a senior manager's oversight (the fifth step).
+
+    Each week the plan's items fall due by account (staggered); a due item slips with
+    probability ``slip_at_full_load x min(load, 1) x (1 - oversight x coverage)``, where
+    ``load`` is the plan's hours over the managers' hours and ``coverage`` the share of
+    managers a senior manager oversees (``senior count x managers_per_senior / managers``,
+    at most 1); the items kept are then made within the managers' hours (reviews first). A
+    contact renews the account's tie like a partnership contact; a review also catches an
+    account at risk: it resolves the account's open problem with the firm."""
+
+    contacts_per_year: Annotated[float, Field(gt=0.0, le=52.0)] = Field(
+        default=12.0, description="Planned manager contacts per key account per year."
+    )
+    reviews_per_year: Annotated[float, Field(ge=0.0, le=52.0)] = Field(
+        default=2.0, description="Planned account reviews per key account per year."
+    )
+    contact_hours: Annotated[float, Field(gt=0.0, le=168.0)] = Field(
+        default=1.5, description="Manager hours per planned contact."
+    )
+    review_hours: Annotated[float, Field(gt=0.0, le=168.0)] = Field(
+        default=4.0, description="Manager hours per account review."
+    )
+    slip_at_full_load: Probability = Field(
+        default=0.4,
+        description="Share of due plan items a fully loaded manager lets slip without "
+        "oversight (firefighting; 0-1; slips grow linearly with load up to full load).",
+    )
+    managers_per_senior: Annotated[float, Field(gt=0.0, le=1000.0)] = Field(
+        default=8.0, description="Managers one senior manager oversees (span of control)."
+    )
+    oversight: Probability = Field(
+        default=0.75,
+        description="Share of an overseen manager's slips the senior manager's oversight "
+        "prevents (0-1).",
+    )
 
 
 class KeyAccounts(Frozen):
@@ -128,3 +169,8 @@ class KeyAccounts(Frozen):
         default=25, description="Most accounts one relationship manager carries."
     )
     level: Level = Field(default="partnership", description="Level given to key accounts.")
+    plan: AccountPlan | None = Field(
+        default=None,
+        description="The managers' yearly plan per key account (null: key accounts get the "
+        "partnership level's contacts, and the senior manager is a cost only).",
+    )

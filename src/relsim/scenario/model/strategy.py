@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from relsim.scenario.model.base import Frozen, Name, NonNegative, Positive
 from relsim.scenario.model.bonds import Bonds
+from relsim.scenario.model.crm import Crm
 from relsim.scenario.model.retention import InstrumentSpec, RetentionTools
 from relsim.scenario.model.staffing import KeyAccounts, Levels, Staffing
 from relsim.scenario.presets import PresetName
@@ -57,6 +58,11 @@ class Strategy(Frozen):
         default=RetentionTools(),
         description="Everyday retention tools: fulfilment reliability, quality investment, "
         "assortment.",
+    )
+
+    crm: Crm | None = Field(
+        default=None,
+        description="The customer database and marketing automation's campaigns (null: none).",
     )
 
     @model_validator(mode="before")
