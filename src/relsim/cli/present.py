@@ -101,7 +101,8 @@ def add_demo(sub: Subparsers) -> None:
         "--serve",
         action="store_true",
         help="serve the page live on 127.0.0.1 (levers, new luck; Ctrl-C stops) "
-        "instead of writing a file",
+        "instead of writing a file: each change shows 2 runs per strategy within seconds, "
+        "then --replications",
     )
     demo.add_argument("--port", type=int, default=0, help="port for --serve (0: any free one)")
     demo.add_argument("--no-grid", action="store_true", help="no precomputed grid (a faster page)")
@@ -150,8 +151,9 @@ def _serve(scenario: Path, args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise UsageError("--port must be between 0 and 65535")
+    stages = (2, args.replications) if args.replications > 2 else (2,)
     try:
-        serve(scenario, args.port, args.strategy, notify=say)
+        serve(scenario, args.port, args.strategy, stages, notify=say)
     except KeyError as error:  # an unknown strategy name
         raise UsageError(str(error.args[0] if error.args else error)) from error
     return EXIT_OK

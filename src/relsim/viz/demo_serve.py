@@ -21,7 +21,7 @@ from relsim.scenario import Scenario, load_scenario
 from relsim.viz.demo import demo_data, render
 
 STAGES = (2, 6)
-"""Replications per strategy of each stage of a live recomputation."""
+"""Replications per strategy of each stage of a live recomputation (the default)."""
 
 
 def live_levers(scenario: Scenario) -> list[dict[str, Any]]:
@@ -85,8 +85,13 @@ def live_levers(scenario: Scenario) -> list[dict[str, Any]]:
 class Jobs:
     """The live recomputations: the newest one runs, in stages, in one background thread."""
 
-    def __init__(self, compute: Callable[[dict[str, Any], int, int], dict[str, Any]]):
+    def __init__(
+        self,
+        compute: Callable[[dict[str, Any], int, int], dict[str, Any]],
+        stages: tuple[int, ...] = STAGES,
+    ):
         self.compute = compute
+        self.stages = stages
         self.lock = threading.Lock()
         self.newest = 0
         self.states: dict[int, dict[str, Any]] = {}
@@ -108,7 +113,7 @@ class Jobs:
             self.states[job].update(values)
 
     def _run(self, job: int, overrides: dict[str, Any], seed: int) -> None:
-        for k, replications in enumerate(STAGES):
+        for k, replications in enumerate(self.stages):
             if job != self.newest:
                 self._set(job, state="done", message="replaced by a newer request")
                 return
@@ -119,20 +124,24 @@ class Jobs:
             except Exception as error:  # a bad lever value: say so on the page
                 self._set(job, state="error", message=f"could not compute: {error}")
                 return
-            last = k == len(STAGES) - 1
+            last = k == len(self.stages) - 1
             took = f"{time.monotonic() - start:.0f} s"
             message = (
                 f"done: {replications} runs per strategy ({took}), seed {seed}"
                 if last
-                else f"{replications} runs per strategy shown ({took}); refining…"
+                else f"{replications} runs per strategy shown ({took}), seed {seed}; refining…"
             )
             self._set(job, state="done" if last else "refining", message=message, data=data)
 
 
 def make_server(
-    path: Path, port: int = 0, strategies: list[str] | None = None
+    path: Path,
+    port: int = 0,
+    strategies: list[str] | None = None,
+    stages: tuple[int, ...] = STAGES,
 ) -> tuple[ThreadingHTTPServer, Jobs]:
-    """The live classroom's server on 127.0.0.1 (``port`` 0: any free port), not yet serving."""
+    """The live classroom's server on 127.0.0.1 (``port`` 0: any free port), not yet serving;
+    the page it serves shows the first stage's numbers for the scenario as written."""
     scenario = load_scenario(path)
     compute_lock = threading.Lock()
 
@@ -142,8 +151,8 @@ def make_server(
                 path, strategies, replications, levers=[], seed=seed, workers=1, overrides=overrides
             )
 
-    jobs = Jobs(compute)
-    first = compute({}, scenario.seed, STAGES[0])
+    jobs = Jobs(compute, stages)
+    first = compute({}, scenario.seed, stages[0])
     page = render(first, {"levers": live_levers(scenario)}).encode("utf-8")
     handler = type("Handler", (_Handler,), {"page": page, "jobs": jobs})
     return ThreadingHTTPServer(("127.0.0.1", port), handler), jobs
@@ -194,11 +203,12 @@ def serve(
     path: Path,
     port: int = 0,
     strategies: list[str] | None = None,
+    stages: tuple[int, ...] = STAGES,
     notify: Callable[[str], None] = print,
 ) -> None:
     """Serve the live classroom until Ctrl-C; ``notify`` hears the address."""
     notify(f"relsim: computing the first numbers for {path} ...")
-    server, _ = make_server(path, port, strategies)
+    server, _ = make_server(path, port, strategies, stages)
     host, port = server.server_address[:2]
     notify(f"relsim: live classroom at http://{host}:{port}/ (this computer only; Ctrl-C stops)")
     try:
