@@ -65,6 +65,7 @@ def add_demo(sub: Subparsers) -> None:
         "write the classroom page: one offline HTML file that replays the strategies",
         "examples:\n  relsim demo                       # the bundled classroom scenario\n"
         "  relsim demo scenarios/classroom.yaml --out class.html\n"
+        "  relsim demo --serve                # live, on this computer: levers, new luck\n"
         "  relsim demo scenarios/frequency-war.yaml --strategy transactional "
         "--strategy financial \\\n"
         "      --lever rivalry.points.lag.mean_weeks=2,8,26",
@@ -86,7 +87,7 @@ def add_demo(sub: Subparsers) -> None:
         help="a strategy to show (repeatable; default: all of the scenario's)",
     )
     demo.add_argument(
-        "--replications", type=int, default=10, help="runs per strategy for the curves (10)"
+        "--replications", type=int, default=8, help="runs per strategy for the curves (8)"
     )
     demo.add_argument(
         "--lever",
@@ -96,9 +97,17 @@ def add_demo(sub: Subparsers) -> None:
         help="a field the page's grid varies (at most two; default: a points program's reward "
         "value x the rivals' copy lag, when a strategy runs points)",
     )
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="serve the page live on 127.0.0.1 (levers, new luck; Ctrl-C stops) "
+        "instead of writing a file: each change shows 2 runs per strategy within seconds, "
+        "then --replications",
+    )
+    demo.add_argument("--port", type=int, default=0, help="port for --serve (0: any free one)")
     demo.add_argument("--no-grid", action="store_true", help="no precomputed grid (a faster page)")
     demo.add_argument(
-        "--grid-replications", type=int, default=4, help="runs per strategy in each grid cell (4)"
+        "--grid-replications", type=int, default=3, help="runs per strategy in each grid cell (3)"
     )
     add_force(demo, "page")
     add_seed(demo)
@@ -115,6 +124,8 @@ def handle_demo(args: argparse.Namespace) -> int:
         raise UsageError("--replications and --grid-replications must be at least 2")
     with resources.as_file(resources.files("relsim").joinpath("classroom.yaml")) as bundled:
         scenario = args.scenario or bundled
+        if args.serve:
+            return _serve(scenario, args)
         out = _page(scenario, args.out, args.force)
         say(f"relsim: computing the classroom page for {scenario} ...")
         try:
@@ -132,6 +143,19 @@ def handle_demo(args: argparse.Namespace) -> int:
         except KeyError as error:  # an unknown strategy name
             raise UsageError(str(error.args[0] if error.args else error)) from error
     say(f"relsim: classroom page written: {page} (open it in any browser; no network needed)")
+    return EXIT_OK
+
+
+def _serve(scenario: Path, args: argparse.Namespace) -> int:
+    from relsim.viz.demo_serve import serve
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError("--port must be between 0 and 65535")
+    stages = (2, args.replications) if args.replications > 2 else (2,)
+    try:
+        serve(scenario, args.port, args.strategy, stages, notify=say)
+    except KeyError as error:  # an unknown strategy name
+        raise UsageError(str(error.args[0] if error.args else error)) from error
     return EXIT_OK
 
 

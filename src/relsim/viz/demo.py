@@ -1,28 +1,27 @@
 """The classroom page: one self-contained HTML file that replays simulations for a class.
 
-``write_demo`` runs, for the strategies shown:
+``demo_data`` computes, for the strategies shown:
 
-* one replication per strategy with a traced sample of customers (the same customers under
-  every strategy: the sample is drawn from the population stream), whose weekly place on the
-  ladder (primary firm and rung) the page animates side by side;
-* a small Monte Carlo experiment (common random numbers) for the running curves -- customers
-  kept and cumulative profit, means over replications -- and the final comparison;
-* optionally a grid over one or two classroom levers (scenario fields, e.g. a points program's
-  reward value x how fast rivals copy), an experiment per cell, so the class can explore
-  without a server.
+* one replication per strategy with every customer traced (the same customers under every
+  strategy): the page animates a sample of them on the ladder, and the run gives the share
+  of week 0's customers still ours each week ("customers kept");
+* a small Monte Carlo experiment (common random numbers) for the running curves (our
+  customers and cumulative profit, means over replications) and the final comparison;
+* optionally a grid over one or two classroom levers (:mod:`relsim.viz.demo_grid`);
+* the Info tab's words and every statistic's meaning (:mod:`relsim.viz.demo_words`).
 
-Everything is computed when the page is written; the page (``demo_page.html``, inline script
-and styles, no request leaves it) only replays the numbers, and says so.
+Every experiment shares one worker pool, and each phase says how long it took. Written as a
+file the page replays these numbers offline; ``relsim demo --serve``
+(:mod:`relsim.viz.demo_serve`) serves the same page and recomputes on request.
 """
 
 from __future__ import annotations
 
 import html
-import itertools
 import json
 import tempfile
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -31,87 +30,94 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim import units
 from relsim.domain import RUNGS
 from relsim.experiment import run_experiment
+from relsim.experiment.pool import WorkerPool
 from relsim.names import slug
-from relsim.scenario import Scenario, ScenarioError, load_scenario
-from relsim.scenario.load import Problem
-from relsim.scenario.paths import parse_scalar
+from relsim.scenario import Scenario, load_scenario
 from relsim.simulation import simulate
 from relsim.version import __version__
+from relsim.viz.demo_grid import Lever, compute_grid, default_levers, parse_lever
+from relsim.viz.demo_words import info, statistics
+from relsim.viz.words import currency
 
-METRIC = "npv_with_residual"
 TRACED_CUSTOMERS = 150
 """How many customers the animation follows (dots on the ladder)."""
-
-
-@dataclass(frozen=True)
-class Lever:
-    """A scenario field the class can vary on the page's grid, with the values computed."""
-
-    path: str
-    values: tuple[Any, ...]
-    name: str = ""
-
-    @property
-    def label(self) -> str:
-        """The name given, or the path's last two fields in words."""
-        if self.name:
-            return self.name
-        parts = self.path.split(".")
-        return " ".join(p.replace("_", " ") for p in parts[-2:] if not p.isdigit())
 
 
 def _quiet(message: str) -> None:
     """The default receiver of progress messages: silence (the command line prints them)."""
 
 
-def parse_lever(text: str) -> Lever:
-    """``PATH=V1,V2,...`` (as for ``--set``) into a lever; values are YAML-like scalars."""
-    path, sep, values = text.partition("=")
-    items = [v.strip() for v in values.split(",") if v.strip()]
-    if not sep or not path or len(items) < 2:
-        raise ValueError(f"expected PATH=V1,V2[,...] with at least two values, got {text!r}")
-    return Lever(path.strip(), tuple(parse_scalar(v) for v in items))
-
-
-def default_levers(scenario: Scenario) -> list[Lever]:
-    """Reward value of the first strategy that runs a points program x the rivals' mean lag
-    in copying it: the frequency-program lesson. None when no strategy runs points."""
-    for i, strategy in enumerate(scenario.strategies):
-        points = strategy.bonds.points
-        if points is not None:
-            value = points.reward_value
-            return [
-                Lever(
-                    f"strategies.{i}.bonds.points.reward_value",
-                    tuple(round(value * k, 2) for k in (0.5, 1.0, 1.5)),
-                    f"{strategy.name.replace('_', ' ')}: reward per {points.threshold:g} points",
-                ),
-                Lever(
-                    "rivalry.points.lag.mean_weeks",
-                    (4, 26, 78),
-                    "weeks until a rival copies the program (mean)",
-                ),
-            ]
-    return []
+def firm_labels(scenario: Scenario) -> list[str]:
+    """The firms as the page names them: ours first ("our firm", or its name and so)."""
+    first = scenario.firms[0].name
+    ours = "our firm" if first == "focal" else f"{first} (our firm)"
+    return [ours, *(f.name for f in scenario.firms[1:])]
 
 
 def demo_data(
     path: str | Path,
     strategies: list[str] | None = None,
-    replications: int = 10,
+    replications: int = 8,
     levers: list[Lever] | None = None,
-    grid_replications: int = 4,
+    grid_replications: int = 3,
     seed: int | None = None,
     workers: int | None = None,
     notify: Callable[[str], None] = _quiet,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything the page shows, as plain JSON-able data. ``notify`` hears each phase as it
-    starts (the journeys, the comparison, each cell of the grid: minutes in all)."""
+    """Everything the page shows, as plain JSON-able data. ``overrides`` (field path: value)
+    change the scenario (the live page's levers); ``notify`` hears each phase."""
     path = Path(path)
-    scenario = load_scenario(path)
+    overrides = dict(overrides or {})
+    scenario = load_scenario(path, overrides=overrides)
+    names, levers = _checked(scenario, strategies, levers)
+    seed = scenario.seed if seed is None else seed
+    start = time.monotonic()
+    journeys, kept = _journeys(path, overrides, names, seed)
+    notify(f"relsim: the customers' journeys under {len(names)} strategies ({_since(start)})")
+    with tempfile.TemporaryDirectory() as tmp, WorkerPool(workers, None) as pool:
+        main = run_experiment(
+            load_scenario(path, overrides={**overrides, "seed": seed}),
+            replications=replications,
+            out=Path(tmp) / "main",
+            progress=False,
+            strategies=names,
+            pool=pool,
+        )
+        curves = _curves(main, scenario.firms[0].name, kept)
+        comparison = _comparison(main)
+        notify(
+            f"relsim: the comparison, {replications} replications per strategy ({_since(start)})"
+        )
+        grid = compute_grid(
+            path,
+            names,
+            levers,
+            grid_replications,
+            seed,
+            Path(tmp),
+            pool,
+            _comparison,
+            notify,
+            overrides,
+        )
+    return {
+        **_about(scenario, names, main.baseline, seed, replications),
+        "journeys": journeys,
+        "curves": curves,
+        "comparison": comparison,
+        "grid": grid,
+        "overrides": overrides,
+        "seconds": round(time.monotonic() - start, 1),
+    }
+
+
+def _checked(
+    scenario: Scenario, strategies: list[str] | None, levers: list[Lever] | None
+) -> tuple[list[str], list[Lever]]:
+    """The strategies shown (KeyError: an unknown one) and the grid's levers."""
     names = strategies or [s.name for s in scenario.strategies]
     for name in names:
         scenario.strategy(name)
@@ -120,52 +126,70 @@ def demo_data(
     levers = default_levers(scenario) if levers is None else levers
     if len(levers) > 2:
         raise ValueError("the classroom grid has at most two levers")
-    seed = scenario.seed if seed is None else seed
-    share = min(1.0, TRACED_CUSTOMERS / max(1, scenario.market.customers))
-    traced = load_scenario(path, overrides={"trace_share": share, "seed": seed})
-    firms = [f.name for f in scenario.firms]
-    notify(f"relsim: the customers' journeys under {len(names)} strategies")
-    journeys = _journeys(traced, names, seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        notify(f"relsim: the comparison, {replications} replications per strategy")
-        main = run_experiment(
-            load_scenario(path, overrides={"seed": seed}),
-            replications=replications,
-            workers=workers,
-            out=Path(tmp) / "main",
-            progress=False,
-            strategies=names,
-        )
-        curves = _curves(main, firms[0])
-        comparison = _comparison(main)
-        grid = _grid(path, names, levers, grid_replications, seed, workers, Path(tmp), notify)
+    return names, levers
+
+
+def _about(
+    scenario: Scenario, names: list[str], baseline: str, seed: int, replications: int
+) -> dict[str, Any]:
+    """The page's description of what it shows: names, settings and words."""
     return {
         "scenario": scenario.name,
-        "description": describe(scenario, names),
         "written": datetime.now().isoformat(timespec="minutes"),
         "version": __version__,
         "seed": seed,
         "replications": replications,
         "weeks": scenario.horizon.weeks,
-        "firms": firms,
+        "currency": currency(scenario),
+        "firms": firm_labels(scenario),
         "rungs": list(RUNGS),
         "strategies": names,
-        "baseline": main.baseline,
-        "journeys": journeys,
-        "curves": curves,
-        "comparison": comparison,
-        "grid": grid,
+        "baseline": baseline,
+        "info": info(scenario, names),
+        "statistics": statistics(currency(scenario), baseline.replace("_", " ")),
     }
 
 
-def _journeys(traced: Scenario, names: list[str], seed: int) -> dict[str, Any]:
-    """Each strategy's traced customers' weekly firm and rung, coded for the page."""
+def _since(start: float) -> str:
+    return f"{time.monotonic() - start:.0f} s so far"
+
+
+def _journeys(
+    path: Path, overrides: dict[str, Any], names: list[str], seed: int
+) -> tuple[dict[str, Any], dict[str, list[float]]]:
+    """Each strategy's sampled customers' weekly firm and rung, coded for the page, and the
+    share of week 0's customers of our firm still ours each week (from every customer)."""
+    traced = load_scenario(path, overrides={**overrides, "trace_share": 1.0, "seed": seed})
     firms = [f.name for f in traced.firms]
-    out = {}
+    out, kept = {}, {}
+    sample: np.ndarray | None = None
     for name in names:
-        run = simulate(traced, strategy=name, seed=seed)
-        out[name] = _journey_codes(run.journeys, firms, traced.horizon.weeks)
-    return out
+        journeys = simulate(traced, strategy=name, seed=seed).journeys
+        kept[name] = kept_share(journeys, firms[0], traced.horizon.weeks)
+        if sample is None:
+            everyone = np.sort(journeys["customer"].unique())
+            step = max(1, len(everyone) // TRACED_CUSTOMERS)
+            sample = everyone[::step][:TRACED_CUSTOMERS]
+        shown = journeys[journeys["customer"].isin(sample)]
+        out[name] = _journey_codes(shown, firms, traced.horizon.weeks)
+    return out, kept
+
+
+def kept_share(journeys: pd.DataFrame, focal: str, weeks: int) -> list[float]:
+    """Of the customers whose firm is ``focal`` in week 0, the share whose firm has been
+    ``focal`` in every week since (leaving, even to come back, or leaving the market ends
+    it): a retention curve, never rising."""
+    first = journeys[journeys["week"] == 0]
+    ours = first.loc[first["firm"] == focal, "customer"].to_numpy()
+    if len(ours) == 0:
+        return [0.0] * weeks
+    j = journeys[journeys["customer"].isin(ours)]
+    left = j.loc[j["firm"] != focal].groupby("customer")["week"].min()
+    last = j.groupby("customer")["week"].max()  # absent after leaving the market
+    gone = last[last < weeks - 1] + 1
+    ends = pd.concat([left, gone]).groupby(level=0).min()
+    lost_by = np.bincount(np.minimum(ends.to_numpy(), weeks), minlength=weeks + 1)[:weeks]
+    return (1.0 - np.cumsum(lost_by) / len(ours)).round(4).tolist()
 
 
 def write_demo(path: str | Path, out: str | Path | None = None, **options: Any) -> Path:
@@ -178,32 +202,15 @@ def write_demo(path: str | Path, out: str | Path | None = None, **options: Any) 
     return out
 
 
-def render(data: dict[str, Any]) -> str:
+def render(data: dict[str, Any], live: dict[str, Any] | None = None) -> str:
     """The page: the template with the data inlined (``</`` escaped so no string in it can
-    close the script element)."""
+    close the script element). ``live`` (the levers the server answers) makes it the live
+    page; without it the page says it replays precomputed numbers offline."""
     template = resources.files("relsim.viz").joinpath("demo_page.html").read_text("utf-8")
-    payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+    payload = {**data, "live": live}
+    text = json.dumps(payload, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     title = f"relsim classroom: {data['scenario']}"
-    return template.replace("{{TITLE}}", html.escape(title)).replace("{{DATA}}", payload)
-
-
-def describe(scenario: Scenario, names: list[str]) -> list[str]:
-    """The market in a few sentences, from the scenario itself."""
-    firms = scenario.firms
-    years = units.years(scenario.horizon.weeks)
-    segments = ", ".join(f"{s.name.replace('_', ' ')} ({s.share:.0%})" for s in scenario.segments)
-    return [
-        f"A market of about {scenario.market.customers:,} customers ({segments}) and "
-        f"{len(firms)} firms: ours, called {firms[0].name}, and "
-        + " and ".join(f.name for f in firms[1:])
-        + ". Each week customers may buy, choosing a firm by price, quality and what binds "
-        "them to it; good experiences move them up the loyalty ladder (customer, client, "
-        "supporter, advocate, partner), bad ones down, and some leave for a reason.",
-        f"We compare {len(names)} strategies of {firms[0].name} over {years:.0f} years: "
-        + ", ".join(n.replace("_", " ") for n in names)
-        + ". Every strategy meets the same customers and the same luck (common random "
-        "numbers), so differences come from the strategy.",
-    ]
+    return template.replace("{{TITLE}}", html.escape(title)).replace("{{DATA}}", text)
 
 
 def _journey_codes(journeys: pd.DataFrame, firms: list[str], weeks: int) -> dict[str, Any]:
@@ -219,16 +226,15 @@ def _journey_codes(journeys: pd.DataFrame, firms: list[str], weeks: int) -> dict
     return {"customers": customers.tolist(), "codes": codes.ravel().tolist()}
 
 
-def _curves(experiment: Any, focal: str) -> dict[str, Any]:
+def _curves(experiment: Any, focal: str, kept: dict[str, list[float]]) -> dict[str, Any]:
     weekly = experiment.weekly
     weekly = weekly[weekly["firm"] == focal]
     out: dict[str, Any] = {}
     for name, table in weekly.groupby("strategy", observed=True):
         mean = table.groupby("week")[["customers", "profit"]].mean()
-        customers = mean["customers"].to_numpy()
         out[str(name)] = {
-            "kept": (customers / max(customers[0], 1.0)).round(4).tolist(),
-            "customers": customers.round(1).tolist(),
+            "kept": kept[str(name)],
+            "customers": mean["customers"].to_numpy().round(1).tolist(),
             "profit": np.cumsum(mean["profit"].to_numpy()).round(0).tolist(),
         }
     return out
@@ -258,52 +264,14 @@ def _comparison(experiment: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _grid(
-    path: Path,
-    names: list[str],
-    levers: list[Lever],
-    replications: int,
-    seed: int,
-    workers: int | None,
-    tmp: Path,
-    notify: Callable[[str], None] = _quiet,
-) -> dict[str, Any] | None:
-    """An experiment per combination of lever values: each cell's comparison."""
-    if not levers:
-        return None
-    cells = []
-    combinations = list(itertools.product(*(lever.values for lever in levers)))
-    for i, values in enumerate(combinations):
-        overrides = {lever.path: value for lever, value in zip(levers, values, strict=True)}
-        settings = ", ".join(f"{k}={v}" for k, v in overrides.items())
-        notify(f"relsim: grid cell {i + 1} of {len(combinations)} ({settings})")
-        try:
-            scenario = load_scenario(path, overrides={**overrides, "seed": seed})
-        except ScenarioError as error:
-            raise ScenarioError(
-                error.file, [*error.problems, Problem("demo lever", f"values {overrides}")]
-            ) from None
-        experiment = run_experiment(
-            scenario,
-            replications=replications,
-            workers=workers,
-            out=tmp / f"cell-{i}",
-            progress=False,
-            strategies=names,
-        )
-        rows = _comparison(experiment)
-        kept = [r["strategy"] for r in rows if r["could_be_best"]]
-        best = max(rows, key=lambda r: r["npv"])
-        cells.append(
-            {
-                "values": list(values),
-                "rows": rows,
-                "best": best["strategy"],
-                "clear": len(kept) == 1,
-            }
-        )
-    return {
-        "levers": [{"path": x.path, "label": x.label, "values": list(x.values)} for x in levers],
-        "replications": replications,
-        "cells": cells,
-    }
+__all__ = [
+    "TRACED_CUSTOMERS",
+    "Lever",
+    "default_levers",
+    "demo_data",
+    "firm_labels",
+    "kept_share",
+    "parse_lever",
+    "render",
+    "write_demo",
+]

@@ -1,0 +1,222 @@
+"""``relsim demo --serve``: the classroom page, live, from this computer only.
+
+A standard-library HTTP server bound to 127.0.0.1 serves the page (:func:`relsim.viz.demo.render`
+with the live levers) and answers it: ``POST api/run`` with the levers' values and a seed starts
+a recomputation (a few runs per strategy first, then more, refined while the class watches);
+``GET api/job/<n>`` says how far it is and, once a stage is done, returns its numbers. Only the
+newest request is computed (an older one stops at its next stage). Ctrl-C stops the server.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from relsim.scenario import Scenario, load_scenario
+from relsim.viz.demo import demo_data, render
+
+STAGES = (2, 6)
+"""Replications per strategy of each stage of a live recomputation (the default)."""
+
+
+def live_levers(scenario: Scenario) -> list[dict[str, Any]]:
+    """The handful of levers the live page offers, those the scenario has: a price cut's
+    price, the points reward, how fast rivals copy, the desk's staff, the rival's price."""
+    levers = []
+
+    def add(key: str, path: str, label: str, value: float, low: float, high: float, step: float):
+        levers.append(
+            {"key": key, "path": path, "label": label, "value": value, "min": low, "max": high}
+            | {"step": step}
+        )
+
+    for i, s in enumerate(scenario.strategies):
+        if s.price_index is not None and not any(x["key"] == "price" for x in levers):
+            add(
+                "price",
+                f"strategies.{i}.price_index",
+                f"{s.name}: price",
+                s.price_index,
+                0.8,
+                1.1,
+                0.01,
+            )
+        if s.bonds.points is not None and not any(x["key"] == "reward" for x in levers):
+            value = s.bonds.points.reward_value
+            add(
+                "reward",
+                f"strategies.{i}.bonds.points.reward_value",
+                "reward per card",
+                value,
+                0,
+                60,
+                2.5,
+            )
+        if s.staffing.desk.count > 0 and not any(x["key"] == "desk" for x in levers):
+            add(
+                "desk",
+                f"strategies.{i}.staffing.desk.count",
+                "desk staff",
+                s.staffing.desk.count,
+                0,
+                2,
+                0.1,
+            )
+    lag = scenario.rivalry.points.lag.mean_weeks
+    add("lag", "rivalry.points.lag.mean_weeks", "weeks until copied", lag, 2, 104, 2)
+    if len(scenario.firms) > 1:
+        add(
+            "rival",
+            "firms.1.price_index",
+            "rival's price",
+            scenario.firms[1].price_index,
+            0.7,
+            1.1,
+            0.01,
+        )
+    return levers
+
+
+class Jobs:
+    """The live recomputations: the newest one runs, in stages, in one background thread."""
+
+    def __init__(
+        self,
+        compute: Callable[[dict[str, Any], int, int], dict[str, Any]],
+        stages: tuple[int, ...] = STAGES,
+    ):
+        self.compute = compute
+        self.stages = stages
+        self.lock = threading.Lock()
+        self.newest = 0
+        self.states: dict[int, dict[str, Any]] = {}
+
+    def start(self, overrides: dict[str, Any], seed: int) -> int:
+        with self.lock:
+            self.newest += 1
+            job = self.newest
+            self.states[job] = {"state": "waiting", "message": "waiting to start", "data": None}
+        threading.Thread(target=self._run, args=(job, overrides, seed), daemon=True).start()
+        return job
+
+    def state(self, job: int) -> dict[str, Any] | None:
+        with self.lock:
+            return dict(self.states[job]) if job in self.states else None
+
+    def _set(self, job: int, **values: Any) -> None:
+        with self.lock:
+            self.states[job].update(values)
+
+    def _run(self, job: int, overrides: dict[str, Any], seed: int) -> None:
+        for k, replications in enumerate(self.stages):
+            if job != self.newest:
+                self._set(job, state="done", message="replaced by a newer request")
+                return
+            self._set(job, state="running", message=f"computing {replications} runs per strategy…")
+            start = time.monotonic()
+            try:
+                data = self.compute(overrides, seed, replications)
+            except Exception as error:  # a bad lever value: say so on the page
+                self._set(job, state="error", message=f"could not compute: {error}")
+                return
+            last = k == len(self.stages) - 1
+            took = f"{time.monotonic() - start:.0f} s"
+            message = (
+                f"done: {replications} runs per strategy ({took}), seed {seed}"
+                if last
+                else f"{replications} runs per strategy shown ({took}), seed {seed}; refining…"
+            )
+            self._set(job, state="done" if last else "refining", message=message, data=data)
+
+
+def make_server(
+    path: Path,
+    port: int = 0,
+    strategies: list[str] | None = None,
+    stages: tuple[int, ...] = STAGES,
+) -> tuple[ThreadingHTTPServer, Jobs]:
+    """The live classroom's server on 127.0.0.1 (``port`` 0: any free port), not yet serving;
+    the page it serves shows the first stage's numbers for the scenario as written."""
+    scenario = load_scenario(path)
+    compute_lock = threading.Lock()
+
+    def compute(overrides: dict[str, Any], seed: int, replications: int) -> dict[str, Any]:
+        with compute_lock:
+            return demo_data(
+                path, strategies, replications, levers=[], seed=seed, workers=1, overrides=overrides
+            )
+
+    jobs = Jobs(compute, stages)
+    first = compute({}, scenario.seed, stages[0])
+    page = render(first, {"levers": live_levers(scenario)}).encode("utf-8")
+    handler = type("Handler", (_Handler,), {"page": page, "jobs": jobs})
+    return ThreadingHTTPServer(("127.0.0.1", port), handler), jobs
+
+
+class _Handler(BaseHTTPRequestHandler):
+    page: bytes = b""
+    jobs: Jobs
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: the class sees the page
+        pass
+
+    def _send(self, body: bytes, kind: str = "application/json", status: int = 200) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        if self.path in ("/", "/index.html"):
+            self._send(self.page, "text/html; charset=utf-8")
+        elif self.path.startswith("/api/job/") and self.path[9:].isdigit():
+            state = self.jobs.state(int(self.path[9:]))
+            if state is None:
+                self._send(b'{"error": "no such job"}', status=404)
+            else:
+                self._send(json.dumps(state, allow_nan=False).encode("utf-8"))
+        else:
+            self._send(b'{"error": "not found"}', status=404)
+
+    def do_POST(self) -> None:
+        if self.path != "/api/run":
+            self._send(b'{"error": "not found"}', status=404)
+            return
+        try:
+            asked = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            overrides = {str(k): float(v) for k, v in dict(asked.get("overrides", {})).items()}
+            seed = int(asked.get("seed", 0))
+        except (ValueError, TypeError, AttributeError):
+            self._send(b'{"error": "expected {overrides: {path: number}, seed: int}"}', status=400)
+            return
+        self._send(json.dumps({"job": self.jobs.start(overrides, seed)}).encode("utf-8"))
+
+
+def serve(
+    path: Path,
+    port: int = 0,
+    strategies: list[str] | None = None,
+    stages: tuple[int, ...] = STAGES,
+    notify: Callable[[str], None] = print,
+) -> None:
+    """Serve the live classroom until Ctrl-C; ``notify`` hears the address."""
+    notify(f"relsim: computing the first numbers for {path} ...")
+    server, _ = make_server(path, port, strategies, stages)
+    host, port = server.server_address[:2]
+    notify(f"relsim: live classroom at http://{host}:{port}/ (this computer only; Ctrl-C stops)")
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        notify("relsim: stopping the live classroom")
+    finally:
+        server.server_close()
+
+
+__all__ = ["STAGES", "Jobs", "live_levers", "make_server", "serve"]
