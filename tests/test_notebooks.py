@@ -11,13 +11,14 @@ from tests.conftest import ROOT
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_the_five_notebooks_exist() -> None:
+def test_the_six_notebooks_exist() -> None:
     assert [p.name for p in NOTEBOOKS] == [
         "01-quickstart.ipynb",
         "02-loyalty-ladder-classroom.ipynb",
         "03-frequency-program-war.ipynb",
         "04-research-sweep.ipynb",
         "05-sensitivity.ipynb",
+        "06-decide.ipynb",
     ]
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from relsim.domain import BONDS, LEVELS, REASONS, RUNGS
     from relsim.experiment import Experiment, run_experiment
     from relsim.exports import export_tables, export_transactions
-    from relsim.pipeline import analyse_robustness, prepare_scenario, run_pipeline
+    from relsim.pipeline import analyse_robustness, prepare_scenario, run_decision, run_pipeline
     from relsim.results import Run
     from relsim.scenario import Scenario, ScenarioError, Strategy, load_scenario
     from relsim.simulation import simulate
@@ -67,6 +67,7 @@ __all__ = [
     "plot_survival",
     "plot_utilisation",
     "prepare_scenario",
+    "run_decision",
     "run_experiment",
     "run_pipeline",
     "simulate",
@@ -77,7 +78,10 @@ _HOMES = {
     **dict.fromkeys(["Experiment", "run_experiment"], "relsim.experiment"),
     "Run": "relsim.results",
     **dict.fromkeys(["export_tables", "export_transactions"], "relsim.exports"),
-    **dict.fromkeys(["analyse_robustness", "prepare_scenario", "run_pipeline"], "relsim.pipeline"),
+    **dict.fromkeys(
+        ["analyse_robustness", "prepare_scenario", "run_decision", "run_pipeline"],
+        "relsim.pipeline",
+    ),
     **dict.fromkeys(["Scenario", "ScenarioError", "Strategy", "load_scenario"], "relsim.scenario"),
     "simulate": "relsim.simulation",
     **{name: "relsim.viz" for name in __all__ if name.startswith("plot_")},

@@ -21,8 +21,9 @@ class ResultsExist(UsageError, FileExistsError):
 
 class Interrupted(KeyboardInterrupt):
     """A Ctrl-C in a stage whose finished work is kept on disk: ``stage`` is
-    ``"replications"`` (resume the run or sweep in ``out``) or ``"robustness"`` (the variants:
-    resume the robustness analysis of the finished run in ``out``)."""
+    ``"replications"`` (resume the run or sweep in ``out``), ``"robustness"`` (the variants:
+    resume the robustness analysis of the finished run in ``out``) or ``"decide"`` (the
+    decision analysis's draws: resume it in ``out``)."""
 
     def __init__(self, stage: str, out: Path):
         super().__init__(stage)

@@ -1,11 +1,14 @@
 """The whole path from a scenario to a report, as functions a notebook can call: what ``relsim
-run``, ``relsim robustness`` and ``relsim export`` do, without the command line.
+run``, ``relsim robustness``, ``relsim decide`` and ``relsim export`` do, without the command
+line.
 
 :func:`run_pipeline` runs an experiment, compares the strategies, checks the warm-up's drift,
 optionally tests the recommendation against the assumptions register (robustness), and draws
 the plots and writes the report. :func:`prepare_scenario` reads a scenario as ``relsim run``
 does (plugins, ``--set`` overrides, seed, strategy names); :func:`analyse_robustness` adds the
-robustness section to a finished run. (``relsim export``'s work is in :mod:`relsim.exports`.)
+robustness section to a finished run; :func:`run_decision` runs the decision analysis under
+the assumptions' uncertainty and writes its report. (``relsim export``'s work is in
+:mod:`relsim.exports`.)
 
 Importing this module is cheap (the work imports numpy and the rest when it starts), so the
 command line can import it before a Ctrl-C could land in numpy's import.
@@ -25,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from relsim.experiment import Experiment
+    from relsim.experiment.decide import Decision
     from relsim.experiment.robustness import Robustness
     from relsim.scenario import Scenario
 
@@ -299,6 +303,36 @@ def analyse_robustness(
     return result, record_report(run, write_report(experiment))
 
 
+def run_decision(
+    scenario: Scenario | str | Path,
+    out: str | Path | None = None,
+    *,
+    notify: Notify = _quiet,
+    **settings: Any,
+) -> tuple[Decision, tuple[Path, Path]]:
+    """What ``relsim decide`` does: the probabilistic sensitivity analysis of ``scenario``
+    into ``out`` (:func:`relsim.experiment.decide.decide`; ``settings`` are its options:
+    samples, replications, workers, executor, metric, strategies, progress, resume, force,
+    memory_check, bootstrap), its analysis, plots and report. Returns the decision and
+    (report.md, report.html). A Ctrl-C in the runs raises :class:`Interrupted`."""
+    from relsim.experiment.decide import decide
+    from relsim.experiment.folder import ResultsFolder
+    from relsim.viz.report.decide import write_decision_report
+    from relsim.viz.words import currency
+
+    if out is None:
+        out = ResultsFolder.timestamped(_name(scenario), "decide").root
+    folder = ResultsFolder(out)
+    try:
+        decision = decide(scenario, folder.root, **settings)
+    except KeyboardInterrupt as error:
+        raise Interrupted("decide", folder.root) from error
+    notify("relsim: decide: drawing the plots and writing the report")
+    report = write_decision_report(decision, currency(folder.load_scenario()))
+    folder.record(*report, *sorted(folder.path("plots").glob("decide_*.png")))
+    return decision, report
+
+
 __all__ = [
     "DRIFT_WARNING",
     "SHOWN",
@@ -311,6 +345,7 @@ __all__ = [
     "load_plugins",
     "prepare_scenario",
     "robustness_stage",
+    "run_decision",
     "run_pipeline",
     "write_outputs",
 ]

@@ -111,6 +111,16 @@ def could_be_best(values: dict[str, np.ndarray], confidence: float = 0.95) -> li
     return keep
 
 
+def normal_expected_loss(mean: float, sd: float) -> float:
+    """The expected value of perfect information of a choice between two options whose
+    difference is normal with ``mean`` and ``sd``: ``E[max(0, X)] - max(0, E[X])`` =
+    ``sd * phi(mean / sd) - |mean| * Phi(-|mean| / sd)``."""
+    if sd <= 0:
+        return 0.0
+    z = abs(mean) / sd
+    return float(sd * stats.norm.pdf(z) - abs(mean) * stats.norm.cdf(-z))
+
+
 def kaplan_meier(duration: np.ndarray, observed: np.ndarray, horizon: int) -> np.ndarray:
     """Survival S(k) for k = 0 .. horizon-1 weeks from durations (weeks until the event, or
     until censoring where ``observed`` is False): the product over weeks j <= k of

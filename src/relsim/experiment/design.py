@@ -180,6 +180,6 @@ def tidy(value: float) -> float:
 
 
 def point_scenarios(scenario: Scenario, points: pd.DataFrame) -> list[Scenario]:
-    """The scenario at each design point (without its sweep block)."""
-    plain = scenario.model_copy(update={"sweep": None})
+    """The scenario at each design point (without its sweep and uncertainty blocks)."""
+    plain = scenario.model_copy(update={"sweep": None, "uncertainty": None})
     return [with_values(plain, row) for row in points.to_dict(orient="records")]

@@ -45,13 +45,14 @@ WRITTEN = (
 narrower: the files the manifest lists as written (:mod:`relsim.experiment.owned`)."""
 PART_FILES = frozenset({"summary.json", "record.json", *(f"{t}.parquet" for t in TABLES)})
 """The files of one replication part (see :mod:`relsim.experiment.storage`)."""
-BEFORE_MANIFEST = (LOCK, "variants.json")
-"""What relsim writes into a new folder before its manifest: the lock, and a robustness
-analysis's list of variants (written once the folder is found empty)."""
+BEFORE_MANIFEST = (LOCK, "variants.json", "psa.json")
+"""What relsim writes into a new folder before its manifest: the lock, a robustness
+analysis's list of variants and a decision analysis's plan (written once the folder is found
+empty)."""
 _PART = re.compile(r"r\d{5}|\.tmp-.*")
 NESTED = ("points", "robustness")
 """Folders whose subfolders (``points/pNNNN``) or self (``robustness``) are results folders."""
-_OWN_TEMPORARY = re.compile(r"\.(manifest\.json|[a-z_]+\.parquet)\.tmp")
+_OWN_TEMPORARY = re.compile(r"\.([a-z_]+\.json|[a-z_]+\.parquet)\.tmp")
 
 
 def _manifest(out: Path) -> dict:

@@ -304,6 +304,13 @@ def atomic_parquet(table: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def atomic_text(text: str, path: Path) -> None:
+    """Write a text file under a temporary name, then rename (never half a file)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def _fsync_dir(path: Path) -> None:
     for child in path.iterdir():
         with open(child, "rb") as handle:
@@ -320,6 +327,7 @@ __all__ = [
     "PartsCheck",
     "assemble",
     "atomic_parquet",
+    "atomic_text",
     "check_parts",
     "clear_results",
     "done_parts",

@@ -23,6 +23,7 @@ points themselves come from :mod:`relsim.experiment.design`.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import os
 import sys
 from pathlib import Path
@@ -63,18 +64,20 @@ def run_sweep(
     force: bool = False,
     memory_check: bool = True,
     points: pd.DataFrame | None = None,
+    executor: cf.Executor | None = None,
 ) -> SweepResult:
     """Run every design point of ``scenario.sweep`` and assemble the points table.
 
     Parameters are those of :func:`relsim.run_experiment`; ``replications`` defaults to the
     sweep block's, else 10 per strategy and point. Every point uses the same replication
-    seeds (common random numbers across points and strategies). One pool of worker processes
-    serves all points. ``points`` runs a design made elsewhere instead (one column per field
-    path, one row per point; sensitivity analysis passes SALib's samples).
+    seeds (common random numbers across points and strategies) unless its design gives it a
+    ``seed`` of its own. One pool of worker processes (or ``executor``) serves all points.
+    ``points`` runs a design made elsewhere instead (one column per field path, one row per
+    point; sensitivity analysis passes SALib's samples, the decision analysis its draws).
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    if scenario.sweep is None and points is None:
+    if scenario.sweep is None and points is None and not resume:
         raise ValueError("the scenario has no sweep block (or give --vary PATH=VALUES)")
     scenario, names = checked_strategies(scenario, strategies)
     folder = ResultsFolder(out) if out else ResultsFolder.timestamped(scenario.name, "sweep")
@@ -84,7 +87,7 @@ def run_sweep(
             points = design(scenario)
         block = scenario.sweep.replications if scenario.sweep else None
         replications = replications or block or DEFAULT_SWEEP_REPLICATIONS
-        if memory_check:
+        if memory_check and executor is None:
             pool_size = workers or os.cpu_count() or 1
             for variant in point_scenarios(scenario, points):
                 limits.check_memory(variant, pool_size, replications * len(names))
@@ -97,7 +100,7 @@ def run_sweep(
         if resume:  # the design as it was when the sweep started
             points = pd.DataFrame(manifest["design"])
         assert points is not None
-        with WorkerPool(workers, None) as pool:
+        with WorkerPool(workers, executor) as pool:
             _run_points(pool, writing, point_scenarios(scenario, points), progress, metric)
     return SweepResult(folder.root, metric)
 

@@ -1,4 +1,6 @@
-"""Plots of the studies: the break-even search, robustness's tornado, sensitivity indices.
+"""Plots of the studies: the break-even search, robustness's tornado, sensitivity indices, and
+the decision under uncertainty (probability of being best, its curve against the assumption
+worth most to know, and the value of information).
 
 The studies themselves (:mod:`relsim.experiment.breakeven`, :mod:`relsim.experiment.robustness`,
 :mod:`relsim.experiment.sensitivity`) compute and store; they never import matplotlib or this
@@ -11,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from relsim.viz.axes import axes_or_new
+from relsim.viz.axes import PALETTE, axes_or_new, legend_outside, money_axis
 
 if TYPE_CHECKING:  # pragma: no cover
     from relsim.experiment.breakeven import BreakEven
     from relsim.experiment.robustness import Robustness
     from relsim.experiment.sensitivity import Sensitivity
+    from relsim.experiment.voi import Voi
 
 
 def plot_breakeven(result: BreakEven, ax: Any = None) -> Any:
@@ -96,4 +99,104 @@ def plot_sensitivity(result: Sensitivity, ax: Any = None) -> Any:
     return ax
 
 
-__all__ = ["plot_breakeven", "plot_sensitivity", "plot_tornado"]
+def plot_probability_best(voi: Voi, ax: Any = None) -> Any:
+    """Each strategy's probability of being best over the assumptions (bars, simulation noise
+    removed, with 95% bootstrap intervals) and before removing the noise (dots)."""
+    ax = axes_or_new(ax)
+    table = voi.strategies
+    x = np.arange(len(table))
+    colours = [PALETTE[i % len(PALETTE)] for i in range(len(table))]
+    errors = np.vstack(
+        [table["p_best"] - table["p_best_low"], table["p_best_high"] - table["p_best"]]
+    ).clip(min=0)
+    ax.bar(x, table["p_best"], color=colours, alpha=0.85, label="noise removed")
+    ax.errorbar(x, table["p_best"], yerr=errors, fmt="none", ecolor="black", capsize=3)
+    ax.plot(x, table["p_best_simulated"], "o", color="black", label="as simulated")
+    ax.set_xticks(x, table["strategy"], rotation=20, ha="right")
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(_percent())
+    ax.set_ylabel("probability of being best")
+    ax.set_title(
+        f"Best over {voi.samples} draws of the assumptions (bars: 95% bootstrap interval)",
+        fontsize="medium",
+    )
+    legend_outside(ax)
+    return ax
+
+
+def plot_best_curve(voi: Voi, ax: Any = None) -> Any:
+    """The probability-best curve: P(each strategy is best) against the value of the
+    assumption worth most to know, the rest of the uncertainty averaged over."""
+    ax = axes_or_new(ax)
+    curve = voi.curve
+    name = curve.attrs.get("assumption") if not curve.empty else None
+    if not name:
+        ax.text(0.5, 0.5, "no assumption to draw against", ha="center", transform=ax.transAxes)
+        return ax
+    for i, strategy in enumerate(c for c in curve.columns if c != "value"):
+        ax.plot(curve["value"], curve[strategy], color=PALETTE[i % len(PALETTE)], label=strategy)
+    ax.plot(curve["value"], np.zeros(len(curve)) - 0.02, "|", color="grey", label="draws")
+    ax.set_ylim(-0.05, 1.02)
+    ax.yaxis.set_major_formatter(_percent())
+    ax.set_xlabel(name)
+    ax.set_ylabel("probability of being best")
+    ax.set_title(f"Which strategy is best, by the value of {name}", fontsize="medium")
+    legend_outside(ax)
+    return ax
+
+
+def plot_evppi(voi: Voi, unit: str = "currency units", top: int = 15, ax: Any = None) -> Any:
+    """EVPPI of the assumptions and groups worth most to know (bars with 95% bootstrap
+    intervals), EVPI (line and band) and, on each bar, the floor of an assumption (or a group
+    of that size) that cannot matter."""
+    ax = axes_or_new(ax)
+    table = voi.evppi.dropna(subset=["evppi"])
+    shown = table.sort_values("evppi", ascending=False).head(top).iloc[::-1]
+    if shown.empty:
+        ax.text(0.5, 0.5, "no value of information estimated", ha="center", transform=ax.transAxes)
+        return ax
+    y = np.arange(len(shown))
+    colours = ["C2" if k == "group" else "C0" for k in shown["kind"]]
+    errors = np.vstack([shown["evppi"] - shown["low"], shown["high"] - shown["evppi"]]).clip(min=0)
+    ax.barh(y, shown["evppi"], color=colours, alpha=0.85)
+    ax.errorbar(shown["evppi"], y, xerr=errors, fmt="none", ecolor="black", capsize=2)
+    evpi = voi.evpi
+    ax.axvline(evpi["estimate"], color="C3", linewidth=1.2, label="EVPI (every assumption)")
+    ax.axvspan(evpi["low"], evpi["high"], color="C3", alpha=0.1, linewidth=0, zorder=0)
+    ax.plot(shown["floor"], y, "D", color="dimgrey", markersize=4, label="floor: cannot matter")
+    ax.set_yticks(
+        y,
+        [
+            f"{n} ({s})" if k == "group" else n
+            for n, k, s in zip(shown["name"], shown["kind"], shown["size"], strict=True)
+        ],
+        fontsize="x-small",
+    )
+    ax.set_xlim(left=0)
+    money_axis(ax, "expected value of perfect information", unit, axis="x")
+    ax.set_title("What knowing each assumption exactly would be worth", fontsize="medium")
+    from matplotlib.patches import Patch
+
+    handles = ax.get_legend_handles_labels()[0]
+    handles += [
+        Patch(color="C0", alpha=0.85, label="one assumption"),
+        Patch(color="C2", alpha=0.85, label="group (members)"),
+    ]
+    legend_outside(ax, handles=handles)
+    return ax
+
+
+def _percent() -> Any:
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(1.0, decimals=0)
+
+
+__all__ = [
+    "plot_best_curve",
+    "plot_breakeven",
+    "plot_evppi",
+    "plot_probability_best",
+    "plot_sensitivity",
+    "plot_tornado",
+]

@@ -9,6 +9,7 @@ compare, split by job (each module says what it holds and why):
   satisfaction, switching, acquisition; rivals' answers);
 * :mod:`.settings` -- horizon, money conventions, goals;
 * :mod:`.sweep` -- sweep design;
+* :mod:`.uncertainty` -- what the decision analysis treats as uncertain, and how;
 * :mod:`.scenario` and :mod:`.checks` -- the scenario and its cross-checks per concern.
 
 Every field carries a description with its unit; the defaults are the assumptions register of
@@ -76,6 +77,7 @@ from relsim.scenario.model.sweep import (
     SweepField,
     SweepValue,
 )
+from relsim.scenario.model.uncertainty import Uncertainty, UncertainValue
 from relsim.scenario.presets import PresetName
 from relsim.scenario.presets import with_preset as _with_preset
 
@@ -141,6 +143,8 @@ __all__ = [
     "SweepValue",
     "Switching",
     "Trust",
+    "UncertainValue",
+    "Uncertainty",
     "_derive",
     "_in_range",
     "_is_number",

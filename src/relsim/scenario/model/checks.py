@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from relsim.scenario.model.base import SHARE_TOLERANCE
 from relsim.scenario.model.bonds import Bonds
-from relsim.scenario.paths import check_path
+from relsim.scenario.paths import check_path, get_value
 from relsim.units import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -144,6 +144,41 @@ def check_sweep(scenario: Any) -> Iterator[Finding]:
                 yield Finding(loc, str(error))
 
 
+def check_uncertainty(scenario: Any) -> Iterator[Finding]:
+    """Every path the uncertainty block names is a field of the scenario (a ``*`` path: of at
+    least one item), and every group has members."""
+    if scenario.uncertainty is None:
+        return
+    for path in scenario.uncertainty.assumptions:
+        loc = ("uncertainty", "assumptions", path)
+        try:
+            if ".*." not in path:
+                check_path(scenario, path)
+                continue
+            head, tail = path.split(".*.", 1)
+            found = _items_with(scenario, head, tail)
+        except ValueError as error:
+            yield Finding(loc, str(error))
+            continue
+        if not found:
+            yield Finding(loc, f"no item of {head} has the field {tail}")
+
+
+def _items_with(scenario: Any, head: str, tail: str) -> list[int]:
+    """The items of the list at ``head`` that have a field at ``tail``."""
+    items = get_value(scenario, head)
+    if not isinstance(items, list):
+        raise ValueError(f"{head} is not a list, so {head}.*.{tail} names nothing")
+    found = []
+    for i in range(len(items)):
+        try:
+            check_path(scenario, f"{head}.{i}.{tail}")
+        except ValueError:
+            continue
+        found.append(i)
+    return found
+
+
 EVERY_PART = "*"
 """Stands for "any part of the scenario" (the sweep's paths may name any field)."""
 
@@ -155,6 +190,7 @@ CHECKS: tuple[tuple[Callable[[Any], Iterator[Finding]], frozenset[str]], ...] = 
     (check_focal_firm, frozenset({"strategies", "firms"})),
     (check_rivalry_and_baseline, frozenset({"rivalry", "firms", "baseline", "strategies"})),
     (check_sweep, frozenset({EVERY_PART})),
+    (check_uncertainty, frozenset({EVERY_PART})),
 )
 """Every cross-check, with the top-level parts of the scenario it reads, in the order they run."""
 

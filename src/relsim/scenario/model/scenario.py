@@ -26,6 +26,7 @@ from relsim.scenario.model.rules import (
 from relsim.scenario.model.settings import Economics, Goals, Horizon
 from relsim.scenario.model.strategy import Strategy
 from relsim.scenario.model.sweep import Sweep
+from relsim.scenario.model.uncertainty import Uncertainty
 
 
 class Scenario(Frozen):
@@ -71,6 +72,10 @@ class Scenario(Frozen):
     sweep: Sweep | None = Field(
         default=None,
         description="Scenario variants for `relsim sweep` (ignored by `relsim run`).",
+    )
+    uncertainty: Uncertainty | None = Field(
+        default=None,
+        description="How `relsim decide` draws the assumptions (ignored by `relsim run`).",
     )
 
     @model_validator(mode="after")
