@@ -6,6 +6,7 @@ stdout with ``--json``).
 
 One module per group of commands, each a parser and a handler per command over a public API
 call: :mod:`~relsim.cli.run` (run), :mod:`~relsim.cli.study` (sweep, robustness, breakeven),
+:mod:`~relsim.cli.optimize` (optimize),
 :mod:`~relsim.cli.data` (export, calibrate, validate-model), :mod:`~relsim.cli.scenario`
 (validate, new, presets, schema) and :mod:`~relsim.cli.present` (report, demo); the options
 several commands share are declared once in :mod:`~relsim.cli.common`. Importing the package
@@ -21,7 +22,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from relsim.cli import data, present, run, scenario, study
+from relsim.cli import data, optimize, present, run, scenario, study
 from relsim.cli.common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -39,6 +40,7 @@ COMMANDS = (
     study.add_robustness,
     study.add_sweep,
     study.add_breakeven,
+    optimize.add_optimize,
     data.add_export,
     data.add_calibrate,
     data.add_validate_model,

@@ -286,8 +286,12 @@ def _alive(pid: int) -> bool:
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """SHA-256 of the scenario's canonical JSON (every default filled in)."""
-    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """SHA-256 of the scenario's canonical JSON (every default filled in; an absent
+    ``optimize`` block left out, so folders made before it existed still resume)."""
+    data = scenario.model_dump(mode="json")
+    if data.get("optimize") is None:
+        data.pop("optimize", None)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
