@@ -30,6 +30,9 @@ from relsim.scenario.paths import with_values
 
 STUDY_NAME = "relsim"
 STUDY_FILE = "study.db"
+RESULT = "relsim"
+"""The user attribute holding a trial's result: estimate, interval, replications, means of
+the constrained columns, violations, feasibility, lever values and the replications' rows."""
 
 
 def open_study(db: Path) -> optuna.Study:
@@ -63,7 +66,7 @@ def sampler_for(kind: str, seed: int, done: int, trials: int) -> optuna.samplers
 
 
 def _violations(trial: optuna.trial.FrozenTrial) -> list[float]:
-    return list(trial.user_attrs.get("violations", []))
+    return list(trial.user_attrs.get(RESULT, {}).get("violations", []))
 
 
 def search(
@@ -84,10 +87,7 @@ def search(
             params = {lever.path: _suggest(trial, lever) for lever in problem.levers}
             variant = with_values(problem.scenario, params)
             result = evaluate(pool, problem, variant, baseline, best)
-            for key in ("estimate", "low", "high", "n", "means", "violations", "feasible"):
-                trial.set_user_attr(key, result[key])
-            trial.set_user_attr("rows", result["rows"])
-            trial.set_user_attr("params", params)
+            trial.set_user_attr(RESULT, {**result, "params": params})  # one write, one commit
             return float(result["estimate"])
 
         study.optimize(objective, n_trials=1, catch=())
@@ -105,12 +105,12 @@ def _suggest(trial: optuna.Trial, lever: Any) -> float | int:
 
 def best_estimate(study: optuna.Study) -> float | None:
     """The highest estimate among the finished feasible trials (None: there is none yet)."""
-    feasible = [t.value for t in finished(study) if t.user_attrs.get("feasible", True)]
+    feasible = [t.value for t in finished(study) if t.user_attrs[RESULT]["feasible"]]
     return max(feasible) if feasible else None
 
 
 def _line(k: int, trials: int, problem: Problem, trial: optuna.trial.FrozenTrial) -> str:
-    a = trial.user_attrs
+    a = trial.user_attrs[RESULT]
     met = "" if a["feasible"] else "; breaks a constraint"
     return (
         f"relsim: trial {k} of {trials}: {describe(problem.levers, a['params'])} -> "
@@ -128,7 +128,7 @@ def trials_table(study: optuna.Study, problem: Problem) -> pd.DataFrame:
     interval, the constrained columns' means, feasibility, and the best feasible so far."""
     rows, best = [], -np.inf
     for k, trial in enumerate(finished(study), start=1):
-        a = trial.user_attrs
+        a = trial.user_attrs[RESULT]
         if a["feasible"]:
             best = max(best, a["estimate"])
         rows.append(

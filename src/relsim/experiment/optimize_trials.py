@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from relsim.experiment.pool import WorkerPool
+from relsim.experiment.pool import WorkerPool, summarize
 from relsim.model.economics import COST_KINDS
 from relsim.scenario import Scenario
 from relsim.scenario.model import Lever, Requirement
@@ -67,7 +67,8 @@ def rows_of(
     """The kept summary values of ``strategy``'s replications, in replication order."""
     horizon = years(scenario.horizon.weeks)
     found: dict[int, dict[str, float]] = {}
-    for (_, r), result in pool.map(scenario, [(strategy, r) for r in replications]):
+    tasks = [(strategy, r) for r in replications]
+    for (_, r), result in pool.map(scenario, tasks, summarize):
         summary = result["summary"]
         summary = {**summary, SPEND: sum(float(summary[k]) for k in SPEND_KINDS) / horizon}
         found[r] = {c: float(summary[c]) for c in columns}
