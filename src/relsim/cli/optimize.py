@@ -62,6 +62,12 @@ def add_optimize(sub: Subparsers) -> None:
         help="a requirement on a summary column's mean (>= or <=; repeatable)",
     )
     opt.add_argument("--top", type=positive_int, default=None, help="designs re-run fresh (3)")
+    opt.add_argument(
+        "--fresh-replications", type=positive_int, default=None, help="fresh, at first (20)"
+    )
+    opt.add_argument(
+        "--max-fresh-replications", type=positive_int, default=None, help="fresh, at most (100)"
+    )
     opt.add_argument("--indifference", type=float, default=None, help="zone, metric's units")
     add_workers(opt)
     add_seed(opt)
@@ -91,7 +97,14 @@ def handle_optimize(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.answer, indent=2, default=float))
     else:
-        print(result.candidates.to_string(index=False))
+        table = result.candidates
+        levers = list(result.answer["levers"])
+        shown = ["candidate", *levers, "search_estimate", "fresh_estimate", "curse", "chosen"]
+        print(
+            table[shown]
+            .rename(columns={p: p.rsplit(".", 1)[-1] for p in levers})
+            .to_string(index=False)
+        )
         print(verdict(result.answer))
     say(f"relsim: results in {result.out}/ (trials.parquet, winner.yaml); report: {page}")
     return EXIT_OK
@@ -128,6 +141,8 @@ def _scenario(args: argparse.Namespace) -> tuple[Any, Path]:
             max_replications=args.max_replications,
             budget=args.budget,
             top=args.top,
+            fresh_replications=args.fresh_replications,
+            max_fresh_replications=args.max_fresh_replications,
             indifference=args.indifference,
         )
     except ValueError as error:
@@ -146,6 +161,8 @@ RESUME_FIXES = {
     "budget": "--budget",
     "require": "--require",
     "top": "--top",
+    "fresh_replications": "--fresh-replications",
+    "max_fresh_replications": "--max-fresh-replications",
     "indifference": "--indifference",
     "seed": "--seed",
     "overrides": "--set",
