@@ -92,8 +92,9 @@ def handle_optimize(args: argparse.Namespace) -> int:
         return interrupted(Interrupted("trials", out), "optimize")
     except ValueError as error:
         raise UsageError(first_line(error)) from None
-    md, page, plot = write_optimize_report(result)
-    ResultsFolder(result.out).record(md, page, plot)
+    written = write_optimize_report(result)
+    ResultsFolder(result.out).record(*written)
+    page = written[1]
     if args.json:
         print(json.dumps(result.answer, indent=2, default=float))
     else:

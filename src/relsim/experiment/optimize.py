@@ -31,7 +31,13 @@ import pandas as pd
 from relsim.experiment import checks, storage
 from relsim.experiment.folder import ResultsFolder
 from relsim.experiment.optimize_final import Settings, design_strategy, reevaluate
-from relsim.experiment.optimize_search import STUDY_FILE, open_study, search, trials_table
+from relsim.experiment.optimize_search import (
+    STUDY_FILE,
+    importance,
+    open_study,
+    search,
+    trials_table,
+)
 from relsim.experiment.optimize_trials import Problem
 from relsim.experiment.pool import WorkerPool
 from relsim.experiment.results import DEFAULT_METRIC
@@ -205,6 +211,7 @@ def optimize(
                 block.confidence,
             )
             table, answer, replications = reevaluate(pool, problem, trials, fresh)
+            answer["importance"] = importance(study, problem)
         _save(folder, problem, table, answer, replications)
         writing.completion["trials"] = len(trials)
     return Optimization(folder.root)

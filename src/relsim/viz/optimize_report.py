@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from relsim.experiment.optimize import Optimization
 
 CONVERGENCE = "optimize_convergence"
+IMPORTANCE = "optimize_importance"
 
 
 def plot_convergence(result: Optimization, ax: Any = None) -> Any:
@@ -47,22 +48,47 @@ def plot_convergence(result: Optimization, ax: Any = None) -> Any:
     return ax
 
 
-def write_optimize_report(result: Optimization) -> tuple[Path, Path, Path]:
-    """Write the convergence plot, report.md and report.html; returns (md, html, plot)."""
+def plot_importance(result: Optimization, ax: Any = None) -> Any:
+    """Each lever's importance: the share of the variance of the trials' estimates lost
+    without its terms in a quadratic fit (relsim.experiment.optimize_search.importance)."""
+    ax = axes_or_new(ax)
+    shares = result.answer.get("importance") or {}
+    names = [path.rsplit(".", 1)[-1] for path in shares]
+    ax.barh(names, list(shares.values()), color="C0")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of the variance of the trials' estimates lost without the lever")
+    return ax
+
+
+def _save(draw: Any, result: Optimization, path: Path, height: float) -> None:
     from matplotlib.figure import Figure
 
+    fig = Figure(figsize=(8, height))
+    draw(result, fig.subplots())
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def write_optimize_report(result: Optimization) -> tuple[Path, ...]:
+    """Write the convergence plot (and, for two levers or more, the importance plot),
+    report.md and report.html; returns (md, html, the plots)."""
     plots = result.out / "plots"
     plots.mkdir(exist_ok=True)
-    fig = Figure(figsize=(8, 4.8))
-    plot_convergence(result, fig.subplots())
-    fig.tight_layout()
-    plot = plots / f"{CONVERGENCE}.png"
-    fig.savefig(plot, dpi=110)
+    drawn = [plots / f"{CONVERGENCE}.png"]
+    _save(plot_convergence, result, drawn[0], 4.8)
+    if result.answer.get("importance"):
+        drawn.append(plots / f"{IMPORTANCE}.png")
+        _save(
+            plot_importance,
+            result,
+            plots / f"{IMPORTANCE}.png",
+            1.2 + 0.4 * len(result.answer["importance"]),
+        )
     blocks = optimize_blocks(result)
     md, page = result.out / "report.md", result.out / "report.html"
     md.write_text(to_markdown(blocks), encoding="utf-8")
     page.write_text(to_html(blocks, plots), encoding="utf-8")
-    return md, page, plot
+    return (md, page, *drawn)
 
 
 def optimize_blocks(result: Optimization) -> list[Block]:
@@ -82,6 +108,7 @@ def optimize_blocks(result: Optimization) -> list[Block]:
             f"{int(trials['feasible'].sum())} trials met the constraints.",
         ),
         ("img", f"{CONVERGENCE}.png"),
+        *_importance(a),
         ("h2", "The best designs on fresh seeds: the optimizer's curse, measured"),
         (
             "p",
@@ -129,6 +156,22 @@ def verdict(answer: dict[str, Any]) -> str:
     return head + sure
 
 
+def _importance(answer: dict[str, Any]) -> list[Block]:
+    shares = answer.get("importance") or {}
+    if not shares:
+        return []
+    words = ", ".join(f"{p.rsplit('.', 1)[-1]} {v:.0%}" for p, v in shares.items())
+    return [
+        (
+            "p",
+            "Which lever mattered: the share of the variance of the trials' estimates lost "
+            f"when a quadratic fit in all levers drops the lever's terms: {words}. The shares "
+            "describe where the search looked, not the whole range.",
+        ),
+        ("img", f"{IMPORTANCE}.png"),
+    ]
+
+
 def _constraints(answer: dict[str, Any]) -> str:
     parts = []
     if answer.get("budget") is not None:
@@ -163,4 +206,10 @@ def _candidates(result: Optimization) -> pd.DataFrame:
     return shown
 
 
-__all__ = ["optimize_blocks", "plot_convergence", "verdict", "write_optimize_report"]
+__all__ = [
+    "optimize_blocks",
+    "plot_convergence",
+    "plot_importance",
+    "verdict",
+    "write_optimize_report",
+]
