@@ -8,6 +8,7 @@ The public API is small::
     run.summary, run.weekly, run.ladder, run.customers, run.defections, run.trace
     experiment = relsim.run_experiment(scenario, replications=30)
     experiment.summary(), experiment.compare()
+    best = relsim.optimize(scenario, out="results/opt")  # what `relsim optimize` does
     outcome = relsim.run_pipeline(scenario, "results/mine")  # what `relsim run` does:
     outcome.comparison, outcome.drift, outcome.report        # the run, its plots and report
 """
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from relsim.domain import BONDS, LEVELS, REASONS, RUNGS
     from relsim.experiment import Experiment, run_experiment
+    from relsim.experiment.optimize import Optimization, optimize
     from relsim.exports import export_tables, export_transactions
     from relsim.pipeline import analyse_robustness, prepare_scenario, run_decision, run_pipeline
     from relsim.results import Run
@@ -47,6 +49,7 @@ __all__ = [
     "REASONS",
     "RUNGS",
     "Experiment",
+    "Optimization",
     "Run",
     "Scenario",
     "ScenarioError",
@@ -56,6 +59,7 @@ __all__ = [
     "export_tables",
     "export_transactions",
     "load_scenario",
+    "optimize",
     "plot_costs",
     "plot_cumulative_difference",
     "plot_defection_reasons",
@@ -76,6 +80,7 @@ __all__ = [
 _HOMES = {
     **dict.fromkeys(["BONDS", "LEVELS", "REASONS", "RUNGS"], "relsim.domain"),
     **dict.fromkeys(["Experiment", "run_experiment"], "relsim.experiment"),
+    **dict.fromkeys(["Optimization", "optimize"], "relsim.experiment.optimize"),
     "Run": "relsim.results",
     **dict.fromkeys(["export_tables", "export_transactions"], "relsim.exports"),
     **dict.fromkeys(

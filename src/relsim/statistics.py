@@ -121,6 +121,29 @@ def normal_expected_loss(mean: float, sd: float) -> float:
     return float(sd * stats.norm.pdf(z) - abs(mean) * stats.norm.cdf(-z))
 
 
+def selection_gap(values: dict[str, np.ndarray], chosen: str, confidence: float = 0.95) -> float:
+    """How much better than ``chosen`` any other strategy could be: the largest one-sided upper
+    bound of ``mean_j - mean_chosen`` over the others, paired and Bonferroni-adjusted over the
+    ``k - 1`` comparisons (the upper half of Hsu's multiple comparisons with the best, as in
+    :func:`could_be_best`). With probability at least ``confidence``, ``chosen`` is within
+    this gap of the best; so when the gap is at most an indifference zone ``delta``, choosing
+    ``chosen`` is a correct selection within ``delta`` with that probability. 0 for a lone
+    strategy; infinite when a comparison has fewer than 2 replications."""
+    others = [name for name in values if name != chosen]
+    if not others:
+        return 0.0
+    level = 1.0 - (1.0 - confidence) / len(others)
+    gap = -np.inf
+    for j in others:
+        d = np.asarray(values[j], dtype=float) - np.asarray(values[chosen], dtype=float)
+        n = len(d)
+        if n < 2:
+            return float("inf")
+        upper = d.mean() + stats.t.ppf(level, n - 1) * d.std(ddof=1) / np.sqrt(n)
+        gap = max(gap, float(upper))
+    return float(gap)
+
+
 def kaplan_meier(duration: np.ndarray, observed: np.ndarray, horizon: int) -> np.ndarray:
     """Survival S(k) for k = 0 .. horizon-1 weeks from durations (weeks until the event, or
     until censoring where ``observed`` is False): the product over weeks j <= k of

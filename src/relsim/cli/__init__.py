@@ -6,12 +6,12 @@ stdout with ``--json``).
 
 One module per group of commands, each a parser and a handler per command over a public API
 call: :mod:`~relsim.cli.run` (run), :mod:`~relsim.cli.study` (sweep, robustness, breakeven),
-:mod:`~relsim.cli.decide` (decide), :mod:`~relsim.cli.data` (export, calibrate,
-validate-model), :mod:`~relsim.cli.scenario` (validate, new, presets, schema) and
-:mod:`~relsim.cli.present` (report, demo); the options several commands share are declared
-once in :mod:`~relsim.cli.common`. Importing the package imports only the standard library:
-the command must be able to answer a Ctrl-C during the imports of numpy and the rest (inside
-:func:`main`) with its own message.
+:mod:`~relsim.cli.decide` (decide), :mod:`~relsim.cli.optimize` (optimize),
+:mod:`~relsim.cli.data` (export, calibrate, validate-model), :mod:`~relsim.cli.scenario`
+(validate, new, presets, schema) and :mod:`~relsim.cli.present` (report, demo); the options
+several commands share are declared once in :mod:`~relsim.cli.common`. Importing the package
+imports only the standard library: the command must be able to answer a Ctrl-C during the
+imports of numpy and the rest (inside :func:`main`) with its own message.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from relsim.cli import data, decide, present, run, scenario, study
+from relsim.cli import data, decide, optimize, present, run, scenario, study
 from relsim.cli.common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -41,6 +41,7 @@ COMMANDS = (
     study.add_sweep,
     study.add_breakeven,
     decide.add_decide,
+    optimize.add_optimize,
     data.add_export,
     data.add_calibrate,
     data.add_validate_model,

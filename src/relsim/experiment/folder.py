@@ -286,8 +286,14 @@ def _alive(pid: int) -> bool:
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """SHA-256 of the scenario's canonical JSON (every default filled in)."""
-    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """SHA-256 of the scenario's canonical JSON (every default filled in; an absent
+    ``uncertainty`` or ``optimize`` block left out, so folders made before they existed still
+    resume)."""
+    data = scenario.model_dump(mode="json")
+    for block in ("uncertainty", "optimize"):
+        if data.get(block) is None:
+            data.pop(block, None)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -48,6 +48,13 @@ def replicate(scenario: Scenario, strategy: str, replication: int) -> dict[str, 
     return out
 
 
+def summarize(scenario: Scenario, strategy: str, replication: int) -> dict[str, Any]:
+    """One replication's summary only, seeded as :func:`replicate` (a search's task: no tables
+    to build or to send back)."""
+    run = simulate(scenario, strategy=strategy, seed=replication_seed(scenario.seed, replication))
+    return {"summary": run.summary}
+
+
 def start_worker(registered: dict[str, dict[str, Any]], parent: int, on_main: bool) -> None:
     """A worker process's initializer: die with the main process ``parent``, however it ends
     (SIGKILL included), then start as :func:`relsim.experiment.interrupts.start_worker` says.
@@ -127,18 +134,42 @@ class WorkerPool:
                 interrupts.stop_workers(self.executor)
             self.executor.shutdown(wait=True, cancel_futures=True)
 
-    def _submit(self, scenario: Scenario, task: tuple[str, int]) -> cf.Future[dict[str, Any]]:
+    def _submit(
+        self, scenario: Scenario, task: tuple[str, int], work: Any = replicate
+    ) -> cf.Future[dict[str, Any]]:
         assert self.executor is not None
         if self.external is not None:
-            return self.executor.submit(replicate, scenario, *task)
-        return self.executor.submit(interrupts.run_task, replicate, scenario, *task)
+            return self.executor.submit(work, scenario, *task)
+        return self.executor.submit(interrupts.run_task, work, scenario, *task)
+
+    def _fill(
+        self,
+        scenario: Scenario,
+        queue: deque[tuple[str, int]],
+        pending: dict[cf.Future[dict[str, Any]], tuple[str, int]],
+        limit: int,
+        work: Any,
+    ) -> bool:
+        """Submit queued tasks until ``limit`` are pending; True when the pool is broken."""
+        while queue and len(pending) < limit:
+            task = queue.popleft()
+            try:
+                with interrupts.sigint_held():  # a submit may spawn a worker
+                    future = self._submit(scenario, task, work)
+                pending[future] = task
+            except BrokenProcessPool:  # the pool noticed a dead worker first
+                queue.appendleft(task)
+                return True
+        return False
 
     def map(
-        self, scenario: Scenario, tasks: list[tuple[str, int]]
+        self, scenario: Scenario, tasks: list[tuple[str, int]], work: Any = replicate
     ) -> Iterator[tuple[tuple[str, int], dict[str, Any]]]:
+        """Run ``work`` (:func:`replicate`, or :func:`summarize`) on every (strategy,
+        replication) task, yielding results as they finish."""
         if self.executor is None:
             for task in tasks:
-                yield task, replicate(scenario, *task)
+                yield task, work(scenario, *task)
             return
         limit = 2 * self.workers
         pending: dict[cf.Future[dict[str, Any]], tuple[str, int]] = {}
@@ -147,17 +178,7 @@ class WorkerPool:
         fruitless = 0  # pool rebuilds since the last finished task
         try:
             while queue or pending:
-                broken = False
-                while queue and len(pending) < limit:
-                    task = queue.popleft()
-                    try:
-                        with interrupts.sigint_held():  # a submit may spawn a worker
-                            future = self._submit(scenario, task)
-                        pending[future] = task
-                    except BrokenProcessPool:  # the pool noticed a dead worker first
-                        queue.appendleft(task)
-                        broken = True
-                        break
+                broken = self._fill(scenario, queue, pending, limit, work)
                 finished = (
                     cf.wait(pending, return_when=cf.FIRST_COMPLETED)[0]
                     if (pending and not broken)

@@ -39,6 +39,7 @@ from relsim.scenario.model.bonds import Bonds, Club, Points, Structural
 from relsim.scenario.model.checks import CrossCheckError, Finding
 from relsim.scenario.model.crm import Campaign, Crm, Database
 from relsim.scenario.model.market import BetaProbability, Firm, GammaRate, Market, Segment, Shock
+from relsim.scenario.model.optimize import Lever, Optimize, Requirement
 from relsim.scenario.model.retention import (
     Assortment,
     Fulfilment,
@@ -112,10 +113,12 @@ __all__ = [
     "Lag",
     "Level",
     "Levels",
+    "Lever",
     "LinkedField",
     "ManagerPool",
     "Market",
     "NonNegative",
+    "Optimize",
     "Points",
     "Pool",
     "Positive",
@@ -124,6 +127,7 @@ __all__ = [
     "PriceReaction",
     "Probability",
     "QualityInvestment",
+    "Requirement",
     "RetentionTools",
     "Rivalry",
     "Rung",

@@ -13,6 +13,7 @@ from pydantic import Field, ValidationInfo, model_validator
 from relsim.scenario.model import checks
 from relsim.scenario.model.base import WHOLE, Frozen, Name, Probability
 from relsim.scenario.model.market import Firm, Market, Segment, Shock
+from relsim.scenario.model.optimize import Optimize
 from relsim.scenario.model.rivalry import Rivalry
 from relsim.scenario.model.rules import (
     Acquisition,
@@ -76,6 +77,11 @@ class Scenario(Frozen):
     uncertainty: Uncertainty | None = Field(
         default=None,
         description="How `relsim decide` draws the assumptions (ignored by `relsim run`).",
+    )
+    optimize: Optimize | None = Field(
+        default=None,
+        description="Levers, constraints and settings for `relsim optimize` (ignored by "
+        "`relsim run`).",
     )
 
     @model_validator(mode="after")

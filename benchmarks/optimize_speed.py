@@ -1,0 +1,76 @@
+"""How long ``relsim optimize`` takes: the classroom scenario's points card, 2 levers.
+
+The levers are the points card's reward (5 to 100 per 500 points) and its price index (0.9 to
+1.05); the objective is the decision metric's paired difference from the transactional shop.
+Reports the trials, the replications the search and the re-evaluation ran, the wall time of
+each part, and the answer (the winner's search and fresh estimates: the curse).
+
+Usage::
+
+    python benchmarks/optimize_speed.py                      # 30 trials, 2 workers
+    python benchmarks/optimize_speed.py --trials 10 --workers 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "classroom.yaml"
+LEVERS = (
+    "strategies.points_card.bonds.points.reward_value=5:100",
+    "strategies.points_card.price_index=0.9:1.05",
+)
+
+
+def main() -> None:
+    from relsim import load_scenario
+    from relsim.experiment.optimize import optimize, parse_lever, with_levers
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--trials", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    data = load_scenario(SCENARIO).model_dump(mode="json")
+    data["strategies"] = [
+        s for s in data["strategies"] if s["name"] in ("transactional", "points_card")
+    ]
+    scenario = type(load_scenario(SCENARIO)).model_validate(data)
+    scenario = with_levers(scenario, [parse_lever(t) for t in LEVERS], trials=args.trials)
+    lines: list[tuple[float, str]] = []
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        result = optimize(
+            scenario,
+            workers=args.workers,
+            out=Path(tmp) / "o",
+            say=lambda line: lines.append((time.perf_counter() - start, line)),
+        )
+        total = time.perf_counter() - start
+        trials, candidates, answer = result.trials, result.candidates, result.answer
+    search = lines[-1][0]
+    report = {
+        "scenario": "classroom (points_card against transactional)",
+        "levers": list(LEVERS),
+        "workers": args.workers,
+        "trials": len(trials),
+        "search_replications": int(trials["replications"].sum()),
+        "search_seconds": round(search, 1),
+        "fresh_replications_each": answer["replications"],
+        "fresh_designs": len(candidates),
+        "reevaluation_seconds": round(total - search, 1),
+        "total_seconds": round(total, 1),
+        "winner": answer["levers"],
+        "winner_search_estimate": round(answer["winner_search_estimate"]),
+        "winner_fresh_estimate": round(answer["winner_fresh_estimate"]),
+        "sure": answer["sure"],
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

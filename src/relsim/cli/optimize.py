@@ -1,0 +1,175 @@
+"""``relsim optimize``: search a strategy's levers for its best design and check it on fresh
+seeds (the work is :func:`relsim.experiment.optimize.optimize`; the report
+:func:`relsim.viz.optimize_report.write_optimize_report`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from relsim.cli.common import (
+    EXIT_OK,
+    Subparsers,
+    add_overrides,
+    add_seed,
+    add_workers,
+    command,
+    first_line,
+    interrupted,
+    parse_overrides,
+    positive_int,
+    resume_ignores,
+    say,
+)
+from relsim.errors import Interrupted, UsageError
+
+
+def add_optimize(sub: Subparsers) -> None:
+    opt = command(
+        sub,
+        "optimize",
+        handle_optimize,
+        "find the best design of a strategy's levers, re-checked on fresh seeds",
+        "examples:\n  relsim optimize scenarios/baseline.yaml "
+        "--lever strategies.financial.bonds.points.reward_value=5:60 --trials 30\n"
+        "  relsim optimize scenarios/key-accounts.yaml "
+        "--lever strategies.key_accounts.key_accounts.top_share=0.01:0.2 \\\n"
+        "      --budget 200000 --require 'churn_rate_annual<=0.1'\n"
+        "  relsim optimize --resume results/baseline-optimize-20261205-120000",
+    )
+    opt.add_argument("scenario", type=Path, nargs="?", help="scenario file (YAML)")
+    opt.add_argument(
+        "--lever",
+        action="append",
+        default=[],
+        metavar="PATH=LOW:HIGH",
+        help="a field of one strategy and its range (repeatable; replaces the file's levers); "
+        "append :log for a log scale, :int for whole values",
+    )
+    opt.add_argument("--maximize", default=None, metavar="COLUMN", help="summary column")
+    opt.add_argument("--trials", type=positive_int, default=None, help="designs searched (30)")
+    opt.add_argument("--sampler", choices=["tpe", "cmaes"], default=None, help="Optuna's (tpe)")
+    opt.add_argument("--replications", type=positive_int, default=None, help="a trial's first (5)")
+    opt.add_argument("--max-replications", type=positive_int, default=None, help="a trial's (20)")
+    opt.add_argument("--budget", type=float, default=None, help="relationship spend a year, max")
+    opt.add_argument(
+        "--require",
+        action="append",
+        default=[],
+        metavar="COLUMN>=VALUE",
+        help="a requirement on a summary column's mean (>= or <=; repeatable)",
+    )
+    opt.add_argument("--top", type=positive_int, default=None, help="designs re-run fresh (3)")
+    opt.add_argument(
+        "--fresh-replications", type=positive_int, default=None, help="fresh, at first (20)"
+    )
+    opt.add_argument(
+        "--max-fresh-replications", type=positive_int, default=None, help="fresh, at most (100)"
+    )
+    opt.add_argument("--indifference", type=float, default=None, help="zone, metric's units")
+    add_workers(opt)
+    add_seed(opt)
+    add_overrides(opt)
+    opt.add_argument("--out", type=Path, default=None, help="results folder")
+    opt.add_argument("--resume", type=Path, default=None, metavar="DIR", help="go on in DIR")
+    opt.add_argument("--force", action="store_true", help="replace the results in --out")
+    opt.add_argument("--json", action="store_true", help="print the answer as JSON on stdout")
+
+
+def handle_optimize(args: argparse.Namespace) -> int:
+    from relsim.experiment.folder import ResultsFolder
+    from relsim.experiment.optimize import optimize
+    from relsim.viz.optimize_report import verdict, write_optimize_report
+
+    scenario, out = _scenario(args)
+    try:
+        result = optimize(
+            scenario, workers=args.workers, out=out, resume=bool(args.resume), force=args.force
+        )
+    except KeyboardInterrupt:
+        return interrupted(Interrupted("trials", out), "optimize")
+    except ValueError as error:
+        raise UsageError(first_line(error)) from None
+    written = write_optimize_report(result)
+    ResultsFolder(result.out).record(*written)
+    page = written[1]
+    if args.json:
+        print(json.dumps(result.answer, indent=2, default=float))
+    else:
+        table = result.candidates
+        levers = list(result.answer["levers"])
+        shown = ["candidate", *levers, "search_estimate", "fresh_estimate", "curse", "chosen"]
+        print(
+            table[shown]
+            .rename(columns={p: p.rsplit(".", 1)[-1] for p in levers})
+            .to_string(index=False)
+        )
+        print(verdict(result.answer))
+    say(f"relsim: results in {result.out}/ (trials.parquet, winner.yaml); report: {page}")
+    return EXIT_OK
+
+
+def _scenario(args: argparse.Namespace) -> tuple[Any, Path]:
+    """The scenario with its optimize block and the folder: resumed, or new from the options."""
+    from relsim.experiment.folder import ResultsFolder
+    from relsim.experiment.optimize import parse_lever, parse_requirement, with_levers
+    from relsim.scenario import load_scenario
+
+    if args.resume:
+        if args.force:
+            raise UsageError("--resume goes on with an optimization as it was started")
+        resume_ignores(args, RESUME_FIXES)
+        folder = ResultsFolder(args.resume)
+        if not folder.holds_results():
+            raise FileNotFoundError(2, "no results to resume", str(folder.manifest_path))
+        return folder.load_scenario(), args.resume
+    if args.scenario is None:
+        raise UsageError("relsim optimize needs a SCENARIO file (or --resume DIR)")
+    scenario = load_scenario(args.scenario, overrides=parse_overrides(args.overrides))
+    if args.seed is not None:
+        scenario = scenario.model_copy(update={"seed": args.seed})
+    try:
+        scenario = with_levers(
+            scenario,
+            [parse_lever(text) for text in args.lever],
+            requirements=[parse_requirement(t) for t in args.require] or None,
+            metric=args.maximize,
+            trials=args.trials,
+            sampler=args.sampler,
+            replications=args.replications,
+            max_replications=args.max_replications,
+            budget=args.budget,
+            top=args.top,
+            fresh_replications=args.fresh_replications,
+            max_fresh_replications=args.max_fresh_replications,
+            indifference=args.indifference,
+        )
+    except ValueError as error:
+        raise UsageError(first_line(error)) from None
+    return scenario, args.out or ResultsFolder.timestamped(scenario.name, "optimize").root
+
+
+RESUME_FIXES = {
+    "scenario": "SCENARIO",
+    "lever": "--lever",
+    "maximize": "--maximize",
+    "trials": "--trials",
+    "sampler": "--sampler",
+    "replications": "--replications",
+    "max_replications": "--max-replications",
+    "budget": "--budget",
+    "require": "--require",
+    "top": "--top",
+    "fresh_replications": "--fresh-replications",
+    "max_fresh_replications": "--max-fresh-replications",
+    "indifference": "--indifference",
+    "seed": "--seed",
+    "overrides": "--set",
+    "out": "--out",
+}
+"""What a resumed optimization takes from its folder (giving any with ``--resume`` is refused)."""
+
+
+__all__ = ["add_optimize", "handle_optimize"]

@@ -1,0 +1,300 @@
+"""``relsim optimize``: the best design of one strategy, found by a search and checked honestly.
+
+The levers are fields of one strategy (its reward, staff counts, a ``top_share``) with ranges,
+from the scenario's ``optimize:`` block or :func:`with_levers`. The objective is the mean
+paired difference of the decision metric (or another summary column) between that strategy
+and the baseline under common random numbers, subject to a relationship budget and
+requirements on summary columns. The search is Optuna's (:mod:`.optimize_search`, trials
+evaluated by :mod:`.optimize_trials`); the answer is the best designs re-run on fresh seeds
+(:mod:`.optimize_final`), with the search's optimism measured.
+
+Layout of an optimization folder::
+
+    manifest.json, scenario.resolved.yaml   as every results folder (kind "optimize")
+    study.db             the Optuna study (SQLite): every finished trial, kept on Ctrl-C
+    trials.parquet       one row per trial: levers, replications, estimate, constraints
+    candidates.parquet   the best designs: search and fresh estimates side by side
+    fresh.parquet        the fresh-seed replications of the candidates and the baseline
+    optimization.json    the answer: winner, its lever values, the selection's guarantee
+    winner.yaml          the winning design as a strategy block for a scenario's strategies
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from relsim.experiment import checks, storage
+from relsim.experiment.folder import ResultsFolder
+from relsim.experiment.optimize_final import Settings, design_strategy, reevaluate
+from relsim.experiment.optimize_search import (
+    STUDY_FILE,
+    importance,
+    open_study,
+    search,
+    trials_table,
+)
+from relsim.experiment.optimize_trials import Problem
+from relsim.experiment.pool import WorkerPool
+from relsim.experiment.results import DEFAULT_METRIC
+from relsim.scenario import Scenario, load_scenario
+from relsim.scenario.model import Lever, Optimize, Requirement
+from relsim.scenario.paths import FieldPathError, check_path, get_value, with_values
+
+OPTIMIZE_WRITTEN = (
+    STUDY_FILE,
+    "trials.parquet",
+    "candidates.parquet",
+    "fresh.parquet",
+    "optimization.json",
+    "winner.yaml",
+)
+"""What an optimization writes into its folder besides a run's files (``--force`` clears it)."""
+
+
+def parse_lever(text: str) -> Lever:
+    """A lever from the command line's ``PATH=LOW:HIGH`` (``:log`` appended: log scale;
+    ``:int``: whole values)."""
+    path, sep, spec = text.partition("=")
+    parts = spec.strip().split(":")
+    flags = {p for p in parts[2:]}
+    if not sep or not path.strip() or len(parts) < 2 or not flags <= {"log", "int"}:
+        raise ValueError(f"--lever needs PATH=LOW:HIGH[:log][:int], got {text!r}")
+    try:
+        low, high = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise ValueError(f"--lever needs numbers for LOW and HIGH, got {text!r}") from None
+    return Lever(
+        path=path.strip(), low=low, high=high, log="log" in flags, integer="int" in flags or None
+    )
+
+
+def parse_requirement(text: str) -> Requirement:
+    """A requirement from the command line's ``COLUMN>=VALUE`` or ``COLUMN<=VALUE``."""
+    for sign, key in ((">=", "at_least"), ("<=", "at_most")):
+        column, sep, value = text.partition(sign)
+        if sep:
+            try:
+                return Requirement(column=column.strip(), **{key: float(value)})
+            except ValueError:
+                break
+    raise ValueError(f"--require needs COLUMN>=VALUE or COLUMN<=VALUE, got {text!r}")
+
+
+def with_levers(scenario: Scenario, levers: list[Lever] | None = None, **settings: Any) -> Scenario:
+    """``scenario`` with its optimize block's levers replaced by ``levers`` (when given) and
+    its settings updated by ``settings`` (those not None), validated again."""
+    block = (scenario.optimize or Optimize()).model_dump(mode="json")
+    if levers:
+        block["levers"] = [lever.model_dump(mode="json") for lever in levers]
+    block.update(
+        {
+            k: [r.model_dump(mode="json") for r in v] if k == "requirements" else v
+            for k, v in settings.items()
+            if v is not None
+        }
+    )
+    data = scenario.model_dump(mode="json")
+    data["optimize"] = block
+    return type(scenario).model_validate(data)
+
+
+def problem_of(scenario: Scenario) -> Problem:
+    """The optimization the scenario's optimize block asks for, checked before any work
+    (``ValueError`` saying what is wrong)."""
+    block = scenario.optimize
+    if block is None or not block.levers:
+        raise ValueError("nothing to optimize: give levers (an optimize: block or --lever)")
+    strategy = _strategy_of(scenario, block.levers)
+    levers = tuple(_typed(scenario, lever) for lever in block.levers)
+    metric = checks.metric(block.metric or DEFAULT_METRIC)
+    for requirement in block.requirements:
+        checks.metric(requirement.column, "requirement")
+    base = scenario.model_copy(update={"optimize": None, "sweep": None})
+    for lever in levers:
+        for value in (lever.low, lever.high):
+            try:
+                with_values(base, {lever.path: int(value) if lever.integer else value})
+            except FieldPathError as error:
+                raise ValueError(f"lever {lever.path}: {error}") from None
+    return Problem(
+        scenario=base,
+        strategy=strategy,
+        baseline=scenario.baseline_strategy,
+        levers=levers,
+        metric=metric,
+        budget=block.budget,
+        requirements=block.requirements,
+        replications=block.replications,
+        max_replications=block.max_replications,
+        confidence=block.confidence,
+    )
+
+
+def _strategy_of(scenario: Scenario, levers: tuple[Lever, ...]) -> str:
+    """The one strategy every lever belongs to (not the baseline)."""
+    owners = set()
+    for lever in levers:
+        parts = lever.path.split(".")
+        if len(parts) < 3 or parts[0] != "strategies":
+            raise ValueError(f"lever {lever.path}: levers are fields of a strategy (strategies.…)")
+        owners.add(parts[1])
+    if len(owners) != 1:
+        raise ValueError(f"levers must belong to one strategy, got {', '.join(sorted(owners))}")
+    (owner,) = owners
+    name = owner if not owner.isdigit() else scenario.strategies[int(owner)].name
+    scenario.strategy(name)
+    if name == scenario.baseline_strategy:
+        raise ValueError(f"{name} is the baseline: optimize another strategy against it")
+    return name
+
+
+def _typed(scenario: Scenario, lever: Lever) -> Lever:
+    """The lever with ``integer`` decided: whole when the field holds a whole number."""
+    try:
+        check_path(scenario, lever.path)
+    except FieldPathError as error:
+        raise ValueError(f"lever {lever.path}: {error}") from None
+    if lever.integer is not None:
+        return lever
+    whole = isinstance(get_value(scenario, lever.path), int)
+    return lever.model_copy(update={"integer": whole})
+
+
+def optimize(
+    scenario: Scenario | str | Path,
+    workers: int | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    force: bool = False,
+    say: Any = None,
+) -> Optimization:
+    """Search the levers of ``scenario.optimize`` and re-run its best designs on fresh seeds.
+
+    ``workers`` run each trial's replications (default: all cores; 1: in this process).
+    ``out`` is the results folder (default ``results/<scenario>-optimize-<timestamp>``);
+    ``resume`` continues an interrupted optimization there, keeping every finished trial;
+    ``force`` replaces earlier results. ``say`` receives the progress lines (one per trial;
+    default: stderr)."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    problem = problem_of(scenario)
+    block = scenario.optimize
+    assert block is not None
+    folder = ResultsFolder(out) if out else ResultsFolder.timestamped(scenario.name, "optimize")
+    settings = {
+        "kind": "optimize",
+        "strategies": [problem.baseline, problem.strategy],
+        "baseline": problem.baseline,
+        "metric": problem.metric,
+        "levers": [lever.path for lever in problem.levers],
+    }
+    with folder.writing(
+        scenario, settings, resume=resume, force=force, kind="optimize", extra=OPTIMIZE_WRITTEN
+    ) as writing:
+        study = open_study(folder.path(STUDY_FILE))
+        folder.record(folder.path(STUDY_FILE))
+        with warnings.catch_warnings(), WorkerPool(workers, None) as pool:
+            warnings.simplefilter("ignore", category=Warning)
+            search(study, problem, pool, block.trials, block.sampler, say)
+            trials = trials_table(study, problem)
+            storage.atomic_parquet(trials, folder.path("trials.parquet"))
+            fresh = Settings(
+                block.top,
+                block.fresh_replications,
+                block.max_fresh_replications,
+                block.indifference,
+                block.confidence,
+            )
+            table, answer, replications = reevaluate(pool, problem, trials, fresh)
+            answer["importance"] = importance(study, problem)
+        _save(folder, problem, table, answer, replications)
+        writing.completion["trials"] = len(trials)
+    return Optimization(folder.root)
+
+
+def _save(
+    folder: ResultsFolder,
+    problem: Problem,
+    table: pd.DataFrame,
+    answer: dict[str, Any],
+    replications: pd.DataFrame,
+) -> None:
+    """The candidates, fresh replications, the answer and the winner's strategy block."""
+    storage.atomic_parquet(table, folder.path("candidates.parquet"))
+    storage.atomic_parquet(replications, folder.path("fresh.parquet"))
+    won = table[table["chosen"]].iloc[0]
+    params = {
+        lever.path: int(won[lever.path]) if lever.integer else float(won[lever.path])
+        for lever in problem.levers
+    }
+    answer = {
+        **answer,
+        "strategy": problem.strategy,
+        "baseline": problem.baseline,
+        "metric": problem.metric,
+        "levers": params,
+        "winner_fresh_estimate": float(won["fresh_estimate"]),
+        "winner_search_estimate": float(won["search_estimate"]),
+        "budget": problem.budget,
+        "requirements": [r.model_dump(mode="json") for r in problem.requirements],
+    }
+    folder.path("optimization.json").write_text(
+        json.dumps(answer, indent=2, default=float), encoding="utf-8"
+    )
+    block = design_strategy(problem, params, f"{problem.strategy}_optimized")
+    folder.path("winner.yaml").write_text(strategy_yaml(block), encoding="utf-8")
+
+
+def strategy_yaml(block: dict[str, Any]) -> str:
+    """A strategy as a YAML list item, ready to paste under a scenario's ``strategies:``."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    text = io.StringIO()
+    yaml.dump([block], text)
+    head = "# the optimized design: paste under your scenario's strategies: and run it\n"
+    return head + text.getvalue()
+
+
+class Optimization:
+    """A finished optimization folder: its trials, candidates and answer."""
+
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        self.answer: dict[str, Any] = json.loads(
+            (self.out / "optimization.json").read_text(encoding="utf-8")
+        )
+
+    @property
+    def trials(self) -> pd.DataFrame:
+        return pd.read_parquet(self.out / "trials.parquet")
+
+    @property
+    def candidates(self) -> pd.DataFrame:
+        return pd.read_parquet(self.out / "candidates.parquet")
+
+    @property
+    def fresh(self) -> pd.DataFrame:
+        return pd.read_parquet(self.out / "fresh.parquet")
+
+    @property
+    def winner_yaml(self) -> str:
+        return (self.out / "winner.yaml").read_text(encoding="utf-8")
+
+
+__all__ = [
+    "OPTIMIZE_WRITTEN",
+    "Optimization",
+    "optimize",
+    "parse_lever",
+    "parse_requirement",
+    "with_levers",
+]

@@ -1,0 +1,125 @@
+"""Optimization settings: the levers ``relsim optimize`` searches, its constraints and how
+hard it works for an honest answer.
+
+Why apart: a search over one strategy's fields, read only by the optimizer
+(:mod:`relsim.experiment.optimize`); ``relsim run`` ignores it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from relsim.scenario.model.base import WHOLE, Frozen
+
+
+class Lever(Frozen):
+    """One field of the optimized strategy and the range the search may set it in."""
+
+    path: str = Field(
+        min_length=1,
+        description="Dotted path of a field of one strategy, e.g. "
+        "strategies.financial.bonds.points.reward_value.",
+    )
+    low: float = Field(description="Smallest value the search tries.")
+    high: float = Field(description="Largest value the search tries.")
+    log: bool = Field(
+        default=False, description="Search evenly in log scale (for values spanning decades)."
+    )
+    integer: bool | None = Field(
+        default=None,
+        description="Whole values only (default: whole when the field holds a whole number).",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Lever:
+        if not self.low < self.high:
+            raise ValueError(f"{self.path}: low must be below high ({self.low}, {self.high})")
+        if self.log and self.low <= 0:
+            raise ValueError(f"{self.path}: a log-scale lever needs low > 0")
+        return self
+
+
+class Requirement(Frozen):
+    """A condition the chosen design must meet on a summary column's mean (the optimized
+    strategy's own value, not its difference from the baseline)."""
+
+    column: str = Field(min_length=1, description="Summary column, e.g. churn_rate_annual.")
+    at_least: float | None = Field(default=None, description="The mean must be at least this.")
+    at_most: float | None = Field(default=None, description="The mean must be at most this.")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Requirement:
+        if (self.at_least is None) == (self.at_most is None):
+            raise ValueError(f"{self.column}: give exactly one of at_least or at_most")
+        return self
+
+
+class Optimize(Frozen):
+    """What ``relsim optimize`` searches (the levers of one strategy), what it maximizes (the
+    paired difference of a summary column from the baseline, common random numbers), under
+    which constraints, and the fresh-seed re-evaluation of its best designs."""
+
+    levers: tuple[Lever, ...] = Field(default=(), description="The fields searched.")
+    metric: str | None = Field(
+        default=None,
+        description="Summary column whose paired difference from the baseline is maximized "
+        "(default: the decision metric, npv_with_residual).",
+    )
+    trials: Annotated[int, Field(ge=1, le=10_000), WHOLE] = Field(
+        default=30, description="Designs the search evaluates."
+    )
+    sampler: Literal["tpe", "cmaes"] = Field(
+        default="tpe",
+        description="Optuna's sampler: tpe (tree-structured Parzen estimator, handles "
+        "constraints) or cmaes (CMA-ES, needs the cmaes package; constraints only filter).",
+    )
+    replications: Annotated[int, Field(ge=2), WHOLE] = Field(
+        default=5, description="Replications of a trial at first."
+    )
+    max_replications: Annotated[int, Field(ge=2), WHOLE] = Field(
+        default=20,
+        description="At most this many for a trial that could still beat the best so far.",
+    )
+    budget: float | None = Field(
+        default=None,
+        gt=0,
+        description="Relationship-marketing spend per year the design may cost at most "
+        "(currency a year; the cost kinds of relsim.experiment.optimize_trials.SPEND_KINDS).",
+    )
+    requirements: tuple[Requirement, ...] = Field(
+        default=(), description="Conditions on summary columns the design must meet."
+    )
+    top: Annotated[int, Field(ge=3, le=20), WHOLE] = Field(
+        default=3, description="Best designs re-run on fresh seeds (k, at least 3)."
+    )
+    fresh_replications: Annotated[int, Field(ge=3), WHOLE] = Field(
+        default=20, description="Fresh-seed replications of each re-run design at first."
+    )
+    max_fresh_replications: Annotated[int, Field(ge=3), WHOLE] = Field(
+        default=100, description="At most this many fresh-seed replications."
+    )
+    indifference: float | None = Field(
+        default=None,
+        gt=0,
+        description="Indifference zone, in the metric's units: designs closer than this are "
+        "as good (default: 1% of the baseline's mean, at least 1).",
+    )
+    confidence: float = Field(
+        default=0.95,
+        gt=0.5,
+        lt=1.0,
+        description="Probability of correct selection within the indifference zone.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Optimize:
+        paths = [lever.path for lever in self.levers]
+        if len(set(paths)) != len(paths):
+            raise ValueError("each lever may appear once")
+        if self.max_replications < self.replications:
+            raise ValueError("max_replications must be at least replications")
+        if self.max_fresh_replications < self.fresh_replications:
+            raise ValueError("max_fresh_replications must be at least fresh_replications")
+        return self
