@@ -7,6 +7,7 @@ Writes one CSV per configuration to ``docs/validation/coverage-<variant>.csv`` a
 summary. Usage::
 
     python scripts/forecast_coverage.py [--logs 200] [--customers 300] [--replications 40]
+        [--configuration weekly|rate-linked ...]
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=40)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=Path("docs/validation"))
+    parser.add_argument("--configuration", choices=tuple(CONFIGURATIONS), action="append")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, params in CONFIGURATIONS.items():
+    for name in args.configuration or CONFIGURATIONS:
+        params = CONFIGURATIONS[name]
         table = coverage_study(
             params,
             args.logs,

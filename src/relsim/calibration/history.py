@@ -17,6 +17,7 @@ import pandas as pd
 
 from relsim.calibration import forecast
 from relsim.calibration.calibrate import process_scenario
+from relsim.calibration.process import RATE_POWER
 from relsim.calibration.spend import OrderValueFit
 from relsim.calibration.uncertainty import ParameterDistribution, variance_parts
 
@@ -125,8 +126,12 @@ def _run_one(
     alive = np.flatnonzero(draws["alive"])
     if not len(alive):
         return counts, np.zeros(weeks)
+    # the starting customers carry their own propensities (rate-linked or not); the segment's
+    # rate power would act only on customers born later, and this market has no births, so a
+    # drawn power outside the scenario field's range is left out of the scenario
+    own = {k: v for k, v in params.items() if k != RATE_POWER}
     scenario = Scenario.model_validate(
-        process_scenario(params, order_value, customers=len(alive), weeks=weeks, seed=seed)
+        process_scenario(own, order_value, customers=len(alive), weeks=weeks, seed=seed)
     )
     run = simulate(
         scenario,
