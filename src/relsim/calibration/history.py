@@ -128,8 +128,10 @@ def _run_one(
         return counts, np.zeros(weeks)
     # the starting customers carry their own propensities (rate-linked or not); the segment's
     # rate power would act only on customers born later, and this market has no births, so a
-    # drawn power outside the scenario field's range is left out of the scenario
+    # drawn power outside the scenario field's range is left out of the scenario, and a drawn
+    # mean rate above the field's bound of 52 a year is capped there (it too acts at births)
     own = {k: v for k, v in params.items() if k != RATE_POWER}
+    own["rate_mean"] = min(own["rate_mean"], 50.0)
     scenario = Scenario.model_validate(
         process_scenario(own, order_value, customers=len(alive), weeks=weeks, seed=seed)
     )

@@ -204,6 +204,8 @@ def _holdout_forecasts(h: HoldoutComparison) -> list[str]:
         "",
         _group_reading(h),
         "",
+        _goal_reading(h),
+        "",
         "![per group](images/validation-cdnow-groups.png)",
         "",
         "### Cumulative tracking",
@@ -235,6 +237,38 @@ def _group_reading(h: HoldoutComparison) -> str:
         for column in errors.columns
     ]
     return "Per group, " + "; ".join(parts) + "."
+
+
+def _goal_reading(h: HoldoutComparison) -> str:
+    """Issue 29's goal against the numbers: the total within 5%, every group within 20%, and
+    at least as accurate as the BG/NBD on the same weekly histories in both."""
+    err = h.totals.set_index("forecast")["error_percent"]
+    groups = _group_errors(h)
+    ours, bg = err["relsim, closed form"], err["BG/NBD on weeks, closed form"]
+    worst = groups["relsim_closed_form"].abs()
+    met = {
+        "the total within 5%": abs(ours) <= 5.0,
+        "every group within 20%": bool((worst <= 20.0).all()),
+        "a total at least as accurate as the BG/NBD's": abs(ours) <= abs(bg),
+        "a mean group error at least as small as the BG/NBD's": worst.mean()
+        <= groups["bgnbd"].abs().mean(),
+    }
+    reached = [k for k, v in met.items() if v]
+    missed = [k for k, v in met.items() if not v]
+    outside = ", ".join(
+        f"{g} ({groups.loc[g, 'relsim_closed_form']:+.1f}%)" for g in worst.index[worst > 20.0]
+    )
+    return (
+        "**The goal** (issue 29; the chosen process's closed form): reached: "
+        + ("; ".join(reached) or "none")
+        + "; not reached: "
+        + ("; ".join(missed) or "none")
+        + (f". Groups outside 20%: {outside}" if outside else "")
+        + ". The customers with one or two repeat weeks are under-forecast by both relsim and "
+        "the BG/NBD by about a fifth, so neither family's dropout story explains them; the "
+        "simulated mean differs from the closed form because it averages over the parameter "
+        "draws, and the forecast is not linear in the parameters."
+    )
 
 
 def _holdout_reading(h: HoldoutComparison) -> str:
