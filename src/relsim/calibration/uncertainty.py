@@ -48,7 +48,7 @@ class ParameterDistribution:
             )
         jac = np.diag(np.where(logged, 1.0 / values, 1.0))
         covariance = jac @ fit.covariance @ jac.T
-        center = np.where(logged, np.log(values), values)
+        center = np.where(logged, np.log(np.abs(values)), values)
         return cls(names, center, (covariance + covariance.T) / 2.0, logged)
 
     def draw(self, rng: np.random.Generator) -> dict[str, float]:
