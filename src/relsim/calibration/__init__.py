@@ -2,7 +2,8 @@
 
 * :func:`calibrate` fits relsim's own customer process (weekly purchase occasions, weekly
   dropout, gamma and beta heterogeneity) and its spend model to a log and writes a scenario;
-* :func:`simulate_history` runs the engine forward from each customer's own history;
+* :func:`simulate_history` runs the engine forward from each customer's own history, with the
+  fit's parameter uncertainty if asked (:class:`ParameterDistribution`);
 * the buy-till-you-die standards (BG/NBD, gamma-gamma) and the shifted-beta-geometric cohort
   model, fitted by maximum likelihood with standard errors, for comparison and validation.
 """
@@ -15,19 +16,16 @@ from relsim.calibration.bgnbd import (
     fit_gamma_gamma,
 )
 from relsim.calibration.calibrate import (
+    DROPOUT_VARIANTS,
     Calibration,
-    HistoryForecast,
     calibrate,
+    fit_variants,
     process_scenario,
-    simulate_history,
 )
 from relsim.calibration.cohort import fit_cohort, survival_curve
-from relsim.calibration.process import (
-    conditional_expected_weeks,
-    expected_repeat_weeks,
-    fit_process,
-    segment_values,
-)
+from relsim.calibration.forecast import conditional_expected_weeks, expected_repeat_weeks
+from relsim.calibration.history import HistoryForecast, simulate_history
+from relsim.calibration.process import fit_process, segment_values
 from relsim.calibration.spend import OrderValueFit, fit_order_value
 from relsim.calibration.transactions import (
     TransactionLogError,
@@ -38,12 +36,15 @@ from relsim.calibration.transactions import (
     summarise,
     weekly_summary,
 )
+from relsim.calibration.uncertainty import ParameterDistribution, variance_parts
 
 __all__ = [
+    "DROPOUT_VARIANTS",
     "Calibration",
     "Fit",
     "HistoryForecast",
     "OrderValueFit",
+    "ParameterDistribution",
     "TransactionLogError",
     "calibrate",
     "conditional_expected_purchases",
@@ -55,6 +56,7 @@ __all__ = [
     "fit_gamma_gamma",
     "fit_order_value",
     "fit_process",
+    "fit_variants",
     "holdout_purchases",
     "holdout_weeks",
     "process_scenario",
@@ -64,5 +66,6 @@ __all__ = [
     "simulated_log",
     "summarise",
     "survival_curve",
+    "variance_parts",
     "weekly_summary",
 ]

@@ -135,10 +135,14 @@ def _fit(
     start: np.ndarray,
     n: int,
     polish_iterations: int = 20_000,
+    free: tuple[int, ...] = (),
 ) -> Fit:
-    """Minimise over log-parameters (positivity): L-BFGS-B, then Nelder-Mead from its point
-    (at most ``polish_iterations``; 0 skips it), then the observed information in the natural
+    """Minimise over log-parameters (positivity; the indices in ``free`` are estimated as
+    they are, on the whole real line): L-BFGS-B, then Nelder-Mead from its point (at most
+    ``polish_iterations``; 0 skips it), then the observed information in the natural
     parameters for the standard errors."""
+    logged = np.ones(len(names), dtype=bool)
+    logged[list(free)] = False
     best = None
     methods = ("L-BFGS-B", "Nelder-Mead") if polish_iterations else ("L-BFGS-B",)
     for method in methods:
@@ -153,12 +157,12 @@ def _fit(
         if best is None or result.fun < best.fun:
             best = result
     assert best is not None
-    estimate = np.exp(best.x)
+    estimate = np.where(logged, np.exp(best.x), best.x)
 
     def nll_natural(values: np.ndarray) -> float:
-        return nll(np.log(values))
+        return nll(np.where(logged, np.log(np.abs(values)), values))
 
-    hessian = _hessian(nll_natural, estimate)
+    hessian = _hessian(nll_natural, estimate, np.where(logged, 1e-3, 1.0))
     try:
         covariance = np.linalg.inv(hessian)
         errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
@@ -177,10 +181,11 @@ def _fit(
     )
 
 
-def _hessian(f: Any, point: np.ndarray) -> np.ndarray:
-    """Central-difference Hessian with steps relative to each coordinate."""
+def _hessian(f: Any, point: np.ndarray, floor: np.ndarray | float = 1e-3) -> np.ndarray:
+    """Central-difference Hessian with steps relative to each coordinate (at least ``floor``
+    times 1e-4: a parameter near 0 gets a step that rounding does not swamp)."""
     k = len(point)
-    steps = 1e-4 * np.maximum(np.abs(point), 1e-3)
+    steps = 1e-4 * np.maximum(np.abs(point), floor)
     hessian = np.empty((k, k))
     for i in range(k):
         for j in range(i, k):

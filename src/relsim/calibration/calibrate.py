@@ -3,9 +3,8 @@
 :func:`calibrate` fits relsim's own customer process (``relsim.calibration.process``) and its
 spend model (``relsim.calibration.spend``) to a log and returns a :class:`Calibration`: the
 fitted scenario fields with standard errors, the fit's diagnostics, and the scenario that runs
-exactly the fitted process (:func:`process_scenario`). :func:`simulate_history` runs the engine
-forward from each customer's own history (conditional simulation): every replication draws
-each customer's state from what its history says, then the market runs as usual.
+exactly the fitted process (:func:`process_scenario`). ``relsim.calibration.history`` runs the
+engine forward from each customer's own history (conditional simulation).
 
 What a transaction log cannot identify stays an assumption, and the written scenario says so:
 the ladder (a flat ladder reproduces the fit), bonds, relationship levels and service, rivals
@@ -24,10 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.calibration import process
+from relsim.calibration import forecast, process
 from relsim.calibration.bgnbd import Fit
 from relsim.calibration.spend import OrderValueFit, fit_order_value
 from relsim.calibration.transactions import weekly_summary
+from relsim.calibration.uncertainty import ParameterDistribution
 from relsim.domain import RUNGS
 
 NEUTRAL_OUTSIDE_UTILITY = -50.0
@@ -55,12 +55,18 @@ class Calibration:
     start: str
     weeks: int
     repeat_weeks: np.ndarray  # calendar week of every repeat purchase week in the log
+    variants: dict[str, Fit] = field(default_factory=dict)  # every dropout variant fitted
     diagnostics: dict[str, Any] = field(default_factory=dict)
 
     @property
     def params(self) -> dict[str, float]:
         """The natural parameters of the process (``process.PARAMETERS``)."""
         return self.process.params
+
+    @property
+    def uncertainty(self) -> ParameterDistribution:
+        """The fit's sampling distribution, for forecasts that carry the parameters' error."""
+        return ParameterDistribution.from_fit(self.process)
 
     @property
     def values(self) -> pd.DataFrame:
@@ -76,7 +82,7 @@ class Calibration:
         s = self.summary
         weeks = np.arange(self.weeks)
         age = weeks[None, :] - s["birth"].to_numpy()[:, None]
-        cumulative = process.expected_repeat_weeks(self.params, np.arange(self.weeks + 1))
+        cumulative = forecast.expected_repeat_weeks(self.params, np.arange(self.weeks + 1))
         expected = cumulative[np.clip(age, 0, None)]
         per_week = np.diff(np.concatenate([np.zeros((len(s), 1)), expected], axis=1), axis=1)
         observed = np.bincount(self.repeat_weeks, minlength=self.weeks)[: self.weeks]
@@ -116,6 +122,7 @@ class Calibration:
                 f"#   {name}: {row['estimate']:.6g} (SE {row['standard_error']:.3g}; "
                 f"{row['low']:.4g} .. {row['high']:.4g})"
             )
+        lines += self._uncertainty_lines()
         lines += [
             "#",
             f"# The market: a cohort of {data['market']['customers']} customers at their first "
@@ -136,6 +143,40 @@ class Calibration:
             handle.write("\n".join(lines) + "\n")
             yaml.dump(data, handle)
         return path
+
+    def _uncertainty_lines(self) -> list[str]:
+        """The header's account of the dropout variant and of the fit's sampling distribution
+        (what a forecast with parameter uncertainty draws from)."""
+        variant = self.diagnostics.get("dropout", "weekly")
+        lines = ["#", f"# Dropout variant: {variant} ({_variant_note(self.diagnostics)})."]
+        try:
+            dist = self.uncertainty
+        except ValueError as error:
+            return [*lines, f"# Parameter uncertainty: not available ({error})."]
+        scale = ", ".join(
+            f"{'log ' if logged else ''}{name}"
+            for name, logged in zip(dist.names, dist.logged, strict=True)
+        )
+        lines += [
+            "# Parameter uncertainty (what the log cannot pin down; forecasts from this fit draw",
+            "# each replication's parameters from it: relsim calibrate --forecast-weeks, or",
+            "# relsim.calibration.simulate_history(..., uncertainty=calibration.uncertainty)):",
+            f"# normal on the fitting scale ({scale}),",
+            "#   center: [" + ", ".join(f"{v:.6g}" for v in dist.center) + "]",
+            "#   covariance:",
+            *["#     [" + ", ".join(f"{v:.6g}" for v in row) + "]" for row in dist.covariance],
+        ]
+        return lines
+
+
+def _variant_note(diagnostics: dict[str, Any]) -> str:
+    """The variants fitted and their BIC, or that only one was fitted."""
+    variants = diagnostics.get("variants", {})
+    if len(variants) < 2:
+        return "as requested"
+    return "chosen by BIC on the calibration data: " + "; ".join(
+        f"{name} BIC {row['bic']:.1f}" for name, row in variants.items()
+    )
 
 
 def process_scenario(
@@ -183,6 +224,11 @@ def _fitted_segment(params: dict[str, float], order_value: OrderValueFit | None)
     """The one segment: the fitted purchase rate, defection propensity and order value; no
     price or quality response, an outside option that never wins, no relocation or voice."""
     m, s, a, b = (float(params[k]) for k in process.PARAMETERS)
+    linked = (
+        {"defection_rate_power": float(params[process.RATE_POWER])}
+        if process.RATE_POWER in params
+        else {}
+    )
     value = (
         {"mean": float(order_value.mean), "shape": float(order_value.shape)}
         if order_value is not None
@@ -194,6 +240,7 @@ def _fitted_segment(params: dict[str, float], order_value: OrderValueFit | None)
         "orders_per_year": {"mean": m, "shape": s},
         "order_value": value,
         "defection_propensity": {"mean": a / (a + b), "concentration": a + b},
+        **linked,
         "price_sensitivity": 0.0,
         "quality_sensitivity": 0.0,
         "outside_utility": NEUTRAL_OUTSIDE_UTILITY,
@@ -231,18 +278,53 @@ def _flat_ladder() -> dict:
     }
 
 
+DROPOUT_VARIANTS = ("weekly", "rate-linked", "auto")
+"""``weekly``: dropout independent of the purchase rate (the process as before); ``rate-linked``:
+the dropout clock runs with the purchase rate (``defection_rate_power``); ``auto``: the one of
+the two with the lower BIC on the calibration data (``relsim.calibration.process``)."""
+
+
+def fit_variants(
+    summary: pd.DataFrame, dropout: str = "weekly"
+) -> tuple[dict[str, Fit], dict[str, dict]]:
+    """The fits of the requested dropout variant (``auto``: both), and every fitted variant's
+    log-likelihood, parameters, BIC (-2 log-likelihood + parameters x log of the number of
+    customers) and whether it is the one chosen (the lower BIC): the choice uses the
+    calibration data only."""
+    if dropout not in DROPOUT_VARIANTS:
+        raise ValueError(f"dropout = {dropout!r}; expected one of {', '.join(DROPOUT_VARIANTS)}")
+    x, t_x, n = summary["x"], summary["t_x"], summary["n"]
+    wanted = ("weekly", "rate-linked") if dropout == "auto" else (dropout,)
+    fits = {name: process.fit_process(x, t_x, n, rate_power=name != "weekly") for name in wanted}
+    table = {
+        name: {
+            "log_likelihood": fit.log_likelihood,
+            "parameters": len(fit.params),
+            "bic": -2.0 * fit.log_likelihood + len(fit.params) * np.log(len(summary)),
+        }
+        for name, fit in fits.items()
+    }
+    chosen = min(table, key=lambda name: table[name]["bic"])
+    for name in table:
+        table[name]["chosen"] = name == chosen
+    return fits, table
+
+
 def calibrate(
     log: pd.DataFrame,
     calibration_end: str | date | pd.Timestamp | None = None,
     start: str | date | pd.Timestamp | None = None,
+    dropout: str = "weekly",
 ) -> Calibration:
     """Fit relsim's customer process (and, with amounts, its spend model) to a transaction log
     (``read_transactions``): weeks are counted from ``start`` (default: the log's first date)
-    up to the last complete week on or before ``calibration_end``."""
+    up to the last complete week on or before ``calibration_end``; ``dropout`` is one of
+    :data:`DROPOUT_VARIANTS`."""
     summary = weekly_summary(log, calibration_end, start)
     if len(summary) < 10:
         raise ValueError(f"a calibration needs at least 10 customers; the log has {len(summary)}")
-    fit = process.fit_process(summary["x"], summary["t_x"], summary["n"])
+    fits, variants = fit_variants(summary, dropout)
+    fit = next(fits[name] for name, row in variants.items() if row["chosen"])
     value = None
     if "mean_amount" in summary:
         value = fit_order_value(summary["k"], summary["mean_amount"], summary["sd_amount"])
@@ -253,9 +335,9 @@ def calibrate(
     inside = inside[inside["week"] < weeks][["customer", "week"]].drop_duplicates()
     births = inside.groupby("customer")["week"].transform("min")
     repeats = inside["week"][inside["week"] > births].to_numpy(int)
-    calibration = Calibration(summary, fit, value, summary.attrs["start"], weeks, repeats)
+    calibration = Calibration(summary, fit, value, summary.attrs["start"], weeks, repeats, fits)
     same_week = int(len(log[log["date"] < origin + pd.Timedelta(weeks=weeks)]) - len(inside))
-    post = process.posterior(fit.params, summary["x"], summary["t_x"], summary["n"])
+    post = forecast.posterior(fit.params, summary["x"], summary["t_x"], summary["n"])
     calibration.diagnostics = {
         "customers": len(summary),
         "repeat_customers": int((summary["x"] > 0).sum()),
@@ -265,76 +347,8 @@ def calibrate(
         "converged": fit.converged,
         "optimiser": fit.message,
         "expected_alive_at_end": float(post.alive.sum()),
+        "dropout": next(name for name, row in variants.items() if row["chosen"]),
+        "variants": variants,
         "not_identified": list(NOT_IDENTIFIED),
     }
     return calibration
-
-
-@dataclass
-class HistoryForecast:
-    """Purchase weeks after the calibration period, simulated from each customer's history."""
-
-    per_customer: pd.DataFrame  # customer, mean and sd over replications
-    weekly: pd.DataFrame  # replication, week, purchases
-    replications: int
-
-
-def simulate_history(
-    params: dict[str, float],
-    summary: pd.DataFrame,
-    weeks: int,
-    replications: int = 100,
-    seed: int = 2026,
-    order_value: OrderValueFit | None = None,
-) -> HistoryForecast:
-    """Conditional simulation: each replication draws every customer's state at the end of
-    the calibration period from the posterior given its own history (still in a relationship
-    or not; its purchase rate and defection propensity), starts the engine from the customers
-    still in a relationship (:class:`relsim.model.starting.StartingCustomers`) and runs the
-    fitted process for ``weeks`` weeks. Replication ``r`` has the seed of a run's replication
-    ``r``: its ``history`` stream draws the states, its engine streams run the market."""
-    from relsim.experiment.pool import replication_seed
-    from relsim.model.starting import StartingCustomers
-    from relsim.model.streams import Streams
-    from relsim.scenario import Scenario
-    from relsim.simulation import simulate
-
-    x, t_x, n = (summary[c].to_numpy() for c in ("x", "t_x", "n"))
-    value = np.full(len(summary), order_value.mean if order_value else 40.0)
-    if order_value is not None and "mean_amount" in summary:
-        value = order_value.own_values(summary["k"], summary["mean_amount"].fillna(0.0))
-    counts = np.zeros((replications, len(summary)))
-    weekly = np.zeros((replications, weeks))
-    for r in range(replications):
-        root = replication_seed(seed, r)
-        draws = process.draw_customers(params, x, t_x, n, Streams(root).history)
-        alive = np.flatnonzero(draws["alive"])
-        if not len(alive):
-            continue
-        scenario = Scenario.model_validate(
-            process_scenario(params, order_value, customers=len(alive), weeks=weeks, seed=seed)
-        )
-        run = simulate(
-            scenario,
-            seed=root,
-            starting=StartingCustomers(
-                orders_per_year=draws["orders_per_year"][alive],
-                defection_propensity=draws["defection_propensity"][alive],
-                order_value=value[alive],
-            ),
-        )
-        table = run.customers
-        counts[r, alive[table["customer"].to_numpy()]] = table["orders_focal"].to_numpy() - 1
-        orders = run.weekly[run.weekly["firm"] == "focal"].sort_values("week")["orders"]
-        weekly[r] = orders.to_numpy()
-    per_customer = pd.DataFrame(
-        {"mean": counts.mean(axis=0), "sd": counts.std(axis=0, ddof=1)}, index=summary.index
-    )
-    tidy = pd.DataFrame(
-        {
-            "replication": np.repeat(np.arange(replications), weeks),
-            "week": np.tile(np.arange(weeks), replications),
-            "purchases": weekly.ravel(),
-        }
-    )
-    return HistoryForecast(per_customer, tidy, replications)

@@ -16,20 +16,29 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from relsim.calibration import bgnbd, process
-from relsim.calibration.calibrate import (
-    Calibration,
-    HistoryForecast,
-    calibrate,
-    simulate_history,
-)
+from relsim.calibration import bgnbd, forecast
+from relsim.calibration.calibrate import Calibration, calibrate
+from relsim.calibration.history import HistoryForecast, simulate_history
+from relsim.calibration.selection import time_split
 from relsim.calibration.transactions import holdout_purchases, holdout_weeks, summarise
 
 CDNOW_CALIBRATION_END = "1997-09-30"  # 39 weeks from 1997-01-01
 CDNOW_HOLDOUT_END = "1998-06-30"  # 78 weeks
 CDNOW_WEEKS = 39
 GROUPS = ("0", "1", "2", "3", "4", "5", "6", "7+")
-_TOTALS_COLUMNS = ["forecast", "purchase_weeks", "sd", "rmse_per_customer", "error_percent"]
+_TOTALS_COLUMNS = [
+    "forecast",
+    "purchase_weeks",
+    "sd",
+    "low_90",
+    "high_90",
+    "parameter_sd",
+    "simulation_sd",
+    "rmse_per_customer",
+    "error_percent",
+]
+TIME_SPLIT_WEEKS = 26
+"""The time split inside the calibration period: fit on weeks 1-26, forecast weeks 27-39."""
 _BGNBD_START = (0.3, 4.0, 0.8, 2.5)
 
 
@@ -44,6 +53,8 @@ class HoldoutComparison:
     bgnbd_weeks: bgnbd.Fit
     bgnbd_days: bgnbd.Fit
     replications: int
+    time_split: pd.DataFrame | None = None
+    simulated: HistoryForecast | None = None
 
 
 @dataclass
@@ -59,6 +70,7 @@ class _Forecasts:
     closed: np.ndarray
     bg_fit: bgnbd.Fit
     bg: np.ndarray
+    variants: dict[str, np.ndarray]  # closed form of every fitted dropout variant
 
 
 def _group(x: np.ndarray) -> np.ndarray:
@@ -71,34 +83,55 @@ def holdout_comparison(
     holdout_weeks_count: int = CDNOW_WEEKS,
     replications: int = 200,
     seed: int = 2026,
+    dropout: str = "auto",
+    split: bool = True,
 ) -> HoldoutComparison:
-    """Calibrate on the log up to ``calibration_end``, forecast the next weeks three ways and
-    compare with the log's holdout (module docstring)."""
-    cal = calibrate(log, calibration_end)
+    """Calibrate on the log up to ``calibration_end`` (the dropout variant chosen by BIC on
+    the calibration data with ``auto``), forecast the next weeks three ways and compare with
+    the log's holdout (module docstring); ``split`` adds the time split inside the
+    calibration period (``relsim.calibration.selection``)."""
+    cal = calibrate(log, calibration_end, dropout=dropout)
     h = holdout_weeks_count
     f = _forecasts(log, cal, h, replications, seed)
     bg_days, days_rows = _published_model(log, calibration_end, cal, h)
     totals = pd.concat([_totals(f), days_rows], ignore_index=True)
+    inside = time_split(log, cal.weeks, TIME_SPLIT_WEEKS) if split else None
     return HoldoutComparison(
-        cal, totals, _groups(f), _tracking(cal, f, h), f.bg_fit, bg_days, replications
+        cal,
+        totals,
+        _groups(f),
+        _tracking(cal, f, h),
+        f.bg_fit,
+        bg_days,
+        replications,
+        inside,
+        f.simulated,
     )
 
 
 def _forecasts(
     log: pd.DataFrame, cal: Calibration, h: int, replications: int, seed: int
 ) -> _Forecasts:
-    """What the calibrated customers did in the ``h`` holdout weeks, and the three forecasts."""
+    """What the calibrated customers did in the ``h`` holdout weeks, and the forecasts: the
+    chosen variant simulated with the fit's parameter uncertainty, every variant's closed form,
+    and the BG/NBD's."""
     s = cal.summary
     x, t_x, n = s["x"].to_numpy(), s["t_x"].to_numpy(), s["n"].to_numpy()
     actual_rows = holdout_weeks(log, cal.start, cal.weeks, h)
     actual_rows = actual_rows[actual_rows["customer"].isin(s.index)]
     actual = actual_rows.groupby("customer").size().reindex(s.index, fill_value=0).to_numpy()
     actual_weekly = np.bincount(actual_rows["week"] - cal.weeks, minlength=h)[:h]
-    simulated = simulate_history(cal.params, s, h, replications, seed, cal.order_value)
-    closed = process.conditional_expected_weeks(cal.params, h, x, t_x, n)
+    simulated = simulate_history(
+        cal.params, s, h, replications, seed, cal.order_value, uncertainty=cal.uncertainty
+    )
+    closed = forecast.conditional_expected_weeks(cal.params, h, x, t_x, n)
+    variants = {
+        name: forecast.conditional_expected_weeks(fit.params, h, x, t_x, n)
+        for name, fit in cal.variants.items()
+    }
     bg_weeks = bgnbd.fit_bgnbd(x, t_x, n, start=_BGNBD_START)
     bg = bgnbd.conditional_expected_purchases(bg_weeks.params, float(h), x, t_x, n)
-    return _Forecasts(x, t_x, n, actual, actual_weekly, simulated, closed, bg_weeks, bg)
+    return _Forecasts(x, t_x, n, actual, actual_weekly, simulated, closed, bg_weeks, bg, variants)
 
 
 def _published_model(
@@ -115,11 +148,11 @@ def _published_model(
     )
     rows = pd.DataFrame(
         [
-            ("actual purchase days", actual_days.sum(), np.nan, np.nan, np.nan),
+            ("actual purchase days", actual_days.sum(), *[np.nan] * 7),
             (
                 "BG/NBD on days (published model)",
                 forecast_days.sum(),
-                np.nan,
+                *[np.nan] * 5,
                 _rmse(forecast_days, actual_days.to_numpy()),
                 100.0 * (forecast_days.sum() / actual_days.sum() - 1.0),
             ),
@@ -130,49 +163,57 @@ def _published_model(
 
 
 def _totals(f: _Forecasts) -> pd.DataFrame:
-    """Holdout purchase weeks: actual and each forecast, with its spread, error per customer
-    and error of the total."""
-    totals_sim = f.simulated.weekly.groupby("replication")["purchases"].sum()
+    """Holdout purchase weeks: actual and each forecast, with the simulation's spread, 90%
+    interval and the spread's two parts, the error per customer and the error of the total."""
+    sim = f.simulated
+    parts = sim.parts()
+    low, high = sim.interval(0.9)
+    blank = [np.nan] * 5
+    chosen = next(
+        (name for name, values in f.variants.items() if np.array_equal(values, f.closed)), ""
+    )
     rows = [
-        ("actual", f.actual.sum(), np.nan, np.nan),
+        ("actual", f.actual.sum(), *blank, np.nan),
         (
             "relsim, simulated",
-            f.simulated.per_customer["mean"].sum(),
-            totals_sim.std(ddof=1),
-            _rmse(f.simulated.per_customer["mean"], f.actual),
+            sim.per_customer["mean"].sum(),
+            parts["total_sd"],
+            low,
+            high,
+            parts["parameter_sd"],
+            parts["simulation_sd"],
+            _rmse(sim.per_customer["mean"], f.actual),
         ),
-        ("relsim, closed form", f.closed.sum(), np.nan, _rmse(f.closed, f.actual)),
-        ("BG/NBD on weeks, closed form", f.bg.sum(), np.nan, _rmse(f.bg, f.actual)),
+        ("relsim, closed form", f.closed.sum(), *blank, _rmse(f.closed, f.actual)),
+        *[
+            (f"relsim, {name} dropout, closed form", v.sum(), *blank, _rmse(v, f.actual))
+            for name, v in f.variants.items()
+            if name != chosen
+        ],
+        ("BG/NBD on weeks, closed form", f.bg.sum(), *blank, _rmse(f.bg, f.actual)),
     ]
-    totals = pd.DataFrame(rows, columns=_TOTALS_COLUMNS[:4])
+    totals = pd.DataFrame(rows, columns=_TOTALS_COLUMNS[:8])
     totals["error_percent"] = 100.0 * (totals["purchase_weeks"] / f.actual.sum() - 1.0)
     totals.loc[0, "error_percent"] = np.nan
     return totals
 
 
 def _groups(f: _Forecasts) -> pd.DataFrame:
-    """Mean holdout purchase weeks per customer by repeat purchase weeks in the calibration."""
+    """Mean holdout purchase weeks per customer by repeat purchase weeks in the calibration:
+    actual, the simulation, every variant's closed form and the BG/NBD's."""
     group = _group(f.x)
-    frame = pd.DataFrame(
-        {
-            "group": group,
-            "actual": f.actual,
-            "relsim_simulated": f.simulated.per_customer["mean"].to_numpy(),
-            "relsim_closed_form": f.closed,
-            "bgnbd": f.bg,
-        }
+    columns = {
+        "actual": f.actual,
+        "relsim_simulated": f.simulated.per_customer["mean"].to_numpy(),
+        "relsim_closed_form": f.closed,
+        **{f"relsim_{name.replace('-', '_')}": v for name, v in f.variants.items()},
+        "bgnbd": f.bg,
+    }
+    frame = pd.DataFrame({"group": group, **columns})
+    groups = frame.groupby("group").agg(
+        customers=("actual", "size"), **{c: (c, "mean") for c in columns}
     )
-    groups = (
-        frame.groupby("group")
-        .agg(
-            customers=("actual", "size"),
-            actual=("actual", "mean"),
-            relsim_simulated=("relsim_simulated", "mean"),
-            relsim_closed_form=("relsim_closed_form", "mean"),
-            bgnbd=("bgnbd", "mean"),
-        )
-        .reindex([g for g in GROUPS if g in set(group)])
-    )
+    groups = groups.reindex([g for g in GROUPS if g in set(group)])
     groups.index.name = "calibration_repeat_weeks"
     return groups
 
@@ -191,7 +232,7 @@ def _tracking(cal: Calibration, f: _Forecasts, h: int) -> pd.DataFrame:
     )
     closed_cum = np.array(
         [
-            process.conditional_expected_weeks(cal.params, k, x, t_x, n).sum()
+            forecast.conditional_expected_weeks(cal.params, k, x, t_x, n).sum()
             for k in range(1, h + 1)
         ]
     )
@@ -222,6 +263,7 @@ __all__ = [
     "CDNOW_HOLDOUT_END",
     "CDNOW_WEEKS",
     "GROUPS",
+    "TIME_SPLIT_WEEKS",
     "HoldoutComparison",
     "holdout_comparison",
 ]

@@ -20,6 +20,18 @@ So a history of ``x`` repeat purchase weeks, the last in week ``t_x``, observed 
 It is the discrete-time, per-week-dropout relative of the BG/NBD (which lets customers drop out
 only right after a purchase): its parameters are the engine's own, so nothing is mapped. The
 weekly grid has one purchase per week at most; a log's several purchases in one week count once.
+
+**The rate-linked variant** (opt-in, scenario field ``defection_rate_power = k``): a customer
+buying ``lambda`` orders a year runs its dropout clock at ``g = (lambda / mean) ** k`` times the
+calendar's pace, so its weekly hazard is ``1 - (1 - theta) ** (g / 52)`` (its annual propensity
+``1 - (1 - theta) ** g``). ``k = 0`` is the process above (dropout independent of the rate, as
+in the Pareto/NBD of Schmittlein, Morrison & Colombo 1987); ``k = 1`` makes the dropout hazard
+proportional to the purchase rate, so dropout comes in expectation at a fixed chance per
+purchase occasion, as in the BG/NBD (Fader, Hardie & Lee 2005): a silent light buyer is then
+probably a slow buyer still alive, not a lost one. Between and beyond, ``k`` is a correlation of
+the purchase and dropout rates across customers, which Abe's (2009) hierarchical Pareto/NBD
+estimates. The likelihood is the same sum with ``B`` taken per cell of the rate grid:
+``B(s | lambda) = Beta(a, b + g s / 52) / Beta(a, b)`` inside the expectation over ``lambda``.
 """
 
 from __future__ import annotations
@@ -31,11 +43,16 @@ import pandas as pd
 from scipy.special import betaln, gammainc
 
 from relsim.calibration.bgnbd import Fit, _fit
+from relsim.model.defection import rate_linked
 from relsim.units import WEEKS_PER_YEAR, occasion_probability, per_year, years
 
 PARAMETERS = ("rate_mean", "rate_shape", "dropout_a", "dropout_b")
 """Fitted natural parameters: the gamma of orders a year (mean, shape) and the beta of the
 annual defection propensity (a, b); :func:`segment_values` turns them into scenario fields."""
+RATE_POWER = "dropout_rate_power"
+"""The optional fifth parameter ``k`` of the rate-linked variant: a customer buying ``lambda``
+orders a year runs its dropout clock at ``(lambda / mean) ** k`` times the calendar's pace
+(scenario field ``defection_rate_power``; module docstring)."""
 GRID_CELLS = 400
 """Cells of the purchase-rate grid, log-spaced from 1e-3 x the mean up to 52 a year, each
 represented by its conditional mean rate (a test bounds the error against a finer grid)."""
@@ -49,6 +66,7 @@ class RateGrid:
     q: np.ndarray
     mass: np.ndarray
     edges: np.ndarray  # orders a year at the cells' edges (len(q) + 1; last is inf)
+    rate: np.ndarray  # each cell's representative orders a year (its conditional mean)
 
 
 def rate_grid(mean: float, shape: float, cells: int = GRID_CELLS) -> RateGrid:
@@ -67,14 +85,59 @@ def rate_grid(mean: float, shape: float, cells: int = GRID_CELLS) -> RateGrid:
         rate = np.where(mass > 0, mean * np.diff(first) / mass, 0.0)
     middle = np.concatenate([[low / 2], np.sqrt(inner[:-1] * inner[1:]), [WEEKS_PER_YEAR]])
     rate = np.where((rate > 0) & np.isfinite(rate), rate, middle)
-    return RateGrid(q=occasion_probability(rate), mass=mass, edges=edges)
+    return RateGrid(q=occasion_probability(rate), mass=mass, edges=edges, rate=rate)
 
 
-def survival(a: float, b: float, weeks: np.ndarray) -> np.ndarray:
-    """B(s) = E[(1 - theta)^(s/52)]: the share of customers still in a relationship ``s``
-    weeks after the first purchase."""
+def parameter_names(params: dict[str, float]) -> tuple[str, ...]:
+    """The process's parameters in ``params``: the four, and the rate power if present."""
+    return PARAMETERS + ((RATE_POWER,) if RATE_POWER in params else ())
+
+
+def vector(params: dict[str, float]) -> np.ndarray:
+    """The parameters as the likelihood takes them (four, or five with the rate power)."""
+    return np.array([params[k] for k in parameter_names(params)], dtype=float)
+
+
+def rate_scale(rate: np.ndarray, mean: float, power: float) -> np.ndarray:
+    """``(rate / mean) ** power``: how fast a customer buying ``rate`` orders a year runs its
+    dropout clock (1 for everyone when ``power`` is 0)."""
+    rate = np.asarray(rate, dtype=float)
+    if power == 0:
+        return np.ones_like(rate)
+    return np.power(np.maximum(rate, 1e-300) / mean, power)
+
+
+def linked_propensity(theta: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The annual propensity ``1 - (1 - theta) ** scale`` whose weekly hazard runs the dropout
+    clock ``scale`` times as fast: the engine's own function (``defection.rate_linked``)."""
+    return rate_linked(theta, scale, 1.0)
+
+
+def log_beta_ratio(a: float, b: np.ndarray | float, add: np.ndarray | float) -> np.ndarray:
+    """``log B(a, b + add) - log B(a, b)``, the log of E[(1 - theta)^add] for
+    theta ~ Beta(a, b); for a beta so concentrated (a + b above 1e8) that the log-gamma
+    differences lose their digits, the limit ``add * log(1 - a / (a + b))`` (its relative error
+    is below add^2 / (a + b)). Parameter draws of a log that cannot tell the dropout's
+    heterogeneity reach such values."""
+    b = np.asarray(b, dtype=float)
+    add = np.asarray(add, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        exact = betaln(a, b + add) - betaln(a, b)
+        limit = add * np.log1p(-a / (a + b))
+    return np.where(a + b > 1e8, limit, exact)
+
+
+def survival(a: float, b: float, weeks: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
+    """B(s) = E[(1 - theta)^(g s/52)]: the share of customers still in a relationship ``s``
+    weeks after the first purchase, for dropout clocks running at ``g = scale``."""
     weeks = np.asarray(weeks, dtype=float)
-    return np.exp(betaln(a, b + years(weeks)) - betaln(a, b))
+    return np.exp(log_beta_ratio(a, b, scale * years(weeks)))
+
+
+def cell_scale(params: np.ndarray, grid: RateGrid) -> np.ndarray:
+    """The dropout clock's pace per grid cell; a single 1 without the rate power."""
+    power = float(params[4]) if len(params) > 4 else 0.0
+    return rate_scale(grid.rate, float(params[0]), power) if power else np.ones(1)
 
 
 def _histories(x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -86,22 +149,23 @@ def _histories(x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> tuple[np.ndarra
 def _log_terms(params: np.ndarray, unique: np.ndarray) -> tuple[np.ndarray, np.ndarray, RateGrid]:
     """Per unique history and grid cell: the likelihood of staying in the relationship to
     week n and of having left between t_x and n (without the cell masses)."""
-    mean, shape, a, b = params
+    mean, shape, a, b = params[:4]
     grid = rate_grid(mean, shape)
     x, t_x, n = unique[:, 0], unique[:, 1], unique[:, 2]
     top = int(n.max()) + 1
     weeks = np.arange(top + 1)
-    keep = survival(a, b, weeks)  # B(0..top)
+    # B(0..top) per cell (one column without the rate power: every cell the same)
+    keep = survival(a, b, weeks[:, None], cell_scale(params, grid)[None, :])
     leave = keep[:-1] - keep[1:]  # D(j) = B(j) - B(j + 1), j = 0..top-1
     q = grid.q[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         log_q = np.log(q)
         log_miss = np.log1p(-q)
         # staying: q^x (1-q)^(n-x) B(n); q = 1 gives (1-q)^0 = 1 when n == x
-        stay_log = x[:, None] * log_q + _times(n - x, log_miss) + np.log(keep[n])[:, None]
+        stay_log = x[:, None] * log_q + _times(n - x, log_miss) + np.log(keep[n])
         # leaving: q^x sum_{j=t_x}^{n-1} (1-q)^(j-x) D(j), with suffix sums over j
         miss = np.exp(np.arange(top)[:, None] * log_miss)  # (top, cells): (1-q)^j
-        terms = miss * leave[:, None]
+        terms = miss * leave
         suffix = np.vstack([np.cumsum(terms[::-1], axis=0)[::-1], np.zeros((1, len(grid.q)))])
         window = np.maximum(suffix[t_x] - suffix[n], 0.0)
         leave_log = x[:, None] * (log_q - log_miss) + np.log(window)
@@ -109,9 +173,9 @@ def _log_terms(params: np.ndarray, unique: np.ndarray) -> tuple[np.ndarray, np.n
         full = grid.q >= 1.0
         if full.any():
             ok = (t_x == x) & (x <= n - 1)
-            leave_log[:, full] = np.where(
-                ok, np.log(np.maximum(leave[np.minimum(x, top - 1)], 1e-300)), -np.inf
-            )[:, None]
+            last = leave[np.minimum(x, top - 1)]
+            last = last if last.shape[1] == 1 else last[:, full]
+            leave_log[:, full] = np.where(ok[:, None], np.log(np.maximum(last, 1e-300)), -np.inf)
     return stay_log, leave_log, grid
 
 
@@ -146,11 +210,16 @@ def log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.nda
 
 
 def fit_process(
-    x: np.ndarray, t_x: np.ndarray, n: np.ndarray, start: tuple[float, ...] | None = None
+    x: np.ndarray,
+    t_x: np.ndarray,
+    n: np.ndarray,
+    start: tuple[float, ...] | None = None,
+    rate_power: bool = False,
 ) -> Fit:
     """Maximum-likelihood parameters of relsim's customer process from weekly histories
     (:func:`relsim.calibration.weekly_summary`), with standard errors from the observed
-    information; :func:`segment_values` gives the scenario fields."""
+    information; :func:`segment_values` gives the scenario fields. ``rate_power`` fits the
+    rate-linked variant (a fifth parameter, :data:`RATE_POWER`, estimated on its own scale)."""
     x, t_x, n = (np.asarray(v, dtype=np.int64) for v in (x, t_x, n))
     if not (len(x) == len(t_x) == len(n)) or len(x) == 0:
         raise ValueError("x, t_x and n need one value per customer")
@@ -162,27 +231,32 @@ def fit_process(
         watched = np.maximum(t_x, 1).sum()
         rate = float(np.clip(per_year(x.sum()) / watched, 0.05, 40.0))
         start = (rate, 1.0, 1.0, 3.0)
+    names = PARAMETERS + ((RATE_POWER,) if rate_power else ())
+    begin = np.log(np.array(start[:4], dtype=float))
+    if rate_power:
+        begin = np.append(begin, start[4] if len(start) > 4 else 0.0)
 
     def nll(theta: np.ndarray) -> float:
-        params = np.exp(theta)
-        if params[0] > 1e4 or params[1] > 1e4:
+        params = np.concatenate([np.exp(theta[:4]), theta[4:]])
+        if params[0] > 1e4 or params[1] > 1e4 or (len(params) > 4 and abs(params[4]) > 8):
             return 1e300
         _, both, _ = _history_terms(params, unique)
         value = -float(np.dot(counts, _log_sum(both)))
         return value if np.isfinite(value) else 1e300
 
-    return _fit("relsim customer process", PARAMETERS, nll, np.log(np.array(start)), len(x), 0)
+    free = (4,) if rate_power else ()
+    return _fit("relsim customer process", names, nll, begin, len(x), 0, free=free)
 
 
 def segment_values(fit: Fit) -> pd.DataFrame:
     """The fit as scenario fields with standard errors (delta method for the beta's mean and
     concentration): ``orders_per_year.mean``, ``.shape``, ``defection_propensity.mean``,
-    ``.concentration``."""
+    ``.concentration`` and, for the rate-linked variant, ``defection_rate_power``."""
     m, s, a, b = (fit.params[k] for k in PARAMETERS)
     c = a + b
-    values = np.array([m, s, a / c, c])
-    jac = np.zeros((4, 4))
-    jac[0, 0] = jac[1, 1] = 1.0
+    k = len(fit.params)
+    values = np.array([m, s, a / c, c, *([fit.params[RATE_POWER]] if k > 4 else [])])
+    jac = np.eye(k)
     jac[2, 2], jac[2, 3] = b / c**2, -a / c**2
     jac[3, 2] = jac[3, 3] = 1.0
     cov = jac @ fit.covariance @ jac.T
@@ -192,6 +266,7 @@ def segment_values(fit: Fit) -> pd.DataFrame:
         "orders_per_year.shape",
         "defection_propensity.mean",
         "defection_propensity.concentration",
+        *(["defection_rate_power"] if k > 4 else []),
     ]
     return pd.DataFrame(
         {
@@ -202,93 +277,3 @@ def segment_values(fit: Fit) -> pd.DataFrame:
             "high": values + 1.96 * errors,
         }
     ).set_index("field")
-
-
-# ---------------------------------------------------------------------------- forecasts
-def expected_repeat_weeks(params: dict[str, float], weeks: np.ndarray | int) -> np.ndarray:
-    """Expected repeat purchase weeks in weeks 1..k after a new customer's first purchase,
-    for each k in ``weeks``: E[q] * sum_{j<=k} B(j)."""
-    m, s, a, b = (params[k] for k in PARAMETERS)
-    grid = rate_grid(m, s)
-    mean_q = float(np.dot(grid.mass, grid.q))
-    weeks = np.atleast_1d(np.asarray(weeks, dtype=np.int64))
-    top = int(weeks.max()) if len(weeks) else 0
-    cumulative = np.concatenate([[0.0], np.cumsum(survival(a, b, np.arange(1, top + 1)))])
-    return mean_q * cumulative[weeks]
-
-
-@dataclass(frozen=True)
-class Posterior:
-    """Per customer: the probability of still being in the relationship at the end of the
-    calibration period, and the purchase-rate grid weights given that (rows sum to 1)."""
-
-    alive: np.ndarray
-    rate_weights: np.ndarray  # (customers' unique histories, cells)
-    inverse: np.ndarray  # customer -> unique history row
-    grid: RateGrid
-    n: np.ndarray
-
-
-def posterior(params: dict[str, float], x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> Posterior:
-    """What each customer's own history says about them under the fitted process."""
-    values = np.array([params[k] for k in PARAMETERS])
-    x, t_x, n = (np.asarray(v, dtype=np.int64) for v in (x, t_x, n))
-    unique, inverse = _histories(x, t_x, n)
-    stay, both, grid = _history_terms(values, unique)
-    stay_total = _log_sum(stay)
-    alive = np.exp(stay_total - _log_sum(both))
-    weights = np.exp(stay - stay_total[:, None])
-    weights /= weights.sum(axis=1, keepdims=True)
-    return Posterior(alive[inverse], weights, inverse, grid, n)
-
-
-def conditional_expected_weeks(
-    params: dict[str, float], weeks: int, x: np.ndarray, t_x: np.ndarray, n: np.ndarray
-) -> np.ndarray:
-    """Expected purchase weeks in the ``weeks`` weeks after each customer's calibration
-    period, given the customer's history: relsim's closed-form holdout forecast."""
-    post = posterior(params, x, t_x, n)
-    a, b = params["dropout_a"], params["dropout_b"]
-    mean_q = post.rate_weights @ post.grid.q  # E[q | alive, history] per unique history
-    n_all = np.asarray(n, dtype=float)
-    ahead = np.arange(1, weeks + 1, dtype=float)
-    kept = np.exp(
-        betaln(a, b + years(n_all[:, None] + ahead[None, :])) - betaln(a, b + years(n_all[:, None]))
-    ).sum(axis=1)
-    return post.alive * mean_q[post.inverse] * kept
-
-
-def draw_customers(
-    params: dict[str, float],
-    x: np.ndarray,
-    t_x: np.ndarray,
-    n: np.ndarray,
-    rng: np.random.Generator,
-) -> dict[str, np.ndarray]:
-    """One draw of each customer's state at the end of the calibration period from the
-    posterior: ``alive`` (still in the relationship), and for every customer an annual
-    purchase rate and defection propensity (meaningful for those alive): the rate from its grid
-    posterior (log-uniform inside the drawn cell), the propensity from Beta(a, b + n / 52),
-    which is exact given survival to week n."""
-    post = posterior(params, x, t_x, n)
-    count = len(post.inverse)
-    alive = rng.random(count) < post.alive
-    weights = post.rate_weights[post.inverse]
-    cdf = np.cumsum(weights, axis=1)
-    cell = (cdf < rng.random(count)[:, None] * cdf[:, -1:]).sum(axis=1)
-    cell = np.minimum(cell, weights.shape[1] - 1)
-    edges = post.grid.edges
-    low, high = edges[cell], edges[cell + 1]
-    u = rng.random(count)
-    inner = (low > 0) & np.isfinite(high)
-    rate = np.where(
-        inner,
-        np.exp(
-            np.log(np.maximum(low, 1e-300))
-            + u * (np.log(np.where(inner, high, 1.0)) - np.log(np.maximum(low, 1e-300)))
-        ),
-        per_year(post.grid.q[cell]),
-    )
-    a, b = params["dropout_a"], params["dropout_b"]
-    theta = rng.beta(a, b + years(np.asarray(n, dtype=float)))
-    return {"alive": alive, "orders_per_year": rate, "defection_propensity": theta}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from relsim.cli.common import EXIT_OK, Subparsers, command, say
 from relsim.errors import UsageError
@@ -109,6 +110,23 @@ def add_calibrate(sub: Subparsers) -> None:
     cal.add_argument("--weeks", type=int, default=104, help="horizon of the scenario (104)")
     cal.add_argument("--json", action="store_true", help="print the fit as JSON on stdout")
     cal.add_argument(
+        "--dropout",
+        choices=("weekly", "rate-linked", "auto"),
+        default="weekly",
+        help="dropout in any week independent of the purchase rate (weekly, the default), "
+        "linked to the rate (rate-linked: defection_rate_power), or the lower BIC (auto)",
+    )
+    cal.add_argument(
+        "--forecast-weeks",
+        type=int,
+        default=0,
+        help="also forecast the log's customers' purchase weeks this many weeks after the log, "
+        "with the fit's parameter uncertainty (printed: total, 90%% interval and its parts)",
+    )
+    cal.add_argument(
+        "--replications", type=int, default=100, help="replications of the forecast (100)"
+    )
+    cal.add_argument(
         "--keep-outlying-dates",
         action="store_true",
         help="keep dates before 1970, after today or far from the log's bulk (refused otherwise)",
@@ -131,16 +149,22 @@ def handle_calibrate(args: argparse.Namespace) -> int:
     )
     if args.weeks < 1:
         raise UsageError("--weeks is 1 or more")
-    result = calibrate(log, args.calibration_end, args.start)
+    if args.forecast_weeks < 0 or args.replications < 2:
+        raise UsageError("--forecast-weeks is 0 or more and --replications 2 or more")
+    result = calibrate(log, args.calibration_end, args.start, dropout=args.dropout)
     name = args.name or args.out.stem
     result.write_scenario(args.out, source=str(args.transactions), name=name, weeks=args.weeks)
     load_scenario(args.out)  # the written file is a valid scenario
     values = result.values
+    outlook = (
+        _forecast(result, args.forecast_weeks, args.replications) if args.forecast_weeks else None
+    )
     if args.json:
         payload = {
             "values": values.reset_index().to_dict(orient="records"),
             "params": result.params,
             "diagnostics": result.diagnostics,
+            "forecast": outlook,
         }
         print(json.dumps(payload, indent=2, default=float))
     else:
@@ -152,8 +176,45 @@ def handle_calibrate(args: argparse.Namespace) -> int:
             + ("" if d["converged"] else f"; the optimiser did NOT converge: {d['optimiser']}")
         )
         print("not identified by the log (assumptions): " + "; ".join(d["not_identified"]))
+        if outlook is not None:
+            print(_forecast_text(outlook))
     say(f"relsim: scenario written: {args.out}")
     return EXIT_OK
+
+
+def _forecast(result: Any, weeks: int, replications: int) -> dict[str, float]:
+    """The log's customers' purchase weeks in the ``weeks`` after the log: the engine's
+    conditional simulation, each replication with its own draw of the parameters."""
+    from relsim.calibration import simulate_history
+
+    sim = simulate_history(
+        result.params,
+        result.summary,
+        weeks,
+        replications,
+        order_value=result.order_value,
+        uncertainty=result.uncertainty,
+    )
+    low, high = sim.interval(0.9)
+    return {
+        "weeks": weeks,
+        "replications": replications,
+        "purchase_weeks": float(sim.totals.mean()),
+        "low_90": low,
+        "high_90": high,
+        **sim.parts(),
+    }
+
+
+def _forecast_text(outlook: dict[str, float]) -> str:
+    return (
+        f"\nforecast of the log's customers, the next {outlook['weeks']} weeks "
+        f"({outlook['replications']} replications): {outlook['purchase_weeks']:.0f} purchase "
+        f"weeks, 90% interval {outlook['low_90']:.0f}-{outlook['high_90']:.0f}; spread sd "
+        f"{outlook['total_sd']:.1f} = parameters (what the log cannot pin down) sd "
+        f"{outlook['parameter_sd']:.1f} + the customers' own randomness sd "
+        f"{outlook['simulation_sd']:.1f} (variances add)"
+    )
 
 
 def add_validate_model(sub: Subparsers) -> None:

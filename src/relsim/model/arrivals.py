@@ -49,6 +49,9 @@ class Arrivals:
                 k,
             )
             if not segment.contractual:
+                if segment.defection_rate_power:
+                    relative = rate / segment.orders_per_year.mean
+                    theta = defection.rate_linked(theta, relative, segment.defection_rate_power)
                 theta = units.weekly_probability(theta)
             c.propensity[members] = theta
             c.expectation[members] = segment.expected_quality

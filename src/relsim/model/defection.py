@@ -99,3 +99,13 @@ def drift_off(service: np.ndarray, dissatisfied: np.ndarray) -> tuple[np.ndarray
     unobserved; none is a chance switch."""
     codes = np.where(service, SERVICE, np.where(dissatisfied, PRODUCT, UNOBSERVED))
     return codes.astype(np.int8), np.zeros(len(codes), dtype=bool)
+
+
+def rate_linked(theta: np.ndarray, relative_rate: np.ndarray, power: float) -> np.ndarray:
+    """The annual own-reason propensity of a customer whose dropout clock runs at
+    ``relative_rate ** power`` times the calendar's pace (``Segment.defection_rate_power``):
+    ``1 - (1 - theta) ** scale``, kept below 1 (a drawn theta of 1 counts as 1 - 1e-16)."""
+    scale = np.power(np.maximum(np.asarray(relative_rate, float), 1e-300), power)
+    kept = np.log1p(-np.minimum(np.asarray(theta, float), 1.0 - 1e-16))
+    linked = -np.expm1(scale * kept)
+    return np.minimum(linked, 1.0 - 1e-12)

@@ -32,7 +32,11 @@ CALIBRATION: tuple[str, ...] = ("history",)
 MARKETING: tuple[str, ...] = ("crm",)
 """The focal firm's campaigns (the random control's draws, which records are current): after
 the calibration's stream, so that no earlier stream moves."""
-PURPOSES: tuple[str, ...] = STRATEGY_INDEPENDENT + BEHAVIOUR + CALIBRATION + MARKETING
+UNCERTAINTY: tuple[str, ...] = ("parameters",)
+"""A forecast's draw of the calibrated process's parameters from the fit's sampling
+distribution (``relsim.calibration.simulate_history(..., uncertainty=...)``): last, so that
+no earlier stream moves."""
+PURPOSES: tuple[str, ...] = STRATEGY_INDEPENDENT + BEHAVIOUR + CALIBRATION + MARKETING + UNCERTAINTY
 
 
 def as_seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:

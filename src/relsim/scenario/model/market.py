@@ -88,6 +88,14 @@ class Segment(Frozen):
         "reasons of its own: per year (non-contractual) or per contract period (contractual), "
         "before rung, satisfaction and trust modifiers. Or give `annual_churn_percent`.",
     )
+    defection_rate_power: Annotated[float, Field(ge=-8.0, le=8.0)] = Field(
+        default=0.0,
+        description="Links a customer's dropout to its purchase rate (non-contractual segments): "
+        "a customer buying lambda orders a year runs its own-reason defection clock at "
+        "(lambda / orders_per_year.mean) ** power times the calendar's pace. 0 (default): "
+        "independent of the rate; 1: dropout in proportion to purchase occasions, as in the "
+        "BG/NBD. Fitted by relsim calibrate --dropout rate-linked (dimensionless).",
+    )
     annual_churn_percent: Annotated[float, Field(ge=0.0, lt=100.0)] | None = Field(
         default=None,
         description="Strategist's alternative to `defection_propensity.mean` (percent of "

@@ -1,0 +1,142 @@
+"""Forecasts of relsim's customer process (``relsim.calibration.process``) in closed form.
+
+For a new customer, the expected repeat purchase weeks after its first purchase; for a known
+customer, what its history says about it (the posterior: still in a relationship or not, its
+purchase rate), its expected purchase weeks in the weeks ahead, and one random draw of its state
+for the engine's conditional simulation (``relsim.calibration.simulate_history``). Both process
+variants (dropout independent of the purchase rate, or rate-linked) are covered: the pace of the
+dropout clock is taken per cell of the rate grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from relsim.calibration.process import (
+    RATE_POWER,
+    RateGrid,
+    _histories,
+    _history_terms,
+    _log_sum,
+    cell_scale,
+    linked_propensity,
+    log_beta_ratio,
+    rate_grid,
+    rate_scale,
+    survival,
+    vector,
+)
+from relsim.units import per_year, years
+
+
+def expected_repeat_weeks(params: dict[str, float], weeks: np.ndarray | int) -> np.ndarray:
+    """Expected repeat purchase weeks in weeks 1..k after a new customer's first purchase,
+    for each k in ``weeks``: E[q * sum_{j<=k} B(j | lambda)]."""
+    values = vector(params)
+    grid = rate_grid(values[0], values[1])
+    a, b = values[2], values[3]
+    weeks = np.atleast_1d(np.asarray(weeks, dtype=np.int64))
+    top = int(weeks.max()) if len(weeks) else 0
+    scale = cell_scale(values, grid)
+    kept = survival(a, b, np.arange(1, top + 1)[:, None], scale[None, :])
+    cumulative = np.vstack([np.zeros((1, len(scale))), np.cumsum(kept, axis=0)])
+    if len(scale) == 1:
+        return float(np.dot(grid.mass, grid.q)) * cumulative[weeks, 0]
+    return cumulative[weeks] @ (grid.mass * grid.q)
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """Per customer: the probability of still being in the relationship at the end of the
+    calibration period, and the purchase-rate grid weights given that (rows sum to 1)."""
+
+    alive: np.ndarray
+    rate_weights: np.ndarray  # (customers' unique histories, cells)
+    inverse: np.ndarray  # customer -> unique history row
+    grid: RateGrid
+    n: np.ndarray
+
+
+def posterior(params: dict[str, float], x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> Posterior:
+    """What each customer's own history says about them under the fitted process."""
+    values = vector(params)
+    x, t_x, n = (np.asarray(v, dtype=np.int64) for v in (x, t_x, n))
+    unique, inverse = _histories(x, t_x, n)
+    stay, both, grid = _history_terms(values, unique)
+    stay_total = _log_sum(stay)
+    alive = np.exp(stay_total - _log_sum(both))
+    weights = np.exp(stay - stay_total[:, None])
+    weights /= weights.sum(axis=1, keepdims=True)
+    return Posterior(alive[inverse], weights, inverse, grid, n)
+
+
+def conditional_expected_weeks(
+    params: dict[str, float], weeks: int, x: np.ndarray, t_x: np.ndarray, n: np.ndarray
+) -> np.ndarray:
+    """Expected purchase weeks in the ``weeks`` weeks after each customer's calibration
+    period, given the customer's history: relsim's closed-form holdout forecast."""
+    values = vector(params)
+    post = posterior(params, x, t_x, n)
+    a, b = values[2], values[3]
+    scale = cell_scale(values, post.grid)  # (cells,) or a single 1
+    n_all = np.asarray(n, dtype=float)
+    ends, which = np.unique(n_all, return_inverse=True)
+    ahead = np.arange(1, weeks + 1, dtype=float)
+    # kept[e, k, c]: still in the relationship k weeks on, given in it at week ends[e]
+    start = scale[None, :] * years(ends)[:, None]
+    kept = np.exp(
+        log_beta_ratio(a, b + start[:, None, :], scale[None, None, :] * years(ahead)[None, :, None])
+    ).sum(axis=1)  # (ends, cells or 1)
+    buying = post.rate_weights * post.grid.q[None, :]  # E[q; cell | alive, history]
+    if len(scale) == 1:
+        return post.alive * buying.sum(axis=1)[post.inverse] * kept[which, 0]
+    per_customer = (buying[post.inverse] * kept[which]).sum(axis=1)
+    return post.alive * per_customer
+
+
+def draw_customers(
+    params: dict[str, float],
+    x: np.ndarray,
+    t_x: np.ndarray,
+    n: np.ndarray,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """One draw of each customer's state at the end of the calibration period from the
+    posterior: ``alive`` (still in the relationship), and for every customer an annual
+    purchase rate and defection propensity (meaningful for those alive): the rate from its grid
+    posterior (log-uniform inside the drawn cell), the propensity ``theta`` from
+    Beta(a, b + g n / 52), which is exact given survival to week n, turned into the annual
+    propensity the engine runs, ``1 - (1 - theta) ** g`` (``g = 1`` without the rate power)."""
+    post = posterior(params, x, t_x, n)
+    count = len(post.inverse)
+    alive = rng.random(count) < post.alive
+    weights = post.rate_weights[post.inverse]
+    cdf = np.cumsum(weights, axis=1)
+    cell = (cdf < rng.random(count)[:, None] * cdf[:, -1:]).sum(axis=1)
+    cell = np.minimum(cell, weights.shape[1] - 1)
+    edges = post.grid.edges
+    low, high = edges[cell], edges[cell + 1]
+    u = rng.random(count)
+    inner = (low > 0) & np.isfinite(high)
+    rate = np.where(
+        inner,
+        np.exp(
+            np.log(np.maximum(low, 1e-300))
+            + u * (np.log(np.where(inner, high, 1.0)) - np.log(np.maximum(low, 1e-300)))
+        ),
+        per_year(post.grid.q[cell]),
+    )
+    a, b = params["dropout_a"], params["dropout_b"]
+    power = float(params.get(RATE_POWER, 0.0))
+    if not power:
+        theta = rng.beta(a, b + years(np.asarray(n, dtype=float)))
+        return {"alive": alive, "orders_per_year": rate, "defection_propensity": theta}
+    scale = rate_scale(rate, params["rate_mean"], power)
+    theta = rng.beta(a, b + scale * years(np.asarray(n, dtype=float)))
+    return {
+        "alive": alive,
+        "orders_per_year": rate,
+        "defection_propensity": linked_propensity(theta, scale),
+    }
