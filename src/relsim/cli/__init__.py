@@ -19,8 +19,10 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
+from types import FrameType
 
 from relsim.cli import data, decide, optimize, present, run, scenario, study
 from relsim.cli.common import (
@@ -53,21 +55,47 @@ COMMANDS = (
 """Each command's parser, in the order ``relsim --help`` lists them."""
 
 
+_sigints: list[int] = []
+"""The Ctrl-Cs :func:`main`'s command received (see :func:`_noted_sigint`)."""
+
+
+def _noted_sigint(number: int, frame: FrameType | None) -> None:
+    """Python's own answer to a Ctrl-C (KeyboardInterrupt), noted first. A compiled module's
+    import can turn the KeyboardInterrupt raised inside it into an ImportError (numpy's core:
+    "PyCapsule_Import could not import module 'datetime'", seen once in 640 CI tests under
+    load); the note lets the command still answer "interrupted" instead of a failed import."""
+    _sigints.append(number)
+    signal.default_int_handler(number, frame)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command in ``argv`` (default: the process's arguments) and return its exit
     code; every failure becomes a message and an exit code, never a traceback (unless
-    ``--debug``)."""
+    ``--debug``). A failure that follows a Ctrl-C is the Ctrl-C's (exit 130)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    noting = (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
+    _sigints.clear()
+    if noting:
+        signal.signal(signal.SIGINT, _noted_sigint)
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:
         print("relsim: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:  # the CLI turns every failure into a message
+        if _sigints:  # the failure is the interruption's, in another exception's clothes
+            print("relsim: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
         if getattr(args, "debug", False):
             traceback.print_exc()
         return _exit_code(error, debug=getattr(args, "debug", False))
+    finally:
+        if noting:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _exit_code(error: Exception, debug: bool) -> int:
