@@ -37,6 +37,7 @@ def add_optimize(sub: Subparsers) -> None:
         "  relsim optimize scenarios/key-accounts.yaml "
         "--lever strategies.key_accounts.key_accounts.top_share=0.01:0.2 \\\n"
         "      --budget 200000 --require 'churn_rate_annual<=0.1'\n"
+        "  relsim optimize scenarios/baseline.yaml --allocate all_bonds --budget 300000\n"
         "  relsim optimize --resume results/baseline-optimize-20261205-120000",
     )
     opt.add_argument("scenario", type=Path, nargs="?", help="scenario file (YAML)")
@@ -47,6 +48,13 @@ def add_optimize(sub: Subparsers) -> None:
         metavar="PATH=LOW:HIGH",
         help="a field of one strategy and its range (repeatable; replaces the file's levers); "
         "append :log for a log scale, :int for whole values",
+    )
+    opt.add_argument(
+        "--allocate",
+        default=None,
+        metavar="STRATEGY",
+        help="split --budget between STRATEGY's financial, social and structural bonds "
+        "(instead of levers)",
     )
     opt.add_argument("--maximize", default=None, metavar="COLUMN", help="summary column")
     opt.add_argument("--trials", type=positive_int, default=None, help="designs searched (30)")
@@ -131,16 +139,18 @@ def _scenario(args: argparse.Namespace) -> tuple[Any, Path]:
     if args.seed is not None:
         scenario = scenario.model_copy(update={"seed": args.seed})
     try:
+        budget, allocate = _budget(scenario, args)
         scenario = with_levers(
             scenario,
             [parse_lever(text) for text in args.lever],
+            allocate=allocate,
             requirements=[parse_requirement(t) for t in args.require] or None,
             metric=args.maximize,
             trials=args.trials,
             sampler=args.sampler,
             replications=args.replications,
             max_replications=args.max_replications,
-            budget=args.budget,
+            budget=budget,
             top=args.top,
             fresh_replications=args.fresh_replications,
             max_fresh_replications=args.max_fresh_replications,
@@ -151,7 +161,28 @@ def _scenario(args: argparse.Namespace) -> tuple[Any, Path]:
     return scenario, args.out or ResultsFolder.timestamped(scenario.name, "optimize").root
 
 
+def _budget(scenario: Any, args: argparse.Namespace) -> tuple[float | None, Any]:
+    """``--budget`` as the levers' budget, or as the allocated one (``--allocate``, or the
+    file's ``optimize: allocate:`` block)."""
+    from relsim.scenario.model import Allocate
+
+    block = scenario.optimize.allocate if scenario.optimize else None
+    if args.allocate is None and (block is None or args.lever):
+        return args.budget, None
+    if args.lever:
+        raise UsageError(
+            "--allocate sets the bonds' levers itself: give --lever or --allocate, not both"
+        )
+    budget = args.budget if args.budget is not None else (block.budget if block else None)
+    if budget is None:
+        raise UsageError("--allocate needs --budget B: the relationship budget a year to split")
+    strategy = args.allocate or block.strategy
+    bonds = block.bonds if block and block.strategy == strategy else None
+    return None, Allocate(strategy=strategy, budget=budget, bonds=bonds)
+
+
 RESUME_FIXES = {
+    "allocate": "--allocate",
     "scenario": "SCENARIO",
     "lever": "--lever",
     "maximize": "--maximize",

@@ -30,6 +30,7 @@ import pandas as pd
 
 from relsim.experiment import checks, storage
 from relsim.experiment.folder import ResultsFolder
+from relsim.experiment.optimize_allocate import BOND_SPEND, allocation_of, spend_column
 from relsim.experiment.optimize_final import Settings, design_strategy, reevaluate
 from relsim.experiment.optimize_search import (
     STUDY_FILE,
@@ -87,13 +88,17 @@ def parse_requirement(text: str) -> Requirement:
 
 def with_levers(scenario: Scenario, levers: list[Lever] | None = None, **settings: Any) -> Scenario:
     """``scenario`` with its optimize block's levers replaced by ``levers`` (when given) and
-    its settings updated by ``settings`` (those not None), validated again."""
+    its settings updated by ``settings`` (those not None; ``allocate=Allocate(...)`` asks for
+    the budget allocation mode instead of levers), validated again."""
     block = (scenario.optimize or Optimize()).model_dump(mode="json")
     if levers:
         block["levers"] = [lever.model_dump(mode="json") for lever in levers]
+        block["allocate"] = None
+    if settings.get("allocate") is not None:
+        block["levers"] = []
     block.update(
         {
-            k: [r.model_dump(mode="json") for r in v] if k == "requirements" else v
+            k: [r.model_dump(mode="json") for r in v] if k == "requirements" else _plain(v)
             for k, v in settings.items()
             if v is not None
         }
@@ -103,12 +108,22 @@ def with_levers(scenario: Scenario, levers: list[Lever] | None = None, **setting
     return type(scenario).model_validate(data)
 
 
+def _plain(value: Any) -> Any:
+    """A setting as data (a block such as ``Allocate`` dumped)."""
+    return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+
+
 def problem_of(scenario: Scenario) -> Problem:
     """The optimization the scenario's optimize block asks for, checked before any work
     (``ValueError`` saying what is wrong)."""
     block = scenario.optimize
+    if block is not None and block.allocate is not None:
+        return _allocation_problem(scenario, block)
     if block is None or not block.levers:
-        raise ValueError("nothing to optimize: give levers (an optimize: block or --lever)")
+        raise ValueError(
+            "nothing to optimize: give levers (an optimize: block or --lever) or a budget "
+            "to allocate (optimize: allocate: or --allocate STRATEGY --budget B)"
+        )
     strategy = _strategy_of(scenario, block.levers)
     levers = tuple(_typed(scenario, lever) for lever in block.levers)
     metric = checks.metric(block.metric or DEFAULT_METRIC)
@@ -132,6 +147,34 @@ def problem_of(scenario: Scenario) -> Problem:
         replications=block.replications,
         max_replications=block.max_replications,
         confidence=block.confidence,
+    )
+
+
+def _allocation_problem(scenario: Scenario, block: Optimize) -> Problem:
+    """The budget allocation mode's problem: the bonds' levers bought by the shares, the
+    budget a constraint on the bonds' realised spend (:mod:`.optimize_allocate`)."""
+    assert block.allocate is not None
+    if block.budget is not None:
+        raise ValueError(
+            "optimize.budget: with allocate, the budget is allocate.budget (give one budget)"
+        )
+    prepared, allocation = allocation_of(scenario, block.allocate)
+    metric = checks.metric(block.metric or DEFAULT_METRIC)
+    for requirement in block.requirements:
+        checks.metric(requirement.column, "requirement")
+    return Problem(
+        scenario=prepared.model_copy(update={"optimize": None, "sweep": None}),
+        strategy=block.allocate.strategy,
+        baseline=scenario.baseline_strategy,
+        levers=allocation.levers(),
+        metric=metric,
+        budget=allocation.budget,
+        requirements=block.requirements,
+        replications=block.replications,
+        max_replications=block.max_replications,
+        confidence=block.confidence,
+        allocation=allocation,
+        budget_column=BOND_SPEND,
     )
 
 
@@ -243,11 +286,31 @@ def _save(
         "budget": problem.budget,
         "requirements": [r.model_dump(mode="json") for r in problem.requirements],
     }
+    if problem.allocation is not None:
+        answer["allocation"] = _split(problem, won)
     folder.path("optimization.json").write_text(
         json.dumps(answer, indent=2, default=float), encoding="utf-8"
     )
     block = design_strategy(problem, params, f"{problem.strategy}_optimized")
     folder.path("winner.yaml").write_text(strategy_yaml(block), encoding="utf-8")
+
+
+def _split(problem: Problem, won: pd.Series) -> dict[str, Any]:
+    """The winner's split: each bond's planned share and money beside its realised spend a
+    year on the fresh seeds (and the bonds' spend together against the budget)."""
+    allocation = problem.allocation
+    assert allocation is not None
+    bonds = {
+        b: {
+            "share": float(won[f"share_{b}"]),
+            "planned": float(won[f"share_{b}"]) * allocation.budget,
+            "realised": float(won[f"{spend_column(b)}_fresh_mean"]),
+            "lever": allocation.paths[b],
+        }
+        for b in allocation.bonds
+    }
+    realised = float(won[f"{BOND_SPEND}_fresh_mean"])
+    return {"budget": allocation.budget, "bonds": bonds, "realised": realised}
 
 
 def strategy_yaml(block: dict[str, Any]) -> str:

@@ -162,6 +162,7 @@ def _table(
                 "candidate": name,
                 "trial": int(row["trial"]),
                 **{lever.path: row[lever.path] for lever in problem.levers},
+                **{c: float(row[c]) for c in chosen.columns if c.startswith("share_")},
                 "search_estimate": float(row["estimate"]),
                 "search_replications": int(row["replications"]),
                 "fresh_estimate": fresh.mean,

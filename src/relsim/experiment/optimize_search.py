@@ -24,6 +24,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from relsim.experiment.optimize_allocate import share_name, weight_name
 from relsim.experiment.optimize_trials import Baseline, Problem, describe, evaluate
 from relsim.experiment.pool import WorkerPool
 from relsim.scenario.paths import with_values
@@ -84,10 +85,10 @@ def search(
         best = best_estimate(study)
 
         def objective(trial: optuna.Trial, best: float | None = best) -> float:
-            params = {lever.path: _suggest(trial, lever) for lever in problem.levers}
-            variant = with_values(problem.scenario, params)
+            design = _design(trial, problem, pool, baseline)
+            variant = with_values(problem.scenario, design["params"])
             result = evaluate(pool, problem, variant, baseline, best)
-            trial.set_user_attr(RESULT, {**result, "params": params})  # one write, one commit
+            trial.set_user_attr(RESULT, {**result, **design})  # one write, one commit
             return float(result["estimate"])
 
         study.optimize(objective, n_trials=1, catch=())
@@ -95,6 +96,21 @@ def search(
             study.set_user_attr("baseline", baseline.rows)
         last = finished(study)[-1]
         (say or _say)(_line(done + 1, trials, problem, last))
+
+
+def _design(
+    trial: optuna.Trial, problem: Problem, pool: WorkerPool, baseline: Baseline
+) -> dict[str, Any]:
+    """The trial's lever values (``params``): suggested, or bought by the suggested shares of
+    an allocation (``shares`` too; the financial share's spend base is the baseline's revenue
+    on the first ``replications``, the same for every trial)."""
+    allocation = problem.allocation
+    if allocation is None:
+        return {"params": {lever.path: _suggest(trial, lever) for lever in problem.levers}}
+    weights = {b: trial.suggest_float(weight_name(b), 0.0, 1.0) for b in allocation.bonds}
+    shares = allocation.shares(weights)
+    revenue = allocation.revenue(baseline.ensure(pool, problem, problem.replications))
+    return {"params": allocation.values(shares, revenue), "shares": shares}
 
 
 def _suggest(trial: optuna.Trial, lever: Any) -> float | int:
@@ -125,7 +141,7 @@ def importance(study: optuna.Study, problem: Problem) -> dict[str, float]:
     y = np.array([t.value for t in done], dtype=float)
     columns = {}
     for lever in problem.levers:
-        x = np.array([t.params[lever.path] for t in done], dtype=float)
+        x = np.array([t.user_attrs[RESULT]["params"][lever.path] for t in done], dtype=float)
         x = np.log(x) if lever.log else x
         x = (x - x.mean()) / (x.std() or 1.0)
         columns[lever.path] = [x, x**2]
@@ -150,8 +166,10 @@ def _residual(y: np.ndarray, columns: list[np.ndarray]) -> float:
 def _line(k: int, trials: int, problem: Problem, trial: optuna.trial.FrozenTrial) -> str:
     a = trial.user_attrs[RESULT]
     met = "" if a["feasible"] else "; breaks a constraint"
+    shares = ", ".join(f"{b} {v:.0%}" for b, v in a.get("shares", {}).items())
+    design = f"{shares}: " if shares else ""
     return (
-        f"relsim: trial {k} of {trials}: {describe(problem.levers, a['params'])} -> "
+        f"relsim: trial {k} of {trials}: {design}{describe(problem.levers, a['params'])} -> "
         f"{a['estimate']:+,.0f} [{a['low']:,.0f}, {a['high']:,.0f}] {problem.metric} over "
         f"{problem.baseline} ({a['n']} replications{met})"
     )
@@ -173,6 +191,7 @@ def trials_table(study: optuna.Study, problem: Problem) -> pd.DataFrame:
             {
                 "trial": k,
                 **{lever.path: a["params"][lever.path] for lever in problem.levers},
+                **{share_name(b): v for b, v in a.get("shares", {}).items()},
                 "replications": a["n"],
                 "estimate": a["estimate"],
                 "estimate_low": a["low"],

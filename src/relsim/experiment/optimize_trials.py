@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from relsim.experiment.optimize_allocate import BOND_KINDS, BOND_SPEND, Allocation, spend_column
 from relsim.experiment.pool import WorkerPool, summarize
 from relsim.model.economics import COST_KINDS
 from relsim.scenario import Scenario
@@ -36,6 +37,9 @@ SPEND_KINDS = tuple(k for k in COST_KINDS if k not in ("cost_of_goods", "acquisi
 staff of the relationship levels, the bonds, the retention tools, the database and campaigns)."""
 SPEND = "relationship_spend_per_year"
 """The column a trial's rows carry for the spend (currency a year, mean over the horizon)."""
+DERIVED = {SPEND: SPEND_KINDS, **{spend_column(bond): kinds for bond, kinds in BOND_KINDS.items()}}
+"""Columns a trial's rows may carry that the summary does not: spends a year, by cost kinds
+(and ``bond_spend_per_year``: the sum of the bonds' spends among the kept columns)."""
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,15 @@ class Problem:
     replications: int
     max_replications: int
     confidence: float = 0.95
+    allocation: Allocation | None = None
+    budget_column: str = SPEND
 
     @property
     def columns(self) -> list[str]:
         """The summary values a trial keeps per replication."""
         wanted = [self.metric, SPEND, *(r.column for r in self.requirements)]
+        if self.allocation is not None:
+            wanted += self.allocation.columns
         return list(dict.fromkeys(wanted))
 
 
@@ -70,7 +78,10 @@ def rows_of(
     tasks = [(strategy, r) for r in replications]
     for (_, r), result in pool.map(scenario, tasks, summarize):
         summary = result["summary"]
-        summary = {**summary, SPEND: sum(float(summary[k]) for k in SPEND_KINDS) / horizon}
+        spends = {c: sum(float(summary[k]) for k in ks) / horizon for c, ks in DERIVED.items()}
+        bonds = [spend_column(b) for b in BOND_KINDS if spend_column(b) in columns]
+        spends[BOND_SPEND] = sum(spends[c] for c in bonds)
+        summary = {**summary, **spends}
         found[r] = {c: float(summary[c]) for c in columns}
     return [found[r] for r in replications]
 
@@ -129,7 +140,7 @@ def violations_of(problem: Problem, means: dict[str, float]) -> list[float]:
     budget first, then the requirements in their order."""
     out = []
     if problem.budget is not None:
-        out.append(means[SPEND] - problem.budget)
+        out.append(means[problem.budget_column] - problem.budget)
     for requirement in problem.requirements:
         value = means[requirement.column]
         if requirement.at_least is not None:

@@ -120,6 +120,7 @@ def optimize_blocks(result: Optimization) -> list[Block]:
         ("table", _candidates(result)),
         ("h2", "The answer"),
         ("p", verdict(a)),
+        *_split(a),
         ("p", "The winner as a strategy block (winner.yaml), to paste under strategies:"),
         ("code", result.winner_yaml),
         (
@@ -172,9 +173,44 @@ def _importance(answer: dict[str, Any]) -> list[Block]:
     ]
 
 
+def _split(answer: dict[str, Any]) -> list[Block]:
+    """The allocation mode's answer: each bond's share, the money it planned and the
+    spend it realised on the fresh seeds."""
+    split = answer.get("allocation")
+    if not split:
+        return []
+    table = pd.DataFrame(
+        [
+            {
+                "bond": bond,
+                "share": f"{b['share']:.0%}",
+                "planned a year": money(b["planned"]),
+                "buys": f"{b['lever'].rsplit('.', 1)[-1]} = {answer['levers'][b['lever']]:.4g}",
+                "realised a year (fresh seeds)": money(b["realised"]),
+            }
+            for bond, b in split["bonds"].items()
+        ]
+    )
+    over = split["realised"] > split["budget"]
+    return [
+        ("h2", "The budget's split between the bonds"),
+        (
+            "p",
+            f"The best split of {money(split['budget'])} a year, each share bought its bond's "
+            "lever at the scenario's costs (docs/optimize.md, 'Budget allocation'); the "
+            f"bonds realised {money(split['realised'])} a year together on the fresh seeds"
+            f"{', over the budget' if over else ', within the budget'}. Rewards follow what "
+            "customers buy and set-ups wait for manager hours, so realised and planned differ.",
+        ),
+        ("table", table),
+    ]
+
+
 def _constraints(answer: dict[str, Any]) -> str:
     parts = []
-    if answer.get("budget") is not None:
+    if answer.get("allocation"):
+        parts.append(f"the bonds' spend at most {money(answer['budget'])} a year")
+    elif answer.get("budget") is not None:
         parts.append(f"relationship spend at most {money(answer['budget'])} a year")
     for r in answer.get("requirements", []):
         bound = (
@@ -192,6 +228,8 @@ def _candidates(result: Optimization) -> pd.DataFrame:
     shown = pd.DataFrame({"design": table["candidate"], "trial": table["trial"]})
     for path in levers:
         shown[path.rsplit(".", 1)[-1]] = table[path].map(lambda v: f"{v:.4g}")
+    for column in [c for c in table.columns if c.startswith("share_")]:
+        shown[f"{column.removeprefix('share_')} share"] = table[column].map(lambda v: f"{v:.0%}")
     shown["search estimate"] = table["search_estimate"].map(money)
     shown["fresh estimate [95% CI]"] = [
         f"{money(m)} [{money(lo)}, {money(hi)}]"

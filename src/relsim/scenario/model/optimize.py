@@ -56,12 +56,43 @@ class Requirement(Frozen):
         return self
 
 
+BOND_NAMES = ("financial", "social", "structural")
+"""The bonds a relationship budget is split between (Berry & Parasuraman's three levels)."""
+
+
+class Allocate(Frozen):
+    """Budget allocation mode: one relationship budget a year split into shares for the
+    financial, social and structural bonds of one strategy, each share buying its bond's
+    lever (relsim.experiment.optimize_allocate: the points program's reward, the number of
+    relationship managers, the number of structural ties)."""
+
+    strategy: str = Field(min_length=1, description="The strategy whose bonds share the budget.")
+    budget: float = Field(
+        gt=0, description="Relationship budget per year split between the bonds (currency a year)."
+    )
+    bonds: tuple[Literal["financial", "social", "structural"], ...] | None = Field(
+        default=None,
+        description="The bonds that share the budget (default: every bond the strategy runs: "
+        "financial needs bonds.points, social key_accounts, structural bonds.structural).",
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Allocate:
+        if self.bonds is not None and (len(set(self.bonds)) != len(self.bonds) or not self.bonds):
+            raise ValueError(f"allocate.bonds: each of {', '.join(BOND_NAMES)} at most once")
+        return self
+
+
 class Optimize(Frozen):
     """What ``relsim optimize`` searches (the levers of one strategy), what it maximizes (the
     paired difference of a summary column from the baseline, common random numbers), under
     which constraints, and the fresh-seed re-evaluation of its best designs."""
 
     levers: tuple[Lever, ...] = Field(default=(), description="The fields searched.")
+    allocate: Allocate | None = Field(
+        default=None,
+        description="Budget allocation mode instead of levers: split one budget between bonds.",
+    )
     metric: str | None = Field(
         default=None,
         description="Summary column whose paired difference from the baseline is maximized "
@@ -118,6 +149,10 @@ class Optimize(Frozen):
         paths = [lever.path for lever in self.levers]
         if len(set(paths)) != len(paths):
             raise ValueError("each lever may appear once")
+        if self.allocate is not None and self.levers:
+            raise ValueError(
+                "give levers or allocate, not both (allocate sets the bonds' levers itself)"
+            )
         if self.max_replications < self.replications:
             raise ValueError("max_replications must be at least replications")
         if self.max_fresh_replications < self.fresh_replications:
