@@ -49,14 +49,7 @@ def add_optimize(sub: Subparsers) -> None:
         help="a field of one strategy and its range (repeatable; replaces the file's levers); "
         "append :log for a log scale, :int for whole values",
     )
-    opt.add_argument(
-        "--allocate",
-        default=None,
-        metavar="STRATEGY",
-        help="split --budget between STRATEGY's financial, social and structural bonds "
-        "(instead of levers)",
-    )
-    opt.add_argument("--maximize", default=None, metavar="COLUMN", help="summary column")
+    _add_goals(opt)
     opt.add_argument("--trials", type=positive_int, default=None, help="designs searched (30)")
     opt.add_argument("--sampler", choices=["tpe", "cmaes"], default=None, help="Optuna's (tpe)")
     opt.add_argument("--replications", type=positive_int, default=None, help="a trial's first (5)")
@@ -86,10 +79,30 @@ def add_optimize(sub: Subparsers) -> None:
     opt.add_argument("--json", action="store_true", help="print the answer as JSON on stdout")
 
 
+def _add_goals(opt: argparse.ArgumentParser) -> None:
+    """What the optimization looks for: a budget's split, the metric or several objectives."""
+    opt.add_argument(
+        "--allocate",
+        default=None,
+        metavar="STRATEGY",
+        help="split --budget between STRATEGY's financial, social and structural bonds "
+        "(instead of levers)",
+    )
+    opt.add_argument("--maximize", default=None, metavar="COLUMN", help="summary column")
+    opt.add_argument(
+        "--objective",
+        action="append",
+        default=[],
+        metavar="COLUMN[:min]",
+        help="one of several objectives (repeat: two or more; a Pareto front by NSGA-II); "
+        "risk: the 5th percentile of the metric over replications",
+    )
+
+
 def handle_optimize(args: argparse.Namespace) -> int:
     from relsim.experiment.folder import ResultsFolder
     from relsim.experiment.optimize import optimize
-    from relsim.viz.optimize_report import verdict, write_optimize_report
+    from relsim.viz.optimize_report import pareto_text, verdict, write_optimize_report
 
     scenario, out = _scenario(args)
     try:
@@ -105,6 +118,8 @@ def handle_optimize(args: argparse.Namespace) -> int:
     page = written[1]
     if args.json:
         print(json.dumps(result.answer, indent=2, default=float))
+    elif result.answer.get("pareto"):
+        print(pareto_text(result))
     else:
         table = result.candidates
         levers = list(result.answer["levers"])
@@ -115,14 +130,20 @@ def handle_optimize(args: argparse.Namespace) -> int:
             .to_string(index=False)
         )
         print(verdict(result.answer))
-    say(f"relsim: results in {result.out}/ (trials.parquet, winner.yaml); report: {page}")
+    files = "pareto.parquet, pareto.yaml" if result.answer.get("pareto") else "winner.yaml"
+    say(f"relsim: results in {result.out}/ (trials.parquet, {files}); report: {page}")
     return EXIT_OK
 
 
 def _scenario(args: argparse.Namespace) -> tuple[Any, Path]:
     """The scenario with its optimize block and the folder: resumed, or new from the options."""
     from relsim.experiment.folder import ResultsFolder
-    from relsim.experiment.optimize import parse_lever, parse_requirement, with_levers
+    from relsim.experiment.optimize import (
+        parse_lever,
+        parse_objective,
+        parse_requirement,
+        with_levers,
+    )
     from relsim.scenario import load_scenario
 
     if args.resume:
@@ -145,7 +166,8 @@ def _scenario(args: argparse.Namespace) -> tuple[Any, Path]:
             [parse_lever(text) for text in args.lever],
             allocate=allocate,
             requirements=[parse_requirement(t) for t in args.require] or None,
-            metric=args.maximize,
+            objectives=[parse_objective(t, args.maximize) for t in args.objective] or None,
+            metric=None if args.objective else args.maximize,
             trials=args.trials,
             sampler=args.sampler,
             replications=args.replications,
@@ -186,6 +208,7 @@ RESUME_FIXES = {
     "scenario": "SCENARIO",
     "lever": "--lever",
     "maximize": "--maximize",
+    "objective": "--objective",
     "trials": "--trials",
     "sampler": "--sampler",
     "replications": "--replications",

@@ -30,8 +30,14 @@ import pandas as pd
 
 from relsim.experiment import checks, storage
 from relsim.experiment.folder import ResultsFolder
-from relsim.experiment.optimize_allocate import BOND_SPEND, allocation_of, spend_column
-from relsim.experiment.optimize_final import Settings, design_strategy, reevaluate
+from relsim.experiment.optimize_allocate import BOND_SPEND, allocation_of
+from relsim.experiment.optimize_final import (
+    Settings,
+    design_strategy,
+    reevaluate,
+    strategy_yaml,
+)
+from relsim.experiment.optimize_pareto import reevaluate_front, save_front
 from relsim.experiment.optimize_search import (
     STUDY_FILE,
     importance,
@@ -43,7 +49,7 @@ from relsim.experiment.optimize_trials import Problem
 from relsim.experiment.pool import WorkerPool
 from relsim.experiment.results import DEFAULT_METRIC
 from relsim.scenario import Scenario, load_scenario
-from relsim.scenario.model import Lever, Optimize, Requirement
+from relsim.scenario.model import Lever, Objective, Optimize, Requirement
 from relsim.scenario.paths import FieldPathError, check_path, get_value, with_values
 
 OPTIMIZE_WRITTEN = (
@@ -53,6 +59,8 @@ OPTIMIZE_WRITTEN = (
     "fresh.parquet",
     "optimization.json",
     "winner.yaml",
+    "pareto.parquet",
+    "pareto.yaml",
 )
 """What an optimization writes into its folder besides a run's files (``--force`` clears it)."""
 
@@ -71,6 +79,23 @@ def parse_lever(text: str) -> Lever:
         raise ValueError(f"--lever needs numbers for LOW and HIGH, got {text!r}") from None
     return Lever(
         path=path.strip(), low=low, high=high, log="log" in flags, integer="int" in flags or None
+    )
+
+
+def parse_objective(text: str, metric: str | None = None) -> Objective:
+    """An objective from the command line's ``COLUMN`` (maximized), ``COLUMN:min`` or
+    ``COLUMN:max``, or ``risk`` (the 5th percentile over replications of ``metric``'s paired
+    difference, default the decision metric; ``COLUMN:p5`` for another column's)."""
+    if text.strip() == "risk":
+        return Objective(column=metric or DEFAULT_METRIC, statistic="p5")
+    column, *flags = (part.strip() for part in text.split(":"))
+    if not column or not set(flags) <= {"min", "max", "p5"} or {"min", "max"} <= set(flags):
+        raise ValueError(
+            f"--objective needs COLUMN, COLUMN:min, COLUMN:max, COLUMN:p5 or risk, got {text!r}"
+        )
+    direction = "minimize" if "min" in flags else "maximize"
+    return Objective(
+        column=column, direction=direction, statistic="p5" if "p5" in flags else "mean"
     )
 
 
@@ -98,7 +123,7 @@ def with_levers(scenario: Scenario, levers: list[Lever] | None = None, **setting
         block["levers"] = []
     block.update(
         {
-            k: [r.model_dump(mode="json") for r in v] if k == "requirements" else _plain(v)
+            k: [r.model_dump(mode="json") for r in v] if isinstance(v, list) else _plain(v)
             for k, v in settings.items()
             if v is not None
         }
@@ -126,9 +151,7 @@ def problem_of(scenario: Scenario) -> Problem:
         )
     strategy = _strategy_of(scenario, block.levers)
     levers = tuple(_typed(scenario, lever) for lever in block.levers)
-    metric = checks.metric(block.metric or DEFAULT_METRIC)
-    for requirement in block.requirements:
-        checks.metric(requirement.column, "requirement")
+    metric = _metric(block)
     base = scenario.model_copy(update={"optimize": None, "sweep": None})
     for lever in levers:
         for value in (lever.low, lever.high):
@@ -147,7 +170,18 @@ def problem_of(scenario: Scenario) -> Problem:
         replications=block.replications,
         max_replications=block.max_replications,
         confidence=block.confidence,
+        objectives=block.objectives,
     )
+
+
+def _metric(block: Optimize) -> str:
+    """The metric (the first objective's column with several), every column checked."""
+    for objective in block.objectives:
+        checks.metric(objective.column, "objective")
+    for requirement in block.requirements:
+        checks.metric(requirement.column, "requirement")
+    first = block.objectives[0].column if block.objectives else None
+    return checks.metric(block.metric or first or DEFAULT_METRIC)
 
 
 def _allocation_problem(scenario: Scenario, block: Optimize) -> Problem:
@@ -159,9 +193,7 @@ def _allocation_problem(scenario: Scenario, block: Optimize) -> Problem:
             "optimize.budget: with allocate, the budget is allocate.budget (give one budget)"
         )
     prepared, allocation = allocation_of(scenario, block.allocate)
-    metric = checks.metric(block.metric or DEFAULT_METRIC)
-    for requirement in block.requirements:
-        checks.metric(requirement.column, "requirement")
+    metric = _metric(block)
     return Problem(
         scenario=prepared.model_copy(update={"optimize": None, "sweep": None}),
         strategy=block.allocate.strategy,
@@ -175,6 +207,7 @@ def _allocation_problem(scenario: Scenario, block: Optimize) -> Problem:
         confidence=block.confidence,
         allocation=allocation,
         budget_column=BOND_SPEND,
+        objectives=block.objectives,
     )
 
 
@@ -239,13 +272,19 @@ def optimize(
     with folder.writing(
         scenario, settings, resume=resume, force=force, kind="optimize", extra=OPTIMIZE_WRITTEN
     ) as writing:
-        study = open_study(folder.path(STUDY_FILE))
+        directions = [o.direction for o in problem.objectives] or None
+        study = open_study(folder.path(STUDY_FILE), directions)
         folder.record(folder.path(STUDY_FILE))
         with warnings.catch_warnings(), WorkerPool(workers, None) as pool:
             warnings.simplefilter("ignore", category=Warning)
             search(study, problem, pool, block.trials, block.sampler, say)
             trials = trials_table(study, problem)
             storage.atomic_parquet(trials, folder.path("trials.parquet"))
+            if problem.objectives:
+                found = reevaluate_front(pool, problem, trials, block.fresh_replications)
+                save_front(folder, problem, *found)
+                writing.completion["trials"] = len(trials)
+                return Optimization(folder.root)
             fresh = Settings(
                 block.top,
                 block.fresh_replications,
@@ -287,44 +326,12 @@ def _save(
         "requirements": [r.model_dump(mode="json") for r in problem.requirements],
     }
     if problem.allocation is not None:
-        answer["allocation"] = _split(problem, won)
+        answer["allocation"] = problem.allocation.split(won)
     folder.path("optimization.json").write_text(
         json.dumps(answer, indent=2, default=float), encoding="utf-8"
     )
     block = design_strategy(problem, params, f"{problem.strategy}_optimized")
     folder.path("winner.yaml").write_text(strategy_yaml(block), encoding="utf-8")
-
-
-def _split(problem: Problem, won: pd.Series) -> dict[str, Any]:
-    """The winner's split: each bond's planned share and money beside its realised spend a
-    year on the fresh seeds (and the bonds' spend together against the budget)."""
-    allocation = problem.allocation
-    assert allocation is not None
-    bonds = {
-        b: {
-            "share": float(won[f"share_{b}"]),
-            "planned": float(won[f"share_{b}"]) * allocation.budget,
-            "realised": float(won[f"{spend_column(b)}_fresh_mean"]),
-            "lever": allocation.paths[b],
-        }
-        for b in allocation.bonds
-    }
-    realised = float(won[f"{BOND_SPEND}_fresh_mean"])
-    return {"budget": allocation.budget, "bonds": bonds, "realised": realised}
-
-
-def strategy_yaml(block: dict[str, Any]) -> str:
-    """A strategy as a YAML list item, ready to paste under a scenario's ``strategies:``."""
-    import io
-
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    text = io.StringIO()
-    yaml.dump([block], text)
-    head = "# the optimized design: paste under your scenario's strategies: and run it\n"
-    return head + text.getvalue()
 
 
 class Optimization:
@@ -349,6 +356,12 @@ class Optimization:
         return pd.read_parquet(self.out / "fresh.parquet")
 
     @property
+    def pareto(self) -> pd.DataFrame:
+        """The Pareto front's designs, search and fresh values side by side (several
+        objectives only)."""
+        return pd.read_parquet(self.out / "pareto.parquet")
+
+    @property
     def winner_yaml(self) -> str:
         return (self.out / "winner.yaml").read_text(encoding="utf-8")
 
@@ -358,6 +371,7 @@ __all__ = [
     "Optimization",
     "optimize",
     "parse_lever",
+    "parse_objective",
     "parse_requirement",
     "with_levers",
 ]

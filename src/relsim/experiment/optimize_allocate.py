@@ -119,6 +119,21 @@ class Allocation:
             for b in self.bonds
         )
 
+    def split(self, won: Any) -> dict[str, Any]:
+        """The winner's split (``won``: its candidates row): each bond's planned share and
+        money beside its realised spend a year on the fresh seeds, and the bonds' together."""
+        bonds = {
+            b: {
+                "share": float(won[share_name(b)]),
+                "planned": float(won[share_name(b)]) * self.budget,
+                "realised": float(won[f"{spend_column(b)}_fresh_mean"]),
+                "lever": self.paths[b],
+            }
+            for b in self.bonds
+        }
+        realised = float(won[f"{BOND_SPEND}_fresh_mean"])
+        return {"budget": self.budget, "bonds": bonds, "realised": realised}
+
     def revenue(self, rows: list[dict[str, float]]) -> float:
         """The spend base of the financial share: the mean revenue a year of ``rows``."""
         return sum(r[REVENUE] for r in rows) / len(rows) / self.years

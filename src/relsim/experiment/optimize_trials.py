@@ -28,7 +28,7 @@ from relsim.experiment.optimize_allocate import BOND_KINDS, BOND_SPEND, Allocati
 from relsim.experiment.pool import WorkerPool, summarize
 from relsim.model.economics import COST_KINDS
 from relsim.scenario import Scenario
-from relsim.scenario.model import Lever, Requirement
+from relsim.scenario.model import Lever, Objective, Requirement
 from relsim.statistics import mean_interval
 from relsim.units import years
 
@@ -59,11 +59,13 @@ class Problem:
     confidence: float = 0.95
     allocation: Allocation | None = None
     budget_column: str = SPEND
+    objectives: tuple[Objective, ...] = ()
 
     @property
     def columns(self) -> list[str]:
         """The summary values a trial keeps per replication."""
-        wanted = [self.metric, SPEND, *(r.column for r in self.requirements)]
+        wanted = [self.metric, *(o.column for o in self.objectives), SPEND]
+        wanted += [r.column for r in self.requirements]
         if self.allocation is not None:
             wanted += self.allocation.columns
         return list(dict.fromkeys(wanted))
@@ -118,6 +120,7 @@ def evaluate(
     violations = violations_of(problem, means)
     return {
         **estimate,
+        **objective_values(rows, base, problem),
         "n": n,
         "means": means,
         "violations": violations,
@@ -133,6 +136,25 @@ def paired(
     d = np.array([a[metric] - b[metric] for a, b in zip(rows, base, strict=True)])
     ci = mean_interval(d, confidence)
     return {"estimate": ci.mean, "low": ci.low, "high": ci.high}
+
+
+def objective_values(
+    rows: list[dict[str, float]], base: list[dict[str, float]], problem: Problem
+) -> dict[str, list[float]]:
+    """Each objective's value (``values``) with its interval (``values_low``/``_high``; the
+    5th percentile's are its own value): the paired differences' mean or 5th percentile."""
+    found = []
+    for o in problem.objectives:
+        d = np.array([a[o.column] - b[o.column] for a, b in zip(rows, base, strict=True)])
+        if o.statistic == "p5":
+            found.append((float(np.percentile(d, 5)),) * 3)
+        else:
+            ci = mean_interval(d, problem.confidence)
+            found.append((ci.mean, ci.low, ci.high))
+    if not found:
+        return {}
+    values, low, high = (list(t) for t in zip(*found, strict=True))
+    return {"values": values, "values_low": low, "values_high": high}
 
 
 def violations_of(problem: Problem, means: dict[str, float]) -> list[float]:

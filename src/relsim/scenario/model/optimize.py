@@ -56,6 +56,26 @@ class Requirement(Frozen):
         return self
 
 
+class Objective(Frozen):
+    """One of several objectives: the paired difference of a summary column from the baseline
+    (common random numbers), its mean or its 5th percentile over replications (the risk)."""
+
+    column: str = Field(min_length=1, description="Summary column, e.g. npv_with_residual.")
+    direction: Literal["maximize", "minimize"] = Field(
+        default="maximize", description="Whether more (maximize) or less (minimize) is better."
+    )
+    statistic: Literal["mean", "p5"] = Field(
+        default="mean",
+        description="mean: the mean paired difference; p5: its 5th percentile over the "
+        "replications (the risk: how bad an unlucky market gets).",
+    )
+
+    @property
+    def label(self) -> str:
+        """The objective's name in tables: the column, with _p5 for the risk."""
+        return self.column if self.statistic == "mean" else f"{self.column}_p5"
+
+
 BOND_NAMES = ("financial", "social", "structural")
 """The bonds a relationship budget is split between (Berry & Parasuraman's three levels)."""
 
@@ -93,6 +113,11 @@ class Optimize(Frozen):
         default=None,
         description="Budget allocation mode instead of levers: split one budget between bonds.",
     )
+    objectives: tuple[Objective, ...] = Field(
+        default=(),
+        description="Several objectives (two or more, instead of metric): the search looks "
+        "for the Pareto front of non-dominated designs (Optuna's NSGA-II).",
+    )
     metric: str | None = Field(
         default=None,
         description="Summary column whose paired difference from the baseline is maximized "
@@ -103,8 +128,9 @@ class Optimize(Frozen):
     )
     sampler: Literal["tpe", "cmaes"] = Field(
         default="tpe",
-        description="Optuna's sampler: tpe (tree-structured Parzen estimator, handles "
-        "constraints) or cmaes (CMA-ES, needs the cmaes package; constraints only filter).",
+        description="Optuna's sampler for one objective: tpe (tree-structured Parzen "
+        "estimator, handles constraints) or cmaes (CMA-ES, needs the cmaes package; "
+        "constraints only filter). Several objectives use NSGA-II.",
     )
     replications: Annotated[int, Field(ge=2), WHOLE] = Field(
         default=5, description="Replications of a trial at first."
@@ -153,6 +179,12 @@ class Optimize(Frozen):
             raise ValueError(
                 "give levers or allocate, not both (allocate sets the bonds' levers itself)"
             )
+        if len(self.objectives) == 1:
+            raise ValueError("objectives: give two or more (one objective: metric)")
+        if self.objectives and self.metric is not None:
+            raise ValueError("give metric (one objective) or objectives (several), not both")
+        if len({o.label for o in self.objectives}) != len(self.objectives):
+            raise ValueError("objectives: each column and statistic at most once")
         if self.max_replications < self.replications:
             raise ValueError("max_replications must be at least replications")
         if self.max_fresh_replications < self.fresh_replications:
