@@ -3,7 +3,9 @@
 The levers are the points card's reward (5 to 100 per 500 points) and its price index (0.9 to
 1.05); the objective is the decision metric's paired difference from the transactional shop.
 Reports the trials, the replications the search and the re-evaluation ran, the wall time of
-each part, and the answer (the winner's search and fresh estimates: the curse).
+each part, the answer (the winner's search and fresh estimates: the curse), and the machine:
+its cores and its load average (1 minute) before and after, since a shared machine's other
+work slows every figure.
 
 Usage::
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -42,6 +45,7 @@ def main() -> None:
     scenario = type(load_scenario(SCENARIO)).model_validate(data)
     scenario = with_levers(scenario, [parse_lever(t) for t in LEVERS], trials=args.trials)
     lines: list[tuple[float, str]] = []
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         result = optimize(
@@ -68,6 +72,9 @@ def main() -> None:
         "winner_search_estimate": round(answer["winner_search_estimate"]),
         "winner_fresh_estimate": round(answer["winner_fresh_estimate"]),
         "sure": answer["sure"],
+        "cores": os.cpu_count(),
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(report, indent=2))
 

@@ -17,6 +17,11 @@ Layout of an optimization folder::
     fresh.parquet        the fresh-seed replications of the candidates and the baseline
     optimization.json    the answer: winner, its lever values, the selection's guarantee
     winner.yaml          the winning design as a strategy block for a scenario's strategies
+    pareto.parquet, pareto.yaml   with several objectives, instead of the last four: the
+                         Pareto front on fresh seeds and its designs (:mod:`.optimize_pareto`)
+
+``optimize: allocate:`` asks how to split one budget between the bonds instead of searching
+levers (:mod:`.optimize_allocate`).
 """
 
 from __future__ import annotations

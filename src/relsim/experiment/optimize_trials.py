@@ -13,8 +13,9 @@ end of its confidence interval still reaches the best estimate so far, it double
 
 Constraints are judged on the trial's means: the relationship-marketing spend per year (the
 cost kinds of :data:`SPEND_KINDS` over the horizon's years) at most the budget, and each
-requirement on a summary column. Their violations (positive when violated) go to Optuna's
-constrained sampler.
+requirement on a summary column (in the allocation mode, the bonds' realised spend a year,
+``bond_spend_per_year``, at most the allocated budget). Their violations (positive when
+violated) go to Optuna's constrained sampler.
 """
 
 from __future__ import annotations
