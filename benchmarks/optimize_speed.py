@@ -3,18 +3,27 @@
 The levers are the points card's reward (5 to 100 per 500 points) and its price index (0.9 to
 1.05); the objective is the decision metric's paired difference from the transactional shop.
 Reports the trials, the replications the search and the re-evaluation ran, the wall time of
-each part, and the answer (the winner's search and fresh estimates: the curse).
+each part, the trial that found the search's best feasible estimate (how many trials the
+search needed), the answer (the winner's search and fresh estimates: the curse), and the machine:
+its cores and its load average (1 minute) before and after, since a shared machine's other
+work slows every figure.
 
 Usage::
 
     python benchmarks/optimize_speed.py                      # 30 trials, 2 workers
     python benchmarks/optimize_speed.py --trials 10 --workers 1
+    python benchmarks/optimize_speed.py --default            # the default scenario, 3 levers
+
+``--default``: the default scenario (scenarios/baseline.yaml), all_bonds against the
+transactional baseline, its points reward (5 to 60), relationship managers (0 to 10) and the
+structural ties' top_share (0.005 to 0.1).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +36,14 @@ LEVERS = (
 )
 
 
+DEFAULT = ROOT / "scenarios" / "baseline.yaml"
+DEFAULT_LEVERS = (
+    "strategies.all_bonds.bonds.points.reward_value=5:60",
+    "strategies.all_bonds.staffing.managers.count=0:10",
+    "strategies.all_bonds.bonds.structural.top_share=0.005:0.1",
+)
+
+
 def main() -> None:
     from relsim import load_scenario
     from relsim.experiment.optimize import optimize, parse_lever, with_levers
@@ -34,14 +51,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--default", action="store_true", help="the default scenario, 3 levers")
     args = parser.parse_args()
-    data = load_scenario(SCENARIO).model_dump(mode="json")
-    data["strategies"] = [
-        s for s in data["strategies"] if s["name"] in ("transactional", "points_card")
-    ]
-    scenario = type(load_scenario(SCENARIO)).model_validate(data)
-    scenario = with_levers(scenario, [parse_lever(t) for t in LEVERS], trials=args.trials)
+    path, levers = (DEFAULT, DEFAULT_LEVERS) if args.default else (SCENARIO, LEVERS)
+    kept = ("transactional", "all_bonds" if args.default else "points_card")
+    data = load_scenario(path).model_dump(mode="json")
+    data["strategies"] = [s for s in data["strategies"] if s["name"] in kept]
+    scenario = type(load_scenario(path)).model_validate(data)
+    scenario = with_levers(scenario, [parse_lever(t) for t in levers], trials=args.trials)
     lines: list[tuple[float, str]] = []
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         result = optimize(
@@ -54,11 +73,14 @@ def main() -> None:
         trials, candidates, answer = result.trials, result.candidates, result.answer
     search = lines[-1][0]
     report = {
-        "scenario": "classroom (points_card against transactional)",
-        "levers": list(LEVERS),
+        "scenario": f"{path.stem} ({kept[1]} against {kept[0]})",
+        "levers": list(levers),
         "workers": args.workers,
         "trials": len(trials),
         "search_replications": int(trials["replications"].sum()),
+        "best_found_at_trial": int(
+            trials.loc[trials["estimate"].where(trials["feasible"]).idxmax(), "trial"]
+        ),
         "search_seconds": round(search, 1),
         "fresh_replications_each": answer["replications"],
         "fresh_designs": len(candidates),
@@ -68,6 +90,9 @@ def main() -> None:
         "winner_search_estimate": round(answer["winner_search_estimate"]),
         "winner_fresh_estimate": round(answer["winner_fresh_estimate"]),
         "sure": answer["sure"],
+        "cores": os.cpu_count(),
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(report, indent=2))
 

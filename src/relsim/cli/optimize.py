@@ -37,6 +37,7 @@ def add_optimize(sub: Subparsers) -> None:
         "  relsim optimize scenarios/key-accounts.yaml "
         "--lever strategies.key_accounts.key_accounts.top_share=0.01:0.2 \\\n"
         "      --budget 200000 --require 'churn_rate_annual<=0.1'\n"
+        "  relsim optimize scenarios/baseline.yaml --allocate all_bonds --budget 300000\n"
         "  relsim optimize --resume results/baseline-optimize-20261205-120000",
     )
     opt.add_argument("scenario", type=Path, nargs="?", help="scenario file (YAML)")
@@ -48,7 +49,7 @@ def add_optimize(sub: Subparsers) -> None:
         help="a field of one strategy and its range (repeatable; replaces the file's levers); "
         "append :log for a log scale, :int for whole values",
     )
-    opt.add_argument("--maximize", default=None, metavar="COLUMN", help="summary column")
+    _add_goals(opt)
     opt.add_argument("--trials", type=positive_int, default=None, help="designs searched (30)")
     opt.add_argument("--sampler", choices=["tpe", "cmaes"], default=None, help="Optuna's (tpe)")
     opt.add_argument("--replications", type=positive_int, default=None, help="a trial's first (5)")
@@ -78,10 +79,30 @@ def add_optimize(sub: Subparsers) -> None:
     opt.add_argument("--json", action="store_true", help="print the answer as JSON on stdout")
 
 
+def _add_goals(opt: argparse.ArgumentParser) -> None:
+    """What the optimization looks for: a budget's split, the metric or several objectives."""
+    opt.add_argument(
+        "--allocate",
+        default=None,
+        metavar="STRATEGY",
+        help="split --budget between STRATEGY's financial, social and structural bonds "
+        "(instead of levers)",
+    )
+    opt.add_argument("--maximize", default=None, metavar="COLUMN", help="summary column")
+    opt.add_argument(
+        "--objective",
+        action="append",
+        default=[],
+        metavar="COLUMN[:min]",
+        help="one of several objectives (repeat: two or more; a Pareto front by NSGA-II); "
+        "risk: the 5th percentile of the metric over replications",
+    )
+
+
 def handle_optimize(args: argparse.Namespace) -> int:
     from relsim.experiment.folder import ResultsFolder
     from relsim.experiment.optimize import optimize
-    from relsim.viz.optimize_report import verdict, write_optimize_report
+    from relsim.viz.optimize_report import pareto_text, verdict, write_optimize_report
 
     scenario, out = _scenario(args)
     try:
@@ -97,6 +118,8 @@ def handle_optimize(args: argparse.Namespace) -> int:
     page = written[1]
     if args.json:
         print(json.dumps(result.answer, indent=2, default=float))
+    elif result.answer.get("pareto"):
+        print(pareto_text(result))
     else:
         table = result.candidates
         levers = list(result.answer["levers"])
@@ -107,14 +130,20 @@ def handle_optimize(args: argparse.Namespace) -> int:
             .to_string(index=False)
         )
         print(verdict(result.answer))
-    say(f"relsim: results in {result.out}/ (trials.parquet, winner.yaml); report: {page}")
+    files = "pareto.parquet, pareto.yaml" if result.answer.get("pareto") else "winner.yaml"
+    say(f"relsim: results in {result.out}/ (trials.parquet, {files}); report: {page}")
     return EXIT_OK
 
 
 def _scenario(args: argparse.Namespace) -> tuple[Any, Path]:
     """The scenario with its optimize block and the folder: resumed, or new from the options."""
     from relsim.experiment.folder import ResultsFolder
-    from relsim.experiment.optimize import parse_lever, parse_requirement, with_levers
+    from relsim.experiment.optimize import (
+        parse_lever,
+        parse_objective,
+        parse_requirement,
+        with_levers,
+    )
     from relsim.scenario import load_scenario
 
     if args.resume:
@@ -131,16 +160,19 @@ def _scenario(args: argparse.Namespace) -> tuple[Any, Path]:
     if args.seed is not None:
         scenario = scenario.model_copy(update={"seed": args.seed})
     try:
+        budget, allocate = _budget(scenario, args)
         scenario = with_levers(
             scenario,
             [parse_lever(text) for text in args.lever],
+            allocate=allocate,
             requirements=[parse_requirement(t) for t in args.require] or None,
-            metric=args.maximize,
+            objectives=[parse_objective(t, args.maximize) for t in args.objective] or None,
+            metric=None if args.objective else args.maximize,
             trials=args.trials,
             sampler=args.sampler,
             replications=args.replications,
             max_replications=args.max_replications,
-            budget=args.budget,
+            budget=budget,
             top=args.top,
             fresh_replications=args.fresh_replications,
             max_fresh_replications=args.max_fresh_replications,
@@ -151,10 +183,32 @@ def _scenario(args: argparse.Namespace) -> tuple[Any, Path]:
     return scenario, args.out or ResultsFolder.timestamped(scenario.name, "optimize").root
 
 
+def _budget(scenario: Any, args: argparse.Namespace) -> tuple[float | None, Any]:
+    """``--budget`` as the levers' budget, or as the allocated one (``--allocate``, or the
+    file's ``optimize: allocate:`` block)."""
+    from relsim.scenario.model import Allocate
+
+    block = scenario.optimize.allocate if scenario.optimize else None
+    if args.allocate is None and (block is None or args.lever):
+        return args.budget, None
+    if args.lever:
+        raise UsageError(
+            "--allocate sets the bonds' levers itself: give --lever or --allocate, not both"
+        )
+    budget = args.budget if args.budget is not None else (block.budget if block else None)
+    if budget is None:
+        raise UsageError("--allocate needs --budget B: the relationship budget a year to split")
+    strategy = args.allocate or block.strategy
+    bonds = block.bonds if block and block.strategy == strategy else None
+    return None, Allocate(strategy=strategy, budget=budget, bonds=bonds)
+
+
 RESUME_FIXES = {
+    "allocate": "--allocate",
     "scenario": "SCENARIO",
     "lever": "--lever",
     "maximize": "--maximize",
+    "objective": "--objective",
     "trials": "--trials",
     "sampler": "--sampler",
     "replications": "--replications",

@@ -17,6 +17,11 @@ Layout of an optimization folder::
     fresh.parquet        the fresh-seed replications of the candidates and the baseline
     optimization.json    the answer: winner, its lever values, the selection's guarantee
     winner.yaml          the winning design as a strategy block for a scenario's strategies
+    pareto.parquet, pareto.yaml   with several objectives, instead of the last four: the
+                         Pareto front on fresh seeds and its designs (:mod:`.optimize_pareto`)
+
+``optimize: allocate:`` asks how to split one budget between the bonds instead of searching
+levers (:mod:`.optimize_allocate`).
 """
 
 from __future__ import annotations
@@ -30,7 +35,14 @@ import pandas as pd
 
 from relsim.experiment import checks, storage
 from relsim.experiment.folder import ResultsFolder
-from relsim.experiment.optimize_final import Settings, design_strategy, reevaluate
+from relsim.experiment.optimize_allocate import BOND_SPEND, allocation_of
+from relsim.experiment.optimize_final import (
+    Settings,
+    design_strategy,
+    reevaluate,
+    strategy_yaml,
+)
+from relsim.experiment.optimize_pareto import reevaluate_front, save_front
 from relsim.experiment.optimize_search import (
     STUDY_FILE,
     importance,
@@ -42,7 +54,7 @@ from relsim.experiment.optimize_trials import Problem
 from relsim.experiment.pool import WorkerPool
 from relsim.experiment.results import DEFAULT_METRIC
 from relsim.scenario import Scenario, load_scenario
-from relsim.scenario.model import Lever, Optimize, Requirement
+from relsim.scenario.model import Lever, Objective, Optimize, Requirement
 from relsim.scenario.paths import FieldPathError, check_path, get_value, with_values
 
 OPTIMIZE_WRITTEN = (
@@ -52,6 +64,8 @@ OPTIMIZE_WRITTEN = (
     "fresh.parquet",
     "optimization.json",
     "winner.yaml",
+    "pareto.parquet",
+    "pareto.yaml",
 )
 """What an optimization writes into its folder besides a run's files (``--force`` clears it)."""
 
@@ -73,6 +87,23 @@ def parse_lever(text: str) -> Lever:
     )
 
 
+def parse_objective(text: str, metric: str | None = None) -> Objective:
+    """An objective from the command line's ``COLUMN`` (maximized), ``COLUMN:min`` or
+    ``COLUMN:max``, or ``risk`` (the 5th percentile over replications of ``metric``'s paired
+    difference, default the decision metric; ``COLUMN:p5`` for another column's)."""
+    if text.strip() == "risk":
+        return Objective(column=metric or DEFAULT_METRIC, statistic="p5")
+    column, *flags = (part.strip() for part in text.split(":"))
+    if not column or not set(flags) <= {"min", "max", "p5"} or {"min", "max"} <= set(flags):
+        raise ValueError(
+            f"--objective needs COLUMN, COLUMN:min, COLUMN:max, COLUMN:p5 or risk, got {text!r}"
+        )
+    direction = "minimize" if "min" in flags else "maximize"
+    return Objective(
+        column=column, direction=direction, statistic="p5" if "p5" in flags else "mean"
+    )
+
+
 def parse_requirement(text: str) -> Requirement:
     """A requirement from the command line's ``COLUMN>=VALUE`` or ``COLUMN<=VALUE``."""
     for sign, key in ((">=", "at_least"), ("<=", "at_most")):
@@ -87,13 +118,17 @@ def parse_requirement(text: str) -> Requirement:
 
 def with_levers(scenario: Scenario, levers: list[Lever] | None = None, **settings: Any) -> Scenario:
     """``scenario`` with its optimize block's levers replaced by ``levers`` (when given) and
-    its settings updated by ``settings`` (those not None), validated again."""
+    its settings updated by ``settings`` (those not None; ``allocate=Allocate(...)`` asks for
+    the budget allocation mode instead of levers), validated again."""
     block = (scenario.optimize or Optimize()).model_dump(mode="json")
     if levers:
         block["levers"] = [lever.model_dump(mode="json") for lever in levers]
+        block["allocate"] = None
+    if settings.get("allocate") is not None:
+        block["levers"] = []
     block.update(
         {
-            k: [r.model_dump(mode="json") for r in v] if k == "requirements" else v
+            k: [r.model_dump(mode="json") for r in v] if isinstance(v, list) else _plain(v)
             for k, v in settings.items()
             if v is not None
         }
@@ -103,17 +138,25 @@ def with_levers(scenario: Scenario, levers: list[Lever] | None = None, **setting
     return type(scenario).model_validate(data)
 
 
+def _plain(value: Any) -> Any:
+    """A setting as data (a block such as ``Allocate`` dumped)."""
+    return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+
+
 def problem_of(scenario: Scenario) -> Problem:
     """The optimization the scenario's optimize block asks for, checked before any work
     (``ValueError`` saying what is wrong)."""
     block = scenario.optimize
+    if block is not None and block.allocate is not None:
+        return _allocation_problem(scenario, block)
     if block is None or not block.levers:
-        raise ValueError("nothing to optimize: give levers (an optimize: block or --lever)")
+        raise ValueError(
+            "nothing to optimize: give levers (an optimize: block or --lever) or a budget "
+            "to allocate (optimize: allocate: or --allocate STRATEGY --budget B)"
+        )
     strategy = _strategy_of(scenario, block.levers)
     levers = tuple(_typed(scenario, lever) for lever in block.levers)
-    metric = checks.metric(block.metric or DEFAULT_METRIC)
-    for requirement in block.requirements:
-        checks.metric(requirement.column, "requirement")
+    metric = _metric(block)
     base = scenario.model_copy(update={"optimize": None, "sweep": None})
     for lever in levers:
         for value in (lever.low, lever.high):
@@ -132,6 +175,44 @@ def problem_of(scenario: Scenario) -> Problem:
         replications=block.replications,
         max_replications=block.max_replications,
         confidence=block.confidence,
+        objectives=block.objectives,
+    )
+
+
+def _metric(block: Optimize) -> str:
+    """The metric (the first objective's column with several), every column checked."""
+    for objective in block.objectives:
+        checks.metric(objective.column, "objective")
+    for requirement in block.requirements:
+        checks.metric(requirement.column, "requirement")
+    first = block.objectives[0].column if block.objectives else None
+    return checks.metric(block.metric or first or DEFAULT_METRIC)
+
+
+def _allocation_problem(scenario: Scenario, block: Optimize) -> Problem:
+    """The budget allocation mode's problem: the bonds' levers bought by the shares, the
+    budget a constraint on the bonds' realised spend (:mod:`.optimize_allocate`)."""
+    assert block.allocate is not None
+    if block.budget is not None:
+        raise ValueError(
+            "optimize.budget: with allocate, the budget is allocate.budget (give one budget)"
+        )
+    prepared, allocation = allocation_of(scenario, block.allocate)
+    metric = _metric(block)
+    return Problem(
+        scenario=prepared.model_copy(update={"optimize": None, "sweep": None}),
+        strategy=block.allocate.strategy,
+        baseline=scenario.baseline_strategy,
+        levers=allocation.levers(),
+        metric=metric,
+        budget=allocation.budget,
+        requirements=block.requirements,
+        replications=block.replications,
+        max_replications=block.max_replications,
+        confidence=block.confidence,
+        allocation=allocation,
+        budget_column=BOND_SPEND,
+        objectives=block.objectives,
     )
 
 
@@ -196,13 +277,19 @@ def optimize(
     with folder.writing(
         scenario, settings, resume=resume, force=force, kind="optimize", extra=OPTIMIZE_WRITTEN
     ) as writing:
-        study = open_study(folder.path(STUDY_FILE))
+        directions = [o.direction for o in problem.objectives] or None
+        study = open_study(folder.path(STUDY_FILE), directions)
         folder.record(folder.path(STUDY_FILE))
         with warnings.catch_warnings(), WorkerPool(workers, None) as pool:
             warnings.simplefilter("ignore", category=Warning)
             search(study, problem, pool, block.trials, block.sampler, say)
             trials = trials_table(study, problem)
             storage.atomic_parquet(trials, folder.path("trials.parquet"))
+            if problem.objectives:
+                found = reevaluate_front(pool, problem, trials, block.fresh_replications)
+                save_front(folder, problem, *found)
+                writing.completion["trials"] = len(trials)
+                return Optimization(folder.root)
             fresh = Settings(
                 block.top,
                 block.fresh_replications,
@@ -243,25 +330,13 @@ def _save(
         "budget": problem.budget,
         "requirements": [r.model_dump(mode="json") for r in problem.requirements],
     }
+    if problem.allocation is not None:
+        answer["allocation"] = problem.allocation.split(won)
     folder.path("optimization.json").write_text(
         json.dumps(answer, indent=2, default=float), encoding="utf-8"
     )
     block = design_strategy(problem, params, f"{problem.strategy}_optimized")
     folder.path("winner.yaml").write_text(strategy_yaml(block), encoding="utf-8")
-
-
-def strategy_yaml(block: dict[str, Any]) -> str:
-    """A strategy as a YAML list item, ready to paste under a scenario's ``strategies:``."""
-    import io
-
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    text = io.StringIO()
-    yaml.dump([block], text)
-    head = "# the optimized design: paste under your scenario's strategies: and run it\n"
-    return head + text.getvalue()
 
 
 class Optimization:
@@ -286,6 +361,12 @@ class Optimization:
         return pd.read_parquet(self.out / "fresh.parquet")
 
     @property
+    def pareto(self) -> pd.DataFrame:
+        """The Pareto front's designs, search and fresh values side by side (several
+        objectives only)."""
+        return pd.read_parquet(self.out / "pareto.parquet")
+
+    @property
     def winner_yaml(self) -> str:
         return (self.out / "winner.yaml").read_text(encoding="utf-8")
 
@@ -295,6 +376,7 @@ __all__ = [
     "Optimization",
     "optimize",
     "parse_lever",
+    "parse_objective",
     "parse_requirement",
     "with_levers",
 ]

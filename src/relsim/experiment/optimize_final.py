@@ -61,7 +61,7 @@ def fresh_scenario(problem: Problem, chosen: pd.DataFrame) -> tuple[Scenario, li
     strategies, names = [base.model_dump(mode="json")], []
     for k, row in chosen.iterrows():
         name = f"{problem.strategy}_candidate{k + 1}"
-        strategy = design_strategy(problem, _params(problem, row), name)
+        strategy = design_strategy(problem, params_of(problem, row), name)
         strategies.append(strategy)
         names.append(name)
     data = problem.scenario.model_dump(mode="json")
@@ -83,7 +83,21 @@ def design_strategy(problem: Problem, params: dict[str, Any], name: str) -> dict
     )
 
 
-def _params(problem: Problem, row: pd.Series) -> dict[str, Any]:
+def strategy_yaml(block: dict[str, Any] | list[dict[str, Any]]) -> str:
+    """Strategies as YAML list items, ready to paste under a scenario's ``strategies:``."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    text = io.StringIO()
+    yaml.dump(block if isinstance(block, list) else [block], text)
+    head = "# the optimized design: paste under your scenario's strategies: and run it\n"
+    return head + text.getvalue()
+
+
+def params_of(problem: Problem, row: pd.Series) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for lever in problem.levers:
         value = row[lever.path]
@@ -162,6 +176,7 @@ def _table(
                 "candidate": name,
                 "trial": int(row["trial"]),
                 **{lever.path: row[lever.path] for lever in problem.levers},
+                **{c: float(row[c]) for c in chosen.columns if c.startswith("share_")},
                 "search_estimate": float(row["estimate"]),
                 "search_replications": int(row["replications"]),
                 "fresh_estimate": fresh.mean,
@@ -189,4 +204,12 @@ def _long(rows: dict[str, list[dict[str, float]]]) -> pd.DataFrame:
     )
 
 
-__all__ = ["Settings", "candidates", "design_strategy", "fresh_seed", "reevaluate"]
+__all__ = [
+    "Settings",
+    "candidates",
+    "design_strategy",
+    "fresh_seed",
+    "params_of",
+    "reevaluate",
+    "strategy_yaml",
+]

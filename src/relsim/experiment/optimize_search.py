@@ -24,6 +24,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from relsim.experiment.optimize_allocate import share_name, weight_name
 from relsim.experiment.optimize_trials import Baseline, Problem, describe, evaluate
 from relsim.experiment.pool import WorkerPool
 from relsim.scenario.paths import with_values
@@ -35,13 +36,17 @@ RESULT = "relsim"
 the constrained columns, violations, feasibility, lever values and the replications' rows."""
 
 
-def open_study(db: Path) -> optuna.Study:
-    """The study in ``db`` (created when new); trials left running by a stopped process are
-    marked failed, so they are neither counted nor learned from."""
+def open_study(db: Path, directions: list[str] | None = None) -> optuna.Study:
+    """The study in ``db`` (created when new; ``directions``: one per objective of several,
+    default one maximized); trials left running by a stopped process are marked failed, so
+    they are neither counted nor learned from."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = optuna.storages.RDBStorage(f"sqlite:///{db.resolve()}")
     study = optuna.create_study(
-        study_name=STUDY_NAME, storage=storage, direction="maximize", load_if_exists=True
+        study_name=STUDY_NAME,
+        storage=storage,
+        directions=directions or ["maximize"],
+        load_if_exists=True,
     )
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
@@ -60,6 +65,11 @@ def sampler_for(kind: str, seed: int, done: int, trials: int) -> optuna.samplers
     startup = max(3, min(10, trials // 4))
     if kind == "cmaes":
         return optuna.samplers.CmaEsSampler(seed=seed_now, n_startup_trials=startup)
+    if kind == "nsga2":
+        size = max(4, min(50, trials // 4))
+        return optuna.samplers.NSGAIISampler(
+            seed=seed_now, population_size=size, constraints_func=_violations
+        )
     return optuna.samplers.TPESampler(
         seed=seed_now, n_startup_trials=startup, constraints_func=_violations
     )
@@ -79,22 +89,39 @@ def search(
 ) -> None:
     """Run trials until the study holds ``trials`` finished ones."""
     baseline = Baseline(list(study.user_attrs.get("baseline", [])))
+    several = bool(problem.objectives)
     while (done := len(finished(study))) < trials:
-        study.sampler = sampler_for(sampler, problem.scenario.seed, done, trials)
-        best = best_estimate(study)
+        kind = "nsga2" if several else sampler
+        study.sampler = sampler_for(kind, problem.scenario.seed, done, trials)
+        best = None if several else best_estimate(study)
 
-        def objective(trial: optuna.Trial, best: float | None = best) -> float:
-            params = {lever.path: _suggest(trial, lever) for lever in problem.levers}
-            variant = with_values(problem.scenario, params)
+        def objective(trial: optuna.Trial, best: float | None = best) -> Any:
+            design = _design(trial, problem, pool, baseline)
+            variant = with_values(problem.scenario, design["params"])
             result = evaluate(pool, problem, variant, baseline, best)
-            trial.set_user_attr(RESULT, {**result, "params": params})  # one write, one commit
-            return float(result["estimate"])
+            trial.set_user_attr(RESULT, {**result, **design})  # one write, one commit
+            return result["values"] if several else float(result["estimate"])
 
         study.optimize(objective, n_trials=1, catch=())
         if len(baseline.rows) > len(study.user_attrs.get("baseline", [])):
             study.set_user_attr("baseline", baseline.rows)
         last = finished(study)[-1]
         (say or _say)(_line(done + 1, trials, problem, last))
+
+
+def _design(
+    trial: optuna.Trial, problem: Problem, pool: WorkerPool, baseline: Baseline
+) -> dict[str, Any]:
+    """The trial's lever values (``params``): suggested, or bought by the suggested shares of
+    an allocation (``shares`` too; the financial share's spend base is the baseline's revenue
+    on the first ``replications``, the same for every trial)."""
+    allocation = problem.allocation
+    if allocation is None:
+        return {"params": {lever.path: _suggest(trial, lever) for lever in problem.levers}}
+    weights = {b: trial.suggest_float(weight_name(b), 0.0, 1.0) for b in allocation.bonds}
+    shares = allocation.shares(weights)
+    revenue = allocation.revenue(baseline.ensure(pool, problem, problem.replications))
+    return {"params": allocation.values(shares, revenue), "shares": shares}
 
 
 def _suggest(trial: optuna.Trial, lever: Any) -> float | int:
@@ -122,10 +149,10 @@ def importance(study: optuna.Study, problem: Problem) -> dict[str, float]:
     p = len(problem.levers)
     if p < 2 or len(done) < 5 * p:
         return {}
-    y = np.array([t.value for t in done], dtype=float)
+    y = np.array([t.user_attrs[RESULT]["estimate"] for t in done], dtype=float)
     columns = {}
     for lever in problem.levers:
-        x = np.array([t.params[lever.path] for t in done], dtype=float)
+        x = np.array([t.user_attrs[RESULT]["params"][lever.path] for t in done], dtype=float)
         x = np.log(x) if lever.log else x
         x = (x - x.mean()) / (x.std() or 1.0)
         columns[lever.path] = [x, x**2]
@@ -150,8 +177,19 @@ def _residual(y: np.ndarray, columns: list[np.ndarray]) -> float:
 def _line(k: int, trials: int, problem: Problem, trial: optuna.trial.FrozenTrial) -> str:
     a = trial.user_attrs[RESULT]
     met = "" if a["feasible"] else "; breaks a constraint"
+    if problem.objectives:
+        values = ", ".join(
+            f"{o.label} {v:+,.0f}" if abs(v) >= 1000 else f"{o.label} {v:+.3g}"
+            for o, v in zip(problem.objectives, a["values"], strict=True)
+        )
+        return (
+            f"relsim: trial {k} of {trials}: {describe(problem.levers, a['params'])} -> "
+            f"{values} over {problem.baseline} ({a['n']} replications{met})"
+        )
+    shares = ", ".join(f"{b} {v:.0%}" for b, v in a.get("shares", {}).items())
+    design = f"{shares}: " if shares else ""
     return (
-        f"relsim: trial {k} of {trials}: {describe(problem.levers, a['params'])} -> "
+        f"relsim: trial {k} of {trials}: {design}{describe(problem.levers, a['params'])} -> "
         f"{a['estimate']:+,.0f} [{a['low']:,.0f}, {a['high']:,.0f}] {problem.metric} over "
         f"{problem.baseline} ({a['n']} replications{met})"
     )
@@ -173,10 +211,15 @@ def trials_table(study: optuna.Study, problem: Problem) -> pd.DataFrame:
             {
                 "trial": k,
                 **{lever.path: a["params"][lever.path] for lever in problem.levers},
+                **{share_name(b): v for b, v in a.get("shares", {}).items()},
                 "replications": a["n"],
                 "estimate": a["estimate"],
                 "estimate_low": a["low"],
                 "estimate_high": a["high"],
+                **{
+                    f"obj_{o.label}": v
+                    for o, v in zip(problem.objectives, a.get("values", []), strict=True)
+                },
                 **{f"{c}_mean": v for c, v in a["means"].items()},
                 "feasible": a["feasible"],
                 "best_so_far": best if np.isfinite(best) else np.nan,

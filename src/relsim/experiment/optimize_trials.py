@@ -13,8 +13,9 @@ end of its confidence interval still reaches the best estimate so far, it double
 
 Constraints are judged on the trial's means: the relationship-marketing spend per year (the
 cost kinds of :data:`SPEND_KINDS` over the horizon's years) at most the budget, and each
-requirement on a summary column. Their violations (positive when violated) go to Optuna's
-constrained sampler.
+requirement on a summary column (in the allocation mode, the bonds' realised spend a year,
+``bond_spend_per_year``, at most the allocated budget). Their violations (positive when
+violated) go to Optuna's constrained sampler.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from relsim.experiment.optimize_allocate import BOND_KINDS, BOND_SPEND, Allocation, spend_column
 from relsim.experiment.pool import WorkerPool, summarize
 from relsim.model.economics import COST_KINDS
 from relsim.scenario import Scenario
-from relsim.scenario.model import Lever, Requirement
+from relsim.scenario.model import Lever, Objective, Requirement
 from relsim.statistics import mean_interval
 from relsim.units import years
 
@@ -36,6 +38,9 @@ SPEND_KINDS = tuple(k for k in COST_KINDS if k not in ("cost_of_goods", "acquisi
 staff of the relationship levels, the bonds, the retention tools, the database and campaigns)."""
 SPEND = "relationship_spend_per_year"
 """The column a trial's rows carry for the spend (currency a year, mean over the horizon)."""
+DERIVED = {SPEND: SPEND_KINDS, **{spend_column(bond): kinds for bond, kinds in BOND_KINDS.items()}}
+"""Columns a trial's rows may carry that the summary does not: spends a year, by cost kinds
+(and ``bond_spend_per_year``: the sum of the bonds' spends among the kept columns)."""
 
 
 @dataclass(frozen=True)
@@ -53,11 +58,17 @@ class Problem:
     replications: int
     max_replications: int
     confidence: float = 0.95
+    allocation: Allocation | None = None
+    budget_column: str = SPEND
+    objectives: tuple[Objective, ...] = ()
 
     @property
     def columns(self) -> list[str]:
         """The summary values a trial keeps per replication."""
-        wanted = [self.metric, SPEND, *(r.column for r in self.requirements)]
+        wanted = [self.metric, *(o.column for o in self.objectives), SPEND]
+        wanted += [r.column for r in self.requirements]
+        if self.allocation is not None:
+            wanted += self.allocation.columns
         return list(dict.fromkeys(wanted))
 
 
@@ -70,7 +81,10 @@ def rows_of(
     tasks = [(strategy, r) for r in replications]
     for (_, r), result in pool.map(scenario, tasks, summarize):
         summary = result["summary"]
-        summary = {**summary, SPEND: sum(float(summary[k]) for k in SPEND_KINDS) / horizon}
+        spends = {c: sum(float(summary[k]) for k in ks) / horizon for c, ks in DERIVED.items()}
+        bonds = [spend_column(b) for b in BOND_KINDS if spend_column(b) in columns]
+        spends[BOND_SPEND] = sum(spends[c] for c in bonds)
+        summary = {**summary, **spends}
         found[r] = {c: float(summary[c]) for c in columns}
     return [found[r] for r in replications]
 
@@ -107,6 +121,7 @@ def evaluate(
     violations = violations_of(problem, means)
     return {
         **estimate,
+        **objective_values(rows, base, problem),
         "n": n,
         "means": means,
         "violations": violations,
@@ -124,12 +139,31 @@ def paired(
     return {"estimate": ci.mean, "low": ci.low, "high": ci.high}
 
 
+def objective_values(
+    rows: list[dict[str, float]], base: list[dict[str, float]], problem: Problem
+) -> dict[str, list[float]]:
+    """Each objective's value (``values``) with its interval (``values_low``/``_high``; the
+    5th percentile's are its own value): the paired differences' mean or 5th percentile."""
+    found = []
+    for o in problem.objectives:
+        d = np.array([a[o.column] - b[o.column] for a, b in zip(rows, base, strict=True)])
+        if o.statistic == "p5":
+            found.append((float(np.percentile(d, 5)),) * 3)
+        else:
+            ci = mean_interval(d, problem.confidence)
+            found.append((ci.mean, ci.low, ci.high))
+    if not found:
+        return {}
+    values, low, high = (list(t) for t in zip(*found, strict=True))
+    return {"values": values, "values_low": low, "values_high": high}
+
+
 def violations_of(problem: Problem, means: dict[str, float]) -> list[float]:
     """Each constraint's violation (positive: violated, by how much; zero or less: met): the
     budget first, then the requirements in their order."""
     out = []
     if problem.budget is not None:
-        out.append(means[SPEND] - problem.budget)
+        out.append(means[problem.budget_column] - problem.budget)
     for requirement in problem.requirements:
         value = means[requirement.column]
         if requirement.at_least is not None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CONVERGENCE = "optimize_convergence"
 IMPORTANCE = "optimize_importance"
+PARETO = "optimize_pareto"
 
 
 def plot_convergence(result: Optimization, ax: Any = None) -> Any:
@@ -60,6 +61,57 @@ def plot_importance(result: Optimization, ax: Any = None) -> Any:
     return ax
 
 
+def plot_pareto(result: Optimization, ax: Any = None) -> Any:
+    """The first two objectives: every trial (hollow: breaks a constraint), the search's
+    front, and the front's fresh-seed values with their intervals (the curse is the gap)."""
+    ax = axes_or_new(ax)
+    trials, table = result.trials, result.pareto
+    a, b = (o_label(o) for o in result.answer["objectives"][:2])
+    ok = trials[trials["feasible"]]
+    bad = trials[~trials["feasible"]]
+    ax.scatter(ok[f"obj_{a}"], ok[f"obj_{b}"], s=12, color="0.6", label="trial")
+    if len(bad):
+        ax.scatter(
+            bad[f"obj_{a}"],
+            bad[f"obj_{b}"],
+            s=12,
+            facecolors="none",
+            edgecolors="C3",
+            label="breaks a constraint",
+        )
+    ax.plot(table[f"{a}_search"], table[f"{b}_search"], "o-", color="C1", label="front (search)")
+    ax.errorbar(
+        table[f"{a}_fresh"],
+        table[f"{b}_fresh"],
+        xerr=[
+            table[f"{a}_fresh"] - table[f"{a}_fresh_low"],
+            table[f"{a}_fresh_high"] - table[f"{a}_fresh"],
+        ],
+        yerr=[
+            table[f"{b}_fresh"] - table[f"{b}_fresh_low"],
+            table[f"{b}_fresh_high"] - table[f"{b}_fresh"],
+        ],
+        fmt="s",
+        color="C0",
+        ms=4,
+        label="front (fresh seeds, 95% CI)",
+    )
+    ax.set_xlabel(f"{a} − {result.answer['baseline']} ({_sense(result.answer['objectives'][0])})")
+    ax.set_ylabel(f"{b} − {result.answer['baseline']} ({_sense(result.answer['objectives'][1])})")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def o_label(objective: dict[str, Any]) -> str:
+    """An objective's label from its saved form: the column, with _p5 for the risk."""
+    column = objective["column"]
+    return column if objective["statistic"] == "mean" else f"{column}_p5"
+
+
+def _sense(objective: dict[str, Any]) -> str:
+    return "more is better" if objective["direction"] == "maximize" else "less is better"
+
+
 def _save(draw: Any, result: Optimization, path: Path, height: float) -> None:
     from matplotlib.figure import Figure
 
@@ -75,7 +127,13 @@ def write_optimize_report(result: Optimization) -> tuple[Path, ...]:
     plots = result.out / "plots"
     plots.mkdir(exist_ok=True)
     drawn = [plots / f"{CONVERGENCE}.png"]
-    _save(plot_convergence, result, drawn[0], 4.8)
+    if result.answer.get("pareto"):
+        drawn = [plots / f"{PARETO}.png"]
+        _save(plot_pareto, result, drawn[0], 5.2)
+        blocks = pareto_blocks(result)
+    else:
+        _save(plot_convergence, result, drawn[0], 4.8)
+        blocks = optimize_blocks(result)
     if result.answer.get("importance"):
         drawn.append(plots / f"{IMPORTANCE}.png")
         _save(
@@ -84,7 +142,6 @@ def write_optimize_report(result: Optimization) -> tuple[Path, ...]:
             plots / f"{IMPORTANCE}.png",
             1.2 + 0.4 * len(result.answer["importance"]),
         )
-    blocks = optimize_blocks(result)
     md, page = result.out / "report.md", result.out / "report.html"
     md.write_text(to_markdown(blocks), encoding="utf-8")
     page.write_text(to_html(blocks, plots), encoding="utf-8")
@@ -120,6 +177,7 @@ def optimize_blocks(result: Optimization) -> list[Block]:
         ("table", _candidates(result)),
         ("h2", "The answer"),
         ("p", verdict(a)),
+        *_split(a),
         ("p", "The winner as a strategy block (winner.yaml), to paste under strategies:"),
         ("code", result.winner_yaml),
         (
@@ -128,6 +186,76 @@ def optimize_blocks(result: Optimization) -> list[Block]:
             "simulation noise only.",
         ),
     ]
+
+
+def pareto_blocks(result: Optimization) -> list[Block]:
+    """The report of several objectives: the search, the front on fresh seeds."""
+    a = result.answer
+    trials = result.trials
+    goals = "; ".join(f"{o_label(o)} ({_sense(o)})" for o in a["objectives"])
+    return [
+        ("h1", f"Pareto front of {a['strategy']} against {a['baseline']}"),
+        (
+            "p",
+            f"{len(trials)} trials (NSGA-II, {int(trials['replications'].iloc[0])} replications "
+            f"each) searched {', '.join(a['levers'])} for the designs no other beats on every "
+            f"objective at once: {goals}; each the paired difference from {a['baseline']} "
+            "(common random numbers; _p5: its 5th percentile over the replications, the "
+            f"risk){_constraints(a)}. {int(trials['feasible'].sum())} trials met the "
+            "constraints.",
+        ),
+        ("img", f"{PARETO}.png"),
+        ("h2", "The front on fresh seeds"),
+        (
+            "p",
+            f"The front's {a['front']} designs were run again on fresh seeds the search never "
+            f"used (root seed {a['fresh_seed']}, {a['replications']} replications each). "
+            "The search's values of a front are optimistic (its designs were picked for "
+            "being good on the search's seeds); the fresh values are not. "
+            + pareto_summary(result),
+        ),
+        ("table", _pareto_table(result)),
+        ("p", "The front's designs as strategy blocks: pareto.yaml."),
+        (
+            "p",
+            "A consequence of the scenario's assumptions, not a forecast; the intervals cover "
+            "simulation noise only.",
+        ),
+    ]
+
+
+def pareto_summary(result: Optimization) -> str:
+    """How many front designs stay non-dominated and feasible on the fresh seeds."""
+    table = result.pareto
+    kept = int((table["non_dominated_fresh"] & table["feasible_fresh"]).sum())
+    return (
+        f"On the fresh seeds {kept} of the {len(table)} designs meet the constraints and "
+        "are still not beaten on every objective by another of them."
+    )
+
+
+def pareto_text(result: Optimization) -> str:
+    """The front as printed by the command line."""
+    return _pareto_table(result).to_string(index=False) + "\n" + pareto_summary(result)
+
+
+def _pareto_table(result: Optimization) -> pd.DataFrame:
+    table = result.pareto
+    shown = pd.DataFrame({"design": table["candidate"], "trial": table["trial"]})
+    for path in result.answer["levers"]:
+        shown[path.rsplit(".", 1)[-1]] = table[path].map(lambda v: f"{v:.4g}")
+    for o in result.answer["objectives"]:
+        label = o_label(o)
+        shown[f"{label} search"] = table[f"{label}_search"].map(_number)
+        shown[f"{label} fresh"] = table[f"{label}_fresh"].map(_number)
+    shown["meets constraints"] = table["feasible_fresh"].map({True: "yes", False: "no"})
+    shown["non-dominated (fresh)"] = table["non_dominated_fresh"].map({True: "yes", False: "no"})
+    return shown
+
+
+def _number(x: float) -> str:
+    """Thousands separators for money, three figures for rates: 15,310 and -0.0682."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 def verdict(answer: dict[str, Any]) -> str:
@@ -172,9 +300,44 @@ def _importance(answer: dict[str, Any]) -> list[Block]:
     ]
 
 
+def _split(answer: dict[str, Any]) -> list[Block]:
+    """The allocation mode's answer: each bond's share, the money it planned and the
+    spend it realised on the fresh seeds."""
+    split = answer.get("allocation")
+    if not split:
+        return []
+    table = pd.DataFrame(
+        [
+            {
+                "bond": bond,
+                "share": f"{b['share']:.0%}",
+                "planned a year": money(b["planned"]),
+                "buys": f"{b['lever'].rsplit('.', 1)[-1]} = {answer['levers'][b['lever']]:.4g}",
+                "realised a year (fresh seeds)": money(b["realised"]),
+            }
+            for bond, b in split["bonds"].items()
+        ]
+    )
+    over = split["realised"] > split["budget"]
+    return [
+        ("h2", "The budget's split between the bonds"),
+        (
+            "p",
+            f"The best split of {money(split['budget'])} a year, each share bought its bond's "
+            "lever at the scenario's costs (docs/optimize.md, 'Budget allocation'); the "
+            f"bonds realised {money(split['realised'])} a year together on the fresh seeds"
+            f"{', over the budget' if over else ', within the budget'}. Rewards follow what "
+            "customers buy and set-ups wait for manager hours, so realised and planned differ.",
+        ),
+        ("table", table),
+    ]
+
+
 def _constraints(answer: dict[str, Any]) -> str:
     parts = []
-    if answer.get("budget") is not None:
+    if answer.get("allocation"):
+        parts.append(f"the bonds' spend at most {money(answer['budget'])} a year")
+    elif answer.get("budget") is not None:
         parts.append(f"relationship spend at most {money(answer['budget'])} a year")
     for r in answer.get("requirements", []):
         bound = (
@@ -192,6 +355,8 @@ def _candidates(result: Optimization) -> pd.DataFrame:
     shown = pd.DataFrame({"design": table["candidate"], "trial": table["trial"]})
     for path in levers:
         shown[path.rsplit(".", 1)[-1]] = table[path].map(lambda v: f"{v:.4g}")
+    for column in [c for c in table.columns if c.startswith("share_")]:
+        shown[f"{column.removeprefix('share_')} share"] = table[column].map(lambda v: f"{v:.0%}")
     shown["search estimate"] = table["search_estimate"].map(money)
     shown["fresh estimate [95% CI]"] = [
         f"{money(m)} [{money(lo)}, {money(hi)}]"
@@ -208,8 +373,11 @@ def _candidates(result: Optimization) -> pd.DataFrame:
 
 __all__ = [
     "optimize_blocks",
+    "pareto_blocks",
+    "pareto_text",
     "plot_convergence",
     "plot_importance",
+    "plot_pareto",
     "verdict",
     "write_optimize_report",
 ]

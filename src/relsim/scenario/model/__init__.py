@@ -39,7 +39,14 @@ from relsim.scenario.model.bonds import Bonds, Club, Points, Structural
 from relsim.scenario.model.checks import CrossCheckError, Finding
 from relsim.scenario.model.crm import Campaign, Crm, Database
 from relsim.scenario.model.market import BetaProbability, Firm, GammaRate, Market, Segment, Shock
-from relsim.scenario.model.optimize import Lever, Optimize, Requirement
+from relsim.scenario.model.optimize import (
+    BOND_NAMES,
+    Allocate,
+    Lever,
+    Objective,
+    Optimize,
+    Requirement,
+)
 from relsim.scenario.model.retention import (
     Assortment,
     Fulfilment,
@@ -83,12 +90,14 @@ from relsim.scenario.presets import PresetName
 from relsim.scenario.presets import with_preset as _with_preset
 
 __all__ = [
+    "BOND_NAMES",
     "BYTES_PER_CUSTOMER",
     "MAX_CUSTOMERS",
     "MAX_WEEKS",
     "SHARE_TOLERANCE",
     "AccountPlan",
     "Acquisition",
+    "Allocate",
     "Assortment",
     "BetaProbability",
     "Bonding",
@@ -118,6 +127,7 @@ __all__ = [
     "ManagerPool",
     "Market",
     "NonNegative",
+    "Objective",
     "Optimize",
     "Points",
     "Pool",

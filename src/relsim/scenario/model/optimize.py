@@ -56,12 +56,68 @@ class Requirement(Frozen):
         return self
 
 
+class Objective(Frozen):
+    """One of several objectives: the paired difference of a summary column from the baseline
+    (common random numbers), its mean or its 5th percentile over replications (the risk)."""
+
+    column: str = Field(min_length=1, description="Summary column, e.g. npv_with_residual.")
+    direction: Literal["maximize", "minimize"] = Field(
+        default="maximize", description="Whether more (maximize) or less (minimize) is better."
+    )
+    statistic: Literal["mean", "p5"] = Field(
+        default="mean",
+        description="mean: the mean paired difference; p5: its 5th percentile over the "
+        "replications (the risk: how bad an unlucky market gets).",
+    )
+
+    @property
+    def label(self) -> str:
+        """The objective's name in tables: the column, with _p5 for the risk."""
+        return self.column if self.statistic == "mean" else f"{self.column}_p5"
+
+
+BOND_NAMES = ("financial", "social", "structural")
+"""The bonds a relationship budget is split between (Berry & Parasuraman's three levels)."""
+
+
+class Allocate(Frozen):
+    """Budget allocation mode: one relationship budget a year split into shares for the
+    financial, social and structural bonds of one strategy, each share buying its bond's
+    lever (relsim.experiment.optimize_allocate: the points program's reward, the number of
+    relationship managers, the number of structural ties)."""
+
+    strategy: str = Field(min_length=1, description="The strategy whose bonds share the budget.")
+    budget: float = Field(
+        gt=0, description="Relationship budget per year split between the bonds (currency a year)."
+    )
+    bonds: tuple[Literal["financial", "social", "structural"], ...] | None = Field(
+        default=None,
+        description="The bonds that share the budget (default: every bond the strategy runs: "
+        "financial needs bonds.points, social key_accounts, structural bonds.structural).",
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Allocate:
+        if self.bonds is not None and (len(set(self.bonds)) != len(self.bonds) or not self.bonds):
+            raise ValueError(f"allocate.bonds: each of {', '.join(BOND_NAMES)} at most once")
+        return self
+
+
 class Optimize(Frozen):
     """What ``relsim optimize`` searches (the levers of one strategy), what it maximizes (the
     paired difference of a summary column from the baseline, common random numbers), under
     which constraints, and the fresh-seed re-evaluation of its best designs."""
 
     levers: tuple[Lever, ...] = Field(default=(), description="The fields searched.")
+    allocate: Allocate | None = Field(
+        default=None,
+        description="Budget allocation mode instead of levers: split one budget between bonds.",
+    )
+    objectives: tuple[Objective, ...] = Field(
+        default=(),
+        description="Several objectives (two or more, instead of metric): the search looks "
+        "for the Pareto front of non-dominated designs (Optuna's NSGA-II).",
+    )
     metric: str | None = Field(
         default=None,
         description="Summary column whose paired difference from the baseline is maximized "
@@ -72,8 +128,9 @@ class Optimize(Frozen):
     )
     sampler: Literal["tpe", "cmaes"] = Field(
         default="tpe",
-        description="Optuna's sampler: tpe (tree-structured Parzen estimator, handles "
-        "constraints) or cmaes (CMA-ES, needs the cmaes package; constraints only filter).",
+        description="Optuna's sampler for one objective: tpe (tree-structured Parzen "
+        "estimator, handles constraints) or cmaes (CMA-ES, needs the cmaes package; "
+        "constraints only filter). Several objectives use NSGA-II.",
     )
     replications: Annotated[int, Field(ge=2), WHOLE] = Field(
         default=5, description="Replications of a trial at first."
@@ -118,6 +175,16 @@ class Optimize(Frozen):
         paths = [lever.path for lever in self.levers]
         if len(set(paths)) != len(paths):
             raise ValueError("each lever may appear once")
+        if self.allocate is not None and self.levers:
+            raise ValueError(
+                "give levers or allocate, not both (allocate sets the bonds' levers itself)"
+            )
+        if len(self.objectives) == 1:
+            raise ValueError("objectives: give two or more (one objective: metric)")
+        if self.objectives and self.metric is not None:
+            raise ValueError("give metric (one objective) or objectives (several), not both")
+        if len({o.label for o in self.objectives}) != len(self.objectives):
+            raise ValueError("objectives: each column and statistic at most once")
         if self.max_replications < self.replications:
             raise ValueError("max_replications must be at least replications")
         if self.max_fresh_replications < self.fresh_replications:
