@@ -15,7 +15,7 @@ new customers, and the margin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,14 @@ import pandas as pd
 
 from relsim.calibration import forecast, process
 from relsim.calibration.bgnbd import Fit
-from relsim.calibration.spend import OrderValueFit, fit_order_value
+from relsim.calibration.spend import (
+    GammaGammaFit,
+    OrderValueFit,
+    SpendFrequency,
+    fit_order_value,
+    fit_spend_gamma_gamma,
+    spend_frequency_correlation,
+)
 from relsim.calibration.transactions import weekly_summary
 from relsim.calibration.uncertainty import ParameterDistribution
 from relsim.domain import RUNGS
@@ -51,7 +58,7 @@ class Calibration:
 
     summary: pd.DataFrame
     process: Fit
-    order_value: OrderValueFit | None
+    order_value: OrderValueFit | GammaGammaFit | None
     start: str
     weeks: int
     repeat_weeks: np.ndarray  # calendar week of every repeat purchase week in the log
@@ -181,7 +188,7 @@ def _variant_note(diagnostics: dict[str, Any]) -> str:
 
 def process_scenario(
     params: dict[str, float],
-    order_value: OrderValueFit | None = None,
+    order_value: OrderValueFit | GammaGammaFit | None = None,
     customers: int = 1000,
     weeks: int = 104,
     name: str = "calibrated",
@@ -220,7 +227,9 @@ def process_scenario(
     }
 
 
-def _fitted_segment(params: dict[str, float], order_value: OrderValueFit | None) -> dict:
+def _fitted_segment(
+    params: dict[str, float], order_value: OrderValueFit | GammaGammaFit | None
+) -> dict:
     """The one segment: the fitted purchase rate, defection propensity and order value; no
     price or quality response, an outside option that never wins, no relocation or voice."""
     m, s, a, b = (float(params[k]) for k in process.PARAMETERS)
@@ -230,15 +239,15 @@ def _fitted_segment(params: dict[str, float], order_value: OrderValueFit | None)
         else {}
     )
     value = (
-        {"mean": float(order_value.mean), "shape": float(order_value.shape)}
+        order_value.segment_fields()
         if order_value is not None
-        else {"mean": 40.0, "shape": 6.0}
+        else {"order_value": {"mean": 40.0, "shape": 6.0}}
     )
     return {
         "name": "calibrated",
         "share": 1.0,
         "orders_per_year": {"mean": m, "shape": s},
-        "order_value": value,
+        **value,
         "defection_propensity": {"mean": a / (a + b), "concentration": a + b},
         **linked,
         "price_sensitivity": 0.0,
@@ -310,28 +319,40 @@ def fit_variants(
     return fits, table
 
 
+SPEND_MODELS = ("constant", "gamma-gamma")
+"""``constant``: one order value per customer, a gamma between customers, fitted by moments
+without the within-customer noise; ``gamma-gamma``: every order's value varies around the
+customer's own (``relsim.calibration.spend``)."""
+
+
 def calibrate(
     log: pd.DataFrame,
     calibration_end: str | date | pd.Timestamp | None = None,
     start: str | date | pd.Timestamp | None = None,
     dropout: str = "weekly",
+    spend: str = "constant",
 ) -> Calibration:
     """Fit relsim's customer process (and, with amounts, its spend model) to a transaction log
     (``read_transactions``): weeks are counted from ``start`` (default: the log's first date)
     up to the last complete week on or before ``calibration_end``; ``dropout`` is one of
-    :data:`DROPOUT_VARIANTS`."""
+    :data:`DROPOUT_VARIANTS`, ``spend`` one of :data:`SPEND_MODELS`."""
+    if spend not in SPEND_MODELS:
+        raise ValueError(f"spend = {spend!r}; expected one of {', '.join(SPEND_MODELS)}")
     summary = weekly_summary(log, calibration_end, start)
     if len(summary) < 10:
         raise ValueError(f"a calibration needs at least 10 customers; the log has {len(summary)}")
     fits, variants = fit_variants(summary, dropout)
     fit = next(fits[name] for name, row in variants.items() if row["chosen"])
-    value = None
-    if "mean_amount" in summary:
+    value: OrderValueFit | GammaGammaFit | None = None
+    if "mean_amount" in summary and spend == "gamma-gamma":
+        value = fit_spend_gamma_gamma(summary["k"], summary["mean_amount"])
+    elif "mean_amount" in summary:
         value = fit_order_value(summary["k"], summary["mean_amount"], summary["sd_amount"])
     weeks = int(summary.attrs["weeks"])
     origin = pd.Timestamp(summary.attrs["start"])
     week = (log["date"] - origin).dt.days // 7
     inside = log.assign(week=week)
+    dependence = _spend_frequency(inside[inside["week"] < weeks]) if value is not None else None
     inside = inside[inside["week"] < weeks][["customer", "week"]].drop_duplicates()
     births = inside.groupby("customer")["week"].transform("min")
     repeats = inside["week"][inside["week"] > births].to_numpy(int)
@@ -349,6 +370,20 @@ def calibrate(
         "expected_alive_at_end": float(post.alive.sum()),
         "dropout": next(name for name, row in variants.items() if row["chosen"]),
         "variants": variants,
+        "spend": spend if value is not None else None,
+        "spend_frequency": None
+        if dependence is None
+        else {**asdict(dependence), "reading": dependence.reading()},
         "not_identified": list(NOT_IDENTIFIED),
     }
     return calibration
+
+
+def _spend_frequency(inside: pd.DataFrame) -> SpendFrequency | None:
+    """Gamma-gamma's independence check on the calibration period's purchase weeks (amounts
+    summed within a week), or None when the log has too few repeat buyers for it."""
+    weeks = inside.groupby(["customer", "week"], sort=True)["amount"].sum().reset_index()
+    try:
+        return spend_frequency_correlation(weeks)
+    except ValueError:
+        return None

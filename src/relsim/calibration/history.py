@@ -18,7 +18,7 @@ import pandas as pd
 from relsim.calibration import forecast
 from relsim.calibration.calibrate import process_scenario
 from relsim.calibration.process import RATE_POWER
-from relsim.calibration.spend import OrderValueFit
+from relsim.calibration.spend import GammaGammaFit, OrderValueFit
 from relsim.calibration.uncertainty import ParameterDistribution, variance_parts
 
 
@@ -52,7 +52,7 @@ def simulate_history(
     weeks: int,
     replications: int = 100,
     seed: int = 2026,
-    order_value: OrderValueFit | None = None,
+    order_value: OrderValueFit | GammaGammaFit | None = None,
     uncertainty: ParameterDistribution | None = None,
 ) -> HistoryForecast:
     """Conditional simulation: each replication draws every customer's state at the end of
@@ -111,7 +111,7 @@ def _run_one(
     params: dict[str, float],
     draws: dict[str, np.ndarray],
     value: np.ndarray,
-    order_value: OrderValueFit | None,
+    order_value: OrderValueFit | GammaGammaFit | None,
     weeks: int,
     seed: int,
     root: np.random.SeedSequence,
