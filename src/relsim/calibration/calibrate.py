@@ -233,11 +233,14 @@ def _fitted_segment(
     """The one segment: the fitted purchase rate, defection propensity and order value; no
     price or quality response, an outside option that never wins, no relocation or voice."""
     m, s, a, b = (float(params[k]) for k in process.PARAMETERS)
-    linked = (
-        {"defection_rate_power": float(params[process.RATE_POWER])}
-        if process.RATE_POWER in params
-        else {}
-    )
+    linked = {
+        field: float(params[name])
+        for name, field in (
+            (process.RATE_POWER, "defection_rate_power"),
+            (process.NEVER_SHARE, "never_defecting_share"),
+        )
+        if name in params
+    }
     value = (
         order_value.segment_fields()
         if order_value is not None
@@ -287,10 +290,11 @@ def _flat_ladder() -> dict:
     }
 
 
-DROPOUT_VARIANTS = ("weekly", "rate-linked", "auto")
+DROPOUT_VARIANTS = ("weekly", "rate-linked", "stayers", "auto")
 """``weekly``: dropout independent of the purchase rate (the process as before); ``rate-linked``:
-the dropout clock runs with the purchase rate (``defection_rate_power``); ``auto``: the one of
-the two with the lower BIC on the calibration data (``relsim.calibration.process``)."""
+the dropout clock runs with the purchase rate (``defection_rate_power``); ``stayers``:
+rate-linked, and a share who never defect (``never_defecting_share``); ``auto``: the one of the
+three with the lowest BIC on the calibration data (``relsim.calibration.process``)."""
 
 
 def fit_variants(
@@ -303,8 +307,14 @@ def fit_variants(
     if dropout not in DROPOUT_VARIANTS:
         raise ValueError(f"dropout = {dropout!r}; expected one of {', '.join(DROPOUT_VARIANTS)}")
     x, t_x, n = summary["x"], summary["t_x"], summary["n"]
-    wanted = ("weekly", "rate-linked") if dropout == "auto" else (dropout,)
-    fits = {name: process.fit_process(x, t_x, n, rate_power=name != "weekly") for name in wanted}
+    wanted = ("weekly", "rate-linked", "stayers") if dropout == "auto" else (dropout,)
+    fits: dict[str, Fit] = {}
+    for name in wanted:  # stayers start from the rate-linked fit, which they nest
+        linked = fits.get("rate-linked") if name == "stayers" else None
+        start = None if linked is None else (*linked.params.values(), 0.1)
+        fits[name] = process.fit_process(
+            x, t_x, n, start, rate_power=name != "weekly", stayers=name == "stayers"
+        )
     table = {
         name: {
             "log_likelihood": fit.log_likelihood,

@@ -17,7 +17,7 @@ import pandas as pd
 
 from relsim.calibration import forecast
 from relsim.calibration.calibrate import process_scenario
-from relsim.calibration.process import RATE_POWER
+from relsim.calibration.process import NEVER_SHARE, RATE_POWER
 from relsim.calibration.spend import GammaGammaFit, OrderValueFit
 from relsim.calibration.uncertainty import ParameterDistribution, variance_parts
 
@@ -130,7 +130,7 @@ def _run_one(
     # rate power would act only on customers born later, and this market has no births, so a
     # drawn power outside the scenario field's range is left out of the scenario, and a drawn
     # mean rate above the field's bound of 52 a year is capped there (it too acts at births)
-    own = {k: v for k, v in params.items() if k != RATE_POWER}
+    own = {k: v for k, v in params.items() if k not in (RATE_POWER, NEVER_SHARE)}
     own["rate_mean"] = min(own["rate_mean"], 50.0)
     scenario = Scenario.model_validate(
         process_scenario(own, order_value, customers=len(alive), weeks=weeks, seed=seed)

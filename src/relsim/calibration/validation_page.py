@@ -148,11 +148,13 @@ def _variant_choice(h: HoldoutComparison) -> list[str]:
     table = pd.DataFrame(d["variants"]).T[["parameters", "log_likelihood", "bic", "chosen"]]
     table.index.name = "dropout"
     lines = [
-        "**Choosing the process without the holdout.** Two variants of relsim's process are",
+        "**Choosing the process without the holdout.** Three variants of relsim's process are",
         "fitted: dropout in any week independent of the purchase rate (`weekly`, the process",
-        "before model version 10), and dropout whose clock runs with the purchase rate",
-        "(`rate-linked`: `defection_rate_power`, see `relsim.calibration.process`). The one with",
-        "the lower BIC on weeks 1-39 is used (`relsim calibrate --dropout auto`):",
+        "before model version 10), dropout whose clock runs with the purchase rate",
+        "(`rate-linked`: `defection_rate_power`), and the rate-linked process mixed with a share",
+        "of customers who never defect (`stayers`: `never_defecting_share`; see",
+        "`relsim.calibration.process`). The one with the lowest BIC on weeks 1-39 is used",
+        "(`relsim calibrate --dropout auto`):",
         "",
         _fmt(table, 2),
         "",
@@ -279,7 +281,7 @@ def _holdout_reading(h: HoldoutComparison) -> str:
     )
     for name in t.index:
         if name.endswith("dropout, closed form"):
-            text += f" The other variant ({name[8:-13]}) misses it by {err[name]:+.1f}%."
+            text += f" The {name[8:-13]} variant misses it by {err[name]:+.1f}%."
     text += (
         f" The simulation's 90% interval, {sim['low_90']:.0f}-{sim['high_90']:.0f}, "
         f"{'covers' if inside else 'does not cover'} the actual {actual:.0f}; of its spread "

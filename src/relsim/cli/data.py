@@ -136,10 +136,11 @@ def _add_model_choices(cal: argparse.ArgumentParser) -> None:
     """``relsim calibrate``'s choices of the fitted model: dropout and spend variants."""
     cal.add_argument(
         "--dropout",
-        choices=("weekly", "rate-linked", "auto"),
+        choices=("weekly", "rate-linked", "stayers", "auto"),
         default="weekly",
         help="dropout in any week independent of the purchase rate (weekly, the default), "
-        "linked to the rate (rate-linked: defection_rate_power), or the lower BIC (auto)",
+        "linked to the rate (rate-linked: defection_rate_power), rate-linked with a share who "
+        "never defect (stayers: never_defecting_share), or the lowest BIC (auto)",
     )
     cal.add_argument(
         "--spend",

@@ -285,7 +285,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
-OPTIONAL_SEGMENT_FIELDS = ("order_value_within_shape", "order_value_between")
+OPTIONAL_SEGMENT_FIELDS = (
+    "order_value_within_shape",
+    "order_value_between",
+    "never_defecting_share",
+)
 """Segment fields left out of the scenario hash while null (added after folders existed)."""
 
 

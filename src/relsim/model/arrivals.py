@@ -56,6 +56,9 @@ class Arrivals:
                 if segment.defection_rate_power:
                     relative = rate / segment.orders_per_year.mean
                     theta = defection.rate_linked(theta, relative, segment.defection_rate_power)
+                if segment.never_defecting_share:
+                    # stayers never defect for reasons of their own: drawn only then
+                    theta[pop.random(k) < segment.never_defecting_share] = 0.0
                 theta = units.weekly_probability(theta)
             c.propensity[members] = theta
             c.expectation[members] = segment.expected_quality

@@ -112,6 +112,12 @@ class Segment(Frozen):
         "independent of the rate; 1: dropout in proportion to purchase occasions, as in the "
         "BG/NBD. Fitted by relsim calibrate --dropout rate-linked (dimensionless).",
     )
+    never_defecting_share: Probability | None = Field(
+        default=None,
+        description="Share of the segment's customers who never end a relationship for reasons "
+        "of their own (their defection propensity is 0; non-contractual segments). null "
+        "(default): none. Fitted by relsim calibrate --dropout stayers (share, 0-1).",
+    )
     annual_churn_percent: Annotated[float, Field(ge=0.0, lt=100.0)] | None = Field(
         default=None,
         description="Strategist's alternative to `defection_propensity.mean` (percent of "
@@ -209,6 +215,11 @@ class Segment(Frozen):
             raise ValueError(
                 "order_value_within_shape is for non-contractual segments (a contract's fee "
                 "does not vary from one period to the next); expected null"
+            )
+        if self.contractual and self.never_defecting_share is not None:
+            raise ValueError(
+                "never_defecting_share is for non-contractual segments (a contractual "
+                "segment's propensity is per contract period); expected null"
             )
         if self.order_value_between == "inverse-gamma":
             shape = self.order_value.shape
