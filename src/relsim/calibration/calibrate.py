@@ -15,7 +15,7 @@ new customers, and the margin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,14 @@ import pandas as pd
 
 from relsim.calibration import forecast, process
 from relsim.calibration.bgnbd import Fit
-from relsim.calibration.spend import OrderValueFit, fit_order_value
+from relsim.calibration.spend import (
+    GammaGammaFit,
+    OrderValueFit,
+    SpendFrequency,
+    fit_order_value,
+    fit_spend_gamma_gamma,
+    spend_frequency_correlation,
+)
 from relsim.calibration.transactions import weekly_summary
 from relsim.calibration.uncertainty import ParameterDistribution
 from relsim.domain import RUNGS
@@ -51,7 +58,7 @@ class Calibration:
 
     summary: pd.DataFrame
     process: Fit
-    order_value: OrderValueFit | None
+    order_value: OrderValueFit | GammaGammaFit | None
     start: str
     weeks: int
     repeat_weeks: np.ndarray  # calendar week of every repeat purchase week in the log
@@ -181,7 +188,7 @@ def _variant_note(diagnostics: dict[str, Any]) -> str:
 
 def process_scenario(
     params: dict[str, float],
-    order_value: OrderValueFit | None = None,
+    order_value: OrderValueFit | GammaGammaFit | None = None,
     customers: int = 1000,
     weeks: int = 104,
     name: str = "calibrated",
@@ -220,25 +227,30 @@ def process_scenario(
     }
 
 
-def _fitted_segment(params: dict[str, float], order_value: OrderValueFit | None) -> dict:
+def _fitted_segment(
+    params: dict[str, float], order_value: OrderValueFit | GammaGammaFit | None
+) -> dict:
     """The one segment: the fitted purchase rate, defection propensity and order value; no
     price or quality response, an outside option that never wins, no relocation or voice."""
     m, s, a, b = (float(params[k]) for k in process.PARAMETERS)
-    linked = (
-        {"defection_rate_power": float(params[process.RATE_POWER])}
-        if process.RATE_POWER in params
-        else {}
-    )
+    linked = {
+        field: float(params[name])
+        for name, field in (
+            (process.RATE_POWER, "defection_rate_power"),
+            (process.NEVER_SHARE, "never_defecting_share"),
+        )
+        if name in params
+    }
     value = (
-        {"mean": float(order_value.mean), "shape": float(order_value.shape)}
+        order_value.segment_fields()
         if order_value is not None
-        else {"mean": 40.0, "shape": 6.0}
+        else {"order_value": {"mean": 40.0, "shape": 6.0}}
     )
     return {
         "name": "calibrated",
         "share": 1.0,
         "orders_per_year": {"mean": m, "shape": s},
-        "order_value": value,
+        **value,
         "defection_propensity": {"mean": a / (a + b), "concentration": a + b},
         **linked,
         "price_sensitivity": 0.0,
@@ -278,10 +290,11 @@ def _flat_ladder() -> dict:
     }
 
 
-DROPOUT_VARIANTS = ("weekly", "rate-linked", "auto")
+DROPOUT_VARIANTS = ("weekly", "rate-linked", "stayers", "auto")
 """``weekly``: dropout independent of the purchase rate (the process as before); ``rate-linked``:
-the dropout clock runs with the purchase rate (``defection_rate_power``); ``auto``: the one of
-the two with the lower BIC on the calibration data (``relsim.calibration.process``)."""
+the dropout clock runs with the purchase rate (``defection_rate_power``); ``stayers``:
+rate-linked, and a share who never defect (``never_defecting_share``); ``auto``: the one of the
+three with the lowest BIC on the calibration data (``relsim.calibration.process``)."""
 
 
 def fit_variants(
@@ -294,8 +307,14 @@ def fit_variants(
     if dropout not in DROPOUT_VARIANTS:
         raise ValueError(f"dropout = {dropout!r}; expected one of {', '.join(DROPOUT_VARIANTS)}")
     x, t_x, n = summary["x"], summary["t_x"], summary["n"]
-    wanted = ("weekly", "rate-linked") if dropout == "auto" else (dropout,)
-    fits = {name: process.fit_process(x, t_x, n, rate_power=name != "weekly") for name in wanted}
+    wanted = ("weekly", "rate-linked", "stayers") if dropout == "auto" else (dropout,)
+    fits: dict[str, Fit] = {}
+    for name in wanted:  # stayers start from the rate-linked fit, which they nest
+        linked = fits.get("rate-linked") if name == "stayers" else None
+        start = None if linked is None else (*linked.params.values(), 0.1)
+        fits[name] = process.fit_process(
+            x, t_x, n, start, rate_power=name != "weekly", stayers=name == "stayers"
+        )
     table = {
         name: {
             "log_likelihood": fit.log_likelihood,
@@ -310,28 +329,40 @@ def fit_variants(
     return fits, table
 
 
+SPEND_MODELS = ("constant", "gamma-gamma")
+"""``constant``: one order value per customer, a gamma between customers, fitted by moments
+without the within-customer noise; ``gamma-gamma``: every order's value varies around the
+customer's own (``relsim.calibration.spend``)."""
+
+
 def calibrate(
     log: pd.DataFrame,
     calibration_end: str | date | pd.Timestamp | None = None,
     start: str | date | pd.Timestamp | None = None,
     dropout: str = "weekly",
+    spend: str = "constant",
 ) -> Calibration:
     """Fit relsim's customer process (and, with amounts, its spend model) to a transaction log
     (``read_transactions``): weeks are counted from ``start`` (default: the log's first date)
     up to the last complete week on or before ``calibration_end``; ``dropout`` is one of
-    :data:`DROPOUT_VARIANTS`."""
+    :data:`DROPOUT_VARIANTS`, ``spend`` one of :data:`SPEND_MODELS`."""
+    if spend not in SPEND_MODELS:
+        raise ValueError(f"spend = {spend!r}; expected one of {', '.join(SPEND_MODELS)}")
     summary = weekly_summary(log, calibration_end, start)
     if len(summary) < 10:
         raise ValueError(f"a calibration needs at least 10 customers; the log has {len(summary)}")
     fits, variants = fit_variants(summary, dropout)
     fit = next(fits[name] for name, row in variants.items() if row["chosen"])
-    value = None
-    if "mean_amount" in summary:
+    value: OrderValueFit | GammaGammaFit | None = None
+    if "mean_amount" in summary and spend == "gamma-gamma":
+        value = fit_spend_gamma_gamma(summary["k"], summary["mean_amount"])
+    elif "mean_amount" in summary:
         value = fit_order_value(summary["k"], summary["mean_amount"], summary["sd_amount"])
     weeks = int(summary.attrs["weeks"])
     origin = pd.Timestamp(summary.attrs["start"])
     week = (log["date"] - origin).dt.days // 7
     inside = log.assign(week=week)
+    dependence = _spend_frequency(inside[inside["week"] < weeks]) if value is not None else None
     inside = inside[inside["week"] < weeks][["customer", "week"]].drop_duplicates()
     births = inside.groupby("customer")["week"].transform("min")
     repeats = inside["week"][inside["week"] > births].to_numpy(int)
@@ -349,6 +380,20 @@ def calibrate(
         "expected_alive_at_end": float(post.alive.sum()),
         "dropout": next(name for name, row in variants.items() if row["chosen"]),
         "variants": variants,
+        "spend": spend if value is not None else None,
+        "spend_frequency": None
+        if dependence is None
+        else {**asdict(dependence), "reading": dependence.reading()},
         "not_identified": list(NOT_IDENTIFIED),
     }
     return calibration
+
+
+def _spend_frequency(inside: pd.DataFrame) -> SpendFrequency | None:
+    """Gamma-gamma's independence check on the calibration period's purchase weeks (amounts
+    summed within a week), or None when the log has too few repeat buyers for it."""
+    weeks = inside.groupby(["customer", "week"], sort=True)["amount"].sum().reset_index()
+    try:
+        return spend_frequency_correlation(weeks)
+    except ValueError:
+        return None

@@ -40,6 +40,8 @@ def story_histories(
     theta = rng.beta(params["dropout_a"], params["dropout_b"], customers)
     power = float(params.get(process.RATE_POWER, 0.0))
     theta = process.linked_propensity(theta, process.rate_scale(rate, mean, power))
+    if process.NEVER_SHARE in params:  # the stayers variant: drawn only then
+        theta[rng.random(customers) < params[process.NEVER_SHARE]] = 0.0
     hazard = 1.0 - (1.0 - theta) ** (1.0 / 52.0)
     n = calibration_weeks - rng.integers(0, birth_weeks, customers)
     alive = np.ones(customers, dtype=bool)

@@ -5,7 +5,8 @@ customer, what its history says about it (the posterior: still in a relationship
 purchase rate), its expected purchase weeks in the weeks ahead, and one random draw of its state
 for the engine's conditional simulation (``relsim.calibration.simulate_history``). Both process
 variants (dropout independent of the purchase rate, or rate-linked) are covered: the pace of the
-dropout clock is taken per cell of the rate grid.
+dropout clock is taken per cell of the rate grid; so is the stayers variant, whose never-defecting
+customers are a second component of the posterior.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from relsim.calibration.process import (
+    NEVER_SHARE,
     RATE_POWER,
     RateGrid,
     _histories,
-    _history_terms,
     _log_sum,
     cell_scale,
+    component_terms,
     linked_propensity,
     log_beta_ratio,
     rate_grid,
@@ -42,9 +44,16 @@ def expected_repeat_weeks(params: dict[str, float], weeks: np.ndarray | int) -> 
     scale = cell_scale(values, grid)
     kept = survival(a, b, np.arange(1, top + 1)[:, None], scale[None, :])
     cumulative = np.vstack([np.zeros((1, len(scale))), np.cumsum(kept, axis=0)])
-    if len(scale) == 1:
-        return float(np.dot(grid.mass, grid.q)) * cumulative[weeks, 0]
-    return cumulative[weeks] @ (grid.mass * grid.q)
+    buying = grid.mass * grid.q
+    mortal = (
+        float(buying.sum()) * cumulative[weeks, 0]
+        if len(scale) == 1
+        else cumulative[weeks] @ buying
+    )
+    share = float(params.get(NEVER_SHARE, 0.0))
+    if not share:
+        return mortal
+    return (1.0 - share) * mortal + share * float(buying.sum()) * weeks
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,7 @@ class Posterior:
     inverse: np.ndarray  # customer -> unique history row
     grid: RateGrid
     n: np.ndarray
+    stayer_weights: np.ndarray | None = None  # the stayers' part of rate_weights (variant)
 
 
 def posterior(params: dict[str, float], x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> Posterior:
@@ -64,12 +74,14 @@ def posterior(params: dict[str, float], x: np.ndarray, t_x: np.ndarray, n: np.nd
     values = vector(params)
     x, t_x, n = (np.asarray(v, dtype=np.int64) for v in (x, t_x, n))
     unique, inverse = _histories(x, t_x, n)
-    stay, both, grid = _history_terms(values, unique)
+    stay, both, stayer, grid = component_terms(values, unique)
     stay_total = _log_sum(stay)
     alive = np.exp(stay_total - _log_sum(both))
     weights = np.exp(stay - stay_total[:, None])
-    weights /= weights.sum(axis=1, keepdims=True)
-    return Posterior(alive[inverse], weights, inverse, grid, n)
+    norm = weights.sum(axis=1, keepdims=True)
+    weights /= norm
+    stayers = None if stayer is None else np.exp(stayer - stay_total[:, None]) / norm
+    return Posterior(alive[inverse], weights, inverse, grid, n, stayers)
 
 
 def conditional_expected_weeks(
@@ -90,10 +102,16 @@ def conditional_expected_weeks(
         log_beta_ratio(a, b + start[:, None, :], scale[None, None, :] * years(ahead)[None, :, None])
     ).sum(axis=1)  # (ends, cells or 1)
     buying = post.rate_weights * post.grid.q[None, :]  # E[q; cell | alive, history]
-    if len(scale) == 1:
+    if post.stayer_weights is None and len(scale) == 1:
         return post.alive * buying.sum(axis=1)[post.inverse] * kept[which, 0]
+    stayers = 0.0
+    if post.stayer_weights is not None:
+        # stayers buy in every week ahead at their rate; the others' survival as before
+        staying = post.stayer_weights * post.grid.q[None, :]
+        buying = buying - staying
+        stayers = staying.sum(axis=1)[post.inverse] * weeks
     per_customer = (buying[post.inverse] * kept[which]).sum(axis=1)
-    return post.alive * per_customer
+    return post.alive * (per_customer + stayers)
 
 
 def draw_customers(
@@ -130,13 +148,15 @@ def draw_customers(
     )
     a, b = params["dropout_a"], params["dropout_b"]
     power = float(params.get(RATE_POWER, 0.0))
-    if not power:
+    if not power and post.stayer_weights is None:
         theta = rng.beta(a, b + years(np.asarray(n, dtype=float)))
         return {"alive": alive, "orders_per_year": rate, "defection_propensity": theta}
     scale = rate_scale(rate, params["rate_mean"], power)
     theta = rng.beta(a, b + scale * years(np.asarray(n, dtype=float)))
-    return {
-        "alive": alive,
-        "orders_per_year": rate,
-        "defection_propensity": linked_propensity(theta, scale),
-    }
+    propensity = linked_propensity(theta, scale)
+    if post.stayer_weights is not None:
+        # a stayer given its drawn cell (and alive): the stayers' share of the cell's weight
+        row = post.inverse
+        odds = post.stayer_weights[row, cell] / np.maximum(weights[np.arange(count), cell], 1e-300)
+        propensity = np.where(rng.random(count) < odds, 0.0, propensity)
+    return {"alive": alive, "orders_per_year": rate, "defection_propensity": propensity}

@@ -17,8 +17,8 @@ import pandas as pd
 
 from relsim.calibration import forecast
 from relsim.calibration.calibrate import process_scenario
-from relsim.calibration.process import RATE_POWER
-from relsim.calibration.spend import OrderValueFit
+from relsim.calibration.process import NEVER_SHARE, RATE_POWER
+from relsim.calibration.spend import GammaGammaFit, OrderValueFit
 from relsim.calibration.uncertainty import ParameterDistribution, variance_parts
 
 
@@ -52,7 +52,7 @@ def simulate_history(
     weeks: int,
     replications: int = 100,
     seed: int = 2026,
-    order_value: OrderValueFit | None = None,
+    order_value: OrderValueFit | GammaGammaFit | None = None,
     uncertainty: ParameterDistribution | None = None,
 ) -> HistoryForecast:
     """Conditional simulation: each replication draws every customer's state at the end of
@@ -111,7 +111,7 @@ def _run_one(
     params: dict[str, float],
     draws: dict[str, np.ndarray],
     value: np.ndarray,
-    order_value: OrderValueFit | None,
+    order_value: OrderValueFit | GammaGammaFit | None,
     weeks: int,
     seed: int,
     root: np.random.SeedSequence,
@@ -130,7 +130,7 @@ def _run_one(
     # rate power would act only on customers born later, and this market has no births, so a
     # drawn power outside the scenario field's range is left out of the scenario, and a drawn
     # mean rate above the field's bound of 52 a year is capped there (it too acts at births)
-    own = {k: v for k, v in params.items() if k != RATE_POWER}
+    own = {k: v for k, v in params.items() if k not in (RATE_POWER, NEVER_SHARE)}
     own["rate_mean"] = min(own["rate_mean"], 50.0)
     scenario = Scenario.model_validate(
         process_scenario(own, order_value, customers=len(alive), weeks=weeks, seed=seed)

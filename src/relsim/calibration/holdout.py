@@ -20,6 +20,7 @@ from relsim.calibration import bgnbd, forecast
 from relsim.calibration.calibrate import Calibration, calibrate
 from relsim.calibration.history import HistoryForecast, simulate_history
 from relsim.calibration.selection import time_split
+from relsim.calibration.spend import GammaGammaFit, fit_spend_gamma_gamma
 from relsim.calibration.transactions import holdout_purchases, holdout_weeks, summarise
 
 CDNOW_CALIBRATION_END = "1997-09-30"  # 39 weeks from 1997-01-01
@@ -55,6 +56,7 @@ class HoldoutComparison:
     replications: int
     time_split: pd.DataFrame | None = None
     simulated: HistoryForecast | None = None
+    spend: GammaGammaFit | None = None  # gamma-gamma on the calibration weeks
 
 
 @dataclass
@@ -96,6 +98,8 @@ def holdout_comparison(
     bg_days, days_rows = _published_model(log, calibration_end, cal, h)
     totals = pd.concat([_totals(f), days_rows], ignore_index=True)
     inside = time_split(log, cal.weeks, TIME_SPLIT_WEEKS) if split else None
+    s = cal.summary
+    spend = fit_spend_gamma_gamma(s["k"], s["mean_amount"]) if "mean_amount" in s else None
     return HoldoutComparison(
         cal,
         totals,
@@ -106,6 +110,7 @@ def holdout_comparison(
         replications,
         inside,
         f.simulated,
+        spend,
     )
 
 

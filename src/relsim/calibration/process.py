@@ -32,6 +32,15 @@ probably a slow buyer still alive, not a lost one. Between and beyond, ``k`` is 
 the purchase and dropout rates across customers, which Abe's (2009) hierarchical Pareto/NBD
 estimates. The likelihood is the same sum with ``B`` taken per cell of the rate grid:
 ``B(s | lambda) = Beta(a, b + g s / 52) / Beta(a, b)`` inside the expectation over ``lambda``.
+
+**The stayers variant** (opt-in, scenario field ``never_defecting_share = pi``, with the
+rate-linked dropout): a share ``pi`` of customers never end the relationship for reasons of
+their own, the others run the rate-linked process. A stayer's history has the likelihood
+``A(x, n - x)`` (its ``B`` is 1), so ``L = (1 - pi) L_rate-linked + pi A(x, n - x)``: the BTYD
+literature's mixture of a segment that never defects with one that does (a split-hazard or
+"cure" model, as in Fader, Hardie & Shang's 2010 beta-discrete-Weibull with a never-defecting
+share), here on top of the rate-linked clock, so that light buyers' long silences weigh less
+towards "gone" while repeat buyers keep the rate-linked dropout.
 """
 
 from __future__ import annotations
@@ -53,6 +62,9 @@ RATE_POWER = "dropout_rate_power"
 """The optional fifth parameter ``k`` of the rate-linked variant: a customer buying ``lambda``
 orders a year runs its dropout clock at ``(lambda / mean) ** k`` times the calendar's pace
 (scenario field ``defection_rate_power``; module docstring)."""
+NEVER_SHARE = "never_defecting_share"
+"""The stayers variant's sixth parameter ``pi``: the share of customers who never defect for
+reasons of their own (scenario field ``never_defecting_share``; module docstring)."""
 GRID_CELLS = 400
 """Cells of the purchase-rate grid, log-spaced from 1e-3 x the mean up to 52 a year, each
 represented by its conditional mean rate (a test bounds the error against a finer grid)."""
@@ -89,13 +101,16 @@ def rate_grid(mean: float, shape: float, cells: int = GRID_CELLS) -> RateGrid:
 
 
 def parameter_names(params: dict[str, float]) -> tuple[str, ...]:
-    """The process's parameters in ``params``: the four, and the rate power if present."""
-    return PARAMETERS + ((RATE_POWER,) if RATE_POWER in params else ())
+    """The process's parameters in ``params``: the four, the rate power if present, and the
+    stayers' share if present (after the rate power)."""
+    linked = (RATE_POWER,) if RATE_POWER in params or NEVER_SHARE in params else ()
+    return PARAMETERS + linked + ((NEVER_SHARE,) if NEVER_SHARE in params else ())
 
 
 def vector(params: dict[str, float]) -> np.ndarray:
-    """The parameters as the likelihood takes them (four, or five with the rate power)."""
-    return np.array([params[k] for k in parameter_names(params)], dtype=float)
+    """The parameters as the likelihood takes them (four, five with the rate power, six with
+    the stayers' share; a share without a rate power has power 0)."""
+    return np.array([params.get(k, 0.0) for k in parameter_names(params)], dtype=float)
 
 
 def rate_scale(rate: np.ndarray, mean: float, power: float) -> np.ndarray:
@@ -197,9 +212,28 @@ def _history_terms(
 ) -> tuple[np.ndarray, np.ndarray, RateGrid]:
     """Per unique history and grid cell, with the cell's prior mass: the log-likelihood of
     staying to week n, and of all ways (staying or leaving); and the grid."""
+    stay, both, _, grid = component_terms(params, unique)
+    return stay, both, grid
+
+
+def component_terms(
+    params: np.ndarray, unique: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, RateGrid]:
+    """:func:`_history_terms` and, for the stayers variant, the stayers' part of the staying
+    term (log, per unique history and cell, with the share and the mass; None otherwise)."""
     stay, leave, grid = _log_terms(params, unique)
     log_mass = np.log(np.maximum(grid.mass, 1e-300))[None, :]
-    return stay + log_mass, np.logaddexp(stay, leave) + log_mass, grid
+    stay, both = stay + log_mass, np.logaddexp(stay, leave) + log_mass
+    if len(params) < 6:
+        return stay, both, None, grid
+    share = float(params[5])
+    x, n = unique[:, 0], unique[:, 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_q, log_miss = np.log(grid.q), np.log1p(-grid.q)
+        stayer = x[:, None] * log_q[None, :] + _times(n - x, log_miss[None, :]) + log_mass
+        stayer += np.log(share)
+        mortal = np.log1p(-share)
+    return np.logaddexp(stay + mortal, stayer), np.logaddexp(both + mortal, stayer), stayer, grid
 
 
 def log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -215,11 +249,13 @@ def fit_process(
     n: np.ndarray,
     start: tuple[float, ...] | None = None,
     rate_power: bool = False,
+    stayers: bool = False,
 ) -> Fit:
     """Maximum-likelihood parameters of relsim's customer process from weekly histories
     (:func:`relsim.calibration.weekly_summary`), with standard errors from the observed
     information; :func:`segment_values` gives the scenario fields. ``rate_power`` fits the
-    rate-linked variant (a fifth parameter, :data:`RATE_POWER`, estimated on its own scale)."""
+    rate-linked variant (a fifth parameter, :data:`RATE_POWER`, estimated on its own scale);
+    ``stayers`` the stayers variant (rate-linked and a sixth, :data:`NEVER_SHARE`)."""
     x, t_x, n = (np.asarray(v, dtype=np.int64) for v in (x, t_x, n))
     if not (len(x) == len(t_x) == len(n)) or len(x) == 0:
         raise ValueError("x, t_x and n need one value per customer")
@@ -231,14 +267,19 @@ def fit_process(
         watched = np.maximum(t_x, 1).sum()
         rate = float(np.clip(per_year(x.sum()) / watched, 0.05, 40.0))
         start = (rate, 1.0, 1.0, 3.0)
-    names = PARAMETERS + ((RATE_POWER,) if rate_power else ())
+    rate_power = rate_power or stayers
+    names = PARAMETERS + ((RATE_POWER,) if rate_power else ()) + ((NEVER_SHARE,) if stayers else ())
     begin = np.log(np.array(start[:4], dtype=float))
     if rate_power:
         begin = np.append(begin, start[4] if len(start) > 4 else 0.0)
+    if stayers:
+        begin = np.append(begin, np.log(start[5] if len(start) > 5 else 0.1))
 
     def nll(theta: np.ndarray) -> float:
-        params = np.concatenate([np.exp(theta[:4]), theta[4:]])
+        params = np.concatenate([np.exp(theta[:4]), theta[4:5], np.exp(theta[5:])])
         if params[0] > 1e4 or params[1] > 1e4 or (len(params) > 4 and abs(params[4]) > 8):
+            return 1e300
+        if len(params) > 5 and params[5] >= 1.0:
             return 1e300
         _, both, _ = _history_terms(params, unique)
         value = -float(np.dot(counts, _log_sum(both)))
@@ -255,7 +296,8 @@ def segment_values(fit: Fit) -> pd.DataFrame:
     m, s, a, b = (fit.params[k] for k in PARAMETERS)
     c = a + b
     k = len(fit.params)
-    values = np.array([m, s, a / c, c, *([fit.params[RATE_POWER]] if k > 4 else [])])
+    extra = [fit.params[name] for name in (RATE_POWER, NEVER_SHARE) if name in fit.params]
+    values = np.array([m, s, a / c, c, *extra])
     jac = np.eye(k)
     jac[2, 2], jac[2, 3] = b / c**2, -a / c**2
     jac[3, 2] = jac[3, 3] = 1.0
@@ -267,6 +309,7 @@ def segment_values(fit: Fit) -> pd.DataFrame:
         "defection_propensity.mean",
         "defection_propensity.concentration",
         *(["defection_rate_power"] if k > 4 else []),
+        *(["never_defecting_share"] if k > 5 else []),
     ]
     return pd.DataFrame(
         {

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from relsim.calibration.bgnbd import Fit
-from relsim.calibration.process import RATE_POWER
+from relsim.calibration.process import NEVER_SHARE, RATE_POWER
 
 LINEAR = (RATE_POWER,)
 """Parameters estimated on their own scale (the others on the log scale: they are positive)."""
+LOGIT = (NEVER_SHARE,)
+"""Shares, drawn on the logit scale (so that every draw stays between 0 and 1)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class ParameterDistribution:
     center: np.ndarray
     covariance: np.ndarray
     logged: np.ndarray
+    logit: np.ndarray | None = None  # the shares among them (logit scale, not log)
 
     @classmethod
     def from_fit(cls, fit: Fit) -> ParameterDistribution:
@@ -41,15 +44,20 @@ class ParameterDistribution:
         names = tuple(fit.params)
         values = np.array([fit.params[k] for k in names], dtype=float)
         logged = np.array([k not in LINEAR for k in names])
+        logit = np.array([k in LOGIT for k in names])
         if not np.isfinite(fit.covariance).all():
             raise ValueError(
                 "the fit's standard errors are not available (its information matrix is "
                 "singular), so its parameter uncertainty cannot be drawn"
             )
-        jac = np.diag(np.where(logged, 1.0 / values, 1.0))
+        share = np.clip(values, 1e-12, 1.0 - 1e-12)
+        jac = np.diag(
+            np.where(logit, 1.0 / (share * (1.0 - share)), np.where(logged, 1.0 / values, 1.0))
+        )
         covariance = jac @ fit.covariance @ jac.T
         center = np.where(logged, np.log(np.abs(values)), values)
-        return cls(names, center, (covariance + covariance.T) / 2.0, logged)
+        center = np.where(logit, np.log(share / (1.0 - share)), center)
+        return cls(names, center, (covariance + covariance.T) / 2.0, logged, logit)
 
     def draw(self, rng: np.random.Generator) -> dict[str, float]:
         """One set of parameters (``len(names)`` standard normals from ``rng``); a covariance
@@ -58,6 +66,8 @@ class ParameterDistribution:
         root = vectors * np.sqrt(np.clip(eigen, 0.0, None))
         point = self.center + root @ rng.standard_normal(len(self.names))
         natural = np.where(self.logged, np.exp(point), point)
+        if self.logit is not None:
+            natural = np.where(self.logit, 1.0 / (1.0 + np.exp(-point)), natural)
         return dict(zip(self.names, map(float, natural), strict=True))
 
     def standard_errors(self) -> dict[str, float]:

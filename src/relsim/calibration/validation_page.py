@@ -15,6 +15,8 @@ import pandas as pd
 
 from relsim.calibration.cohort_projection import COHORT_CALIBRATION_YEARS, CohortComparison
 from relsim.calibration.holdout import HoldoutComparison
+from relsim.calibration.page_parts import markdown_table as _fmt
+from relsim.calibration.page_parts import spend_section
 
 
 def write_validation(
@@ -52,21 +54,6 @@ def write_validation(
     return out
 
 
-def _fmt(frame: pd.DataFrame, digits: int = 2) -> str:
-    """A markdown table (index first), floats to ``digits`` decimals, NaN blank."""
-
-    def cell(value: object) -> str:
-        if isinstance(value, float | np.floating):
-            return "" if np.isnan(value) else f"{value:.{digits}f}"
-        return str(value)
-
-    head = [str(frame.index.name or ""), *map(str, frame.columns)]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for index, *values in frame.itertuples():
-        lines.append("| " + " | ".join([cell(index), *map(cell, values)]) + " |")
-    return "\n".join(lines)
-
-
 def _holdout_section(h: HoldoutComparison, images: Path, tables: Path, plt) -> list[str]:  # type: ignore[no-untyped-def]
     """The CDNOW part of the page: its tables as CSV, its two figures and its text."""
     h.totals.to_csv(tables / "cdnow-totals.csv", index=False)
@@ -74,7 +61,11 @@ def _holdout_section(h: HoldoutComparison, images: Path, tables: Path, plt) -> l
     h.tracking.to_csv(tables / "cdnow-tracking.csv", index=False)
     _plot_tracking(h, images, plt)
     _plot_groups(h, images, plt)
-    return [*_holdout_fit(h), *_holdout_forecasts(h)]
+    constant = h.calibration.values.filter(like="order_value", axis=0)
+    spend = spend_section(
+        h.spend, h.calibration.diagnostics.get("spend_frequency"), tables, constant
+    )
+    return [*_holdout_fit(h), *_holdout_forecasts(h), *spend]
 
 
 def _plot_tracking(h: HoldoutComparison, images: Path, plt) -> None:  # type: ignore[no-untyped-def]
@@ -157,11 +148,13 @@ def _variant_choice(h: HoldoutComparison) -> list[str]:
     table = pd.DataFrame(d["variants"]).T[["parameters", "log_likelihood", "bic", "chosen"]]
     table.index.name = "dropout"
     lines = [
-        "**Choosing the process without the holdout.** Two variants of relsim's process are",
+        "**Choosing the process without the holdout.** Three variants of relsim's process are",
         "fitted: dropout in any week independent of the purchase rate (`weekly`, the process",
-        "before model version 10), and dropout whose clock runs with the purchase rate",
-        "(`rate-linked`: `defection_rate_power`, see `relsim.calibration.process`). The one with",
-        "the lower BIC on weeks 1-39 is used (`relsim calibrate --dropout auto`):",
+        "before model version 10), dropout whose clock runs with the purchase rate",
+        "(`rate-linked`: `defection_rate_power`), and the rate-linked process mixed with a share",
+        "of customers who never defect (`stayers`: `never_defecting_share`; see",
+        "`relsim.calibration.process`). The one with the lowest BIC on weeks 1-39 is used",
+        "(`relsim calibrate --dropout auto`):",
         "",
         _fmt(table, 2),
         "",
@@ -288,7 +281,7 @@ def _holdout_reading(h: HoldoutComparison) -> str:
     )
     for name in t.index:
         if name.endswith("dropout, closed form"):
-            text += f" The other variant ({name[8:-13]}) misses it by {err[name]:+.1f}%."
+            text += f" The {name[8:-13]} variant misses it by {err[name]:+.1f}%."
     text += (
         f" The simulation's 90% interval, {sim['low_90']:.0f}-{sim['high_90']:.0f}, "
         f"{'covers' if inside else 'does not cover'} the actual {actual:.0f}; of its spread "

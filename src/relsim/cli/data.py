@@ -109,13 +109,7 @@ def add_calibrate(sub: Subparsers) -> None:
     cal.add_argument("--name", default=None, help="scenario name (default: the file's stem)")
     cal.add_argument("--weeks", type=int, default=104, help="horizon of the scenario (104)")
     cal.add_argument("--json", action="store_true", help="print the fit as JSON on stdout")
-    cal.add_argument(
-        "--dropout",
-        choices=("weekly", "rate-linked", "auto"),
-        default="weekly",
-        help="dropout in any week independent of the purchase rate (weekly, the default), "
-        "linked to the rate (rate-linked: defection_rate_power), or the lower BIC (auto)",
-    )
+    _add_model_choices(cal)
     cal.add_argument(
         "--forecast-weeks",
         type=int,
@@ -138,6 +132,26 @@ def add_calibrate(sub: Subparsers) -> None:
     )
 
 
+def _add_model_choices(cal: argparse.ArgumentParser) -> None:
+    """``relsim calibrate``'s choices of the fitted model: dropout and spend variants."""
+    cal.add_argument(
+        "--dropout",
+        choices=("weekly", "rate-linked", "stayers", "auto"),
+        default="weekly",
+        help="dropout in any week independent of the purchase rate (weekly, the default), "
+        "linked to the rate (rate-linked: defection_rate_power), rate-linked with a share who "
+        "never defect (stayers: never_defecting_share), or the lowest BIC (auto)",
+    )
+    cal.add_argument(
+        "--spend",
+        choices=("constant", "gamma-gamma"),
+        default="constant",
+        help="with --amount-col: one order value per customer (constant, the default) or every "
+        "order's value varying around the customer's own (gamma-gamma: "
+        "order_value_within_shape)",
+    )
+
+
 def handle_calibrate(args: argparse.Namespace) -> int:
     from relsim.calibration import calibrate, read_transactions
     from relsim.scenario import load_scenario
@@ -151,7 +165,9 @@ def handle_calibrate(args: argparse.Namespace) -> int:
         raise UsageError("--weeks is 1 or more")
     if args.forecast_weeks < 0 or args.replications < 2:
         raise UsageError("--forecast-weeks is 0 or more and --replications 2 or more")
-    result = calibrate(log, args.calibration_end, args.start, dropout=args.dropout)
+    result = calibrate(
+        log, args.calibration_end, args.start, dropout=args.dropout, spend=args.spend
+    )
     name = args.name or args.out.stem
     result.write_scenario(args.out, source=str(args.transactions), name=name, weeks=args.weeks)
     load_scenario(args.out)  # the written file is a valid scenario
@@ -175,6 +191,8 @@ def handle_calibrate(args: argparse.Namespace) -> int:
             f"log-likelihood {d['log_likelihood']:.2f}"
             + ("" if d["converged"] else f"; the optimiser did NOT converge: {d['optimiser']}")
         )
+        if d.get("spend_frequency"):
+            print(d["spend_frequency"]["reading"] + " (gamma-gamma assumes none)")
         print("not identified by the log (assumptions): " + "; ".join(d["not_identified"]))
         if outlook is not None:
             print(_forecast_text(outlook))

@@ -285,14 +285,26 @@ def _alive(pid: int) -> bool:
     return True
 
 
+OPTIONAL_SEGMENT_FIELDS = (
+    "order_value_within_shape",
+    "order_value_between",
+    "never_defecting_share",
+)
+"""Segment fields left out of the scenario hash while null (added after folders existed)."""
+
+
 def scenario_hash(scenario: Scenario) -> str:
     """SHA-256 of the scenario's canonical JSON (every default filled in; an absent
-    ``uncertainty`` or ``optimize`` block left out, so folders made before they existed still
-    resume)."""
+    ``uncertainty`` or ``optimize`` block, and a segment's absent order-value variation, left
+    out, so folders made before they existed still resume)."""
     data = scenario.model_dump(mode="json")
     for block in ("uncertainty", "optimize"):
         if data.get(block) is None:
             data.pop(block, None)
+    for segment in data.get("segments", []):
+        for name in OPTIONAL_SEGMENT_FIELDS:
+            if segment.get(name) is None:
+                segment.pop(name, None)
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -41,7 +41,11 @@ class Arrivals:
                 continue
             rate = _gamma(pop, segment.orders_per_year.mean, segment.orders_per_year.shape, k)
             c.rate[members] = units.per_week(rate)
-            c.value[members] = _gamma(pop, segment.order_value.mean, segment.order_value.shape, k)
+            value = segment.order_value
+            if segment.order_value_between == "inverse-gamma":
+                c.value[members] = _inverse_gamma(pop, value.mean, value.shape, k)
+            else:
+                c.value[members] = _gamma(pop, value.mean, value.shape, k)
             theta = _beta(
                 pop,
                 segment.defection_propensity.mean,
@@ -52,6 +56,9 @@ class Arrivals:
                 if segment.defection_rate_power:
                     relative = rate / segment.orders_per_year.mean
                     theta = defection.rate_linked(theta, relative, segment.defection_rate_power)
+                if segment.never_defecting_share:
+                    # stayers never defect for reasons of their own: drawn only then
+                    theta[pop.random(k) < segment.never_defecting_share] = 0.0
                 theta = units.weekly_probability(theta)
             c.propensity[members] = theta
             c.expectation[members] = segment.expected_quality
@@ -152,6 +159,12 @@ def _gamma(rng: np.random.Generator, mean: float, shape: float | None, n: int) -
     if shape is None:
         return np.full(n, mean)
     return rng.gamma(shape, mean / shape, size=n)
+
+
+def _inverse_gamma(rng: np.random.Generator, mean: float, shape: float, n: int) -> np.ndarray:
+    """Gamma-gamma's customer means p / nu, nu ~ Gamma(q, rate gamma): an inverse gamma of
+    shape q and scale p gamma = mean (q - 1)."""
+    return mean * (shape - 1.0) / rng.gamma(shape, 1.0, size=n)
 
 
 MIN_BETA_PARAMETER = 1e-9

@@ -162,6 +162,7 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         )
         self.choice_rule = extensions.choice_rule(scenario.choice_rule)
         self.logit = isinstance(self.choice_rule, extensions.Logit)
+        self.varied_order_values = bool((p.within_shape > 0).any())
 
     def _set_up_firms(self) -> None:
         """The firms' levers that mechanisms and events move through the market's hooks:

@@ -47,6 +47,7 @@ class Params:
     voice_share: np.ndarray
     technology_affinity: np.ndarray
     political_sensitivity: np.ndarray
+    within_shape: np.ndarray  # (S,) order values' within-customer gamma shape; 0: none
     unit_cost: np.ndarray  # (F,)
     problem_rate: np.ndarray  # (F,)
     fixed_cost: np.ndarray  # (F,)
@@ -87,6 +88,7 @@ class Params:
             voice_share=s("voice_share"),
             technology_affinity=s("technology_affinity"),
             political_sensitivity=s("political_sensitivity"),
+            within_shape=np.array([x.order_value_within_shape or 0.0 for x in seg], dtype=float),
             unit_cost=f("unit_cost"),
             problem_rate=1.0 - (1.0 - fulfilment) * (1.0 - fault),
             fixed_cost=f("fixed_cost_per_week"),

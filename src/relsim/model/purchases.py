@@ -237,6 +237,8 @@ class Purchases:
         cross-sell; an outreach's cross-sell rides on the focal firm's next order."""
         c = self.c
         value = c.value.take(b).astype(np.float64)
+        if self.varied_order_values:
+            _vary(value, self.p.within_shape.take(c.segment.take(b)), self.streams.order_values)
         if self.assortment:
             value *= self.value_factor.take(firm)
         fb = b[focal]
@@ -338,6 +340,16 @@ class Purchases:
         if first_time.any():
             self.ever_bought += np.bincount(firm[first_time], minlength=self.F)
         all_orders[cell] = np.minimum(orders, np.iinfo(np.int16).max - 1) + 1
+
+
+def _vary(value: np.ndarray, shape: np.ndarray, rng: np.random.Generator) -> None:
+    """Each order's value around its customer's own, in place: times a gamma of mean 1 and the
+    segment's within-customer ``shape`` (0: the order is worth the customer's value). One draw
+    per varied order, in the orders' order."""
+    at = np.flatnonzero(shape > 0)
+    if len(at):
+        p = shape.take(at)
+        value[at] *= rng.gamma(p) / p
 
 
 def _grouped(

@@ -36,7 +36,12 @@ UNCERTAINTY: tuple[str, ...] = ("parameters",)
 """A forecast's draw of the calibrated process's parameters from the fit's sampling
 distribution (``relsim.calibration.simulate_history(..., uncertainty=...)``): last, so that
 no earlier stream moves."""
-PURPOSES: tuple[str, ...] = STRATEGY_INDEPENDENT + BEHAVIOUR + CALIBRATION + MARKETING + UNCERTAINTY
+SPEND: tuple[str, ...] = ("order_values",)
+"""Each order's value around its customer's own (``Segment.order_value_within_shape``): drawn
+only for the orders of segments that set it, after every earlier stream, so that none moves."""
+PURPOSES: tuple[str, ...] = (
+    STRATEGY_INDEPENDENT + BEHAVIOUR + CALIBRATION + MARKETING + UNCERTAINTY + SPEND
+)
 
 
 def as_seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:

@@ -82,6 +82,22 @@ class Segment(Frozen):
         description="Money per order at the reference price index 1.0 (currency units); for "
         "contractual segments the fee per contract period.",
     )
+    order_value_within_shape: Positive | None = Field(
+        default=None,
+        description="Order values vary from one order to the next of the same customer: each "
+        "order is worth the customer's order value times a gamma draw of mean 1 and this shape "
+        "p (gamma-gamma's within-customer shape; smaller is more spread; dimensionless). null "
+        "(default): every order of a customer is worth its order value. Non-contractual "
+        "segments only. Fitted by relsim calibrate --spend gamma-gamma.",
+    )
+    order_value_between: Literal["gamma", "inverse-gamma"] | None = Field(
+        default=None,
+        description="How customers' order values (their own means) vary within the segment: "
+        "null or 'gamma' (default): a gamma with order_value's mean and shape; 'inverse-gamma': "
+        "the gamma-gamma model's (Fader, Hardie & Lee 2005), a customer's mean p / nu with nu "
+        "~ Gamma(q, rate gamma), given as order_value.mean = p gamma / (q - 1) and "
+        "order_value.shape = q (> 1).",
+    )
     defection_propensity: BetaProbability = Field(
         default=BetaProbability(mean=0.15, concentration=4.0),
         description="Probability that a customer ends the relationship with its primary firm for "
@@ -95,6 +111,12 @@ class Segment(Frozen):
         "(lambda / orders_per_year.mean) ** power times the calendar's pace. 0 (default): "
         "independent of the rate; 1: dropout in proportion to purchase occasions, as in the "
         "BG/NBD. Fitted by relsim calibrate --dropout rate-linked (dimensionless).",
+    )
+    never_defecting_share: Probability | None = Field(
+        default=None,
+        description="Share of the segment's customers who never end a relationship for reasons "
+        "of their own (their defection propensity is 0; non-contractual segments). null "
+        "(default): none. Fitted by relsim calibrate --dropout stayers (share, 0-1).",
     )
     annual_churn_percent: Annotated[float, Field(ge=0.0, lt=100.0)] | None = Field(
         default=None,
@@ -186,6 +208,28 @@ class Segment(Frozen):
         data = {**data, "defection_propensity": propensity}
         data.pop("annual_churn_percent")
         return data
+
+    @model_validator(mode="after")
+    def _order_value_variation(self) -> Segment:
+        if self.contractual and self.order_value_within_shape is not None:
+            raise ValueError(
+                "order_value_within_shape is for non-contractual segments (a contract's fee "
+                "does not vary from one period to the next); expected null"
+            )
+        if self.contractual and self.never_defecting_share is not None:
+            raise ValueError(
+                "never_defecting_share is for non-contractual segments (a contractual "
+                "segment's propensity is per contract period); expected null"
+            )
+        if self.order_value_between == "inverse-gamma":
+            shape = self.order_value.shape
+            if shape is None or shape <= 1.0:
+                raise ValueError(
+                    f"order_value.shape = {shape} with order_value_between: inverse-gamma; "
+                    "expected a shape q above 1 (the gamma-gamma mean p gamma / (q - 1) is "
+                    "finite only then)"
+                )
+        return self
 
 
 class Firm(Frozen):
