@@ -120,7 +120,6 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         self.last_ladder = np.zeros((self.F, N_RUNGS), dtype=np.int64)
         self.customer_weeks = 0
         self.shock_log: list[dict[str, Any]] = []
-        self._premium = (np.zeros(0, np.intp), np.zeros(0))  # see Surplus._surplus
         self.instruments: list[extensions.Instrument] = []
         self.crm: FirmCrm | None = None  # the focal firm's database and campaigns
         self.interface = MarketInterface(self)  # what mechanisms and plugins see of it

@@ -99,10 +99,12 @@ class Purchases:
         chosen = self.choice_rule.sample(v, outside, self.streams.choice.random(len(idx)))
         if contracts:
             self._unreviewed_renew(idx, seg, contract & (primary != NONE), primary, chosen)
+        premium = None
         if week >= 0 and self.logit:
-            # the focal firm's buyers' taste shock, for their surplus (renewals included)
+            # the focal firm's buyers' taste shock, for their surplus (renewals included), in
+            # the order of their occasions: it travels with their orders to the surplus
             at = np.flatnonzero(chosen == 0)
-            self._premium = (idx.take(at), choice.taste_premium(v[:, at], outside.take(at)))
+            premium = choice.taste_premium(v[:, at], outside.take(at))
         del v
         c.lead[idx] = NONE  # a lead is spent at the next occasion
         if contracts:
@@ -114,7 +116,7 @@ class Purchases:
         if len(buy):
             # the buyers' primary firms are as read above: only non-buyers' relationships ended
             firm = chosen.take(buy).astype(np.intp)
-            self._purchase(week, idx.take(buy), firm, primary.take(buy))
+            self._purchase(week, idx.take(buy), firm, primary.take(buy), premium)
         # the next occasion: renewal for contract holders, else a geometric wait
         nxt = self._next_occasion(idx, week + 1)
         if contracts:
@@ -172,10 +174,17 @@ class Purchases:
         weeks = np.bincount(firm, weights=period, minlength=self.F)
         counts["renewal_weeks"][week] += weeks.astype(np.int64)
 
-    def _purchase(self, week: int, b: np.ndarray, firm: np.ndarray, primary: np.ndarray) -> None:
+    def _purchase(
+        self,
+        week: int,
+        b: np.ndarray,
+        firm: np.ndarray,
+        primary: np.ndarray,
+        premium: np.ndarray | None = None,
+    ) -> None:
         """Orders of customers ``b`` at ``firm`` (``primary``: their primary firms): money,
         order history, problems, experience, then the relationship (climb with the primary firm,
-        begin one, or buy elsewhere).
+        begin one, or buy elsewhere). ``premium``: the focal orders' taste premia (or None).
 
         The orders are first grouped by a stable sort on a small key, so that every part the
         rules treat apart is a slice rather than a mask: the focal firm's orders come first,
@@ -185,7 +194,9 @@ class Purchases:
         """
         c = self.c
         n = len(b)
-        b, firm, primary, edge = _grouped(b, firm, primary)
+        order, edge = _group_order(firm, primary)
+        premium = _focal_in_order(premium, firm, order[: edge[2]])
+        b, firm, primary = b.take(order), firm.take(order), primary.take(order)
         focal = slice(0, edge[2])
         with_primary = (slice(0, edge[0]), slice(edge[4], n))
         new = (slice(edge[0], edge[1]), slice(edge[3], edge[4]))
@@ -197,24 +208,16 @@ class Purchases:
         problem, voiced_all = self._problems(week, b, firm, primary, seg)
         felt = experience(self.quality.take(firm), problem, self.rule)
         if week >= 0 and len(fb):
+            rewarded = None if rewards is None else rewards[focal]
             self._surplus(
-                week,
-                fb,
-                seg[focal],
-                value[focal],
-                revenue[focal],
-                None if rewards is None else rewards[focal],
-                felt[focal],
+                week, fb, seg[focal], value[focal], revenue[focal], rewarded, felt[focal], premium
             )
             self.retention.after_orders(week, value[focal])
         expected = c.expectation.take(b)
         satisfying = is_satisfying(felt, expected, self.rule)
         c.expectation[b] = update_expectation(expected, felt, self.rule)
         if week >= 0:
-            starting = sum(part.stop - part.start for part in new)
-            at_primary = sum(part.stop - part.start for part in with_primary)
-            self.recorder.market["orders_with_primary"][week] += int(n - starting)
-            self.recorder.market["orders_at_primary"][week] += int(at_primary)
+            self._count_primary_orders(week, n, new, with_primary)
         # the focal firm's part names its firm once (a scalar: bond columns gather as views)
         focal_part, rivals_part = with_primary
         for part, primary_firm in ((focal_part, 0), (rivals_part, firm[rivals_part])):
@@ -231,6 +234,15 @@ class Purchases:
         self._relationships_begin(week, b, firm, new, elsewhere, felt, expected, problem)
         if len(fb):
             self.service.after_purchases(week, fb, problem[focal], voiced_all[focal])
+
+    def _count_primary_orders(
+        self, week: int, n: int, new: tuple[slice, slice], with_primary: tuple[slice, slice]
+    ) -> None:
+        """The week's orders by customers who had a primary firm, and those placed with it."""
+        starting = sum(part.stop - part.start for part in new)
+        at_primary = sum(part.stop - part.start for part in with_primary)
+        self.recorder.market["orders_with_primary"][week] += int(n - starting)
+        self.recorder.market["orders_at_primary"][week] += int(at_primary)
 
     def _order_values(self, b: np.ndarray, firm: np.ndarray, focal: slice) -> np.ndarray:
         """Each order's value: the customer's order value, times a wider assortment's
@@ -350,6 +362,13 @@ def _grouped(
     elsewhere), reversed to ``5 - group`` for rivals' orders. It is int8 arithmetic on the
     comparisons, a third of the cost of nested ``np.where`` on mixed types; the group sizes
     are six counts, cheaper than ``bincount`` on so few values."""
+    order, edge = _group_order(firm, primary)
+    return b.take(order), firm.take(order), primary.take(order), edge
+
+
+def _group_order(firm: np.ndarray, primary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stable order that groups the orders as :func:`_grouped` describes, and the
+    cumulative sizes of the six groups."""
     same = (primary == firm).view(np.int8)
     key = np.int8(2) - same - same - (primary == NONE).view(np.int8)
     flip = np.int8(5) - key - key
@@ -357,4 +376,17 @@ def _grouped(
     key += flip
     order = np.argsort(key, kind="stable")
     edge = np.cumsum([np.count_nonzero(key == k) for k in range(6)])
-    return b.take(order), firm.take(order), primary.take(order), edge
+    return order, edge
+
+
+def _focal_in_order(
+    values: np.ndarray | None, firm: np.ndarray, focal_order: np.ndarray
+) -> np.ndarray | None:
+    """``values`` of the focal firm's orders, given in the orders' first order, rearranged to
+    the grouped order (``focal_order``: the focal orders' first positions, grouped): spread
+    over every order, then gathered. Cheaper than sorting the rows and searching each one."""
+    if values is None:
+        return None
+    spread = np.zeros(len(firm))
+    spread[firm == 0] = values
+    return spread.take(focal_order)
