@@ -21,6 +21,7 @@ from relsim.model.satisfaction import (
     is_satisfying,
     update_expectation,
 )
+from relsim.model.surplus import focal_in_order
 
 N_RUNGS = len(RUNGS)
 
@@ -43,11 +44,20 @@ class Purchases:
         u = self.streams.occasions.random(len(idx), dtype=np.float32)
         return defection.schedule(week, rate, u)
 
-    def _utilities(self, rows: np.ndarray, primary: np.ndarray, lead: np.ndarray) -> np.ndarray:
-        """Deterministic utilities (F, n) of ``rows`` with the given primary and lead firms."""
+    def _utilities(
+        self,
+        rows: np.ndarray,
+        primary: np.ndarray,
+        lead: np.ndarray,
+        seg: np.ndarray | None = None,
+        rung: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Deterministic utilities (F, n) of ``rows`` with the given primary and lead firms
+        (``seg``, ``rung``: their segments and rungs, when the caller has them)."""
         c = self.c
         week = self.now_week()
-        seg, rung = c.segment.take(rows), c.rung.take(rows)
+        seg = c.segment.take(rows) if seg is None else seg
+        rung = c.rung.take(rows) if rung is None else rung
         cell = seg.astype(np.intp)  # flat (segment, rung) cells, for every table by both
         cell *= N_RUNGS
         cell += rung
@@ -70,9 +80,10 @@ class Purchases:
             away = self.crm.still_away(away, week)  # a campaign's offer reopens the firm
         if len(away):
             v[left.take(away).astype(np.intp), away] = AWAY_UTILITY
-        self.bonds.add_utility(v, rows, primary, week, self.price_weight.take(cell))
+        price_weight = self.price_weight.take(cell)
+        self.bonds.add_utility(v, rows, primary, week, price_weight)
         if self.crm is not None:
-            self.crm.add_utility(v, rows, week, self.price_weight.take(cell))
+            self.crm.add_utility(v, rows, week, price_weight)
         for instrument in self.instruments:
             more = instrument.utility(self.interface, rows, week)
             if more is not None:
@@ -94,7 +105,7 @@ class Purchases:
             if not len(idx):
                 return
         primary = c.primary.take(idx)
-        v = self._utilities(idx, primary, c.lead.take(idx))  # (F, n): freed once sampled
+        v = self._utilities(idx, primary, c.lead.take(idx), seg)  # (F, n): freed once sampled
         outside = p.outside_utility.take(seg)
         chosen = self.choice_rule.sample(v, outside, self.streams.choice.random(len(idx)))
         if contracts:
@@ -195,7 +206,7 @@ class Purchases:
         c = self.c
         n = len(b)
         order, edge = _group_order(firm, primary)
-        premium = _focal_in_order(premium, firm, order[: edge[2]])
+        premium = focal_in_order(premium, firm, order[: edge[2]])
         b, firm, primary = b.take(order), firm.take(order), primary.take(order)
         focal = slice(0, edge[2])
         with_primary = (slice(0, edge[0]), slice(edge[4], n))
@@ -377,16 +388,3 @@ def _group_order(firm: np.ndarray, primary: np.ndarray) -> tuple[np.ndarray, np.
     order = np.argsort(key, kind="stable")
     edge = np.cumsum([np.count_nonzero(key == k) for k in range(6)])
     return order, edge
-
-
-def _focal_in_order(
-    values: np.ndarray | None, firm: np.ndarray, focal_order: np.ndarray
-) -> np.ndarray | None:
-    """``values`` of the focal firm's orders, given in the orders' first order, rearranged to
-    the grouped order (``focal_order``: the focal orders' first positions, grouped): spread
-    over every order, then gathered. Cheaper than sorting the rows and searching each one."""
-    if values is None:
-        return None
-    spread = np.zeros(len(firm))
-    spread[firm == 0] = values
-    return spread.take(focal_order)
