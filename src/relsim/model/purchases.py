@@ -75,7 +75,7 @@ class Purchases:
         )
         # a customer who drifted off and has no relationship does not consider the firm it
         # left (a lost customer): it returns only once a relationship elsewhere has ended
-        away = np.flatnonzero((primary == NONE) & (left != NONE))
+        away = ((primary == NONE) & (left != NONE)).nonzero()[0]
         if len(away) and self.crm is not None:
             away = self.crm.still_away(away, week)  # a campaign's offer reopens the firm
         if len(away):
@@ -114,7 +114,7 @@ class Purchases:
         if week >= 0 and self.logit:
             # the focal firm's buyers' taste shock, for their surplus (renewals included), in
             # the order of their occasions: it travels with their orders to the surplus
-            at = np.flatnonzero(chosen == 0)
+            at = (chosen == 0).nonzero()[0]
             premium = choice.taste_premium(v[:, at], outside.take(at))
         del v
         c.lead[idx] = NONE  # a lead is spent at the next occasion
@@ -123,7 +123,7 @@ class Purchases:
             out = (chosen == F) & contract & (primary != NONE)
             if out.any():
                 self._end(week, idx[out], kind="outside", renewal=True)
-        buy = np.flatnonzero(chosen < F)
+        buy = (chosen < F).nonzero()[0]
         if len(buy):
             # the buyers' primary firms are as read above: only non-buyers' relationships ended
             firm = chosen.take(buy).astype(np.intp)
@@ -151,7 +151,7 @@ class Purchases:
             if cancel.any():
                 self._end(week, holders[cancel], kind="lapse", renewal=True)
                 keep = np.ones(len(idx), dtype=bool)
-                keep[np.flatnonzero(renewing)[cancel]] = False
+                keep[renewing.nonzero()[0][cancel]] = False
                 idx, seg, contract = idx[keep], seg[keep], contract[keep]
         return idx, seg, contract
 
@@ -173,7 +173,7 @@ class Purchases:
         weekly = np.minimum(c.rate.take(rows) * p.purchase_multiplier[c.rung.take(rows)], 1.0)
         reviewed = 1.0 - (1.0 - weekly) ** p.contract_period[seg[holders]]
         keep = self.streams.occasions.random(len(rows)) >= reviewed
-        renew = np.flatnonzero(holders)[keep]
+        renew = holders.nonzero()[0][keep]
         chosen[renew] = primary[renew]
 
     def _count_renewals(self, week: int, holders: np.ndarray) -> None:
@@ -303,7 +303,7 @@ class Purchases:
         rng = self.streams.problems
         problem = rng.random(n) < self.problem_rate.take(firm)
         voiced_all = np.zeros(n, dtype=bool)
-        at = np.flatnonzero(problem)  # positions: cheaper than a mask used four times
+        at = problem.nonzero()[0]  # positions: cheaper than a mask used four times
         if len(at):
             pb, pf = b.take(at), firm.take(at)
             voiced = rng.random(len(pb)) < p.voice_share.take(seg.take(at))

@@ -67,7 +67,7 @@ class Residual:
         out[1] = weeks * self.bonds.held_costs(rows, firm)
         out[2] = weeks
         out[3] = periods * buy * value * self.price[firm]
-        focal = np.flatnonzero(firm == 0)
+        focal = (firm == 0).nonzero()[0]
         if len(focal):
             orders_per_week = buy.take(focal) / period.take(focal)
             staff = self.service.staff_weights(rows.take(focal), orders_per_week)
@@ -82,7 +82,7 @@ class Residual:
         horizon and the value lost at defections are priced at (``model/continuation.py``).
         The staff pools are spread by the end state's customers' weights (one pass over the
         focal firm's customers, in slices)."""
-        live = np.flatnonzero(self.c.alive[: self.c.n])
+        live = self.c.alive[: self.c.n].nonzero()[0]
         focal = live[self.c.primary[live] == 0]
         weight = np.zeros((3, self.F))
         for rows in _slices(focal):
