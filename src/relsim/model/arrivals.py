@@ -35,7 +35,7 @@ class Arrivals:
         c.segment[rows] = seg
         c.born[rows] = week
         for s, segment in enumerate(self.scenario.segments):
-            members = np.flatnonzero(seg == s) + rows.start
+            members = (seg == s).nonzero()[0] + rows.start
             k = len(members)
             if not k:
                 continue

@@ -65,16 +65,16 @@ class ProgramsAtWork:
         n = len(primary)
         rng = m.streams.bonds
         if week % club.review_weeks == 0:
-            invited = np.flatnonzero(
+            invited = (
                 (primary == f) & (c.rung[:n] >= RUNGS.index(club.min_rung)) & ~c.member[:n, f]
-            )
+            ).nonzero()[0]
             join = invited[rng.random(len(invited)) < club.join_probability]
             c.member[join, f] = True
             self.members[f] += len(join)
             if club.free_weeks > 0:
                 c.use("member_since")
                 c.member_since[join, f] = week
-        members = np.flatnonzero(c.member[:n, f])
+        members = c.member[:n, f].nonzero()[0]
         if club.events_per_year > 0 and len(members):
             interval = max(1, round(units.WEEKS_PER_YEAR / club.events_per_year))
             due = members[slot_of(c.id[members], interval) == (-week) % interval]
@@ -127,7 +127,7 @@ class ProgramsAtWork:
                 target = min(target, tie.max_accounts)
             need = target - int(self.ties[f])
             if need > 0:
-                eligible = np.flatnonzero(mine & ~tied & (c.rung[:n] >= RUNGS.index(tie.min_rung)))
+                eligible = (mine & ~tied & (c.rung[:n] >= RUNGS.index(tie.min_rung))).nonzero()[0]
                 if f == FOCAL and tie.setup_manager_hours > 0:
                     m.service_log("manager_demand_hours", week, need * tie.setup_manager_hours)
                     need = m.contacts(

@@ -205,17 +205,17 @@ class BondBook(ProgramsAtWork):
         if self.any_points and rules.points_weight > 0:
             # money held at each firm, in units of the customer's order value (price index)
             scale = rules.points_weight * price_weight / np.maximum(c.value.take(rows), 1e-6)
-            for f in np.flatnonzero(self.point_value):
+            for f in self.point_value.nonzero()[0]:
                 v[f] += scale * (self.point_value[f] * c.points[:, f][rows])
         if c.uses("social"):
-            for f in np.flatnonzero(self.social_firms):
+            for f in self.social_firms.nonzero()[0]:
                 v[f] += rules.social_utility * self.social_with(rows, int(f), week)
         if c.uses("structural"):
             weight = rules.structural_utility * self.structural_strength
-            for f in np.flatnonzero(self.ties):
+            for f in self.ties.nonzero()[0]:
                 v[f] += c.structural[:, f][rows] * weight[f]
         if c.uses("member"):
-            for f in np.flatnonzero(self.status * self.members):
+            for f in (self.status * self.members).nonzero()[0]:
                 v[f] += c.member[:, f][rows] * self.status[f]
         if self.any_regular:
             v += self._regular_discount(rows, primary, price_weight)
@@ -225,7 +225,7 @@ class BondBook(ProgramsAtWork):
     ) -> np.ndarray:
         out = np.zeros((self.F, len(rows)))
         discount, min_rung = self.regular_discount, self.regular_min_rung
-        has = np.flatnonzero(primary != NONE)
+        has = (primary != NONE).nonzero()[0]
         f = primary[has].astype(np.intp)
         eligible = self.m.c.rung[rows[has]] >= min_rung[f]
         gain = price_weight[has] * self.m.price[f] * discount[f] * eligible
@@ -240,7 +240,7 @@ class BondBook(ProgramsAtWork):
             return None
         factor = np.ones(len(rows))
         primary = c.primary.take(rows)
-        has = np.flatnonzero(primary != NONE)
+        has = (primary != NONE).nonzero()[0]
         firm = primary.take(has).astype(np.intp)
         held_by = rows.take(has)
         if use_social:
@@ -301,7 +301,7 @@ class BondBook(ProgramsAtWork):
         rate = earn.take(firm)  # points per unit spent at the order's firm; 0: no program
         earns = rate > 0
         # every firm bought from runs a program: no subsets; else the orders that earn points
-        at = None if earns.all() else np.flatnonzero(earns)
+        at = None if earns.all() else earns.nonzero()[0]
 
         def earning(x: np.ndarray) -> np.ndarray:
             return x if at is None else x.take(at)

@@ -76,7 +76,7 @@ class FirmCrm:
         """The database's upkeep and the campaigns' waves due this week."""
         c = self.m.c
         n = c.n
-        listed = np.flatnonzero(c.alive[:n] & (c.orders[:n, 0] > 0))
+        listed = (c.alive[:n] & (c.orders[:n, 0] > 0)).nonzero()[0]
         is_current = db.current(c.id.take(listed), self.offset, self.quality)
         kept = int(is_current.sum())
         self.m.service_log("crm_records", week, kept)
@@ -148,7 +148,7 @@ class FirmCrm:
         keys, as many as the wave's budget pays for (draws one uniform per eligible customer
         from ``streams.crm``, whatever the rule)."""
         active = records.recency <= self.crm.lapsed_after_weeks
-        eligible = np.flatnonzero(~active if campaign.kind == "winback" else active)
+        eligible = (~active if campaign.kind == "winback" else active).nonzero()[0]
         u = self.m.streams.crm.random(len(eligible))
         affordable = campaign.budget_per_year * campaign.every_weeks / units.WEEKS_PER_YEAR
         count = min(int(affordable / campaign.cost_per_contact + 1e-9), len(eligible))
@@ -168,7 +168,7 @@ class FirmCrm:
         """The rows a wave of ``campaign`` would contact now, changing nothing (the stream's
         state is restored): for tests and tools."""
         c = self.m.c
-        listed = np.flatnonzero(c.alive[: c.n] & (c.orders[: c.n, 0] > 0))
+        listed = (c.alive[: c.n] & (c.orders[: c.n, 0] > 0)).nonzero()[0]
         is_current = db.current(c.id.take(listed), self.offset, self.quality)
         records = db.observe(c, listed, week, self.m.observed_value(listed, week))
         stream = self.m.streams.crm
@@ -201,7 +201,7 @@ class FirmCrm:
     ) -> None:
         """The offers' pull on the focal firm's utility of ``rows`` (in place)."""
         c = self.m.c
-        at = np.flatnonzero(c.offer_until.take(rows) >= week)
+        at = (c.offer_until.take(rows) >= week).nonzero()[0]
         if len(at):
             gain = (
                 price_weight.take(at) * self.m.price[FOCAL] * c.offer_discount.take(rows.take(at))
@@ -218,7 +218,7 @@ class FirmCrm:
     def after_orders(self, week: int, rows: np.ndarray, revenue_cents: np.ndarray) -> None:
         """Orders at the focal firm (``rows``, revenue in cents): offers taken up."""
         c = self.m.c
-        at = np.flatnonzero(c.offer_until.take(rows) >= week)
+        at = (c.offer_until.take(rows) >= week).nonzero()[0]
         if not len(at):
             return
         took = rows.take(at)

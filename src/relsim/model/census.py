@@ -30,7 +30,7 @@ class Census:
     def _traced(self, rows: np.ndarray) -> np.ndarray:
         """Positions in ``rows`` of the traced customers (few): callers build the trace's
         columns for these only."""
-        return np.flatnonzero(self.c.traced.take(rows))
+        return self.c.traced.take(rows).nonzero()[0]
 
     def _trace(
         self,
@@ -94,7 +94,7 @@ class Census:
                     holders, minlength=self.F
                 )
             self.recorder.market["in_market"][week] = c.live
-            traced = np.flatnonzero(c.traced[:n] & c.alive[:n])
+            traced = (c.traced[:n] & c.alive[:n]).nonzero()[0]
             self.recorder.journeys(week, c.id[traced], c.primary[traced], c.rung[traced])
             self._record_relationships(week, sums, ladder_counts[:, 1:].sum(axis=1))
 
@@ -124,7 +124,7 @@ class Census:
         """The run's arrays: the defections priced, losses settled, the focal firm's remaining
         customers valued, and every customer's row gathered by id."""
         c = self.c
-        live = np.flatnonzero(c.alive[: c.n])
+        live = c.alive[: c.n].nonzero()[0]
         focal = live[c.primary[live] == 0]
         running = self.running_costs()
         # the defections first: their exposures are freed before the customers are valued

@@ -61,15 +61,15 @@ def utilities(
     v = np.take(flat, code, axis=1)  # a fresh (F, n) array
     n = len(segment)
     flat_v = v.reshape(-1)  # a view: element (f, i) is flat_v[f * n + i]
-    has = np.flatnonzero(primary != NONE)
+    has = (primary != NONE).nonzero()[0]
     if len(has):
         habit = terms.habit.take(rung.take(has))
         habit += terms.satisfaction_weight * (satisfaction.take(has) - 0.5)
         flat_v[primary.take(has).astype(np.intp) * n + has] += habit
-    has = np.flatnonzero(lead != NONE)
+    has = (lead != NONE).nonzero()[0]
     if len(has):
         flat_v[lead.take(has).astype(np.intp) * n + has] += terms.lead_bonus
-    has = np.flatnonzero(left != NONE)
+    has = (left != NONE).nonzero()[0]
     if len(has):
         flat_v[left.take(has).astype(np.intp) * n + has] -= terms.winback_penalty
     if extra is not None:
@@ -78,9 +78,16 @@ def utilities(
 
 
 def _weights(v: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    e = np.clip(v, -UTILITY_BOUND, UTILITY_BOUND)
+    e = _bounded(v)
     np.exp(e, out=e)
-    return e, np.exp(np.clip(outside, -UTILITY_BOUND, UTILITY_BOUND))
+    return e, np.exp(_bounded(outside))
+
+
+def _bounded(x: np.ndarray) -> np.ndarray:
+    """``x`` clipped to the utility bound, as a new array: two ufuncs, the second in place (the
+    same values as ``np.clip``, whose Python layers cost more on a small market's arrays)."""
+    out = np.maximum(x, -UTILITY_BOUND)
+    return np.minimum(out, UTILITY_BOUND, out=out)
 
 
 def probabilities(v: np.ndarray, outside: np.ndarray) -> np.ndarray:
@@ -117,7 +124,7 @@ def taste_premium(v: np.ndarray, outside: np.ndarray, firm: int = 0) -> np.ndarr
     expected utility over the outside option is ``log(1 + S) / P``; less the deterministic part
     ``v_firm - outside``, this is the taste shock's share. It is never negative, and the value
     of an order counted with it is never below what not buying would have given."""
-    gap = np.clip(v - outside, -UTILITY_BOUND, UTILITY_BOUND)
+    gap = _bounded(v - outside)
     total = np.exp(gap).sum(axis=0)
     inclusive = np.log1p(total)
     buying = -np.expm1(-inclusive)  # S / (1 + S), exact for small S

@@ -130,7 +130,7 @@ def ranking_key(score: np.ndarray, is_current: np.ndarray, u: np.ndarray) -> np.
     """The targeting key: the score's percentile among current records, ``u`` for stale ones
     (module docstring)."""
     key = u.copy()
-    at = np.flatnonzero(is_current)
+    at = is_current.nonzero()[0]
     if len(at):
         key[at] = percentile(score.take(at))
     return key

@@ -150,7 +150,7 @@ class Endings:
         lost is recorded in the horizon only (the warm-up records nothing), priced when the
         run ends at the final year's running costs, like the value after it."""
         c = self.c
-        focal = np.flatnonzero(old == 0) if week >= 0 else np.zeros(0, np.intp)
+        focal = (old == 0).nonzero()[0] if week >= 0 else np.zeros(0, np.intp)
         tail = self._tail(rows.take(focal), old.take(focal), week)
         tenure = week - c.since.take(rows)
         destination = to_firm if to_firm is not None else np.full(len(rows), NONE)

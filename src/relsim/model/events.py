@@ -96,7 +96,7 @@ class Events:
         """A substitute technology appears: every customer may adopt it and leave."""
         c = self.c
         self.substitute_hazard += hazard
-        live = np.flatnonzero(c.alive[: c.n])
+        live = c.alive[: c.n].nonzero()[0]
         self._draw_substitute(live, week, hazard)
 
     def _draw_substitute(self, idx: np.ndarray, week: int, hazard: float) -> None:
@@ -110,7 +110,7 @@ class Events:
     def _reputation(self, week: int, firm: int, size: float) -> None:
         """A reputation event: some of the firm's customers leave it at once (political)."""
         c, p = self.c, self.p
-        members = np.flatnonzero(c.primary[: c.n] == firm)
+        members = (c.primary[: c.n] == firm).nonzero()[0]
         share = np.minimum(size * p.political_sensitivity[c.segment[members]], 1.0)
         leave = members[self.streams.defection.random(len(members)) < share]
         if len(leave):
@@ -128,7 +128,7 @@ class Events:
         if not counts.any():
             return
         rng = self.streams.leads
-        live = np.flatnonzero(c.alive[: c.n])
+        live = c.alive[: c.n].nonzero()[0]
         for firm, count in enumerate(counts):
             if not count or not len(live):
                 continue

@@ -32,7 +32,7 @@ def select_key_accounts(
 ) -> np.ndarray:
     """Key accounts among ``eligible`` rows: the top ``top_share`` by observed value, at least
     ``minimum``, at most ``cap``. Uses only what the firm observes (its purchase records)."""
-    candidates = np.flatnonzero(eligible & (observed_value >= minimum))
+    candidates = (eligible & (observed_value >= minimum)).nonzero()[0]
     count = min(int(np.floor(top_share * eligible.sum())), cap, len(candidates))
     chosen = np.zeros(len(observed_value), dtype=bool)
     if count > 0:

@@ -117,8 +117,8 @@ def top_positions(values: np.ndarray, count: int) -> np.ndarray:
     if count >= n:
         return np.arange(n)
     kth = np.partition(values, n - count)[n - count]  # the count-th largest value
-    above = np.flatnonzero(values > kth)
-    tied = np.flatnonzero(values == kth)[: count - len(above)]
+    above = (values > kth).nonzero()[0]
+    tied = (values == kth).nonzero()[0][: count - len(above)]
     return np.concatenate([above, tied])
 
 
@@ -192,9 +192,9 @@ class Customers:
         if self.gone <= share * max(self.n, 1):
             return
         live = self.alive[: self.n]
-        gone_rows = np.flatnonzero(~live)
+        gone_rows = (~live).nonzero()[0]
         self.archive.append(self.snapshot(gone_rows))
-        keep = np.flatnonzero(live)
+        keep = live.nonzero()[0]
         count = len(keep)
         for name, (_, fill) in {**SCALAR_FIELDS, **self.firm_fields}.items():
             arr = getattr(self, name)

@@ -21,6 +21,7 @@ from relsim.model.satisfaction import (
     is_satisfying,
     update_expectation,
 )
+from relsim.model.surplus import focal_in_order
 
 N_RUNGS = len(RUNGS)
 
@@ -43,11 +44,20 @@ class Purchases:
         u = self.streams.occasions.random(len(idx), dtype=np.float32)
         return defection.schedule(week, rate, u)
 
-    def _utilities(self, rows: np.ndarray, primary: np.ndarray, lead: np.ndarray) -> np.ndarray:
-        """Deterministic utilities (F, n) of ``rows`` with the given primary and lead firms."""
+    def _utilities(
+        self,
+        rows: np.ndarray,
+        primary: np.ndarray,
+        lead: np.ndarray,
+        seg: np.ndarray | None = None,
+        rung: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Deterministic utilities (F, n) of ``rows`` with the given primary and lead firms
+        (``seg``, ``rung``: their segments and rungs, when the caller has them)."""
         c = self.c
         week = self.now_week()
-        seg, rung = c.segment.take(rows), c.rung.take(rows)
+        seg = c.segment.take(rows) if seg is None else seg
+        rung = c.rung.take(rows) if rung is None else rung
         cell = seg.astype(np.intp)  # flat (segment, rung) cells, for every table by both
         cell *= N_RUNGS
         cell += rung
@@ -65,14 +75,15 @@ class Purchases:
         )
         # a customer who drifted off and has no relationship does not consider the firm it
         # left (a lost customer): it returns only once a relationship elsewhere has ended
-        away = np.flatnonzero((primary == NONE) & (left != NONE))
+        away = ((primary == NONE) & (left != NONE)).nonzero()[0]
         if len(away) and self.crm is not None:
             away = self.crm.still_away(away, week)  # a campaign's offer reopens the firm
         if len(away):
             v[left.take(away).astype(np.intp), away] = AWAY_UTILITY
-        self.bonds.add_utility(v, rows, primary, week, self.price_weight.take(cell))
+        price_weight = self.price_weight.take(cell)
+        self.bonds.add_utility(v, rows, primary, week, price_weight)
         if self.crm is not None:
-            self.crm.add_utility(v, rows, week, self.price_weight.take(cell))
+            self.crm.add_utility(v, rows, week, price_weight)
         for instrument in self.instruments:
             more = instrument.utility(self.interface, rows, week)
             if more is not None:
@@ -94,15 +105,17 @@ class Purchases:
             if not len(idx):
                 return
         primary = c.primary.take(idx)
-        v = self._utilities(idx, primary, c.lead.take(idx))  # (F, n): freed once sampled
+        v = self._utilities(idx, primary, c.lead.take(idx), seg)  # (F, n): freed once sampled
         outside = p.outside_utility.take(seg)
         chosen = self.choice_rule.sample(v, outside, self.streams.choice.random(len(idx)))
         if contracts:
             self._unreviewed_renew(idx, seg, contract & (primary != NONE), primary, chosen)
+        premium = None
         if week >= 0 and self.logit:
-            # the focal firm's buyers' taste shock, for their surplus (renewals included)
-            at = np.flatnonzero(chosen == 0)
-            self._premium = (idx.take(at), choice.taste_premium(v[:, at], outside.take(at)))
+            # the focal firm's buyers' taste shock, for their surplus (renewals included), in
+            # the order of their occasions: it travels with their orders to the surplus
+            at = (chosen == 0).nonzero()[0]
+            premium = choice.taste_premium(v[:, at], outside.take(at))
         del v
         c.lead[idx] = NONE  # a lead is spent at the next occasion
         if contracts:
@@ -110,11 +123,11 @@ class Purchases:
             out = (chosen == F) & contract & (primary != NONE)
             if out.any():
                 self._end(week, idx[out], kind="outside", renewal=True)
-        buy = np.flatnonzero(chosen < F)
+        buy = (chosen < F).nonzero()[0]
         if len(buy):
             # the buyers' primary firms are as read above: only non-buyers' relationships ended
             firm = chosen.take(buy).astype(np.intp)
-            self._purchase(week, idx.take(buy), firm, primary.take(buy))
+            self._purchase(week, idx.take(buy), firm, primary.take(buy), premium)
         # the next occasion: renewal for contract holders, else a geometric wait
         nxt = self._next_occasion(idx, week + 1)
         if contracts:
@@ -138,7 +151,7 @@ class Purchases:
             if cancel.any():
                 self._end(week, holders[cancel], kind="lapse", renewal=True)
                 keep = np.ones(len(idx), dtype=bool)
-                keep[np.flatnonzero(renewing)[cancel]] = False
+                keep[renewing.nonzero()[0][cancel]] = False
                 idx, seg, contract = idx[keep], seg[keep], contract[keep]
         return idx, seg, contract
 
@@ -160,7 +173,7 @@ class Purchases:
         weekly = np.minimum(c.rate.take(rows) * p.purchase_multiplier[c.rung.take(rows)], 1.0)
         reviewed = 1.0 - (1.0 - weekly) ** p.contract_period[seg[holders]]
         keep = self.streams.occasions.random(len(rows)) >= reviewed
-        renew = np.flatnonzero(holders)[keep]
+        renew = holders.nonzero()[0][keep]
         chosen[renew] = primary[renew]
 
     def _count_renewals(self, week: int, holders: np.ndarray) -> None:
@@ -172,10 +185,17 @@ class Purchases:
         weeks = np.bincount(firm, weights=period, minlength=self.F)
         counts["renewal_weeks"][week] += weeks.astype(np.int64)
 
-    def _purchase(self, week: int, b: np.ndarray, firm: np.ndarray, primary: np.ndarray) -> None:
+    def _purchase(
+        self,
+        week: int,
+        b: np.ndarray,
+        firm: np.ndarray,
+        primary: np.ndarray,
+        premium: np.ndarray | None = None,
+    ) -> None:
         """Orders of customers ``b`` at ``firm`` (``primary``: their primary firms): money,
         order history, problems, experience, then the relationship (climb with the primary firm,
-        begin one, or buy elsewhere).
+        begin one, or buy elsewhere). ``premium``: the focal orders' taste premia (or None).
 
         The orders are first grouped by a stable sort on a small key, so that every part the
         rules treat apart is a slice rather than a mask: the focal firm's orders come first,
@@ -185,7 +205,9 @@ class Purchases:
         """
         c = self.c
         n = len(b)
-        b, firm, primary, edge = _grouped(b, firm, primary)
+        order, edge = _group_order(firm, primary)
+        premium = focal_in_order(premium, firm, order[: edge[2]])
+        b, firm, primary = b.take(order), firm.take(order), primary.take(order)
         focal = slice(0, edge[2])
         with_primary = (slice(0, edge[0]), slice(edge[4], n))
         new = (slice(edge[0], edge[1]), slice(edge[3], edge[4]))
@@ -197,24 +219,16 @@ class Purchases:
         problem, voiced_all = self._problems(week, b, firm, primary, seg)
         felt = experience(self.quality.take(firm), problem, self.rule)
         if week >= 0 and len(fb):
+            rewarded = None if rewards is None else rewards[focal]
             self._surplus(
-                week,
-                fb,
-                seg[focal],
-                value[focal],
-                revenue[focal],
-                None if rewards is None else rewards[focal],
-                felt[focal],
+                week, fb, seg[focal], value[focal], revenue[focal], rewarded, felt[focal], premium
             )
             self.retention.after_orders(week, value[focal])
         expected = c.expectation.take(b)
         satisfying = is_satisfying(felt, expected, self.rule)
         c.expectation[b] = update_expectation(expected, felt, self.rule)
         if week >= 0:
-            starting = sum(part.stop - part.start for part in new)
-            at_primary = sum(part.stop - part.start for part in with_primary)
-            self.recorder.market["orders_with_primary"][week] += int(n - starting)
-            self.recorder.market["orders_at_primary"][week] += int(at_primary)
+            self._count_primary_orders(week, n, new, with_primary)
         # the focal firm's part names its firm once (a scalar: bond columns gather as views)
         focal_part, rivals_part = with_primary
         for part, primary_firm in ((focal_part, 0), (rivals_part, firm[rivals_part])):
@@ -231,6 +245,15 @@ class Purchases:
         self._relationships_begin(week, b, firm, new, elsewhere, felt, expected, problem)
         if len(fb):
             self.service.after_purchases(week, fb, problem[focal], voiced_all[focal])
+
+    def _count_primary_orders(
+        self, week: int, n: int, new: tuple[slice, slice], with_primary: tuple[slice, slice]
+    ) -> None:
+        """The week's orders by customers who had a primary firm, and those placed with it."""
+        starting = sum(part.stop - part.start for part in new)
+        at_primary = sum(part.stop - part.start for part in with_primary)
+        self.recorder.market["orders_with_primary"][week] += int(n - starting)
+        self.recorder.market["orders_at_primary"][week] += int(at_primary)
 
     def _order_values(self, b: np.ndarray, firm: np.ndarray, focal: slice) -> np.ndarray:
         """Each order's value: the customer's order value, times a wider assortment's
@@ -282,7 +305,7 @@ class Purchases:
         rng = self.streams.problems
         problem = rng.random(n) < self.problem_rate.take(firm)
         voiced_all = np.zeros(n, dtype=bool)
-        at = np.flatnonzero(problem)  # positions: cheaper than a mask used four times
+        at = problem.nonzero()[0]  # positions: cheaper than a mask used four times
         if len(at):
             pb, pf = b.take(at), firm.take(at)
             voiced = rng.random(len(pb)) < p.voice_share.take(seg.take(at))
@@ -362,6 +385,13 @@ def _grouped(
     elsewhere), reversed to ``5 - group`` for rivals' orders. It is int8 arithmetic on the
     comparisons, a third of the cost of nested ``np.where`` on mixed types; the group sizes
     are six counts, cheaper than ``bincount`` on so few values."""
+    order, edge = _group_order(firm, primary)
+    return b.take(order), firm.take(order), primary.take(order), edge
+
+
+def _group_order(firm: np.ndarray, primary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stable order that groups the orders as :func:`_grouped` describes, and the
+    cumulative sizes of the six groups."""
     same = (primary == firm).view(np.int8)
     key = np.int8(2) - same - same - (primary == NONE).view(np.int8)
     flip = np.int8(5) - key - key
@@ -369,4 +399,4 @@ def _grouped(
     key += flip
     order = np.argsort(key, kind="stable")
     edge = np.cumsum([np.count_nonzero(key == k) for k in range(6)])
-    return b.take(order), firm.take(order), primary.take(order), edge
+    return order, edge

@@ -150,7 +150,7 @@ class Recorder:
         recorded (a (7, n) float64 copy of every exposure would be the end of a run's peak).
         The exposures are freed before the run's tables are built."""
         defections = self._defections.columns()
-        focal = np.flatnonzero(defections["firm"] == 0)
+        focal = (defections["firm"] == 0).nonzero()[0]
         lost = np.empty(len(focal))
         done = 0
         chunks, self._lost = self._lost[::-1], []

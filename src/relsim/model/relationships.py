@@ -114,10 +114,10 @@ class Relationships:
         if self.any_contractual:
             renewal = p.contractual[c.segment.take(b)]
             switch |= renewal
-        switched = np.flatnonzero(switch)
+        switched = switch.nonzero()[0]
         if len(switched):
             rows, to = b[switched], firm[switched]
-            back = np.flatnonzero(c.left.take(rows) == to)
+            back = (c.left.take(rows) == to).nonzero()[0]
             if week >= 0 and len(back):
                 # back with the firm it last left (read before this ending replaces it)
                 self.recorder.restarts(week, c.id.take(rows.take(back)), to.take(back))

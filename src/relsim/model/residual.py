@@ -41,31 +41,33 @@ class Residual:
             return out
         seg = c.segment.take(rows)
         rung = c.rung.take(rows)
-        v = self._utilities(rows, firm.astype(np.int8), np.full(n, NONE, np.int8))
-        share = self.choice_rule.probabilities(v, p.outside_utility[seg])[firm, np.arange(n)]
-        value = c.value.take(rows) * self.value_factor[firm]
-        substitute = np.minimum(self.substitute_hazard * p.technology_affinity[seg], 1.0)
-        exits = (1.0 - p.relocation_weekly[seg]) * (1.0 - substitute)
+        # tables by take and each field gathered once: a week prices few defections, so the
+        # cost here is per call, not per row
+        v = self._utilities(rows, firm.astype(np.int8), np.full(n, NONE, np.int8), seg, rung)
+        share = self.choice_rule.probabilities(v, p.outside_utility.take(seg))[firm, np.arange(n)]
+        value = c.value.take(rows) * self.value_factor.take(firm)
+        substitute = np.minimum(self.substitute_hazard * p.technology_affinity.take(seg), 1.0)
+        exits = (1.0 - p.relocation_weekly.take(seg)) * (1.0 - substitute)
         keep = 1.0 - self._propensity(rows)
         d = 1.0 + p.weekly_discount
-        contract = p.contractual[seg]
-        period = np.where(contract, p.contract_period[seg], 1)
+        contract = p.contractual.take(seg)
+        period = np.where(contract, p.contract_period.take(seg), 1)
         occasion = np.minimum(
-            c.rate.take(rows) * p.purchase_multiplier[rung] * self.occasion_factor[firm], 1.0
+            c.rate.take(rows) * p.purchase_multiplier.take(rung) * self.occasion_factor.take(firm),
+            1.0,
         )
         buy = np.where(contract, 1.0, occasion * share)  # orders per period
         survive = np.where(contract, keep * share * exits**period, keep * exits)
-        first = d ** -np.where(contract, np.maximum(c.next_occasion.take(rows), week + 1), week + 1)
-        first = np.where(
-            contract & (c.next_occasion.take(rows) >= NEVER), d ** -(week + period), first
-        )
+        next_occasion = c.next_occasion.take(rows)
+        first = d ** -np.where(contract, np.maximum(next_occasion, week + 1), week + 1)
+        first = np.where(contract & (next_occasion >= NEVER), d ** -(week + period), first)
         periods = continuation.annuity(survive, d ** -period.astype(float), first)
         weeks = periods * period
-        out[0] = periods * buy * value * (self.price[firm] - p.unit_cost[firm])
+        out[0] = periods * buy * value * (self.price.take(firm) - p.unit_cost.take(firm))
         out[1] = weeks * self.bonds.held_costs(rows, firm)
         out[2] = weeks
         out[3] = periods * buy * value * self.price[firm]
-        focal = np.flatnonzero(firm == 0)
+        focal = (firm == 0).nonzero()[0]
         if len(focal):
             orders_per_week = buy.take(focal) / period.take(focal)
             staff = self.service.staff_weights(rows.take(focal), orders_per_week)
@@ -80,7 +82,7 @@ class Residual:
         horizon and the value lost at defections are priced at (``model/continuation.py``).
         The staff pools are spread by the end state's customers' weights (one pass over the
         focal firm's customers, in slices)."""
-        live = np.flatnonzero(self.c.alive[: self.c.n])
+        live = self.c.alive[: self.c.n].nonzero()[0]
         focal = live[self.c.primary[live] == 0]
         weight = np.zeros((3, self.F))
         for rows in _slices(focal):

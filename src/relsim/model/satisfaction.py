@@ -44,7 +44,9 @@ def update_satisfaction(
 ) -> np.ndarray:
     """Satisfaction after one purchase, bounded to [0, 1]."""
     new = satisfaction + np.float32(rule.learning_rate) * (experienced - expectation)
-    return np.clip(new, 0.0, 1.0).astype(np.float32, copy=False)
+    np.maximum(new, 0.0, out=new)  # bounded in place (cheaper than np.clip on small arrays)
+    np.minimum(new, 1.0, out=new)
+    return new.astype(np.float32, copy=False)
 
 
 def update_expectation(

@@ -236,7 +236,7 @@ class FirmService(KeyAccountWork):
             return
         if ka is not None and week % ka.review_weeks == 0:
             self._review_key_accounts(week)
-        focal = np.flatnonzero(m.c.primary[: m.c.n] == FOCAL)
+        focal = (m.c.primary[: m.c.n] == FOCAL).nonzero()[0]
         if ka is not None:
             key = focal[m.c.key_account.take(focal)]
             m.service_log("key_accounts", week, len(key))
@@ -253,7 +253,7 @@ class FirmService(KeyAccountWork):
         if self.max_level >= PARTNERSHIP:
             partnership = self._due(ids, week, self.partnership_interval)
         due = outreach if partnership is None else outreach | partnership
-        at = np.flatnonzero(due)
+        at = due.nonzero()[0]
         rows = focal.take(at)
         level = self.level_of(rows, own=True)
         self._outreach(week, rows[outreach.take(at) & (level >= PROACTIVE)])
@@ -284,7 +284,7 @@ class FirmService(KeyAccountWork):
 
     def _desk(self, week: int) -> None:
         m, c, rules = self.m, self.m.c, self.rules
-        pending = np.flatnonzero(c.request_week[: c.n] < NEVER)
+        pending = (c.request_week[: c.n] < NEVER).nonzero()[0]
         m.service_log("desk_hours", week, self.staff_pools["desk"].hours)
         if not len(pending):
             return

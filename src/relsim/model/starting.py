@@ -60,7 +60,7 @@ class StartingCustomers:
                 raise ValueError(f"starting customers: {name} has {len(values)} entries, not {n}")
             bad = ~np.isfinite(values) | (values < low) | (values > high)
             if bad.any():
-                i = int(np.flatnonzero(bad)[0])
+                i = int(bad.nonzero()[0][0])
                 raise ValueError(
                     f"starting customers: {name}[{i}] = {float(values[i]):g}, expected a value in "
                     f"[{low}, {high}]"

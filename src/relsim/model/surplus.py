@@ -25,6 +25,7 @@ class Surplus:
         revenue: np.ndarray,
         rewards: np.ndarray | None,
         felt: np.ndarray,
+        premium: np.ndarray | None = None,
     ) -> None:
         """Record the customer's side of the focal firm's orders: value received minus price
         paid, in money.
@@ -38,8 +39,8 @@ class Surplus:
         switching costs (points held, structural ties) are not value received. The taste
         shock is: a logit buyer who chose the firm expects its shock to beat the outside
         option's by :func:`choice.taste_premium` (Small & Rosen's inclusive value), so the
-        surplus of an order is never below what not buying would have given (a custom choice
-        rule has no such term). Orders of customers with no price weight (below
+        surplus of an order is never below what not buying would have given (``premium``, one
+        per order; a custom choice rule has none). Orders of customers with no price weight (below
         :data:`MIN_PRICE_WEIGHT`) cannot be converted and are counted apart."""
         c, p = self.c, self.p
         rung = c.rung.take(rows)
@@ -52,12 +53,8 @@ class Surplus:
             )
         if c.uses("member") and self.bonds.status[0]:
             utility = utility + self.bonds.status[0] * c.member[:, 0][rows]
-        if self.logit:
-            # the premia were drawn up per occasion; rows are distinct within a week's occasions
-            drawn, premium = self._premium
-            order = np.argsort(drawn)
-            at = order.take(np.searchsorted(drawn, rows, sorter=order))
-            utility = utility + premium.take(at)
+        if premium is not None:
+            utility = utility + premium
         paid = revenue / 100.0
         if rewards is not None:
             paid = paid - rewards
@@ -69,3 +66,16 @@ class Surplus:
         record = self.recorder.relationship
         record["customer_surplus"][week, 0] += float(received.sum() - paid.sum())
         record["surplus_unconverted_orders"][week, 0] += len(rows) - converted
+
+
+def focal_in_order(
+    values: np.ndarray | None, firm: np.ndarray, focal_order: np.ndarray
+) -> np.ndarray | None:
+    """``values`` of the focal firm's orders, given in the orders' first order, rearranged to
+    the grouped order (``focal_order``: the focal orders' first positions, grouped): spread
+    over every order, then gathered. Cheaper than sorting the rows and searching each one."""
+    if values is None:
+        return None
+    spread = np.zeros(len(firm))
+    spread[firm == 0] = values
+    return spread.take(focal_order)
