@@ -16,11 +16,7 @@ from relsim.model import choice, defection
 from relsim.model import records as rec
 from relsim.model.economics import whole_cents
 from relsim.model.population import NONE
-from relsim.model.satisfaction import (
-    experience,
-    is_satisfying,
-    update_expectation,
-)
+from relsim.model.satisfaction import experience, is_satisfying, update_expectation
 from relsim.model.surplus import focal_in_order
 
 N_RUNGS = len(RUNGS)
