@@ -168,6 +168,18 @@ def resume_ignores(args: argparse.Namespace, fixes: dict[str, str]) -> None:
         )
 
 
+def resumed_folder(args: argparse.Namespace, fixes: dict[str, str]) -> Any:
+    """The results folder ``--resume`` names, once the options a resume would ignore are
+    refused (:func:`resume_ignores`); ``FileNotFoundError`` (exit 66) when it holds none."""
+    from relsim.experiment.folder import ResultsFolder
+
+    resume_ignores(args, fixes)
+    folder = ResultsFolder(args.resume)
+    if not folder.holds_results():
+        raise FileNotFoundError(2, "no results to resume", str(folder.manifest_path))
+    return folder
+
+
 def strategies_note(source: Path, scenario: Any, chosen: list[str] | None) -> None:
     """One line on stderr when the file gives no ``strategies:`` and none is chosen: say what
     will run (the default strategy), so nobody mistakes it for a comparison."""

@@ -27,7 +27,7 @@ from relsim.cli.common import (
     metric_of,
     parse_overrides,
     positive_int,
-    resume_ignores,
+    resumed_folder,
     say,
     strategies_note,
 )
@@ -145,10 +145,7 @@ def _decide_scenario(args: argparse.Namespace) -> tuple[Any, Path, str]:
     if args.resume:
         if args.force:
             raise UsageError("--resume completes a folder and --force replaces it; choose one")
-        resume_ignores(args, RESUME_FIXES)
-        folder = ResultsFolder(args.resume)
-        if not folder.holds_results():
-            raise FileNotFoundError(2, "no results to resume", str(folder.manifest_path))
+        folder = resumed_folder(args, RESUME_FIXES)
         metric = folder.read_manifest().get("metric", DEFAULT_METRIC)
         return folder.load_scenario(), args.resume, metric
     if args.scenario is None:

@@ -20,7 +20,7 @@ from relsim.cli.common import (
     interrupted,
     parse_overrides,
     positive_int,
-    resume_ignores,
+    resumed_folder,
     say,
 )
 from relsim.errors import Interrupted, UsageError
@@ -149,10 +149,7 @@ def _scenario(args: argparse.Namespace) -> tuple[Any, Path]:
     if args.resume:
         if args.force:
             raise UsageError("--resume goes on with an optimization as it was started")
-        resume_ignores(args, RESUME_FIXES)
-        folder = ResultsFolder(args.resume)
-        if not folder.holds_results():
-            raise FileNotFoundError(2, "no results to resume", str(folder.manifest_path))
+        folder = resumed_folder(args, RESUME_FIXES)
         return folder.load_scenario(), args.resume
     if args.scenario is None:
         raise UsageError("relsim optimize needs a SCENARIO file (or --resume DIR)")

@@ -27,7 +27,7 @@ from relsim.cli.common import (
     metric_of,
     parse_overrides,
     positive_int,
-    resume_ignores,
+    resumed_folder,
     say,
     strategies_note,
 )
@@ -165,10 +165,7 @@ def _sweep_scenario(args: argparse.Namespace) -> tuple[Any, Path, str]:
     if args.resume:
         if args.force or args.vary:
             raise UsageError("--resume completes a sweep as it was started; drop --force/--vary")
-        resume_ignores(args, SWEEP_RESUME_FIXES)
-        folder = ResultsFolder(args.resume)
-        if not folder.holds_results():
-            raise FileNotFoundError(2, "no results to resume", str(folder.manifest_path))
+        folder = resumed_folder(args, SWEEP_RESUME_FIXES)
         return folder.load_scenario(), args.resume, DEFAULT_METRIC
     if args.scenario is None:
         raise UsageError("relsim sweep needs a SCENARIO file (or --resume DIR)")
