@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from relsim.cli.common import (
+    EXIT_INTERRUPTED,
     EXIT_OK,
     Subparsers,
     add_overrides,
@@ -71,6 +72,7 @@ def add_optimize(sub: Subparsers) -> None:
     )
     opt.add_argument("--indifference", type=float, default=None, help="zone, metric's units")
     add_workers(opt)
+    _add_sharing(opt)
     add_seed(opt)
     add_overrides(opt)
     opt.add_argument("--out", type=Path, default=None, help="results folder")
@@ -99,15 +101,41 @@ def _add_goals(opt: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_sharing(opt: argparse.ArgumentParser) -> None:
+    """Several processes on one study (docs/optimize.md, "Several processes")."""
+    opt.add_argument(
+        "--study-workers",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="processes searching at once, sharing the study (1: trials one after another, "
+        "reproducible; more: faster, the trials then depend on timing)",
+    )
+    opt.add_argument(
+        "--join",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="help the optimization running in DIR from another terminal (search only)",
+    )
+
+
 def handle_optimize(args: argparse.Namespace) -> int:
     from relsim.experiment.folder import ResultsFolder
     from relsim.experiment.optimize import optimize
     from relsim.viz.optimize_report import pareto_text, verdict, write_optimize_report
 
+    if args.join:
+        return _join(args)
     scenario, out = _scenario(args)
     try:
         result = optimize(
-            scenario, workers=args.workers, out=out, resume=bool(args.resume), force=args.force
+            scenario,
+            workers=args.workers,
+            out=out,
+            resume=bool(args.resume),
+            force=args.force,
+            study_workers=args.study_workers,
         )
     except KeyboardInterrupt:
         return interrupted(Interrupted("trials", out), "optimize")
@@ -132,6 +160,36 @@ def handle_optimize(args: argparse.Namespace) -> int:
         print(verdict(result.answer))
     files = "pareto.parquet, pareto.yaml" if result.answer.get("pareto") else "winner.yaml"
     say(f"relsim: results in {result.out}/ (trials.parquet, {files}); report: {page}")
+    return EXIT_OK
+
+
+def _join(args: argparse.Namespace) -> int:
+    """``--join DIR``: search the study of the optimization running in DIR, then leave (the
+    process that started it writes the answer)."""
+    from relsim.experiment.optimize import problem_of
+    from relsim.experiment.optimize_shared import join
+
+    if args.resume or args.force or args.study_workers != 1:
+        raise UsageError(
+            "--join is one helping process: give no --resume, --force or "
+            "--study-workers with it (start more terminals for more)"
+        )
+    folder = resumed_folder(argparse.Namespace(**{**vars(args), "resume": args.join}), RESUME_FIXES)
+    if folder.is_complete():
+        say(f"relsim: {folder.root} is complete; there is nothing left to search")
+        return EXIT_OK
+    scenario = folder.load_scenario()
+    try:
+        done = join(folder.root, problem_of(scenario), scenario.optimize, args.workers)
+    except KeyboardInterrupt:
+        say("relsim: stopped; the optimization goes on without this process")
+        return EXIT_INTERRUPTED
+    except ValueError as error:
+        raise UsageError(first_line(error)) from None
+    say(
+        f"relsim: this process ran {done} trials of {folder.root}; the process that started "
+        "the optimization re-runs the best on fresh seeds and writes the answer"
+    )
     return EXIT_OK
 
 

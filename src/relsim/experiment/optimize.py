@@ -50,6 +50,7 @@ from relsim.experiment.optimize_search import (
     search,
     trials_table,
 )
+from relsim.experiment.optimize_shared import helpers, pool_size
 from relsim.experiment.optimize_trials import Problem
 from relsim.experiment.pool import WorkerPool
 from relsim.experiment.results import DEFAULT_METRIC
@@ -253,6 +254,7 @@ def optimize(
     resume: bool = False,
     force: bool = False,
     say: Any = None,
+    study_workers: int = 1,
 ) -> Optimization:
     """Search the levers of ``scenario.optimize`` and re-run its best designs on fresh seeds.
 
@@ -260,7 +262,7 @@ def optimize(
     ``out`` is the results folder (default ``results/<scenario>-optimize-<timestamp>``);
     ``resume`` continues an interrupted optimization there, keeping every finished trial;
     ``force`` replaces earlier results. ``say`` receives the progress lines (one per trial;
-    default: stderr)."""
+    default: stderr). ``study_workers`` processes search at once (:mod:`.optimize_shared`)."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     problem = problem_of(scenario)
@@ -280,9 +282,11 @@ def optimize(
         directions = [o.direction for o in problem.objectives] or None
         study = open_study(folder.path(STUDY_FILE), directions)
         folder.record(folder.path(STUDY_FILE))
+        workers = pool_size(workers, study_workers)
         with warnings.catch_warnings(), WorkerPool(workers, None) as pool:
             warnings.simplefilter("ignore", category=Warning)
-            search(study, problem, pool, block.trials, block.sampler, say)
+            with helpers(folder.path(STUDY_FILE), problem, block, study_workers, workers) as share:
+                search(study, problem, pool, block.trials, block.sampler, say, share)
             trials = trials_table(study, problem)
             storage.atomic_parquet(trials, folder.path("trials.parquet"))
             if problem.objectives:

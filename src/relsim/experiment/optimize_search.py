@@ -9,16 +9,19 @@ Reproducible trials: the sampler is made afresh for every trial, seeded from the
 and the number of trials already finished, and samples from the finished trials only. A trial's
 lever values therefore depend only on the seed and the trials before it, never on whether the
 study was interrupted in between: a resumed study proposes exactly the trials an uninterrupted
-one would (trials running when the study stopped are marked failed and ignored). Trials run one
-after another; the replications inside a trial run in parallel on the worker pool.
+one would (trials running when the study stopped are marked failed and ignored). In one process
+trials run one after another, the replications inside a trial in parallel on the worker pool;
+several processes may share the study (:mod:`.optimize_shared`), and then which trials are
+asked depends on their timing.
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import optuna
@@ -31,17 +34,33 @@ from relsim.scenario.paths import with_values
 
 STUDY_NAME = "relsim"
 STUDY_FILE = "study.db"
+LOCK_TIMEOUT = 60.0
+"""Seconds a process waits for another's write to the SQLite file before giving up."""
+HEARTBEAT, GRACE = 5, 60
+"""A running trial's heartbeat is written every ``HEARTBEAT`` seconds; one silent for
+``GRACE`` seconds belongs to a killed worker and is marked failed by the next trial's start."""
 RESULT = "relsim"
 """The user attribute holding a trial's result: estimate, interval, replications, means of
 the constrained columns, violations, feasibility, lever values and the replications' rows."""
 
 
-def open_study(db: Path, directions: list[str] | None = None) -> optuna.Study:
+def open_study(
+    db: Path, directions: list[str] | None = None, fail_running: bool = True
+) -> optuna.Study:
     """The study in ``db`` (created when new; ``directions``: one per objective of several,
-    default one maximized); trials left running by a stopped process are marked failed, so
-    they are neither counted nor learned from."""
+    default one maximized). With ``fail_running`` (the process that starts or resumes the
+    optimization) trials left running by a stopped process are marked failed, so they are
+    neither counted nor learned from; a process joining others (:mod:`.optimize_shared`)
+    leaves them to the heartbeat, as they may be another worker's."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = optuna.storages.RDBStorage(f"sqlite:///{db.resolve()}")
+    with warnings.catch_warnings():  # the heartbeat is "experimental" in Optuna's words
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        storage = optuna.storages.RDBStorage(
+            f"sqlite:///{db.resolve()}",
+            engine_kwargs={"connect_args": {"timeout": LOCK_TIMEOUT}},
+            heartbeat_interval=HEARTBEAT,
+            grace_period=GRACE,
+        )
     study = optuna.create_study(
         study_name=STUDY_NAME,
         storage=storage,
@@ -49,7 +68,8 @@ def open_study(db: Path, directions: list[str] | None = None) -> optuna.Study:
         load_if_exists=True,
     )
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+        if fail_running:
+            storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
     return study
 
 
@@ -59,9 +79,13 @@ def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return sorted(done, key=lambda t: t.number)
 
 
-def sampler_for(kind: str, seed: int, done: int, trials: int) -> optuna.samplers.BaseSampler:
-    """The sampler of the next trial, seeded by ``seed`` and the count of finished trials."""
-    seed_now = int(np.random.SeedSequence([seed, done]).generate_state(1)[0])
+def sampler_for(
+    kind: str, seed: int, done: int, trials: int, worker: int = 0
+) -> optuna.samplers.BaseSampler:
+    """The sampler of the next trial, seeded by ``seed`` and the count of finished trials
+    (and ``worker``, when not 0, so that processes sharing a study propose apart)."""
+    key = [seed, done] if not worker else [seed, done, worker]
+    seed_now = int(np.random.SeedSequence(key).generate_state(1)[0])
     startup = max(3, min(10, trials // 4))
     if kind == "cmaes":
         return optuna.samplers.CmaEsSampler(seed=seed_now, n_startup_trials=startup)
@@ -79,6 +103,19 @@ def _violations(trial: optuna.trial.FrozenTrial) -> list[float]:
     return list(trial.user_attrs.get(RESULT, {}).get("violations", []))
 
 
+class Sharing(Protocol):
+    """How a process shares the study with others (:class:`.optimize_shared.Share`): its
+    sampler's ``worker`` number, whether it ``leaves`` or waits once every trial is claimed."""
+
+    worker: int
+    leaves: bool
+
+    def claimable(self, study: optuna.Study, trials: int) -> bool: ...
+    def claim(self, study: optuna.Study, trial: optuna.Trial, trials: int) -> None: ...
+    def wait(self, study: optuna.Study) -> None: ...
+    def run(self, study: optuna.Study, objective: Callable[[optuna.Trial], Any]) -> bool: ...
+
+
 def search(
     study: optuna.Study,
     problem: Problem,
@@ -86,27 +123,44 @@ def search(
     trials: int,
     sampler: str,
     say: Callable[[str], None] | None = None,
+    share: Sharing | None = None,
 ) -> None:
-    """Run trials until the study holds ``trials`` finished ones."""
+    """Run trials until the study holds ``trials`` finished ones (``share``: how this process
+    shares the study with others, :mod:`.optimize_shared`; None: it is alone)."""
     baseline = Baseline(list(study.user_attrs.get("baseline", [])))
     several = bool(problem.objectives)
     while (done := len(finished(study))) < trials:
+        if share is not None and not share.claimable(study, trials):
+            if share.leaves:
+                return
+            share.wait(study)
+            continue
         kind = "nsga2" if several else sampler
-        study.sampler = sampler_for(kind, problem.scenario.seed, done, trials)
+        worker = share.worker if share is not None else 0
+        study.sampler = sampler_for(kind, problem.scenario.seed, done, trials, worker)
         best = None if several else best_estimate(study)
+        ran: list[int] = []
 
-        def objective(trial: optuna.Trial, best: float | None = best) -> Any:
+        def objective(trial: optuna.Trial, best: float | None = best, ran: list[int] = ran) -> Any:
+            if share is not None:
+                share.claim(study, trial, trials)
+            ran.append(trial.number)
             design = _design(trial, problem, pool, baseline)
             variant = with_values(problem.scenario, design["params"])
             result = evaluate(pool, problem, variant, baseline, best)
-            trial.set_user_attr(RESULT, {**result, **design})  # one write, one commit
+            who = {} if share is None else {"worker": share.worker}  # which process ran it
+            trial.set_user_attr(RESULT, {**result, **design, **who})  # one write, one commit
             return result["values"] if several else float(result["estimate"])
 
-        study.optimize(objective, n_trials=1, catch=())
+        if share is None:
+            study.optimize(objective, n_trials=1, catch=())
+        elif not share.run(study, objective):
+            continue
         if len(baseline.rows) > len(study.user_attrs.get("baseline", [])):
             study.set_user_attr("baseline", baseline.rows)
-        last = finished(study)[-1]
-        (say or _say)(_line(done + 1, trials, problem, last))
+        ended = finished(study)
+        last = next(t for t in reversed(ended) if t.number == ran[-1])
+        (say or _say)(_line(len(ended), trials, problem, last))
 
 
 def _design(
