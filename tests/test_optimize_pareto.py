@@ -20,11 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
+import relsim
 import relsim.extensions as ext
+from relsim.experiment import optimize_search
 from relsim.experiment.optimize import optimize, parse_lever, parse_objective, with_levers
 from relsim.experiment.optimize_pareto import non_dominated
+from relsim.experiment.optimize_search import RESULT, STUDY_FILE, finished, open_study
 from relsim.scenario import Scenario
 from tests.conftest import ONE_FIRM, scenario
 
@@ -121,3 +125,91 @@ def test_non_dominated_by_hand() -> None:
     with a front point stays."""
     values = np.array([[1.0, 3.0], [3.0, 1.0], [1.0, 1.0], [3.0, 1.0]])
     assert non_dominated(values).tolist() == [True, True, False, True]
+
+
+RISKY = dict(
+    trials=10,
+    replications=5,
+    objectives=[
+        parse_objective("rewards"),
+        parse_objective("program:min"),
+        parse_objective("rewards:p5"),
+    ],
+)
+"""The trade-off with a third objective, the risk (rewards' 5th percentile), 5 replications a
+trial: the 5th percentile is then an interpolation between the two lowest (not the worst)."""
+
+
+def quiet(line: str) -> None:
+    """Progress lines are not shown in the tests."""
+
+
+@pytest.fixture(scope="module")
+def risky(tmp_path_factory: pytest.TempPathFactory) -> relsim.Optimization:
+    """An uninterrupted search of the risky trade-off."""
+    out = tmp_path_factory.mktemp("risky") / "whole"
+    return optimize(trade_off(**RISKY), workers=1, out=out, say=quiet)
+
+
+def fifth_percentile(values: list[float]) -> float:
+    """By hand for 5 values: the 5th percentile sits at 0.05 x (5 - 1) = 0.2 of the way from
+    the lowest value to the next (the linear rule of Hyndman & Fan's definition 7)."""
+    low, next_low = sorted(values)[:2]
+    return low + 0.2 * (next_low - low)
+
+
+def test_the_risk_is_the_fifth_percentile_of_the_trials_own_replications(
+    risky: relsim.Optimization,
+) -> None:
+    """Every trial's risk value (in the study and in trials.parquet) is the 5th percentile, by
+    hand, of its 5 replications' paired differences from the baseline's same replications; each
+    front design's fresh risk is that of its fresh replications (fresh.parquet). It is not the
+    worst difference nor the mean: the test can tell the statistic apart."""
+    study = open_study(risky.out / STUDY_FILE)
+    base = study.user_attrs["baseline"]
+    done = finished(study)
+    assert len(done) == len(risky.trials) == 10
+    for k, trial in enumerate(done):
+        rows = trial.user_attrs[RESULT]["rows"]
+        d = [row["rewards"] - b["rewards"] for row, b in zip(rows, base, strict=False)]
+        assert len(d) == 5
+        by_hand = fifth_percentile(d)
+        assert trial.values[2] == pytest.approx(by_hand, rel=1e-12)
+        assert risky.trials["obj_rewards_p5"].iloc[k] == pytest.approx(by_hand, rel=1e-12)
+        assert min(d) < by_hand < np.mean(d)
+    fresh = risky.fresh
+    baseline = fresh[fresh["strategy"] == "plain"].sort_values("replication")["rewards"]
+    for _, row in risky.pareto.iterrows():
+        mine = fresh[fresh["strategy"] == row["candidate"]].sort_values("replication")["rewards"]
+        d = list(mine.to_numpy() - baseline.to_numpy())
+        low, next_low = sorted(d)[:2]
+        position = 0.05 * (len(d) - 1)
+        by_hand = low + (position - int(position)) * (next_low - low)
+        assert row["rewards_p5_fresh"] == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_an_interrupted_pareto_search_resumes_to_the_same_trials_and_front(
+    risky: relsim.Optimization, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in the sixth of 10 trials keeps the five finished ones; resuming gives the
+    trials, the front on fresh seeds and the answer of the uninterrupted search (NSGA-II's
+    sampler seeded per trial from the seed and the finished trials)."""
+    real = optimize_search.evaluate
+    calls = {"n": 0}
+
+    def interrupting(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(optimize_search, "evaluate", interrupting)
+    with pytest.raises(KeyboardInterrupt):
+        optimize(trade_off(**RISKY), workers=1, out=tmp_path / "b", say=quiet)
+    assert len(finished(open_study(tmp_path / "b" / STUDY_FILE))) == 5
+    monkeypatch.setattr(optimize_search, "evaluate", real)
+    resumed = optimize(trade_off(**RISKY), workers=1, out=tmp_path / "b", resume=True, say=quiet)
+    pd.testing.assert_frame_equal(resumed.trials, risky.trials)
+    pd.testing.assert_frame_equal(resumed.pareto, risky.pareto)
+    pd.testing.assert_frame_equal(resumed.fresh, risky.fresh)
+    assert resumed.answer == risky.answer
