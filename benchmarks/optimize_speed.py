@@ -14,6 +14,7 @@ Usage::
     python benchmarks/optimize_speed.py --trials 10 --workers 1
     python benchmarks/optimize_speed.py --default            # the default scenario, 3 levers
     python benchmarks/optimize_speed.py --study-workers 2 --workers 1   # 2 trials at a time
+    python benchmarks/optimize_speed.py --replications 5     # 5 a trial, as much work each run
 
 ``--default``: the default scenario (scenarios/baseline.yaml), all_bonds against the
 transactional baseline, its points reward (5 to 60), relationship managers (0 to 10) and the
@@ -53,6 +54,9 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--study-workers", type=int, default=1, help="trials at a time")
+    parser.add_argument(
+        "--replications", type=int, default=None, help="every trial's (no adaptive doubling)"
+    )
     parser.add_argument("--default", action="store_true", help="the default scenario, 3 levers")
     args = parser.parse_args()
     path, levers = (DEFAULT, DEFAULT_LEVERS) if args.default else (SCENARIO, LEVERS)
@@ -60,7 +64,8 @@ def main() -> None:
     data = load_scenario(path).model_dump(mode="json")
     data["strategies"] = [s for s in data["strategies"] if s["name"] in kept]
     scenario = type(load_scenario(path)).model_validate(data)
-    scenario = with_levers(scenario, [parse_lever(t) for t in levers], trials=args.trials)
+    fixed = {"replications": args.replications, "max_replications": args.replications}
+    scenario = with_levers(scenario, [parse_lever(t) for t in levers], trials=args.trials, **fixed)
     lines: list[tuple[float, str]] = []
     load_before = os.getloadavg()[0]
     start = time.perf_counter()

@@ -47,10 +47,9 @@ from relsim.experiment.optimize_search import (
     STUDY_FILE,
     importance,
     open_study,
-    search,
     trials_table,
 )
-from relsim.experiment.optimize_shared import helpers, pool_size
+from relsim.experiment.optimize_shared import search_shared
 from relsim.experiment.optimize_trials import Problem
 from relsim.experiment.pool import WorkerPool
 from relsim.experiment.results import DEFAULT_METRIC
@@ -280,13 +279,12 @@ def optimize(
         scenario, settings, resume=resume, force=force, kind="optimize", extra=OPTIMIZE_WRITTEN
     ) as writing:
         directions = [o.direction for o in problem.objectives] or None
-        study = open_study(folder.path(STUDY_FILE), directions)
-        folder.record(folder.path(STUDY_FILE))
-        workers = pool_size(workers, study_workers)
+        db = folder.path(STUDY_FILE)
+        study = open_study(db, directions)
+        folder.record(db)
         with warnings.catch_warnings(), WorkerPool(workers, None) as pool:
             warnings.simplefilter("ignore", category=Warning)
-            with helpers(folder.path(STUDY_FILE), problem, block, study_workers, workers) as share:
-                search(study, problem, pool, block.trials, block.sampler, say, share)
+            search_shared(db, study, problem, block, pool, say, (study_workers, workers))
             trials = trials_table(study, problem)
             storage.atomic_parquet(trials, folder.path("trials.parquet"))
             if problem.objectives:

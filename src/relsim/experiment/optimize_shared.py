@@ -53,6 +53,8 @@ POLL = 1.0
 """Seconds the starting process waits between looks at the others' running trials."""
 STOP_WAIT = 60.0
 """Seconds a helper gets to end once the search is over (or stopped) before it is ended."""
+SIGNAL_WAIT = 2.0
+"""Seconds a helper gets to end by itself after the starter stopped, before it is sent SIGINT."""
 CLAIMS = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING)
 
 
@@ -104,6 +106,28 @@ class Share:
         return any(t.number == self.asked for t in finished(study))
 
 
+def search_shared(
+    db: Path,
+    study: optuna.Study,
+    problem: Problem,
+    block: Optimize,
+    pool: WorkerPool,
+    say: Callable[[str], None] | None,
+    processes: tuple[int, int | None],
+) -> None:
+    """The search of the process that started the optimization, ``processes`` being the
+    study workers and each one's replication workers: alone on ``pool`` (one study worker:
+    the sequential search), or beside helpers, each process then with a pool of its own
+    (:func:`pool_size`; ``pool``, idle meanwhile, runs the fresh re-run after the search)."""
+    study_workers, workers = processes
+    if study_workers <= 1:
+        search(study, problem, pool, block.trials, block.sampler, say)
+        return
+    size = pool_size(workers, study_workers)
+    with WorkerPool(size, None) as own, helpers(db, problem, block, study_workers, size) as share:
+        search(study, problem, own, block.trials, block.sampler, say, share)
+
+
 def pool_size(workers: int | None, study_workers: int) -> int | None:
     """Each study worker's replication processes: ``workers``, or by default the cores
     divided between the study workers (None: all cores, for one study worker)."""
@@ -139,7 +163,8 @@ def helpers(
     try:
         yield Share(worker=0, leaves=False)
     except BaseException:
-        for process in started:
+        for process in started:  # Ctrl-C in a terminal reached them too: let them end first
+            process.join(SIGNAL_WAIT)
             if process.pid is not None and process.is_alive():
                 os.kill(process.pid, signal.SIGINT)
         raise
@@ -204,4 +229,4 @@ def _helper_say(line: str) -> None:
     print(line.replace("relsim: ", f"relsim (study worker {os.getpid()}): ", 1), file=sys.stderr)
 
 
-__all__ = ["Share", "helpers", "join", "pool_size", "search_with_others"]
+__all__ = ["Share", "helpers", "join", "pool_size", "search_shared", "search_with_others"]
