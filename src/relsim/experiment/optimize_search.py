@@ -73,9 +73,14 @@ def open_study(
     return study
 
 
+COMPLETE = optuna.trial.TrialState.COMPLETE
+CLAIMED = (COMPLETE, optuna.trial.TrialState.RUNNING)
+"""A trial's place in the study is taken while it runs and once it finished."""
+
+
 def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     """The finished trials, in the order they finished (their numbers ascend)."""
-    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    done = study.get_trials(deepcopy=False, states=(COMPLETE,))
     return sorted(done, key=lambda t: t.number)
 
 
@@ -158,9 +163,10 @@ def search(
             continue
         if len(baseline.rows) > len(study.user_attrs.get("baseline", [])):
             study.set_user_attr("baseline", baseline.rows)
-        ended = finished(study)
-        last = next(t for t in reversed(ended) if t.number == ran[-1])
-        (say or _say)(_line(len(ended), trials, problem, last))
+        claims = study.get_trials(deepcopy=False, states=CLAIMED)
+        last = next(t for t in claims if t.number == ran[-1])
+        place = sum(t.number <= last.number for t in claims)  # alone: the finished trials
+        (say or _say)(_line(place, trials, problem, last))
 
 
 def _design(

@@ -44,7 +44,14 @@ import optuna
 
 from relsim import extensions
 from relsim.experiment.folder import ResultsFolder
-from relsim.experiment.optimize_search import RESULT, STUDY_FILE, finished, open_study, search
+from relsim.experiment.optimize_search import (
+    CLAIMED,
+    RESULT,
+    STUDY_FILE,
+    finished,
+    open_study,
+    search,
+)
 from relsim.experiment.optimize_trials import Problem
 from relsim.experiment.pool import WorkerPool
 from relsim.scenario.model import Optimize
@@ -55,7 +62,6 @@ STOP_WAIT = 60.0
 """Seconds a helper gets to end once the search is over (or stopped) before it is ended."""
 SIGNAL_WAIT = 2.0
 """Seconds a helper gets to end by itself after the starter stopped, before it is sent SIGINT."""
-CLAIMS = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING)
 
 
 class Surplus(Exception):
@@ -75,12 +81,12 @@ class Share:
 
     def claimable(self, study: optuna.Study, trials: int) -> bool:
         """Whether fewer than ``trials`` trials are finished or running."""
-        return len(study.get_trials(deepcopy=False, states=CLAIMS)) < trials
+        return len(study.get_trials(deepcopy=False, states=CLAIMED)) < trials
 
     def claim(self, study: optuna.Study, trial: optuna.Trial, trials: int) -> None:
         """Raise :class:`Surplus` when the trials numbered before ``trial`` fill the count."""
         self.asked = trial.number
-        claims = study.get_trials(deepcopy=False, states=CLAIMS)
+        claims = study.get_trials(deepcopy=False, states=CLAIMED)
         if sum(t.number < trial.number for t in claims) >= trials:
             raise Surplus(f"the study already holds its {trials} trials")
 
@@ -116,12 +122,13 @@ def search_shared(
     processes: tuple[int, int | None],
 ) -> None:
     """The search of the process that started the optimization, ``processes`` being the
-    study workers and each one's replication workers: alone on ``pool`` (one study worker:
-    the sequential search), or beside helpers, each process then with a pool of its own
-    (:func:`pool_size`; ``pool``, idle meanwhile, runs the fresh re-run after the search)."""
+    study workers and each one's replication workers: on ``pool`` (one study worker: the
+    sequential search, trial for trial, which processes joining later share), or beside
+    helpers, each process then with a pool of its own (:func:`pool_size`; ``pool``, idle
+    meanwhile, runs the fresh re-run after the search)."""
     study_workers, workers = processes
-    if study_workers <= 1:
-        search(study, problem, pool, block.trials, block.sampler, say)
+    if study_workers <= 1:  # alone, unless someone joins (--join): so it counts claims
+        search(study, problem, pool, block.trials, block.sampler, say, Share(0, leaves=False))
         return
     size = pool_size(workers, study_workers)
     with WorkerPool(size, None) as own, helpers(db, problem, block, study_workers, size) as share:
