@@ -139,6 +139,32 @@ def test_a_helper_claims_only_what_is_left_and_a_silent_trial_is_taken_over(
     assert {t.user_attrs[RESULT]["worker"] for t in finished(study)} == {99, 0}
 
 
+def test_a_trial_failed_by_another_process_while_it_ran_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process whose heartbeat was late (suspended) finds its trial failed by another when
+    it ends: its result is dropped, not an error, and a new trial takes the place."""
+    problem = problem_of(synthetic_scenario(trials=1))
+    db = tmp_path / STUDY_FILE
+    study = open_study(db)
+    other = open_study(db, fail_running=False)
+    real = optimize_search.evaluate
+    calls = {"n": 0}
+
+    def failed_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            (running,) = other.get_trials(states=RUNNING)
+            other._storage.set_trial_state_values(running._trial_id, optuna.trial.TrialState.FAIL)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(optimize_search, "evaluate", failed_meanwhile)
+    with WorkerPool(1, None) as pool:
+        search(study, problem, pool, 1, "tpe", quiet, Share(worker=0, leaves=False))
+    states = [t.state for t in study.get_trials()]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
+
+
 @pytest.mark.subprocess
 def test_join_from_another_terminal_searches_and_leaves_the_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

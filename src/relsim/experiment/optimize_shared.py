@@ -103,13 +103,25 @@ class Share:
         claimed again."""
         level = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.ERROR)  # a surplus is no failure to show
+        self.asked = -1
         try:
             study.optimize(objective, n_trials=1, catch=(Surplus,))
-        except optuna.exceptions.UpdateFinishedTrialError:
+        except (optuna.exceptions.UpdateFinishedTrialError, ValueError) as error:
+            if not _failed_by_another(error):
+                raise
             return False
         finally:
             optuna.logging.set_verbosity(level)
         return any(t.number == self.asked for t in finished(study))
+
+
+def _failed_by_another(error: Exception) -> bool:
+    """Whether ``error`` says the trial was finished by another process while it ran: its
+    result could not be written (Optuna's UpdateFinishedTrialError) or told ("Cannot tell a
+    FAIL trial", Optuna's ValueError)."""
+    if isinstance(error, optuna.exceptions.UpdateFinishedTrialError):
+        return True
+    return str(error).startswith("Cannot tell a FAIL trial")
 
 
 def search_shared(
