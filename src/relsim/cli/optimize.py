@@ -82,7 +82,8 @@ def add_optimize(sub: Subparsers) -> None:
 
 
 def _add_goals(opt: argparse.ArgumentParser) -> None:
-    """What the optimization looks for: a budget's split, the metric or several objectives."""
+    """What the optimization looks for: a budget's split, the metric or several objectives,
+    and robust mode."""
     opt.add_argument(
         "--allocate",
         default=None,
@@ -98,6 +99,16 @@ def _add_goals(opt: argparse.ArgumentParser) -> None:
         metavar="COLUMN[:min]",
         help="one of several objectives (repeat: two or more; a Pareto front by NSGA-II); "
         "risk: the 5th percentile of the metric over replications",
+    )
+    opt.add_argument(
+        "--robust",
+        choices=["expected", "regret"],
+        default=None,
+        help="judge each design over draws of the uncertain assumptions: their expected "
+        "value, or the maximum regret",
+    )
+    opt.add_argument(
+        "--draws", type=positive_int, default=None, help="assumption draws, robust mode (8)"
     )
 
 
@@ -124,6 +135,7 @@ def handle_optimize(args: argparse.Namespace) -> int:
     from relsim.experiment.folder import ResultsFolder
     from relsim.experiment.optimize import optimize
     from relsim.viz.optimize_report import pareto_text, verdict, write_optimize_report
+    from relsim.viz.optimize_robust_report import SHOWN
 
     if args.join:
         return _join(args)
@@ -151,7 +163,10 @@ def handle_optimize(args: argparse.Namespace) -> int:
     else:
         table = result.candidates
         levers = list(result.answer["levers"])
-        shown = ["candidate", *levers, "search_estimate", "fresh_estimate", "curse", "chosen"]
+        values = (
+            list(SHOWN) if result.answer.get("robust") else ["search_estimate", "fresh_estimate"]
+        )
+        shown = ["candidate", *levers, *values, "curse", "chosen"]
         print(
             table[shown]
             .rename(columns={p: p.rsplit(".", 1)[-1] for p in levers})
@@ -232,10 +247,29 @@ def _scenario(args: argparse.Namespace) -> tuple[Any, Path]:
             fresh_replications=args.fresh_replications,
             max_fresh_replications=args.max_fresh_replications,
             indifference=args.indifference,
+            robust=_robust(scenario, args),
         )
     except ValueError as error:
         raise UsageError(first_line(error)) from None
     return scenario, args.out or ResultsFolder.timestamped(scenario.name, "optimize").root
+
+
+def _robust(scenario: Any, args: argparse.Namespace) -> Any:
+    """``--robust`` and ``--draws`` over the file's ``optimize: robust:`` block (None: as
+    the file says)."""
+    from relsim.scenario.model import Robust
+
+    block = scenario.optimize.robust if scenario.optimize else None
+    if args.robust is None and args.draws is None:
+        return None
+    if args.robust is None and block is None:
+        raise UsageError("--draws is for robust mode: give --robust expected or --robust regret")
+    settings = block.model_dump() if block is not None else {}
+    if args.robust is not None:
+        settings["objective"] = args.robust
+    if args.draws is not None:
+        settings["draws"] = args.draws
+    return Robust(**settings)
 
 
 def _budget(scenario: Any, args: argparse.Namespace) -> tuple[float | None, Any]:
@@ -274,6 +308,8 @@ RESUME_FIXES = {
     "fresh_replications": "--fresh-replications",
     "max_fresh_replications": "--max-fresh-replications",
     "indifference": "--indifference",
+    "robust": "--robust",
+    "draws": "--draws",
     "seed": "--seed",
     "overrides": "--set",
     "out": "--out",

@@ -19,6 +19,7 @@ Layout of an optimization folder::
     winner.yaml          the winning design as a strategy block for a scenario's strategies
     pareto.parquet, pareto.yaml   with several objectives, instead of the last four: the
                          Pareto front on fresh seeds and its designs (:mod:`.optimize_pareto`)
+    draws.parquet        robust mode: the draws, search and fresh (:mod:`.optimize_robust`)
 
 ``optimize: allocate:`` asks how to split one budget between the bonds instead of searching
 levers (:mod:`.optimize_allocate`).
@@ -33,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from relsim.experiment import checks, storage
+from relsim.experiment import checks, optimize_robust, storage
 from relsim.experiment.folder import ResultsFolder
 from relsim.experiment.optimize_allocate import BOND_SPEND, allocation_of
 from relsim.experiment.optimize_final import (
@@ -43,12 +44,7 @@ from relsim.experiment.optimize_final import (
     strategy_yaml,
 )
 from relsim.experiment.optimize_pareto import reevaluate_front, save_front
-from relsim.experiment.optimize_search import (
-    STUDY_FILE,
-    importance,
-    open_study,
-    trials_table,
-)
+from relsim.experiment.optimize_search import STUDY_FILE, importance, open_study, trials_table
 from relsim.experiment.optimize_shared import search_shared
 from relsim.experiment.optimize_trials import Problem
 from relsim.experiment.pool import WorkerPool
@@ -66,6 +62,7 @@ OPTIMIZE_WRITTEN = (
     "winner.yaml",
     "pareto.parquet",
     "pareto.yaml",
+    "draws.parquet",
 )
 """What an optimization writes into its folder besides a run's files (``--force`` clears it)."""
 
@@ -176,6 +173,7 @@ def problem_of(scenario: Scenario) -> Problem:
         max_replications=block.max_replications,
         confidence=block.confidence,
         objectives=block.objectives,
+        robust=optimize_robust.plan(base, block.robust, levers) if block.robust else None,
     )
 
 
@@ -279,12 +277,11 @@ def optimize(
         scenario, settings, resume=resume, force=force, kind="optimize", extra=OPTIMIZE_WRITTEN
     ) as writing:
         directions = [o.direction for o in problem.objectives] or None
-        db = folder.path(STUDY_FILE)
-        study = open_study(db, directions)
-        folder.record(db)
+        study = open_study(folder.path(STUDY_FILE), directions)
+        folder.record(folder.path(STUDY_FILE))
         with warnings.catch_warnings(), WorkerPool(workers, None) as pool:
             warnings.simplefilter("ignore", category=Warning)
-            search_shared(db, study, problem, block, pool, say, (study_workers, workers))
+            search_shared(folder, study, problem, block, pool, say, (study_workers, workers))
             trials = trials_table(study, problem)
             storage.atomic_parquet(trials, folder.path("trials.parquet"))
             if problem.objectives:
@@ -299,11 +296,21 @@ def optimize(
                 block.indifference,
                 block.confidence,
             )
-            table, answer, replications = reevaluate(pool, problem, trials, fresh)
+            table, answer, replications = _reevaluate(folder, pool, problem, trials, fresh)
             answer["importance"] = importance(study, problem)
         _save(folder, problem, table, answer, replications)
         writing.completion["trials"] = len(trials)
     return Optimization(folder.root)
+
+
+def _reevaluate(
+    folder: ResultsFolder, pool: WorkerPool, problem: Problem, trials: pd.DataFrame, fresh: Settings
+) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
+    """The best designs re-run on fresh seeds (robust mode: on fresh draws, draws.parquet)."""
+    if problem.robust is None:
+        return reevaluate(pool, problem, trials, fresh)
+    storage.atomic_parquet(optimize_robust.draws_table(problem), folder.path("draws.parquet"))
+    return optimize_robust.reevaluate(pool, problem, trials, fresh)
 
 
 def _save(
@@ -367,6 +374,10 @@ class Optimization:
         """The Pareto front's designs, search and fresh values side by side (several
         objectives only)."""
         return pd.read_parquet(self.out / "pareto.parquet")
+
+    @property
+    def draws(self) -> pd.DataFrame:  # robust mode: the search's draws and the fresh ones
+        return pd.read_parquet(self.out / "draws.parquet")
 
     @property
     def winner_yaml(self) -> str:

@@ -71,6 +71,7 @@ def fresh_scenario(problem: Problem, chosen: pd.DataFrame) -> tuple[Scenario, li
         seed=fresh_seed(problem.scenario.seed),
         sweep=None,
         optimize=None,
+        uncertainty=None,  # read by no run; its paths may name the renamed strategy
     )
     return type(problem.scenario).model_validate(data), names
 

@@ -27,6 +27,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from relsim.experiment import optimize_robust
 from relsim.experiment.optimize_allocate import share_name, weight_name
 from relsim.experiment.optimize_trials import Baseline, Problem, describe, evaluate
 from relsim.experiment.pool import WorkerPool
@@ -151,8 +152,7 @@ def search(
                 share.claim(study, trial, trials)
             ran.append(trial.number)
             design = _design(trial, problem, pool, baseline)
-            variant = with_values(problem.scenario, design["params"])
-            result = evaluate(pool, problem, variant, baseline, best)
+            result = _evaluated(study, problem, pool, design, baseline, best)
             who = {} if share is None else {"worker": share.worker}  # which process ran it
             trial.set_user_attr(RESULT, {**result, **design, **who})  # one write, one commit
             return result["values"] if several else float(result["estimate"])
@@ -167,6 +167,28 @@ def search(
         last = next(t for t in claims if t.number == ran[-1])
         place = sum(t.number <= last.number for t in claims)  # alone: the finished trials
         (say or _say)(_line(place, trials, problem, last))
+
+
+def _evaluated(
+    study: optuna.Study,
+    problem: Problem,
+    pool: WorkerPool,
+    design: dict[str, Any],
+    baseline: Baseline,
+    best: float | None,
+) -> dict[str, Any]:
+    """A trial's result: its design replicated (robust mode: at every draw, judged against
+    the earlier feasible trials)."""
+    if problem.robust is not None:
+        prior = [a["draw_values"] for a in _results(study) if a["feasible"]]
+        return optimize_robust.evaluate(pool, problem, design["params"], baseline, prior)
+    variant = with_values(problem.scenario, design["params"])
+    return evaluate(pool, problem, variant, baseline, best)
+
+
+def _results(study: optuna.Study) -> list[dict[str, Any]]:
+    """The finished trials' results, in order."""
+    return [t.user_attrs[RESULT] for t in finished(study)]
 
 
 def _design(
@@ -237,6 +259,8 @@ def _residual(y: np.ndarray, columns: list[np.ndarray]) -> float:
 def _line(k: int, trials: int, problem: Problem, trial: optuna.trial.FrozenTrial) -> str:
     a = trial.user_attrs[RESULT]
     met = "" if a["feasible"] else "; breaks a constraint"
+    if problem.robust is not None:
+        return optimize_robust.line(k, trials, problem, a)
     if problem.objectives:
         values = ", ".join(
             f"{o.label} {v:+,.0f}" if abs(v) >= 1000 else f"{o.label} {v:+.3g}"
@@ -261,7 +285,9 @@ def _say(line: str) -> None:
 
 def trials_table(study: optuna.Study, problem: Problem) -> pd.DataFrame:
     """One row per finished trial: its place, lever values, replications, estimate with its
-    interval, the constrained columns' means, feasibility, and the best feasible so far."""
+    interval, the constrained columns' means, feasibility, and the best feasible so far (in
+    robust mode also the expected value, worst draw, maximum regret against all the trials,
+    and the value at each draw: :func:`relsim.experiment.optimize_robust.rescore`)."""
     rows, best = [], -np.inf
     for k, trial in enumerate(finished(study), start=1):
         a = trial.user_attrs[RESULT]
@@ -280,12 +306,14 @@ def trials_table(study: optuna.Study, problem: Problem) -> pd.DataFrame:
                     f"obj_{o.label}": v
                     for o, v in zip(problem.objectives, a.get("values", []), strict=True)
                 },
+                **optimize_robust.draw_columns(a),
                 **{f"{c}_mean": v for c, v in a["means"].items()},
                 "feasible": a["feasible"],
                 "best_so_far": best if np.isfinite(best) else np.nan,
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    return table if problem.robust is None else optimize_robust.rescore(table, problem)
 
 
 __all__ = [

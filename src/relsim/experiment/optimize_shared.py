@@ -125,7 +125,7 @@ def _failed_by_another(error: Exception) -> bool:
 
 
 def search_shared(
-    db: Path,
+    folder: ResultsFolder,
     study: optuna.Study,
     problem: Problem,
     block: Optimize,
@@ -133,16 +133,17 @@ def search_shared(
     say: Callable[[str], None] | None,
     processes: tuple[int, int | None],
 ) -> None:
-    """The search of the process that started the optimization, ``processes`` being the
-    study workers and each one's replication workers: on ``pool`` (one study worker: the
-    sequential search, trial for trial, which processes joining later share), or beside
-    helpers, each process then with a pool of its own (:func:`pool_size`; ``pool``, idle
-    meanwhile, runs the fresh re-run after the search)."""
+    """The search of the process that started the optimization in ``folder``, ``processes``
+    being the study workers and each one's replication workers: on ``pool`` (one study
+    worker: the sequential search, trial for trial, which processes joining later share), or
+    beside helpers, each process then with a pool of its own (:func:`pool_size`; ``pool``,
+    idle meanwhile, runs the fresh re-run after the search)."""
     study_workers, workers = processes
     if study_workers <= 1:  # alone, unless someone joins (--join): so it counts claims
         search(study, problem, pool, block.trials, block.sampler, say, Share(0, leaves=False))
         return
     size = pool_size(workers, study_workers)
+    db = folder.path(STUDY_FILE)
     with WorkerPool(size, None) as own, helpers(db, problem, block, study_workers, size) as share:
         search(study, problem, own, block.trials, block.sampler, say, share)
 

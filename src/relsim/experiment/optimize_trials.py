@@ -44,6 +44,20 @@ DERIVED = {SPEND: SPEND_KINDS, **{spend_column(bond): kinds for bond, kinds in B
 
 
 @dataclass(frozen=True)
+class AssumptionDraws:
+    """Robust mode's fixed joint draws of the uncertain assumptions
+    (:mod:`relsim.experiment.optimize_robust`): the objective (``expected`` or ``regret``),
+    the replications at each draw, each draw's scenario values (``points``), root seed and
+    the uncertain quantities' values (``inputs``, by the register entry's name)."""
+
+    objective: str
+    replications: int
+    points: tuple[dict[str, Any], ...]
+    seeds: tuple[int, ...]
+    inputs: tuple[dict[str, float], ...]
+
+
+@dataclass(frozen=True)
 class Problem:
     """What an optimization asks, checked: the scenario (without its optimize block), the
     strategy whose fields are the levers, the baseline, the metric and the constraints."""
@@ -61,6 +75,7 @@ class Problem:
     allocation: Allocation | None = None
     budget_column: str = SPEND
     objectives: tuple[Objective, ...] = ()
+    robust: AssumptionDraws | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -181,4 +196,4 @@ def describe(levers: tuple[Lever, ...], params: dict[str, Any]) -> str:
     )
 
 
-__all__ = ["SPEND", "SPEND_KINDS", "Baseline", "Problem", "evaluate", "rows_of"]
+__all__ = ["SPEND", "SPEND_KINDS", "AssumptionDraws", "Baseline", "Problem", "evaluate", "rows_of"]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from relsim.viz.axes import axes_or_new
+from relsim.viz.optimize_robust_report import robust_blocks, robust_verdict
 from relsim.viz.report.render import Block, money, to_html, to_markdown
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,7 +45,9 @@ def plot_convergence(result: Optimization, ax: Any = None) -> Any:
         )
     ax.step(trials["trial"], trials["best_so_far"], where="post", color="C1", label="best so far")
     ax.set_xlabel("trial")
-    ax.set_ylabel(f"{result.answer['metric']} − {result.answer['baseline']} (search estimate)")
+    kind = {"expected": "expected over draws", "regret": "minus max regret"}
+    said = kind.get((result.answer.get("robust") or {}).get("objective"), "search estimate")
+    ax.set_ylabel(f"{result.answer['metric']} − {result.answer['baseline']} ({said})")
     ax.legend(loc="lower right", fontsize=8)
     return ax
 
@@ -166,6 +169,22 @@ def optimize_blocks(result: Optimization) -> list[Block]:
         ),
         ("img", f"{CONVERGENCE}.png"),
         *_importance(a),
+        *(robust_blocks(result) if a.get("robust") else _fresh(result)),
+        *_split(a),
+        ("p", "The winner as a strategy block (winner.yaml), to paste under strategies:"),
+        ("code", result.winner_yaml),
+        (
+            "p",
+            "A consequence of the scenario's assumptions, not a forecast; the intervals cover "
+            "simulation noise only.",
+        ),
+    ]
+
+
+def _fresh(result: Optimization) -> list[Block]:
+    """The best designs on fresh seeds and the answer."""
+    a = result.answer
+    return [
         ("h2", "The best designs on fresh seeds: the optimizer's curse, measured"),
         (
             "p",
@@ -177,14 +196,6 @@ def optimize_blocks(result: Optimization) -> list[Block]:
         ("table", _candidates(result)),
         ("h2", "The answer"),
         ("p", verdict(a)),
-        *_split(a),
-        ("p", "The winner as a strategy block (winner.yaml), to paste under strategies:"),
-        ("code", result.winner_yaml),
-        (
-            "p",
-            "A consequence of the scenario's assumptions, not a forecast; the intervals cover "
-            "simulation noise only.",
-        ),
     ]
 
 
@@ -261,6 +272,8 @@ def _number(x: float) -> str:
 def verdict(answer: dict[str, Any]) -> str:
     """The winner, its fresh estimate and the selection's guarantee, in a sentence or two."""
     a = answer
+    if a.get("robust"):
+        return robust_verdict(a)
     values = ", ".join(f"{p.rsplit('.', 1)[-1]} = {v:g}" for p, v in a["levers"].items())
     head = (
         f"Best design: {values}, worth {money(a['winner_fresh_estimate'])} of {a['metric']} "

@@ -46,6 +46,7 @@ from relsim.scenario.model.optimize import (
     Objective,
     Optimize,
     Requirement,
+    Robust,
 )
 from relsim.scenario.model.retention import (
     Assortment,
@@ -140,6 +141,7 @@ __all__ = [
     "Requirement",
     "RetentionTools",
     "Rivalry",
+    "Robust",
     "Rung",
     "Satisfaction",
     "Scenario",

@@ -103,6 +103,25 @@ class Allocate(Frozen):
         return self
 
 
+class Robust(Frozen):
+    """Robust mode: each design judged over joint draws of the assumption register's uncertain
+    parameters (relsim.experiment.psa, as relsim decide draws them), not only at the
+    scenario's values (relsim.experiment.optimize_robust)."""
+
+    objective: Literal["expected", "regret"] = Field(
+        default="expected",
+        description="expected: maximize the mean over the draws of the paired difference; "
+        "regret: minimize the largest shortfall, over the draws, from the best design seen "
+        "at each draw.",
+    )
+    draws: Annotated[int, Field(ge=2, le=256), WHOLE] = Field(
+        default=8, description="Joint draws of the assumptions, the same for every design."
+    )
+    replications: Annotated[int, Field(ge=1, le=100), WHOLE] = Field(
+        default=2, description="Replications of each design and of the baseline at each draw."
+    )
+
+
 class Optimize(Frozen):
     """What ``relsim optimize`` searches (the levers of one strategy), what it maximizes (the
     paired difference of a summary column from the baseline, common random numbers), under
@@ -170,6 +189,12 @@ class Optimize(Frozen):
         description="Probability of correct selection within the indifference zone.",
     )
 
+    robust: Robust | None = Field(
+        default=None,
+        description="Robust mode: judge each design over draws of the uncertain assumptions "
+        "(expected value or maximum regret) instead of at the scenario's values.",
+    )
+
     @model_validator(mode="after")
     def _consistent(self) -> Optimize:
         paths = [lever.path for lever in self.levers]
@@ -187,6 +212,8 @@ class Optimize(Frozen):
             raise ValueError("objectives: each column and statistic at most once")
         if self.max_replications < self.replications:
             raise ValueError("max_replications must be at least replications")
+        if self.robust is not None and (self.objectives or self.allocate is not None):
+            raise ValueError("robust: for levers and one objective (not objectives or allocate)")
         if self.max_fresh_replications < self.fresh_replications:
             raise ValueError("max_fresh_replications must be at least fresh_replications")
         return self
