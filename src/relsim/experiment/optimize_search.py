@@ -95,14 +95,19 @@ def sampler_for(
     startup = max(3, min(10, trials // 4))
     if kind == "cmaes":
         return optuna.samplers.CmaEsSampler(seed=seed_now, n_startup_trials=startup)
-    if kind == "nsga2":
-        size = max(4, min(50, trials // 4))
-        return optuna.samplers.NSGAIISampler(
-            seed=seed_now, population_size=size, constraints_func=_violations
+    # Optuna 5 deprecates ``constraints_func`` for ``Trial.set_constraint``, which Optuna 4
+    # lacks; both 4 and 5 are supported (pyproject pins < 7, where it goes), so the warning,
+    # which would reach every user's terminal, is silenced here and only here
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "`constraints_func` has been deprecated", FutureWarning)
+        if kind == "nsga2":
+            size = max(4, min(50, trials // 4))
+            return optuna.samplers.NSGAIISampler(
+                seed=seed_now, population_size=size, constraints_func=_violations
+            )
+        return optuna.samplers.TPESampler(
+            seed=seed_now, n_startup_trials=startup, constraints_func=_violations
         )
-    return optuna.samplers.TPESampler(
-        seed=seed_now, n_startup_trials=startup, constraints_func=_violations
-    )
 
 
 def _violations(trial: optuna.trial.FrozenTrial) -> list[float]:
