@@ -41,6 +41,7 @@ class Fit:
     converged: bool
     message: str
     covariance: np.ndarray = field(repr=False)
+    settings: dict[str, float] = field(default_factory=dict)  # fixed, not estimated (a variant's)
 
     @property
     def table(self) -> pd.DataFrame:
