@@ -69,6 +69,15 @@ def variant_choice(h: HoldoutComparison) -> list[str]:
             + (f"; every week (the rate-linked variant) {linked:.2f}." if linked else "."),
             "",
         ]
+        if linked is not None and profile and max(profile.values()) < linked:
+            lines[-2] += (
+                " Every period fits the calibration weeks worse than dropout in any week: these "
+                "histories do not point to dropout at fixed times of the calendar."
+            )
+        lines[-2] += (
+            " `python scripts/periodic_profile.py` prints each period's fit and, looked at "
+            "after the choice and for the record only, its holdout errors."
+        )
     if h.time_split is not None:
         t = h.time_split
         lines += [
@@ -77,6 +86,12 @@ def variant_choice(h: HoldoutComparison) -> list[str]:
             f"{t.attrs['inner'] + t.attrs['ahead']} (closed forms; no holdout week is used):",
             "",
             markdown_table(t, 1),
+            "",
+            f"On this split the smallest total error is that of "
+            f"{t['error_percent'].abs().idxmin()}, and the smallest mean group error that of "
+            f"{t['mean_abs_group_error_percent'].idxmin()}; the choice stays BIC's "
+            f"({d['dropout']}): a {t.attrs['ahead']}-week split is one draw, BIC weighs all "
+            f"{h.calibration.weeks} weeks.",
             "",
         ]
     return lines

@@ -267,6 +267,7 @@ def fit_process(
     rate_power: bool = False,
     stayers: bool = False,
     period: tuple[int, int] = (1, 0),
+    information: bool = True,
 ) -> Fit:
     """Maximum-likelihood parameters of relsim's customer process from weekly histories
     (:func:`relsim.calibration.weekly_summary`), with standard errors from the observed
@@ -274,7 +275,8 @@ def fit_process(
     rate-linked variant (a fifth parameter, :data:`RATE_POWER`, estimated on its own scale);
     ``stayers`` the stayers variant (rate-linked and a sixth, :data:`NEVER_SHARE`);
     ``period`` ``(tau, since)`` the periodic variant (dropout only at the opportunities,
-    ``relsim.calibration.periodic``; kept in the fit's ``settings``)."""
+    ``relsim.calibration.periodic``; kept in the fit's ``settings``). ``information=False``
+    skips the standard errors (a profile over settings needs only the likelihood)."""
     x, t_x, n = (np.asarray(v, dtype=np.int64) for v in (x, t_x, n))
     if not (len(x) == len(t_x) == len(n)) or len(x) == 0:
         raise ValueError("x, t_x and n need one value per customer")
@@ -305,7 +307,7 @@ def fit_process(
         return value if np.isfinite(value) else 1e300
 
     free = (4,) if rate_power else ()
-    fit = _fit("relsim customer process", names, nll, begin, len(x), 0, free=free)
+    fit = _fit("relsim customer process", names, nll, begin, len(x), 0, free, information)
     if period[0] > 1:
         fit.settings = {periodic.PERIOD: float(period[0]), periodic.SINCE: float(period[1])}
     return fit

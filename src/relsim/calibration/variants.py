@@ -36,15 +36,18 @@ def fit_periodic(
     profile: dict[int, float] = {}
     for tau in (t for t in periodic.PERIODS if 2 * t <= weeks):
         period = (tau, periodic.since_at_end(tau, weeks))
-        fit = process.fit_process(x, t_x, n, start, rate_power=True, period=period)
+        fit = process.fit_process(x, t_x, n, start, True, period=period, information=False)
         profile[tau] = fit.log_likelihood
         if best is None or fit.log_likelihood > best.log_likelihood:
             best = fit
     if best is None:
         raise ValueError(
-            f"a periodic variant needs a calibration period of 4 weeks or more: {weeks}"
+            f"a periodic variant needs a calibration period of 4 weeks or more; it has {weeks}"
         )
-    return best, profile
+    # the standard errors only for the period kept, from its optimum
+    period = periodic.settings(best.settings)
+    kept = process.fit_process(x, t_x, n, tuple(best.params.values()), True, period=period)
+    return kept, profile
 
 
 def fit_variants(
