@@ -157,6 +157,12 @@ class Calibration:
         """The header's account of the dropout variant and of the fit's sampling distribution
         (what a forecast with parameter uncertainty draws from)."""
         variant = self.diagnostics.get("dropout", "weekly")
+        if periodic.PERIOD in self.process.settings:
+            tau, since = periodic.settings(self.process.settings)
+            variant += (
+                f"; death opportunities every {tau} weeks, the next in week {tau - since} "
+                "after the calibration period"
+            )
         lines = ["#", f"# Dropout variant: {variant} ({_variant_note(self.diagnostics)})."]
         try:
             dist = self.uncertainty
