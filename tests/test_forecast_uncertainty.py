@@ -226,7 +226,8 @@ def test_calibrate_prints_a_forecast_with_both_parts_and_the_header_lists_them(t
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr
     payload = json.loads(ran.stdout)
-    assert set(payload["diagnostics"]["variants"]) == {"weekly", "rate-linked", "stayers"}
+    variants = {"weekly", "rate-linked", "stayers", "periodic"}
+    assert set(payload["diagnostics"]["variants"]) == variants
     outlook = payload["forecast"]
     assert outlook["low_90"] <= outlook["purchase_weeks"] <= outlook["high_90"]
     assert outlook["parameter_sd"] > 0 and outlook["simulation_sd"] > 0

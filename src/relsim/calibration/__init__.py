@@ -15,13 +15,7 @@ from relsim.calibration.bgnbd import (
     fit_bgnbd,
     fit_gamma_gamma,
 )
-from relsim.calibration.calibrate import (
-    DROPOUT_VARIANTS,
-    Calibration,
-    calibrate,
-    fit_variants,
-    process_scenario,
-)
+from relsim.calibration.calibrate import Calibration, calibrate, process_scenario
 from relsim.calibration.cohort import fit_cohort, survival_curve
 from relsim.calibration.forecast import conditional_expected_weeks, expected_repeat_weeks
 from relsim.calibration.history import HistoryForecast, simulate_history
@@ -37,6 +31,7 @@ from relsim.calibration.transactions import (
     weekly_summary,
 )
 from relsim.calibration.uncertainty import ParameterDistribution, variance_parts
+from relsim.calibration.variants import DROPOUT_VARIANTS, fit_variants
 
 __all__ = [
     "DROPOUT_VARIANTS",

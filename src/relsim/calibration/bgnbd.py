@@ -41,6 +41,7 @@ class Fit:
     converged: bool
     message: str
     covariance: np.ndarray = field(repr=False)
+    settings: dict[str, float] = field(default_factory=dict)  # fixed, not estimated (a variant's)
 
     @property
     def table(self) -> pd.DataFrame:
@@ -136,11 +137,12 @@ def _fit(
     n: int,
     polish_iterations: int = 20_000,
     free: tuple[int, ...] = (),
+    information: bool = True,
 ) -> Fit:
     """Minimise over log-parameters (positivity; the indices in ``free`` are estimated as
     they are, on the whole real line): L-BFGS-B, then Nelder-Mead from its point (at most
     ``polish_iterations``; 0 skips it), then the observed information in the natural
-    parameters for the standard errors."""
+    parameters for the standard errors (``information=False`` skips it: errors unknown)."""
     logged = np.ones(len(names), dtype=bool)
     logged[list(free)] = False
     best = None
@@ -162,8 +164,10 @@ def _fit(
     def nll_natural(values: np.ndarray) -> float:
         return nll(np.where(logged, np.log(np.abs(values)), values))
 
-    hessian = _hessian(nll_natural, estimate, np.where(logged, 1e-3, 1.0))
+    hessian = _hessian(nll_natural, estimate, np.where(logged, 1e-3, 1.0)) if information else None
     try:
+        if hessian is None:
+            raise np.linalg.LinAlgError("the information was not asked for")
         covariance = np.linalg.inv(hessian)
         errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
     except np.linalg.LinAlgError:

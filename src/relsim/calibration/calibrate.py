@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.calibration import forecast, process
+from relsim.calibration import forecast, periodic, process
 from relsim.calibration.bgnbd import Fit
 from relsim.calibration.spend import (
     GammaGammaFit,
@@ -35,6 +35,7 @@ from relsim.calibration.spend import (
 )
 from relsim.calibration.transactions import weekly_summary
 from relsim.calibration.uncertainty import ParameterDistribution
+from relsim.calibration.variants import fit_variants
 from relsim.domain import RUNGS
 
 NEUTRAL_OUTSIDE_UTILITY = -50.0
@@ -67,8 +68,9 @@ class Calibration:
 
     @property
     def params(self) -> dict[str, float]:
-        """The natural parameters of the process (``process.PARAMETERS``)."""
-        return self.process.params
+        """The natural parameters of the process (``process.PARAMETERS``), with the chosen
+        variant's settings (``process.natural``)."""
+        return process.natural(self.process)
 
     @property
     def uncertainty(self) -> ParameterDistribution:
@@ -155,6 +157,12 @@ class Calibration:
         """The header's account of the dropout variant and of the fit's sampling distribution
         (what a forecast with parameter uncertainty draws from)."""
         variant = self.diagnostics.get("dropout", "weekly")
+        if periodic.PERIOD in self.process.settings:
+            tau, since = periodic.settings(self.process.settings)
+            variant += (
+                f"; death opportunities every {tau} weeks, the next in week {tau - since} "
+                "after the calibration period"
+            )
         lines = ["#", f"# Dropout variant: {variant} ({_variant_note(self.diagnostics)})."]
         try:
             dist = self.uncertainty
@@ -233,7 +241,7 @@ def _fitted_segment(
     """The one segment: the fitted purchase rate, defection propensity and order value; no
     price or quality response, an outside option that never wins, no relocation or voice."""
     m, s, a, b = (float(params[k]) for k in process.PARAMETERS)
-    linked = {
+    linked: dict[str, float | int] = {
         field: float(params[name])
         for name, field in (
             (process.RATE_POWER, "defection_rate_power"),
@@ -241,6 +249,10 @@ def _fitted_segment(
         )
         if name in params
     }
+    if periodic.PERIOD in params:  # the opportunities continue the log's calendar
+        tau, since = periodic.settings(params)
+        linked["defection_period_weeks"] = tau
+        linked["defection_period_offset_weeks"] = periodic.first_week_offset(tau, since)
     value = (
         order_value.segment_fields()
         if order_value is not None
@@ -290,45 +302,6 @@ def _flat_ladder() -> dict:
     }
 
 
-DROPOUT_VARIANTS = ("weekly", "rate-linked", "stayers", "auto")
-"""``weekly``: dropout independent of the purchase rate (the process as before); ``rate-linked``:
-the dropout clock runs with the purchase rate (``defection_rate_power``); ``stayers``:
-rate-linked, and a share who never defect (``never_defecting_share``); ``auto``: the one of the
-three with the lowest BIC on the calibration data (``relsim.calibration.process``)."""
-
-
-def fit_variants(
-    summary: pd.DataFrame, dropout: str = "weekly"
-) -> tuple[dict[str, Fit], dict[str, dict]]:
-    """The fits of the requested dropout variant (``auto``: both), and every fitted variant's
-    log-likelihood, parameters, BIC (-2 log-likelihood + parameters x log of the number of
-    customers) and whether it is the one chosen (the lower BIC): the choice uses the
-    calibration data only."""
-    if dropout not in DROPOUT_VARIANTS:
-        raise ValueError(f"dropout = {dropout!r}; expected one of {', '.join(DROPOUT_VARIANTS)}")
-    x, t_x, n = summary["x"], summary["t_x"], summary["n"]
-    wanted = ("weekly", "rate-linked", "stayers") if dropout == "auto" else (dropout,)
-    fits: dict[str, Fit] = {}
-    for name in wanted:  # stayers start from the rate-linked fit, which they nest
-        linked = fits.get("rate-linked") if name == "stayers" else None
-        start = None if linked is None else (*linked.params.values(), 0.1)
-        fits[name] = process.fit_process(
-            x, t_x, n, start, rate_power=name != "weekly", stayers=name == "stayers"
-        )
-    table = {
-        name: {
-            "log_likelihood": fit.log_likelihood,
-            "parameters": len(fit.params),
-            "bic": -2.0 * fit.log_likelihood + len(fit.params) * np.log(len(summary)),
-        }
-        for name, fit in fits.items()
-    }
-    chosen = min(table, key=lambda name: table[name]["bic"])
-    for name in table:
-        table[name]["chosen"] = name == chosen
-    return fits, table
-
-
 SPEND_MODELS = ("constant", "gamma-gamma")
 """``constant``: one order value per customer, a gamma between customers, fitted by moments
 without the within-customer noise; ``gamma-gamma``: every order's value varies around the
@@ -368,7 +341,7 @@ def calibrate(
     repeats = inside["week"][inside["week"] > births].to_numpy(int)
     calibration = Calibration(summary, fit, value, summary.attrs["start"], weeks, repeats, fits)
     same_week = int(len(log[log["date"] < origin + pd.Timedelta(weeks=weeks)]) - len(inside))
-    post = forecast.posterior(fit.params, summary["x"], summary["t_x"], summary["n"])
+    post = forecast.posterior(process.natural(fit), summary["x"], summary["t_x"], summary["n"])
     calibration.diagnostics = {
         "customers": len(summary),
         "repeat_customers": int((summary["x"] > 0).sum()),

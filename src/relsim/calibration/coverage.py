@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relsim.calibration import forecast, process
+from relsim.calibration import forecast, periodic, process
 from relsim.calibration.history import simulate_history
 from relsim.calibration.uncertainty import ParameterDistribution
 
@@ -33,7 +33,8 @@ def story_histories(
     birth_weeks: int = 12,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Weekly histories (``x``, ``t_x``, ``n`` as ``weekly_summary`` gives them) and each
-    customer's purchase weeks in the holdout, from the process's story."""
+    customer's purchase weeks in the holdout, from the process's story (the periodic
+    variant's opportunities placed by ``params``' calendar, ``relsim.calibration.periodic``)."""
     shape, mean = params["rate_shape"], params["rate_mean"]
     rate = rng.gamma(shape, mean / shape, customers)
     q = np.minimum(rate / 52.0, 1.0)
@@ -42,7 +43,8 @@ def story_histories(
     theta = process.linked_propensity(theta, process.rate_scale(rate, mean, power))
     if process.NEVER_SHARE in params:  # the stayers variant: drawn only then
         theta[rng.random(customers) < params[process.NEVER_SHARE]] = 0.0
-    hazard = 1.0 - (1.0 - theta) ** (1.0 / 52.0)
+    tau, since = periodic.settings(params)  # (1, 0) but for the periodic variant
+    hazard = 1.0 - (1.0 - theta) ** (tau / 52.0)  # at each opportunity (every week: tau = 1)
     n = calibration_weeks - rng.integers(0, birth_weeks, customers)
     alive = np.ones(customers, dtype=bool)
     x = np.zeros(customers, dtype=np.int64)
@@ -50,7 +52,8 @@ def story_histories(
     later = np.zeros(customers, dtype=np.int64)
     for week in range(1, int(n.max()) + holdout_weeks + 1):
         watched = week <= n + holdout_weeks
-        alive &= ~(watched & (rng.random(customers) < hazard))
+        chance = np.where((week - n + since) % tau == 0, hazard, 0.0)
+        alive &= ~(watched & (rng.random(customers) < chance))
         buys = alive & watched & (rng.random(customers) < q)
         inside = buys & (week <= n)
         x += inside

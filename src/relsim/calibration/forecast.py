@@ -6,7 +6,8 @@ purchase rate), its expected purchase weeks in the weeks ahead, and one random d
 for the engine's conditional simulation (``relsim.calibration.simulate_history``). Both process
 variants (dropout independent of the purchase rate, or rate-linked) are covered: the pace of the
 dropout clock is taken per cell of the rate grid; so is the stayers variant, whose never-defecting
-customers are a second component of the posterior.
+customers are a second component of the posterior, and the periodic variant, whose dropout clock
+counts only the weeks of the opportunities passed (``relsim.calibration.periodic``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from relsim.calibration import periodic
 from relsim.calibration.process import (
     NEVER_SHARE,
     RATE_POWER,
@@ -33,16 +35,23 @@ from relsim.calibration.process import (
 from relsim.units import per_year, years
 
 
-def expected_repeat_weeks(params: dict[str, float], weeks: np.ndarray | int) -> np.ndarray:
+def expected_repeat_weeks(
+    params: dict[str, float], weeks: np.ndarray | int, birth_week: int = 0
+) -> np.ndarray:
     """Expected repeat purchase weeks in weeks 1..k after a new customer's first purchase,
-    for each k in ``weeks``: E[q * sum_{j<=k} B(j | lambda)]."""
+    for each k in ``weeks``: E[q * sum_{j<=k} B(j | lambda)]. ``birth_week``: the calendar
+    week of the first purchase (the periodic variant's opportunities fall on the weeks
+    divisible by its period; the other variants ignore it)."""
     values = vector(params)
     grid = rate_grid(values[0], values[1])
     a, b = values[2], values[3]
     weeks = np.atleast_1d(np.asarray(weeks, dtype=np.int64))
     top = int(weeks.max()) if len(weeks) else 0
     scale = cell_scale(values, grid)
-    kept = survival(a, b, np.arange(1, top + 1)[:, None], scale[None, :])
+    tau, _ = periodic.settings(params)
+    shift = np.array([birth_week % tau]) if tau > 1 else np.zeros(1, np.int64)
+    clock = periodic.exposure(np.zeros(1, np.int64), top, tau, 0)[1][shift[0]]
+    kept = survival(a, b, clock[1:, None], scale[None, :])
     cumulative = np.vstack([np.zeros((1, len(scale))), np.cumsum(kept, axis=0)])
     buying = grid.mass * grid.q
     mortal = (
@@ -74,7 +83,7 @@ def posterior(params: dict[str, float], x: np.ndarray, t_x: np.ndarray, n: np.nd
     values = vector(params)
     x, t_x, n = (np.asarray(v, dtype=np.int64) for v in (x, t_x, n))
     unique, inverse = _histories(x, t_x, n)
-    stay, both, stayer, grid = component_terms(values, unique)
+    stay, both, stayer, grid = component_terms(values, unique, periodic.settings(params))
     stay_total = _log_sum(stay)
     alive = np.exp(stay_total - _log_sum(both))
     weights = np.exp(stay - stay_total[:, None])
@@ -95,9 +104,10 @@ def conditional_expected_weeks(
     scale = cell_scale(values, post.grid)  # (cells,) or a single 1
     n_all = np.asarray(n, dtype=float)
     ends, which = np.unique(n_all, return_inverse=True)
-    ahead = np.arange(1, weeks + 1, dtype=float)
+    period = periodic.settings(params)
+    ahead = periodic.exposure_ahead(np.arange(1, weeks + 1), *period)
     # kept[e, k, c]: still in the relationship k weeks on, given in it at week ends[e]
-    start = scale[None, :] * years(ends)[:, None]
+    start = scale[None, :] * years(periodic.exposure_at_end(ends, *period))[:, None]
     kept = np.exp(
         log_beta_ratio(a, b + start[:, None, :], scale[None, None, :] * years(ahead)[None, :, None])
     ).sum(axis=1)  # (ends, cells or 1)
@@ -125,8 +135,9 @@ def draw_customers(
     posterior: ``alive`` (still in the relationship), and for every customer an annual
     purchase rate and defection propensity (meaningful for those alive): the rate from its grid
     posterior (log-uniform inside the drawn cell), the propensity ``theta`` from
-    Beta(a, b + g n / 52), which is exact given survival to week n, turned into the annual
-    propensity the engine runs, ``1 - (1 - theta) ** g`` (``g = 1`` without the rate power)."""
+    Beta(a, b + g E(n) / 52), which is exact given survival to week n (``E(n) = n`` but for
+    the periodic variant, ``relsim.calibration.periodic``), turned into the annual propensity
+    the engine runs, ``1 - (1 - theta) ** g`` (``g = 1`` without the rate power)."""
     post = posterior(params, x, t_x, n)
     count = len(post.inverse)
     alive = rng.random(count) < post.alive
@@ -148,11 +159,12 @@ def draw_customers(
     )
     a, b = params["dropout_a"], params["dropout_b"]
     power = float(params.get(RATE_POWER, 0.0))
+    exposed = years(periodic.exposure_at_end(n, *periodic.settings(params)))
     if not power and post.stayer_weights is None:
-        theta = rng.beta(a, b + years(np.asarray(n, dtype=float)))
+        theta = rng.beta(a, b + exposed)
         return {"alive": alive, "orders_per_year": rate, "defection_propensity": theta}
     scale = rate_scale(rate, params["rate_mean"], power)
-    theta = rng.beta(a, b + scale * years(np.asarray(n, dtype=float)))
+    theta = rng.beta(a, b + scale * exposed)
     propensity = linked_propensity(theta, scale)
     if post.stayer_weights is not None:
         # a stayer given its drawn cell (and alive): the stayers' share of the cell's weight

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from relsim.calibration import bgnbd, forecast
+from relsim.calibration import bgnbd, forecast, process
 from relsim.calibration.calibrate import Calibration, calibrate
 from relsim.calibration.history import HistoryForecast, simulate_history
 from relsim.calibration.selection import time_split
@@ -131,7 +131,7 @@ def _forecasts(
     )
     closed = forecast.conditional_expected_weeks(cal.params, h, x, t_x, n)
     variants = {
-        name: forecast.conditional_expected_weeks(fit.params, h, x, t_x, n)
+        name: forecast.conditional_expected_weeks(process.natural(fit), h, x, t_x, n)
         for name, fit in cal.variants.items()
     }
     bg_weeks = bgnbd.fit_bgnbd(x, t_x, n, start=_BGNBD_START)

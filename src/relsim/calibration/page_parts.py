@@ -1,5 +1,5 @@
-"""Parts of the validation page (``relsim.calibration.validation_page``): its markdown tables
-and the CDNOW spend section.
+"""Parts of the validation page (``relsim.calibration.validation_page``): its markdown tables,
+how the dropout variant was chosen, and the CDNOW spend section.
 
 The spend section shows the order-value models fitted on the calibration weeks (one value per
 customer; gamma-gamma with within-customer variation) and gamma-gamma's independence check
@@ -9,11 +9,16 @@ customer; gamma-gamma with within-customer variation) and gamma-gamma's independ
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from relsim.calibration import periodic
 from relsim.calibration.spend import GammaGammaFit
+
+if TYPE_CHECKING:
+    from relsim.calibration.holdout import HoldoutComparison
 
 
 def markdown_table(frame: pd.DataFrame, digits: int = 2) -> str:
@@ -29,6 +34,67 @@ def markdown_table(frame: pd.DataFrame, digits: int = 2) -> str:
     for index, *values in frame.itertuples():
         lines.append("| " + " | ".join([cell(index), *map(cell, values)]) + " |")
     return "\n".join(lines)
+
+
+def variant_choice(h: HoldoutComparison) -> list[str]:
+    """How the dropout variant was chosen: BIC on the calibration weeks, and the time split
+    inside them."""
+    d = h.calibration.diagnostics
+    table = pd.DataFrame(d["variants"]).T[["parameters", "log_likelihood", "bic", "chosen"]]
+    table.index.name = "dropout"
+    lines = [
+        "**Choosing the process without the holdout.** Four variants of relsim's process are",
+        "fitted: dropout in any week independent of the purchase rate (`weekly`, the process",
+        "before model version 10), dropout whose clock runs with the purchase rate",
+        "(`rate-linked`: `defection_rate_power`), the rate-linked process mixed with a share",
+        "of customers who never defect (`stayers`: `never_defecting_share`), and the",
+        "rate-linked process with dropout only at periodic death opportunities, every `tau`",
+        "weeks of the calendar (`periodic`: `defection_period_weeks`; Jerath, Fader & Hardie",
+        "2011; see `relsim.calibration.periodic`). The one with the lowest BIC on the",
+        "calibration weeks is used (`relsim calibrate --dropout auto`):",
+        "",
+        markdown_table(table, 2),
+        "",
+    ]
+    fit = h.calibration.variants.get("periodic")
+    if fit is not None:
+        profile = d["variants"]["periodic"].get("period_log_likelihoods", {})
+        linked = d["variants"].get("rate-linked", {}).get("log_likelihood")
+        by_period = "; ".join(f"{t} weeks {ll:.2f}" for t, ll in profile.items())
+        lines += [
+            f"The periodic variant's period, {fit.settings[periodic.PERIOD]:.0f} weeks, is the "
+            "one of highest likelihood among those tried (its opportunities on the weeks "
+            "divisible by it, counted from the log's first week; the period counts as a "
+            f"parameter in its BIC). Log-likelihood by period: {by_period}"
+            + (f"; every week (the rate-linked variant) {linked:.2f}." if linked else "."),
+            "",
+        ]
+        if linked is not None and profile and max(profile.values()) < linked:
+            lines[-2] += (
+                " Every period fits the calibration weeks worse than dropout in any week: these "
+                "histories do not point to dropout at fixed times of the calendar."
+            )
+        lines[-2] += (
+            " `python scripts/periodic_profile.py` prints each period's fit and, looked at "
+            "after the choice and for the record only, its holdout errors."
+        )
+    if h.time_split is not None:
+        t = h.time_split
+        lines += [
+            f"As a check inside the calibration period, each model fitted on weeks "
+            f"1-{t.attrs['inner']} forecasts weeks {t.attrs['inner'] + 1}-"
+            f"{t.attrs['inner'] + t.attrs['ahead']} (closed forms; no holdout week is used):",
+            "",
+            markdown_table(t, 1),
+            "",
+            f"On this split the smallest total error is that of "
+            f"{t['error_percent'].abs().idxmin()}, and the smallest mean group error that of "
+            f"{t['mean_abs_group_error_percent'].idxmin()}; the choice stays BIC's "
+            f"({d['dropout']}): a {t.attrs['ahead']}-week split is one draw, BIC weighs all "
+            f"{h.calibration.weeks} weeks.",
+            "",
+        ]
+    return lines
 
 
 def spend_section(

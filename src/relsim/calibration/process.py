@@ -41,6 +41,13 @@ literature's mixture of a segment that never defects with one that does (a split
 "cure" model, as in Fader, Hardie & Shang's 2010 beta-discrete-Weibull with a never-defecting
 share), here on top of the rate-linked clock, so that light buyers' long silences weigh less
 towards "gone" while repeat buyers keep the rate-linked dropout.
+
+**The periodic variant** (opt-in, scenario field ``defection_period_weeks = tau``, with the
+rate-linked clock): Jerath, Fader & Hardie's (2011) periodic death opportunities, dropout only
+in the calendar weeks divisible by ``tau``, with the chance the clock built up over the period.
+The likelihood is the same sum with ``B(s)`` taken at the weeks of dropout ``E(s)`` the history
+was exposed to (``relsim.calibration.periodic``), which depend on where its first week sits on
+the calendar: per class of histories.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, gammainc
 
+from relsim.calibration import periodic
 from relsim.calibration.bgnbd import Fit, _fit
 from relsim.model.defection import rate_linked
 from relsim.units import WEEKS_PER_YEAR, occasion_probability, per_year, years
@@ -161,34 +169,42 @@ def _histories(x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> tuple[np.ndarra
     return unique, inverse.reshape(-1)
 
 
-def _log_terms(params: np.ndarray, unique: np.ndarray) -> tuple[np.ndarray, np.ndarray, RateGrid]:
+def _log_terms(
+    params: np.ndarray, unique: np.ndarray, period: tuple[int, int] = (1, 0)
+) -> tuple[np.ndarray, np.ndarray, RateGrid]:
     """Per unique history and grid cell: the likelihood of staying in the relationship to
-    week n and of having left between t_x and n (without the cell masses)."""
+    week n and of having left between t_x and n (without the cell masses). ``period`` is the
+    periodic variant's ``(tau, since)`` (``relsim.calibration.periodic``; ``(1, 0)``: every
+    week), whose survival depends on the history's class (where its weeks sit on the calendar)."""
     mean, shape, a, b = params[:4]
     grid = rate_grid(mean, shape)
     x, t_x, n = unique[:, 0], unique[:, 1], unique[:, 2]
     top = int(n.max()) + 1
-    weeks = np.arange(top + 1)
-    # B(0..top) per cell (one column without the rate power: every cell the same)
-    keep = survival(a, b, weeks[:, None], cell_scale(params, grid)[None, :])
-    leave = keep[:-1] - keep[1:]  # D(j) = B(j) - B(j + 1), j = 0..top-1
+    cls, clock = periodic.exposure(n, top, *period)  # clock: (classes, top + 1) weeks exposed
+    # B(0..top) per class and cell (one cell column without the rate power: all the same),
+    # computed once per distinct exposure (a periodic clock takes few values)
+    levels, where = np.unique(clock, return_inverse=True)
+    keep = survival(a, b, levels[:, None], cell_scale(params, grid)[None, :])
+    keep = keep[where.reshape(clock.shape)]
+    leave = keep[:, :-1] - keep[:, 1:]  # D(j) = B(j) - B(j + 1), j = 0..top-1
     q = grid.q[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         log_q = np.log(q)
         log_miss = np.log1p(-q)
         # staying: q^x (1-q)^(n-x) B(n); q = 1 gives (1-q)^0 = 1 when n == x
-        stay_log = x[:, None] * log_q + _times(n - x, log_miss) + np.log(keep[n])
+        stay_log = x[:, None] * log_q + _times(n - x, log_miss) + np.log(keep[cls, n])
         # leaving: q^x sum_{j=t_x}^{n-1} (1-q)^(j-x) D(j), with suffix sums over j
         miss = np.exp(np.arange(top)[:, None] * log_miss)  # (top, cells): (1-q)^j
-        terms = miss * leave
-        suffix = np.vstack([np.cumsum(terms[::-1], axis=0)[::-1], np.zeros((1, len(grid.q)))])
-        window = np.maximum(suffix[t_x] - suffix[n], 0.0)
+        terms = miss[None, :, :] * leave
+        tail = np.cumsum(terms[:, ::-1], axis=1)[:, ::-1]
+        suffix = np.concatenate([tail, np.zeros((len(clock), 1, len(grid.q)))], axis=1)
+        window = np.maximum(suffix[cls, t_x] - suffix[cls, n], 0.0)
         leave_log = x[:, None] * (log_q - log_miss) + np.log(window)
         # q = 1: only the week-by-week buyer (t_x == x) who left right after week x
         full = grid.q >= 1.0
         if full.any():
             ok = (t_x == x) & (x <= n - 1)
-            last = leave[np.minimum(x, top - 1)]
+            last = leave[cls, np.minimum(x, top - 1)]
             last = last if last.shape[1] == 1 else last[:, full]
             leave_log[:, full] = np.where(ok[:, None], np.log(np.maximum(last, 1e-300)), -np.inf)
     return stay_log, leave_log, grid
@@ -207,21 +223,14 @@ def _log_sum(values: np.ndarray) -> np.ndarray:
     return peak[..., 0] + np.log(np.exp(values - peak).sum(axis=-1))
 
 
-def _history_terms(
-    params: np.ndarray, unique: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, RateGrid]:
-    """Per unique history and grid cell, with the cell's prior mass: the log-likelihood of
-    staying to week n, and of all ways (staying or leaving); and the grid."""
-    stay, both, _, grid = component_terms(params, unique)
-    return stay, both, grid
-
-
 def component_terms(
-    params: np.ndarray, unique: np.ndarray
+    params: np.ndarray, unique: np.ndarray, period: tuple[int, int] = (1, 0)
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, RateGrid]:
-    """:func:`_history_terms` and, for the stayers variant, the stayers' part of the staying
-    term (log, per unique history and cell, with the share and the mass; None otherwise)."""
-    stay, leave, grid = _log_terms(params, unique)
+    """Per unique history and grid cell, with the cell's prior mass: the log-likelihood of
+    staying to week n, and of all ways (staying or leaving); for the stayers variant, the
+    stayers' part of the staying term (log, with the share and the mass; None otherwise); and
+    the grid. ``period``: the periodic variant's ``(tau, since)`` (:func:`_log_terms`)."""
+    stay, leave, grid = _log_terms(params, unique, period)
     log_mass = np.log(np.maximum(grid.mass, 1e-300))[None, :]
     stay, both = stay + log_mass, np.logaddexp(stay, leave) + log_mass
     if len(params) < 6:
@@ -236,10 +245,17 @@ def component_terms(
     return np.logaddexp(stay + mortal, stayer), np.logaddexp(both + mortal, stayer), stayer, grid
 
 
-def log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Each customer's log-likelihood under relsim's process (module docstring)."""
+def log_likelihood(
+    params: np.ndarray,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    n: np.ndarray,
+    period: tuple[int, int] = (1, 0),
+) -> np.ndarray:
+    """Each customer's log-likelihood under relsim's process (module docstring); ``period``:
+    the periodic variant's ``(tau, since)`` (``relsim.calibration.periodic``)."""
     unique, inverse = _histories(x, t_x, n)
-    _, both, _ = _history_terms(np.asarray(params, dtype=float), unique)
+    _, both, _, _ = component_terms(np.asarray(params, dtype=float), unique, period)
     return _log_sum(both)[inverse]
 
 
@@ -250,12 +266,17 @@ def fit_process(
     start: tuple[float, ...] | None = None,
     rate_power: bool = False,
     stayers: bool = False,
+    period: tuple[int, int] = (1, 0),
+    information: bool = True,
 ) -> Fit:
     """Maximum-likelihood parameters of relsim's customer process from weekly histories
     (:func:`relsim.calibration.weekly_summary`), with standard errors from the observed
     information; :func:`segment_values` gives the scenario fields. ``rate_power`` fits the
     rate-linked variant (a fifth parameter, :data:`RATE_POWER`, estimated on its own scale);
-    ``stayers`` the stayers variant (rate-linked and a sixth, :data:`NEVER_SHARE`)."""
+    ``stayers`` the stayers variant (rate-linked and a sixth, :data:`NEVER_SHARE`);
+    ``period`` ``(tau, since)`` the periodic variant (dropout only at the opportunities,
+    ``relsim.calibration.periodic``; kept in the fit's ``settings``). ``information=False``
+    skips the standard errors (a profile over settings needs only the likelihood)."""
     x, t_x, n = (np.asarray(v, dtype=np.int64) for v in (x, t_x, n))
     if not (len(x) == len(t_x) == len(n)) or len(x) == 0:
         raise ValueError("x, t_x and n need one value per customer")
@@ -281,12 +302,21 @@ def fit_process(
             return 1e300
         if len(params) > 5 and params[5] >= 1.0:
             return 1e300
-        _, both, _ = _history_terms(params, unique)
+        _, both, _, _ = component_terms(params, unique, period)
         value = -float(np.dot(counts, _log_sum(both)))
         return value if np.isfinite(value) else 1e300
 
     free = (4,) if rate_power else ()
-    return _fit("relsim customer process", names, nll, begin, len(x), 0, free=free)
+    fit = _fit("relsim customer process", names, nll, begin, len(x), 0, free, information)
+    if period[0] > 1:
+        fit.settings = {periodic.PERIOD: float(period[0]), periodic.SINCE: float(period[1])}
+    return fit
+
+
+def natural(fit: Fit) -> dict[str, float]:
+    """A process fit's parameters with its settings (the periodic variant's calendar): what the
+    forecasts (``relsim.calibration.forecast``) and the scenario take."""
+    return {**fit.params, **fit.settings}
 
 
 def segment_values(fit: Fit) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Choosing the dropout variant inside the calibration period: a time split.
 
-The BIC (``relsim.calibration.calibrate.fit_variants``) compares the variants' fit to the
+The BIC (``relsim.calibration.variants.fit_variants``) compares the variants' fit to the
 calibration weeks. :func:`time_split` asks the forecasting question without touching the
 holdout: each variant (and the BG/NBD, for reference) is fitted on the first ``inner`` weeks
 of the calibration period and forecasts the rest of it, customer by customer, in closed form;
@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relsim.calibration import bgnbd, forecast
-from relsim.calibration.calibrate import fit_variants
+from relsim.calibration import bgnbd, forecast, process
 from relsim.calibration.transactions import holdout_weeks, weekly_summary
+from relsim.calibration.variants import fit_variants
 
 FREQUENCY_GROUPS = 8
 """Frequency groups of the comparisons: 0, 1, ..., 6 and 7+ repeat purchase weeks."""
@@ -45,7 +45,9 @@ def time_split(log: pd.DataFrame, calibration_weeks: int, inner: int) -> pd.Data
     actual = rows.groupby("customer").size().reindex(summary.index, fill_value=0).to_numpy()
     fits, table = fit_variants(summary, "auto")
     forecasts = {
-        f"relsim, {name} dropout": forecast.conditional_expected_weeks(fit.params, ahead, x, t_x, n)
+        f"relsim, {name} dropout": forecast.conditional_expected_weeks(
+            process.natural(fit), ahead, x, t_x, n
+        )
         for name, fit in fits.items()
     }
     bg = bgnbd.fit_bgnbd(x, t_x, n, start=_BGNBD_START)

@@ -37,6 +37,7 @@ class ParameterDistribution:
     covariance: np.ndarray
     logged: np.ndarray
     logit: np.ndarray | None = None  # the shares among them (logit scale, not log)
+    fixed: dict[str, float] | None = None  # the fit's settings, in every draw as they are
 
     @classmethod
     def from_fit(cls, fit: Fit) -> ParameterDistribution:
@@ -57,18 +58,21 @@ class ParameterDistribution:
         covariance = jac @ fit.covariance @ jac.T
         center = np.where(logged, np.log(np.abs(values)), values)
         center = np.where(logit, np.log(share / (1.0 - share)), center)
-        return cls(names, center, (covariance + covariance.T) / 2.0, logged, logit)
+        covariance = (covariance + covariance.T) / 2.0
+        return cls(names, center, covariance, logged, logit, dict(fit.settings) or None)
 
     def draw(self, rng: np.random.Generator) -> dict[str, float]:
-        """One set of parameters (``len(names)`` standard normals from ``rng``); a covariance
-        that rounding left slightly indefinite is clipped to its nearest semi-definite one."""
+        """One set of parameters (``len(names)`` standard normals from ``rng``), with the
+        fit's settings as they are; a covariance that rounding left slightly indefinite is
+        clipped to its nearest semi-definite one."""
         eigen, vectors = np.linalg.eigh(self.covariance)
         root = vectors * np.sqrt(np.clip(eigen, 0.0, None))
         point = self.center + root @ rng.standard_normal(len(self.names))
         natural = np.where(self.logged, np.exp(point), point)
         if self.logit is not None:
             natural = np.where(self.logit, 1.0 / (1.0 + np.exp(-point)), natural)
-        return dict(zip(self.names, map(float, natural), strict=True))
+        drawn = dict(zip(self.names, map(float, natural), strict=True))
+        return drawn if self.fixed is None else {**drawn, **self.fixed}
 
     def standard_errors(self) -> dict[str, float]:
         """Standard errors on the fitting scale (relative errors for the logged ones)."""

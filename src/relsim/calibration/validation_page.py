@@ -16,7 +16,7 @@ import pandas as pd
 from relsim.calibration.cohort_projection import COHORT_CALIBRATION_YEARS, CohortComparison
 from relsim.calibration.holdout import HoldoutComparison
 from relsim.calibration.page_parts import markdown_table as _fmt
-from relsim.calibration.page_parts import spend_section
+from relsim.calibration.page_parts import spend_section, variant_choice
 
 
 def write_validation(
@@ -124,7 +124,7 @@ def _holdout_fit(h: HoldoutComparison) -> list[str]:
         f"in the calibration period ({d['repeat_weeks']} repeat purchase weeks; "
         f"{d['purchases_merged_into_weeks']} purchases fell in a week that already had one).",
         "",
-        *_variant_choice(h),
+        *variant_choice(h),
         f"relsim's customer process (`relsim.calibration.process`, {d['dropout']} dropout), "
         "fitted by maximum likelihood:",
         "",
@@ -140,36 +140,6 @@ def _holdout_fit(h: HoldoutComparison) -> list[str]:
         + ".",
         "",
     ]
-
-
-def _variant_choice(h: HoldoutComparison) -> list[str]:
-    """How the dropout variant was chosen: BIC on weeks 1-39, and the time split inside them."""
-    d = h.calibration.diagnostics
-    table = pd.DataFrame(d["variants"]).T[["parameters", "log_likelihood", "bic", "chosen"]]
-    table.index.name = "dropout"
-    lines = [
-        "**Choosing the process without the holdout.** Three variants of relsim's process are",
-        "fitted: dropout in any week independent of the purchase rate (`weekly`, the process",
-        "before model version 10), dropout whose clock runs with the purchase rate",
-        "(`rate-linked`: `defection_rate_power`), and the rate-linked process mixed with a share",
-        "of customers who never defect (`stayers`: `never_defecting_share`; see",
-        "`relsim.calibration.process`). The one with the lowest BIC on weeks 1-39 is used",
-        "(`relsim calibrate --dropout auto`):",
-        "",
-        _fmt(table, 2),
-        "",
-    ]
-    if h.time_split is not None:
-        t = h.time_split
-        lines += [
-            f"As a check inside the calibration period, each model fitted on weeks "
-            f"1-{t.attrs['inner']} forecasts weeks {t.attrs['inner'] + 1}-"
-            f"{t.attrs['inner'] + t.attrs['ahead']} (closed forms; no holdout week is used):",
-            "",
-            _fmt(t, 1),
-            "",
-        ]
-    return lines
 
 
 def _holdout_forecasts(h: HoldoutComparison) -> list[str]:

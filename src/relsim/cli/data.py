@@ -136,11 +136,12 @@ def _add_model_choices(cal: argparse.ArgumentParser) -> None:
     """``relsim calibrate``'s choices of the fitted model: dropout and spend variants."""
     cal.add_argument(
         "--dropout",
-        choices=("weekly", "rate-linked", "stayers", "auto"),
+        choices=("weekly", "rate-linked", "stayers", "periodic", "auto"),
         default="weekly",
         help="dropout in any week independent of the purchase rate (weekly, the default), "
         "linked to the rate (rate-linked: defection_rate_power), rate-linked with a share who "
-        "never defect (stayers: never_defecting_share), or the lowest BIC (auto)",
+        "never defect (stayers: never_defecting_share), rate-linked at periodic death "
+        "opportunities only (periodic: defection_period_weeks), or the lowest BIC (auto)",
     )
     cal.add_argument(
         "--spend",

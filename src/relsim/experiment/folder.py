@@ -289,6 +289,8 @@ OPTIONAL_SEGMENT_FIELDS = (
     "order_value_within_shape",
     "order_value_between",
     "never_defecting_share",
+    "defection_period_weeks",
+    "defection_period_offset_weeks",
 )
 """Segment fields left out of the scenario hash while null (added after folders existed)."""
 

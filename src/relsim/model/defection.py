@@ -63,6 +63,30 @@ def schedule(now: int, probability: np.ndarray, uniforms: np.ndarray) -> np.ndar
     return k.astype(WEEK)
 
 
+def periodic_schedule(
+    now: int, probability: np.ndarray, uniforms: np.ndarray, period: np.ndarray, offset: np.ndarray
+) -> np.ndarray:
+    """:func:`schedule` for periodic death opportunities (``Segment.defection_period_weeks``):
+    the week of the next event when only the weeks ``w >= now`` with ``(w - offset) % period
+    == 0`` can carry one, each with the chance ``1 - (1 - probability) ** period`` the weekly
+    probability builds up over a period. The number of opportunities to wait is geometric
+    (:func:`waiting_weeks`); a period of 1 gives :func:`schedule`'s week."""
+    period = np.asarray(period, dtype=np.int64)
+    p = np.minimum(np.asarray(probability, dtype=np.float64), 1.0)
+    chance = -np.expm1(period * np.log1p(-np.minimum(p, 1.0 - 1e-16)))
+    chance = np.where(p >= 1.0, 1.0, chance)
+    k = waiting_weeks(chance, uniforms)
+    first = now + (np.asarray(offset, dtype=np.int64) - now) % period
+    week = first + (k - 1) * period
+    return np.where((k < 2**30) & (week < NEVER), week, NEVER).astype(WEEK)
+
+
+def per_period(probability: np.ndarray, period: np.ndarray) -> np.ndarray:
+    """``1 - (1 - probability) ** period``: a weekly chance built up over ``period`` weeks."""
+    p = np.minimum(np.asarray(probability, dtype=np.float64), 1.0 - 1e-16)
+    return -np.expm1(np.asarray(period, dtype=np.float64) * np.log1p(-p))
+
+
 def effective_propensity(
     base: np.ndarray, rung_multiplier: np.ndarray, dissatisfied: np.ndarray, extra: float
 ) -> np.ndarray:

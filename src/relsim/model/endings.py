@@ -42,6 +42,16 @@ class Endings:
             u = self.streams.defection.random(len(idx), dtype=np.float32)
             bound = self._lapse_bound(idx) if bound is None else bound
             self.c.lapse_week[idx] = defection.schedule(week, bound, u)
+            if self.any_periodic:  # death opportunities only every period (the same draws)
+                seg = self.c.segment.take(idx)
+                at = (self.p.defection_period.take(seg) > 1).nonzero()[0]
+                self.c.lapse_week[idx[at]] = defection.periodic_schedule(
+                    week,
+                    bound[at],
+                    u[at],
+                    self.p.defection_period.take(seg[at]),
+                    self.p.defection_offset.take(seg[at]),
+                )
 
     def _lapse_bound(self, idx: np.ndarray) -> np.ndarray:
         """Weekly hazard that no state of the relationship can exceed: the propensity at the
@@ -65,7 +75,12 @@ class Endings:
             candidates = candidates[c.exit_week.take(candidates) != week]
         u = self.streams.defection.random(len(candidates))
         bound = self._lapse_bound(candidates)
-        lapse = u * bound < self._propensity(candidates)
+        hazard = self._propensity(candidates)
+        if self.any_periodic:  # at an opportunity: the period's chances, bound and now
+            period = self.p.defection_period.take(c.segment.take(candidates))
+            lapse = u * defection.per_period(bound, period) < defection.per_period(hazard, period)
+        else:
+            lapse = u * bound < hazard
         had = exits[c.primary.take(exits) != NONE]
         lapsed = candidates[lapse]
         if len(had) or len(lapsed):

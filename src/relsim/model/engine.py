@@ -147,6 +147,7 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         self.trust_rule = trust.TrustRule.from_scenario(scenario.trust)
         # no relationship's hazard exponent exceeds this (bonds only lower it): the lapse
         # candidates' rate, thinned to the current hazard at each candidate week
+        self.any_periodic = bool((p.defection_period > 1).any())  # death opportunities
         self.lapse_exponent_bound = (
             float(p.defection_multiplier[1:].max())
             * (1.0 + scenario.satisfaction.dissatisfied_defection_multiplier)

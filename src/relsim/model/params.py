@@ -39,6 +39,8 @@ class Params:
     segment_share: np.ndarray
     contractual: np.ndarray  # bool (S,)
     contract_period: np.ndarray  # int (S,)
+    defection_period: np.ndarray  # int (S,) weeks between own-reason death opportunities; 1: any
+    defection_offset: np.ndarray  # int (S,) the first opportunity's week (mod the period)
     price_sensitivity: np.ndarray
     quality_sensitivity: np.ndarray
     outside_utility: np.ndarray
@@ -80,6 +82,10 @@ class Params:
             segment_share=s("share"),
             contractual=s("contractual", bool),
             contract_period=s("contract_period_weeks", int),
+            defection_period=np.array([x.defection_period_weeks or 1 for x in seg], dtype=int),
+            defection_offset=np.array(
+                [x.defection_period_offset_weeks or 0 for x in seg], dtype=int
+            ),
             price_sensitivity=s("price_sensitivity"),
             quality_sensitivity=s("quality_sensitivity"),
             outside_utility=s("outside_utility"),

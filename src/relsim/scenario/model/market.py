@@ -118,6 +118,16 @@ class Segment(Frozen):
         "of their own (their defection propensity is 0; non-contractual segments). null "
         "(default): none. Fitted by relsim calibrate --dropout stayers (share, 0-1).",
     )
+    defection_period_weeks: Annotated[int, Field(ge=1, le=520)] | None = Field(
+        default=None,
+        description="Periodic death opportunities (Jerath, Fader & Hardie 2011; non-contractual): "
+        "own-reason defection only in the weeks w with w - defection_period_offset_weeks "
+        "divisible by this period, with the chance the weekly propensity builds up over it. "
+        "null (default): any week. Fitted by relsim calibrate --dropout periodic (weeks).",
+    )
+    defection_period_offset_weeks: Annotated[int, Field(ge=0, le=519)] | None = Field(
+        default=None, description="The first periodic death opportunity's week; null: 0 (weeks)."
+    )
     annual_churn_percent: Annotated[float, Field(ge=0.0, lt=100.0)] | None = Field(
         default=None,
         description="Strategist's alternative to `defection_propensity.mean` (percent of "
@@ -215,6 +225,17 @@ class Segment(Frozen):
             raise ValueError(
                 "order_value_within_shape is for non-contractual segments (a contract's fee "
                 "does not vary from one period to the next); expected null"
+            )
+        if self.contractual and self.defection_period_weeks is not None:
+            raise ValueError(
+                "defection_period_weeks is for non-contractual segments (a contractual "
+                "segment decides at its renewals); expected null"
+            )
+        if (self.defection_period_offset_weeks or 0) >= (self.defection_period_weeks or 1):
+            raise ValueError(
+                f"defection_period_offset_weeks = {self.defection_period_offset_weeks} with "
+                f"defection_period_weeks = {self.defection_period_weeks}; expected an offset "
+                "below the period"
             )
         if self.contractual and self.never_defecting_share is not None:
             raise ValueError(
