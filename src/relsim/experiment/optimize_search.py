@@ -99,7 +99,7 @@ def search(
         def objective(trial: optuna.Trial, best: float | None = best) -> Any:
             design = _design(trial, problem, pool, baseline)
             if problem.robust is not None:
-                prior = [a["draw_values"] for a in _results(study) if a["feasible"]]
+                prior = optimize_robust.rivals(_results(study))
                 params = design["params"]
                 result = optimize_robust.evaluate(pool, problem, params, baseline, prior)
             else:
@@ -161,6 +161,8 @@ def importance(study: optuna.Study, problem: Problem) -> dict[str, float]:
     if p < 2 or len(done) < 5 * p:
         return {}
     y = np.array([t.user_attrs[RESULT]["estimate"] for t in done], dtype=float)
+    if problem.robust is not None:  # regret recomputed against all trials, not the earlier
+        y = trials_table(study, problem)["estimate"].to_numpy(float)
     columns = {}
     for lever in problem.levers:
         x = np.array([t.user_attrs[RESULT]["params"][lever.path] for t in done], dtype=float)
@@ -215,8 +217,8 @@ def _say(line: str) -> None:
 def trials_table(study: optuna.Study, problem: Problem) -> pd.DataFrame:
     """One row per finished trial: its place, lever values, replications, estimate with its
     interval, the constrained columns' means, feasibility, and the best feasible so far (in
-    robust mode also the expected value, worst draw, maximum regret against all the trials,
-    and the value at each draw: :func:`relsim.experiment.optimize_robust.rescore`)."""
+    robust mode also the expected value, worst draw, maximum regret against all the trials
+    meeting the constraints, the value at each draw: :func:`.optimize_robust.rescore`)."""
     rows, best = [], -np.inf
     for k, trial in enumerate(finished(study), start=1):
         a = trial.user_attrs[RESULT]
