@@ -34,11 +34,11 @@ from relsim.experiment.optimize import (
     problem_of,
     with_levers,
 )
-from relsim.experiment.optimize_final import fresh_seed
+from relsim.experiment.optimize_final import Settings, fresh_seed
 from relsim.experiment.pool import replication_seed
 from relsim.scenario import Scenario
 from relsim.scenario.model import Robust
-from relsim.scenario.paths import with_values
+from relsim.scenario.paths import get_value, with_values
 from relsim.statistics import mean_interval
 from relsim.viz.optimize_robust_report import robust_verdict
 from tests.conftest import ONE_FIRM, relsim, scenario
@@ -377,29 +377,88 @@ def test_a_lever_that_is_an_uncertain_assumption_is_refused() -> None:
 
 
 def test_the_command_line_optimizes_robustly(tmp_path: Path) -> None:
-    """``relsim optimize --robust regret --draws 3`` on the small classroom's points card, every
-    register assumption uncertain: exit 0, the answer's robust part, the progress lines and the
-    report's section, draws.parquet; --draws with --resume is refused."""
+    """``relsim optimize --robust regret --draws 2 --replications 3`` on the small classroom's
+    points card, every register assumption uncertain: exit 0, the answer's robust part, each
+    draw's replications from --replications, the progress lines (a trial's regret against the
+    earlier trials), the report's section, draws.parquet; --draws with --resume, --draws 1 and
+    --max-replications in robust mode are refused."""
     path = tmp_path / "s.yaml"
     data = small_classroom().model_dump(mode="json")
     data["horizon"] = {"weeks": 13, "warmup_weeks": 0}
     YAML(typ="safe", pure=True).dump(data, path)
     out = tmp_path / "o"
+    asked = ("optimize", str(path), "--lever", f"{REWARD}=20:200", "--robust", "regret")
     done = relsim(
-        "optimize", str(path), "--lever", f"{REWARD}=20:200", "--robust", "regret",
-        "--draws", "3", "--trials", "3", "--replications", "2", "--fresh-replications", "3",
-        "--workers", "1", "--out", str(out), "--json",
+        *asked, "--draws", "2", "--trials", "3", "--replications", "3",
+        "--fresh-replications", "3", "--workers", "1", "--out", str(out), "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert answer["robust"]["objective"] == "regret" and answer["robust"]["draws"] == 3
-    assert "max regret" in done.stderr and "3 draws x 2 replications" in done.stderr
+    robust = answer["robust"]
+    assert robust["objective"] == "regret" and robust["draws"] == 2
+    assert robust["replications"] == 3 and "2 draws x 3 replications" in done.stderr
+    assert "max regret" in done.stderr and "against 2 earlier trials" in done.stderr
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "Robust: the best designs across the assumptions" in report
     assert "at the scenario's values" in report
-    assert len(pd.read_parquet(out / "draws.parquet")) == 6
+    assert len(pd.read_parquet(out / "draws.parquet")) == 4
     bad = relsim("optimize", "--resume", str(out), "--draws", "5")
     assert bad.returncode == 2 and "--draws" in bad.stderr
+    one = relsim(*asked, "--draws", "1", "--out", str(tmp_path / "one"))
+    assert one.returncode == 2 and "expected 2 draws or more" in one.stderr
+    more = relsim(*asked, "--max-replications", "9", "--out", str(tmp_path / "more"))
+    assert more.returncode == 2 and "do not adapt in robust mode" in more.stderr
+
+
+def test_the_answer_says_differs_only_when_the_paired_interval_excludes_0(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The re-evaluation with its runs replaced by made-up rows (baseline 0): designs x = 1
+    (worth 5 at every fresh draw) and x = 2 (worth 1) re-run, and the scenario's own x = 3.
+    At the scenario's values x = 2 is worth most but breaks the revenue requirement there, so
+    the best at the scenario's values is x = 3; the robust choice x = 1 minus it, replication
+    by replication: first -1.5, 0.5, -2.5, 1.5, -2, 1 (an interval holding 0: no difference),
+    then 5 less throughout (it differs)."""
+    problem = problem_of(
+        synthetic(
+            robust=Robust(objective="regret", draws=3, replications=1),
+            requirements=[parse_requirement("revenue<=1")],
+        )
+    )
+    zero = dict.fromkeys(problem.columns, 0.0)
+    fresh = {1.0: 5.0, 2.0: 1.0, 3.0: 0.0}
+    mine = np.array([10.0, 11, 9, 10, 12, 8])
+    at_defaults = {1.0: mine, 2.0: mine + 20}
+
+    def draw_rows(pool: Any, problem: Any, draws: Any, strategy: str, params: Any) -> list:
+        value = 0.0 if params is None else fresh[params[LEVER]]
+        return [[{**zero, "rewards": value}] for _ in draws.points]
+
+    def rows_of(pool: Any, at: Scenario, strategy: str, n: range, columns: Any) -> list:
+        if strategy == problem.baseline:
+            return [zero for _ in n]
+        x = float(get_value(at, LEVER))
+        revenue = 5.0 if x == 2.0 else 0.0
+        return [{**zero, "rewards": v, "revenue": revenue} for v in at_defaults[x]]
+
+    monkeypatch.setattr(optimize_robust_fresh, "draw_rows", draw_rows)
+    monkeypatch.setattr(optimize_robust_fresh, "rows_of", rows_of)
+    trials = pd.DataFrame(
+        {"trial": [1, 2, 3], LEVER: [1.0, 2.0, 5.0], "feasible": [True, True, False]}
+        | {"estimate": [-1.0, -2.0, 0.0], "expected": 0.0, "max_regret": 0.0}
+    )
+    settings = Settings(2, 6, 6, None, 0.95)
+    for shift, differs in (([0.5, -0.5, 2.5, -1.5, 2.0, -1.0], False), ([5.0] * 6, True)):
+        at_defaults[3.0] = mine + np.array(shift)
+        table, answer, _ = optimize_robust_fresh.reevaluate(None, problem, trials, settings)
+        assert list(table[LEVER]) == [1.0, 2.0, 3.0] and list(table["trial"]) == [1, 2, 0]
+        assert list(table["feasible_default"]) == [True, False, True]
+        robust = answer["robust"]
+        assert answer["winner"] == "synthetic_candidate1"
+        assert robust["default_winner"] == "synthetic_scenario"
+        gap = mean_interval(-np.array(shift), 0.95)
+        assert robust["default_gap_low"] == pytest.approx(gap.low)
+        assert robust["differs"] is differs
 
 
 def test_an_interrupted_robust_optimization_resumes_to_the_same_trials(
