@@ -35,6 +35,7 @@ values with the design at the scenario's lever values, is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,10 +47,10 @@ from relsim.experiment.optimize_trials import (
     Baseline,
     Problem,
     describe,
-    rows_of,
+    kept,
     violations_of,
 )
-from relsim.experiment.pool import WorkerPool
+from relsim.experiment.pool import WorkerPool, summarize
 from relsim.scenario import Scenario
 from relsim.scenario.model import Lever, Robust, Uncertainty
 from relsim.scenario.paths import with_values
@@ -117,12 +118,36 @@ def draw_rows(
     strategy: str,
     params: dict[str, Any] | None,
 ) -> list[Rows]:
-    """``strategy``'s kept summary values at every draw, ``draws.replications`` each."""
-    n = range(draws.replications)
-    return [
-        rows_of(pool, at_draw(problem, draws, d, params), strategy, n, problem.columns)
-        for d in range(len(draws.points))
-    ]
+    """``strategy``'s kept summary values at every draw, ``draws.replications`` each; all the
+    draws' replications go to the pool at once (so as many workers as there are tasks are
+    busy, not ``replications``), each seeded as a run of its draw's scenario."""
+    r = draws.replications
+    at = AtDraws(tuple(at_draw(problem, draws, d, params) for d in range(len(draws.points))), r)
+    tasks = [(strategy, k) for k in range(len(at.scenarios) * r)]
+    found = {
+        k: kept(result["summary"], at.scenarios[k // r], problem.columns)
+        for (_, k), result in pool.map(at, tasks, summarize_at)  # type: ignore[arg-type]
+    }
+    return [[found[d * r + i] for i in range(r)] for d in range(len(at.scenarios))]
+
+
+@dataclass(frozen=True)
+class AtDraws:
+    """The scenarios at the draws, in place of one scenario in a pool's map: task ``k`` is
+    replication ``k % replications`` of draw ``k // replications``."""
+
+    scenarios: tuple[Scenario, ...]
+    replications: int
+
+    def locate(self, k: int) -> tuple[Scenario, int]:
+        """Task ``k``'s scenario and replication."""
+        return self.scenarios[k // self.replications], k % self.replications
+
+
+def summarize_at(at: AtDraws, strategy: str, k: int) -> dict[str, Any]:
+    """Task ``k`` of :class:`AtDraws` (a worker task: importable, picklable)."""
+    scenario, replication = at.locate(k)
+    return summarize(scenario, strategy, replication)
 
 
 def values_at_draws(rows: list[Rows], base: list[Rows], metric: str) -> list[float]:
@@ -247,6 +272,7 @@ def line(k: int, trials: int, problem: Problem, a: dict[str, Any]) -> str:
 
 
 __all__ = [
+    "AtDraws",
     "at_draw",
     "draw_columns",
     "draw_rows",
@@ -256,5 +282,6 @@ __all__ = [
     "regrets",
     "rescore",
     "rivals",
+    "summarize_at",
     "values_at_draws",
 ]

@@ -104,16 +104,6 @@ def reevaluate(
         plain[s] = rows_of(pool, at_default, problem.strategy, n, problem.columns)
     table = _table(chosen, names, runs, plain, problem, settings.confidence)
     won = table[table["chosen"]].iloc[0]
-    first = _best_at_defaults(table)
-    gap = mean_interval(
-        np.asarray(
-            [
-                a[problem.metric] - b[problem.metric]
-                for a, b in zip(plain[won["candidate"]], plain[first["candidate"]], strict=True)
-            ]
-        ),
-        settings.confidence,
-    )
     answer = {
         "winner": won["candidate"],
         "feasible": list(table["candidate"][table["feasible_fresh"] & (table["trial"] > 0)]),
@@ -126,25 +116,39 @@ def reevaluate(
             "replications": fresh.replications,
             **{f"winner_{k}": float(won[k]) for k in ("expected", "worst_draw", "max_regret")},
             "winner_default_value": float(won["default_value"]),
-            "default_winner": first["candidate"],
-            "default_winner_levers": params[first["candidate"]],
-            "default_winner_value": float(first["default_value"]),
-            "default_gap": gap.mean,
-            "default_gap_low": gap.low,
-            "default_gap_high": gap.high,
-            "differs": bool(
-                first["candidate"] != won["candidate"] and not gap.low <= 0 <= gap.high
-            ),
+            **_versus_defaults(table, plain, params, problem.metric, settings.confidence),
         },
     }
     return table, answer, _long(runs, plain)
 
 
-def _best_at_defaults(table: pd.DataFrame) -> pd.Series:
-    """The re-run design (the scenario's own included) with the highest value at the scenario's
-    values among those meeting the constraints there (all when none does)."""
+def _versus_defaults(
+    table: pd.DataFrame,
+    plain: dict[str, Rows],
+    params: dict[str, dict[str, Any]],
+    metric: str,
+    confidence: float,
+) -> dict[str, Any]:
+    """The design best at the scenario's values: the highest value there among the re-run
+    designs (the scenario's own included) meeting the constraints there (all when none does);
+    the robust winner minus it there, a paired interval replication by replication on their
+    shared seeds; ``differs`` when it is another design and that interval excludes 0."""
     pool = table[table["feasible_default"]] if table["feasible_default"].any() else table
-    return pool.sort_values("default_value", ascending=False, kind="stable").iloc[0]
+    first = pool.sort_values("default_value", ascending=False, kind="stable").iloc[0]
+    won = table[table["chosen"]].iloc[0]
+    mine, theirs = plain[won["candidate"]], plain[first["candidate"]]
+    gap = mean_interval(
+        np.asarray([a[metric] - b[metric] for a, b in zip(mine, theirs, strict=True)]), confidence
+    )
+    return {
+        "default_winner": first["candidate"],
+        "default_winner_levers": params[first["candidate"]],
+        "default_winner_value": float(first["default_value"]),
+        "default_gap": gap.mean,
+        "default_gap_low": gap.low,
+        "default_gap_high": gap.high,
+        "differs": bool(first["candidate"] != won["candidate"] and not gap.low <= 0 <= gap.high),
+    }
 
 
 def _table(
@@ -168,12 +172,7 @@ def _table(
         for s in names
     }
     feasible = np.array([all(v <= 0 for v in violations_of(problem, means[s])) for s in names])
-    searched = chosen["trial"].to_numpy() > 0
-    contest = np.flatnonzero(searched & feasible)
-    contest = contest if len(contest) else np.flatnonzero(searched)
-    regret = regrets(values, values[contest])
-    score = values.mean(axis=1) if problem.robust.objective == "expected" else -regret
-    winner = int(contest[np.argmax(score[contest])])
+    regret, score, winner = _judge(values, feasible, chosen["trial"].to_numpy() > 0, problem)
     out = []
     for k, name in enumerate(names):
         row = chosen.iloc[k]
@@ -210,6 +209,20 @@ def _table(
             }
         )
     return pd.DataFrame(out)
+
+
+def _judge(
+    values: np.ndarray, feasible: np.ndarray, searched: np.ndarray, problem: Problem
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each re-run design's maximum regret and objective, and the winner: the alternatives
+    and the contestants are the searched designs meeting the constraints (all searched ones
+    when none does); the scenario's own design (not ``searched``) is neither."""
+    assert problem.robust is not None
+    contest = np.flatnonzero(searched & feasible)
+    contest = contest if len(contest) else np.flatnonzero(searched)
+    regret = regrets(values, values[contest])
+    score = values.mean(axis=1) if problem.robust.objective == "expected" else -regret
+    return regret, score, int(contest[np.argmax(score[contest])])
 
 
 def _long(runs: dict[str, list[Rows]], plain: dict[str, Rows]) -> pd.DataFrame:
