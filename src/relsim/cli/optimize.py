@@ -53,7 +53,12 @@ def add_optimize(sub: Subparsers) -> None:
     _add_goals(opt)
     opt.add_argument("--trials", type=positive_int, default=None, help="designs searched (30)")
     opt.add_argument("--sampler", choices=["tpe", "cmaes"], default=None, help="Optuna's (tpe)")
-    opt.add_argument("--replications", type=positive_int, default=None, help="a trial's first (5)")
+    opt.add_argument(
+        "--replications",
+        type=positive_int,
+        default=None,
+        help="a trial's first (5; robust: a draw's)",
+    )
     opt.add_argument("--max-replications", type=positive_int, default=None, help="a trial's (20)")
     opt.add_argument("--budget", type=float, default=None, help="relationship spend a year, max")
     opt.add_argument(
@@ -107,9 +112,15 @@ def _add_goals(opt: argparse.ArgumentParser) -> None:
         help="judge each design over draws of the uncertain assumptions: their expected "
         "value, or the maximum regret",
     )
-    opt.add_argument(
-        "--draws", type=positive_int, default=None, help="assumption draws, robust mode (8)"
-    )
+    opt.add_argument("--draws", type=_draws, default=None, help="assumption draws, robust mode (8)")
+
+
+def _draws(text: str) -> int:
+    """An argparse type: two draws or more (one draw has no spread to judge a design by)."""
+    value = positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected 2 draws or more, got {text!r}")
+    return value
 
 
 def _add_sharing(opt: argparse.ArgumentParser) -> None:
@@ -231,6 +242,7 @@ def _scenario(args: argparse.Namespace) -> tuple[Any, Path]:
         scenario = scenario.model_copy(update={"seed": args.seed})
     try:
         budget, allocate = _budget(scenario, args)
+        robust = _robust(scenario, args)
         scenario = with_levers(
             scenario,
             [parse_lever(text) for text in args.lever],
@@ -240,14 +252,14 @@ def _scenario(args: argparse.Namespace) -> tuple[Any, Path]:
             metric=None if args.objective else args.maximize,
             trials=args.trials,
             sampler=args.sampler,
-            replications=args.replications,
+            replications=args.replications if robust is None else None,
             max_replications=args.max_replications,
             budget=budget,
             top=args.top,
             fresh_replications=args.fresh_replications,
             max_fresh_replications=args.max_fresh_replications,
             indifference=args.indifference,
-            robust=_robust(scenario, args),
+            robust=robust,
         )
     except ValueError as error:
         raise UsageError(first_line(error)) from None
@@ -255,16 +267,22 @@ def _scenario(args: argparse.Namespace) -> tuple[Any, Path]:
 
 
 def _robust(scenario: Any, args: argparse.Namespace) -> Any:
-    """``--robust`` and ``--draws`` over the file's ``optimize: robust:`` block (None: as
-    the file says)."""
+    """``--robust``, ``--draws`` and ``--replications`` (each draw's, in robust mode) over the
+    file's ``optimize: robust:`` block (None: as the file says)."""
     from relsim.scenario.model import Robust
 
     block = scenario.optimize.robust if scenario.optimize else None
-    if args.robust is None and args.draws is None:
-        return None
     if args.robust is None and block is None:
-        raise UsageError("--draws is for robust mode: give --robust expected or --robust regret")
+        if args.draws is not None:
+            raise UsageError("--draws is for robust mode: give --robust expected or regret")
+        return None
+    if args.max_replications is not None:
+        raise UsageError("--max-replications: replications do not adapt in robust mode")
+    if args.robust is None and args.draws is None and args.replications is None:
+        return None
     settings = block.model_dump() if block is not None else {}
+    if args.replications is not None:
+        settings["replications"] = args.replications
     if args.robust is not None:
         settings["objective"] = args.robust
     if args.draws is not None:

@@ -19,7 +19,7 @@ Layout of an optimization folder::
     winner.yaml          the winning design as a strategy block for a scenario's strategies
     pareto.parquet, pareto.yaml   with several objectives, instead of the last four: the
                          Pareto front on fresh seeds and its designs (:mod:`.optimize_pareto`)
-    draws.parquet        robust mode: the draws, search and fresh (:mod:`.optimize_robust`)
+    draws.parquet        robust mode: the draws, search and fresh (:mod:`.optimize_robust_fresh`)
 
 ``optimize: allocate:`` asks how to split one budget between the bonds instead of searching
 levers (:mod:`.optimize_allocate`).
@@ -34,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from relsim.experiment import checks, optimize_robust, storage
+from relsim.experiment import checks, optimize_robust, optimize_robust_fresh, storage
 from relsim.experiment.folder import ResultsFolder
 from relsim.experiment.optimize_allocate import BOND_SPEND, allocation_of
 from relsim.experiment.optimize_final import (
@@ -309,8 +309,7 @@ def _reevaluate(
     """The best designs re-run on fresh seeds (robust mode: on fresh draws, draws.parquet)."""
     if problem.robust is None:
         return reevaluate(pool, problem, trials, fresh)
-    storage.atomic_parquet(optimize_robust.draws_table(problem), folder.path("draws.parquet"))
-    return optimize_robust.reevaluate(pool, problem, trials, fresh)
+    return optimize_robust_fresh.reevaluate(pool, problem, trials, fresh, folder)
 
 
 def _save(

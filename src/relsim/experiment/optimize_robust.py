@@ -17,40 +17,40 @@ The objective over the draws:
   the assumptions' distribution), maximized;
 - ``regret``: the largest regret over the draws, minimized. The regret of design ``c`` at
   draw ``d`` is ``max(0, best_d, value(c, d)) - value(c, d)``, ``best_d`` the highest value at
-  ``d`` among the other designs evaluated that meet the constraints (the baseline is worth 0).
-  Regret is therefore relative to the designs evaluated so far: a trial's value for the
-  sampler is its regret against the trials before it; the trials table recomputes every
-  trial's regret against all of them; the final answer's regret is against the re-run designs.
+  ``d`` among the other designs evaluated that meet the constraints (all of them when none
+  does; the baseline is worth 0). Regret is therefore relative to the designs evaluated: the
+  sampler sees a trial's regret against the trials before it (the first trial's is against
+  the baseline only, so 0 unless it loses to the baseline somewhere), a moving target kept
+  because the search only needs it to rank nearby proposals; the trials table, the choice of
+  the designs to re-run and the levers' importance use every trial's regret recomputed against
+  all the trials (:func:`rescore`); the final answer's regret is against the re-run designs.
 
 Constraints are judged on the means over all draws' replications. Replications do not adapt
 in robust mode (each trial runs ``draws x replications`` for the design).
 
-The honest answer (:func:`reevaluate`): the best designs by the robust objective are run again,
-with the baseline, on **fresh draws and fresh seeds** (the draws of the fresh root seed of
-:func:`relsim.experiment.optimize_final.fresh_seed`), and at the scenario's own values
-(``fresh_replications`` on that fresh root seed). Each gets its expected value, worst-draw
-value, maximum regret (against the re-run designs) and default-assumptions value, so the report
-can say whether the robust choice differs from the choice at the defaults.
+The honest answer, the best designs re-run on fresh draws and compared at the scenario's own
+values with the design at the scenario's lever values, is
+:mod:`relsim.experiment.optimize_robust_fresh`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from relsim.experiment import psa
-from relsim.experiment.optimize_final import Settings, candidates, fresh_seed, params_of
 from relsim.experiment.optimize_trials import (
     AssumptionDraws,
     Baseline,
     Problem,
     describe,
-    rows_of,
+    kept,
     violations_of,
 )
-from relsim.experiment.pool import WorkerPool
+from relsim.experiment.pool import WorkerPool, summarize
 from relsim.scenario import Scenario
 from relsim.scenario.model import Lever, Robust, Uncertainty
 from relsim.scenario.paths import with_values
@@ -118,12 +118,36 @@ def draw_rows(
     strategy: str,
     params: dict[str, Any] | None,
 ) -> list[Rows]:
-    """``strategy``'s kept summary values at every draw, ``draws.replications`` each."""
-    n = range(draws.replications)
-    return [
-        rows_of(pool, at_draw(problem, draws, d, params), strategy, n, problem.columns)
-        for d in range(len(draws.points))
-    ]
+    """``strategy``'s kept summary values at every draw, ``draws.replications`` each; all the
+    draws' replications go to the pool at once (so as many workers as there are tasks are
+    busy, not ``replications``), each seeded as a run of its draw's scenario."""
+    r = draws.replications
+    at = AtDraws(tuple(at_draw(problem, draws, d, params) for d in range(len(draws.points))), r)
+    tasks = [(strategy, k) for k in range(len(at.scenarios) * r)]
+    found = {
+        k: kept(result["summary"], at.scenarios[k // r], problem.columns)
+        for (_, k), result in pool.map(at, tasks, summarize_at)  # type: ignore[arg-type]
+    }
+    return [[found[d * r + i] for i in range(r)] for d in range(len(at.scenarios))]
+
+
+@dataclass(frozen=True)
+class AtDraws:
+    """The scenarios at the draws, in place of one scenario in a pool's map: task ``k`` is
+    replication ``k % replications`` of draw ``k // replications``."""
+
+    scenarios: tuple[Scenario, ...]
+    replications: int
+
+    def locate(self, k: int) -> tuple[Scenario, int]:
+        """Task ``k``'s scenario and replication."""
+        return self.scenarios[k // self.replications], k % self.replications
+
+
+def summarize_at(at: AtDraws, strategy: str, k: int) -> dict[str, Any]:
+    """Task ``k`` of :class:`AtDraws` (a worker task: importable, picklable)."""
+    scenario, replication = at.locate(k)
+    return summarize(scenario, strategy, replication)
 
 
 def values_at_draws(rows: list[Rows], base: list[Rows], metric: str) -> list[float]:
@@ -163,9 +187,9 @@ def evaluate(
     baseline: Baseline,
     prior: list[list[float]],
 ) -> dict[str, Any]:
-    """Run a trial's design at every draw; ``prior``: the earlier feasible trials' values at
-    the draws (the alternatives of its regret). ``baseline.rows`` holds the baseline's rows
-    at every draw, draw after draw (run at the first trial)."""
+    """Run a trial's design at every draw; ``prior``: the earlier trials' values at the draws
+    (the alternatives of its regret: :func:`rivals`). ``baseline.rows`` holds the baseline's
+    rows at every draw, draw after draw (run at the first trial)."""
     draws = problem.robust
     assert draws is not None
     r = draws.replications
@@ -187,7 +211,16 @@ def evaluate(
         "feasible": all(v <= 0 for v in violations),
         "rows": flat,
         "draw_values": values,
+        "rivals": len(prior),
     }
+
+
+def rivals(results: list[dict[str, Any]]) -> list[list[float]]:
+    """The alternatives of a new trial's regret in the search: the earlier trials' values at
+    the draws, those meeting the constraints (all of them when none does, as in
+    :func:`rescore` and the re-evaluation)."""
+    feasible = [a["draw_values"] for a in results if a["feasible"]]
+    return feasible or [a["draw_values"] for a in results]
 
 
 def draw_columns(result: dict[str, Any]) -> dict[str, float]:
@@ -223,173 +256,32 @@ def rescore(trials: pd.DataFrame, problem: Problem) -> pd.DataFrame:
 
 
 def line(k: int, trials: int, problem: Problem, a: dict[str, Any]) -> str:
-    """A robust trial's progress line."""
+    """A robust trial's progress line; its maximum regret is against the earlier trials only
+    (the trials table recomputes it against all of them)."""
     assert problem.robust is not None
     met = "" if a["feasible"] else "; breaks a constraint"
     draws = len(problem.robust.points)
+    n = a.get("rivals", k - 1)
     return (
         f"relsim: trial {k} of {trials}: {describe(problem.levers, a['params'])} -> expected "
         f"{a['expected']:+,.0f}, worst draw {a['worst_draw']:+,.0f}, max regret "
-        f"{a['max_regret']:,.0f} of {problem.metric} over {problem.baseline} ({draws} draws x "
+        f"{a['max_regret']:,.0f} against {n} earlier trial{'s' * (n != 1)} and the baseline, "
+        f"of {problem.metric} over {problem.baseline} ({draws} draws x "
         f"{problem.robust.replications} replications{met})"
     )
 
 
-def fresh_plan(problem: Problem) -> AssumptionDraws:
-    """The draws of the re-evaluation: as many as the search's, from the fresh root seed (so
-    both the assumptions' points and the seeds at each draw are new)."""
-    draws = problem.robust
-    assert draws is not None
-    robust = Robust(
-        objective=draws.objective, draws=len(draws.points), replications=draws.replications
-    )
-    seed = fresh_seed(problem.scenario.seed)
-    return plan(problem.scenario.model_copy(update={"seed": seed}), robust, problem.levers)
-
-
-def draws_table(problem: Problem) -> pd.DataFrame:
-    """``draws.parquet``: one row per draw of the search and of the re-evaluation: its set,
-    number, root seed and the uncertain quantities' values."""
-    assert problem.robust is not None
-    out = []
-    for name, draws in (("search", problem.robust), ("fresh", fresh_plan(problem))):
-        for d, (seed, inputs) in enumerate(zip(draws.seeds, draws.inputs, strict=True)):
-            out.append({"set": name, "draw": d, "seed": seed, **inputs})
-    return pd.DataFrame(out)
-
-
-def reevaluate(
-    pool: WorkerPool, problem: Problem, trials: pd.DataFrame, settings: Settings
-) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
-    """Run the ``settings.top`` best designs and the baseline on the fresh draws, and at the
-    scenario's values (``settings.replications`` on the fresh root seed); returns the
-    candidates' table, the answer and the fresh replications."""
-    assert problem.robust is not None
-    chosen = candidates(trials, problem, settings.top)
-    fresh = fresh_plan(problem)
-    names = [f"{problem.strategy}_candidate{k + 1}" for k in range(len(chosen))]
-    params = {
-        s: params_of(problem, row) for s, (_, row) in zip(names, chosen.iterrows(), strict=False)
-    }
-    default = problem.scenario.model_copy(update={"seed": fresh_seed(problem.scenario.seed)})
-    n = range(settings.replications)
-    runs = {problem.baseline: draw_rows(pool, problem, fresh, problem.baseline, None)}
-    plain = {problem.baseline: rows_of(pool, default, problem.baseline, n, problem.columns)}
-    for s in names:
-        runs[s] = draw_rows(pool, problem, fresh, problem.strategy, params[s])
-        at_default = with_values(default, params[s])
-        plain[s] = rows_of(pool, at_default, problem.strategy, n, problem.columns)
-    table = _table(chosen, names, runs, plain, problem, settings.confidence)
-    won = table[table["chosen"]].iloc[0]
-    first = table.sort_values(["default_value"], ascending=False, kind="stable").iloc[0]
-    answer = {
-        "winner": won["candidate"],
-        "feasible": [s for s, ok in zip(names, table["feasible_fresh"], strict=False) if ok],
-        "fresh_seed": default.seed,
-        "replications": settings.replications,
-        "confidence": settings.confidence,
-        "robust": {
-            "objective": problem.robust.objective,
-            "draws": len(fresh.points),
-            "replications": fresh.replications,
-            **{f"winner_{k}": float(won[k]) for k in ("expected", "worst_draw", "max_regret")},
-            "winner_default_value": float(won["default_value"]),
-            "default_winner": first["candidate"],
-            "default_winner_levers": params[first["candidate"]],
-            "default_winner_value": float(first["default_value"]),
-            "differs": bool(first["candidate"] != won["candidate"]),
-        },
-    }
-    return table, answer, _long(runs, plain)
-
-
-def _table(
-    chosen: pd.DataFrame,
-    names: list[str],
-    runs: dict[str, list[Rows]],
-    plain: dict[str, Rows],
-    problem: Problem,
-    confidence: float,
-) -> pd.DataFrame:
-    """One row per re-run design: levers, the search's robust estimate, and on the fresh
-    draws its expected value (interval over the draws), worst draw, maximum regret against
-    the re-run designs meeting the constraints, the objective (``fresh_estimate``), the
-    value at the scenario's assumptions, the fresh means, and the verdicts."""
-    assert problem.robust is not None
-    base, metric = runs[problem.baseline], problem.metric
-    values = np.array([values_at_draws(runs[s], base, metric) for s in names])
-    means = {
-        s: {c: float(np.mean([r[c] for rs in runs[s] for r in rs])) for c in problem.columns}
-        for s in names
-    }
-    feasible = np.array([all(v <= 0 for v in violations_of(problem, means[s])) for s in names])
-    regret = regrets(values, values[feasible] if feasible.any() else values)
-    score = values.mean(axis=1) if problem.robust.objective == "expected" else -regret
-    contest = np.flatnonzero(feasible) if feasible.any() else np.arange(len(names))
-    winner = int(contest[np.argmax(score[contest])])
-    out = []
-    for k, name in enumerate(names):
-        row = chosen.iloc[k]
-        ci = mean_interval(values[k], confidence)
-        diffs = [
-            a[metric] - b[metric]
-            for a, b in zip(plain[name], plain[problem.baseline], strict=False)
-        ]
-        at = mean_interval(np.asarray(diffs), confidence)
-        out.append(
-            {
-                "candidate": name,
-                "trial": int(row["trial"]),
-                **{lever.path: row[lever.path] for lever in problem.levers},
-                "search_estimate": float(row["estimate"]),
-                "search_expected": float(row["expected"]),
-                "search_max_regret": float(row["max_regret"]),
-                "fresh_estimate": float(score[k]),
-                "curse": float(row["estimate"]) - float(score[k]),
-                "expected": ci.mean,
-                "expected_low": ci.low,
-                "expected_high": ci.high,
-                "worst_draw": float(values[k].min()),
-                "max_regret": float(regret[k]),
-                "default_value": at.mean,
-                "default_low": at.low,
-                "default_high": at.high,
-                **{f"draw_{d}": float(v) for d, v in enumerate(values[k])},
-                **{f"{c}_fresh_mean": means[name][c] for c in problem.columns},
-                "feasible_fresh": bool(feasible[k]),
-                "chosen": k == winner,
-            }
-        )
-    return pd.DataFrame(out)
-
-
-def _long(runs: dict[str, list[Rows]], plain: dict[str, Rows]) -> pd.DataFrame:
-    """The fresh replications: one row per strategy x draw x replication (``draw`` -1: at
-    the scenario's own assumptions)."""
-    out = [
-        {"strategy": s, "draw": d, "replication": r, **row}
-        for s, draws in runs.items()
-        for d, rows in enumerate(draws)
-        for r, row in enumerate(rows)
-    ]
-    out += [
-        {"strategy": s, "draw": -1, "replication": r, **row}
-        for s, rows in plain.items()
-        for r, row in enumerate(rows)
-    ]
-    return pd.DataFrame(out)
-
-
 __all__ = [
+    "AtDraws",
     "at_draw",
     "draw_columns",
     "draw_rows",
-    "draws_table",
     "evaluate",
     "line",
     "plan",
-    "reevaluate",
     "regrets",
     "rescore",
+    "rivals",
+    "summarize_at",
     "values_at_draws",
 ]

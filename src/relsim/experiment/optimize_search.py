@@ -183,9 +183,9 @@ def _evaluated(
     best: float | None,
 ) -> dict[str, Any]:
     """A trial's result: its design replicated (robust mode: at every draw, judged against
-    the earlier feasible trials)."""
+    the earlier trials that meet the constraints, or all of them when none does)."""
     if problem.robust is not None:
-        prior = [a["draw_values"] for a in _results(study) if a["feasible"]]
+        prior = optimize_robust.rivals(_results(study))
         return optimize_robust.evaluate(pool, problem, design["params"], baseline, prior)
     variant = with_values(problem.scenario, design["params"])
     return evaluate(pool, problem, variant, baseline, best)
@@ -237,6 +237,8 @@ def importance(study: optuna.Study, problem: Problem) -> dict[str, float]:
     if p < 2 or len(done) < 5 * p:
         return {}
     y = np.array([t.user_attrs[RESULT]["estimate"] for t in done], dtype=float)
+    if problem.robust is not None:  # regret recomputed against all trials, not the earlier
+        y = trials_table(study, problem)["estimate"].to_numpy(float)
     columns = {}
     for lever in problem.levers:
         x = np.array([t.user_attrs[RESULT]["params"][lever.path] for t in done], dtype=float)
@@ -291,8 +293,8 @@ def _say(line: str) -> None:
 def trials_table(study: optuna.Study, problem: Problem) -> pd.DataFrame:
     """One row per finished trial: its place, lever values, replications, estimate with its
     interval, the constrained columns' means, feasibility, and the best feasible so far (in
-    robust mode also the expected value, worst draw, maximum regret against all the trials,
-    and the value at each draw: :func:`relsim.experiment.optimize_robust.rescore`)."""
+    robust mode also the expected value, worst draw, maximum regret against all the trials
+    meeting the constraints, the value at each draw: :func:`.optimize_robust.rescore`)."""
     rows, best = [], -np.inf
     for k, trial in enumerate(finished(study), start=1):
         a = trial.user_attrs[RESULT]

@@ -91,17 +91,21 @@ def rows_of(
     pool: WorkerPool, scenario: Scenario, strategy: str, replications: range, columns: list[str]
 ) -> list[dict[str, float]]:
     """The kept summary values of ``strategy``'s replications, in replication order."""
-    horizon = years(scenario.horizon.weeks)
     found: dict[int, dict[str, float]] = {}
     tasks = [(strategy, r) for r in replications]
     for (_, r), result in pool.map(scenario, tasks, summarize):
-        summary = result["summary"]
-        spends = {c: sum(float(summary[k]) for k in ks) / horizon for c, ks in DERIVED.items()}
-        bonds = [spend_column(b) for b in BOND_KINDS if spend_column(b) in columns]
-        spends[BOND_SPEND] = sum(spends[c] for c in bonds)
-        summary = {**summary, **spends}
-        found[r] = {c: float(summary[c]) for c in columns}
+        found[r] = kept(result["summary"], scenario, columns)
     return [found[r] for r in replications]
+
+
+def kept(summary: dict[str, Any], scenario: Scenario, columns: list[str]) -> dict[str, float]:
+    """A replication's ``columns``, the derived spends a year included."""
+    horizon = years(scenario.horizon.weeks)
+    spends = {c: sum(float(summary[k]) for k in ks) / horizon for c, ks in DERIVED.items()}
+    bonds = [spend_column(b) for b in BOND_KINDS if spend_column(b) in columns]
+    spends[BOND_SPEND] = sum(spends[c] for c in bonds)
+    summary = {**summary, **spends}
+    return {c: float(summary[c]) for c in columns}
 
 
 @dataclass
@@ -196,4 +200,13 @@ def describe(levers: tuple[Lever, ...], params: dict[str, Any]) -> str:
     )
 
 
-__all__ = ["SPEND", "SPEND_KINDS", "AssumptionDraws", "Baseline", "Problem", "evaluate", "rows_of"]
+__all__ = [
+    "SPEND",
+    "SPEND_KINDS",
+    "AssumptionDraws",
+    "Baseline",
+    "Problem",
+    "evaluate",
+    "kept",
+    "rows_of",
+]

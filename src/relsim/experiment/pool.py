@@ -222,6 +222,8 @@ MAX_FRUITLESS_RESTARTS = 3
 
 def _death_message(scenario: Scenario, task: tuple[str, int]) -> str:
     strategy, r = task
+    if hasattr(scenario, "locate"):  # several scenarios in one map (optimize_robust.AtDraws)
+        scenario, r = scenario.locate(r)
     return (
         f"a worker process died running strategy {strategy!r}, replication {r} (seed: child "
         f"{r} of SeedSequence({scenario.seed})); finished replications are kept, so the run can "

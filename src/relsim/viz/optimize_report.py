@@ -371,7 +371,7 @@ def _candidates(result: Optimization) -> pd.DataFrame:
     for column in [c for c in table.columns if c.startswith("share_")]:
         shown[f"{column.removeprefix('share_')} share"] = table[column].map(lambda v: f"{v:.0%}")
     shown["search estimate"] = table["search_estimate"].map(money)
-    shown["fresh estimate [95% CI]"] = [
+    shown[f"fresh estimate [{result.answer.get('confidence', 0.95):.0%} CI]"] = [
         f"{money(m)} [{money(lo)}, {money(hi)}]"
         for m, lo, hi in zip(
             table["fresh_estimate"], table["fresh_low"], table["fresh_high"], strict=True
