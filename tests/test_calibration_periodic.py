@@ -147,6 +147,28 @@ def test_parameter_draws_keep_the_period() -> None:
     assert set(drawn) == set(PERIODIC)
 
 
+def test_the_tracking_table_places_each_customer_on_the_calendar() -> None:
+    """The in-sample tracking of a periodic fit: each customer's expected repeat weeks follow
+    the opportunities of its own first purchase's calendar week (a brute-force sum over the
+    customers, one curve each); a quarter's period, where placing everyone at week 0 is off."""
+    from relsim.calibration.bgnbd import Fit
+    from relsim.calibration.calibrate import Calibration
+
+    weeks, tau = 39, 13
+    settings = {per.PERIOD: float(tau), per.SINCE: float(per.since_at_end(tau, weeks))}
+    params = {**LINKED, "dropout_a": 1.0, "dropout_b": 2.0}
+    fit = Fit("t", params, dict.fromkeys(params, 0.1), 0.0, 1, True, "", np.eye(5), settings)
+    birth = np.arange(20)
+    summary = pd.DataFrame({"birth": birth, "n": weeks - 1 - birth})
+    table = Calibration(summary, fit, None, "", weeks, np.zeros(0, np.int64)).tracking
+    natural = {**params, **settings}
+    expected = np.zeros(weeks)
+    for week in birth:
+        curve = expected_repeat_weeks(natural, np.arange(weeks - week), birth_week=int(week))
+        expected[week + 1 :] += np.diff(curve)
+    np.testing.assert_allclose(table["expected"].to_numpy(), expected, rtol=1e-9, atol=1e-12)
+
+
 def test_the_scenario_checks_the_period() -> None:
     data = process_scenario(PERIODIC, customers=10, weeks=4)
     segment = data["segments"][0]

@@ -90,9 +90,17 @@ class Calibration:
         """In-sample check: repeat purchase weeks per calendar week, observed and expected."""
         s = self.summary
         weeks = np.arange(self.weeks)
-        age = weeks[None, :] - s["birth"].to_numpy()[:, None]
-        cumulative = forecast.expected_repeat_weeks(self.params, np.arange(self.weeks + 1))
-        expected = cumulative[np.clip(age, 0, None)]
+        birth = s["birth"].to_numpy()
+        age = np.clip(weeks[None, :] - birth[:, None], 0, None)
+        # the periodic variant's curve depends on the first purchase's place on the calendar
+        tau, _ = periodic.settings(self.params)
+        curves = np.stack(
+            [
+                forecast.expected_repeat_weeks(self.params, np.arange(self.weeks + 1), week)
+                for week in range(tau)
+            ]
+        )
+        expected = curves[(birth % tau)[:, None], age]
         per_week = np.diff(np.concatenate([np.zeros((len(s), 1)), expected], axis=1), axis=1)
         observed = np.bincount(self.repeat_weeks, minlength=self.weeks)[: self.weeks]
         return pd.DataFrame({"week": weeks, "observed": observed, "expected": per_week.sum(axis=0)})
