@@ -18,6 +18,7 @@ from relsim.calibration import (
     ParameterDistribution,
     conditional_expected_weeks,
     expected_repeat_weeks,
+    fit_variants,
     process_scenario,
     simulate_history,
 )
@@ -40,6 +41,51 @@ VECTOR = proc.vector(LINKED)
 def _patterns(x: np.ndarray, t_x: np.ndarray) -> np.ndarray:
     """How many weekly purchase patterns each (x, t_x) stands for."""
     return np.array([1 if a == 0 else comb(t - 1, a - 1) for a, t in zip(x, t_x, strict=True)])
+
+
+def test_the_calendar_counts_match_a_brute_force_count_of_the_opportunities() -> None:
+    """The calendar helpers against counting the opportunities week by week: the log's weeks
+    ``0..W-1`` with opportunities at the weeks divisible by ``tau``; a history born in week
+    ``b`` and ending in week ``W - 1`` (``n = W - 1 - b``) has been exposed to ``tau`` weeks
+    per opportunity in its weeks ``b+1..W-1``, and ``k`` weeks after the log ``tau`` per
+    opportunity in the weeks ``W..W+k-1``."""
+    for tau, weeks in product((2, 3, 8, 13), (9, 26, 39)):
+        last = max(w for w in range(weeks) if w % tau == 0)
+        since = per.since_at_end(tau, weeks)
+        assert since == weeks - 1 - last
+        birth = np.arange(weeks)
+        n = weeks - 1 - birth
+        counted = [tau * sum(w % tau == 0 for w in range(b + 1, weeks)) for b in birth]
+        np.testing.assert_array_equal(per.exposure_at_end(n, tau, since), counted)
+        shift, table = per.exposure(n, int(n.max()), tau, since)
+        np.testing.assert_array_equal(table[shift, n], counted)
+        ahead = [tau * sum(w % tau == 0 for w in range(weeks, weeks + k)) for k in range(30)]
+        np.testing.assert_array_equal(per.exposure_ahead(np.arange(30), tau, since), ahead)
+        offset = per.first_week_offset(tau, since)  # the run's week 0 is the log's week W
+        assert all((w - offset) % tau == 0 for w in range(30) if (weeks + w) % tau == 0)
+
+
+def test_the_engine_schedules_the_first_opportunity_at_or_after_now() -> None:
+    """A certain ending waits for the first week ``w >= now`` with ``(w - offset) % tau ==
+    0``, ``now`` itself when it is one (the conditional simulation schedules from the first
+    week after the log, an opportunity when ``since = tau - 1``)."""
+    from relsim.model.defection import periodic_schedule
+
+    now, offset, tau = np.meshgrid(np.arange(12), np.arange(4), np.array([1, 2, 4, 5]))
+    now, offset, tau = now.ravel(), offset.ravel() % tau.ravel(), tau.ravel()
+    for t, o, w in zip(tau, offset, now, strict=True):
+        got = periodic_schedule(int(w), np.ones(1), np.full(1, 0.5), np.array([t]), np.array([o]))
+        first = min(v for v in range(w, w + t) if (v - o) % t == 0)
+        assert int(got[0]) == first, (t, o, w, got)
+
+
+def test_the_period_counts_as_a_parameter_in_the_variants_table() -> None:
+    rng = np.random.default_rng(54)
+    summary, _ = story_histories(PERIODIC, 400, 16, 0, rng, birth_weeks=4)
+    summary.attrs["weeks"] = 17
+    _, table = fit_variants(summary, "periodic")
+    assert table["periodic"]["parameters"] == 6
+    assert set(table["periodic"]["period_log_likelihoods"]) == {2, 4, 8}
 
 
 def test_the_periodic_likelihood_sums_to_one_over_every_possible_history() -> None:
@@ -77,24 +123,27 @@ def test_the_periodic_likelihood_matches_a_brute_force_simulation_of_short_patte
     assert np.any(np.abs(share - weekly) > 4.5 * se)
 
 
-def test_the_periodic_closed_forms_match_the_story() -> None:
+@pytest.mark.parametrize("since", [5, 7])
+def test_the_periodic_closed_forms_match_the_story(since: int) -> None:
     """Each history group's conditional forecast against customers simulated from the story,
     and a new customer's expected repeat weeks against the story's mean (4.5 SE); the weekly
     clock's forecast misses the repeat buyers whose last purchase came before the last
-    opportunity (power: it cannot tell that the later ones are all still there)."""
+    opportunity (power: it cannot tell that the later ones are all still there). ``since = 7``:
+    the calibration period ends the week before an opportunity (CDNOW's quarter)."""
+    params = {**PERIODIC, per.SINCE: float(since)}
     rng = np.random.default_rng(52)
-    summary, later = story_histories(PERIODIC, 20000, 26, 26, rng, birth_weeks=1)
+    summary, later = story_histories(params, 20000, 26, 26, rng, birth_weeks=1)
     x, t_x, n = (summary[c].to_numpy() for c in ("x", "t_x", "n"))
-    forecast = conditional_expected_weeks(PERIODIC, 26, x, t_x, n)
+    forecast = conditional_expected_weeks(params, 26, x, t_x, n)
     frame = pd.DataFrame({"x": x, "later": later, "forecast": forecast})
     for _, group in frame.groupby(pd.cut(frame["x"], [-1, 0, 2, 5, 10, 30])):
         se = group["later"].std(ddof=1) / np.sqrt(len(group))
         assert abs(group["later"].mean() - group["forecast"].mean()) < 4.5 * se
-    birth = int((per.settings(PERIODIC)[1] - 26) % 8)  # the story's first week on the calendar
-    new = expected_repeat_weeks(PERIODIC, [26], birth_week=birth)[0]
+    birth = int((since - 26) % 8)  # the story's first week on the calendar
+    new = expected_repeat_weeks(params, [26], birth_week=birth)[0]
     assert abs(x.mean() - new) < 4.5 * x.std(ddof=1) / np.sqrt(len(x))
     weekly = conditional_expected_weeks(LINKED, 26, x, t_x, n)
-    old = (x >= 1) & (n - t_x > per.settings(PERIODIC)[1])
+    old = (x >= 1) & (n - t_x > since)
     se = later[old].std(ddof=1) / np.sqrt(old.sum())
     assert abs(weekly[old].mean() - later[old].mean()) > 4.5 * se
 
@@ -115,25 +164,29 @@ def test_the_engine_ends_relationships_only_at_the_opportunities() -> None:
     assert len(ended) >= 6 and set(ended % 4) == {1}
 
 
-def test_the_engine_forecasts_the_periodic_variant_as_the_closed_form_does() -> None:
+@pytest.mark.parametrize("since", [5, 7])
+def test_the_engine_forecasts_the_periodic_variant_as_the_closed_form_does(since: int) -> None:
     """Conditional simulation through the engine (each customer's state drawn from its
     history's posterior, the opportunities continuing the calendar) against the closed form:
     the total, and the repeat buyers whose last purchase came before the last opportunity
     (4.5 SE of the mean over replications); the weekly clock's forecast of those is off
-    (power)."""
+    (power, at ``since = 5``). ``since = 7``: the first week after the calibration period is
+    an opportunity, the week the conditional simulation schedules from."""
+    params = {**PERIODIC, per.SINCE: float(since)}
     rng = np.random.default_rng(53)
-    summary, _ = story_histories(PERIODIC, 3000, 26, 0, rng, birth_weeks=4)
+    summary, _ = story_histories(params, 3000, 26, 0, rng, birth_weeks=4)
     x, t_x, n = (summary[c].to_numpy() for c in ("x", "t_x", "n"))
-    sim = simulate_history(PERIODIC, summary, 26, replications=12, seed=5)
-    closed = conditional_expected_weeks(PERIODIC, 26, x, t_x, n)
+    sim = simulate_history(params, summary, 26, replications=12, seed=5)
+    closed = conditional_expected_weeks(params, 26, x, t_x, n)
     se = sim.totals.std(ddof=1) / np.sqrt(len(sim.totals))
     assert abs(sim.totals.mean() - closed.sum()) < 4.5 * se, (sim.totals.mean(), closed, se)
-    old = (x >= 1) & (n - t_x > per.settings(PERIODIC)[1])
+    old = (x >= 1) & (n - t_x > since)
     mean = sim.per_customer["mean"].to_numpy()[old].sum()
     se = np.sqrt((sim.per_customer["sd"].to_numpy()[old] ** 2).sum() / len(sim.totals))
     assert abs(mean - closed[old].sum()) < 4.5 * se, (mean, closed[old].sum(), se)
-    weekly = conditional_expected_weeks(LINKED, 26, x, t_x, n)
-    assert abs(mean - weekly[old].sum()) > 4.5 * se, (mean, weekly[old].sum(), se)
+    if since == 5:  # at 7 too few of them have a last purchase before the last opportunity
+        weekly = conditional_expected_weeks(LINKED, 26, x, t_x, n)
+        assert abs(mean - weekly[old].sum()) > 4.5 * se, (mean, weekly[old].sum(), se)
 
 
 def test_parameter_draws_keep_the_period() -> None:
