@@ -164,6 +164,24 @@ def test_the_engine_ends_relationships_only_at_the_opportunities() -> None:
     assert len(ended) >= 6 and set(ended % 4) == {1}
 
 
+def test_the_engine_thins_the_opportunities_to_the_current_hazard() -> None:
+    """Thinning below the bound: a dissatisfaction multiplier that no customer's satisfaction
+    triggers raises the bound the engine draws candidates at (times 10) but not the hazard, so
+    the relationships ended at the quarterly opportunities must not change (totals within 4.5
+    SE, a Poisson SE that over-states a binomial's); thinning with weekly chances instead of
+    the period's ends about 40% fewer here (z of 12)."""
+    from relsim.simulation import simulate
+
+    params = {**LINKED, per.PERIOD: 13.0, per.SINCE: 12.0}
+    ended = []
+    for multiplier in (0.0, 9.0):
+        data = process_scenario(params, customers=4000, weeks=27, seed=3)
+        data["satisfaction"]["dissatisfied_defection_multiplier"] = multiplier
+        run = simulate(Scenario.model_validate(data), seed=3)
+        ended.append(run.weekly.loc[run.weekly["firm"] == "focal", "relationship_endings"].sum())
+    assert abs(ended[0] - ended[1]) < 4.5 * np.sqrt(ended[0] + ended[1]), ended
+
+
 @pytest.mark.parametrize("since", [5, 7])
 def test_the_engine_forecasts_the_periodic_variant_as_the_closed_form_does(since: int) -> None:
     """Conditional simulation through the engine (each customer's state drawn from its
