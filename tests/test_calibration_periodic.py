@@ -80,12 +80,17 @@ def test_the_engine_schedules_the_first_opportunity_at_or_after_now() -> None:
 
 
 def test_the_period_counts_as_a_parameter_in_the_variants_table() -> None:
+    """BIC counts the period (six parameters); a summary without its calibration weeks (which
+    place the calendar) is refused rather than given a calendar guessed from ``n``."""
     rng = np.random.default_rng(54)
     summary, _ = story_histories(PERIODIC, 400, 16, 0, rng, birth_weeks=4)
     summary.attrs["weeks"] = 17
     _, table = fit_variants(summary, "periodic")
     assert table["periodic"]["parameters"] == 6
     assert set(table["periodic"]["period_log_likelihoods"]) == {2, 4, 8}
+    del summary.attrs["weeks"]  # without it the calendar's origin is unknown: refused
+    with pytest.raises(ValueError, match=r"needs the summary's attrs\['weeks'\]"):
+        fit_variants(summary, "periodic")
 
 
 def test_the_periodic_likelihood_sums_to_one_over_every_possible_history() -> None:

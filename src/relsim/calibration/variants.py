@@ -31,7 +31,13 @@ def fit_periodic(
     :data:`periodic.PERIODS` up to half the calibration period, the highest likelihood kept
     (its period and calendar in the fit's ``settings``); and the log-likelihood per period."""
     x, t_x, n = (summary[c].to_numpy() for c in ("x", "t_x", "n"))
-    weeks = int(summary.attrs.get("weeks", int(n.max()) + 1))
+    if "weeks" not in summary.attrs:  # n alone cannot place the calendar's origin
+        raise ValueError(
+            "the periodic variant needs the summary's attrs['weeks'] (the calibration weeks, "
+            "which place the opportunities' calendar); found none. Hint: build the summary "
+            "with relsim.calibration.weekly_summary, or set summary.attrs['weeks']"
+        )
+    weeks = int(summary.attrs["weeks"])
     best: Fit | None = None
     profile: dict[int, float] = {}
     for tau in (t for t in periodic.PERIODS if 2 * t <= weeks):
