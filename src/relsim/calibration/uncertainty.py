@@ -10,6 +10,8 @@ replication of ``simulate_history`` draws its parameters from it, so the spread 
 replications' totals covers both parts; :func:`variance_parts` separates them with the closed
 form: the spread of each replication's expected total given its parameters is the parameter
 part, the spread of the simulated totals around those expectations the simulation part.
+Both are conditional on the chosen variant and its settings (the periodic variant's period and
+calendar), which every draw keeps as fitted: their own uncertainty is not in the interval.
 """
 
 from __future__ import annotations

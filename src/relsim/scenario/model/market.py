@@ -121,9 +121,9 @@ class Segment(Frozen):
     defection_period_weeks: Annotated[int, Field(ge=1, le=520)] | None = Field(
         default=None,
         description="Periodic death opportunities (Jerath, Fader & Hardie 2011; non-contractual): "
-        "own-reason defection only in the weeks w with w - defection_period_offset_weeks "
-        "divisible by this period, with the chance the weekly propensity builds up over it. "
-        "null (default): any week. Fitted by relsim calibrate --dropout periodic (weeks).",
+        "own-reason defection only in weeks w with w - defection_period_offset_weeks divisible "
+        "by this, with the chance that week's hazard (rung, satisfaction, trust, bonds) builds "
+        "up over a period. null: any week. Fitted by relsim calibrate --dropout periodic (weeks).",
     )
     defection_period_offset_weeks: Annotated[int, Field(ge=0, le=519)] | None = Field(
         default=None, description="The first periodic death opportunity's week; null: 0 (weeks)."
