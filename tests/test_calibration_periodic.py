@@ -212,6 +212,66 @@ def test_the_engine_forecasts_the_periodic_variant_as_the_closed_form_does(since
         assert abs(mean - weekly[old].sum()) > 4.5 * se, (mean, weekly[old].sum(), se)
 
 
+def test_the_stepped_annuity_is_the_brute_force_sum_of_the_weeks_after() -> None:
+    """The value after the horizon of a periodic relationship: each week's payment discounted
+    and weighted by surviving the weekly exits and every opportunity up to that week, summed
+    week by week (4000 weeks) for every position of the next opportunity; a period of 1 is the
+    weekly annuity."""
+    from relsim.model.continuation import annuity, stepped_annuity
+
+    exits, keep, discount, week = np.array([0.995, 0.97]), np.array([0.98, 0.9]), 0.998, 30
+    for tau, offset in product((1, 2, 13), range(13)):
+        offset %= tau
+        brute = np.zeros(2)
+        kept = np.ones(2)
+        for k in range(4000):
+            w = week + 1 + k
+            kept = kept * exits * (keep**tau if (w - offset) % tau == 0 else 1.0)
+            brute += discount**w * kept
+        period, at = np.full(2, tau), np.full(2, offset)
+        got = stepped_annuity(exits, keep, discount, week, period, at)
+        np.testing.assert_allclose(got, brute, rtol=1e-10)
+        if tau == 1:
+            weekly = annuity(exits * keep, discount, discount ** (week + 1))
+            np.testing.assert_allclose(got, weekly, rtol=1e-12)
+
+
+def test_the_engine_values_a_periodic_customer_after_the_horizon_by_its_calendar(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The engine's value after the horizon (the customer-weeks it carries, discounted) for
+    the customers of a quarterly-opportunity segment at the run's end, against the week-by-week
+    sum from the engine's own state: survival steps down only at the opportunities after the
+    horizon, not every week."""
+    from relsim.model import engine
+    from relsim.simulation import simulate
+
+    data = process_scenario({**LINKED, per.PERIOD: 13.0, per.SINCE: 3.0}, customers=500, weeks=20)
+    original = engine.Market._tail
+    checked: list[int] = []
+
+    def checking(self, rows, firm, week, weight=None):  # type: ignore[no-untyped-def]
+        out = original(self, rows, firm, week, weight)
+        if week != self.H - 1:  # the defections' values lost: the same code, not re-checked
+            return out
+        p, seg = self.p, self.c.segment.take(rows)
+        substitute = np.minimum(self.substitute_hazard * p.technology_affinity.take(seg), 1.0)
+        exits = (1.0 - p.relocation_weekly.take(seg)) * (1.0 - substitute)
+        keep, d = 1.0 - self._propensity(rows), 1.0 / (1.0 + p.weekly_discount)
+        tau, offset = p.defection_period.take(seg), p.defection_offset.take(seg)
+        brute, kept = np.zeros(len(rows)), np.ones(len(rows))
+        for w in range(week + 1, week + 20000):  # what is left: below 1e-15
+            kept = kept * exits * np.where((w - offset) % tau == 0, keep**tau, 1.0)
+            brute += d**w * kept
+        np.testing.assert_allclose(out[2], brute, rtol=1e-9)
+        checked.append(len(rows))
+        return out
+
+    monkeypatch.setattr(engine.Market, "_tail", checking)
+    simulate(Scenario.model_validate(data), seed=4)
+    assert sum(checked) > 100
+
+
 def test_parameter_draws_keep_the_period() -> None:
     from relsim.calibration.bgnbd import Fit
 

@@ -71,10 +71,9 @@ def variant_choice(h: HoldoutComparison) -> list[str]:
         ]
         if linked is not None and profile and max(profile.values()) < linked:
             lines[-2] += (
-                " Every period fits the calibration weeks worse than dropout in any week: these "
-                "histories do not point to dropout at opportunities on the weeks divisible by "
-                "the period, counted from the log's first week (other placements on the "
-                "calendar were not tried)."
+                " Every period fits the calibration weeks worse than dropout in any week: no "
+                "sign of dropout on the weeks divisible by the period from the log's first week "
+                "(other placements on the calendar were not tried)."
             )
         lines[-2] += (
             " `python scripts/periodic_profile.py` prints each period's fit and, looked at "

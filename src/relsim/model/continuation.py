@@ -99,6 +99,32 @@ def annuity(
     return survival / (1.0 - survival * discount_per_period) * first
 
 
+def stepped_annuity(
+    exits: np.ndarray,
+    keep: np.ndarray,
+    discount: float,
+    week: int,
+    period: np.ndarray,
+    offset: np.ndarray,
+) -> np.ndarray:
+    """:func:`annuity` per week for periodic death opportunities, discounted to week 0: the
+    payment of week ``week + 1 + k`` needs ``k + 1`` weeks of surviving ``exits`` and every
+    opportunity in the weeks ``week + 1 .. week + 1 + k`` (weeks ``w`` with ``(w - offset) %
+    period == 0``), each kept with ``keep ** period``. With ``x = exits D`` and ``m`` the weeks
+    before the next opportunity: ``D^(week+1) exits [G(m) + x^m K G(period) / (1 - K
+    x^period)]``, ``G(n) = 1 + x + ... + x^(n-1)``. A period of 1 gives :func:`annuity`."""
+    period = np.asarray(period, dtype=np.int64)
+    m = (np.asarray(offset, dtype=np.int64) - (week + 1)) % period
+    x = exits * discount
+    big_k = keep ** period.astype(float)
+
+    def geometric(n: np.ndarray) -> np.ndarray:
+        return np.where(np.abs(1.0 - x) < 1e-12, n, (1.0 - x**n) / np.where(x == 1.0, 0.5, 1.0 - x))
+
+    tail = x**m * big_k * geometric(period) / (1.0 - big_k * x**period)
+    return discount ** (week + 1) * exits * (geometric(m) + tail)
+
+
 @dataclass(frozen=True)
 class RunningCosts:
     """The running costs a continuation is priced at, per firm: per customer-week, per unit of

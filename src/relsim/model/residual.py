@@ -31,8 +31,10 @@ class Residual:
         (3,), when given, gains the focal customers' weekly staff weights (undiscounted).
 
         Non-contractual: per week, occasion probability x logit share of ``firm`` x margin,
-        surviving the lapse, relocation and substitute hazards. Contractual: per period, the
-        fee margin, surviving the renewal (propensity and the renewal choice) and relocation.
+        surviving the lapse, relocation and substitute hazards (periodic death opportunities:
+        the lapse hazard only at the opportunities after ``week``, ``stepped_annuity``).
+        Contractual: per period, the fee margin, surviving the renewal (propensity and the
+        renewal choice) and relocation.
         """
         c, p = self.c, self.p
         n = len(rows)
@@ -62,6 +64,10 @@ class Residual:
         first = d ** -np.where(contract, np.maximum(next_occasion, week + 1), week + 1)
         first = np.where(contract & (next_occasion >= NEVER), d ** -(week + period), first)
         periods = continuation.annuity(survive, d ** -period.astype(float), first)
+        on = ((p.defection_period.take(seg) > 1) & ~contract).nonzero()[0]  # periodic dropout:
+        if len(on):  # own-reason survival steps down only at the opportunities after ``week``
+            tau, at = p.defection_period.take(seg[on]), p.defection_offset.take(seg[on])
+            periods[on] = continuation.stepped_annuity(exits[on], keep[on], 1 / d, week, tau, at)
         weeks = periods * period
         out[0] = periods * buy * value * (self.price.take(firm) - p.unit_cost.take(firm))
         out[1] = weeks * self.bonds.held_costs(rows, firm)
