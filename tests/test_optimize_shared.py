@@ -99,13 +99,7 @@ def test_two_processes_share_one_study_and_each_trial_is_its_levers_alone(
             assert alone["estimate"] == a["estimate"] == trial.value
         block = s.optimize
         assert block is not None
-        fresh = Settings(
-            block.top,
-            block.fresh_replications,
-            block.max_fresh_replications,
-            block.indifference,
-            block.confidence,
-        )
+        fresh = Settings.of(block)
         table, _, _ = reevaluate(pool, problem, result.trials, fresh)
     pd.testing.assert_frame_equal(table, result.candidates)
 

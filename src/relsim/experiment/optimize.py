@@ -289,13 +289,7 @@ def optimize(
                 save_front(folder, problem, *found)
                 writing.completion["trials"] = len(trials)
                 return Optimization(folder.root)
-            fresh = Settings(
-                block.top,
-                block.fresh_replications,
-                block.max_fresh_replications,
-                block.indifference,
-                block.confidence,
-            )
+            fresh = Settings.of(block)
             table, answer, replications = _reevaluate(folder, pool, problem, trials, fresh)
             answer["importance"] = importance(study, problem)
         _save(folder, problem, table, answer, replications)

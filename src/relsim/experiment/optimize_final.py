@@ -26,6 +26,7 @@ import pandas as pd
 from relsim.experiment.optimize_trials import Problem, rows_of, violations_of
 from relsim.experiment.pool import WorkerPool
 from relsim.scenario import Scenario
+from relsim.scenario.model import Optimize
 from relsim.scenario.paths import with_values
 from relsim.statistics import could_be_best, mean_interval, probability_best, selection_gap
 
@@ -38,11 +39,24 @@ def fresh_seed(seed: int) -> int:
 
 @dataclass(frozen=True)
 class Settings:
+    """How the best designs are re-run on fresh seeds (the ``optimize:`` block's fields)."""
+
     top: int
     replications: int
     max_replications: int
     indifference: float | None
     confidence: float
+
+    @classmethod
+    def of(cls, block: Optimize) -> Settings:
+        """The settings of an ``optimize:`` block."""
+        return cls(
+            block.top,
+            block.fresh_replications,
+            block.max_fresh_replications,
+            block.indifference,
+            block.confidence,
+        )
 
 
 def candidates(trials: pd.DataFrame, problem: Problem, top: int) -> pd.DataFrame:
