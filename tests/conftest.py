@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,31 @@ def relsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[s
         cwd=cwd,
         timeout=300,
     )
+
+
+@contextlib.contextmanager
+def ctrl_c_at_call(
+    monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, n: int
+) -> Iterator[None]:
+    """Inside the block, the ``n``-th call of ``owner.name`` raises KeyboardInterrupt (the
+    earlier calls run as usual), which the block must end with; the real function is back
+    after it. The interrupted-and-resumed tests use it."""
+    real = getattr(owner, name)
+    calls = 0
+
+    def interrupting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == n:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, interrupting)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            yield
+    finally:
+        monkeypatch.setattr(owner, name, real)
 
 
 def start_run(

@@ -29,7 +29,7 @@ from relsim.experiment import optimize_search
 from relsim.experiment.optimize import optimize, parse_lever, parse_requirement, with_levers
 from relsim.scenario import Scenario
 from relsim.statistics import selection_gap
-from tests.conftest import ONE_FIRM, scenario
+from tests.conftest import ONE_FIRM, ctrl_c_at_call, scenario
 
 LEVEL, CURVE, BEST, NOISE = 1200.0, 100.0, 3.0, 60.0
 WEEKS = 4
@@ -220,23 +220,12 @@ def test_an_interrupted_optimization_resumes_to_the_same_trials(
     gives the trials, candidates and answer of an uninterrupted optimization."""
     settings = dict(trials=6, top=3)
     whole = optimize(synthetic_scenario(**settings), workers=1, out=tmp_path / "a", say=quiet)
-    real = optimize_search.evaluate
-    calls = {"n": 0}
-
-    def interrupting(*args: Any, **kwargs: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(optimize_search, "evaluate", interrupting)
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_at_call(monkeypatch, optimize_search, "evaluate", 4):
         optimize(synthetic_scenario(**settings), workers=1, out=tmp_path / "b", say=quiet)
     study = optimize_search.open_study(tmp_path / "b" / optimize_search.STUDY_FILE)
     assert len(optimize_search.finished(study)) == 3
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "partial"
-    monkeypatch.setattr(optimize_search, "evaluate", real)
     resumed = optimize(
         synthetic_scenario(**settings), workers=1, out=tmp_path / "b", resume=True, say=quiet
     )

@@ -30,7 +30,7 @@ from relsim.experiment.optimize import optimize, parse_lever, parse_objective, w
 from relsim.experiment.optimize_pareto import non_dominated
 from relsim.experiment.optimize_search import RESULT, STUDY_FILE, finished, open_study
 from relsim.scenario import Scenario
-from tests.conftest import ONE_FIRM, scenario
+from tests.conftest import ONE_FIRM, ctrl_c_at_call, scenario
 
 LEVEL, CURVE, NOISE, WEEKS = 1000.0, 100.0, 10.0, 4
 LEVER = "strategies.two.instruments.0.params.x"
@@ -194,20 +194,9 @@ def test_an_interrupted_pareto_search_resumes_to_the_same_trials_and_front(
     """Ctrl-C in the sixth of 10 trials keeps the five finished ones; resuming gives the
     trials, the front on fresh seeds and the answer of the uninterrupted search (NSGA-II's
     sampler seeded per trial from the seed and the finished trials)."""
-    real = optimize_search.evaluate
-    calls = {"n": 0}
-
-    def interrupting(*args: Any, **kwargs: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 6:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(optimize_search, "evaluate", interrupting)
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_at_call(monkeypatch, optimize_search, "evaluate", 6):
         optimize(trade_off(**RISKY), workers=1, out=tmp_path / "b", say=quiet)
     assert len(finished(open_study(tmp_path / "b" / STUDY_FILE))) == 5
-    monkeypatch.setattr(optimize_search, "evaluate", real)
     resumed = optimize(trade_off(**RISKY), workers=1, out=tmp_path / "b", resume=True, say=quiet)
     pd.testing.assert_frame_equal(resumed.trials, risky.trials)
     pd.testing.assert_frame_equal(resumed.pareto, risky.pareto)

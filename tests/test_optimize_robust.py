@@ -41,7 +41,7 @@ from relsim.scenario.model import Robust
 from relsim.scenario.paths import get_value, with_values
 from relsim.statistics import mean_interval
 from relsim.viz.optimize_robust_report import robust_verdict
-from tests.conftest import ONE_FIRM, relsim, scenario
+from tests.conftest import ONE_FIRM, ctrl_c_at_call, relsim, scenario
 from tests.test_optimize_points import REWARD, small_classroom
 
 LEVEL, CURVE, NOISE = 1200.0, 100.0, 60.0
@@ -469,19 +469,8 @@ def test_an_interrupted_robust_optimization_resumes_to_the_same_trials(
     uninterrupted optimization."""
     asked = synthetic(trials=5, robust=Robust(objective="regret", draws=3))
     whole = optimize(asked, workers=1, out=tmp_path / "a", say=quiet)
-    real = optimize_robust.evaluate
-    calls = {"n": 0}
-
-    def interrupting(*args: Any, **kwargs: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(optimize_robust, "evaluate", interrupting)
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_at_call(monkeypatch, optimize_robust, "evaluate", 3):
         optimize(asked, workers=1, out=tmp_path / "b", say=quiet)
-    monkeypatch.setattr(optimize_robust, "evaluate", real)
     resumed = optimize(asked, workers=1, out=tmp_path / "b", resume=True, say=quiet)
     pd.testing.assert_frame_equal(resumed.trials, whole.trials)
     pd.testing.assert_frame_equal(resumed.candidates, whole.candidates)
