@@ -26,6 +26,8 @@ import numpy as np
 
 from relsim import extensions
 from relsim.experiment import interrupts, storage
+from relsim.model.shared_warm_up import simulate_strategies
+from relsim.results import Run
 from relsim.scenario import Scenario
 from relsim.simulation import simulate
 
@@ -39,12 +41,45 @@ def replicate(scenario: Scenario, strategy: str, replication: int) -> dict[str, 
     """One replication of one strategy: the summary and the tidy tables (the worker task;
     importable and picklable, so any executor can run it)."""
     run = simulate(scenario, strategy=strategy, seed=replication_seed(scenario.seed, replication))
+    return _tables(run, strategy, replication)
+
+
+def replicate_strategies(
+    scenario: Scenario, strategies: tuple[str, ...], replication: int
+) -> dict[str, dict[str, Any]]:
+    """Replication ``replication`` of several strategies, by name: for each, what
+    :func:`replicate` gives, to the bit, with the warm-up simulated once for all of them
+    (:mod:`relsim.model.shared_warm_up`)."""
+    seed = replication_seed(scenario.seed, replication)
+    raws = simulate_strategies(scenario, [scenario.strategy(s) for s in strategies], seed)
+    return {
+        s: _tables(Run(raw, seed), s, replication) for s, raw in zip(strategies, raws, strict=True)
+    }
+
+
+def _tables(run: Run, strategy: str, replication: int) -> dict[str, Any]:
     keys = {"strategy": strategy, "replication": replication}
     out: dict[str, Any] = {"summary": {k: v for k, v in run.summary.items() if k != "seconds"}}
     out["summary"]["seconds"] = run.summary["seconds"]
     for name in storage.TABLES:
         frame = getattr(run, name)
         out[name] = frame.assign(**keys)[[*keys, *frame.columns]]
+    return out
+
+
+def by_replication(tasks: list[tuple[Any, int]], workers: int) -> list[tuple[tuple[str, ...], int]]:
+    """(strategy, replication) tasks as tasks of :func:`replicate_strategies`: the strategies
+    of one replication together, so that they share its warm-up, split into smaller groups
+    only as far as needed to keep about two tasks per worker (few replications, many workers).
+    Results do not depend on the grouping."""
+    groups: dict[int, list[str]] = {}
+    for strategy, r in tasks:
+        groups.setdefault(r, []).append(strategy)
+    pieces = max(1, -(-2 * workers // max(1, len(groups))))
+    out = []
+    for r, names in groups.items():
+        for part in np.array_split(np.arange(len(names)), min(pieces, len(names))):
+            out.append((tuple(names[i] for i in part), r))
     return out
 
 
@@ -135,7 +170,7 @@ class WorkerPool:
             self.executor.shutdown(wait=True, cancel_futures=True)
 
     def _submit(
-        self, scenario: Scenario, task: tuple[str, int], work: Any = replicate
+        self, scenario: Scenario, task: tuple[Any, int], work: Any = replicate
     ) -> cf.Future[dict[str, Any]]:
         assert self.executor is not None
         if self.external is not None:
@@ -145,8 +180,8 @@ class WorkerPool:
     def _fill(
         self,
         scenario: Scenario,
-        queue: deque[tuple[str, int]],
-        pending: dict[cf.Future[dict[str, Any]], tuple[str, int]],
+        queue: deque[tuple[Any, int]],
+        pending: dict[cf.Future[dict[str, Any]], tuple[Any, int]],
         limit: int,
         work: Any,
     ) -> bool:
@@ -163,8 +198,8 @@ class WorkerPool:
         return False
 
     def map(
-        self, scenario: Scenario, tasks: list[tuple[str, int]], work: Any = replicate
-    ) -> Iterator[tuple[tuple[str, int], dict[str, Any]]]:
+        self, scenario: Scenario, tasks: list[tuple[Any, int]], work: Any = replicate
+    ) -> Iterator[tuple[tuple[Any, int], dict[str, Any]]]:
         """Run ``work`` (:func:`replicate`, or :func:`summarize`) on every (strategy,
         replication) task, yielding results as they finish."""
         if self.executor is None:
@@ -172,9 +207,9 @@ class WorkerPool:
                 yield task, work(scenario, *task)
             return
         limit = 2 * self.workers
-        pending: dict[cf.Future[dict[str, Any]], tuple[str, int]] = {}
+        pending: dict[cf.Future[dict[str, Any]], tuple[Any, int]] = {}
         queue = deque(tasks)
-        deaths: dict[tuple[str, int], int] = {}
+        deaths: dict[tuple[Any, int], int] = {}
         fruitless = 0  # pool rebuilds since the last finished task
         try:
             while queue or pending:
@@ -220,12 +255,15 @@ MAX_FRUITLESS_RESTARTS = 3
 """Pool rebuilds allowed without a replication finishing in between."""
 
 
-def _death_message(scenario: Scenario, task: tuple[str, int]) -> str:
+def _death_message(scenario: Scenario, task: tuple[Any, int]) -> str:
     strategy, r = task
+    label = f"strategy {strategy!r}"
+    if isinstance(strategy, tuple):  # the strategies of one replication (by_replication)
+        label = "strategies " + ", ".join(repr(name) for name in strategy)
     if hasattr(scenario, "locate"):  # several scenarios in one map (optimize_robust.AtDraws)
         scenario, r = scenario.locate(r)
     return (
-        f"a worker process died running strategy {strategy!r}, replication {r} (seed: child "
+        f"a worker process died running {label}, replication {r} (seed: child "
         f"{r} of SeedSequence({scenario.seed})); finished replications are kept, so the run can "
         "be resumed once the cause (often memory) is fixed"
     )

@@ -47,7 +47,7 @@ import simpy
 
 from relsim import extensions
 from relsim.domain import RUNGS
-from relsim.model import choice, defection, trust
+from relsim.model import choice, trust
 from relsim.model import records as rec
 from relsim.model.allocator import keep_freed_memory
 from relsim.model.arrivals import Arrivals
@@ -58,6 +58,7 @@ from relsim.model.economics import Ledger, discount_factors, to_cents
 from relsim.model.endings import Endings
 from relsim.model.events import Events
 from relsim.model.interface import MarketInterface
+from relsim.model.levers import Levers
 from relsim.model.params import FirmState, Params
 from relsim.model.population import NEVER, Customers
 from relsim.model.purchases import Purchases
@@ -79,14 +80,16 @@ COMPACT_SHARE = 0.10
 results do not depend on it, which a test checks)."""
 
 
-class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Residual, Census):
+class Market(
+    Arrivals, Events, Purchases, Surplus, Relationships, Endings, Residual, Census, Levers
+):
     """The market of one replication; ``run()`` simulates it and returns a :class:`RawRun`.
 
     The class keeps the wiring (state, mechanisms, SimPy processes) and the weekly step; each
     part of the step lives in a module of its own, mixed in: :mod:`~relsim.model.arrivals`,
     :mod:`~relsim.model.events`, :mod:`~relsim.model.purchases`, :mod:`~relsim.model.surplus`,
     :mod:`~relsim.model.relationships`, :mod:`~relsim.model.endings`,
-    :mod:`~relsim.model.residual` and :mod:`~relsim.model.census`.
+    :mod:`~relsim.model.residual`, :mod:`~relsim.model.census` and :mod:`~relsim.model.levers`.
     """
 
     def __init__(
@@ -185,35 +188,61 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
 
     def run(self) -> RawRun:
         """Simulate warm-up and horizon; return the recorded arrays."""
+        self.warm_up()
+        return self.horizon()
+
+    def warm_up(self) -> None:
+        """Simulate the warm-up under the status quo, which never depends on the strategy: the
+        strategies of one seed share it (:mod:`relsim.model.shared_warm_up`). Ends before the
+        first event of week 0 with the SimPy environment let go (``env`` is None), so the
+        warmed-up market can be copied; :meth:`horizon` starts a new one."""
         started = time.perf_counter()
         env = simpy.Environment()
         self.env = env
         self.service = FirmService(self.interface, self.status_quo, env)
         self.retention = FirmRetention(self.interface, self.status_quo, env)
-        self.rivalry = Rivalry(self.interface, self.strategy.responds_to_rivals)
         if self.status_quo.crm is not None:
             self.crm = FirmCrm(self.interface, self.status_quo.crm)
         self._populate(-self.W)
+        self.shock_times = self._shock_times()
+        for process in (self._births, self._leads, self._tick):
+            env.process(process(-self.W))
+        if self.W:
+            env.run(until=self.W)
+        # what was left pending: the three weekly processes (started again by horizon) and the
+        # status quo's quality ramp, which the launch stops before it could act again; the
+        # status quo's service desk is replaced by the launch
+        self.env = None  # type: ignore[assignment]
+        self.service = None  # type: ignore[assignment]
+        self.warm_up_seconds = time.perf_counter() - started
+
+    def horizon(self) -> RawRun:
+        """From week 0: launch the strategy, simulate the horizon, return the arrays. The
+        processes start in the order a single environment would have queued them (launch,
+        staffing, shocks, then the weekly ones), so same-time events keep their order."""
+        started = time.perf_counter()
+        env = simpy.Environment(initial_time=self.W)
+        self.env = env
+        self.rivalry = Rivalry(self.interface, self.strategy.responds_to_rivals)
         env.process(self._launch_strategy())
         for change in self.strategy.staffing.changes:
             if change.week < self.H:
                 env.process(self._staffing(change.week, change.pool, change.count))
-        for shock, weeks in self._shock_times():
+        for shock, weeks in self.shock_times:
             for week in weeks:
                 env.process(self._shock(shock, int(week)))
-        env.process(self._births())
-        env.process(self._leads())
-        env.process(self._tick())
+        for process in (self._births, self._leads, self._tick):
+            env.process(process(0))
         env.run(until=self.W + self.H)
-        return self._result(time.perf_counter() - started)
+        return self._result(self.warm_up_seconds + time.perf_counter() - started)
 
-    def _tick(self):  # type: ignore[no-untyped-def]
-        for week in range(-self.W, self.H):
+    def _tick(self, first: int):  # type: ignore[no-untyped-def]
+        for week in range(first, self.H):
             yield self.env.timeout(week + self.W + 0.75 - self.env.now)
             self.step(week)
 
     def _launch_strategy(self):  # type: ignore[no-untyped-def]
-        yield self.env.timeout(self.W)
+        yield self.env.timeout(self.W - self.env.now)
         old_price = self.price[0]
         self.state = self.p.under_strategy(self.p.status_quo, self.strategy)
         self.service = FirmService(self.interface, self.strategy, self.env)
@@ -290,64 +319,6 @@ class Market(Arrivals, Events, Purchases, Surplus, Relationships, Endings, Resid
         """A promise kept outside a purchase (a problem resolved, a contact that delivered):
         trust in the primary firm moves ``gain`` of the way to 1."""
         self.c.trust[rows] = trust.kept(self.c.trust[rows], gain)
-
-    def raise_quality(self, firm: int, level: float) -> None:
-        """Product quality becomes ``level`` unless it is already higher (quality investment)."""
-        if level > self.quality[firm]:
-            self.quality[firm] = min(level, 1.0)
-            self._refresh_offer()
-
-    def set_assortment(self, firm: int, occasions: float, value: float) -> None:
-        """``firm``'s assortment multiplies its own customers' occasions and its order values;
-        its customers' next occasions are redrawn at the new rate (the wait is memoryless)."""
-        same_occasions = self.occasion_factor[firm] == occasions
-        self.occasion_factor[firm] = occasions
-        self.value_factor[firm] = value
-        self.assortment = bool(
-            (self.occasion_factor != 1.0).any() or (self.value_factor != 1.0).any()
-        )
-        if same_occasions:
-            return
-        c = self.c
-        rows = (c.primary[: c.n] == firm).nonzero()[0]
-        rows = rows[~self.p.contractual[c.segment[rows]]]
-        if len(rows):
-            c.next_occasion[rows] = self._next_occasion(rows, self.now_week())
-
-    def improve_quality(self, firm: int, share: float) -> None:
-        """Product quality moves ``share`` of the way to 1."""
-        if share > 0:
-            self.quality[firm] += min(share, 1.0) * (1.0 - self.quality[firm])
-            self._refresh_offer()
-
-    def set_problem_rate(self, firm: int, rate: float) -> None:
-        """Share of ``firm``'s orders that meet a problem (the retention tools' fulfilment)."""
-        self.problem_rate[firm] = rate
-
-    def set_price_match(self, claim_share: float) -> None:
-        """The focal firm's price-match guarantee: buyers count on ``claim_share`` of the gap
-        to the cheapest rival's price (0: no guarantee); the offer is rebuilt."""
-        self.price_match = claim_share
-        self._refresh_offer()
-
-    def cut_price(self, firm: int, share: float) -> None:
-        """``firm`` cuts its price by ``share`` (a rival following a price cut)."""
-        self.price_factor[firm] *= 1.0 - share
-        self._refresh_offer()
-
-    def bring_occasion_forward(self, rows: np.ndarray, week: int, factor: float) -> None:
-        """An outreach: the next purchase occasion is redrawn at ``factor`` x the rate (it can
-        only come earlier); contract holders are left to their renewal."""
-        c, p = self.c, self.p
-        rows = rows[~p.contractual[c.segment.take(rows)]]
-        rate = (
-            c.rate.take(rows).astype(np.float64) * p.purchase_multiplier[c.rung.take(rows)] * factor
-        )
-        if self.assortment:
-            rate *= self.occasion_factor[c.primary.take(rows)]
-        u = self.streams.occasions.random(len(rows), dtype=np.float32)
-        sooner = defection.schedule(week + 1, rate, u)
-        c.next_occasion[rows] = np.minimum(c.next_occasion.take(rows), sooner)
 
     def step(self, week: int) -> None:
         """Advance every customer in the market by one week."""

@@ -22,11 +22,11 @@ N_RUNGS = len(RUNGS)
 class Events:
     """Events of the market (see the module docstring)."""
 
-    def _births(self):  # type: ignore[no-untyped-def]
+    def _births(self, first: int):  # type: ignore[no-untyped-def]
         market = self.scenario.market
         replacement = float(np.dot(self.p.segment_share, self.p.relocation_weekly))
         growth = units.weekly_growth_rate(market.growth_per_year)
-        for week in range(-self.W, self.H):
+        for week in range(first, self.H):
             yield self.env.timeout(week + self.W + 0.25 - self.env.now)
             target = market.customers * (1.0 + growth) ** (week + self.W)
             count = int(self.streams.births.poisson(target * (replacement + max(growth, 0.0))))
@@ -36,10 +36,10 @@ class Events:
                 if week >= 0:
                     self.recorder.market["births"][week] += count
 
-    def _leads(self):  # type: ignore[no-untyped-def]
+    def _leads(self, first: int):  # type: ignore[no-untyped-def]
         acq = self.scenario.acquisition
         decay = np.exp(-1.0 / acq.unhappy_memory_weeks)
-        for week in range(-self.W, self.H):
+        for week in range(first, self.H):
             yield self.env.timeout(week + self.W + 0.5 - self.env.now)
             spend = self.state.acquisition_spend
             paid = (

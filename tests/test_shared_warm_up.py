@@ -1,0 +1,225 @@
+"""The strategies of one seed share one warm-up: every number as in separate runs.
+
+``simulate_strategies`` simulates the warm-up once and copies the market for each strategy
+(:mod:`relsim.model.shared_warm_up`); the runner uses it for the strategies of a replication.
+These tests compare every array of every run with the run of the strategy alone, over every
+bundled scenario and a scenario built for the boundary between warm-up and horizon (shocks and
+staffing changes in week 0, the status quo's quality ramp running across it, rivals answering
+a launch), and whatever the strategies' order or company.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from relsim import load_scenario
+from relsim.experiment.pool import by_replication, replicate, replicate_strategies
+from relsim.model import simulate_arrays, simulate_strategies
+from relsim.model.raw_run import RawRun
+from relsim.scenario import Scenario
+from relsim.scenario.load import validate
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
+FIELDS = (
+    "weekly_counts",
+    "by_reason",
+    "ladder",
+    "market",
+    "revenue",
+    "costs",
+    "discount",
+    "defections",
+    "trace",
+    "customers",
+    "service",
+    "warmup_customers",
+    "shocks",
+    "bonds",
+    "moves",
+    "customer_weeks",
+    "journeys",
+    "relationship",
+)
+
+
+def fingerprint(raw: RawRun) -> str:
+    """A digest of every recorded array and list of a run (dtype, shape and bytes)."""
+    digest = hashlib.sha256()
+
+    def feed(x: Any) -> None:
+        if isinstance(x, np.ndarray):
+            digest.update(f"{x.dtype}{x.shape}".encode())
+            digest.update(np.ascontiguousarray(x).tobytes())
+        elif isinstance(x, dict):
+            for key in sorted(x, key=str):
+                digest.update(str(key).encode())
+                feed(x[key])
+        elif isinstance(x, list | tuple):
+            for item in x:
+                feed(item)
+        else:
+            digest.update(repr(x).encode())
+
+    for name in FIELDS:
+        digest.update(name.encode())
+        feed(getattr(raw, name))
+    return digest.hexdigest()
+
+
+def boundary_scenario() -> Scenario:
+    """Everything that happens at the boundary between warm-up and horizon at once."""
+    strategies = [
+        {
+            "name": "status_quo",  # its quality ramp starts in the warm-up and outlives it
+            "retention": {
+                "quality": {
+                    "target": 0.9,
+                    "lag_weeks": 4,
+                    "ramp_weeks": 30,
+                    "cost_per_week_per_halving": 100,
+                }
+            },
+        },
+        {
+            "name": "points",  # launched in week 0; the rival copies it, we answer
+            "preset": "financial",
+            "responds_to_rivals": True,
+            "staffing": {
+                "desk": {"count": 0.2},
+                "changes": [
+                    {"week": 0, "pool": "desk", "count": 1.0},
+                    {"week": 3, "pool": "desk", "count": 0.1},
+                ],
+            },
+        },
+        {
+            "name": "cut",
+            "price_index": 0.9,
+            "staffing": {"changes": [{"week": 0, "pool": "desk", "count": 2.0}]},
+        },
+    ]
+    data = {
+        "schema_version": 1,
+        "name": "boundary",
+        "seed": 4,
+        "horizon": {"weeks": 30, "warmup_weeks": 10},
+        "market": {"customers": 400},
+        "segments": [
+            {"name": "shoppers", "share": 0.7},
+            {
+                "name": "subscribers",
+                "share": 0.3,
+                "contractual": True,
+                "contract_period_weeks": 4,
+                "orders_per_year": {"mean": 2, "shape": 2.0},
+            },
+        ],
+        "firms": [
+            {"name": "focal", "initial_share": 0.5, "acquisition_spend_per_week": 100},
+            {"name": "rival", "initial_share": 0.5, "price_index": 0.95, "product_quality": 0.65},
+        ],
+        "shocks": [
+            {"kind": "price_cut", "firm": "rival", "week": 0, "size": 0.1, "duration_weeks": 3},
+            {"kind": "reputation", "firm": "focal", "week": 0, "size": 0.05, "duration_weeks": 3},
+            {"kind": "substitute", "week": 3, "size": 0.002},
+        ],
+        "rivalry": {
+            "points": {
+                "probability": 1.0,
+                "lag": {"mean_weeks": 2, "shape": 4, "min_weeks": 1},
+                "ratio": 1.25,
+            },
+            "max_reward_rate": 0.06,
+        },
+        "strategies": strategies,
+        "baseline": "status_quo",
+    }
+    return validate(data, "boundary")
+
+
+def alone(scenario: Scenario, seed: int) -> dict[str, str]:
+    return {s.name: fingerprint(simulate_arrays(scenario, s, seed)) for s in scenario.strategies}
+
+
+def shared(scenario: Scenario, seed: int, names: list[str] | None = None) -> dict[str, str]:
+    chosen = [scenario.strategy(n) for n in names] if names else list(scenario.strategies)
+    runs = simulate_strategies(scenario, chosen, seed)
+    return {s.name: fingerprint(raw) for s, raw in zip(chosen, runs, strict=True)}
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_bundled_scenario_gives_every_strategy_its_own_numbers(path: Path) -> None:
+    scenario = load_scenario(path, overrides={"market.customers": 300})
+    assert shared(scenario, 5) == alone(scenario, 5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_boundary_of_warm_up_and_horizon_keeps_its_order(seed: int) -> None:
+    scenario = boundary_scenario()
+    runs = simulate_strategies(scenario, list(scenario.strategies), seed)
+    assert [len(r.moves) for r in runs][1] >= 2  # the launch and the rival's copy at least
+    assert runs[0].shocks and runs[0].shocks[0]["week"] == 0
+    assert shared(scenario, seed) == alone(scenario, seed)
+
+
+def test_a_strategy_s_numbers_do_not_depend_on_its_company_or_place() -> None:
+    scenario = boundary_scenario()
+    every = shared(scenario, 8)
+    assert len(set(every.values())) == 3  # the strategies do differ
+    assert shared(scenario, 8, ["cut", "points", "status_quo"]) == every
+    assert shared(scenario, 8, ["points"]) == {"points": every["points"]}
+    assert shared(scenario, 8, ["cut", "cut"]) == {"cut": every["cut"]}
+    assert simulate_strategies(scenario, [], 8) == []
+
+
+def test_a_copy_is_taken_only_between_warm_up_and_horizon() -> None:
+    from relsim.model.engine import Market
+    from relsim.model.shared_warm_up import forked
+
+    scenario = boundary_scenario()
+    market = Market(scenario, scenario.strategies[0], 3)
+    market.warm_up()
+    copy = forked(market)
+    assert copy.c is not market.c and copy.streams is not market.streams
+    assert copy.scenario is market.scenario  # shared: it never changes
+    market.horizon()
+    with pytest.raises(RuntimeError, match="between its warm-up and its horizon"):
+        forked(market)
+
+
+def test_the_runner_s_parts_equal_each_strategy_s_own_replication() -> None:
+    scenario = load_scenario(SCENARIOS[1], overrides={"market.customers": 300})  # ci-smoke
+    names = tuple(s.name for s in scenario.strategies)
+    together = replicate_strategies(scenario, names, 2)
+    assert list(together) == list(names)
+    for name in names:
+        own = replicate(scenario, name, 2)
+        got = together[name]
+        for table in own:
+            if table == "summary":
+                drop = {"seconds"}
+                assert {k: v for k, v in got[table].items() if k not in drop} == pytest.approx(
+                    {k: v for k, v in own[table].items() if k not in drop}, rel=0, abs=0, nan_ok=True
+                )
+            else:
+                pd.testing.assert_frame_equal(got[table], own[table])
+
+
+def test_tasks_are_grouped_by_replication_into_enough_pieces_for_the_workers() -> None:
+    names = ["a", "b", "c", "d", "e", "f"]
+    tasks = [(s, r) for r in range(30) for s in names]
+    groups = by_replication(tasks, workers=2)
+    assert groups == [(tuple(names), r) for r in range(30)]
+    few = by_replication([(s, 0) for s in names], workers=2)  # one replication: 4 pieces
+    assert len(few) == 4 and sorted(s for g, _ in few for s in g) == names
+    partial = by_replication([("b", 3), ("e", 3), ("a", 4)], workers=1)
+    assert partial == [(("b", "e"), 3), (("a",), 4)]
+    for workers in (1, 2, 3, 8, 64):
+        flat = [(s, r) for group, r in by_replication(tasks, workers) for s in group]
+        assert sorted(flat) == sorted(tasks)
