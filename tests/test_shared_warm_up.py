@@ -20,7 +20,12 @@ import pytest
 import simpy
 
 from relsim import load_scenario
-from relsim.experiment.pool import by_replication, replicate, replicate_strategies
+from relsim.experiment.pool import (
+    by_replication,
+    replicate,
+    replicate_strategies,
+    strategies_per_task,
+)
 from relsim.model import simulate_arrays, simulate_strategies
 from relsim.model.campaigns import FirmCrm
 from relsim.model.engine import Market
@@ -250,6 +255,24 @@ def test_tasks_are_grouped_by_replication_into_enough_pieces_for_the_workers() -
     assert len(few) == 4 and sorted(s for g, _ in few for s in g) == names
     partial = by_replication([("b", 3), ("e", 3), ("a", 4)], workers=1)
     assert partial == [(("b", "e"), 3), (("a",), 4)]
+    assert by_replication(tasks[:6], workers=1, most=4) == [
+        (("a", "b", "c"), 0),
+        (("d", "e", "f"), 0),
+    ]
+    assert by_replication(tasks[:6], workers=1, most=1) == [((s,), 0) for s in names]
     for workers in (1, 2, 3, 8, 64):
-        flat = [(s, r) for group, r in by_replication(tasks, workers) for s in group]
-        assert sorted(flat) == sorted(tasks)
+        for most in (None, 1, 2, 5):
+            groups = by_replication(tasks, workers, most)
+            assert all(len(group) <= (most or 6) for group, _ in groups)
+            flat = [(s, r) for group, r in groups for s in group]
+            assert sorted(flat) == sorted(tasks)
+
+
+def test_a_very_large_market_does_not_share_its_warm_up() -> None:
+    """Each strategy sharing a warm-up holds a copy or a finished run at once: a million
+    customers run one strategy a task, as before; the default market shares among all six."""
+    path = SCENARIOS[0]  # baseline
+    assert load_scenario(path).market.customers == 10_000
+    assert strategies_per_task(load_scenario(path)) >= 6
+    big = load_scenario(path, overrides={"market.customers": 1_000_000})
+    assert strategies_per_task(big) == 1

@@ -35,7 +35,12 @@ import numpy as np
 
 from relsim.experiment import checks, limits, records, storage
 from relsim.experiment.folder import ResultsFolder, Writing
-from relsim.experiment.pool import WorkerPool, by_replication, replicate_strategies
+from relsim.experiment.pool import (
+    WorkerPool,
+    by_replication,
+    replicate_strategies,
+    strategies_per_task,
+)
 from relsim.experiment.progress import Progress as progress_of
 from relsim.experiment.progress import announce, restart_clock
 from relsim.experiment.results import DEFAULT_METRIC, Experiment
@@ -283,7 +288,7 @@ def _run_tasks(
     bar = progress_of(len(tasks), progress, label)
     try:
         run = storage.run_settings(manifest)
-        groups = by_replication(tasks, pool.workers)
+        groups = by_replication(tasks, pool.workers, strategies_per_task(scenario))
         for (_, r), results in pool.map(scenario, groups, replicate_strategies):
             for strategy, result in results.items():
                 storage.write_part(out, strategy, r, result, run)
