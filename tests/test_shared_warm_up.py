@@ -191,7 +191,8 @@ def shared(scenario: Scenario, seed: int, names: list[str] | None = None) -> dic
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_every_bundled_scenario_gives_every_strategy_its_own_numbers(path: Path) -> None:
-    scenario = load_scenario(path, overrides={"market.customers": 300})
+    small = {"market.customers": 300, "horizon.weeks": 40, "horizon.warmup_weeks": 20}
+    scenario = load_scenario(path, overrides=small)
     assert shared(scenario, 5) == alone(scenario, 5)
 
 
