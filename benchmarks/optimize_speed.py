@@ -15,6 +15,7 @@ Usage::
     python benchmarks/optimize_speed.py --default            # the default scenario, 3 levers
     python benchmarks/optimize_speed.py --study-workers 2 --workers 1   # 2 trials at a time
     python benchmarks/optimize_speed.py --replications 5     # 5 a trial, as much work each run
+    python benchmarks/optimize_speed.py --no-kept-warm-ups   # a warm-up per replication and trial
 
 ``--default``: the default scenario (scenarios/baseline.yaml), all_bonds against the
 transactional baseline, its points reward (5 to 60), relationship managers (0 to 10) and the
@@ -58,7 +59,16 @@ def main() -> None:
         "--replications", type=int, default=None, help="every trial's (no adaptive doubling)"
     )
     parser.add_argument("--default", action="store_true", help="the default scenario, 3 levers")
+    parser.add_argument(
+        "--no-kept-warm-ups",
+        action="store_true",
+        help="every replication simulates its warm-up (as before warm-ups were kept for trials)",
+    )
     args = parser.parse_args()
+    if args.no_kept_warm_ups:
+        from relsim.experiment.warm_ups import WARM_UPS
+
+        WARM_UPS.budget = 0  # nothing kept: each replication warms up from the start
     path, levers = (DEFAULT, DEFAULT_LEVERS) if args.default else (SCENARIO, LEVERS)
     kept = ("transactional", "all_bonds" if args.default else "points_card")
     data = load_scenario(path).model_dump(mode="json")

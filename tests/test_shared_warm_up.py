@@ -277,3 +277,34 @@ def test_a_very_large_market_does_not_share_its_warm_up() -> None:
     assert strategies_per_task(load_scenario(path)) >= 6
     big = load_scenario(path, overrides={"market.customers": 1_000_000})
     assert strategies_per_task(big) == 1
+
+
+def test_an_optimization_s_trials_reuse_a_warm_up_and_keep_their_numbers() -> None:
+    """Trials that differ in a non-baseline strategy's levers start from the same kept
+    warm-up; a change to the baseline or to the scenario itself gets a warm-up of its own.
+    Every run equals the run from the start."""
+    from relsim.experiment.warm_ups import WarmUps, warm_up_key
+    from relsim.scenario.paths import with_values
+
+    base = boundary_scenario()
+    trials = [
+        with_values(base, {"strategies.cut.price_index": value}) for value in (0.9, 0.8, 0.95)
+    ]
+    other_baseline = with_values(base, {"strategies.status_quo.price_index": 0.97})
+    other_market = with_values(base, {"market.customers": 380})
+    assert len({warm_up_key(t) for t in trials}) == 1
+    assert len({warm_up_key(s) for s in (trials[0], other_baseline, other_market)}) == 3
+    store = WarmUps()
+    for scenario in [*trials, other_baseline, other_market]:
+        for seed in (0, 1):
+            for name in ("cut", "status_quo"):
+                strategy = scenario.strategy(name)
+                got = store.simulate(scenario, strategy, seed)
+                assert got.scenario is scenario and got.strategy is strategy
+                assert fingerprint(got) == fingerprint(simulate_arrays(scenario, strategy, seed))
+    assert len(store.kept) == 3 * 2  # three warm-ups, two seeds
+    assert store.reused == 5 * 2 * 2 - 3 * 2
+    store.budget = 1  # a market larger than the budget is run, not kept
+    store.clear()
+    store.simulate(trials[0], trials[0].strategy("cut"), 0)
+    assert not store.kept

@@ -49,6 +49,7 @@ from relsim.experiment.optimize_shared import search_shared
 from relsim.experiment.optimize_trials import Problem
 from relsim.experiment.pool import WorkerPool
 from relsim.experiment.results import DEFAULT_METRIC
+from relsim.experiment.warm_ups import WARM_UPS
 from relsim.scenario import Scenario, load_scenario
 from relsim.scenario.model import Lever, Objective, Optimize, Requirement
 from relsim.scenario.paths import FieldPathError, check_path, get_value, with_values
@@ -279,7 +280,11 @@ def optimize(
         directions = [o.direction for o in problem.objectives] or None
         study = open_study(folder.path(STUDY_FILE), directions)
         folder.record(folder.path(STUDY_FILE))
-        with warnings.catch_warnings(), WorkerPool(workers, None) as pool:
+        with (
+            warnings.catch_warnings(),
+            WARM_UPS.kept_until_done(),
+            WorkerPool(workers, None) as pool,
+        ):
             warnings.simplefilter("ignore", category=Warning)
             search_shared(folder, study, problem, block, pool, say, (study_workers, workers))
             trials = trials_table(study, problem)

@@ -26,6 +26,7 @@ import numpy as np
 
 from relsim import extensions
 from relsim.experiment import interrupts, limits, storage
+from relsim.experiment.warm_ups import WARM_UPS
 from relsim.model.shared_warm_up import simulate_strategies
 from relsim.results import Run
 from relsim.scenario import Scenario
@@ -103,9 +104,11 @@ def strategies_per_task(scenario: Scenario) -> int:
 
 def summarize(scenario: Scenario, strategy: str, replication: int) -> dict[str, Any]:
     """One replication's summary only, seeded as :func:`replicate` (a search's task: no tables
-    to build or to send back)."""
-    run = simulate(scenario, strategy=strategy, seed=replication_seed(scenario.seed, replication))
-    return {"summary": run.summary}
+    to build or to send back). Its warm-up is kept for the search's next trials
+    (:mod:`relsim.experiment.warm_ups`): the same numbers, one warm-up per replication."""
+    seed = replication_seed(scenario.seed, replication)
+    raw = WARM_UPS.simulate(scenario, scenario.strategy(strategy), seed)
+    return {"summary": Run(raw, seed).summary}
 
 
 def start_worker(registered: dict[str, dict[str, Any]], parent: int, on_main: bool) -> None:
