@@ -83,15 +83,17 @@ def fingerprint(raw: RawRun) -> str:
     return digest.hexdigest()
 
 
-def boundary_scenario() -> Scenario:
-    """Everything that happens at the boundary between warm-up and horizon at once."""
+def boundary_scenario(lag: int = 4, warmup: int = 10) -> Scenario:
+    """Everything that happens at the boundary between warm-up and horizon at once, and what
+    outlives the horizon (a rival following the price cut, a shock lasting past the end):
+    the status quo's quality ramp starts ``lag`` weeks into a warm-up of ``warmup`` weeks."""
     strategies = [
         {
             "name": "status_quo",  # its quality ramp starts in the warm-up and outlives it
             "retention": {
                 "quality": {
                     "target": 0.9,
-                    "lag_weeks": 4,
+                    "lag_weeks": lag,
                     "ramp_weeks": 30,
                     "cost_per_week_per_halving": 100,
                 }
@@ -119,7 +121,7 @@ def boundary_scenario() -> Scenario:
         "schema_version": 1,
         "name": "boundary",
         "seed": 4,
-        "horizon": {"weeks": 30, "warmup_weeks": 10},
+        "horizon": {"weeks": 30, "warmup_weeks": warmup},
         "market": {"customers": 400},
         "segments": [
             {"name": "shoppers", "share": 0.7},
@@ -139,6 +141,7 @@ def boundary_scenario() -> Scenario:
             {"kind": "price_cut", "firm": "rival", "week": 0, "size": 0.1, "duration_weeks": 3},
             {"kind": "reputation", "firm": "focal", "week": 0, "size": 0.05, "duration_weeks": 3},
             {"kind": "substitute", "week": 3, "size": 0.002},
+            {"kind": "price_cut", "firm": "rival", "week": 20, "size": 0.05, "duration_weeks": 20},
         ],
         "rivalry": {
             "points": {
@@ -146,6 +149,7 @@ def boundary_scenario() -> Scenario:
                 "lag": {"mean_weeks": 2, "shape": 4, "min_weeks": 1},
                 "ratio": 1.25,
             },
+            "price": {"probability": 1.0, "lag": {"mean_weeks": 2, "min_weeks": 0}, "match": 0.5},
             "max_reward_rate": 0.06,
         },
         "strategies": strategies,
@@ -196,11 +200,18 @@ def test_every_bundled_scenario_gives_every_strategy_its_own_numbers(path: Path)
     assert shared(scenario, 5) == alone(scenario, 5)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_boundary_of_warm_up_and_horizon_keeps_its_order(seed: int) -> None:
-    scenario = boundary_scenario()
+@pytest.mark.parametrize(
+    ("seed", "lag", "warmup"),
+    [(0, 4, 10), (1, 4, 10), (2, 4, 10), (3, 10, 10), (4, 0, 0), (5, 3, 0), (6, 9, 10)],
+)
+def test_the_boundary_of_warm_up_and_horizon_keeps_its_order(
+    seed: int, lag: int, warmup: int
+) -> None:
+    """A ramp whose first step falls on week 0 (lag = warm-up) takes it before the launch."""
+    scenario = boundary_scenario(lag, warmup)
     runs = simulate_strategies(scenario, list(scenario.strategies), seed)
-    assert [len(r.moves) for r in runs][1] >= 2  # the launch and the rival's copy at least
+    assert len(runs[1].moves) >= 2  # the launch and the rival's copy at least
+    assert any(m["instrument"] == "price" for m in runs[2].moves)  # the rival follows the cut
     assert runs[0].shocks and runs[0].shocks[0]["week"] == 0
     assert shared(scenario, seed) == alone(scenario, seed)
     one = {s.name: OneEnvironment(scenario, s, seed).run() for s in scenario.strategies}

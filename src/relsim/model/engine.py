@@ -194,7 +194,8 @@ class Market(
     def warm_up(self) -> None:
         """Simulate the warm-up under the status quo, which never depends on the strategy: the
         strategies of one seed share it (:mod:`relsim.model.shared_warm_up`). Ends before the
-        first event of week 0 with the SimPy environment let go (``env`` is None), so the
+        launch at week 0 (after the one status-quo event that comes before it, a quality ramp's
+        first step due then) with the SimPy environment let go (``env`` is None), so the
         warmed-up market can be copied; :meth:`horizon` starts a new one."""
         started = time.perf_counter()
         env = simpy.Environment()
@@ -205,13 +206,19 @@ class Market(
             self.crm = FirmCrm(self.interface, self.status_quo.crm)
         self._populate(-self.W)
         self.shock_times = self._shock_times()
-        for process in (self._births, self._leads, self._tick):
-            env.process(process(-self.W))
         if self.W:
+            for process in (self._births, self._leads, self._tick):
+                env.process(process(-self.W))
             env.run(until=self.W)
-        # what was left pending: the three weekly processes (started again by horizon) and the
-        # status quo's quality ramp, which the launch stops before it could act again; the
-        # status quo's service desk is replaced by the launch
+        quality = self.status_quo.retention.quality
+        if quality is not None and quality.lag_weeks == self.W:
+            # the status quo's quality ramp takes its first step at week 0: queued before the
+            # launch (by the ramp's start, before the launch's), it comes first, then stops
+            while env.peek() == self.W:
+                env.step()
+        # what is left pending: the weekly processes (horizon starts them again at week 0) and
+        # a ramp's later steps, which the launch stops before they could act; the status quo's
+        # service desk is replaced by the launch
         self.env = None  # type: ignore[assignment]
         self.service = None  # type: ignore[assignment]
         self.warm_up_seconds = time.perf_counter() - started
