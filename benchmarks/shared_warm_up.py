@@ -31,10 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def measure(scenario: str, replications: int, shared: bool, core: int) -> dict[str, float]:
     """In this process, pinned to ``core``: one run's CPU and elapsed seconds."""
     os.sched_setaffinity(0, {core})
-    from relsim.experiment import pool, run_experiment
+    from relsim.experiment import limits, run_experiment
 
     if not shared:
-        pool.SHARED_WARM_UP_BYTES = 0  # one strategy a task: a warm-up per strategy
+        limits.SHARED_WARM_UP_BYTES = 0  # one strategy a task: a warm-up per strategy
     with tempfile.TemporaryDirectory() as folder:
         start, cpu = time.perf_counter(), time.process_time()
         run_experiment(scenario, replications, workers=1, out=Path(folder) / "r", progress=False)

@@ -20,12 +20,9 @@ import pytest
 import simpy
 
 from relsim import load_scenario
-from relsim.experiment.pool import (
-    by_replication,
-    replicate,
-    replicate_strategies,
-    strategies_per_task,
-)
+from relsim.experiment import limits
+from relsim.experiment.limits import strategies_per_task
+from relsim.experiment.pool import by_replication, replicate, replicate_strategies
 from relsim.model import simulate_arrays, simulate_strategies
 from relsim.model.campaigns import FirmCrm
 from relsim.model.engine import Market
@@ -265,6 +262,8 @@ def test_tasks_are_grouped_by_replication_into_enough_pieces_for_the_workers() -
     assert groups == [(tuple(names), r) for r in range(30)]
     few = by_replication([(s, 0) for s in names], workers=2)  # one replication: 4 pieces
     assert len(few) == 4 and sorted(s for g, _ in few for s in g) == names
+    alone_in_process = by_replication([(s, 0) for s in names], workers=1)  # nothing to spread
+    assert alone_in_process == [(tuple(names), 0)]
     partial = by_replication([("b", 3), ("e", 3), ("a", 4)], workers=1)
     assert partial == [(("b", "e"), 3), (("a",), 4)]
     assert by_replication(tasks[:6], workers=1, most=4) == [
@@ -288,6 +287,23 @@ def test_a_very_large_market_does_not_share_its_warm_up() -> None:
     assert strategies_per_task(load_scenario(path)) >= 6
     big = load_scenario(path, overrides={"market.customers": 1_000_000})
     assert strategies_per_task(big) == 1
+    # the memory a run plans for counts the kept market and copies where they are shared
+    one = limits.estimate(load_scenario(path)).bytes_per_replication
+    assert limits.bytes_per_task(load_scenario(path)) == 3 * one
+    assert limits.bytes_per_task(big) == limits.estimate(big).bytes_per_replication
+    # and a task stays short enough for progress to move about once a minute
+    slow = load_scenario(path, overrides={"market.customers": 300_000})
+    assert strategies_per_task(slow) * limits.estimate(slow).seconds_per_replication <= 60
+
+
+def test_a_strategy_listed_twice_is_refused_before_any_work(tmp_path: Path) -> None:
+    from relsim.experiment import run_experiment
+    from relsim.experiment.checks import SettingError
+
+    scenario = load_scenario(SCENARIOS[1])  # ci-smoke
+    with pytest.raises(SettingError, match="'transactional' listed more than once"):
+        run_experiment(scenario, 2, workers=1, out=tmp_path / "r", strategies=["transactional"] * 2)
+    assert not (tmp_path / "r").exists()
 
 
 def test_an_optimization_s_trials_reuse_a_warm_up_and_keep_their_numbers() -> None:

@@ -23,15 +23,18 @@ __all__ = [
     "CUSTOMER_WEEKS_PER_SECOND",
     "LONG_RUN_SECONDS",
     "MEMORY_SHARE",
+    "SHARED_WARM_UP_BYTES",
     "WORKER_BYTES",
     "Estimate",
     "ResourceLimitError",
     "announcement",
     "available_memory",
+    "bytes_per_task",
     "check_memory",
     "check_run",
     "estimate",
     "long_run_seconds",
+    "strategies_per_task",
 ]
 CUSTOMER_WEEKS_PER_SECOND = 8e6
 """The slowest preset's measured engine speed on one core (all_bonds at 100 000 customers)."""
@@ -44,6 +47,33 @@ LONG_RUN_SECONDS = 60.0
 """A run expected to take longer than this (or more than half the free memory) prints its
 estimate first; progress on a non-terminal stderr comes at least this often. The environment
 variable ``RELSIM_LONG_RUN_SECONDS`` lowers it (tests use 0)."""
+
+
+SHARED_WARM_UP_BYTES = 400_000_000
+"""What the strategies sharing one warm-up may hold at once beyond a single run (the copies
+and the finished runs of one task): bounds how many share it in a very large market."""
+
+
+def strategies_per_task(scenario: Scenario) -> int:
+    """How many strategies of one replication one task may run, sharing its warm-up
+    (:mod:`relsim.model.shared_warm_up`): as many as fit in :data:`SHARED_WARM_UP_BYTES` at
+    the memory estimate of one replication and in :data:`LONG_RUN_SECONDS` at its time
+    estimate (progress moves a task at a time); 1 (no sharing) in a market of about a
+    million customers or more."""
+    needed = estimate(scenario)
+    by_memory = SHARED_WARM_UP_BYTES // max(needed.bytes_per_replication, 1)
+    by_time = LONG_RUN_SECONDS / max(needed.seconds_per_replication, 1e-9)
+    return max(1, int(min(by_memory, by_time)))
+
+
+def bytes_per_task(scenario: Scenario) -> int:
+    """Memory of one task at once: one replication's, and when strategies share a warm-up
+    the warmed-up market kept beside the copy being run and the finished runs (measured at
+    about 2-3x one run's; at most :data:`SHARED_WARM_UP_BYTES` more)."""
+    one = estimate(scenario).bytes_per_replication
+    if strategies_per_task(scenario) < 2 or len(scenario.strategies) < 2:
+        return one
+    return one + min(SHARED_WARM_UP_BYTES, 2 * one)
 
 
 class ResourceLimitError(RuntimeError):
@@ -108,7 +138,8 @@ def check_memory(
     would need more than ``MEMORY_SHARE`` of the available memory."""
     needed = estimate(scenario)
     available = available_memory() if available is None else available
-    at_once = needed.bytes_per_replication * max(1, min(workers, runs))
+    task = bytes_per_task(scenario) if runs > 1 else needed.bytes_per_replication
+    at_once = task * max(1, min(workers, runs))
     if available is not None and at_once > MEMORY_SHARE * available:
         raise ResourceLimitError(
             f"this run needs {needed.describe(runs, workers)}: {_bytes(at_once)} with "
@@ -177,7 +208,7 @@ def announcement(
     workers = max(1, min(workers, runs))
     seconds = needed.seconds_per_replication * runs / workers
     processes = WORKER_BYTES * workers if workers > 1 else 0
-    at_once = needed.bytes_per_replication * workers + processes
+    at_once = bytes_per_task(scenario) * workers + processes
     available = available_memory() if available is None else available
     threshold = long_run_seconds() if threshold is None else threshold
     big = available is not None and at_once > available / 2

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from relsim import extensions
-from relsim.experiment import interrupts, limits, storage
+from relsim.experiment import interrupts, storage
 from relsim.experiment.warm_ups import WARM_UPS
 from relsim.model.shared_warm_up import simulate_strategies
 from relsim.results import Run
@@ -73,33 +73,20 @@ def by_replication(
 ) -> list[tuple[tuple[str, ...], int]]:
     """(strategy, replication) tasks as tasks of :func:`replicate_strategies`: the strategies
     of one replication together, so that they share its warm-up, in groups of at most
-    ``most`` (a bound on a task's memory: see :func:`strategies_per_task`) and split further
-    only as far as needed to keep about two tasks per worker (few replications, many
-    workers). Results do not depend on the grouping."""
+    ``most`` (a bound on a task's memory and time:
+    :func:`relsim.experiment.limits.strategies_per_task`) and, with several workers, split
+    further only as far as needed to keep about two tasks per worker (few replications).
+    Results do not depend on the grouping."""
     groups: dict[int, list[str]] = {}
     for strategy, r in tasks:
         groups.setdefault(r, []).append(strategy)
-    pieces = max(1, -(-2 * workers // max(1, len(groups))))
+    pieces = max(1, -(-2 * workers // max(1, len(groups)))) if workers > 1 else 1
     out = []
     for r, names in groups.items():
         parts = max(min(pieces, len(names)), -(-len(names) // (most or len(names))))
         for part in np.array_split(np.arange(len(names)), parts):
             out.append((tuple(names[i] for i in part), r))
     return out
-
-
-SHARED_WARM_UP_BYTES = 400_000_000
-"""What the strategies sharing one warm-up may hold at once beyond a single run (the copies
-and the finished runs of one task): bounds how many share it in a very large market."""
-
-
-def strategies_per_task(scenario: Scenario) -> int:
-    """How many strategies of one replication one task may run (share one warm-up): as many
-    as fit in :data:`SHARED_WARM_UP_BYTES` at the memory estimate of one replication
-    (:func:`relsim.experiment.limits.estimate`); 1 (no sharing) in a market of about a
-    million customers or more."""
-    per_run = limits.estimate(scenario).bytes_per_replication
-    return max(1, int(SHARED_WARM_UP_BYTES // max(per_run, 1)))
 
 
 def summarize(scenario: Scenario, strategy: str, replication: int) -> dict[str, Any]:

@@ -35,12 +35,7 @@ import numpy as np
 
 from relsim.experiment import checks, limits, records, storage
 from relsim.experiment.folder import ResultsFolder, Writing
-from relsim.experiment.pool import (
-    WorkerPool,
-    by_replication,
-    replicate_strategies,
-    strategies_per_task,
-)
+from relsim.experiment.pool import WorkerPool, by_replication, replicate_strategies
 from relsim.experiment.progress import Progress as progress_of
 from relsim.experiment.progress import announce, restart_clock
 from relsim.experiment.results import DEFAULT_METRIC, Experiment
@@ -238,6 +233,12 @@ def checked_strategies(
     names = strategies or [s.name for s in scenario.strategies]
     for name in names:
         scenario.strategy(name)
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise checks.SettingError(
+            f"strategies: {', '.join(repr(n) for n in twice)} listed more than once "
+            "(hint: name each strategy once; every strategy runs every replication)"
+        )
     return scenario, names
 
 
@@ -288,7 +289,7 @@ def _run_tasks(
     bar = progress_of(len(tasks), progress, label)
     try:
         run = storage.run_settings(manifest)
-        groups = by_replication(tasks, pool.workers, strategies_per_task(scenario))
+        groups = by_replication(tasks, pool.workers, limits.strategies_per_task(scenario))
         for (_, r), results in pool.map(scenario, groups, replicate_strategies):
             for strategy, result in results.items():
                 storage.write_part(out, strategy, r, result, run)
