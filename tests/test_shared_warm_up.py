@@ -335,3 +335,23 @@ def test_an_optimization_s_trials_reuse_a_warm_up_and_keep_their_numbers() -> No
     store.clear()
     store.simulate(trials[0], trials[0].strategy("cut"), 0)
     assert not store.kept
+
+
+def test_the_runner_sends_a_replication_s_strategies_as_one_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relsim.experiment import pool, run_experiment, runner
+
+    scenario = load_scenario(SCENARIOS[1], overrides={"market.customers": 200})  # ci-smoke
+    sent: list[tuple[tuple[str, ...], int]] = []
+
+    def spied(*args: Any, **kwargs: Any) -> list[tuple[tuple[str, ...], int]]:
+        sent.extend(groups := pool.by_replication(*args, **kwargs))
+        return groups
+
+    monkeypatch.setattr(runner, "by_replication", spied)
+    run_experiment(scenario, 3, workers=1, out=tmp_path / "r", progress=False)
+    names = tuple(s.name for s in scenario.strategies)
+    assert sent == [(names, r) for r in range(3)]
+    message = pool._death_message(scenario, (names, 2))
+    assert "strategies 'transactional', 'every_level', replication 2" in message
