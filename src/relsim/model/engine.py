@@ -193,9 +193,9 @@ class Market(
 
     def warm_up(self) -> None:
         """Simulate the warm-up under the status quo, which never depends on the strategy: the
-        strategies of one seed share it (:mod:`relsim.model.shared_warm_up`). Ends before the
-        launch at week 0 (after the one status-quo event that comes before it, a quality ramp's
-        first step due then) with the SimPy environment let go (``env`` is None), so the
+        strategies of one seed share it (:mod:`relsim.model.shared_warm_up`). Ends where the
+        launch comes at week 0 (what the status quo queued for week 0 before the launch comes
+        first, as in one environment) with the SimPy environment let go (``env`` is None), so the
         warmed-up market can be copied; :meth:`horizon` starts a new one."""
         started = time.perf_counter()
         env = simpy.Environment()
@@ -205,17 +205,15 @@ class Market(
         if self.status_quo.crm is not None:
             self.crm = FirmCrm(self.interface, self.status_quo.crm)
         self._populate(-self.W)
+        # the warm-up ends where the launch comes: a process started where the launch's was,
+        # so that what the status quo queued for week 0 before it (a quality ramp's first
+        # step) still comes first, and nothing queued after it
+        env.process(self._launch_point())
         self.shock_times = self._shock_times()
         if self.W:
             for process in (self._births, self._leads, self._tick):
                 env.process(process(-self.W))
-            env.run(until=self.W)
-        quality = self.status_quo.retention.quality
-        if quality is not None and quality.lag_weeks == self.W:
-            # the status quo's quality ramp takes its first step at week 0: queued before the
-            # launch (by the ramp's start, before the launch's), it comes first, then stops
-            while env.peek() == self.W:
-                env.step()
+        env.run()
         # what is left pending: the weekly processes (horizon starts them again at week 0) and
         # a ramp's later steps, which the launch stops before they could act; the status quo's
         # service desk is replaced by the launch
@@ -242,6 +240,14 @@ class Market(
             env.process(process(0))
         env.run(until=self.W + self.H)
         return self._result(self.warm_up_seconds + time.perf_counter() - started)
+
+    def _launch_point(self):  # type: ignore[no-untyped-def]
+        """Stops the warm-up's environment the moment the launch's event would be processed
+        (as ``run(until=event)`` does, but on the timeout itself: the end of a process is an
+        event of its own, queued after whatever else is due at that time)."""
+        point = self.env.timeout(self.W - self.env.now)
+        point.callbacks.append(simpy.core.StopSimulation.callback)
+        yield point
 
     def _tick(self, first: int):  # type: ignore[no-untyped-def]
         for week in range(first, self.H):
