@@ -331,6 +331,13 @@ def test_an_optimization_s_trials_reuse_a_warm_up_and_keep_their_numbers() -> No
                 assert fingerprint(got) == fingerprint(simulate_arrays(scenario, strategy, seed))
     assert len(store.kept) == 3 * 2  # three warm-ups, two seeds
     assert store.reused == 5 * 2 * 2 - 3 * 2
+    sizes = [size for _, size in store.kept.values()]
+    assert store.held == sum(sizes) and min(sizes) > 400 * 100  # the customers' arrays at least
+    store.clear()
+    store.budget = 2 * max(sizes)  # room for two: the least recently used goes
+    for seed in (0, 1, 2):
+        store.simulate(trials[0], trials[0].strategy("cut"), seed)
+    assert [key[1] for key in store.kept] == ["1", "2"] and store.held <= store.budget
     store.budget = 1  # a market larger than the budget is run, not kept
     store.clear()
     store.simulate(trials[0], trials[0].strategy("cut"), 0)

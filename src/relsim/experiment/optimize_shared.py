@@ -54,6 +54,7 @@ from relsim.experiment.optimize_search import (
 )
 from relsim.experiment.optimize_trials import Problem
 from relsim.experiment.pool import WorkerPool
+from relsim.experiment.warm_ups import WARM_UPS
 from relsim.scenario.model import Optimize
 
 POLL = 1.0
@@ -234,7 +235,7 @@ def search_with_others(db: Path, problem: Problem, block: Optimize, workers: int
     study = open_study(db, directions, fail_running=False)
     share = Share(worker=os.getpid(), leaves=True)
     before = _mine(study, share.worker)
-    with warnings.catch_warnings(), WorkerPool(workers, None) as pool:
+    with warnings.catch_warnings(), WARM_UPS.kept_until_done(), WorkerPool(workers, None) as pool:
         warnings.simplefilter("ignore", category=Warning)
         search(study, problem, pool, block.trials, block.sampler, _helper_say, share)
     return _mine(study, share.worker) - before
