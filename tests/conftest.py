@@ -6,10 +6,12 @@ import contextlib
 import copy
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from relsim.scenario import Scenario
@@ -155,3 +157,12 @@ def small_baseline(baseline: Scenario) -> Scenario:
     data["market"]["customers"] = 2000
     data["horizon"] = {"weeks": 156, "warmup_weeks": 52}
     return Scenario.model_validate(data)
+
+
+def design_noise(market: Any, x: float, size: int | None = None) -> Any:
+    """A synthetic instrument's noise: standard normal draws fixed by the replication (its
+    customers' order values) and the design ``x``, so a design's value is the same wherever
+    and whenever its replication runs, and differs between replications."""
+    c = market.c
+    key = zlib.crc32(np.ascontiguousarray(c.value[: c.n]).tobytes())
+    return np.random.default_rng([key, round(x * 1e6)]).standard_normal(size)

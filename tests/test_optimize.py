@@ -14,7 +14,6 @@ with a known optimum and known noise.
 from __future__ import annotations
 
 import json
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from relsim.experiment import optimize_search
 from relsim.experiment.optimize import optimize, parse_lever, parse_requirement, with_levers
 from relsim.scenario import Scenario
 from relsim.statistics import selection_gap
-from tests.conftest import ONE_FIRM, ctrl_c_at_call, scenario
+from tests.conftest import ONE_FIRM, ctrl_c_at_call, design_noise, scenario
 
 LEVEL, CURVE, BEST, NOISE = 1200.0, 100.0, 3.0, 60.0
 WEEKS = 4
@@ -55,10 +54,7 @@ class Synthetic:
 
     def weekly(self, market: Any, week: int) -> dict[str, float]:
         if self.z is None:
-            c = market.c
-            key = zlib.crc32(np.ascontiguousarray(c.value[: c.n]).tobytes())
-            rng = np.random.default_rng([key, round(self.x * 1e6)])
-            self.z = float(rng.standard_normal())
+            self.z = float(design_noise(market, self.x))
         return {"rewards": LEVEL - CURVE * (self.x - BEST) ** 2 + self.noise * self.z}
 
 

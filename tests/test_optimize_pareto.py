@@ -15,7 +15,6 @@ deviations) cannot pass as non-dominated.
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from relsim.experiment.optimize import optimize, parse_lever, parse_objective, w
 from relsim.experiment.optimize_pareto import non_dominated
 from relsim.experiment.optimize_search import RESULT, STUDY_FILE, finished, open_study
 from relsim.scenario import Scenario
-from tests.conftest import ONE_FIRM, ctrl_c_at_call, scenario
+from tests.conftest import ONE_FIRM, ctrl_c_at_call, design_noise, scenario
 
 LEVEL, CURVE, NOISE, WEEKS = 1000.0, 100.0, 10.0, 4
 LEVER = "strategies.two.instruments.0.params.x"
@@ -48,9 +47,7 @@ class TradeOff:
 
     def weekly(self, market: Any, week: int) -> dict[str, float]:
         if self.z is None:
-            c = market.c
-            key = zlib.crc32(np.ascontiguousarray(c.value[: c.n]).tobytes())
-            self.z = np.random.default_rng([key, round(self.x * 1e6)]).standard_normal(2)
+            self.z = design_noise(market, self.x, 2)
         return {
             "rewards": LEVEL - CURVE * (self.x - 4.0) ** 2 + NOISE * self.z[0],
             "program": CURVE * (self.x - 2.0) ** 2 + NOISE * self.z[1],

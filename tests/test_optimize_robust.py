@@ -15,7 +15,6 @@ difference of ``rewards`` is its bookings.
 from __future__ import annotations
 
 import json
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ from relsim.scenario.model import Robust
 from relsim.scenario.paths import get_value, with_values
 from relsim.statistics import mean_interval
 from relsim.viz.optimize_robust_report import robust_verdict
-from tests.conftest import ONE_FIRM, ctrl_c_at_call, relsim, scenario
+from tests.conftest import ONE_FIRM, ctrl_c_at_call, design_noise, relsim, scenario
 from tests.test_optimize_points import REWARD, small_classroom
 
 LEVEL, CURVE, NOISE = 1200.0, 100.0, 60.0
@@ -70,10 +69,7 @@ class Uncertain:
 
     def weekly(self, market: Any, week: int) -> dict[str, float]:
         if self.z is None:
-            c = market.c
-            key = zlib.crc32(np.ascontiguousarray(c.value[: c.n]).tobytes())
-            rng = np.random.default_rng([key, round(self.x * 1e6)])
-            self.z = float(rng.standard_normal())
+            self.z = float(design_noise(market, self.x))
         return {"rewards": LEVEL - CURVE * (self.x - self.b) ** 2 + NOISE * self.z}
 
 
