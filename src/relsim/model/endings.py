@@ -20,11 +20,14 @@ N_RUNGS = len(RUNGS)
 class Endings:
     """Endings of the market (see the module docstring)."""
 
-    def _propensity(self, idx: np.ndarray) -> np.ndarray:
+    def _propensity(self, idx: np.ndarray, rung: np.ndarray | None = None) -> np.ndarray:
+        """The weekly (contract holders: per period) hazard of ending the relationship now
+        (``rung``: the rows' rungs, when the caller has them)."""
         c = self.c
         sat = self.scenario.satisfaction
         dissatisfied = c.satisfaction.take(idx) < sat.service_threshold
-        multiplier = self.p.defection_multiplier.take(c.rung.take(idx))
+        rung = c.rung.take(idx) if rung is None else rung
+        multiplier = self.p.defection_multiplier.take(rung)
         bonded = self.bonds.lapse_factor(idx, self.now_week())
         if bonded is not None:
             multiplier = multiplier * bonded

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from relsim.domain import RUNGS
-from relsim.model import continuation
+from relsim.model import choice, continuation
 from relsim.model.population import NEVER, NONE
 
 N_RUNGS = len(RUNGS)
@@ -41,47 +41,109 @@ class Residual:
         out = np.zeros((len(continuation.EXPOSURES), n))
         if not n:
             return out
+        # a week prices few endings, so the cost here is per numpy call, not per row: each
+        # field is gathered once, and when every row is the focal firm's (as every caller's
+        # are) nothing is gathered again for the focal subset
+        focal = (firm == 0).nonzero()[0]
+        all_focal = len(focal) == n
         seg = c.segment.take(rows)
         rung = c.rung.take(rows)
-        # tables by take and each field gathered once: a week prices few defections, so the
-        # cost here is per call, not per row
-        v = self._utilities(rows, firm.astype(np.int8), np.full(n, NONE, np.int8), seg, rung)
-        share = self.choice_rule.probabilities(v, p.outside_utility.take(seg))[firm, np.arange(n)]
+        share = self._share(rows, firm, seg, rung, all_focal)
         value = c.value.take(rows) * self.value_factor.take(firm)
-        substitute = np.minimum(self.substitute_hazard * p.technology_affinity.take(seg), 1.0)
-        exits = (1.0 - p.relocation_weekly.take(seg)) * (1.0 - substitute)
-        keep = 1.0 - self._propensity(rows)
-        d = 1.0 + p.weekly_discount
-        contract = p.contractual.take(seg)
-        period = np.where(contract, p.contract_period.take(seg), 1)
+        keep = 1.0 - self._propensity(rows, rung)
         occasion = np.minimum(
             c.rate.take(rows) * p.purchase_multiplier.take(rung) * self.occasion_factor.take(firm),
             1.0,
         )
-        buy = np.where(contract, 1.0, occasion * share)  # orders per period
-        survive = np.where(contract, keep * share * exits**period, keep * exits)
-        next_occasion = c.next_occasion.take(rows)
-        first = d ** -np.where(contract, np.maximum(next_occasion, week + 1), week + 1)
-        first = np.where(contract & (next_occasion >= NEVER), d ** -(week + period), first)
-        periods = continuation.annuity(survive, d ** -period.astype(float), first)
-        on = ((p.defection_period.take(seg) > 1) & ~contract).nonzero()[0]  # periodic dropout:
-        if len(on):  # own-reason survival steps down only at the opportunities after ``week``
-            tau, at = p.defection_period.take(seg[on]), p.defection_offset.take(seg[on])
-            periods[on] = continuation.stepped_annuity(exits[on], keep[on], 1 / d, week, tau, at)
-        weeks = periods * period
-        out[0] = periods * buy * value * (self.price.take(firm) - p.unit_cost.take(firm))
+        buy, periods, period = self._periods(rows, seg, week, share, occasion, keep)
+        weeks = periods if period is None else periods * period
+        price = self.price.take(firm)
+        spend = periods * buy * value
+        out[0] = spend * (price - p.unit_cost.take(firm))
         out[1] = weeks * self.bonds.held_costs(rows, firm)
         out[2] = weeks
-        out[3] = periods * buy * value * self.price[firm]
-        focal = (firm == 0).nonzero()[0]
+        out[3] = spend * price
         if len(focal):
-            orders_per_week = buy.take(focal) / period.take(focal)
-            staff = self.service.staff_weights(rows.take(focal), orders_per_week)
-            staff[1] += self.bonds.event_hours(rows.take(focal))
+            orders_per_week = buy if period is None else buy / period
+            held_by, staff_weeks, target = rows, weeks, slice(None)
+            if not all_focal:
+                held_by, staff_weeks, target = rows.take(focal), weeks.take(focal), focal
+                orders_per_week = orders_per_week.take(focal)
+            staff = self.service.staff_weights(held_by, orders_per_week)
+            staff[1] += self.bonds.event_hours(held_by)
             if weight is not None:
                 weight += staff.sum(axis=1)
-            out[4:, focal] = weeks.take(focal) * staff
+            out[4:, target] = staff_weeks * staff
         return out
+
+    def _share(
+        self, rows: np.ndarray, firm: np.ndarray, seg: np.ndarray, rung: np.ndarray, all_focal: bool
+    ) -> np.ndarray:
+        """The choice rule's probability that each of ``rows`` picks its ``firm`` on an occasion
+        (no lead; ``all_focal``: every firm is the focal one). The logit's is the firm's weight
+        over the total, as :func:`choice.probabilities` divides it, without building the other
+        alternatives' rows."""
+        n = len(rows)
+        v = self._utilities(rows, firm.astype(np.int8), np.full(n, NONE, np.int8), seg, rung)
+        outside = self.p.outside_utility.take(seg)
+        if not self.logit:
+            return self.choice_rule.probabilities(v, outside)[firm, np.arange(n)]
+        e, e_out = choice._weights(v, outside)  # the logit's own weights and total
+        total = e.sum(axis=0) + e_out
+        return (e[0] if all_focal else e[firm, np.arange(n)]) / total
+
+    def _periods(
+        self,
+        rows: np.ndarray,
+        seg: np.ndarray,
+        week: int,
+        share: np.ndarray,
+        occasion: np.ndarray,
+        keep: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Orders per period, the discounted expected periods after ``week``
+        (:func:`continuation.annuity`) and the period in weeks: None when it is one week for
+        every row (no contractual segment), where the general terms reduce to the weekly ones
+        exactly (a product or quotient with 1 is the number itself)."""
+        c, p = self.c, self.p
+        d = 1.0 + p.weekly_discount
+        exits = self._segment_exits().take(seg)
+        if not self.any_contractual:
+            buy = occasion * share
+            # the powers as the general case's arrays compute them (an array of one)
+            first = d ** np.array([-(week + 1.0)])
+            periods = continuation.annuity(keep * exits, d ** np.array([-1.0]), first)
+            period = None
+        else:
+            contract = p.contractual.take(seg)
+            period = np.where(contract, p.contract_period.take(seg), 1)
+            buy = np.where(contract, 1.0, occasion * share)  # orders per period
+            survive = np.where(contract, keep * share * exits**period, keep * exits)
+            next_occasion = c.next_occasion.take(rows)
+            first = d ** -np.where(contract, np.maximum(next_occasion, week + 1), week + 1)
+            first = np.where(contract & (next_occasion >= NEVER), d ** -(week + period), first)
+            periods = continuation.annuity(survive, d ** -period.astype(float), first)
+        if self.any_periodic:  # periodic dropout: own-reason survival steps down only at the
+            on = ((p.defection_period > 1) & ~p.contractual).take(seg).nonzero()[0]
+            if len(on):  # opportunities after ``week``
+                tau, at = p.defection_period.take(seg[on]), p.defection_offset.take(seg[on])
+                periods[on] = continuation.stepped_annuity(
+                    exits[on], keep[on], 1 / d, week, tau, at
+                )
+        return buy, periods, period
+
+    def _segment_exits(self) -> np.ndarray:
+        """Per segment, the weekly chance of neither relocating nor adopting the substitute,
+        ``(1 - relocation) (1 - min(substitute hazard x affinity, 1))``: a table gathered by
+        segment gives each row the same numbers as computing it per row. Recomputed when the
+        substitute's hazard (the only input that moves, at technology shocks) changes."""
+        hazard = self.substitute_hazard
+        if getattr(self, "_exits_hazard", None) != hazard:
+            p = self.p
+            substitute = np.minimum(hazard * p.technology_affinity, 1.0)
+            self._exits_by_segment = (1.0 - p.relocation_weekly) * (1.0 - substitute)
+            self._exits_hazard = hazard
+        return self._exits_by_segment
 
     def running_costs(self) -> continuation.RunningCosts:
         """The running costs of the horizon's final year, per firm: what the value after the
