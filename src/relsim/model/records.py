@@ -84,6 +84,11 @@ class Recorder:
         if 0 <= week < self.weeks and len(firm):
             self.counts[name][week] += np.bincount(firm, minlength=n_firms)
 
+    def add_one(self, name: str, week: int, firm: int, count: int) -> None:
+        """Count ``count`` events of one firm (:meth:`add` without a firm code per event)."""
+        if 0 <= week < self.weeks:
+            self.counts[name][week, firm] += count
+
     def defections(
         self,
         week: int,
