@@ -115,6 +115,9 @@ class BondBook(ProgramsAtWork):
         self.claimed = np.array(
             [p.reward_value * (1.0 - p.breakage) if p else 0.0 for p in self.points]
         )
+        # the firms whose points are worth something, with that worth (a numpy float64,
+        # as add_utility multiplies by it): a list, walked every occasion
+        self.point_firms = [(int(f), self.point_value[f]) for f in self.point_value.nonzero()[0]]
         if any(self.points):
             c.use("points")
         if any(self.club):
@@ -205,11 +208,21 @@ class BondBook(ProgramsAtWork):
         if self.any_points and rules.points_weight > 0:
             # money held at each firm, in units of the customer's order value (price index)
             scale = rules.points_weight * price_weight / np.maximum(c.value.take(rows), 1e-6)
-            for f in self.point_value.nonzero()[0]:
-                v[f] += scale * (self.point_value[f] * c.points[:, f][rows])
+            for f, value in self.point_firms:
+                held = value * c.points[:, f][rows]
+                held *= scale  # in place: the same product as scale * held
+                v[f] += held
         if c.uses("social"):
-            for f in self.social_firms.nonzero()[0]:
-                v[f] += rules.social_utility * self.social_with(rows, int(f), week)
+            firms = self.social_firms.nonzero()[0]
+            if len(firms):
+                # one decay factor for every firm (social_with's, read once: it may move the
+                # epoch), then each firm's column as social_with gathers it
+                decay = self._decay_since_epoch(week)
+                for f in firms:
+                    bond = c.social[:, f][rows]
+                    bond *= decay
+                    bond *= rules.social_utility  # float32, as rules.social_utility * bond
+                    v[f] += bond
         if c.uses("structural"):
             weight = rules.structural_utility * self.structural_strength
             for f in self.ties.nonzero()[0]:
@@ -238,18 +251,26 @@ class BondBook(ProgramsAtWork):
         use_social, use_structural = c.uses("social"), c.uses("structural")
         if not (use_social or use_structural):
             return None
-        factor = np.ones(len(rows))
         primary = c.primary.take(rows)
         has = (primary != NONE).nonzero()[0]
         firm = primary.take(has).astype(np.intp)
         held_by = rows.take(has)
+        # the factors of ``has`` (float64, products in the order a factor of ones times each
+        # bond's would make them: 1.0 x a is a), scattered into ones only when some rows
+        # have no primary firm
+        bonded = None
         if use_social:
             bond = self.social_with(held_by, firm, week)
-            factor[has] *= 1.0 - rules.social_protection * bond
+            bonded = (1.0 - rules.social_protection * bond).astype(np.float64)
         if use_structural:
             tied = c.structural.reshape(-1).take(held_by * self.F + firm)
             protection = rules.structural_protection * self.structural_strength.take(firm)
-            factor[has] *= np.where(tied, 1.0 - protection, 1.0)
+            kept = np.where(tied, 1.0 - protection, 1.0)
+            bonded = kept if bonded is None else bonded * kept
+        if len(has) == len(rows):
+            return bonded
+        factor = np.ones(len(rows))
+        factor[has] = bonded
         return factor
 
     def climb_factor(
@@ -267,11 +288,19 @@ class BondBook(ProgramsAtWork):
         """Contacts or events: the social bond moves ``gain`` of the way to 1."""
         c = self.m.c
         c.use("social")
-        firm = np.broadcast_to(np.asarray(firm, dtype=np.intp), rows.shape)
-        self.social_firms[np.unique(firm)] = True
+        one_firm = isinstance(firm, (int, np.integer))
+        if one_firm:
+            self.social_firms[firm] = True  # one firm (the model's callers): no unique()
+        else:
+            firm = np.broadcast_to(np.asarray(firm, dtype=np.intp), rows.shape)
+            self.social_firms[np.unique(firm)] = True
         bond = self.social_with(rows, firm, week)
         renewed = bond + np.float32(gain) * (1.0 - bond)
-        c.social[rows, firm] = renewed / self._decay_since_epoch(week)  # epoch as read
+        held = renewed / self._decay_since_epoch(week)  # epoch as read
+        if one_firm:
+            c.social[:, firm][rows] = held  # the firm's column: a view, written through
+        else:
+            c.social[rows, firm] = held
 
     # ------------------------------------------------------------------ purchases and ends
     def after_purchases(
@@ -346,6 +375,7 @@ class BondBook(ProgramsAtWork):
             if cell is None:
                 cell = rows * self.F + firm  # flat (customer, firm) cells: cheap indexing
             flat = getattr(c, name).reshape(-1)
-            ended = flat[cell]
-            held -= np.bincount(firm[ended], minlength=self.F)  # in place: the count itself
-            flat[cell[ended]] = False
+            ended = flat.take(cell).nonzero()[0]
+            if len(ended):
+                held -= np.bincount(firm.take(ended), minlength=self.F)  # in place: the count
+                flat[cell.take(ended)] = False
