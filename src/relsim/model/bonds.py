@@ -118,6 +118,10 @@ class BondBook(ProgramsAtWork):
         # the firms whose points are worth something, with that worth (a numpy float64,
         # as add_utility multiplies by it): a list, walked every occasion
         self.point_firms = [(int(f), self.point_value[f]) for f in self.point_value.nonzero()[0]]
+        self.every_firm_earns = bool((self.earn > 0).all())
+        fee, per_member = self.member_terms()
+        # what a tie and a membership cost their firm per week (held_costs, every week)
+        self.held_weekly = (("structural", self._tie_costs()), ("member", per_member - fee))
         if any(self.points):
             c.use("points")
         if any(self.club):
@@ -141,11 +145,7 @@ class BondBook(ProgramsAtWork):
         c = self.m.c
         cost = np.zeros(len(rows))
         cell = None
-        fee, per_member = self.member_terms()
-        for name, held, weekly in (
-            ("structural", self.ties, self._tie_costs()),
-            ("member", self.members, per_member - fee),
-        ):
+        for (name, weekly), held in zip(self.held_weekly, (self.ties, self.members), strict=True):
             if not (c.uses(name) and held.any()):
                 continue
             if cell is None:
@@ -161,7 +161,7 @@ class BondBook(ProgramsAtWork):
         if club is None or not self.m.c.uses("member"):
             return np.zeros(len(rows))
         hours = units.per_week(club.events_per_year) * club.event_hours_per_member
-        return self.m.c.member[:, FOCAL].take(rows) * hours
+        return self.m.c.member[:, FOCAL][rows] * hours  # the column's view: cheapest gather
 
     def _tie_costs(self) -> np.ndarray:
         return np.array([t.running_cost_per_week if t else 0.0 for t in self.structural])
@@ -328,9 +328,12 @@ class BondBook(ProgramsAtWork):
         returns the money claimed back per order (breakage deducted)."""
         earn, threshold, claimed = self.earn, self.threshold, self.claimed
         rate = earn.take(firm)  # points per unit spent at the order's firm; 0: no program
-        earns = rate > 0
-        # every firm bought from runs a program: no subsets; else the orders that earn points
-        at = None if earns.all() else earns.nonzero()[0]
+        # every firm (or every firm bought from) runs a program: no subsets; else the orders
+        # that earn points
+        at = None
+        if not self.every_firm_earns:
+            earns = rate > 0
+            at = None if earns.all() else earns.nonzero()[0]
 
         def earning(x: np.ndarray) -> np.ndarray:
             return x if at is None else x.take(at)
