@@ -43,6 +43,8 @@ SOCIAL_EPOCH_HALVINGS = 32.0
 SOCIAL_FLUSH = np.float32(2.0**-90)
 """Held social bonds below this are zeroed when the epoch moves (one more move takes them at
 most 2**-33 further: never into denormal floats, whose arithmetic is slow)."""
+NEVER_READ = -(2**62)
+"""The week of the decay factor read last before any is read (no simulated week)."""
 BOND_RECORDS: tuple[str, ...] = (
     "reward_rate",
     "rewards_issued",
@@ -79,6 +81,7 @@ class BondBook(ProgramsAtWork):
         # so a bond read in any week is held x 2**(-(week - epoch)/h), one factor for all
         # (no renewal week per customer and firm); the epoch moves on before factors get large
         self.epoch = -market.W
+        self.decay_read: tuple[int, int, np.float32] = (NEVER_READ, 0, np.float32(1.0))
         self._derive()
 
     # ------------------------------------------------------------------ programs
@@ -182,6 +185,8 @@ class BondBook(ProgramsAtWork):
     def _decay_since_epoch(self, week: int) -> np.float32:
         """The decay factor from the epoch to ``week``; moves the epoch to ``week`` first when
         it is more than SOCIAL_EPOCH_HALVINGS half-lives back."""
+        if self.decay_read[:2] == (week, self.epoch):
+            return self.decay_read[2]  # read already this week (a few times per occasion)
         halvings = (week - self.epoch) / self.rules.social_half_life_weeks
         if halvings > SOCIAL_EPOCH_HALVINGS:
             c = self.m.c
@@ -189,7 +194,9 @@ class BondBook(ProgramsAtWork):
             held *= np.float32(np.exp2(-halvings))
             held[held < SOCIAL_FLUSH] = 0.0  # long-gone bonds: zero, never denormal floats
             self.epoch, halvings = week, 0.0
-        return np.float32(np.exp2(-halvings))
+        decay = np.float32(np.exp2(-halvings))
+        self.decay_read = (week, self.epoch, decay)
+        return decay
 
     def add_utility(
         self,
