@@ -122,6 +122,7 @@ class FirmService(KeyAccountWork):
             "managers": staffing.managers.cost_per_week,
         }
         self.follow_up_rows: list[np.ndarray] = []
+        self.cents_of: dict[float, np.int64] = {}  # to_cents of the weekly pay (_cents)
         self.staff_pools = {name: StaffPool() for name in POOLS}
         points = strategy.bonds.points
         self.funded_by_service = points is not None and points.funded_from == "service"
@@ -228,7 +229,7 @@ class FirmService(KeyAccountWork):
             for kind, cost in self.weekly_cost.items():
                 share = kept if kind in SERVICE_FUNDED.values() else 1.0
                 if cost:
-                    m.ledger.book_focal(week, kind, to_cents(cost * share))
+                    m.ledger.book_focal(week, kind, self._cents(cost * share))
         if self.max_level < REACTIVE:
             return
         self._desk(week)
@@ -264,6 +265,13 @@ class FirmService(KeyAccountWork):
             if ka is not None and ka.plan is not None:
                 partners &= ~m.c.key_account.take(rows)
             self._partnership(week, rows[partners])
+
+    def _cents(self, amount: float) -> np.int64:
+        """``to_cents(amount)``, remembered: the pools' weekly pay is the same most weeks."""
+        cents = self.cents_of.get(amount)
+        if cents is None:
+            cents = self.cents_of[amount] = to_cents(amount)
+        return cents
 
     def _kept(self, week: int) -> float:
         """Share of the desk's and contact centre's hours and pay left this week: all of it,
@@ -319,11 +327,10 @@ class FirmService(KeyAccountWork):
         c.problem_until[rows] = NEVER
         mine = rows[c.primary.take(rows) == FOCAL]
         if len(mine):
-            recovered = np.minimum(c.satisfaction.take(mine) + np.float32(rules.recovery), 1.0)
+            satisfaction = c.satisfaction.take(mine)
+            recovered = np.minimum(satisfaction + np.float32(rules.recovery), 1.0)
             if not rules.recovery_can_exceed:
-                cap = np.maximum(
-                    c.satisfaction_before_problem.take(mine), c.satisfaction.take(mine)
-                )
+                cap = np.maximum(c.satisfaction_before_problem.take(mine), satisfaction)
                 recovered = np.minimum(recovered, cap)
             c.satisfaction[mine] = recovered
             m.trust_kept(mine, m.trust_rule.recovery)  # a problem resolved: a promise kept
