@@ -149,9 +149,9 @@ class ProgramsAtWork:
 
     def _book(self, week: int, firm: int, kind: str, amount: float) -> None:
         if week >= 0 and amount:
-            cents = np.zeros(self.F, dtype=np.int64)
-            cents[firm] = to_cents(amount)
-            self.m.ledger.book(week, kind, cents)
+            # the firm's one cell of the ledger's account (what booking a per-firm array
+            # that is zero elsewhere adds, without building it)
+            self.m.ledger.costs[kind][week, firm] += to_cents(amount)
 
     def _record(self, week: int, primary: np.ndarray) -> None:
         self.records["reward_rate"][week] = self.reward_rate

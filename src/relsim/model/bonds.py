@@ -43,6 +43,8 @@ SOCIAL_EPOCH_HALVINGS = 32.0
 SOCIAL_FLUSH = np.float32(2.0**-90)
 """Held social bonds below this are zeroed when the epoch moves (one more move takes them at
 most 2**-33 further: never into denormal floats, whose arithmetic is slow)."""
+NEVER_READ = -(2**62)
+"""The week of the decay factor read last before any is read (no simulated week)."""
 BOND_RECORDS: tuple[str, ...] = (
     "reward_rate",
     "rewards_issued",
@@ -79,6 +81,7 @@ class BondBook(ProgramsAtWork):
         # so a bond read in any week is held x 2**(-(week - epoch)/h), one factor for all
         # (no renewal week per customer and firm); the epoch moves on before factors get large
         self.epoch = -market.W
+        self.decay_read: tuple[int, int, np.float32] = (NEVER_READ, 0, np.float32(1.0))
         self._derive()
 
     # ------------------------------------------------------------------ programs
@@ -115,6 +118,13 @@ class BondBook(ProgramsAtWork):
         self.claimed = np.array(
             [p.reward_value * (1.0 - p.breakage) if p else 0.0 for p in self.points]
         )
+        # the firms whose points are worth something, with that worth (a numpy float64,
+        # as add_utility multiplies by it): a list, walked every occasion
+        self.point_firms = [(int(f), self.point_value[f]) for f in self.point_value.nonzero()[0]]
+        self.every_firm_earns = bool((self.earn > 0).all())
+        fee, per_member = self.member_terms()
+        # what a tie and a membership cost their firm per week (held_costs, every week)
+        self.held_weekly = (("structural", self._tie_costs()), ("member", per_member - fee))
         if any(self.points):
             c.use("points")
         if any(self.club):
@@ -138,11 +148,7 @@ class BondBook(ProgramsAtWork):
         c = self.m.c
         cost = np.zeros(len(rows))
         cell = None
-        fee, per_member = self.member_terms()
-        for name, held, weekly in (
-            ("structural", self.ties, self._tie_costs()),
-            ("member", self.members, per_member - fee),
-        ):
+        for (name, weekly), held in zip(self.held_weekly, (self.ties, self.members), strict=True):
             if not (c.uses(name) and held.any()):
                 continue
             if cell is None:
@@ -158,7 +164,7 @@ class BondBook(ProgramsAtWork):
         if club is None or not self.m.c.uses("member"):
             return np.zeros(len(rows))
         hours = units.per_week(club.events_per_year) * club.event_hours_per_member
-        return self.m.c.member[:, FOCAL].take(rows) * hours
+        return self.m.c.member[:, FOCAL][rows] * hours  # the column's view: cheapest gather
 
     def _tie_costs(self) -> np.ndarray:
         return np.array([t.running_cost_per_week if t else 0.0 for t in self.structural])
@@ -179,6 +185,8 @@ class BondBook(ProgramsAtWork):
     def _decay_since_epoch(self, week: int) -> np.float32:
         """The decay factor from the epoch to ``week``; moves the epoch to ``week`` first when
         it is more than SOCIAL_EPOCH_HALVINGS half-lives back."""
+        if self.decay_read[:2] == (week, self.epoch):
+            return self.decay_read[2]  # read already this week (a few times per occasion)
         halvings = (week - self.epoch) / self.rules.social_half_life_weeks
         if halvings > SOCIAL_EPOCH_HALVINGS:
             c = self.m.c
@@ -186,7 +194,9 @@ class BondBook(ProgramsAtWork):
             held *= np.float32(np.exp2(-halvings))
             held[held < SOCIAL_FLUSH] = 0.0  # long-gone bonds: zero, never denormal floats
             self.epoch, halvings = week, 0.0
-        return np.float32(np.exp2(-halvings))
+        decay = np.float32(np.exp2(-halvings))
+        self.decay_read = (week, self.epoch, decay)
+        return decay
 
     def add_utility(
         self,
@@ -205,11 +215,21 @@ class BondBook(ProgramsAtWork):
         if self.any_points and rules.points_weight > 0:
             # money held at each firm, in units of the customer's order value (price index)
             scale = rules.points_weight * price_weight / np.maximum(c.value.take(rows), 1e-6)
-            for f in self.point_value.nonzero()[0]:
-                v[f] += scale * (self.point_value[f] * c.points[:, f][rows])
+            for f, value in self.point_firms:
+                held = value * c.points[:, f][rows]
+                held *= scale  # in place: the same product as scale * held
+                v[f] += held
         if c.uses("social"):
-            for f in self.social_firms.nonzero()[0]:
-                v[f] += rules.social_utility * self.social_with(rows, int(f), week)
+            firms = self.social_firms.nonzero()[0]
+            if len(firms):
+                # one decay factor for every firm (social_with's, read once: it may move the
+                # epoch), then each firm's column as social_with gathers it
+                decay = self._decay_since_epoch(week)
+                for f in firms:
+                    bond = c.social[:, f][rows]
+                    bond *= decay
+                    bond *= rules.social_utility  # float32, as rules.social_utility * bond
+                    v[f] += bond
         if c.uses("structural"):
             weight = rules.structural_utility * self.structural_strength
             for f in self.ties.nonzero()[0]:
@@ -238,18 +258,26 @@ class BondBook(ProgramsAtWork):
         use_social, use_structural = c.uses("social"), c.uses("structural")
         if not (use_social or use_structural):
             return None
-        factor = np.ones(len(rows))
         primary = c.primary.take(rows)
         has = (primary != NONE).nonzero()[0]
         firm = primary.take(has).astype(np.intp)
         held_by = rows.take(has)
+        # the factors of ``has`` (float64, products in the order a factor of ones times each
+        # bond's would make them: 1.0 x a is a), scattered into ones only when some rows
+        # have no primary firm
+        bonded = None
         if use_social:
             bond = self.social_with(held_by, firm, week)
-            factor[has] *= 1.0 - rules.social_protection * bond
+            bonded = (1.0 - rules.social_protection * bond).astype(np.float64)
         if use_structural:
             tied = c.structural.reshape(-1).take(held_by * self.F + firm)
             protection = rules.structural_protection * self.structural_strength.take(firm)
-            factor[has] *= np.where(tied, 1.0 - protection, 1.0)
+            kept = np.where(tied, 1.0 - protection, 1.0)
+            bonded = kept if bonded is None else bonded * kept
+        if len(has) == len(rows):
+            return bonded
+        factor = np.ones(len(rows))
+        factor[has] = bonded
         return factor
 
     def climb_factor(
@@ -267,11 +295,19 @@ class BondBook(ProgramsAtWork):
         """Contacts or events: the social bond moves ``gain`` of the way to 1."""
         c = self.m.c
         c.use("social")
-        firm = np.broadcast_to(np.asarray(firm, dtype=np.intp), rows.shape)
-        self.social_firms[np.unique(firm)] = True
+        one_firm = isinstance(firm, (int, np.integer))
+        if one_firm:
+            self.social_firms[firm] = True  # one firm (the model's callers): no unique()
+        else:
+            firm = np.broadcast_to(np.asarray(firm, dtype=np.intp), rows.shape)
+            self.social_firms[np.unique(firm)] = True
         bond = self.social_with(rows, firm, week)
         renewed = bond + np.float32(gain) * (1.0 - bond)
-        c.social[rows, firm] = renewed / self._decay_since_epoch(week)  # epoch as read
+        held = renewed / self._decay_since_epoch(week)  # epoch as read
+        if one_firm:
+            c.social[:, firm][rows] = held  # the firm's column: a view, written through
+        else:
+            c.social[rows, firm] = held
 
     # ------------------------------------------------------------------ purchases and ends
     def after_purchases(
@@ -299,9 +335,12 @@ class BondBook(ProgramsAtWork):
         returns the money claimed back per order (breakage deducted)."""
         earn, threshold, claimed = self.earn, self.threshold, self.claimed
         rate = earn.take(firm)  # points per unit spent at the order's firm; 0: no program
-        earns = rate > 0
-        # every firm bought from runs a program: no subsets; else the orders that earn points
-        at = None if earns.all() else earns.nonzero()[0]
+        # every firm (or every firm bought from) runs a program: no subsets; else the orders
+        # that earn points
+        at = None
+        if not self.every_firm_earns:
+            earns = rate > 0
+            at = None if earns.all() else earns.nonzero()[0]
 
         def earning(x: np.ndarray) -> np.ndarray:
             return x if at is None else x.take(at)
@@ -346,6 +385,7 @@ class BondBook(ProgramsAtWork):
             if cell is None:
                 cell = rows * self.F + firm  # flat (customer, firm) cells: cheap indexing
             flat = getattr(c, name).reshape(-1)
-            ended = flat[cell]
-            held -= np.bincount(firm[ended], minlength=self.F)  # in place: the count itself
-            flat[cell[ended]] = False
+            ended = flat.take(cell).nonzero()[0]
+            if len(ended):
+                held -= np.bincount(firm.take(ended), minlength=self.F)  # in place: the count
+                flat[cell.take(ended)] = False

@@ -58,7 +58,7 @@ class Relationships:
         if len(t):
             bt, before, after = b[t], old[t], new[t]
             for event, moved in ((rec.RUNG_UP, after > before), (rec.RUNG_DOWN, after < before)):
-                if moved.any():
+                if np.count_nonzero(moved):  # cheaper than moved.any()'s Python layers
                     self._trace(week, event, bt[moved], c.primary[bt[moved]], after[moved])
 
     def _begin(
@@ -77,14 +77,17 @@ class Relationships:
         c.primary[b] = firm
         c.since[b] = week
         c.rung[b] = ladder.start_rung(c.orders.reshape(-1).take(b * self.F + firm))
-        start = np.full(len(b), self.scenario.satisfaction.initial, dtype=np.float32)
+        # the initial satisfaction and trust as float32 scalars: the same elementwise
+        # arithmetic as on arrays of them, which the orders' arrays broadcast to
+        start = np.float32(self.scenario.satisfaction.initial)
         c.satisfaction[b] = update_satisfaction(start, felt, expected, self.rule)
-        initial = np.full(len(b), self.trust_rule.initial, dtype=np.float32)
-        c.trust[b] = trust.after_orders(initial, problem, self.trust_rule)
+        c.trust[b] = trust.after_orders(
+            np.float32(self.trust_rule.initial), problem, self.trust_rule
+        )
         c.run_firm[b] = NONE
         c.run_count[b] = 0
         # a return to the firm the customer last left comes by a switch (_elsewhere records it)
-        c.left[b] = np.where(c.left.take(b) == firm, NONE, c.left.take(b))
+        c.left[b[c.left.take(b) == firm]] = NONE
         focal = b[(firm == 0) & (c.acquired_week.take(b) == NEVER)]
         c.acquired_week[focal] = week
         self.recorder.add("acquired", week, firm, self.F)

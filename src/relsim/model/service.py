@@ -97,6 +97,9 @@ class FirmService(KeyAccountWork):
         self.strategy = strategy
         self.rules = market.scenario.service
         self.levels = level_table(market.scenario, strategy)
+        # each segment's first flat (segment, rung) cell of the table: level_of's cells by
+        # one take instead of a cast and a multiply
+        self.segment_cells = np.arange(len(self.levels), dtype=np.intp) * len(RUNGS)
         ka = strategy.key_accounts
         self.ka_level = LEVELS.index(ka.level) if ka else NONE
         self.max_level = max(int(self.levels.max()), self.ka_level)
@@ -119,6 +122,7 @@ class FirmService(KeyAccountWork):
             "managers": staffing.managers.cost_per_week,
         }
         self.follow_up_rows: list[np.ndarray] = []
+        self.cents_of: dict[float, np.int64] = {}  # to_cents of the weekly pay (_cents)
         self.staff_pools = {name: StaffPool() for name in POOLS}
         points = strategy.bonds.points
         self.funded_by_service = points is not None and points.funded_from == "service"
@@ -165,12 +169,11 @@ class FirmService(KeyAccountWork):
             if own
             else np.where(c.primary.take(rows) == FOCAL, c.rung.take(rows), CUSTOMER)
         )
-        cell = c.segment.take(rows).astype(np.intp)  # flat (segment, rung) cells: cheap indexing
-        cell *= len(RUNGS)
+        cell = self.segment_cells.take(c.segment.take(rows))  # flat (segment, rung) cells
         cell += rung
-        level = self.levels.reshape(-1).take(cell)
+        level = self.levels.reshape(-1).take(cell)  # a new array: written in place below
         if self.ka_level != NONE:
-            level = np.where(c.key_account.take(rows), self.ka_level, level)
+            level[c.key_account.take(rows)] = self.ka_level
         return level
 
     def staff_weights(self, rows: np.ndarray, orders_per_week: np.ndarray) -> np.ndarray:
@@ -226,7 +229,7 @@ class FirmService(KeyAccountWork):
             for kind, cost in self.weekly_cost.items():
                 share = kept if kind in SERVICE_FUNDED.values() else 1.0
                 if cost:
-                    m.ledger.book_focal(week, kind, to_cents(cost * share))
+                    m.ledger.book_focal(week, kind, self._cents(cost * share))
         if self.max_level < REACTIVE:
             return
         self._desk(week)
@@ -263,6 +266,13 @@ class FirmService(KeyAccountWork):
                 partners &= ~m.c.key_account.take(rows)
             self._partnership(week, rows[partners])
 
+    def _cents(self, amount: float) -> np.int64:
+        """``to_cents(amount)``, remembered: the pools' weekly pay is the same most weeks."""
+        cents = self.cents_of.get(amount)
+        if cents is None:
+            cents = self.cents_of[amount] = to_cents(amount)
+        return cents
+
     def _kept(self, week: int) -> float:
         """Share of the desk's and contact centre's hours and pay left this week: all of it,
         unless the points program is funded from service; then last week's rewards and
@@ -298,7 +308,8 @@ class FirmService(KeyAccountWork):
         if len(served):
             waited = (week - c.request_week.take(served)) * 7.0
             m.service_log("desk_served", week, len(served))
-            m.service_log("desk_wait_days", week, float(waited.mean()))
+            # the mean as np.mean computes it (the sum over the count), without its wrappers
+            m.service_log("desk_wait_days", week, float(waited.sum() / len(waited)))
             self._resolve(week, served)
         m.service_log("desk_backlog", week, len(waiting))
         with_focal = waiting[c.primary.take(waiting) == FOCAL]
@@ -316,11 +327,10 @@ class FirmService(KeyAccountWork):
         c.problem_until[rows] = NEVER
         mine = rows[c.primary.take(rows) == FOCAL]
         if len(mine):
-            recovered = np.minimum(c.satisfaction.take(mine) + np.float32(rules.recovery), 1.0)
+            satisfaction = c.satisfaction.take(mine)
+            recovered = np.minimum(satisfaction + np.float32(rules.recovery), 1.0)
             if not rules.recovery_can_exceed:
-                cap = np.maximum(
-                    c.satisfaction_before_problem.take(mine), c.satisfaction.take(mine)
-                )
+                cap = np.maximum(c.satisfaction_before_problem.take(mine), satisfaction)
                 recovered = np.minimum(recovered, cap)
             c.satisfaction[mine] = recovered
             m.trust_kept(mine, m.trust_rule.recovery)  # a problem resolved: a promise kept
@@ -332,7 +342,7 @@ class FirmService(KeyAccountWork):
             return
         rows = np.concatenate(self.follow_up_rows)
         self.follow_up_rows = []
-        rows = rows[c.alive[rows]]
+        rows = rows[c.alive.take(rows)]
         m.service_log("follow_ups_planned", week, len(rows))
         m.service_log("contact_demand_hours", week, len(rows) * rules.follow_up_hours)
         capacity = self.contacts(
@@ -344,12 +354,12 @@ class FirmService(KeyAccountWork):
             return
         c.contacts[made] += 1
         open_here = (c.problem_firm.take(made) == FOCAL) & (c.problem_until.take(made) > week)
-        silent = open_here & ~c.problem_voiced.take(made)
+        voiced = c.problem_voiced.take(made)
+        silent = open_here & ~voiced
         found = open_here & (
-            c.problem_voiced.take(made)
-            | (m.streams.service.random(len(made)) < rules.follow_up_finds_silent)
+            voiced | (m.streams.service.random(len(made)) < rules.follow_up_finds_silent)
         )
-        m.service_log("silent_problems_found", week, int((found & silent).sum()))
+        m.service_log("silent_problems_found", week, np.count_nonzero(found & silent))
         if found.any():
             self._resolve(week, made[found])
         customers = max(m.customers_of(FOCAL), 1)
