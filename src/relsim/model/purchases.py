@@ -20,8 +20,7 @@ from relsim.model.satisfaction import experience, is_satisfying, update_expectat
 from relsim.model.surplus import focal_in_order
 
 N_RUNGS = len(RUNGS)
-_GROUP_ENDS = np.arange(1, 7, dtype=np.int8)
-"""Keys 1..6: the first key after each of :func:`_group_order`'s six groups."""
+_GROUP_ENDS = np.arange(1, 7, dtype=np.int8)  # the first key after each of six order groups
 
 
 AWAY_UTILITY = -1e6
@@ -111,8 +110,7 @@ class Purchases:
         premium = None
         if week >= 0 and self.logit:
             # the focal firm's buyers' taste shock, for their surplus (renewals included), in
-            # the order of their occasions: it travels with their orders to the surplus (the
-            # columns gathered by take: a fifth of the cost of ``v[:, at]``)
+            # the order of their occasions: it travels with their orders to the surplus
             at = (chosen == 0).nonzero()[0]
             premium = choice.taste_premium(v.take(at, axis=1), outside.take(at))
         del v
