@@ -15,6 +15,13 @@ side imports its own ``src/`` and reads its own ``scenarios/baseline.yaml``.
 Usage::
 
     python benchmarks/paired_speed.py --baseline 05f7d98 --strategy all_bonds --pairs 6
+    python benchmarks/paired_speed.py --baseline 05f7d98 --strategy all --replications 3
+
+``--strategy all`` times what a run of the scenario does per replication: every strategy of
+``--scenario`` from one shared warm-up (``simulate_strategies``), ``--replications`` seeds in
+one process after an untimed first replication, so the figure is the engine's steady speed
+without the first run's imports and page faults (both commits must have
+``simulate_strategies``: from commit ecd4965 on).
 """
 
 from __future__ import annotations
@@ -31,11 +38,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def measure(customers: int, strategy: str, core: int, seed: int) -> dict[str, float]:
-    """Run in this process, pinned to ``core``: one replication's customer-weeks per second."""
+def measure(args: argparse.Namespace) -> dict[str, float]:
+    """Run in this process, pinned to ``args.core``: customer-weeks per second."""
     import time
 
-    os.sched_setaffinity(0, {core})
+    os.sched_setaffinity(0, {args.core})
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from engine_speed import BASE_CUSTOMERS, _scaled_staff
 
@@ -43,9 +50,11 @@ def measure(customers: int, strategy: str, core: int, seed: int) -> dict[str, fl
     from relsim.model import simulate_arrays
 
     tree = Path(os.environ["PAIRED_TREE"])
-    scenario = load_scenario(
-        tree / "scenarios" / "baseline.yaml", overrides={"market.customers": customers}
-    )
+    customers, strategy, seed = args.customers, args.strategy, args.seed
+    overrides = {"market.customers": customers} if customers else None
+    scenario = load_scenario(tree / "scenarios" / args.scenario, overrides=overrides)
+    if strategy == "all":
+        return _every_strategy(scenario, seed, args.replications)
     chosen = _scaled_staff(scenario.strategy(strategy), customers / BASE_CUSTOMERS)
     start, cpu_start = time.perf_counter(), time.process_time()
     raw = simulate_arrays(scenario, chosen, seed)
@@ -53,6 +62,27 @@ def measure(customers: int, strategy: str, core: int, seed: int) -> dict[str, fl
     return {
         "million_customer_weeks_per_second": raw.customer_weeks / seconds / 1e6,
         "cpu": raw.customer_weeks / cpu_seconds / 1e6,
+    }
+
+
+def _every_strategy(scenario, seed: int, replications: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Every strategy of ``scenario`` from shared warm-ups, ``replications`` seeds timed after
+    an untimed first one (seed - 1)."""
+    import time
+
+    from relsim.model import simulate_strategies
+
+    strategies = list(scenario.strategies)
+    simulate_strategies(scenario, strategies, seed - 1)
+    start, cpu_start, weeks = time.perf_counter(), time.process_time(), 0
+    for r in range(replications):
+        weeks += sum(
+            run.customer_weeks for run in simulate_strategies(scenario, strategies, seed + r)
+        )
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    return {
+        "million_customer_weeks_per_second": weeks / seconds / 1e6,
+        "cpu": weeks / cpu_seconds / 1e6,
     }
 
 
@@ -67,7 +97,8 @@ def _start(tree: Path, args: argparse.Namespace, core: int) -> subprocess.Popen[
     }
     cmd = [sys.executable, __file__, "--child", "--core", str(core)]
     cmd += ["--customers", str(args.customers), "--strategy", args.strategy]
-    cmd += ["--seed", str(args.seed)]
+    cmd += ["--seed", str(args.seed), "--scenario", args.scenario]
+    cmd += ["--replications", str(args.replications)]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
 
 
@@ -82,8 +113,15 @@ def _speed(process: subprocess.Popen[str], clock: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--baseline", help="the commit to compare with (required)")
-    parser.add_argument("--strategy", default="all_bonds")
-    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--strategy", default="all_bonds", help="a strategy's name, or all")
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=None,
+        help="the market's size (default 100 000; with --strategy all the scenario's own)",
+    )
+    parser.add_argument("--scenario", default="baseline.yaml", help="a file in scenarios/")
+    parser.add_argument("--replications", type=int, default=3, help="with --strategy all")
     parser.add_argument("--pairs", type=int, default=6)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -96,8 +134,10 @@ def main() -> None:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--core", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.customers is None:
+        args.customers = 0 if args.strategy == "all" else 100_000
     if args.child:
-        print(json.dumps(measure(args.customers, args.strategy, args.core, args.seed)))
+        print(json.dumps(measure(args)))
         return
     if not args.baseline:
         parser.error("--baseline is required: the commit to compare with")
@@ -127,6 +167,7 @@ def main() -> None:
             )
     ratios = [p["this"] / p["baseline"] for p in pairs]
     summary = {
+        "scenario": args.scenario,
         "strategy": args.strategy,
         "clock": args.clock,
         "customers": args.customers,
