@@ -28,7 +28,7 @@ def move(
         up_probability = np.minimum(up_probability * up_factor, 1.0)
     climbs = satisfying & (uniforms < up_probability)
     falls = ~satisfying & (uniforms < down.take(rung))
-    new = rung + climbs.astype(np.int8) - falls.astype(np.int8)
+    new = rung + climbs.view(np.int8) - falls.view(np.int8)  # bools as 0/1 int8: no copies
     # bounded in place: np.clip's Python layers cost more than two ufuncs on small arrays
     np.maximum(new, CUSTOMER, out=new)
     np.minimum(new, PARTNER, out=new)

@@ -62,14 +62,22 @@ def climb_factor(trust: np.ndarray, rule: TrustRule) -> np.ndarray | None:
     """Multiplier on the climbing probability; None when trust does not act on it."""
     if rule.climb_weight == 0.0:
         return None
-    return np.exp(rule.climb_weight * (trust.astype(np.float64) - float(rule.initial)))
+    return _exp_scaled(trust, rule, rule.climb_weight)
 
 
 def hazard_factor(trust: np.ndarray, rule: TrustRule) -> np.ndarray | None:
     """Multiplier on the hazard of ending the relationship; None when trust does not act."""
     if rule.defection_weight == 0.0:
         return None
-    return np.exp(-rule.defection_weight * (trust.astype(np.float64) - float(rule.initial)))
+    return _exp_scaled(trust, rule, -rule.defection_weight)
+
+
+def _exp_scaled(trust: np.ndarray, rule: TrustRule, weight: float) -> np.ndarray:
+    """``exp(weight * (trust - t0))`` in float64, in one array: the subtraction casts trust to
+    float64 itself (the values of ``astype`` first), then scaling and exp work in place."""
+    x = np.subtract(trust, float(rule.initial), dtype=np.float64)
+    x *= weight
+    return np.exp(x, out=x)
 
 
 def max_hazard_factor(rule: TrustRule) -> float:
