@@ -4,9 +4,9 @@ The golden outputs (``tests/golden.py``) compare a few small scenarios' tables t
 significant digits. A change meant to move no number at all (a faster engine, a refactoring)
 can be held to more: this script runs every bundled scenario under every strategy with two
 seeds at full horizons (112 runs today, about a minute on one core) and writes one SHA-256
-per run over every array and record of its :class:`~relsim.model.raw_run.RawRun` (dtype, shape
-and bytes; the run's timing left out). Write the fingerprints before the change, again after,
-and compare::
+per run over every array and record of its :class:`~relsim.model.raw_run.RawRun`
+(``RawRun.fingerprint``: dtype, shape and bytes; the run's timing left out). Write the
+fingerprints before the change, again after, and compare::
 
     git stash && python scripts/bitwise_fingerprints.py /tmp/before.json && git stash pop
     python scripts/bitwise_fingerprints.py /tmp/after.json
@@ -20,52 +20,11 @@ one machine; across CPUs numpy's vectorised ``exp``/``log`` may differ in the la
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-FIELDS = (
-    "weekly_counts",
-    "by_reason",
-    "ladder",
-    "market",
-    "revenue",
-    "costs",
-    "discount",
-    "defections",
-    "trace",
-    "customers",
-    "service",
-    "warmup_customers",
-    "shocks",
-    "bonds",
-    "moves",
-    "customer_weeks",
-    "journeys",
-    "relationship",
-)
-"""Every field of ``RawRun`` but the scenario, the strategy, ``seconds`` and ``meta`` (timings)."""
-
-
-def _digest(thing: Any, h: Any) -> None:
-    """Feed ``thing`` (arrays, dicts, lists and scalars, nested) into the hash ``h``."""
-    if isinstance(thing, np.ndarray):
-        h.update(f"{thing.dtype}{thing.shape}".encode())
-        h.update(np.ascontiguousarray(thing).tobytes())
-    elif isinstance(thing, dict):
-        for key in sorted(thing, key=str):
-            h.update(str(key).encode())
-            _digest(thing[key], h)
-    elif isinstance(thing, list | tuple):
-        for item in thing:
-            _digest(item, h)
-    else:
-        h.update(repr(thing).encode())
 
 
 def fingerprints(seeds: tuple[int, ...] = (1, 2)) -> dict[str, str]:
@@ -80,11 +39,7 @@ def fingerprints(seeds: tuple[int, ...] = (1, 2)) -> dict[str, str]:
         for seed in seeds:
             runs = simulate_strategies(scenario, strategies, seed)
             for strategy, raw in zip(strategies, runs, strict=True):
-                h = hashlib.sha256()
-                for name in FIELDS:
-                    h.update(name.encode())
-                    _digest(getattr(raw, name), h)
-                out[f"{path.stem}/{strategy.name}/{seed}"] = h.hexdigest()
+                out[f"{path.stem}/{strategy.name}/{seed}"] = raw.fingerprint()
     return out
 
 

@@ -10,7 +10,7 @@ a launch), and whatever the strategies' order or company.
 
 from __future__ import annotations
 
-import hashlib
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -34,50 +34,11 @@ from relsim.scenario import Scenario
 from relsim.scenario.load import validate
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
-FIELDS = (
-    "weekly_counts",
-    "by_reason",
-    "ladder",
-    "market",
-    "revenue",
-    "costs",
-    "discount",
-    "defections",
-    "trace",
-    "customers",
-    "service",
-    "warmup_customers",
-    "shocks",
-    "bonds",
-    "moves",
-    "customer_weeks",
-    "journeys",
-    "relationship",
-)
 
 
 def fingerprint(raw: RawRun) -> str:
     """A digest of every recorded array and list of a run (dtype, shape and bytes)."""
-    digest = hashlib.sha256()
-
-    def feed(x: Any) -> None:
-        if isinstance(x, np.ndarray):
-            digest.update(f"{x.dtype}{x.shape}".encode())
-            digest.update(np.ascontiguousarray(x).tobytes())
-        elif isinstance(x, dict):
-            for key in sorted(x, key=str):
-                digest.update(str(key).encode())
-                feed(x[key])
-        elif isinstance(x, list | tuple):
-            for item in x:
-                feed(item)
-        else:
-            digest.update(repr(x).encode())
-
-    for name in FIELDS:
-        digest.update(name.encode())
-        feed(getattr(raw, name))
-    return digest.hexdigest()
+    return raw.fingerprint()
 
 
 def boundary_scenario(lag: int = 4, warmup: int = 10) -> Scenario:
@@ -223,6 +184,27 @@ def test_a_strategy_s_numbers_do_not_depend_on_its_company_or_place() -> None:
     assert shared(scenario, 8, ["points"]) == {"points": every["points"]}
     assert shared(scenario, 8, ["cut", "cut"]) == {"cut": every["cut"]}
     assert simulate_strategies(scenario, [], 8) == []
+
+
+def test_a_fingerprint_changes_with_any_bit_of_any_array_and_only_then() -> None:
+    """The check behind "no number moved" (``RawRun.fingerprint``, the tests above and
+    ``scripts/bitwise_fingerprints.py``) sees the last bit of a float and a renamed key."""
+    scenario = load_scenario(SCENARIOS[1], overrides={"market.customers": 200})  # ci-smoke
+    raw = simulate_arrays(scenario, scenario.strategies[0], 3)
+    before = raw.fingerprint()
+    assert copy.deepcopy(raw).fingerprint() == before
+    revenue = raw.revenue.copy()
+    raw.revenue = raw.revenue.astype(np.float64)  # the same numbers, another dtype
+    assert raw.fingerprint() != before
+    raw.revenue = revenue
+    assert raw.fingerprint() == before
+    value = raw.customers["value_focal"]
+    value[0] = np.nextafter(value[0], np.inf)  # one bit of one float
+    assert raw.fingerprint() != before
+    value[0] = np.nextafter(value[0], -np.inf)
+    assert raw.fingerprint() == before
+    raw.market["renamed"] = raw.market.pop(next(iter(raw.market)))
+    assert raw.fingerprint() != before
 
 
 def test_a_copy_is_taken_only_between_warm_up_and_horizon() -> None:
