@@ -65,3 +65,38 @@ def test_the_coupon_plugin_of_the_docs_runs_against_the_narrow_interface(
     assert with_coupon.summary["orders"] > without.summary["orders"]
     with pytest.raises(KeyError, match="new_customer_coupon"):
         relsim.simulate(sc, "coupons", seed=11)
+
+
+class _HalvedLogit(extensions.Logit):
+    """A plugin's rule that subclasses the logit and changes its probabilities."""
+
+    def probabilities(self, v: np.ndarray, outside: np.ndarray) -> np.ndarray:
+        return super().probabilities(v * 0.5, outside * 0.5)
+
+
+@pytest.mark.parametrize("rule", [_HalvedLogit(), extensions.Logit()], ids=["subclass", "logit"])
+def test_the_value_lost_prices_a_share_with_the_rule_s_own_probabilities(rule: object) -> None:
+    """The value after a defection uses the probability of choosing the firm; the engine's
+    shortcut for the logit (no other alternatives' rows) must not catch a subclass of it that
+    redefines its probabilities (a review found it did)."""
+    import simpy
+
+    from relsim.model.engine import Market
+    from relsim.model.population import NONE
+
+    scenario = relsim.load_scenario(
+        Path(__file__).resolve().parents[1] / "scenarios" / "ci-smoke.yaml",
+        overrides={"market.customers": 300},
+    )
+    market = Market(scenario, scenario.strategies[0], 1)
+    market.choice_rule = rule
+    market.warm_up()
+    market.env = simpy.Environment(initial_time=market.W)  # week 0, as the horizon starts
+    c = market.c
+    rows = (c.alive[: c.n] & (c.primary[: c.n] == 0)).nonzero()[0]
+    assert len(rows) > 50
+    firm, none = np.zeros(len(rows), np.intp), np.full(len(rows), NONE, np.int8)
+    seg, rung = c.segment.take(rows), c.rung.take(rows)
+    v = market._utilities(rows, firm.astype(np.int8), none, seg, rung)
+    expected = rule.probabilities(v, market.p.outside_utility.take(seg))[0]  # type: ignore[attr-defined]
+    assert np.array_equal(market._share(rows, firm, seg, rung, True), expected)

@@ -110,10 +110,10 @@ class Purchases:
         premium = None
         if week >= 0 and self.logit:
             # the focal firm's buyers' taste shock, for their surplus (renewals included), in
-            # the order of their occasions: it travels with their orders to the surplus (the
-            # columns gathered by take: a fifth of the cost of ``v[:, at]``)
+            # the order of their occasions: it travels with their orders to the surplus (not
+            # ``take``: its C-ordered copy sums 8+ firms' terms in another order than this)
             at = (chosen == 0).nonzero()[0]
-            premium = choice.taste_premium(v.take(at, axis=1), outside.take(at))
+            premium = choice.taste_premium(v[:, at], outside.take(at))
         del v
         c.lead[idx] = NONE  # a lead is spent at the next occasion
         if contracts:

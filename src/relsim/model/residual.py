@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from relsim import extensions
 from relsim.domain import RUNGS
 from relsim.model import choice, continuation
 from relsim.model.population import NEVER, NONE
@@ -82,11 +83,12 @@ class Residual:
         """The choice rule's probability that each of ``rows`` picks its ``firm`` on an occasion
         (no lead; ``all_focal``: every firm is the focal one). The logit's is the firm's weight
         over the total, as :func:`choice.probabilities` divides it, without building the other
-        alternatives' rows."""
+        alternatives' rows; a rule of a plugin (a subclass of the logit included) gives its own
+        probabilities."""
         n = len(rows)
         v = self._utilities(rows, firm.astype(np.int8), np.full(n, NONE, np.int8), seg, rung)
         outside = self.p.outside_utility.take(seg)
-        if not self.logit:
+        if type(self.choice_rule) is not extensions.Logit:
             return self.choice_rule.probabilities(v, outside)[firm, np.arange(n)]
         e, e_out = choice._weights(v, outside)  # the logit's own weights and total
         total = e.sum(axis=0) + e_out
