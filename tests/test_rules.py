@@ -32,6 +32,15 @@ def test_choice_probabilities_equal_the_logit_formula() -> None:
         np.testing.assert_allclose(p[:, i], expo / expo.sum(), rtol=1e-12)
 
 
+def test_one_alternative_s_probability_is_its_row_of_the_logit_s_bit_for_bit() -> None:
+    rng = np.random.default_rng(5)
+    v, outside = rng.normal(0, 2, (9, 40)), rng.normal(0, 1, 40)  # 9 firms: pairwise sums
+    firm = rng.integers(0, 9, 40)
+    every = choice.probabilities(v, outside)
+    assert np.array_equal(choice.chosen_probability(v, outside, firm), every[firm, np.arange(40)])
+    assert np.array_equal(choice.chosen_probability(v, outside, 3), every[3])
+
+
 def test_sampled_choices_have_the_logit_frequencies() -> None:
     n = 200_000
     v = np.tile([[0.3], [-0.5], [0.9]], (1, n))

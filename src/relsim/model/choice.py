@@ -100,6 +100,15 @@ def probabilities(v: np.ndarray, outside: np.ndarray) -> np.ndarray:
     return p
 
 
+def chosen_probability(v: np.ndarray, outside: np.ndarray, firm: np.ndarray | int) -> np.ndarray:
+    """``probabilities(v, outside)[firm, arange(n)]``, the same division, without the other
+    alternatives' rows (``firm``: one per column, or one for all)."""
+    e, e_out = _weights(v, outside)
+    total = e.sum(axis=0) + e_out
+    picked = e[firm] if isinstance(firm, int) else e[firm, np.arange(len(firm))]
+    return picked / total
+
+
 def sample(v: np.ndarray, outside: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     """Index of the chosen alternative per customer: a firm ``0..F-1`` or ``F`` (outside).
 

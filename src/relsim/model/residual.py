@@ -81,18 +81,15 @@ class Residual:
         self, rows: np.ndarray, firm: np.ndarray, seg: np.ndarray, rung: np.ndarray, all_focal: bool
     ) -> np.ndarray:
         """The choice rule's probability that each of ``rows`` picks its ``firm`` on an occasion
-        (no lead; ``all_focal``: every firm is the focal one). The logit's is the firm's weight
-        over the total, as :func:`choice.probabilities` divides it, without building the other
-        alternatives' rows; a rule of a plugin (a subclass of the logit included) gives its own
-        probabilities."""
+        (no lead; ``all_focal``: every firm is the focal one): the logit's by
+        :func:`choice.chosen_probability`, without the other alternatives' rows; a plugin's rule
+        (a subclass of the logit included) by its own probabilities."""
         n = len(rows)
         v = self._utilities(rows, firm.astype(np.int8), np.full(n, NONE, np.int8), seg, rung)
         outside = self.p.outside_utility.take(seg)
         if type(self.choice_rule) is not extensions.Logit:
             return self.choice_rule.probabilities(v, outside)[firm, np.arange(n)]
-        e, e_out = choice._weights(v, outside)  # the logit's own weights and total
-        total = e.sum(axis=0) + e_out
-        return (e[0] if all_focal else e[firm, np.arange(n)]) / total
+        return choice.chosen_probability(v, outside, 0 if all_focal else firm)
 
     def _periods(
         self,
