@@ -25,7 +25,8 @@ from relsim.analysis import (
     paired_differences,
     probability_best,
 )
-from relsim.experiment import replication_seed
+from relsim.experiment import replication_seed, storage
+from relsim.experiment.pool import replicate_strategies
 from relsim.scenario import Scenario
 from tests.conftest import SCENARIOS, start_run
 
@@ -357,6 +358,37 @@ def test_kaplan_meier_matches_a_hand_computation() -> None:
     np.testing.assert_allclose(survival, expected)
     uncensored = kaplan_meier(np.array([0, 1, 1, 2]), np.ones(4, bool), 4)
     np.testing.assert_allclose(uncensored, [0.75, 0.25, 0.0, 0.0])
+
+
+def test_tables_assembled_from_held_parts_are_the_bytes_read_back_parts_give(
+    tiny: Scenario, tmp_path: Path
+) -> None:
+    """The runner assembles the tables from the parts it holds in memory
+    (``storage.HeldParts``) instead of reading them back: every table file is the same, byte
+    for byte, as the one read-back parts give, empty tables included (the strategies without
+    moves: their categories come back from Parquet as empty), and with a budget that holds
+    only some of the parts."""
+    names = [s.name for s in tiny.strategies]
+    results, held = {}, storage.HeldParts()
+    for r in range(2):
+        for strategy, result in replicate_strategies(tiny, tuple(names), r).items():
+            storage.write_part(tmp_path, strategy, r, result)
+            held.keep(strategy, r, result)
+            results[(strategy, r)] = result
+    some = storage.HeldParts(budget=held.bytes // 2)
+    for (strategy, r), result in results.items():
+        some.keep(strategy, r, result)
+    assert len(held.parts) == len(results) and 0 < len(some.parts) < len(results)
+    moves = {s: len(held.parts[(s, 0)].get("moves", ())) for s in names}
+    assert min(moves.values()) == 0 < max(moves.values())  # both kinds of moves table
+
+    files = [f"{name}.parquet" for name in ("replications", *storage.TABLES)]
+    written = {}
+    for label, parts in (("read", None), ("held", held), ("some", some)):
+        storage.assemble(tmp_path, names, 2, parts)
+        written[label] = {name: (tmp_path / name).read_bytes() for name in files}
+    assert written["held"] == written["read"]
+    assert written["some"] == written["read"]
 
 
 def test_a_worker_imports_only_what_a_replication_needs() -> None:

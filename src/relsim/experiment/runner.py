@@ -179,8 +179,11 @@ def _fill(
         restart_clock()
         left = manifest["replications_target"] * len(manifest["strategies"]) - len(done)
         announce(limits.announcement(scenario, pool.workers, max(1, left)))
-    target = _replicate(pool, scenario, folder, manifest, done, progress, metric, max_replications)
-    storage.assemble(folder.root, manifest["strategies"], target)
+    held = storage.HeldParts()
+    target = _replicate(
+        pool, scenario, folder, manifest, done, held, progress, metric, max_replications
+    )
+    storage.assemble(folder.root, manifest["strategies"], target, held)
     if not manifest.get("keep_parts"):
         run = storage.run_settings(manifest)
         storage.pack_parts(folder.root, manifest["strategies"], target, run)
@@ -254,19 +257,21 @@ def _replicate(
     folder: ResultsFolder,
     manifest: dict[str, Any],
     done: set[tuple[str, int]],
+    held: storage.HeldParts,
     progress: bool | None,
     metric: str,
     max_replications: int,
 ) -> int:
-    """Run the replications the manifest asks for that are not ``done``; with a precision
-    rule, add batches until precise enough or at ``max_replications``. Returns how many
-    replications per strategy the results hold."""
+    """Run the replications the manifest asks for that are not ``done`` (each written, and
+    ``held`` for the tables while its budget lasts); with a precision rule, add batches until
+    precise enough or at ``max_replications``. Returns how many replications per strategy the
+    results hold."""
     out, names = folder.root, manifest["strategies"]
     precision = manifest.get("precision")
     target = manifest["replications_target"]
     while True:
         tasks = [(s, r) for r in range(target) for s in names if (s, r) not in done]
-        _run_tasks(pool, scenario, tasks, out, progress, done, manifest)
+        _run_tasks(pool, scenario, tasks, out, progress, done, held, manifest)
         if precision is None or target >= max_replications:
             return target
         if _precise_enough(out, names, manifest["baseline"], target, metric, precision):
@@ -283,8 +288,11 @@ def _run_tasks(
     out: Path,
     progress: bool | None,
     done: set[tuple[str, int]],
+    held: storage.HeldParts,
     manifest: dict[str, Any],
 ) -> None:
+    """Run ``tasks``, writing each part as it finishes (added to ``done``, and ``held`` for
+    the tables while the budget lasts)."""
     label = out.name if out.parent.name == "points" else ""  # a sweep's design point
     bar = progress_of(len(tasks), progress, label)
     try:
@@ -293,6 +301,7 @@ def _run_tasks(
         for (_, r), results in pool.map(scenario, groups, replicate_strategies):
             for strategy, result in results.items():
                 storage.write_part(out, strategy, r, result, run)
+                held.keep(strategy, r, result)
                 done.add((strategy, r))
                 bar.update()
     except BaseException:
