@@ -25,7 +25,7 @@ from relsim.analysis import (
     paired_differences,
     probability_best,
 )
-from relsim.experiment import replication_seed, storage
+from relsim.experiment import limits, replication_seed, storage
 from relsim.experiment.pool import replicate_strategies
 from relsim.scenario import Scenario
 from tests.conftest import SCENARIOS, start_run
@@ -369,7 +369,7 @@ def test_tables_assembled_from_held_parts_are_the_bytes_read_back_parts_give(
     moves: their categories come back from Parquet as empty), and with a budget that holds
     only some of the parts."""
     names = [s.name for s in tiny.strategies]
-    results, held = {}, storage.HeldParts()
+    results, held = {}, storage.HeldParts(limits.held_tables_budget())
     for r in range(2):
         for strategy, result in replicate_strategies(tiny, tuple(names), r).items():
             storage.write_part(tmp_path, strategy, r, result)
@@ -389,6 +389,8 @@ def test_tables_assembled_from_held_parts_are_the_bytes_read_back_parts_give(
         written[label] = {name: (tmp_path / name).read_bytes() for name in files}
     assert written["held"] == written["read"]
     assert written["some"] == written["read"]
+    assert limits.held_tables_budget(available=2**30) == 2**26  # a sixteenth when short
+    assert limits.held_tables_budget(available=2**40) == limits.HELD_TABLES_BYTES
 
 
 def test_a_worker_imports_only_what_a_replication_needs() -> None:

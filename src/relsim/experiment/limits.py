@@ -21,6 +21,7 @@ from relsim.scenario.model.base import BYTES_PER_CUSTOMER
 __all__ = [
     "BYTES_PER_CUSTOMER",
     "CUSTOMER_WEEKS_PER_SECOND",
+    "HELD_TABLES_BYTES",
     "LONG_RUN_SECONDS",
     "MEMORY_SHARE",
     "SHARED_WARM_UP_BYTES",
@@ -33,6 +34,7 @@ __all__ = [
     "check_memory",
     "check_run",
     "estimate",
+    "held_tables_budget",
     "long_run_seconds",
     "strategies_per_task",
 ]
@@ -52,6 +54,17 @@ variable ``RELSIM_LONG_RUN_SECONDS`` lowers it (tests use 0)."""
 SHARED_WARM_UP_BYTES = 400_000_000
 """What the strategies sharing one warm-up may hold at once beyond a single run (the copies
 and the finished runs of one task): bounds how many share it in a very large market."""
+HELD_TABLES_BYTES = 256 * 2**20
+"""The most of finished replications' tables the runner keeps in memory to assemble the
+results from (:class:`relsim.experiment.storage.HeldParts`; the rest is read back)."""
+
+
+def held_tables_budget(available: int | None = None) -> int:
+    """Bytes of tables the runner may hold for assembly: :data:`HELD_TABLES_BYTES`, or a
+    sixteenth of the memory available now when that is less (the workers' replications come
+    first)."""
+    available = available_memory() if available is None else available
+    return HELD_TABLES_BYTES if available is None else min(HELD_TABLES_BYTES, available // 16)
 
 
 def strategies_per_task(scenario: Scenario) -> int:

@@ -179,7 +179,7 @@ def _fill(
         restart_clock()
         left = manifest["replications_target"] * len(manifest["strategies"]) - len(done)
         announce(limits.announcement(scenario, pool.workers, max(1, left)))
-    held = storage.HeldParts()
+    held = storage.HeldParts(limits.held_tables_budget())
     target = _replicate(
         pool, scenario, folder, manifest, done, held, progress, metric, max_replications
     )

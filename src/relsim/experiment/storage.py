@@ -281,13 +281,14 @@ def read_summary(out: Path, strategy: str, replication: int) -> dict[str, float]
 
 class HeldParts:
     """The parts this process has just written, kept in memory (up to ``budget`` bytes of
-    tables) so that :func:`assemble` need not read them back: reading the parts back took
-    4.7 s of the default run's 61 (180 parts), every worker idle meanwhile. What a part holds
-    is what reading it gives: its summary passes through JSON as written, and a table is kept
-    only when it has rows (an empty table's column types come back from Parquet otherwise:
-    categories are lost; a test compares the tables assembled both ways byte for byte)."""
+    tables: :func:`relsim.experiment.limits.held_tables_budget`) so that :func:`assemble`
+    need not read them back: reading the parts back took 4.7 s of the default run's 61
+    (180 parts), every worker idle meanwhile. What a part holds is what reading it gives: its
+    summary passes through JSON as written, and a table is kept only when it has rows (an
+    empty table's column types come back from Parquet otherwise: categories are lost; a test
+    compares the tables assembled both ways byte for byte)."""
 
-    def __init__(self, budget: int = 256 * 2**20):
+    def __init__(self, budget: int):
         self.budget = budget
         self.bytes = 0
         self.parts: dict[tuple[str, int], dict[str, Any]] = {}
