@@ -202,3 +202,56 @@ def test_report_markdown_writes_names_as_text_never_as_html() -> None:
     rendered = MarkdownIt("commonmark").enable("table").render(text)
     assert "<script" not in rendered and "<img" not in rendered
     assert "&lt;script&gt;" in rendered
+
+
+def test_the_report_reads_each_table_once_and_says_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plots and report keep the tables they read (``Experiment.keeping_tables``) and read
+    the scenario's currency once: each table file is read once, each use gets a table of its
+    own, nothing is kept outside the block, and the report is the one reading every time
+    gives (its text byte for byte)."""
+    import pandas as pd
+
+    from relsim.viz import words
+
+    experiment = relsim.run_experiment(
+        relsim.load_scenario(SCENARIOS / "classroom.yaml", overrides=SMALL),
+        replications=2,
+        workers=1,
+        out=tmp_path / "run",
+        progress=False,
+        strategies=["transactional", "points_card"],
+    )
+    reads: list[str] = []  # whole tables (the focal firm's name is read as one column)
+    read_parquet = pd.read_parquet
+
+    def counted(path: object, *args: object, **kwargs: object) -> pd.DataFrame:
+        if "columns" not in kwargs:
+            reads.append(Path(str(path)).name)
+        return read_parquet(path, *args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_parquet", counted)
+    words._currency_in.cache_clear()
+    kept_md, _ = write_report(experiment)
+    kept_text = kept_md.read_text()
+    assert len(reads) == len(set(reads)), sorted(reads)  # each table read once
+    assert "weekly.parquet" in reads
+    assert words._currency_in.cache_info().misses == 1
+
+    with experiment.keeping_tables():
+        mine = experiment.weekly
+        mine["customers"] = -1  # a caller's change stays in its copy
+        assert (experiment.weekly["customers"] >= 0).all()
+    assert experiment._kept is None
+
+    monkeypatch.setattr(relsim.Experiment, "keeping_tables", _not_keeping)
+    (tmp_path / "run" / "plots").rename(tmp_path / "plots-kept")
+    md, _ = write_report(experiment)
+    assert md.read_text() == kept_text
+
+
+def _not_keeping(self: relsim.Experiment):  # type: ignore[no-untyped-def]
+    import contextlib
+
+    return contextlib.nullcontext(self)

@@ -199,11 +199,12 @@ def write_outputs(experiment: Experiment, notify: Notify = _quiet) -> tuple[Path
     folder = ResultsFolder(experiment.out)
     started = time.perf_counter()
     notify("relsim: drawing the plots")
-    plots = save_all(experiment, folder.path("plots"))
-    folder.record(*plots)
-    seconds = time.perf_counter() - started
-    notify(f"relsim: {len(plots)} plots drawn in {seconds:.0f} s; writing the report")
-    return record_report(folder, write_report(experiment))
+    with experiment.keeping_tables():
+        plots = save_all(experiment, folder.path("plots"))
+        folder.record(*plots)
+        seconds = time.perf_counter() - started
+        notify(f"relsim: {len(plots)} plots drawn in {seconds:.0f} s; writing the report")
+        return record_report(folder, write_report(experiment))
 
 
 def record_report(folder: Any, report: tuple[Path, Path]) -> tuple[Path, Path]:

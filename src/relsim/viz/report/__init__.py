@@ -44,14 +44,15 @@ def write_report(experiment: Experiment, folder: str | Path | None = None) -> tu
 
     folder = Path(folder or experiment.out)
     plots = folder / "plots"
-    if not (plots / "market_share.png").exists():
-        save_all(experiment, plots)
-    elif not (plots / "cumulative_difference.png").exists():  # plots of an older relsim
-        save_plot(
-            lambda ax: plot_cumulative_difference(experiment, ax),
-            plots / "cumulative_difference.png",
-        )
-    blocks = report_blocks(experiment)
+    with experiment.keeping_tables():  # the blocks and plots read the same tables
+        if not (plots / "market_share.png").exists():
+            save_all(experiment, plots)
+        elif not (plots / "cumulative_difference.png").exists():  # plots of an older relsim
+            save_plot(
+                lambda ax: plot_cumulative_difference(experiment, ax),
+                plots / "cumulative_difference.png",
+            )
+        blocks = report_blocks(experiment)
     md, page = folder / "report.md", folder / "report.html"
     md.write_text(to_markdown(blocks), encoding="utf-8")
     page.write_text(to_html(blocks, plots), encoding="utf-8")
