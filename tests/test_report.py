@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -243,6 +245,8 @@ def test_the_report_reads_each_table_once_and_says_the_same(
         mine = experiment.weekly
         mine["customers"] = -1  # a caller's change stays in its copy
         assert (experiment.weekly["customers"] >= 0).all()
+        assert copy.copy(experiment)._kept is None  # a copy or pickle keeps nothing
+        assert pickle.loads(pickle.dumps(experiment))._kept is None
     assert experiment._kept is None
 
     monkeypatch.setattr(relsim.Experiment, "keeping_tables", _not_keeping)

@@ -34,8 +34,13 @@ _HOMES = {
 
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'relsim.experiment' has no attribute {name!r}")
+    if home is None:  # a submodule, as the eager package gave them: relsim.experiment.storage
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as missing:
+            if missing.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
     value = getattr(importlib.import_module(home), name)
     globals()[name] = value  # later lookups do not come here again
     return value

@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from relsim.experiment import storage
+from relsim.experiment import limits, storage
 from relsim.experiment.value_parts import decomposition, part_values
 from relsim.statistics import (
     Interval,
@@ -35,13 +36,14 @@ caller's own; before it, only a deep copy is."""
 class Experiment:
     """The results of an experiment folder: tables as DataFrames and their statistics."""
 
+    _kept: dict[str, pd.DataFrame] | None = None  # tables kept by keeping_tables(), or None
+
     def __init__(self, out: Path, metric: str = DEFAULT_METRIC):
         self.out = Path(out)
         self.manifest = storage.read_manifest(self.out)
         self.metric = metric
         self.baseline = self.manifest["baseline"]
         self.strategies: list[str] = self.manifest["strategies"]
-        self._kept: dict[str, pd.DataFrame] | None = None
 
     @classmethod
     def load(cls, out: str | Path, metric: str = DEFAULT_METRIC) -> Experiment:
@@ -51,9 +53,11 @@ class Experiment:
     @contextlib.contextmanager
     def keeping_tables(self) -> Iterator[Experiment]:
         """Within the block each table is read from its file once and kept (each use gets a
-        copy of its own): the plots and the report read the weekly table 21 times, 1.9 s of
-        the default run's plots and report. Outside it nothing is kept, so an experiment
-        open in a notebook holds no table it is not using."""
+        copy of its own), up to the runner's budget for held tables
+        (:func:`relsim.experiment.limits.held_tables_budget`, counted at 8 bytes a cell): the
+        plots and the report read the weekly table 21 times, 1.9 s of the default run's plots
+        and report. Outside it nothing is kept, so an experiment open in a notebook holds no
+        table it is not using."""
         if self._kept is not None:  # already keeping: the outer block lets go
             yield self
             return
@@ -63,11 +67,22 @@ class Experiment:
         finally:
             self._kept = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A pickle or copy never carries kept tables (they belong to the block that kept
+        them)."""
+        state = dict(self.__dict__)
+        state.pop("_kept", None)
+        return state
+
     def _table(self, name: str) -> pd.DataFrame:
         if self._kept is None:
             return pd.read_parquet(self.out / f"{name}.parquet")
         if name not in self._kept:
-            self._kept[name] = pd.read_parquet(self.out / f"{name}.parquet")
+            table = pd.read_parquet(self.out / f"{name}.parquet")
+            kept_cells = sum(t.size for t in self._kept.values())
+            if 8 * (kept_cells + table.size) > limits.held_tables_budget():
+                return table  # a large run's tables are read each time, as outside the block
+            self._kept[name] = table
         return self._kept[name].copy(deep=not _COPY_ON_WRITE)
 
     @property
