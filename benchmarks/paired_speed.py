@@ -36,6 +36,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from worktrees import checked_out  # noqa: E402
 
 
 def measure(args: argparse.Namespace) -> dict[str, float]:
@@ -144,27 +146,17 @@ def main() -> None:
     cores = sorted(os.sched_getaffinity(0))
     if len(cores) < 2:
         raise SystemExit("paired runs need two cores")
-    with tempfile.TemporaryDirectory() as scratch:
-        baseline = Path(scratch) / "baseline"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(baseline), args.baseline],
-            check=True,
-            capture_output=True,
-        )
-        try:
-            pairs = []
-            for i in range(args.pairs):
-                a_core, b_core = (cores[0], cores[1]) if i % 2 == 0 else (cores[1], cores[0])
-                a, b = _start(baseline, args, a_core), _start(ROOT, args, b_core)
-                pair = {"baseline": _speed(a, args.clock), "this": _speed(b, args.clock)}
-                pairs.append(pair)
-                print(json.dumps({"pair": i + 1, **{k: round(v, 2) for k, v in pair.items()}}))
-        finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)],
-                check=False,
-                capture_output=True,
-            )
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        checked_out(ROOT, args.baseline, Path(scratch)) as baseline,
+    ):
+        pairs = []
+        for i in range(args.pairs):
+            a_core, b_core = (cores[0], cores[1]) if i % 2 == 0 else (cores[1], cores[0])
+            a, b = _start(baseline, args, a_core), _start(ROOT, args, b_core)
+            pair = {"baseline": _speed(a, args.clock), "this": _speed(b, args.clock)}
+            pairs.append(pair)
+            print(json.dumps({"pair": i + 1, **{k: round(v, 2) for k, v in pair.items()}}))
     ratios = [p["this"] / p["baseline"] for p in pairs]
     summary = {
         "scenario": args.scenario,

@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from worktrees import checked_out  # noqa: E402
 
 CHILD = """
 import json, sys, time
@@ -74,28 +76,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pairs", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        baseline = Path(scratch) / "baseline"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(baseline), args.baseline],
-            check=True,
-            capture_output=True,
-        )
-        try:
-            pairs = []
-            for i in range(args.pairs):
-                order = [("baseline", baseline), ("this", ROOT)]
-                pair = {}
-                for side, tree in order if i % 2 == 0 else order[::-1]:
-                    pair[side] = _time(tree, args, Path(scratch) / f"{side}-{i}")
-                pairs.append(pair)
-                print(json.dumps({"pair": i + 1, **_rounded(pair)}))
-        finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)],
-                check=False,
-                capture_output=True,
-            )
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        checked_out(ROOT, args.baseline, Path(scratch)) as baseline,
+    ):
+        pairs = []
+        for i in range(args.pairs):
+            order = [("baseline", baseline), ("this", ROOT)]
+            pair = {}
+            for side, tree in order if i % 2 == 0 else order[::-1]:
+                pair[side] = _time(tree, args, Path(scratch) / f"{side}-{i}")
+            pairs.append(pair)
+            print(json.dumps({"pair": i + 1, **_rounded(pair)}))
     ratios = [p["baseline"]["process"] / p["this"]["process"] for p in pairs]
     cpu_ratios = [p["baseline"]["cpu"] / p["this"]["cpu"] for p in pairs]
     print(
