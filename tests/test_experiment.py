@@ -484,7 +484,7 @@ def test_a_dead_worker_is_replaced_and_the_results_do_not_change(
     the tables equal those of an undisturbed run. The worker dies as the first part is
     written (the part writer is wrapped), while four of the five tasks are still to come, so
     the moment does not depend on how quickly a poller gets the CPU (the poller this replaced
-    failed once on a busy machine, after the run's end had become a second shorter)."""
+    failed once on a busy machine; the run's end had become a second shorter, a likely cause)."""
     import psutil
 
     scenario = load_scenario(
