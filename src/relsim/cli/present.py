@@ -153,7 +153,7 @@ def _serve(scenario: Path, args: argparse.Namespace) -> int:
         raise UsageError("--port must be between 0 and 65535")
     stages = (2, args.replications) if args.replications > 2 else (2,)
     try:
-        serve(scenario, args.port, args.strategy, stages, notify=say)
+        serve(scenario, args.port, args.strategy, stages, notify=say, workers=args.workers)
     except KeyError as error:  # an unknown strategy name
         raise UsageError(str(error.args[0] if error.args else error)) from error
     return EXIT_OK

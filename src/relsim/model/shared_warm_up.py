@@ -19,7 +19,7 @@ the peak memory of a shared warm-up is about twice a single run's.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -39,19 +39,28 @@ def simulate_strategies(
     """One replication of ``scenario`` under each of ``strategies`` with one seed: the same
     arrays as :func:`relsim.model.engine.simulate_arrays` for each, the warm-up simulated once.
     Each run's ``seconds`` counts its own horizon and an equal share of the warm-up."""
+    return list(strategy_runs(scenario, strategies, seed, starting))
+
+
+def strategy_runs(
+    scenario: Scenario,
+    strategies: Sequence[Strategy],
+    seed: int | np.random.SeedSequence,
+    starting: StartingCustomers | None = None,
+) -> Iterator[RawRun]:
+    """:func:`simulate_strategies` one run at a time, in the order of ``strategies``: a caller
+    that uses each run and lets it go holds the warm market and one run, not all of them."""
     if not strategies:
-        return []
+        return
     keep_freed_memory()
     warm = Market(scenario, strategies[0], seed, starting)
     warm.warm_up()
     warm.warm_up_seconds /= len(strategies)
-    runs = []
     for k, strategy in enumerate(strategies):
         last = k == len(strategies) - 1
         market = warm if last else forked(warm)  # the last strategy takes the original
         market.strategy = strategy
-        runs.append(market.horizon())
-    return runs
+        yield market.horizon()
 
 
 def forked(warm: Market) -> Market:

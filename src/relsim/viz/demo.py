@@ -17,15 +17,17 @@ file the page replays these numbers offline; ``relsim demo --serve``
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -33,13 +35,16 @@ import pandas as pd
 from relsim.domain import RUNGS
 from relsim.experiment import run_experiment
 from relsim.experiment.pool import WorkerPool
+from relsim.model.shared_warm_up import strategy_runs
 from relsim.names import slug
+from relsim.results import Run
 from relsim.scenario import Scenario, load_scenario
-from relsim.simulation import simulate
 from relsim.version import __version__
 from relsim.viz.demo_grid import Lever, compute_grid, default_levers, parse_lever
 from relsim.viz.demo_words import info, statistics
 from relsim.viz.words import currency
+
+T = TypeVar("T")
 
 TRACED_CUSTOMERS = 150
 """How many customers the animation follows (dots on the ladder)."""
@@ -66,26 +71,29 @@ def demo_data(
     workers: int | None = None,
     notify: Callable[[str], None] = _quiet,
     overrides: dict[str, Any] | None = None,
+    pool: WorkerPool | None = None,
+    journeys: Callable[..., Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows, as plain JSON-able data. ``overrides`` (field path: value)
-    change the scenario (the live page's levers); ``notify`` hears each phase."""
+    change the scenario (the live page's levers); ``notify`` hears each phase. ``pool``: a
+    started :class:`~relsim.experiment.pool.WorkerPool` to use instead of one of ``workers``
+    for this call (the live page keeps one for every recomputation); ``journeys``: what
+    computes the traced journeys (default :func:`_journeys`; the live page passes a
+    :class:`LatestJourneys`, so the stages of one request compute them once). With worker
+    processes, the journeys are simulated in a thread here while they run the experiment."""
     path = Path(path)
     overrides = dict(overrides or {})
     scenario = load_scenario(path, overrides=overrides)
     names, levers = _checked(scenario, strategies, levers)
     seed = scenario.seed if seed is None else seed
     start = time.monotonic()
-    journeys, kept = _journeys(path, overrides, names, seed)
-    notify(f"relsim: the customers' journeys under {len(names)} strategies ({_since(start)})")
-    with tempfile.TemporaryDirectory() as tmp, WorkerPool(workers, None) as pool:
-        main = run_experiment(
-            load_scenario(path, overrides={**overrides, "seed": seed}),
-            replications=replications,
-            out=Path(tmp) / "main",
-            progress=False,
-            strategies=names,
-            pool=pool,
-        )
+    traced = journeys or _journeys
+    own = WorkerPool(workers, None) if pool is None else contextlib.nullcontext(pool)
+    with tempfile.TemporaryDirectory() as tmp, own as pool:
+        journeys_done = _beside(pool, lambda: traced(path, overrides, names, seed))
+        main = _experiment(path, {**overrides, "seed": seed}, names, replications, pool, tmp)
+        coded, kept = journeys_done()
+        notify(f"relsim: the customers' journeys under {len(names)} strategies ({_since(start)})")
         curves = _curves(main, scenario.firms[0].name, kept)
         comparison = _comparison(main)
         notify(
@@ -105,13 +113,89 @@ def demo_data(
         )
     return {
         **_about(scenario, names, main.baseline, seed, replications),
-        "journeys": journeys,
+        "journeys": coded,
         "curves": curves,
         "comparison": comparison,
         "grid": grid,
         "overrides": overrides,
         "seconds": round(time.monotonic() - start, 1),
     }
+
+
+def _experiment(
+    path: Path,
+    overrides: dict[str, Any],
+    names: list[str],
+    replications: int,
+    pool: WorkerPool,
+    folder: str,
+) -> Any:
+    """The page's comparison: ``replications`` of each strategy shown, in ``folder``."""
+    return run_experiment(
+        load_scenario(path, overrides=overrides),
+        replications=replications,
+        out=Path(folder) / "main",
+        progress=False,
+        strategies=names,
+        pool=pool,
+    )
+
+
+def _beside(pool: WorkerPool, work: Callable[[], T]) -> Callable[[], T]:
+    """Start ``work`` and return what waits for its result (and raises its error). With
+    worker processes it runs in a daemon thread now, beside what this process does next;
+    in this process alone it runs at once (a thread would only take turns with the rest)."""
+    if pool.executor is None:
+        done = work()
+        return lambda: done
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as error:  # handed to the waiting thread
+            outcome.append((False, error))
+
+    thread = threading.Thread(target=run, name="relsim-journeys", daemon=True)
+    thread.start()
+
+    def wait() -> T:
+        thread.join()
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
+
+    return wait
+
+
+class LatestJourneys:
+    """:func:`_journeys` remembering its latest answer: asked again for the same scenario file
+    (same version on disk), overrides, strategies and seed, it gives it without simulating.
+    The live page's stages of one request (2 runs per strategy, then more) show the same
+    journeys, so they are simulated once per request."""
+
+    def __init__(self) -> None:
+        self._key: tuple[Any, ...] | None = None
+        self._value: tuple[dict[str, Any], dict[str, list[float]]] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(
+        self, path: Path, overrides: dict[str, Any], names: list[str], seed: int
+    ) -> tuple[dict[str, Any], dict[str, list[float]]]:
+        stat = path.stat()
+        key = (
+            str(path.resolve()),
+            (stat.st_ino, stat.st_mtime_ns, stat.st_size),
+            json.dumps(overrides, sort_keys=True, default=str),
+            tuple(names),
+            seed,
+        )
+        with self._lock:
+            if key != self._key or self._value is None:
+                self._value = _journeys(path, overrides, names, seed)
+                self._key = key
+            return self._value
 
 
 def _checked(
@@ -158,13 +242,18 @@ def _journeys(
     path: Path, overrides: dict[str, Any], names: list[str], seed: int
 ) -> tuple[dict[str, Any], dict[str, list[float]]]:
     """Each strategy's sampled customers' weekly firm and rung, coded for the page, and the
-    share of week 0's customers of our firm still ours each week (from every customer)."""
+    share of week 0's customers of our firm still ours each week (from every customer).
+
+    The strategies share one warm-up (:func:`relsim.model.shared_warm_up.strategy_runs`: the
+    same numbers as a run of each, one warm-up instead of one per strategy), and each run is
+    let go once its journeys are coded."""
     traced = load_scenario(path, overrides={**overrides, "trace_share": 1.0, "seed": seed})
     firms = [f.name for f in traced.firms]
     out, kept = {}, {}
     sample: np.ndarray | None = None
-    for name in names:
-        journeys = simulate(traced, strategy=name, seed=seed).journeys
+    runs = strategy_runs(traced, [traced.strategy(name) for name in names], seed)
+    for name, raw in zip(names, runs, strict=True):
+        journeys = Run(raw, seed).journeys
         kept[name] = kept_share(journeys, firms[0], traced.horizon.weeks)
         if sample is None:
             everyone = np.sort(journeys["customer"].unique())

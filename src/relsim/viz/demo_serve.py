@@ -17,8 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from relsim.experiment.pool import WorkerPool
 from relsim.scenario import Scenario, load_scenario
-from relsim.viz.demo import demo_data, render
+from relsim.viz.demo import LatestJourneys, demo_data, render
 
 STAGES = (2, 6)
 """Replications per strategy of each stage of a live recomputation (the default)."""
@@ -134,28 +135,60 @@ class Jobs:
             self._set(job, state="done" if last else "refining", message=message, data=data)
 
 
+class LiveServer(ThreadingHTTPServer):
+    """The live classroom's HTTP server, owning the worker pool every recomputation uses (its
+    workers start with the first one and stay: a lever change does not wait for new worker
+    processes to start and import relsim). :meth:`close` ends both."""
+
+    pool: WorkerPool
+
+    def close(self, interrupted: bool = False) -> None:
+        """Stop serving and end the workers (``interrupted``: Ctrl-C, which stops the
+        replications they are running instead of waiting for them)."""
+        self.server_close()
+        self.pool.__exit__(KeyboardInterrupt if interrupted else None, None, None)
+
+
 def make_server(
     path: Path,
     port: int = 0,
     strategies: list[str] | None = None,
     stages: tuple[int, ...] = STAGES,
-) -> tuple[ThreadingHTTPServer, Jobs]:
+    workers: int | None = None,
+) -> tuple[LiveServer, Jobs]:
     """The live classroom's server on 127.0.0.1 (``port`` 0: any free port), not yet serving;
-    the page it serves shows the first stage's numbers for the scenario as written."""
+    the page it serves shows the first stage's numbers for the scenario as written. Its
+    ``workers`` processes (default: one per core) serve every recomputation; the caller ends
+    them with :meth:`LiveServer.close`."""
     scenario = load_scenario(path)
     compute_lock = threading.Lock()
+    pool = WorkerPool(workers, None).__enter__()
+    journeys = LatestJourneys()
 
     def compute(overrides: dict[str, Any], seed: int, replications: int) -> dict[str, Any]:
         with compute_lock:
             return demo_data(
-                path, strategies, replications, levers=[], seed=seed, workers=1, overrides=overrides
+                path,
+                strategies,
+                replications,
+                levers=[],
+                seed=seed,
+                overrides=overrides,
+                pool=pool,
+                journeys=journeys,
             )
 
-    jobs = Jobs(compute, stages)
-    first = compute({}, scenario.seed, stages[0])
-    page = render(first, {"levers": live_levers(scenario)}).encode("utf-8")
-    handler = type("Handler", (_Handler,), {"page": page, "jobs": jobs})
-    return ThreadingHTTPServer(("127.0.0.1", port), handler), jobs
+    try:
+        jobs = Jobs(compute, stages)
+        first = compute({}, scenario.seed, stages[0])
+        page = render(first, {"levers": live_levers(scenario)}).encode("utf-8")
+        handler = type("Handler", (_Handler,), {"page": page, "jobs": jobs})
+        server = LiveServer(("127.0.0.1", port), handler)
+    except BaseException as error:
+        pool.__exit__(type(error), error, None)
+        raise
+    server.pool = pool
+    return server, jobs
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -205,18 +238,21 @@ def serve(
     strategies: list[str] | None = None,
     stages: tuple[int, ...] = STAGES,
     notify: Callable[[str], None] = print,
+    workers: int | None = None,
 ) -> None:
     """Serve the live classroom until Ctrl-C; ``notify`` hears the address."""
     notify(f"relsim: computing the first numbers for {path} ...")
-    server, _ = make_server(path, port, strategies, stages)
+    server, _ = make_server(path, port, strategies, stages, workers)
     host, port = server.server_address[:2]
     notify(f"relsim: live classroom at http://{host}:{port}/ (this computer only; Ctrl-C stops)")
+    interrupted = False
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
+        interrupted = True
         notify("relsim: stopping the live classroom")
     finally:
-        server.server_close()
+        server.close(interrupted)
 
 
-__all__ = ["STAGES", "Jobs", "live_levers", "make_server", "serve"]
+__all__ = ["STAGES", "Jobs", "LiveServer", "live_levers", "make_server", "serve"]

@@ -1,0 +1,100 @@
+"""The classroom page's computation: journeys from one shared warm-up, a thread beside the
+workers, and the live server's workers and journeys kept between recomputations."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from relsim import load_scenario
+from relsim.simulation import simulate
+from relsim.viz import demo
+from relsim.viz.demo import demo_data, kept_share
+from relsim.viz.demo_serve import make_server
+from tests.test_demo import _tiny_scenario
+
+SHOWN = ["transactional", "price_cut", "points_card"]
+
+
+def test_the_journeys_are_those_of_a_separate_run_of_each_strategy(tmp_path: Path) -> None:
+    """The page's journeys share one warm-up; every customer's journey (through the share of
+    week 0's customers kept, which reads all of them) is what a run of each strategy on its
+    own gives. Fails if the runs of the shared warm-up drift from separate runs."""
+    path = _tiny_scenario(tmp_path)
+    coded, kept = demo._journeys(path, {"firms.1.price_index": 0.95}, SHOWN, 3)
+    traced = load_scenario(
+        path, overrides={"firms.1.price_index": 0.95, "trace_share": 1.0, "seed": 3}
+    )
+    for name in SHOWN:
+        journeys = simulate(traced, strategy=name, seed=3).journeys
+        assert kept[name] == kept_share(journeys, traced.firms[0].name, traced.horizon.weeks)
+    assert kept[SHOWN[0]] != kept[SHOWN[1]]  # the strategies' journeys differ
+    assert set(coded) == set(SHOWN)
+
+
+def _without_clock(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k not in ("seconds", "written")}
+
+
+@pytest.mark.subprocess
+def test_the_page_has_the_same_numbers_with_its_journeys_beside_the_workers(
+    tmp_path: Path,
+) -> None:
+    """With two workers the journeys are simulated in a thread while the workers run the
+    experiment; with one, one after the other in this process: the same page data."""
+    path = _tiny_scenario(tmp_path)
+    options = {"replications": 2, "levers": [], "seed": 4, "strategies": SHOWN}
+    alone = demo_data(path, workers=1, **options)
+    beside = demo_data(path, workers=2, **options)
+    assert _without_clock(beside) == _without_clock(alone)
+
+
+def _ended(pid: int, within: float = 60.0) -> bool:
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        # a child that ended but was not waited for yet is a zombie: count it as ended
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            if stat.read().split(")")[-1].split()[0] == "Z":
+                return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.subprocess
+def test_the_live_server_keeps_its_workers_and_simulates_journeys_once_per_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lever change is computed by the workers the server started (not new ones), its
+    second stage reuses the first stage's journeys (a new seed or lever simulates them
+    again), and closing the server ends its workers."""
+    path = _tiny_scenario(tmp_path)
+    simulated = []
+    journeys = demo._journeys
+    monkeypatch.setattr(demo, "_journeys", lambda *args: simulated.append(args) or journeys(*args))
+    server, jobs = make_server(path, strategies=SHOWN[:2], stages=(2, 3), workers=2)
+    try:
+        executor = server.pool.executor
+        assert executor is not None
+        started = set(executor._processes)  # type: ignore[attr-defined]
+        assert started and len(simulated) == 1
+        lever = {"firms.1.price_index": 0.95}
+        first = jobs.compute(lever, 7, 2)
+        refined = jobs.compute(lever, 7, 3)
+        assert len(simulated) == 2  # the second stage reused the first stage's journeys
+        assert refined["journeys"] == first["journeys"]
+        assert refined["comparison"] != first["comparison"]
+        jobs.compute(lever, 8, 2)
+        jobs.compute({"firms.1.price_index": 0.9}, 8, 2)
+        assert len(simulated) == 4
+        assert server.pool.executor is executor
+        assert started <= set(executor._processes)  # type: ignore[attr-defined]
+    finally:
+        server.close()
+    assert all(_ended(pid) for pid in started)
