@@ -82,11 +82,24 @@ def write_part(
     tmp.mkdir()
     (tmp / "summary.json").write_text(json.dumps(result["summary"]), encoding="utf-8")
     for name in TABLES:
-        result[name].to_parquet(tmp / f"{name}.parquet", index=False)
+        _write_small_table(result[name], tmp / f"{name}.parquet")
     _fsync_dir(tmp)
     rows = {f"{name}.parquet": len(result[name]) for name in TABLES}
     records.write_record(tmp, strategy, replication, rows, run)
     os.rename(tmp, final)
+
+
+def _write_small_table(frame: pd.DataFrame, path: Path) -> None:
+    """``frame.to_parquet(path, index=False)``, the same bytes, converted to Arrow on this
+    thread: for a part's few thousand rows pyarrow's threaded conversion (its default from
+    100 rows a column) cost more than it saved (classroom ladder: 12 ms instead of 3)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if frame.attrs:  # pandas keeps them in the file's metadata; this path does not
+        frame.to_parquet(path, index=False)
+        return
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False, nthreads=1), path)
 
 
 def run_settings(manifest: dict[str, Any]) -> dict[str, Any]:
