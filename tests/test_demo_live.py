@@ -4,16 +4,19 @@ workers, and the live server's workers and journeys kept between recomputations.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from relsim import load_scenario
+from relsim.experiment.pool import WorkerPool
 from relsim.simulation import simulate
 from relsim.viz import demo
 from relsim.viz.demo import demo_data, kept_share
 from relsim.viz.demo_serve import make_server
+from tests.conftest import SCENARIOS
 from tests.test_demo import _tiny_scenario
 
 SHOWN = ["transactional", "price_cut", "points_card"]
@@ -53,18 +56,20 @@ def test_the_page_has_the_same_numbers_with_its_journeys_beside_the_workers(
 
 
 def _ended(pid: int, within: float = 60.0) -> bool:
+    """Whether process ``pid`` has ended (or ends within ``within`` seconds); a child that
+    ended but was not waited for yet (a zombie) counts as ended."""
     end = time.monotonic() + within
-    while time.monotonic() < end:
+    while True:
         try:
             os.kill(pid, 0)
-        except ProcessLookupError:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                if stat.read().split(")")[-1].split()[0] == "Z":
+                    return True
+        except (ProcessLookupError, FileNotFoundError):
             return True
-        # a child that ended but was not waited for yet is a zombie: count it as ended
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            if stat.read().split(")")[-1].split()[0] == "Z":
-                return True
+        if time.monotonic() >= end:
+            return False
         time.sleep(0.1)
-    return False
 
 
 @pytest.mark.subprocess
@@ -98,3 +103,25 @@ def test_the_live_server_keeps_its_workers_and_simulates_journeys_once_per_reque
     finally:
         server.close()
     assert all(_ended(pid) for pid in started)
+
+
+@pytest.mark.subprocess
+def test_workers_started_up_front_outlive_the_thread_that_used_them() -> None:
+    """The live server's workers are started on the main thread; a request's thread that
+    uses them and ends does not take them along (a worker started from that thread would end
+    with it: the parent-death signal follows the spawning thread)."""
+    scenario = load_scenario(SCENARIOS / "ci-smoke.yaml")
+    with WorkerPool(2, None) as pool:
+        pool.start_workers()
+        assert pool.executor is not None
+        started = set(pool.executor._processes)  # type: ignore[attr-defined]
+        assert len(started) == 2
+        results: list = []
+        task = [(scenario.baseline_strategy, 0)]
+        user = threading.Thread(target=lambda: results.extend(pool.map(scenario, task)))
+        user.start()
+        user.join()
+        time.sleep(1.0)  # a worker tied to the ended thread would be killed by now
+        assert len(results) == 1
+        assert set(pool.executor._processes) == started  # type: ignore[attr-defined]
+        assert not any(_ended(pid, within=0.0) for pid in started)

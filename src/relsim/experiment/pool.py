@@ -175,6 +175,16 @@ class WorkerPool:
             initargs=(extensions.snapshot(), os.getpid(), on_main),
         )
 
+    def start_workers(self) -> None:
+        """Start every worker process of our own pool now, from this thread. A pool that other
+        threads use later (the live classroom's) calls it on the main thread: a worker that a
+        short-lived thread started would end with that thread (the parent-death signal of
+        :func:`start_worker` follows the thread that spawned the worker)."""
+        if self.executor is None or self.external is not None:
+            return
+        # a submit starts a new worker unless one is idle, and none is before the first answer
+        cf.wait([self.executor.submit(os.getpid) for _ in range(self.workers)])
+
     def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
         if self.executor is not None and self.external is None:
             if error is not None:  # Ctrl-C or a failure: unfinished replications are abandoned

@@ -179,6 +179,7 @@ def make_server(
             )
 
     try:
+        pool.start_workers()  # here, on the main thread: the jobs' threads come and go
         jobs = Jobs(compute, stages)
         first = compute({}, scenario.seed, stages[0])
         page = render(first, {"levers": live_levers(scenario)}).encode("utf-8")
