@@ -227,19 +227,7 @@ class Purchases:
         c.expectation[b] = update_expectation(expected, felt, self.rule)
         if week >= 0:
             self._count_primary_orders(week, n, new, with_primary)
-        # the focal firm's part names its firm once (a scalar: bond columns gather as views)
-        focal_part, rivals_part = with_primary
-        for part, primary_firm in ((focal_part, 0), (rivals_part, firm[rivals_part])):
-            if part.stop > part.start:
-                self._climb(
-                    week,
-                    b[part],
-                    primary_firm,
-                    satisfying[part],
-                    felt[part],
-                    expected[part],
-                    problem[part],
-                )
+        self._climb_with_primary(week, b, firm, with_primary, satisfying, felt, expected, problem)
         self._relationships_begin(week, b, firm, new, elsewhere, felt, expected, problem)
         if len(fb):
             self.service.after_purchases(week, fb, problem[focal], voiced_all[focal])
