@@ -306,6 +306,7 @@ class Market(
             self.quality,
         )
         self.table = self.p.utility_table(offer)
+        self.table_by_cell = choice.by_cell(self.table)  # what each occasion's choice gathers
         self.penalty = offer.reputation_penalty
 
     def now_week(self) -> int:
