@@ -307,7 +307,7 @@ class Purchases:
             c.problem_until[pb] = week + self.scenario.satisfaction.problem_memory_weeks
             self.recorder.add("problems", week, pf, F)
             self.recorder.add("voiced_problems", week, pf[voiced], F)
-            self._trace(week, rec.PROBLEM, pb, pf, 0, voiced.astype(float))
+            self._trace(week, rec.PROBLEM, pb, pf, 0, voiced)  # the trace's amounts: 1.0, 0.0
         return problem, voiced_all
 
     def _relationships_begin(

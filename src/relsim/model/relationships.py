@@ -120,7 +120,8 @@ class Relationships:
         c = self.c
         c.primary[b] = firm
         c.since[b] = week
-        c.rung[b] = ladder.start_rung(c.orders.reshape(-1).take(b * self.F + firm))
+        rung = ladder.start_rung(c.orders.reshape(-1).take(b * self.F + firm))
+        c.rung[b] = rung
         # the initial satisfaction and trust as float32 scalars: the same elementwise
         # arithmetic as on arrays of them, which the orders' arrays broadcast to
         start = np.float32(self.scenario.satisfaction.initial)
@@ -135,7 +136,7 @@ class Relationships:
         focal = b[(firm == 0) & (c.acquired_week.take(b) == NEVER)]
         c.acquired_week[focal] = week
         self.recorder.add("acquired", week, firm, self.F)
-        self._trace(week, rec.ACQUIRED, b, firm, c.rung.take(b))
+        self._trace(week, rec.ACQUIRED, b, firm, rung)
         if self.any_contractual:
             b = b[~self.p.contractual[c.segment.take(b)]]
         self._schedule_lapse(b, week + 1)
