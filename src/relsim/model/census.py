@@ -23,6 +23,9 @@ N_RUNGS = len(RUNGS)
 COUNT_SLICE = 65_536
 """Rows per slice of the weekly counts (work buffers of this size are kept between weeks)."""
 
+INT8_CELLS = np.iinfo(np.int8).max + 1
+"""The most cells an int8 cell code can number (0 .. 127)."""
+
 
 class Census:
     """Census of the market (see the module docstring)."""
@@ -69,8 +72,10 @@ class Census:
         # new pages every week (or, kept, cost memory per customer). The cell code is built in
         # the smallest integer type that holds every cell (int8 for up to 20 firms: three
         # int8 operations and one widening copy cost a third of three operations on intp)
-        small = np.int8 if cells <= np.iinfo(np.int8).max + 1 else np.int16
-        small_buffer = self._buffer(f"code_{np.dtype(small).name}", COUNT_SLICE, small)
+        small, small_name = (
+            (np.int8, "code_int8") if cells <= INT8_CELLS else (np.int16, "code_int16")
+        )
+        small_buffer = self._buffer(small_name, COUNT_SLICE, small)
         code_buffer = self._buffer("code", COUNT_SLICE, np.intp)
         weights_buffer = self._buffer("weights", COUNT_SLICE, np.float64)
         for start in range(0, n, COUNT_SLICE):

@@ -44,21 +44,24 @@ def utilities(
     rung: np.ndarray,
     primary: np.ndarray,
     satisfaction: np.ndarray,
-    lead: np.ndarray,
+    lead: np.ndarray | None,
     left: np.ndarray,
     extra: np.ndarray | None = None,
     cell: np.ndarray | None = None,
+    by_cell: np.ndarray | None = None,
 ) -> np.ndarray:
     """Deterministic utilities of the firms, shape (F, n), for the given customers' states.
 
     ``table`` has shape (S, 6, F): the segment-and-rung part of every firm's utility;
     ``extra`` (F, n), when given, is added to every firm's utility (bonds, instruments);
-    ``cell``, when given, is ``segment * 6 + rung`` (intp), computed by the caller.
+    ``cell``, when given, is ``segment * 6 + rung`` (intp), computed by the caller;
+    ``by_cell``, when given, is ``table`` firm-major, (F, S*6) (:func:`by_cell`), kept by a
+    caller that reads one table many times; ``lead`` None: no customer has a lead.
     """
     n_segments, n_rungs, n_firms = table.shape
-    flat = table.reshape(n_segments * n_rungs, n_firms).T  # (F, S*6)
+    flat = by_cell if by_cell is not None else table.reshape(n_segments * n_rungs, n_firms).T
     code = segment.astype(np.intp) * n_rungs + rung if cell is None else cell
-    v = np.take(flat, code, axis=1)  # a fresh (F, n) array
+    v = flat.take(code, axis=1)  # a fresh (F, n) array
     n = len(segment)
     flat_v = v.reshape(-1)  # a view: element (f, i) is flat_v[f * n + i]
     has = (primary != NONE).nonzero()[0]
@@ -66,15 +69,24 @@ def utilities(
         habit = terms.habit.take(rung.take(has))
         habit += terms.satisfaction_weight * (satisfaction.take(has) - 0.5)
         flat_v[primary.take(has).astype(np.intp) * n + has] += habit
-    has = (lead != NONE).nonzero()[0]
-    if len(has):
-        flat_v[lead.take(has).astype(np.intp) * n + has] += terms.lead_bonus
+    if lead is not None:
+        has = (lead != NONE).nonzero()[0]
+        if len(has):
+            flat_v[lead.take(has).astype(np.intp) * n + has] += terms.lead_bonus
     has = (left != NONE).nonzero()[0]
     if len(has):
         flat_v[left.take(has).astype(np.intp) * n + has] -= terms.winback_penalty
     if extra is not None:
         v += extra
     return v
+
+
+def by_cell(table: np.ndarray) -> np.ndarray:
+    """``table`` (S, 6, F) firm-major, (F, S*6) and contiguous: each firm's utilities by
+    (segment, rung) cell, gathered by :func:`utilities` (the same numbers as the transposed
+    view it makes otherwise, in one contiguous pass)."""
+    n_segments, n_rungs, n_firms = table.shape
+    return np.ascontiguousarray(table.reshape(n_segments * n_rungs, n_firms).T)
 
 
 def _weights(v: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

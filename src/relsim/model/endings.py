@@ -168,24 +168,25 @@ class Endings:
         lost is recorded in the horizon only (the warm-up records nothing), priced when the
         run ends at the final year's running costs, like the value after it."""
         c = self.c
-        focal = (old == 0).nonzero()[0] if week >= 0 else np.zeros(0, np.intp)
-        tail = self._tail(rows.take(focal), old.take(focal), week)
-        tenure = week - c.since.take(rows)
-        destination = to_firm if to_firm is not None else np.full(len(rows), NONE)
-        self.recorder.defections(
-            week,
-            c.id.take(rows),
-            old,
-            reason,
-            chance,
-            c.rung.take(rows),
-            tenure,
-            destination,
-            tail,
-            self.F,
-            renewal,
-        )
-        self._trace(week, rec.DEFECTION, rows, old, c.rung.take(rows), reason.astype(float))
+        rung = c.rung.take(rows)
+        if week >= 0:  # (the table holds the reported weeks only)
+            focal = (old == 0).nonzero()[0]
+            tail = self._tail(rows.take(focal), old.take(focal), week)
+            self.recorder.defections(
+                week,
+                c.id.take(rows),
+                old,
+                reason,
+                chance,
+                rung,
+                week - c.since.take(rows),  # tenure
+                to_firm if to_firm is not None else NONE,
+                tail,
+                self.F,
+                renewal,
+            )
+        # the reason codes go into the trace's float amounts as they are (the same numbers)
+        self._trace(week, rec.DEFECTION, rows, old, rung, reason)
 
     def _reshop(self, week: int, rows: np.ndarray, old: np.ndarray) -> None:
         """Customers who lapsed or left for political reasons (``old``: the firms they left)

@@ -45,12 +45,14 @@ class Purchases:
         self,
         rows: np.ndarray,
         primary: np.ndarray,
-        lead: np.ndarray,
+        lead: np.ndarray | None,
         seg: np.ndarray | None = None,
         rung: np.ndarray | None = None,
     ) -> np.ndarray:
         """Deterministic utilities (F, n) of ``rows`` with the given primary and lead firms
-        (``seg``, ``rung``: their segments and rungs, when the caller has them)."""
+        (``seg``, ``rung``: their segments and rungs, when the caller has them). ``lead``
+        None: the rows are valued in their relationships (``primary``: their firms), so none
+        has a lead and none is away from a firm it left."""
         c = self.c
         week = self.now_week()
         seg = c.segment.take(rows) if seg is None else seg
@@ -69,14 +71,16 @@ class Purchases:
             lead,
             left,
             cell=cell,
+            by_cell=self.table_by_cell,
         )
         # a customer who drifted off and has no relationship does not consider the firm it
         # left (a lost customer): it returns only once a relationship elsewhere has ended
-        away = ((primary == NONE) & (left != NONE)).nonzero()[0]
-        if len(away) and self.crm is not None:
-            away = self.crm.still_away(away, week)  # a campaign's offer reopens the firm
-        if len(away):
-            v[left.take(away).astype(np.intp), away] = AWAY_UTILITY
+        if lead is not None:  # (valued relationships have a firm: none is away)
+            away = ((primary == NONE) & (left != NONE)).nonzero()[0]
+            if len(away) and self.crm is not None:
+                away = self.crm.still_away(away, week)  # a campaign's offer reopens the firm
+            if len(away):
+                v[left.take(away).astype(np.intp), away] = AWAY_UTILITY
         price_weight = self.price_weight.take(cell)
         self.bonds.add_utility(v, rows, primary, week, price_weight)
         if self.crm is not None:
@@ -227,19 +231,7 @@ class Purchases:
         c.expectation[b] = update_expectation(expected, felt, self.rule)
         if week >= 0:
             self._count_primary_orders(week, n, new, with_primary)
-        # the focal firm's part names its firm once (a scalar: bond columns gather as views)
-        focal_part, rivals_part = with_primary
-        for part, primary_firm in ((focal_part, 0), (rivals_part, firm[rivals_part])):
-            if part.stop > part.start:
-                self._climb(
-                    week,
-                    b[part],
-                    primary_firm,
-                    satisfying[part],
-                    felt[part],
-                    expected[part],
-                    problem[part],
-                )
+        self._climb_with_primary(week, b, firm, with_primary, satisfying, felt, expected, problem)
         self._relationships_begin(week, b, firm, new, elsewhere, felt, expected, problem)
         if len(fb):
             self.service.after_purchases(week, fb, problem[focal], voiced_all[focal])
@@ -315,7 +307,7 @@ class Purchases:
             c.problem_until[pb] = week + self.scenario.satisfaction.problem_memory_weeks
             self.recorder.add("problems", week, pf, F)
             self.recorder.add("voiced_problems", week, pf[voiced], F)
-            self._trace(week, rec.PROBLEM, pb, pf, 0, voiced.astype(float))
+            self._trace(week, rec.PROBLEM, pb, pf, 0, voiced)  # the trace's amounts: 1.0, 0.0
         return problem, voiced_all
 
     def _relationships_begin(

@@ -98,7 +98,7 @@ class Recorder:
         chance: np.ndarray,
         rung: np.ndarray,
         tenure: np.ndarray,
-        to_firm: np.ndarray,
+        to_firm: np.ndarray | int,
         tail: np.ndarray,
         n_firms: int,
         renewal: np.ndarray | bool = False,
@@ -107,8 +107,9 @@ class Recorder:
         ended relationships' continuations were exposed to, in order (the rows of
         :data:`relsim.model.continuation.EXPOSURES`), priced into their value lost when the run
         ends. Rivals' relationships have no value lost: their costs of serving (staff, levels)
-        are not modelled, so their net value is unknown (NaN). ``renewal``: the endings that came at
-        a contract renewal (cancellations, doing without, switching at renewal)."""
+        are not modelled, so their net value is unknown (NaN). ``to_firm``: the firms moved to,
+        or one code for all (NONE: drift-offs). ``renewal``: the endings that came at a contract
+        renewal (cancellations, doing without, switching at renewal)."""
         if not (0 <= week < self.weeks) or not len(customer):
             return
         self.counts["defections"][week] += np.bincount(firm, minlength=n_firms)

@@ -23,6 +23,44 @@ N_RUNGS = len(RUNGS)
 class Relationships:
     """Relationships of the market (see the module docstring)."""
 
+    def _climb_with_primary(
+        self,
+        week: int,
+        b: np.ndarray,
+        firm: np.ndarray,
+        with_primary: tuple[slice, slice],
+        satisfying: np.ndarray,
+        felt: np.ndarray,
+        expected: np.ndarray,
+        problem: np.ndarray,
+    ) -> None:
+        """The orders placed with the primary firm climb, in one call: the focal firm's group
+        (at the start of ``b``) and the rivals' (at its end) joined. The rows are distinct
+        and the climb reads only their own state, so this is what one call per group would
+        do, with the same draws (one uniform per order, in this order); a call per group
+        cost as much again in per-call work as the joining does."""
+        focal_part, rivals_part = with_primary
+        if focal_part.stop == focal_part.start:  # one group: its slices, no joined copies
+            part = rivals_part
+        elif rivals_part.stop == rivals_part.start:
+            part = focal_part
+        else:
+            at = np.concatenate((np.arange(focal_part.stop), np.arange(rivals_part.start, len(b))))
+            self._climb(
+                week,
+                b.take(at),
+                firm.take(at),
+                satisfying.take(at),
+                felt.take(at),
+                expected.take(at),
+                problem.take(at),
+                split=focal_part.stop,
+            )
+            return
+        self._climb(
+            week, b[part], firm[part], satisfying[part], felt[part], expected[part], problem[part]
+        )
+
     def _climb(
         self,
         week: int,
@@ -32,9 +70,11 @@ class Relationships:
         felt: np.ndarray,
         expected: np.ndarray,
         problem: np.ndarray,
+        split: int = 0,
     ) -> None:
         """Satisfaction, trust and ladder after purchases with the primary firm (``primary``:
-        one per row, or one for all)."""
+        one per row, or one for all). ``split``: where a second group of rows starts (the
+        rivals' after the focal firm's), whose traced moves follow the first group's."""
         c, p = self.c, self.p
         c.satisfaction[b] = update_satisfaction(c.satisfaction.take(b), felt, expected, self.rule)
         trusted = trust.after_orders(c.trust.take(b), problem, self.trust_rule)
@@ -56,10 +96,14 @@ class Relationships:
         c.rung[b] = new
         t = self._traced(b)
         if len(t):
-            bt, before, after = b[t], old[t], new[t]
-            for event, moved in ((rec.RUNG_UP, after > before), (rec.RUNG_DOWN, after < before)):
-                if np.count_nonzero(moved):  # cheaper than moved.any()'s Python layers
-                    self._trace(week, event, bt[moved], c.primary[bt[moved]], after[moved])
+            for group in (t[t < split], t[t >= split]) if split else (t,):
+                self._trace_moves(week, b.take(group), old.take(group), new.take(group))
+
+    def _trace_moves(self, week: int, b: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
+        """The traced customers ``b``'s rung moves: the climbs, then the falls."""
+        for event, moved in ((rec.RUNG_UP, after > before), (rec.RUNG_DOWN, after < before)):
+            if np.count_nonzero(moved):  # cheaper than moved.any()'s Python layers
+                self._trace(week, event, b[moved], self.c.primary[b[moved]], after[moved])
 
     def _begin(
         self,
@@ -76,7 +120,8 @@ class Relationships:
         c = self.c
         c.primary[b] = firm
         c.since[b] = week
-        c.rung[b] = ladder.start_rung(c.orders.reshape(-1).take(b * self.F + firm))
+        rung = ladder.start_rung(c.orders.reshape(-1).take(b * self.F + firm))
+        c.rung[b] = rung
         # the initial satisfaction and trust as float32 scalars: the same elementwise
         # arithmetic as on arrays of them, which the orders' arrays broadcast to
         start = np.float32(self.scenario.satisfaction.initial)
@@ -91,7 +136,7 @@ class Relationships:
         focal = b[(firm == 0) & (c.acquired_week.take(b) == NEVER)]
         c.acquired_week[focal] = week
         self.recorder.add("acquired", week, firm, self.F)
-        self._trace(week, rec.ACQUIRED, b, firm, c.rung.take(b))
+        self._trace(week, rec.ACQUIRED, b, firm, rung)
         if self.any_contractual:
             b = b[~self.p.contractual[c.segment.take(b)]]
         self._schedule_lapse(b, week + 1)

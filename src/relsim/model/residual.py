@@ -12,7 +12,7 @@ import numpy as np
 from relsim import extensions
 from relsim.domain import RUNGS
 from relsim.model import choice, continuation
-from relsim.model.population import NEVER, NONE
+from relsim.model.population import NEVER
 
 N_RUNGS = len(RUNGS)
 
@@ -85,7 +85,7 @@ class Residual:
         :func:`choice.chosen_probability`, without the other alternatives' rows; a plugin's rule
         (a subclass of the logit included) by its own probabilities."""
         n = len(rows)
-        v = self._utilities(rows, firm.astype(np.int8), np.full(n, NONE, np.int8), seg, rung)
+        v = self._utilities(rows, firm.astype(np.int8), None, seg, rung)
         outside = self.p.outside_utility.take(seg)
         if type(self.choice_rule) is not extensions.Logit:
             return self.choice_rule.probabilities(v, outside)[firm, np.arange(n)]
