@@ -423,3 +423,4 @@ def test_the_live_page_reruns_on_loopback_and_stops_on_ctrl_c(tmp_path: Path) ->
         _, rest = server.communicate(timeout=30)
     assert server.returncode == 0, rest
     assert "stopping the live classroom" in rest
+    assert "Traceback" not in rest, rest

@@ -64,7 +64,9 @@ def _tables(run: Run, strategy: str, replication: int) -> dict[str, Any]:
     out["summary"]["seconds"] = run.summary["seconds"]
     for name in storage.TABLES:
         # the keys inserted in front of a shallow copy: assign() and then reordering the
-        # columns copied every column twice (8 ms of a classroom part's 17, now 2)
+        # columns copied every column twice (8 ms of a classroom part's 17, now 2). Without
+        # copy-on-write (pandas 2) the copy shares its columns with the run's: the run is not
+        # used after this
         frame = getattr(run, name).copy(deep=False)
         for at, (key, value) in enumerate(keys.items()):
             frame.insert(at, key, value)
@@ -182,8 +184,11 @@ class WorkerPool:
         :func:`start_worker` follows the thread that spawned the worker)."""
         if self.executor is None or self.external is not None:
             return
-        # a submit starts a new worker unless one is idle, and none is before the first answer
-        cf.wait([self.executor.submit(os.getpid) for _ in range(self.workers)])
+        # a submit starts a new worker unless one is idle, and none is before the first answer;
+        # held from SIGINT like every spawn (a worker importing relsim must not see Ctrl-C)
+        with interrupts.sigint_held():
+            started = [self.executor.submit(os.getpid) for _ in range(self.workers)]
+        cf.wait(started)
 
     def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
         if self.executor is not None and self.external is None:

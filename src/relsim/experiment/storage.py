@@ -90,9 +90,8 @@ def write_part(
 
 
 def _write_small_table(frame: pd.DataFrame, path: Path) -> None:
-    """``frame.to_parquet(path, index=False)``, the same bytes, converted to Arrow on this
-    thread: for a part's few thousand rows pyarrow's threaded conversion (its default from
-    100 rows a column) cost more than it saved (classroom ladder: 12 ms instead of 3)."""
+    """``frame.to_parquet(path, index=False)``'s bytes, converted on this thread: pyarrow's
+    threaded conversion cost a part more than it saved (classroom ladder: 12 ms, not 3)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -60,7 +60,10 @@ def strategy_runs(
         last = k == len(strategies) - 1
         market = warm if last else forked(warm)  # the last strategy takes the original
         market.strategy = strategy
-        yield market.horizon()
+        run = market.horizon()
+        del market  # a forked market's state goes before the caller asks for the next run
+        yield run
+        del run
 
 
 def forked(warm: Market) -> Market:

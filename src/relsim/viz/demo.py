@@ -18,6 +18,7 @@ file the page replays these numbers offline; ``relsim demo --serve``
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import html
 import json
 import tempfile
@@ -90,10 +91,10 @@ def demo_data(
     traced = journeys or _journeys
     own = WorkerPool(workers, None) if pool is None else contextlib.nullcontext(pool)
     with tempfile.TemporaryDirectory() as tmp, own as pool:
-        journeys_done = _beside(pool, lambda: traced(path, overrides, names, seed))
-        main = _experiment(path, {**overrides, "seed": seed}, names, replications, pool, tmp)
-        coded, kept = journeys_done()
-        notify(f"relsim: the customers' journeys under {len(names)} strategies ({_since(start)})")
+        told = _told(traced, notify, f"the customers' journeys under {len(names)} strategies")
+        done = _beside(pool, lambda: told(path, overrides, names, seed))
+        main = _experiment(path, {**overrides, "seed": seed}, names, replications, pool, tmp, done)
+        coded, kept = done()
         curves = _curves(main, scenario.firms[0].name, kept)
         comparison = _comparison(main)
         notify(
@@ -122,6 +123,19 @@ def demo_data(
     }
 
 
+def _told(work: Callable[..., T], notify: Callable[[str], None], what: str) -> Callable[..., T]:
+    """``work`` that, once done, tells ``notify`` how long it has been since it was made
+    (the page's phases: the journeys may finish beside the experiment, or before it)."""
+    start = time.monotonic()
+
+    def told(*args: Any) -> T:
+        found = work(*args)
+        notify(f"relsim: {what} ({_since(start)})")
+        return found
+
+    return told
+
+
 def _experiment(
     path: Path,
     overrides: dict[str, Any],
@@ -129,16 +143,24 @@ def _experiment(
     replications: int,
     pool: WorkerPool,
     folder: str,
+    beside: Callable[[], Any],
 ) -> Any:
-    """The page's comparison: ``replications`` of each strategy shown, in ``folder``."""
-    return run_experiment(
-        load_scenario(path, overrides=overrides),
-        replications=replications,
-        out=Path(folder) / "main",
-        progress=False,
-        strategies=names,
-        pool=pool,
-    )
+    """The page's comparison: ``replications`` of each strategy shown, in ``folder``. If it
+    fails, ``beside`` (what waits for the work running beside it) is waited for first, so that
+    a failed request leaves nothing simulating."""
+    try:
+        return run_experiment(
+            load_scenario(path, overrides=overrides),
+            replications=replications,
+            out=Path(folder) / "main",
+            progress=False,
+            strategies=names,
+            pool=pool,
+        )
+    except Exception:
+        with contextlib.suppress(Exception):
+            beside()
+        raise
 
 
 def _beside(pool: WorkerPool, work: Callable[[], T]) -> Callable[[], T]:
@@ -171,7 +193,7 @@ def _beside(pool: WorkerPool, work: Callable[[], T]) -> Callable[[], T]:
 
 class LatestJourneys:
     """:func:`_journeys` remembering its latest answer: asked again for the same scenario file
-    (same version on disk), overrides, strategies and seed, it gives it without simulating.
+    (the same bytes), overrides, strategies and seed, it gives it without simulating.
     The live page's stages of one request (2 runs per strategy, then more) show the same
     journeys, so they are simulated once per request."""
 
@@ -183,10 +205,9 @@ class LatestJourneys:
     def __call__(
         self, path: Path, overrides: dict[str, Any], names: list[str], seed: int
     ) -> tuple[dict[str, Any], dict[str, list[float]]]:
-        stat = path.stat()
         key = (
             str(path.resolve()),
-            (stat.st_ino, stat.st_mtime_ns, stat.st_size),
+            hashlib.sha256(path.read_bytes()).hexdigest(),  # a scenario file: a few KB
             json.dumps(overrides, sort_keys=True, default=str),
             tuple(names),
             seed,
@@ -261,6 +282,7 @@ def _journeys(
             sample = everyone[::step][:TRACED_CUSTOMERS]
         shown = journeys[journeys["customer"].isin(sample)]
         out[name] = _journey_codes(shown, firms, traced.horizon.weeks)
+        del raw, journeys, shown  # before the next strategy's run is simulated
     return out, kept
 
 

@@ -125,6 +125,9 @@ class Jobs:
             except Exception as error:  # a bad lever value: say so on the page
                 self._set(job, state="error", message=f"could not compute: {error}")
                 return
+            except KeyboardInterrupt:  # the workers' Stopped: Ctrl-C is stopping the server
+                self._set(job, state="error", message="stopped")
+                return
             last = k == len(self.stages) - 1
             took = f"{time.monotonic() - start:.0f} s"
             message = (
