@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from worktrees import checked_out  # noqa: E402
+from worktrees import checked_out, run_python  # noqa: E402
 
 CHILD = """
 import inspect, json, sys, time
@@ -52,17 +50,8 @@ if __name__ == "__main__":
 
 def _time(tree: Path, args: argparse.Namespace) -> dict[str, object]:
     """One live session in a fresh process importing ``tree``'s relsim: its seconds."""
-    command = [sys.executable, "-c", CHILD, str(tree), str(args.replications), str(args.changes)]
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(tree / "src")},
-    )
-    if done.returncode:
-        raise SystemExit(f"a session failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout)
+    arguments = ["-c", CHILD, str(tree), str(args.replications), str(args.changes)]
+    return json.loads(run_python(tree, arguments, "a session"))
 
 
 def main() -> None:

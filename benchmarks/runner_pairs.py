@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from worktrees import checked_out  # noqa: E402
+from worktrees import checked_out, run_python  # noqa: E402
 
 CHILD = """
 import json, sys, time
@@ -50,21 +48,13 @@ print(json.dumps({"import": imported - started, "run": ended - imported}))
 
 def _time(tree: Path, args: argparse.Namespace, out: Path) -> dict[str, float]:
     """One run in a fresh process importing ``tree``'s relsim: its seconds."""
-    command = [sys.executable, "-c", CHILD, str(tree), args.scenario, str(args.strategies)]
-    command += [str(args.replications), str(args.workers), str(out)]
+    arguments = ["-c", CHILD, str(tree), args.scenario, str(args.strategies)]
+    arguments += [str(args.replications), str(args.workers), str(out)]
     started, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(tree / "src")},
-    )
-    if done.returncode:
-        raise SystemExit(f"a run failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    printed = run_python(tree, arguments)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return {"process": time.perf_counter() - started, "cpu": cpu, **json.loads(done.stdout)}
+    return {"process": time.perf_counter() - started, "cpu": cpu, **json.loads(printed)}
 
 
 def main() -> None:

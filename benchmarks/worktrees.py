@@ -1,9 +1,12 @@
-"""Another commit of this repository, checked out beside it for a paired benchmark."""
+"""Another commit of this repository, checked out beside it for a paired benchmark, and a
+fresh Python process importing one side's relsim."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,3 +29,18 @@ def checked_out(root: Path, commit: str, scratch: Path) -> Iterator[Path]:
             check=False,
             capture_output=True,
         )
+
+
+def run_python(tree: Path, arguments: list[str], what: str = "a run") -> str:
+    """``python ARGUMENTS`` in a fresh process importing ``tree``'s relsim (its ``src/`` first
+    on the path); its standard output, or the end of its errors as the benchmark's exit."""
+    done = subprocess.run(
+        [sys.executable, *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(tree / "src")},
+    )
+    if done.returncode:
+        raise SystemExit(f"{what} failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    return done.stdout
