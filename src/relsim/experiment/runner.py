@@ -76,7 +76,9 @@ def run_experiment(
     out:
         Results folder (default ``results/<scenario>-<timestamp>``).
     resume, progress:
-        Complete the run in ``out``, keeping what finished; progress: lines or a bar on stderr.
+        Complete the run in ``out`` as it was started, keeping what finished (``replications``,
+        ``precision`` or ``strategies`` other than its own: ``SettingError``); progress: lines
+        or a bar on stderr.
     precision:
         Relative precision rule: after the pilot, add replications in batches until the 95% CI
         half-width of every paired difference on ``metric`` against the baseline is at most
@@ -102,10 +104,39 @@ def run_experiment(
     if resume:  # writing() takes the folder's own settings; a damaged manifest is rebuilt first
         heal_manifest(folder)
     with folder.writing(scenario, settings, resume=resume, force=force) as writing:
+        if resume:
+            _check_resumed(writing.manifest, folder.root, asked, strategies)
         own = contextlib.nullcontext(pool) if pool else WorkerPool(workers, executor)
         with own as running:
             metric = _fill(writing, running, scenario, progress, metric, max_replications, not pool)
     return Experiment(folder.root, metric)
+
+
+def _check_resumed(
+    manifest: dict[str, Any], root: Path, asked: dict[str, Any], strategies: list[str] | None
+) -> None:
+    """Refuse settings a resume would ignore (it completes the folder as it was started, as
+    ``relsim run --resume`` says): a resumed run with ``replications=8`` on a folder started
+    with 2 would otherwise return 2 without a word."""
+    kept = {
+        "replications": manifest.get("replications_target"),
+        "precision": manifest.get("precision"),
+        "strategies": manifest.get("strategies"),
+    }
+    given = {**{k: asked[k] for k in ("replications", "precision")}, "strategies": strategies}
+    if kept["precision"] is not None:  # its target grew from the pilot size given
+        given["replications"] = None
+    if given["strategies"] is not None and sorted(given["strategies"]) == sorted(
+        kept["strategies"] or []
+    ):  # the same strategies in another order
+        given["strategies"] = None
+    differ = [k for k, v in given.items() if v is not None and v != kept[k]]
+    if differ:
+        shown = ", ".join(f"{k}={given[k]!r} (the folder's: {kept[k]!r})" for k in differ)
+        raise checks.SettingError(
+            f"resume completes {root} as it was started (its manifest.json), so it would "
+            f"ignore {shown}: leave them out, or start a new run in another folder"
+        )
 
 
 def _check_settings(
