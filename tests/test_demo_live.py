@@ -125,3 +125,37 @@ def test_workers_started_up_front_outlive_the_thread_that_used_them() -> None:
         assert len(results) == 1
         assert set(pool.executor._processes) == started  # type: ignore[attr-defined]
         assert not any(_ended(pid, within=0.0) for pid in started)
+
+
+@pytest.mark.subprocess
+def test_a_requests_next_stage_adds_to_the_replications_of_the_stage_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second stage computes only the replications the first did not (each has its own
+    seed) and shows what a page of that many replications from scratch shows; another lever
+    starts afresh, and closing the server removes the kept folders."""
+    from relsim.experiment import runner
+
+    path = _tiny_scenario(tmp_path)
+    computed: list[int] = []
+    run_tasks = runner._run_tasks
+    monkeypatch.setattr(
+        runner, "_run_tasks", lambda *a, **k: computed.append(len(a[2])) or run_tasks(*a, **k)
+    )
+    server, jobs = make_server(path, strategies=SHOWN[:2], stages=(2, 3), workers=2)
+    try:
+        lever = {"firms.1.price_index": 0.95}
+        computed.clear()
+        jobs.compute(lever, 7, 2)
+        refined = jobs.compute(lever, 7, 3)
+        assert computed == [2 * 2, 2]  # then only replication 2 of each strategy
+        jobs.compute({"firms.1.price_index": 0.9}, 7, 2)
+        assert computed[-1] == 2 * 2
+        root = server.kept.root
+        assert root.is_dir()
+    finally:
+        server.close()
+    assert not root.exists()
+    options = {"replications": 3, "levers": [], "seed": 7, "strategies": SHOWN[:2]}
+    fresh = demo_data(path, workers=1, overrides=lever, **options)
+    assert _without_clock(refined) == _without_clock(fresh)

@@ -352,24 +352,24 @@ def test_a_folder_made_by_another_model_version_is_not_resumed(
 
 
 def test_a_resume_refuses_settings_it_would_ignore(tiny: Scenario, tmp_path: Path) -> None:
-    """As ``relsim run --resume`` refuses ``--replications``: a resume completes the folder as
-    it was started, so a different count is an error, not a silent 1 instead of 3; the same
-    settings, the same strategies in another order, or none are fine, and the refusal leaves
-    the finished folder as it was."""
+    """A resume completes the folder as it was started: fewer replications, other strategies
+    or a precision rule are errors (fewer used to return the folder's 2 without a word), and
+    the refusal leaves the finished folder as it was; the same settings, the same strategies
+    in another order, or none are fine."""
     out = tmp_path / "done"
     names = ["transactional", tiny.strategies[1].name]
-    run_experiment(tiny, replications=1, workers=1, out=out, strategies=names)
+    run_experiment(tiny, replications=2, workers=1, out=out, strategies=names)
     manifest = (out / "manifest.json").read_bytes()
     for wrong, named in (
-        ({"replications": 3}, r"replications=3 \(the folder's: 1\)"),
-        ({"strategies": ["transactional"]}, r"strategies=\['transactional'\]"),
-        ({"precision": 0.1}, r"precision=0.1 \(the folder's: None\)"),
+        ({"replications": 1}, r"holds 2 replications per strategy; a resume can add"),
+        ({"strategies": ["transactional"]}, r"ignore strategies=\['transactional'\]"),
+        ({"precision": 0.1}, r"ignore precision=0.1 \(the folder's: None\)"),
     ):
-        with pytest.raises(SettingError, match=rf"resume completes .* ignore {named}"):
+        with pytest.raises(SettingError, match=named):
             run_experiment(tiny, workers=1, out=out, resume=True, **wrong)
         assert (out / "manifest.json").read_bytes() == manifest
-    for same in ({}, {"replications": 1}, {"strategies": names[::-1]}):
-        assert len(run_experiment(tiny, workers=1, out=out, resume=True, **same).replications) == 2
+    for same in ({}, {"replications": 2}, {"strategies": names[::-1]}):
+        assert len(run_experiment(tiny, workers=1, out=out, resume=True, **same).replications) == 4
 
 
 def test_kaplan_meier_matches_a_hand_computation() -> None:

@@ -43,7 +43,8 @@ def add_run(sub: Subparsers) -> None:
         "simulate every strategy of a scenario and write the results",
         "examples:\n  relsim run scenarios/baseline.yaml --replications 50 --workers 2\n"
         "  relsim run scenarios/baseline.yaml --precision 0.05 --set horizon.weeks=104\n"
-        "  relsim run --resume results/baseline-20261124-120000",
+        "  relsim run --resume results/baseline-20261124-120000\n"
+        "  relsim run --resume results/baseline-20261124-120000 --replications 60",
     )
     run.add_argument("scenario", type=Path, nargs="?", help="scenario file (YAML)")
     add_seed(run)
@@ -51,7 +52,8 @@ def add_run(sub: Subparsers) -> None:
         "--replications",
         type=positive_int,
         default=None,
-        help="replications per strategy (default 30; with --precision: the pilot)",
+        help="replications per strategy (default 30; with --precision: the pilot; with "
+        "--resume: more than the run has adds the others, the first ones kept)",
     )
     add_workers(run)
     run.add_argument(
@@ -185,7 +187,6 @@ def _run_scenario(args: argparse.Namespace) -> tuple[Any, Path, str]:
 RESUME_FIXES = {
     "scenario": "SCENARIO",
     "seed": "--seed",
-    "replications": "--replications",
     "precision": "--precision",
     "metric": "--metric",
     "strategy": "--strategy",
@@ -194,7 +195,8 @@ RESUME_FIXES = {
     "keep_parts": "--keep-parts",
 }
 """What a resumed run takes from its folder (manifest.json, scenario.resolved.yaml), not from
-the command line: giving any of them with ``--resume`` is refused."""
+the command line: giving any of them with ``--resume`` is refused. ``--replications`` is not
+among them: more than the folder holds extends the run (fewer is refused by the runner)."""
 
 
 def _resumable(out: Path) -> Any:

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from relsim.experiment import checks, limits, records, storage
+from relsim.experiment import checks, extend, limits, records, storage
 from relsim.experiment.folder import ResultsFolder, Writing
 from relsim.experiment.pool import WorkerPool, by_replication, replicate_strategies
 from relsim.experiment.progress import Progress as progress_of
@@ -106,6 +106,8 @@ def run_experiment(
     with folder.writing(scenario, settings, resume=resume, force=force) as writing:
         if resume:
             _check_resumed(writing.manifest, folder.root, asked, strategies)
+            if replications is not None:
+                extend.widen(writing, replications)
         own = contextlib.nullcontext(pool) if pool else WorkerPool(workers, executor)
         with own as running:
             metric = _fill(writing, running, scenario, progress, metric, max_replications, not pool)
@@ -116,8 +118,8 @@ def _check_resumed(
     manifest: dict[str, Any], root: Path, asked: dict[str, Any], strategies: list[str] | None
 ) -> None:
     """Refuse settings a resume would ignore (it completes the folder as it was started, as
-    ``relsim run --resume`` says): a resumed run with ``replications=8`` on a folder started
-    with 2 would otherwise return 2 without a word."""
+    ``relsim run --resume`` says) or cannot honour: fewer ``replications`` than the folder's
+    (more extend it: :mod:`relsim.experiment.extend`), or other strategies or precision."""
     kept = {
         "replications": manifest.get("replications_target"),
         "precision": manifest.get("precision"),
@@ -126,10 +128,18 @@ def _check_resumed(
     given = {**{k: asked[k] for k in ("replications", "precision")}, "strategies": strategies}
     if kept["precision"] is not None:  # its target grew from the pilot size given
         given["replications"] = None
+    elif given["replications"] is not None and given["replications"] > kept["replications"]:
+        given["replications"] = None  # more: the folder is extended
     if given["strategies"] is not None and sorted(given["strategies"]) == sorted(
         kept["strategies"] or []
     ):  # the same strategies in another order
         given["strategies"] = None
+    if given["replications"] is not None and given["replications"] < kept["replications"]:
+        raise checks.SettingError(
+            f"{root} holds {kept['replications']} replications per strategy; a resume can add "
+            f"replications, not take them away (replications={given['replications']}): leave "
+            "it out, or read the first ones from the folder's tables"
+        )
     differ = [k for k, v in given.items() if v is not None and v != kept[k]]
     if differ:
         shown = ", ".join(f"{k}={given[k]!r} (the folder's: {kept[k]!r})" for k in differ)

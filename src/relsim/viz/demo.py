@@ -74,6 +74,7 @@ def demo_data(
     overrides: dict[str, Any] | None = None,
     pool: WorkerPool | None = None,
     journeys: Callable[..., Any] | None = None,
+    kept: Path | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows, as plain JSON-able data. ``overrides`` (field path: value)
     change the scenario (the live page's levers); ``notify`` hears each phase. ``pool``: a
@@ -81,7 +82,10 @@ def demo_data(
     for this call (the live page keeps one for every recomputation); ``journeys``: what
     computes the traced journeys (default :func:`_journeys`; the live page passes a
     :class:`LatestJourneys`, so the stages of one request compute them once). With worker
-    processes, the journeys are simulated in a thread here while they run the experiment."""
+    processes, the journeys are simulated in a thread here while they run the experiment.
+    ``kept``: a results folder for the comparison that outlives the call; a later call with
+    the same scenario, overrides, strategies and seed and more replications adds to it (the
+    live page's stages)."""
     path = Path(path)
     overrides = dict(overrides or {})
     scenario = load_scenario(path, overrides=overrides)
@@ -93,7 +97,8 @@ def demo_data(
     with tempfile.TemporaryDirectory() as tmp, own as pool:
         told = _told(traced, notify, f"the customers' journeys under {len(names)} strategies")
         done = _beside(pool, lambda: told(path, overrides, names, seed))
-        main = _experiment(path, {**overrides, "seed": seed}, names, replications, pool, tmp, done)
+        out = kept or Path(tmp) / "main"
+        main = _experiment(path, {**overrides, "seed": seed}, names, replications, pool, out, done)
         coded, kept = done()
         curves = _curves(main, scenario.firms[0].name, kept)
         comparison = _comparison(main)
@@ -142,20 +147,22 @@ def _experiment(
     names: list[str],
     replications: int,
     pool: WorkerPool,
-    folder: str,
+    out: Path,
     beside: Callable[[], Any],
 ) -> Any:
-    """The page's comparison: ``replications`` of each strategy shown, in ``folder``. If it
-    fails, ``beside`` (what waits for the work running beside it) is waited for first, so that
-    a failed request leaves nothing simulating."""
+    """The page's comparison: ``replications`` of each strategy shown, in ``out`` (added to
+    the replications it holds). If it fails, ``beside`` (what waits for the work running
+    beside it) is waited for first, so that a failed request leaves nothing simulating."""
     try:
         return run_experiment(
             load_scenario(path, overrides=overrides),
             replications=replications,
-            out=Path(folder) / "main",
+            out=out,
+            resume=(out / "manifest.json").exists(),
             progress=False,
             strategies=names,
             pool=pool,
+            keep_parts=True,  # a folder soon gone, or one the next stage adds to
         )
     except Exception:
         with contextlib.suppress(Exception):

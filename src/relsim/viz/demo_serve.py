@@ -9,7 +9,10 @@ newest request is computed (an older one stops at its next stage). Ctrl-C stops 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -138,18 +141,47 @@ class Jobs:
             self._set(job, state="done" if last else "refining", message=message, data=data)
 
 
+class KeptComparisons:
+    """The newest request's comparison folder, kept between its stages, so that a stage adds
+    replications to the stage before instead of computing them again (the first stage's 2 runs
+    per strategy are the first 2 of the next stage's 6: each replication has its own seed).
+    Another request (levers, seed or the scenario file's bytes) gets a new folder and the old
+    one goes; :meth:`close` removes them all."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.root = Path(tempfile.mkdtemp(prefix="relsim-live-"))
+        self._key: str | None = None
+        self._count = 0
+
+    def folder(self, overrides: dict[str, Any], seed: int) -> Path:
+        """The folder of the comparison under ``overrides`` and ``seed`` (not created)."""
+        scenario = hashlib.sha256(self.path.read_bytes()).hexdigest()
+        key = json.dumps([scenario, overrides, seed], sort_keys=True, default=str)
+        if key != self._key:
+            shutil.rmtree(self.root / str(self._count), ignore_errors=True)
+            self._key, self._count = key, self._count + 1
+        return self.root / str(self._count)
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 class LiveServer(ThreadingHTTPServer):
     """The live classroom's HTTP server, owning the worker pool every recomputation uses (its
     workers start with the first one and stay: a lever change does not wait for new worker
     processes to start and import relsim). :meth:`close` ends both."""
 
     pool: WorkerPool
+    kept: KeptComparisons
 
     def close(self, interrupted: bool = False) -> None:
-        """Stop serving and end the workers (``interrupted``: Ctrl-C, which stops the
-        replications they are running instead of waiting for them)."""
+        """Stop serving, end the workers (``interrupted``: Ctrl-C, which stops the
+        replications they are running instead of waiting for them) and remove the kept
+        comparisons."""
         self.server_close()
         self.pool.__exit__(KeyboardInterrupt if interrupted else None, None, None)
+        self.kept.close()
 
 
 def make_server(
@@ -167,6 +199,7 @@ def make_server(
     compute_lock = threading.Lock()
     pool = WorkerPool(workers, None).__enter__()
     journeys = LatestJourneys()
+    kept = KeptComparisons(path)
 
     def compute(overrides: dict[str, Any], seed: int, replications: int) -> dict[str, Any]:
         with compute_lock:
@@ -179,6 +212,7 @@ def make_server(
                 overrides=overrides,
                 pool=pool,
                 journeys=journeys,
+                kept=kept.folder(overrides, seed),
             )
 
     try:
@@ -190,8 +224,9 @@ def make_server(
         server = LiveServer(("127.0.0.1", port), handler)
     except BaseException as error:
         pool.__exit__(type(error), error, None)
+        kept.close()
         raise
-    server.pool = pool
+    server.pool, server.kept = pool, kept
     return server, jobs
 
 

@@ -1,0 +1,88 @@
+"""More replications for a finished run (``relsim.experiment.extend``): the tables equal those of
+a run of that many from scratch, packed or not, and a crash while unpacking loses nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from relsim import load_scenario, run_experiment
+from relsim.experiment import extend, records, storage
+from relsim.scenario import Scenario
+from tests.conftest import SCENARIOS
+
+TABLES = ("replications", *storage.TABLES)
+
+
+@pytest.fixture(scope="module")
+def small() -> Scenario:
+    return load_scenario(
+        SCENARIOS / "classroom.yaml",
+        overrides={"market.customers": 400, "horizon.weeks": 16, "horizon.warmup_weeks": 6},
+    )
+
+
+def _same_tables(a: Path, b: Path) -> None:
+    """Every table file byte for byte, ``replications`` but for its wall times."""
+    for name in storage.TABLES:
+        assert (a / f"{name}.parquet").read_bytes() == (b / f"{name}.parquet").read_bytes(), name
+    found = [pd.read_parquet(p / "replications.parquet").drop(columns="seconds") for p in (a, b)]
+    pd.testing.assert_frame_equal(*found)
+
+
+@pytest.mark.parametrize("keep_parts", [False, True])
+def test_more_replications_give_the_tables_of_a_run_that_many(
+    small: Scenario, tmp_path: Path, keep_parts: bool
+) -> None:
+    names = ["transactional", "points_card", "customer_letters"]
+    run = {"workers": 1, "progress": False, "strategies": names, "keep_parts": keep_parts}
+    fresh, grown = tmp_path / "fresh", tmp_path / "grown"
+    run_experiment(small, replications=5, out=fresh, **run)
+    run_experiment(small, replications=2, out=grown, **run)
+    assert (grown / records.TABLES_RECORD).exists() is not keep_parts
+    more = run_experiment(small, replications=5, out=grown, resume=True, workers=1, progress=False)
+    assert len(more.replications) == 5 * len(names)
+    _same_tables(fresh, grown)
+    manifest = json.loads((grown / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["replications_target"] == 5
+    assert (grown / "parts").exists() is keep_parts  # packed again unless kept
+
+
+def test_a_crash_while_unpacking_loses_nothing(small: Scenario, tmp_path: Path) -> None:
+    """Killed after the parts were written back but before the packed tables' record went: a
+    plain resume still finds the 2 replications complete, and a later extension replaces the
+    parts left beside them."""
+    run = {"workers": 1, "progress": False, "strategies": ["transactional", "price_cut"]}
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    run_experiment(small, replications=2, out=out, **run)
+    before = {name: (out / f"{name}.parquet").read_bytes() for name in TABLES}
+    extend.unpack(out, json.loads((out / "manifest.json").read_text()))
+    assert storage.done_parts(out, run["strategies"]) == {
+        (s, r) for s in run["strategies"] for r in range(2)
+    }
+    again = run_experiment(small, out=out, resume=True, workers=1, progress=False)
+    assert len(again.replications) == 4
+    assert {name: (out / f"{name}.parquet").read_bytes() for name in TABLES} == before
+    run_experiment(small, replications=3, out=out, resume=True, workers=1, progress=False)
+    run_experiment(small, replications=3, out=fresh, **run)
+    _same_tables(fresh, out)
+
+
+def test_an_interrupted_run_asked_for_more_completes_to_that_many(
+    small: Scenario, tmp_path: Path
+) -> None:
+    """A partial folder (what a Ctrl-C leaves) resumed with more replications than it was
+    started with: the target moves, the finished parts are kept."""
+    run = {"workers": 1, "progress": False, "strategies": ["transactional", "service_desk"]}
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    run_experiment(small, replications=2, out=out, keep_parts=True, **run)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["status"] = "partial"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    storage.part_dir(out, "service_desk", 1).joinpath("weekly.parquet").unlink()  # damaged
+    run_experiment(small, replications=4, out=out, resume=True, workers=1, progress=False)
+    run_experiment(small, replications=4, out=fresh, **run)
+    _same_tables(fresh, out)
