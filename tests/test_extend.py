@@ -86,3 +86,16 @@ def test_an_interrupted_run_asked_for_more_completes_to_that_many(
     run_experiment(small, replications=4, out=out, resume=True, workers=1, progress=False)
     run_experiment(small, replications=4, out=fresh, **run)
     _same_tables(fresh, out)
+
+
+def test_a_precision_rules_results_keep_the_count_the_rule_set(
+    small: Scenario, tmp_path: Path
+) -> None:
+    """With a precision rule ``replications`` is the pilot's size, so a resume given a larger
+    one does not extend: the rule (here capped at 2) decides how many."""
+    names = ["transactional", "price_cut"]
+    run = {"workers": 1, "progress": False, "strategies": names}
+    out = tmp_path / "precise"
+    run_experiment(small, replications=2, precision=0.01, max_replications=2, out=out, **run)
+    again = run_experiment(small, replications=4, out=out, resume=True, workers=1, progress=False)
+    assert len(again.replications) == 2 * len(names)

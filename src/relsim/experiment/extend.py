@@ -27,10 +27,10 @@ KEYS = ["strategy", "replication"]
 
 def widen(writing: Writing, replications: int) -> None:
     """Make the results being written ask for ``replications`` per strategy (more than they
-    hold; fewer or as many leaves them as they are). Call it holding the folder's lock, before
-    the runner fills the folder."""
+    hold; fewer or as many, or a precision rule's results, whose count the rule sets, are left
+    as they are). Call it holding the folder's lock, before the runner fills the folder."""
     folder, manifest = writing.folder, writing.manifest
-    if replications <= manifest["replications_target"]:
+    if manifest.get("precision") is not None or replications <= manifest["replications_target"]:
         return
     packed, damage = storage.packed_tables(folder.root, manifest)
     if packed and damage is None:  # damaged packed tables are computed again anyway
