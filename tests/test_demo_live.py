@@ -149,12 +149,17 @@ def test_a_requests_next_stage_adds_to_the_replications_of_the_stage_before(
         jobs.compute(lever, 7, 2)
         refined = jobs.compute(lever, 7, 3)
         assert computed == [2 * 2, 2]  # then only replication 2 of each strategy
+        again = jobs.compute(lever, 7, 2)  # the same request sent again: afresh
+        assert computed[-1] == 2 * 2 and again["replications"] == 2
         jobs.compute({"firms.1.price_index": 0.9}, 7, 2)
         assert computed[-1] == 2 * 2
         root = server.kept.root
         assert root.is_dir()
     finally:
         server.close()
+    assert not root.exists()
+    with pytest.raises(RuntimeError, match="closing"):  # a stage that comes after the close
+        jobs.compute(lever, 7, 3)
     assert not root.exists()
     options = {"replications": 3, "levers": [], "seed": 7, "strategies": SHOWN[:2]}
     fresh = demo_data(path, workers=1, overrides=lever, **options)

@@ -361,7 +361,7 @@ def test_a_resume_refuses_settings_it_would_ignore(tiny: Scenario, tmp_path: Pat
     run_experiment(tiny, replications=2, workers=1, out=out, strategies=names)
     manifest = (out / "manifest.json").read_bytes()
     for wrong, named in (
-        ({"replications": 1}, r"holds 2 replications per strategy; a resume can add"),
+        ({"replications": 1}, r"is a run of 2 replications per strategy .* can add"),
         ({"strategies": ["transactional"]}, r"ignore strategies=\['transactional'\]"),
         ({"precision": 0.1}, r"ignore precision=0.1 \(the folder's: None\)"),
     ):

@@ -161,10 +161,10 @@ def resume_ignores(args: argparse.Namespace, fixes: dict[str, str]) -> None:
     given = [flag for attr, flag in fixes.items() if getattr(args, attr, None) not in (None, [])]
     if given:
         raise UsageError(
-            f"--resume completes {args.resume} as it was started (its scenario, seed, "
-            "replications, strategies and metric are in its manifest.json and "
-            f"scenario.resolved.yaml), so it would ignore {', '.join(given)}: drop "
-            f"{'it' if len(given) == 1 else 'them'}, or start a new run with --out"
+            f"--resume completes {args.resume} as it was started (its settings are in its "
+            f"manifest.json and scenario.resolved.yaml), so it would ignore "
+            f"{', '.join(given)}: drop {'it' if len(given) == 1 else 'them'}, or start a new "
+            "run with --out"
         )
 
 

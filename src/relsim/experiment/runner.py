@@ -76,21 +76,18 @@ def run_experiment(
     out:
         Results folder (default ``results/<scenario>-<timestamp>``).
     resume, progress:
-        Complete the run in ``out`` as it was started, keeping what finished (``replications``,
-        ``precision`` or ``strategies`` other than its own: ``SettingError``); progress: lines
-        or a bar on stderr.
+        Complete the run in ``out``, keeping what finished (more ``replications`` than it holds
+        add the others: :mod:`~relsim.experiment.extend`); progress: lines or a bar on stderr.
     precision:
-        Relative precision rule: after the pilot, add replications in batches until the 95% CI
-        half-width of every paired difference on ``metric`` against the baseline is at most
-        ``precision`` x |baseline mean|, or ``max_replications`` is reached.
+        After the pilot, add replications in batches until every paired difference's 95% CI
+        half-width on ``metric`` is at most ``precision`` x |baseline mean|, or at the maximum.
     memory_check:
         Refuse (``ResourceLimitError``, before any write) a run whose replications at once
-        would need more memory than this machine has; off with an executor.
+        would need more memory than this machine has (not with an executor or a resume).
     force:
         Replace the results in ``out`` (complete or partial); without it none is overwritten.
     pool:
-        An open :class:`WorkerPool` several experiments share (a sweep's); ``workers`` and
-        ``executor`` are then ignored.
+        An open :class:`WorkerPool` several experiments share (a sweep's), for ``workers``.
     keep_parts:
         Keep ``parts/`` once the tables hold everything (default: packed, ``storage.pack_parts``).
     """
@@ -99,27 +96,23 @@ def run_experiment(
     memory = memory_check and executor is None and not resume
     _check_settings(scenario, names, asked, metric, max_replications, memory)
     folder = ResultsFolder(out) if out else ResultsFolder.timestamped(scenario.name)
-    settings = _settings(scenario, names, replications, precision, metric, max_replications)
+    settings = _settings(scenario, names, asked, metric, max_replications)
     settings["keep_parts"] = keep_parts
     if resume:  # writing() takes the folder's own settings; a damaged manifest is rebuilt first
         heal_manifest(folder)
     with folder.writing(scenario, settings, resume=resume, force=force) as writing:
         if resume:
-            _check_resumed(writing.manifest, folder.root, asked, strategies)
-            if replications is not None:
-                extend.widen(writing, replications)
-        own = contextlib.nullcontext(pool) if pool else WorkerPool(workers, executor)
-        with own as running:
+            _resumed(writing, asked, strategies)
+        with contextlib.nullcontext(pool) if pool else WorkerPool(workers, executor) as running:
             metric = _fill(writing, running, scenario, progress, metric, max_replications, not pool)
     return Experiment(folder.root, metric)
 
 
-def _check_resumed(
-    manifest: dict[str, Any], root: Path, asked: dict[str, Any], strategies: list[str] | None
-) -> None:
+def _resumed(writing: Writing, asked: dict[str, Any], strategies: list[str] | None) -> None:
     """Refuse settings a resume would ignore (it completes the folder as it was started, as
-    ``relsim run --resume`` says) or cannot honour: fewer ``replications`` than the folder's
-    (more extend it: :mod:`relsim.experiment.extend`), or other strategies or precision."""
+    ``relsim run --resume`` says) or cannot honour: fewer ``replications`` than the folder's,
+    or other strategies or precision. More replications extend it (:mod:`.extend`)."""
+    manifest, root = writing.manifest, writing.folder.root
     kept = {
         "replications": manifest.get("replications_target"),
         "precision": manifest.get("precision"),
@@ -136,9 +129,10 @@ def _check_resumed(
         given["strategies"] = None
     if given["replications"] is not None and given["replications"] < kept["replications"]:
         raise checks.SettingError(
-            f"{root} holds {kept['replications']} replications per strategy; a resume can add "
-            f"replications, not take them away (replications={given['replications']}): leave "
-            "it out, or read the first ones from the folder's tables"
+            f"{root} is a run of {kept['replications']} replications per strategy (its "
+            "manifest.json's replications_target); a resume can add replications, not take "
+            f"them away (replications={given['replications']}): leave it out, or read the "
+            "first ones from the folder's tables"
         )
     differ = [k for k, v in given.items() if v is not None and v != kept[k]]
     if differ:
@@ -147,6 +141,8 @@ def _check_resumed(
             f"resume completes {root} as it was started (its manifest.json), so it would "
             f"ignore {shown}: leave them out, or start a new run in another folder"
         )
+    if asked["replications"] is not None:
+        extend.widen(writing, asked["replications"])
 
 
 def _check_settings(
@@ -176,14 +172,10 @@ def _check_settings(
 
 
 def _settings(
-    scenario: Scenario,
-    names: list[str],
-    replications: int | None,
-    precision: float | None,
-    metric: str,
-    max_replications: int,
+    scenario: Scenario, names: list[str], asked: dict[str, Any], metric: str, max_replications: int
 ) -> dict[str, Any]:
     """The manifest's fields that describe a new experiment (the runner's settings)."""
+    replications, precision = asked["replications"], asked["precision"]
     target = replications or (PILOT_REPLICATIONS if precision else DEFAULT_REPLICATIONS)
     return {
         "strategies": names,
@@ -242,8 +234,11 @@ def _tables_stand(writing: Writing) -> bool:
         return False
     if damage is None:
         record = records.read_record(folder.root, records.TABLES_RECORD) or {}
-        parts = record.get("packed_parts", 0)
-        writing.completion["replications_per_strategy"] = parts // len(manifest["strategies"])
+        parts, names = record.get("packed_parts", 0), manifest["strategies"]
+        if parts < manifest["replications_target"] * len(names):  # an extension under way
+            folder.path(records.TABLES_RECORD).unlink()  # its parts were unpacked (extend.py)
+            return False
+        writing.completion["replications_per_strategy"] = parts // len(names)
         return True
     _say(
         f"relsim: resume: the tables the parts were packed into are damaged ({damage}); "

@@ -14,9 +14,8 @@ Layout inside a results folder (the folder itself, its manifest and resolved sce
                                 resume verifies the tables instead (:func:`packed_tables`)
 
 The parts exist to make a run resumable; once the tables hold every replication they are only
-a second copy (1 080 files, 67 MB for the default run), so a finished run packs them unless it
-is asked to keep them. Packing removes only the parts relsim wrote: anything else in
-``parts/`` stays where it is.
+a second copy (1 080 files, 67 MB for the default run), so a finished run packs them unless
+asked to keep them. Packing removes only the parts relsim wrote: anything else stays.
 """
 
 from __future__ import annotations
@@ -89,16 +88,18 @@ def write_part(
     os.rename(tmp, final)
 
 
-def _write_small_table(frame: pd.DataFrame, path: Path) -> None:
+def _write_small_table(frame: Any, path: Path) -> None:
     """``frame.to_parquet(path, index=False)``'s bytes, converted on this thread: pyarrow's
     threaded conversion cost a part more than it saved (classroom ladder: 12 ms, not 3)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if frame.attrs:  # pandas keeps them in the file's metadata; this path does not
+    if isinstance(frame, pd.DataFrame) and frame.attrs:  # pandas keeps them in the metadata
         frame.to_parquet(path, index=False)
         return
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False, nthreads=1), path)
+    if isinstance(frame, pd.DataFrame):  # an Arrow table (unpacked: extend.py) as it is
+        frame = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
+    pq.write_table(frame, path)
 
 
 def run_settings(manifest: dict[str, Any]) -> dict[str, Any]:

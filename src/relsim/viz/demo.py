@@ -83,9 +83,8 @@ def demo_data(
     computes the traced journeys (default :func:`_journeys`; the live page passes a
     :class:`LatestJourneys`, so the stages of one request compute them once). With worker
     processes, the journeys are simulated in a thread here while they run the experiment.
-    ``kept``: a results folder for the comparison that outlives the call; a later call with
-    the same scenario, overrides, strategies and seed and more replications adds to it (the
-    live page's stages)."""
+    ``kept``: the comparison's results folder, kept past the call: called again with more
+    replications it adds to them (the live page's stages)."""
     path = Path(path)
     overrides = dict(overrides or {})
     scenario = load_scenario(path, overrides=overrides)
@@ -99,8 +98,8 @@ def demo_data(
         done = _beside(pool, lambda: told(path, overrides, names, seed))
         out = kept or Path(tmp) / "main"
         main = _experiment(path, {**overrides, "seed": seed}, names, replications, pool, out, done)
-        coded, kept = done()
-        curves = _curves(main, scenario.firms[0].name, kept)
+        coded, shares = done()
+        curves = _curves(main, scenario.firms[0].name, shares)
         comparison = _comparison(main)
         notify(
             f"relsim: the comparison, {replications} replications per strategy ({_since(start)})"
@@ -117,15 +116,9 @@ def demo_data(
             notify,
             overrides,
         )
-    return {
-        **_about(scenario, names, main.baseline, seed, replications),
-        "journeys": coded,
-        "curves": curves,
-        "comparison": comparison,
-        "grid": grid,
-        "overrides": overrides,
-        "seconds": round(time.monotonic() - start, 1),
-    }
+    page = {"journeys": coded, "curves": curves, "comparison": comparison, "grid": grid}
+    page |= {"overrides": overrides, "seconds": round(time.monotonic() - start, 1)}
+    return _about(scenario, names, main.baseline, seed, replications) | page
 
 
 def _told(work: Callable[..., T], notify: Callable[[str], None], what: str) -> Callable[..., T]:

@@ -145,25 +145,32 @@ class KeptComparisons:
     """The newest request's comparison folder, kept between its stages, so that a stage adds
     replications to the stage before instead of computing them again (the first stage's 2 runs
     per strategy are the first 2 of the next stage's 6: each replication has its own seed).
-    Another request (levers, seed or the scenario file's bytes) gets a new folder and the old
-    one goes; :meth:`close` removes them all."""
+    Another request (levers, seed or the scenario file's bytes), or the same one sent again
+    (fewer replications than its folder was asked for), gets a new folder and the old one
+    goes; :meth:`close` removes them all, and a stage still running removes what it wrote."""
 
     def __init__(self, path: Path):
         self.path = path
         self.root = Path(tempfile.mkdtemp(prefix="relsim-live-"))
+        self.closed = False
         self._key: str | None = None
-        self._count = 0
+        self._count = self._most = 0
 
-    def folder(self, overrides: dict[str, Any], seed: int) -> Path:
-        """The folder of the comparison under ``overrides`` and ``seed`` (not created)."""
+    def folder(self, overrides: dict[str, Any], seed: int, replications: int) -> Path:
+        """The folder of the comparison under ``overrides`` and ``seed`` (not created), for
+        ``replications`` per strategy."""
+        if self.closed:
+            raise RuntimeError("the live page is closing")
         scenario = hashlib.sha256(self.path.read_bytes()).hexdigest()
         key = json.dumps([scenario, overrides, seed], sort_keys=True, default=str)
-        if key != self._key:
+        if key != self._key or replications < self._most:
             shutil.rmtree(self.root / str(self._count), ignore_errors=True)
-            self._key, self._count = key, self._count + 1
+            self._key, self._count, self._most = key, self._count + 1, 0
+        self._most = max(self._most, replications)
         return self.root / str(self._count)
 
     def close(self) -> None:
+        self.closed = True
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -203,17 +210,24 @@ def make_server(
 
     def compute(overrides: dict[str, Any], seed: int, replications: int) -> dict[str, Any]:
         with compute_lock:
-            return demo_data(
-                path,
-                strategies,
-                replications,
-                levers=[],
-                seed=seed,
-                overrides=overrides,
-                pool=pool,
-                journeys=journeys,
-                kept=kept.folder(overrides, seed),
-            )
+            try:
+                return _data(overrides, seed, replications)
+            finally:
+                if kept.closed:  # closed while this stage ran: what it wrote goes too
+                    kept.close()
+
+    def _data(overrides: dict[str, Any], seed: int, replications: int) -> dict[str, Any]:
+        return demo_data(
+            path,
+            strategies,
+            replications,
+            levers=[],
+            seed=seed,
+            overrides=overrides,
+            pool=pool,
+            journeys=journeys,
+            kept=kept.folder(overrides, seed, replications),
+        )
 
     try:
         pool.start_workers()  # here, on the main thread: the jobs' threads come and go
