@@ -127,13 +127,26 @@ def sample(v: np.ndarray, outside: np.ndarray, uniforms: np.ndarray) -> np.ndarr
     The chosen index is the number of cumulative firm weights below ``u * total``: exact, and
     cheaper than drawing a Gumbel shock per alternative.
     """
-    e, e_out = _weights(v, outside)
+    return sample_weighted(v, outside_weights(outside), uniforms)
+
+
+def outside_weights(outside: np.ndarray) -> np.ndarray:
+    """The outside option's logit weights, ``exp`` of its bounded utilities: a caller whose
+    outside utilities come from a table by segment weighs the table once instead of each
+    occasion (the same numbers: ``exp`` works element by element)."""
+    return np.exp(_bounded(outside))
+
+
+def sample_weighted(v: np.ndarray, e_out: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """:func:`sample` given the outside option's weights ``e_out`` (:func:`outside_weights`)."""
+    e = _bounded(v)
+    np.exp(e, out=e)
     threshold = uniforms * (e.sum(axis=0) + e_out)
     chosen = np.zeros(v.shape[1], dtype=np.int8)
     cumulative = np.zeros(v.shape[1])
     for weights in e:
         cumulative += weights
-        chosen += cumulative < threshold
+        chosen += (cumulative < threshold).view(np.int8)  # 0 or 1, added without a cast
     return chosen
 
 

@@ -170,6 +170,9 @@ class Market(
         )
         self.choice_rule = extensions.choice_rule(scenario.choice_rule)
         self.logit = isinstance(self.choice_rule, extensions.Logit)
+        # the plain logit's outside weights by segment (None: the rule samples on its own)
+        plain = type(self.choice_rule) is extensions.Logit
+        self.outside_weight = choice.outside_weights(p.outside_utility) if plain else None
         self.varied_order_values = bool((p.within_shape > 0).any())
 
     def _set_up_firms(self) -> None:

@@ -108,7 +108,11 @@ class Purchases:
         primary = c.primary.take(idx)
         v = self._utilities(idx, primary, c.lead.take(idx), seg)  # (F, n): freed once sampled
         outside = p.outside_utility.take(seg)
-        chosen = self.choice_rule.sample(v, outside, self.streams.choice.random(len(idx)))
+        u = self.streams.choice.random(len(idx))
+        if self.outside_weight is None:
+            chosen = self.choice_rule.sample(v, outside, u)
+        else:  # the plain logit, with the outside option's weights by segment
+            chosen = choice.sample_weighted(v, self.outside_weight.take(seg), u)
         if contracts:
             self._unreviewed_renew(idx, seg, contract & (primary != NONE), primary, chosen)
         premium = None
