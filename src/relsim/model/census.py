@@ -121,7 +121,8 @@ class Census:
             holders = primary[self.p.contractual[c.segment[:n]] & (primary != NONE)]
             recorder.counts["contract_customers"][week] = np.bincount(holders, minlength=self.F)
         recorder.market["in_market"][week] = c.live
-        traced = (c.traced[:n] & c.alive[:n]).nonzero()[0]
+        traced = c.traced[:n].nonzero()[0]  # few: the live ones among them found after
+        traced = traced[c.alive.take(traced)]
         recorder.journeys(week, c.id.take(traced), c.primary.take(traced), c.rung.take(traced))
 
     def _buffer(self, name: str, n: int, dtype: type) -> np.ndarray:

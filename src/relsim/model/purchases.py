@@ -35,7 +35,8 @@ class Purchases:
     def _next_occasion(self, idx: np.ndarray, week: int) -> np.ndarray:
         """Next purchase occasion from ``week`` on (contract holders: handled by callers)."""
         c, p = self.c, self.p
-        rate = c.rate.take(idx).astype(np.float64) * p.purchase_multiplier.take(c.rung.take(idx))
+        # float32 rates times float64 multipliers: float64 products, without a widened copy
+        rate = c.rate.take(idx) * p.purchase_multiplier.take(c.rung.take(idx))
         if self.assortment:
             rate *= self.occasion_factor.take(c.primary.take(idx))
         u = self.streams.occasions.random(len(idx), dtype=np.float32)
@@ -106,7 +107,8 @@ class Purchases:
             if not len(idx):
                 return
         primary = c.primary.take(idx)
-        v = self._utilities(idx, primary, c.lead.take(idx), seg)  # (F, n): freed once sampled
+        lead = c.lead.take(idx)
+        v = self._utilities(idx, primary, lead, seg)  # (F, n): freed once sampled
         outside = p.outside_utility.take(seg)
         u = self.streams.choice.random(len(idx))
         if self.outside_weight is None:
@@ -123,7 +125,8 @@ class Purchases:
             at = (chosen == 0).nonzero()[0]
             premium = choice.taste_premium(v[:, at], outside.take(at))
         del v
-        c.lead[idx] = NONE  # a lead is spent at the next occasion
+        # a lead is spent at the next occasion (written for the rows that had one: few)
+        c.lead[idx.take((lead != NONE).nonzero()[0])] = NONE
         if contracts:
             # contract holders who pick the outside option at renewal cancel
             out = (chosen == F) & contract & (primary != NONE)
@@ -220,7 +223,7 @@ class Purchases:
         elsewhere = slice(edge[1], edge[3])
         fb = b[focal]
         seg = c.segment.take(b)
-        value = self._order_values(b, firm, focal)
+        value = self._order_values(b, firm, focal, seg)
         revenue, rewards = self._book_orders(week, b, firm, focal, value)
         problem, voiced_all = self._problems(week, b, firm, primary, seg)
         felt = experience(self.quality.take(firm), problem, self.rule)
@@ -249,13 +252,16 @@ class Purchases:
         self.recorder.market["orders_with_primary"][week] += int(n - starting)
         self.recorder.market["orders_at_primary"][week] += int(at_primary)
 
-    def _order_values(self, b: np.ndarray, firm: np.ndarray, focal: slice) -> np.ndarray:
-        """Each order's value: the customer's order value, times a wider assortment's
-        cross-sell; an outreach's cross-sell rides on the focal firm's next order."""
+    def _order_values(
+        self, b: np.ndarray, firm: np.ndarray, focal: slice, seg: np.ndarray
+    ) -> np.ndarray:
+        """Each order's value (``seg``: the customers' segments): the customer's order value,
+        times a wider assortment's cross-sell; an outreach's cross-sell rides on the focal
+        firm's next order."""
         c = self.c
         value = c.value.take(b).astype(np.float64)
         if self.varied_order_values:
-            _vary(value, self.p.within_shape.take(c.segment.take(b)), self.streams.order_values)
+            _vary(value, self.p.within_shape.take(seg), self.streams.order_values)
         if self.assortment:
             value *= self.value_factor.take(firm)
         fb = b[focal]
@@ -279,7 +285,8 @@ class Purchases:
         if self.crm is not None and len(fb):
             self.crm.after_orders(week, fb, revenue[focal])
         if week >= 0:
-            c.margin_focal[fb] += focal_margin * self.discount[week]
+            # gathered by take (what ``+=`` on the rows would read, by fancy indexing)
+            c.margin_focal[fb] = c.margin_focal.take(fb) + focal_margin * self.discount[week]
             self.recorder.add("orders", week, firm, self.F)
         c.observed_value[fb] = self.observed_value(fb, week) + focal_margin
         self._count_orders(b, firm)
