@@ -305,3 +305,30 @@ def test_cell_counts_by_pairs_of_rows_are_bincount_s(length: int) -> None:
         counts = pair_counts(code, cells, wide)
         assert np.array_equal(counts, np.bincount(code, minlength=cells))
         assert counts.dtype == np.bincount(code).dtype
+
+
+@pytest.mark.parametrize("n_firms", [1, 2, 3, 7, 8, 12])
+def test_logit_sums_are_numpy_s_on_either_layout(n_firms: int) -> None:
+    """The choice's running totals and the taste premium's totals by rows are the numbers of
+    numpy's sums (which add fewer than 8 terms one after another, more pairwise along a
+    contiguous axis), bit for bit, for utilities laid out by firm or by customer."""
+    rng = np.random.default_rng(n_firms)
+    n = 5_000
+    outside = rng.normal(size=n)
+    uniforms = rng.random(n)
+    by_firm = rng.normal(size=(n_firms, n)) * 4
+    for v in (by_firm, np.asfortranarray(by_firm)):
+        e = np.exp(v.clip(-choice.UTILITY_BOUND, choice.UTILITY_BOUND))
+        e_out = np.exp(outside.clip(-choice.UTILITY_BOUND, choice.UTILITY_BOUND))
+        threshold = uniforms * (e.sum(axis=0) + e_out)
+        expected = np.zeros(n, dtype=np.int8)
+        cumulative = np.zeros(n)
+        for weights in e:
+            cumulative += weights
+            expected += cumulative < threshold
+        assert np.array_equal(choice.sample(v, outside, uniforms), expected)
+        gap = (v - outside).clip(-choice.UTILITY_BOUND, choice.UTILITY_BOUND)
+        total = np.exp(gap).sum(axis=0)
+        inclusive = np.log1p(total)
+        premium = np.maximum(inclusive / -np.expm1(-inclusive) - gap[0], 0.0)
+        assert np.array_equal(choice.taste_premium(v, outside), premium)
