@@ -18,7 +18,7 @@ from relsim.domain import (
 from relsim.model import choice, defection, ladder
 from relsim.model.census import pair_counts
 from relsim.model.continuation import annuity
-from relsim.model.economics import Ledger, to_cents
+from relsim.model.economics import Ledger, _sum_by_firm, to_cents
 from relsim.model.population import NEVER, NONE
 
 Z = 4.5
@@ -332,3 +332,15 @@ def test_logit_sums_are_numpy_s_on_either_layout(n_firms: int) -> None:
         inclusive = np.log1p(total)
         premium = np.maximum(inclusive / -np.expm1(-inclusive) - gap[0], 0.0)
         assert np.array_equal(choice.taste_premium(v, outside), premium)
+
+
+@pytest.mark.parametrize("n_orders", [10, 4_095, 4_096, 50_001])
+def test_sums_by_firm_in_lanes_are_bincount_s(n_orders: int) -> None:
+    rng = np.random.default_rng(n_orders)
+    for n_firms in (1, 3, 25):
+        firm = np.sort(rng.integers(0, n_firms, n_orders))  # grouped, as a week's orders are
+        cents = np.rint(rng.random(n_orders) * 1e7)
+        for order in (np.arange(n_orders), rng.permutation(n_orders)):
+            f, x = firm.take(order), cents.take(order)
+            expected = np.bincount(f, weights=x, minlength=n_firms).astype(np.int64)
+            assert np.array_equal(_sum_by_firm(f, x, n_firms), expected)
