@@ -223,7 +223,7 @@ class Purchases:
         elsewhere = slice(edge[1], edge[3])
         fb = b[focal]
         seg = c.segment.take(b)
-        value = self._order_values(b, firm, focal, seg)
+        value = self._order_values(b, firm, focal)
         revenue, rewards = self._book_orders(week, b, firm, focal, value)
         problem, voiced_all = self._problems(week, b, firm, primary, seg)
         felt = experience(self.quality.take(firm), problem, self.rule)
@@ -252,16 +252,13 @@ class Purchases:
         self.recorder.market["orders_with_primary"][week] += int(n - starting)
         self.recorder.market["orders_at_primary"][week] += int(at_primary)
 
-    def _order_values(
-        self, b: np.ndarray, firm: np.ndarray, focal: slice, seg: np.ndarray
-    ) -> np.ndarray:
-        """Each order's value (``seg``: the customers' segments): the customer's order value,
-        times a wider assortment's cross-sell; an outreach's cross-sell rides on the focal
-        firm's next order."""
+    def _order_values(self, b: np.ndarray, firm: np.ndarray, focal: slice) -> np.ndarray:
+        """Each order's value: the customer's order value, times a wider assortment's
+        cross-sell; an outreach's cross-sell rides on the focal firm's next order."""
         c = self.c
         value = c.value.take(b).astype(np.float64)
         if self.varied_order_values:
-            _vary(value, self.p.within_shape.take(seg), self.streams.order_values)
+            _vary(value, self.p.within_shape.take(c.segment.take(b)), self.streams.order_values)
         if self.assortment:
             value *= self.value_factor.take(firm)
         fb = b[focal]
@@ -285,7 +282,6 @@ class Purchases:
         if self.crm is not None and len(fb):
             self.crm.after_orders(week, fb, revenue[focal])
         if week >= 0:
-            # gathered by take (what ``+=`` on the rows would read, by fancy indexing)
             c.margin_focal[fb] = c.margin_focal.take(fb) + focal_margin * self.discount[week]
             self.recorder.add("orders", week, firm, self.F)
         c.observed_value[fb] = self.observed_value(fb, week) + focal_margin
