@@ -345,8 +345,7 @@ class Market(
         c = self.c
         n = c.n
         self.customer_weeks += c.live
-        exits = (c.exit_week[:n] == week).nonzero()[0]
-        candidates = (c.lapse_week[:n] == week).nonzero()[0]
+        exits, candidates = c.ending(week)
         if len(exits) or len(candidates):
             self._leave(week, exits, candidates)
         due = (c.next_occasion[:n] == week).nonzero()[0]
