@@ -363,3 +363,13 @@ def test_the_k_th_live_rows_are_those_of_the_live_positions() -> None:
         assert np.array_equal(Customers.nth_live(k, gone), positions.take(k))
         customers.compact_if_worthwhile(0.0)
         customers.add(200)
+
+
+@pytest.mark.parametrize("n_firms", [1, 3, 7, 8, 12])
+def test_the_taste_premium_of_gathered_columns_is_that_of_fancy_indexing(n_firms: int) -> None:
+    rng = np.random.default_rng(n_firms)
+    v = rng.normal(size=(n_firms, 4_000)) * 4
+    outside = rng.normal(size=4_000)
+    at = np.sort(rng.choice(4_000, 1_500, replace=False))
+    expected = choice.taste_premium(v[:, at], outside.take(at))
+    assert np.array_equal(choice.taste_premium(choice.columns(v, at), outside.take(at)), expected)

@@ -163,6 +163,14 @@ def sample_weighted(v: np.ndarray, e_out: np.ndarray, uniforms: np.ndarray) -> n
     return chosen
 
 
+def columns(v: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``v[:, at]``, the columns ``at`` of a (F, n) array, for :func:`taste_premium`: by
+    ``take`` (six times faster) when that sums the same, with fewer than
+    :data:`SEQUENTIAL_TERMS` firms; with more, numpy would sum the rows of take's C-ordered
+    copy in another order than the column-major copy of fancy indexing."""
+    return v.take(at, axis=1) if len(v) < SEQUENTIAL_TERMS else v[:, at]
+
+
 def taste_premium(v: np.ndarray, outside: np.ndarray, firm: int = 0) -> np.ndarray:
     """Expected taste shock that a buyer who chose ``firm`` enjoys over the outside option's,
     in utility, per column of ``v`` (F, n) (Small & Rosen's inclusive value).

@@ -120,10 +120,9 @@ class Purchases:
         premium = None
         if week >= 0 and self.logit:
             # the focal firm's buyers' taste shock, for their surplus (renewals included), in
-            # the order of their occasions: it travels with their orders to the surplus (not
-            # ``take``: its C-ordered copy sums 8+ firms' terms in another order than this)
+            # the order of their occasions: it travels with their orders to the surplus
             at = (chosen == 0).nonzero()[0]
-            premium = choice.taste_premium(v[:, at], outside.take(at))
+            premium = choice.taste_premium(choice.columns(v, at), outside.take(at))
         del v
         # a lead is spent at the next occasion (written for the rows that had one: few)
         c.lead[idx.take((lead != NONE).nonzero()[0])] = NONE
