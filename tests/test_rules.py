@@ -19,7 +19,7 @@ from relsim.model import choice, defection, ladder
 from relsim.model.census import pair_counts
 from relsim.model.continuation import annuity
 from relsim.model.economics import Ledger, _sum_by_firm, to_cents
-from relsim.model.population import NEVER, NONE, Customers
+from relsim.model.population import NEVER, NONE
 
 Z = 4.5
 
@@ -344,25 +344,6 @@ def test_sums_by_firm_in_lanes_are_bincount_s(n_orders: int) -> None:
             f, x = firm.take(order), cents.take(order)
             expected = np.bincount(f, weights=x, minlength=n_firms).astype(np.int64)
             assert np.array_equal(_sum_by_firm(f, x, n_firms), expected)
-
-
-def test_the_k_th_live_rows_are_those_of_the_live_positions() -> None:
-    rng = np.random.default_rng(7)
-    customers = Customers(3, 1_000)
-    customers.add(1_000)
-    assert customers.live_positions() == (1_000, None)
-    k = rng.integers(0, 1_000, 500)
-    assert np.array_equal(Customers.nth_live(k, None), k)
-    for gone_share in (0.01, 0.3, 0.9):
-        rows = rng.choice(customers.n, int(gone_share * customers.n), replace=False)
-        customers.remove(rows)
-        live, gone = customers.live_positions()
-        positions = customers.alive[: customers.n].nonzero()[0]
-        assert live == len(positions)
-        k = rng.integers(0, live, 2_000)
-        assert np.array_equal(Customers.nth_live(k, gone), positions.take(k))
-        customers.compact_if_worthwhile(0.0)
-        customers.add(200)
 
 
 @pytest.mark.parametrize("n_firms", [1, 3, 7, 8, 12])

@@ -133,13 +133,13 @@ class Events:
         if not any(counts):
             return
         rng = self.streams.leads
-        live, gone = c.live_positions()
-        if not live:
+        live = c.alive[: c.n].nonzero()[0]
+        if not len(live):
             return
         for firm, count in enumerate(counts):
             if not count:
                 continue
-            rows = c.nth_live(rng.integers(0, live, size=count), gone)
+            rows = live.take(rng.integers(0, len(live), size=count))
             rows = rows[c.primary.take(rows) != firm]
             c.lead[rows] = firm
             self.recorder.add_one("leads", week, firm, len(rows))

@@ -195,26 +195,6 @@ class Customers:
         hits = (np.minimum(self.exit_week[:n], self.lapse_week[:n]) == week).nonzero()[0]
         return hits[self.exit_week.take(hits) == week], hits[self.lapse_week.take(hits) == week]
 
-    def live_positions(self) -> tuple[int, np.ndarray | None]:
-        """How many customers are in the market, and the positions of the gone rows among
-        the first ``n`` rows (None when there are none): what :meth:`nth_live` needs, found
-        without the positions of every live row (a dense list, costly at every week)."""
-        if not self.gone:  # every row is live: rows past n are never alive
-            return self.n, None
-        gone = (~self.alive[: self.n]).nonzero()[0]
-        return self.n - len(gone), gone
-
-    @staticmethod
-    def nth_live(k: np.ndarray, gone: np.ndarray | None) -> np.ndarray:
-        """The rows of the ``k``-th live customers (0-based, in row order), as
-        ``alive[:n].nonzero()[0].take(k)`` gives them (``gone``: from :meth:`live_positions`).
-        A gone row ``g_j`` (the ``j``-th) has ``g_j - j`` live rows before it, so it comes
-        before the ``k``-th live row exactly when that count is at most ``k``."""
-        if gone is None:
-            return k
-        before = gone - np.arange(len(gone))
-        return k + np.searchsorted(before, k, side="right")
-
     def compact_if_worthwhile(self, share: float = 0.2) -> None:
         """Archive and drop gone rows once they are more than ``share`` of the live rows."""
         if self.gone <= share * max(self.n, 1):
