@@ -16,8 +16,9 @@ from relsim.domain import (
     UNOBSERVED,
 )
 from relsim.model import choice, defection, ladder
+from relsim.model.census import pair_counts
 from relsim.model.continuation import annuity
-from relsim.model.economics import Ledger, to_cents
+from relsim.model.economics import Ledger, _sum_by_firm, to_cents
 from relsim.model.population import NEVER, NONE
 
 Z = 4.5
@@ -293,3 +294,63 @@ def test_orders_are_grouped_as_purchase_documents_them() -> None:
     np.testing.assert_array_equal(edge, np.cumsum(np.bincount(key, minlength=6)))
     # the focal firm's orders come first: with primary, new, elsewhere
     assert (got_firm[: edge[2]] == 0).all() and (got_firm[edge[2] :] != 0).all()
+
+
+@pytest.mark.parametrize("length", [0, 1, 2, 7, 65_536, 65_535])
+def test_cell_counts_by_pairs_of_rows_are_bincount_s(length: int) -> None:
+    rng = np.random.default_rng(length)
+    for cells in (6, 24, 127):
+        code = rng.integers(0, cells, length).astype(np.int8)
+        wide = np.empty(length // 2 + 1, dtype=np.intp)
+        counts = pair_counts(code, cells, wide)
+        assert np.array_equal(counts, np.bincount(code, minlength=cells))
+        assert counts.dtype == np.bincount(code).dtype
+
+
+@pytest.mark.parametrize("n_firms", [1, 2, 3, 7, 8, 12])
+def test_logit_sums_are_numpy_s_on_either_layout(n_firms: int) -> None:
+    """The choice's running totals and the taste premium's totals by rows are the numbers of
+    numpy's sums (which add fewer than 8 terms one after another, more pairwise along a
+    contiguous axis), bit for bit, for utilities laid out by firm or by customer."""
+    rng = np.random.default_rng(n_firms)
+    n = 5_000
+    outside = rng.normal(size=n)
+    uniforms = rng.random(n)
+    by_firm = rng.normal(size=(n_firms, n)) * 4
+    for v in (by_firm, np.asfortranarray(by_firm)):
+        e = np.exp(v.clip(-choice.UTILITY_BOUND, choice.UTILITY_BOUND))
+        e_out = np.exp(outside.clip(-choice.UTILITY_BOUND, choice.UTILITY_BOUND))
+        threshold = uniforms * (e.sum(axis=0) + e_out)
+        expected = np.zeros(n, dtype=np.int8)
+        cumulative = np.zeros(n)
+        for weights in e:
+            cumulative += weights
+            expected += cumulative < threshold
+        assert np.array_equal(choice.sample(v, outside, uniforms), expected)
+        gap = (v - outside).clip(-choice.UTILITY_BOUND, choice.UTILITY_BOUND)
+        total = np.exp(gap).sum(axis=0)
+        inclusive = np.log1p(total)
+        premium = np.maximum(inclusive / -np.expm1(-inclusive) - gap[0], 0.0)
+        assert np.array_equal(choice.taste_premium(v, outside), premium)
+
+
+@pytest.mark.parametrize("n_orders", [10, 4_095, 4_096, 50_001])
+def test_sums_by_firm_in_lanes_are_bincount_s(n_orders: int) -> None:
+    rng = np.random.default_rng(n_orders)
+    for n_firms in (1, 3, 25):
+        firm = np.sort(rng.integers(0, n_firms, n_orders))  # grouped, as a week's orders are
+        cents = np.rint(rng.random(n_orders) * 1e7)
+        for order in (np.arange(n_orders), rng.permutation(n_orders)):
+            f, x = firm.take(order), cents.take(order)
+            expected = np.bincount(f, weights=x, minlength=n_firms).astype(np.int64)
+            assert np.array_equal(_sum_by_firm(f, x, n_firms), expected)
+
+
+@pytest.mark.parametrize("n_firms", [1, 3, 7, 8, 12])
+def test_the_taste_premium_of_gathered_columns_is_that_of_fancy_indexing(n_firms: int) -> None:
+    rng = np.random.default_rng(n_firms)
+    v = rng.normal(size=(n_firms, 4_000)) * 4
+    outside = rng.normal(size=4_000)
+    at = np.sort(rng.choice(4_000, 1_500, replace=False))
+    expected = choice.taste_premium(v[:, at], outside.take(at))
+    assert np.array_equal(choice.taste_premium(choice.columns(v, at), outside.take(at)), expected)

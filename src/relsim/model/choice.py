@@ -22,6 +22,10 @@ import numpy as np
 
 from relsim.model.population import NONE
 
+SEQUENTIAL_TERMS = 8
+"""numpy sums fewer terms than this one after another (from the first) along any axis of any
+layout; from this many on, along a contiguous axis, it sums them pairwise."""
+
 UTILITY_BOUND = 300.0
 """Utilities are clipped to +-300 before exponentiation (exp stays finite in float64); a
 difference of 300 utility units is a certain choice either way."""
@@ -127,14 +131,44 @@ def sample(v: np.ndarray, outside: np.ndarray, uniforms: np.ndarray) -> np.ndarr
     The chosen index is the number of cumulative firm weights below ``u * total``: exact, and
     cheaper than drawing a Gumbel shock per alternative.
     """
-    e, e_out = _weights(v, outside)
-    threshold = uniforms * (e.sum(axis=0) + e_out)
+    return sample_weighted(v, outside_weights(outside), uniforms)
+
+
+def outside_weights(outside: np.ndarray) -> np.ndarray:
+    """The outside option's logit weights, ``exp`` of its bounded utilities: a caller whose
+    outside utilities come from a table by segment weighs the table once instead of each
+    occasion (the same numbers: ``exp`` works element by element)."""
+    return np.exp(_bounded(outside))
+
+
+def sample_weighted(v: np.ndarray, e_out: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """:func:`sample` given the outside option's weights ``e_out`` (:func:`outside_weights`)."""
+    e = _bounded(v)
+    np.exp(e, out=e)
     chosen = np.zeros(v.shape[1], dtype=np.int8)
-    cumulative = np.zeros(v.shape[1])
-    for weights in e:
-        cumulative += weights
-        chosen += cumulative < threshold
+    if not e.flags.c_contiguous and len(e) >= SEQUENTIAL_TERMS:  # summed pairwise by numpy
+        threshold = uniforms * (e.sum(axis=0) + e_out)
+        cumulative = np.zeros(v.shape[1])
+        for weights in e:
+            cumulative += weights
+            chosen += (cumulative < threshold).view(np.int8)  # 0 or 1, added without a cast
+        return chosen
+    # the running totals in place, row after row: the last is the total, as ``sum(axis=0)``
+    # adds these rows (one after another), and each is a cumulative weight of the rule
+    for k in range(1, len(e)):
+        e[k] += e[k - 1]
+    threshold = uniforms * (e[-1] + e_out)
+    for running in e:
+        chosen += (running < threshold).view(np.int8)  # 0 or 1, added without a cast
     return chosen
+
+
+def columns(v: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``v[:, at]``, the columns ``at`` of a (F, n) array, for :func:`taste_premium`: by
+    ``take`` (six times faster) when that sums the same, with fewer than
+    :data:`SEQUENTIAL_TERMS` firms; with more, numpy would sum the rows of take's C-ordered
+    copy in another order than the column-major copy of fancy indexing."""
+    return v.take(at, axis=1) if len(v) < SEQUENTIAL_TERMS else v[:, at]
 
 
 def taste_premium(v: np.ndarray, outside: np.ndarray, firm: int = 0) -> np.ndarray:
@@ -149,7 +183,20 @@ def taste_premium(v: np.ndarray, outside: np.ndarray, firm: int = 0) -> np.ndarr
     ``v_firm - outside``, this is the taste shock's share. It is never negative, and the value
     of an order counted with it is never below what not buying would have given."""
     gap = _bounded(v - outside)
-    total = np.exp(gap).sum(axis=0)
+    total = _sum_rows(np.exp(gap))
     inclusive = np.log1p(total)
     buying = -np.expm1(-inclusive)  # S / (1 + S), exact for small S
     return np.maximum(inclusive / buying - gap[firm], 0.0)
+
+
+def _sum_rows(x: np.ndarray) -> np.ndarray:
+    """``x.sum(axis=0)`` of a (F, n) array, the same numbers: fewer than
+    :data:`SEQUENTIAL_TERMS` rows are added as whole rows, one after another, as numpy adds
+    them; a column-major ``x`` (the firms' columns gathered by fancy indexing) would otherwise
+    be summed one short column per call."""
+    if len(x) >= SEQUENTIAL_TERMS:
+        return x.sum(axis=0)
+    total = x[0].copy()
+    for row in x[1:]:
+        total += row
+    return total

@@ -89,11 +89,39 @@ class Ledger:
 
 def _sum_by_firm(firm: np.ndarray, cents: np.ndarray, n_firms: int) -> np.ndarray:
     # Integer sums: bincount's float64 weights are exact for totals below 2**53 cents, and the
-    # check keeps that promise honest.
-    totals = np.bincount(firm, weights=cents, minlength=n_firms)
+    # check keeps that promise honest. Exact in any order, so many orders are summed in
+    # LANES partial sums per firm (order i in lane i % LANES): bincount's additions to one
+    # firm's total otherwise wait for each other (a third of the time for the grouped orders
+    # of a week at a million customers).
+    if len(firm) >= LANE_MIN_ORDERS:
+        key = np.add(firm, _lane_offsets(len(firm), n_firms), dtype=np.intp)
+        lanes = np.bincount(key, weights=cents, minlength=LANES * n_firms)
+        totals = lanes.reshape(LANES, n_firms).sum(axis=0)
+    else:
+        totals = np.bincount(firm, weights=cents, minlength=n_firms)
     if totals.size and np.abs(totals).max() >= 2**53:
         raise OverflowError("weekly revenue beyond 2**53 cents cannot be summed exactly")
     return totals.astype(np.int64)
+
+
+LANES = 8
+"""Partial sums per firm of :func:`_sum_by_firm` (whole cents: any order gives its totals)."""
+
+LANE_MIN_ORDERS = 4096
+"""Fewer orders than this are summed in one lane (the lanes' fixed cost would not pay)."""
+
+_LANE_OFFSETS: dict[int, np.ndarray] = {}
+
+
+def _lane_offsets(n: int, n_firms: int) -> np.ndarray:
+    """``(i % LANES) * n_firms`` for i < n, kept per number of firms and grown on demand
+    (int16: a few bytes per order of the largest week)."""
+    held = _LANE_OFFSETS.get(n_firms)
+    if held is None or len(held) < n:
+        size = max(n, 0 if held is None else len(held) + len(held) // 8)
+        held = ((np.arange(size) % LANES) * n_firms).astype(np.int16)
+        _LANE_OFFSETS[n_firms] = held
+    return held[:n]
 
 
 def discount_factors(weeks: int, weekly_rate: float) -> np.ndarray:

@@ -170,6 +170,9 @@ class Market(
         )
         self.choice_rule = extensions.choice_rule(scenario.choice_rule)
         self.logit = isinstance(self.choice_rule, extensions.Logit)
+        # the plain logit's outside weights by segment (None: the rule samples on its own)
+        plain = type(self.choice_rule) is extensions.Logit
+        self.outside_weight = choice.outside_weights(p.outside_utility) if plain else None
         self.varied_order_values = bool((p.within_shape > 0).any())
 
     def _set_up_firms(self) -> None:
@@ -342,8 +345,7 @@ class Market(
         c = self.c
         n = c.n
         self.customer_weeks += c.live
-        exits = (c.exit_week[:n] == week).nonzero()[0]
-        candidates = (c.lapse_week[:n] == week).nonzero()[0]
+        exits, candidates = c.ending(week)
         if len(exits) or len(candidates):
             self._leave(week, exits, candidates)
         due = (c.next_occasion[:n] == week).nonzero()[0]

