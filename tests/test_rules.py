@@ -16,7 +16,6 @@ from relsim.domain import (
     UNOBSERVED,
 )
 from relsim.model import choice, defection, ladder
-from relsim.model.census import pair_counts
 from relsim.model.continuation import annuity
 from relsim.model.economics import Ledger, _sum_by_firm, to_cents
 from relsim.model.population import NEVER, NONE
@@ -294,17 +293,6 @@ def test_orders_are_grouped_as_purchase_documents_them() -> None:
     np.testing.assert_array_equal(edge, np.cumsum(np.bincount(key, minlength=6)))
     # the focal firm's orders come first: with primary, new, elsewhere
     assert (got_firm[: edge[2]] == 0).all() and (got_firm[edge[2] :] != 0).all()
-
-
-@pytest.mark.parametrize("length", [0, 1, 2, 7, 65_536, 65_535])
-def test_cell_counts_by_pairs_of_rows_are_bincount_s(length: int) -> None:
-    rng = np.random.default_rng(length)
-    for cells in (6, 24, 127):
-        code = rng.integers(0, cells, length).astype(np.int8)
-        wide = np.empty(length // 2 + 1, dtype=np.intp)
-        counts = pair_counts(code, cells, wide)
-        assert np.array_equal(counts, np.bincount(code, minlength=cells))
-        assert counts.dtype == np.bincount(code).dtype
 
 
 @pytest.mark.parametrize("n_firms", [1, 2, 3, 7, 8, 12])

@@ -78,21 +78,15 @@ class Census:
         small_buffer = self._buffer(small_name, COUNT_SLICE, small)
         code_buffer = self._buffer("code", COUNT_SLICE, np.intp)
         weights_buffer = self._buffer("weights", COUNT_SLICE, np.float64)
-        paired = small is np.int8  # counted by pairs of rows (pair_counts), without widening
-        pairs_buffer = self._buffer("code_pairs", COUNT_SLICE // 2, np.intp) if paired else None
         for start in range(0, n, COUNT_SLICE):
             part = slice(start, min(start + COUNT_SLICE, n))
-            narrow = small_buffer[: part.stop - part.start]
+            code = code_buffer[: part.stop - part.start]
+            narrow = small_buffer[: len(code)]
             np.add(c.primary[part], 1, out=narrow, dtype=small)
             narrow *= N_RUNGS
             narrow += c.rung[part]
-            code = code_buffer[: len(narrow)]
-            if means or not paired:
-                np.copyto(code, narrow)
-            if pairs_buffer is not None:
-                counts += pair_counts(narrow, cells, pairs_buffer)
-            else:
-                counts += np.bincount(code, minlength=cells)
+            np.copyto(code, narrow)
+            counts += np.bincount(code, minlength=cells)
             for name in means:
                 weights = weights_buffer[: len(code)]
                 np.copyto(weights, getattr(c, name)[part])
@@ -230,23 +224,6 @@ class Census:
         for name, values in c.drain():
             customers[name][ids] = values
         return customers
-
-
-def pair_counts(code: np.ndarray, cells: int, wide: np.ndarray) -> np.ndarray:
-    """``np.bincount(code, minlength=cells)`` of int8 cell codes (each below ``cells``),
-    counted two rows at a time (``wide``: an intp work array of at least half their length).
-    Each pair of bytes read as one uint16 (``first + 256 * second``, or the other way round by
-    byte order) is a cell of a (cells x 256) table, counted once; each code's count is then its
-    row's total plus its column's. Half the updates of one per row: bincount's updates of a few
-    cells queue behind each other."""
-    pairs = len(code) // 2
-    wide = wide[:pairs]
-    np.copyto(wide, code[: 2 * pairs].view(np.uint16))
-    table = np.bincount(wide, minlength=cells * 256).reshape(cells, 256)
-    counts = table[:, :cells].sum(axis=0) + table.sum(axis=1)
-    if len(code) % 2:  # the odd row out
-        counts[code[-1]] += 1
-    return counts
 
 
 def _pick(x: Any, keep: np.ndarray) -> Any:
