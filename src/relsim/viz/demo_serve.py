@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -152,6 +153,8 @@ class KeptComparisons:
     def __init__(self, path: Path):
         self.path = path
         self.root = Path(tempfile.mkdtemp(prefix="relsim-live-"))
+        # also removed when the server is let go or Python exits without close()
+        weakref.finalize(self, shutil.rmtree, self.root, ignore_errors=True)
         self.closed = False
         self._key: str | None = None
         self._count = self._most = 0
