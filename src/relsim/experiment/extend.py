@@ -18,6 +18,7 @@ text column the original parts held as categories), which the new parts' mix res
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,9 @@ def widen(writing: Writing, replications: int) -> None:
     if packed and damage is None:  # damaged packed tables are computed again anyway
         unpack(folder.root, manifest)
     extended = {"from": manifest["replications_target"], "to": replications}
-    manifest.setdefault("extended", []).append({**extended, "when": _now()})
+    manifest.setdefault("extended", []).append(
+        {**extended, "when": datetime.now().isoformat(timespec="seconds")}
+    )
     manifest["replications_target"] = replications
     manifest["status"] = "partial"
     folder.write_manifest(manifest)
@@ -87,12 +90,6 @@ def _clear(part: Path) -> None:
             "wrote: move it out of the results folder, then extend again"
         )
     shutil.rmtree(part)
-
-
-def _now() -> str:
-    from datetime import datetime
-
-    return datetime.now().isoformat(timespec="seconds")
 
 
 def _as_parts_had(table: Any) -> Any:

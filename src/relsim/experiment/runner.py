@@ -113,36 +113,29 @@ def _resumed(writing: Writing, asked: dict[str, Any], strategies: list[str] | No
     ``relsim run --resume`` says) or cannot honour: fewer ``replications`` than the folder's,
     or other strategies or precision. More replications extend it (:mod:`.extend`)."""
     manifest, root = writing.manifest, writing.folder.root
-    kept = {
-        "replications": manifest.get("replications_target"),
-        "precision": manifest.get("precision"),
-        "strategies": manifest.get("strategies"),
-    }
-    given = {**{k: asked[k] for k in ("replications", "precision")}, "strategies": strategies}
-    if kept["precision"] is not None:  # its target grew from the pilot size given
-        given["replications"] = None
-    elif given["replications"] is not None and given["replications"] > kept["replications"]:
-        given["replications"] = None  # more: the folder is extended
-    if given["strategies"] is not None and sorted(given["strategies"]) == sorted(
-        kept["strategies"] or []
-    ):  # the same strategies in another order
-        given["strategies"] = None
-    if given["replications"] is not None and given["replications"] < kept["replications"]:
+    held, asked_for = manifest.get("replications_target"), asked["replications"]
+    # a precision rule's target grew from the pilot size given; more than held extends
+    if asked_for is not None and manifest.get("precision") is None and asked_for < held:
         raise checks.SettingError(
-            f"{root} is a run of {kept['replications']} replications per strategy (its "
+            f"{root} is a run of {held} replications per strategy (its "
             "manifest.json's replications_target); a resume can add replications, not take "
-            f"them away (replications={given['replications']}): leave it out, or read the "
+            f"them away (replications={asked_for}): leave it out, or read the "
             "first ones from the folder's tables"
         )
-    differ = [k for k, v in given.items() if v is not None and v != kept[k]]
+    kept = {"precision": manifest.get("precision"), "strategies": manifest.get("strategies")}
+    differ: dict[str, Any] = {}
+    if asked["precision"] is not None and asked["precision"] != kept["precision"]:
+        differ["precision"] = asked["precision"]
+    if strategies is not None and sorted(strategies) != sorted(kept["strategies"] or []):
+        differ["strategies"] = strategies  # the same strategies in another order are fine
     if differ:
-        shown = ", ".join(f"{k}={given[k]!r} (the folder's: {kept[k]!r})" for k in differ)
+        shown = ", ".join(f"{k}={v!r} (the folder's: {kept[k]!r})" for k, v in differ.items())
         raise checks.SettingError(
             f"resume completes {root} as it was started (its manifest.json), so it would "
             f"ignore {shown}: leave them out, or start a new run in another folder"
         )
-    if asked["replications"] is not None:
-        extend.widen(writing, asked["replications"])
+    if asked_for is not None:
+        extend.widen(writing, asked_for)
 
 
 def _check_settings(
