@@ -138,6 +138,35 @@ def test_data_quality_zero_targets_like_the_random_control(market: Scenario) -> 
     assert not aimed["campaign_responses"].equals(runs["random"]["campaign_responses"])
 
 
+def test_an_offer_reopens_the_focal_firm_to_the_customer_who_holds_it(market: Scenario) -> None:
+    """A customer who drifted off the focal firm does not consider it again, unless it holds a
+    campaign's offer: the offer read is the customer's own, whatever its position among the
+    week's occasions (rows 0 and 1 hold none, so reading positions as rows would miss it)."""
+    import simpy
+
+    from relsim.model.engine import Market
+    from relsim.model.population import NO_OFFER, NONE
+    from relsim.model.purchases import AWAY_UTILITY
+
+    sc = with_crm(market, kind="winback", target="random", budget_per_year=8000)
+    m = Market(sc, sc.strategy("crm"), seed=3)
+    m.warm_up()
+    m.env = simpy.Environment(initial_time=m.W)  # week 0
+    m.crm = FirmCrm(m.interface, sc.strategy("crm").crm)
+    c = m.c
+    rows = np.array([700, 900, 1100])
+    c.primary[rows] = NONE
+    c.left[rows] = 0
+    c.lead[rows] = NONE
+    c.offer_until[[0, 1, 2]] = NO_OFFER
+    c.offer_until[rows] = [10, NO_OFFER, 10]  # 1100 holds an offer but left a rival
+    c.left[1100] = 1
+    v = m._utilities(rows, c.primary.take(rows), c.lead.take(rows))
+    assert v[0, 0] > AWAY_UTILITY  # the offer reopens the focal firm
+    assert v[0, 1] == AWAY_UTILITY  # no offer: still away
+    assert v[1, 2] == AWAY_UTILITY and v[0, 2] > AWAY_UTILITY  # away from the rival it left
+
+
 # ---------------------------------------------------------------------- money
 def test_a_campaign_costs_its_contacts_and_the_discounts_taken_up(market: Scenario) -> None:
     sc = with_crm(

@@ -208,12 +208,11 @@ class FirmCrm:
             )
             v[FOCAL, at] += gain
 
-    def still_away(self, away: np.ndarray, week: int) -> np.ndarray:
-        """Of the drifted-off customers ``away``, those the focal firm's offer does not reopen
-        it to (an offer reopens only the focal firm)."""
+    def reopened(self, away: np.ndarray, week: int) -> np.ndarray:
+        """Which of the drifted-off customers ``away`` (rows) the focal firm's offer reopens it
+        to: those who hold an offer and left the focal firm (an offer reopens only it)."""
         c = self.m.c
-        reopened = (c.offer_until.take(away) >= week) & (c.left.take(away) == FOCAL)
-        return away[~reopened]
+        return (c.offer_until.take(away) >= week) & (c.left.take(away) == FOCAL)
 
     def after_orders(self, week: int, rows: np.ndarray, revenue_cents: np.ndarray) -> None:
         """Orders at the focal firm (``rows``, revenue in cents): offers taken up."""

@@ -78,8 +78,8 @@ class Purchases:
         # left (a lost customer): it returns only once a relationship elsewhere has ended
         if lead is not None:  # (valued relationships have a firm: none is away)
             away = ((primary == NONE) & (left != NONE)).nonzero()[0]
-            if len(away) and self.crm is not None:
-                away = self.crm.still_away(away, week)  # a campaign's offer reopens the firm
+            if len(away) and self.crm is not None:  # a campaign's offer reopens the firm
+                away = away[~self.crm.reopened(rows.take(away), week)]
             if len(away):
                 v[left.take(away).astype(np.intp), away] = AWAY_UTILITY
         price_weight = self.price_weight.take(cell)
