@@ -107,9 +107,14 @@ class FirmCrm:
         c = self.m.c
         ids = c.id[: c.n]
         at = np.minimum(np.searchsorted(ids, snap.ids), max(c.n - 1, 0))
-        found = (ids.take(at) == snap.ids) if c.n else np.zeros(len(snap.ids), bool)
+        # a customer gone from the market ordered no more, whether its row was compacted
+        # away (not found) or is still held until the next compaction (not alive)
+        if c.n:
+            found = (ids.take(at) == snap.ids) & c.alive.take(at)
+        else:
+            found = np.zeros(len(snap.ids), bool)
         last = np.where(found, c.last_order_focal.take(at), NEVER).astype(np.int64)
-        # no order since the snapshot (a customer gone from the market ordered no more)
+        # no order since the snapshot
         y = ((last == NEVER) | (last <= snap.week)).astype(np.float64)
         if 0 < y.sum() < len(y):
             self.model = db.fit_logistic(snap.x, y)
