@@ -202,7 +202,16 @@ class Market(
         launch comes at week 0 (what the status quo queued for week 0 before the launch comes
         first, as in one environment) with the SimPy environment let go (``env`` is None), so the
         warmed-up market can be copied; :meth:`horizon` starts a new one."""
-        started = time.perf_counter()
+        self.begin_warm_up()
+        self.env.run()
+        self.end_warm_up()
+
+    def begin_warm_up(self, ticking: bool = True) -> None:
+        """The warm-up's environment with the initial market and its processes (``ticking``
+        False: no weekly step of its own; a pass of markets steps them together,
+        :mod:`relsim.model.market_pass`). Running the environment to its end reaches the launch
+        point."""
+        self._started = time.perf_counter()
         env = simpy.Environment()
         self.env = env
         self.service = FirmService(self.interface, self.status_quo, env)
@@ -216,21 +225,29 @@ class Market(
         env.process(self._launch_point())
         self.shock_times = self._shock_times()
         if self.W:
-            for process in (self._births, self._leads, self._tick):
+            for process in (self._births, self._leads, self._tick)[: 3 if ticking else 2]:
                 env.process(process(-self.W))
-        env.run()
+
+    def end_warm_up(self) -> None:
+        """Let the warm-up's environment go (at the launch point)."""
         # what is left pending: the weekly processes (horizon starts them again at week 0) and
         # a ramp's later steps, which the launch stops before they could act; the status quo's
         # service desk is replaced by the launch
         self.env = None  # type: ignore[assignment]
         self.service = None  # type: ignore[assignment]
-        self.warm_up_seconds = time.perf_counter() - started
+        self.warm_up_seconds = time.perf_counter() - self._started
 
     def horizon(self) -> RawRun:
-        """From week 0: launch the strategy, simulate the horizon, return the arrays. The
+        """From week 0: launch the strategy, simulate the horizon, return the arrays."""
+        self.begin_horizon()
+        self.env.run(until=self.W + self.H)
+        return self.end_horizon()
+
+    def begin_horizon(self, ticking: bool = True) -> None:
+        """The horizon's environment from week 0 (``ticking``: as :meth:`begin_warm_up`). The
         processes start in the order a single environment would have queued them (launch,
         staffing, shocks, then the weekly ones), so same-time events keep their order."""
-        started = time.perf_counter()
+        self._started = time.perf_counter()
         env = simpy.Environment(initial_time=self.W)
         self.env = env
         self.rivalry = Rivalry(self.interface, self.strategy.responds_to_rivals)
@@ -241,10 +258,12 @@ class Market(
         for shock, weeks in self.shock_times:
             for week in weeks:
                 env.process(self._shock(shock, int(week)))
-        for process in (self._births, self._leads, self._tick):
+        for process in (self._births, self._leads, self._tick)[: 3 if ticking else 2]:
             env.process(process(0))
-        env.run(until=self.W + self.H)
-        return self._result(self.warm_up_seconds + time.perf_counter() - started)
+
+    def end_horizon(self) -> RawRun:
+        """The run's arrays, once the environment reached the horizon's end."""
+        return self._result(self.warm_up_seconds + time.perf_counter() - self._started)
 
     def _launch_point(self):  # type: ignore[no-untyped-def]
         """Stops the warm-up's environment the moment the launch's event would be processed
