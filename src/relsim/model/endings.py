@@ -28,7 +28,7 @@ class Endings:
         dissatisfied = c.satisfaction.take(idx) < sat.service_threshold
         rung = c.rung.take(idx) if rung is None else rung
         multiplier = self.p.defection_multiplier.take(rung)
-        bonded = self.bonds.lapse_factor(idx, self.now_week())
+        bonded = self._lapse_factor(idx, self.now_week())
         if bonded is not None:
             multiplier = multiplier * bonded
         trusting = trust.hazard_factor(c.trust.take(idx), self.trust_rule)
@@ -42,7 +42,7 @@ class Endings:
         """Draw the next lapse candidate week of non-contractual relationships, from ``week``
         on, at the customer's bound hazard (:meth:`_lapse_bound`, when not given)."""
         if len(idx):
-            u = self.streams.defection.random(len(idx), dtype=np.float32)
+            u = self._uniform("defection", idx, np.float32)
             bound = self._lapse_bound(idx) if bound is None else bound
             self.c.lapse_week[idx] = defection.schedule(week, bound, u)
             if self.any_periodic:  # death opportunities only every period (the same draws)
@@ -76,7 +76,7 @@ class Endings:
         c = self.c
         if len(exits) and len(candidates):
             candidates = candidates[c.exit_week.take(candidates) != week]
-        u = self.streams.defection.random(len(candidates))
+        u = self._uniform("defection", candidates)
         bound = self._lapse_bound(candidates)
         hazard = self._propensity(candidates)
         if self.any_periodic:  # at an opportunity: the period's chances, bound and now
@@ -138,8 +138,9 @@ class Endings:
         self._record_endings(week, rows, old, reason, chance, to_firm, renewal)
         unhappy = (reason == SERVICE) | (reason == POLITICAL)
         if unhappy.any():
-            self.unhappy += np.bincount(old[unhappy], minlength=self.F)
-        self.bonds.relationship_ended(rows, old)
+            self._count_unhappy(rows[unhappy], old[unhappy])
+        for market, local, at in self._each_market(rows):
+            market.bonds.relationship_ended(local, old[at])
         focal_first = rows[(old == 0) & (c.lost_week.take(rows) == NEVER)]
         c.lost_week[focal_first] = week
         c.defections[rows] += 1
@@ -199,8 +200,8 @@ class Endings:
         if contract.any():
             shoppers = rows[contract]
             c.next_occasion[shoppers] = self._next_occasion(shoppers, week + 1)
-        if self.assortment:
-            moved = rows[~contract & (self.occasion_factor[old] != 1.0)]
+        if self.any_assortment():
+            moved = rows[~contract & (self._by_firm("occasion_factor", old, rows) != 1.0)]
             c.next_occasion[moved] = self._next_occasion(moved, week)
 
     def _reasons(
@@ -222,11 +223,13 @@ class Endings:
         seg = c.segment.take(rows)
         rung = c.rung.take(rows)
         alt = to_firm.astype(np.intp)
-        price_part = (
-            p.price_sensitivity[seg]
-            * p.price_multiplier[rung]
-            * (self.perceived_price[old] - self.perceived_price[alt])
+        perceived, quality, penalty = (
+            (self._by_firm(name, old, rows), self._by_firm(name, alt, rows))
+            for name in ("perceived_price", "quality", "penalty")
         )
-        product_part = p.quality_sensitivity[seg] * (self.quality[alt] - self.quality[old])
-        political_part = self.penalty[old] - self.penalty[alt]
+        price_part = (
+            p.price_sensitivity[seg] * p.price_multiplier[rung] * (perceived[0] - perceived[1])
+        )
+        product_part = p.quality_sensitivity[seg] * (quality[1] - quality[0])
+        political_part = penalty[0] - penalty[1]
         return defection.classify(service, price_part, product_part, political_part)

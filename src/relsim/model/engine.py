@@ -61,6 +61,7 @@ from relsim.model.events import Events
 from relsim.model.interface import MarketInterface
 from relsim.model.levers import Levers
 from relsim.model.params import FirmState, Params
+from relsim.model.per_market import OneMarket
 from relsim.model.population import NEVER, Customers
 from relsim.model.purchases import Purchases
 from relsim.model.raw_run import RawRun
@@ -82,7 +83,16 @@ results do not depend on it, which a test checks)."""
 
 
 class Market(
-    Arrivals, Events, Purchases, Surplus, Relationships, Endings, Residual, Census, Levers
+    OneMarket,
+    Arrivals,
+    Events,
+    Purchases,
+    Surplus,
+    Relationships,
+    Endings,
+    Residual,
+    Census,
+    Levers,
 ):
     """The market of one replication; ``run()`` simulates it and returns a :class:`RawRun`.
 
@@ -370,6 +380,12 @@ class Market(
         due = (c.next_occasion[:n] == week).nonzero()[0]
         if len(due):
             self._occasions(week, due)
+        self.weekly_work(week)
+
+    def weekly_work(self, week: int) -> None:
+        """The week's work after its occasions: the mechanisms', the records, the week's
+        fixed and acquisition costs, and compaction."""
+        c = self.c
         self.service.work(week)
         self.retention.work(week)
         if self.crm is not None:

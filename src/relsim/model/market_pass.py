@@ -26,10 +26,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from typing import Any
+
 from relsim.model.allocator import keep_freed_memory
+from relsim.model.endings import Endings
 from relsim.model.engine import Market
-from relsim.model.population import BOND_FIELDS, SCALAR_FIELDS, Customers
+from relsim.model.per_market import EVERY
+from relsim.model.population import BOND_FIELDS, NONE, SCALAR_FIELDS, Customers
+from relsim.model.purchases import Purchases
 from relsim.model.raw_run import RawRun
+from relsim.model.relationships import Relationships
 
 GROWTH = 1.25
 """A pass whose block fills grows every block by this factor (births outpacing exits)."""
@@ -115,22 +121,59 @@ class PassStorage:
             self._bind()
 
 
-class MarketPass:
+class MarketPass(Purchases, Relationships, Endings):
     """Markets of one scenario simulated together; :meth:`run` returns each one's
-    :class:`~relsim.model.raw_run.RawRun`, the same arrays as it would give alone."""
+    :class:`~relsim.model.raw_run.RawRun`, the same arrays as it would give alone.
+
+    The week's rules (:mod:`~relsim.model.purchases`, :mod:`~relsim.model.endings`,
+    :mod:`~relsim.model.relationships`) run once over the pass's arrays; where they ask for a
+    market's own parts (:mod:`relsim.model.per_market`), the answers below are given market
+    by market, each market's rows in the order they have alone."""
+
+    SHARED = (
+        "scenario",
+        "p",
+        "F",
+        "W",
+        "H",
+        "any_contractual",
+        "price_weight",
+        "recency",
+        "trust_rule",
+        "any_periodic",
+        "lapse_exponent_bound",
+        "rule",
+        "terms",
+        "choice_rule",
+        "logit",
+        "outside_weight",
+        "varied_order_values",
+        "discount",
+    )
+    """What every market of one scenario holds alike: the rules read it from the first."""
 
     def __init__(self, markets: Sequence[Market]):
         if not markets:
             raise ValueError("a pass needs at least one market")
-        scenarios = {id(market.scenario) for market in markets}
-        if len(scenarios) > 1:
+        if len({id(market.scenario) for market in markets}) > 1:
             raise ValueError("the markets of a pass share one scenario")
         self.markets = list(markets)
         self.storage = PassStorage([market.c for market in self.markets])
         for market, member in zip(self.markets, self.storage.members, strict=True):
             market.c = member
-        first = self.markets[0]
-        self.W, self.H = first.W, first.H
+        for name in self.SHARED:
+            setattr(self, name, getattr(self.markets[0], name))
+        self._tables: tuple[tuple[int, ...], np.ndarray] | None = None
+
+    @property
+    def c(self) -> Customers:  # type: ignore[override]
+        """Every market's customers (the blocks), rows numbered across the pass."""
+        return self.storage.c
+
+    observed_value = Market.observed_value
+
+    def now_week(self) -> int:
+        return self.markets[0].now_week()
 
     def run(self) -> list[RawRun]:
         """Warm-up and horizon of every market, stepped together."""
@@ -151,6 +194,7 @@ class MarketPass:
         for market in self.markets:
             market.env.run(until=self.W + self.H)
             market.warm_up_seconds = share
+            market._started = time.perf_counter()
             runs.append(market.end_horizon())
         return runs
 
@@ -162,9 +206,216 @@ class MarketPass:
         self.step(week)
 
     def step(self, week: int) -> None:
-        """The week's step of every market."""
+        """The week's step of every market: endings and occasions once over the pass's
+        arrays, then each market's own work (mechanisms, records, costs)."""
+        c = self.c
         for market in self.markets:
-            market.step(week)
+            market.customer_weeks += market.c.live
+        exits, candidates = c.ending(week)
+        if len(exits) or len(candidates):
+            self._leave(week, exits, candidates)
+        due = (c.next_occasion == week).nonzero()[0]
+        if len(due):
+            self._occasions(week, due)
+        for market in self.markets:
+            market.weekly_work(week)
+
+    # ------------------------------------------------------------------ per market
+    def _each_market(self, rows: np.ndarray) -> list[tuple[Market, np.ndarray, Any]]:
+        if not len(rows):
+            return []
+        cap = self.storage.cap
+        market = rows // cap
+        counts = np.bincount(market, minlength=len(self.markets))
+        held = counts.nonzero()[0]
+        if len(held) == 1:
+            k = int(held[0])
+            return [(self.markets[k], rows - k * cap, EVERY)]
+        order = np.argsort(market, kind="stable")
+        out = []
+        start = 0
+        for k in held.tolist():
+            at = order[start : start + counts[k]]
+            start += counts[k]
+            first, last = int(at[0]), int(at[-1])
+            if last - first + 1 == len(at):
+                at = slice(first, last + 1)  # contiguous: views
+            out.append((self.markets[k], rows[at] - k * cap, at))
+        return out
+
+    def _uniform(self, purpose: str, rows: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+        parts = self._each_market(rows)
+        if len(parts) == 1:
+            return getattr(parts[0][0].streams, purpose).random(len(rows), dtype=dtype)
+        out = np.empty(len(rows), dtype=dtype)
+        for market, local, at in parts:
+            out[at] = getattr(market.streams, purpose).random(len(local), dtype=dtype)
+        return out
+
+    def _gammas(self, purpose: str, rows: np.ndarray, shape: np.ndarray) -> np.ndarray:
+        out = np.empty(len(rows))
+        for market, _, at in self._each_market(rows):
+            out[at] = getattr(market.streams, purpose).gamma(shape[at])
+        return out
+
+    def _by_firm(self, name: str, firm: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        arrays = [getattr(market, name) for market in self.markets]
+        width = len(arrays[0])
+        code = (rows // self.storage.cap) * width
+        code += firm
+        code += np.where(firm < 0, width, 0)  # NONE: the last entry, as take(-1) gives
+        return np.concatenate(arrays).take(code)
+
+    def _choice_tables(
+        self, rows: np.ndarray, cell: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        versions = tuple(id(market.table_by_cell) for market in self.markets)
+        if self._tables is None or self._tables[0] != versions:
+            stacked = np.concatenate([market.table_by_cell for market in self.markets], axis=1)
+            self._tables = (versions, stacked, [m.table_by_cell for m in self.markets])
+        cells = self.markets[0].table_by_cell.shape[1]
+        code = (rows // self.storage.cap) * cells
+        code += cell
+        return self.markets[0].table, self._tables[1], code
+
+    def any_assortment(self) -> bool:
+        return any(market.assortment for market in self.markets)
+
+    def _reopened(self, rows: np.ndarray, week: int) -> np.ndarray:
+        out = np.zeros(len(rows), dtype=bool)
+        for market, local, at in self._each_market(rows):
+            out[at] = market._reopened(local, week)
+        return out
+
+    def _factors(self, rows: np.ndarray, factor: Any) -> np.ndarray | None:
+        """Per market ``factor(market, local, at)`` (an array or None), ones where None."""
+        out = None
+        for market, local, at in self._each_market(rows):
+            part = factor(market, local, at)
+            if part is not None:
+                if out is None:
+                    out = np.ones(len(rows))
+                out[at] = part
+        return out
+
+    def _lapse_factor(self, rows: np.ndarray, week: int) -> np.ndarray | None:
+        return self._factors(rows, lambda market, local, at: market._lapse_factor(local, week))
+
+    def _climb_factor(
+        self, rows: np.ndarray, primary: np.ndarray | int, week: int
+    ) -> np.ndarray | None:
+        def factor(market: Market, local: np.ndarray, at: Any) -> np.ndarray | None:
+            own = primary if isinstance(primary, int | np.integer) else primary[at]
+            return market._climb_factor(local, own, week)
+
+        return self._factors(rows, factor)
+
+    def _rewards_earned(
+        self, week: int, rows: np.ndarray, firm: np.ndarray, revenue: np.ndarray
+    ) -> np.ndarray | None:
+        out = None
+        for market, local, at in self._each_market(rows):
+            part = market._rewards_earned(week, local, firm[at], revenue[at])
+            if part is not None:
+                if out is None:
+                    out = np.zeros(len(rows))  # earning nothing back: paid - 0.0 is paid
+                out[at] = part
+        return out
+
+    def _record_add(self, name: str, week: int, firm: np.ndarray, rows: np.ndarray) -> None:
+        for market, _, at in self._each_market(rows):
+            market.recorder.add(name, week, firm[at], self.F)
+
+    def _count_unhappy(self, rows: np.ndarray, old: np.ndarray) -> None:
+        for market, local, at in self._each_market(rows):
+            market._count_unhappy(local, old[at])
+
+    def _add_ever_bought(self, rows: np.ndarray, firm: np.ndarray) -> None:
+        for market, local, at in self._each_market(rows):
+            market._add_ever_bought(local, firm[at])
+
+    def _focal_orders(
+        self,
+        week: int,
+        rows: np.ndarray,
+        seg: np.ndarray,
+        value: np.ndarray,
+        revenue: np.ndarray,
+        rewards: np.ndarray | None,
+        felt: np.ndarray,
+        premium: np.ndarray | None,
+    ) -> None:
+        for market, local, at in self._each_market(rows):
+            market._focal_orders(
+                week,
+                local,
+                seg[at],
+                value[at],
+                revenue[at],
+                None if rewards is None else rewards[at],
+                felt[at],
+                None if premium is None else premium[at],
+            )
+
+    def _count_primary_orders(
+        self, week: int, b: np.ndarray, new: tuple[slice, slice], with_primary: tuple[slice, slice]
+    ) -> None:
+        for market, local, at in self._each_market(b):
+            inside = np.zeros(len(b), dtype=bool)
+            inside[at] = True
+            starting = sum(int(inside[part].sum()) for part in new)
+            at_primary = sum(int(inside[part].sum()) for part in with_primary)
+            market.recorder.market["orders_with_primary"][week] += len(local) - starting
+            market.recorder.market["orders_at_primary"][week] += at_primary
+
+    def _exit(self, week: int, rows: np.ndarray) -> None:
+        for market, local, _ in self._each_market(rows):
+            market._exit(week, local)
+
+    def _record_endings(
+        self,
+        week: int,
+        rows: np.ndarray,
+        old: np.ndarray,
+        reason: np.ndarray,
+        chance: np.ndarray,
+        to_firm: np.ndarray | None,
+        renewal: np.ndarray | bool,
+    ) -> None:
+        for market, local, at in self._each_market(rows):
+            market._record_endings(
+                week,
+                local,
+                old[at],
+                reason[at],
+                chance[at],
+                None if to_firm is None else to_firm[at],
+                renewal if isinstance(renewal, bool) else renewal[at],
+            )
+
+    def _traced(self, rows: np.ndarray) -> np.ndarray:
+        return self.c.traced.take(rows).nonzero()[0]
+
+    def _trace(
+        self,
+        week: int,
+        event: int,
+        rows: np.ndarray,
+        firm: Any = NONE,
+        rung: Any = 0,
+        amount: Any = 0.0,
+    ) -> None:
+        keep = self._traced(rows)
+        if not len(keep):
+            return
+        firm, rung, amount = (_pick(x, keep) for x in (firm, rung, amount))
+        for market, local, at in self._each_market(rows.take(keep)):
+            market._trace(week, event, local, _pick(firm, at), _pick(rung, at), _pick(amount, at))
+
+
+def _pick(x: Any, at: Any) -> Any:
+    """``x`` at ``at`` if it is an array (aligned with the rows), else ``x``."""
+    return x[at] if isinstance(x, np.ndarray) else x
 
 
 def simulate_pass(

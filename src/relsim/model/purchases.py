@@ -37,9 +37,9 @@ class Purchases:
         c, p = self.c, self.p
         # float32 rates times float64 multipliers: float64 products, without a widened copy
         rate = c.rate.take(idx) * p.purchase_multiplier.take(c.rung.take(idx))
-        if self.assortment:
-            rate *= self.occasion_factor.take(c.primary.take(idx))
-        u = self.streams.occasions.random(len(idx), dtype=np.float32)
+        if self.any_assortment():
+            rate *= self._by_firm("occasion_factor", c.primary.take(idx), idx)
+        u = self._uniform("occasions", idx, np.float32)
         return defection.schedule(week, rate, u)
 
     def _utilities(
@@ -62,8 +62,9 @@ class Purchases:
         cell *= N_RUNGS
         cell += rung
         left = c.left.take(rows)
+        table, by_cell, code = self._choice_tables(rows, cell)
         v = choice.utilities(
-            self.table,
+            table,
             self.terms,
             seg,
             rung,
@@ -71,25 +72,27 @@ class Purchases:
             c.satisfaction.take(rows),
             lead,
             left,
-            cell=cell,
-            by_cell=self.table_by_cell,
+            cell=code,
+            by_cell=by_cell,
         )
         # a customer who drifted off and has no relationship does not consider the firm it
         # left (a lost customer): it returns only once a relationship elsewhere has ended
         if lead is not None:  # (valued relationships have a firm: none is away)
             away = ((primary == NONE) & (left != NONE)).nonzero()[0]
-            if len(away) and self.crm is not None:  # a campaign's offer reopens the firm
-                away = away[~self.crm.reopened(rows.take(away), week)]
+            if len(away):  # a campaign's offer reopens the firm
+                away = away[~self._reopened(rows.take(away), week)]
             if len(away):
                 v[left.take(away).astype(np.intp), away] = AWAY_UTILITY
         price_weight = self.price_weight.take(cell)
-        self.bonds.add_utility(v, rows, primary, week, price_weight)
-        if self.crm is not None:
-            self.crm.add_utility(v, rows, week, price_weight)
-        for instrument in self.instruments:
-            more = instrument.utility(self.interface, rows, week)
-            if more is not None:
-                v += more
+        for market, local, at in self._each_market(rows):  # at: a slice, v[:, at] a view
+            part = v[:, at]
+            market.bonds.add_utility(part, local, primary[at], week, price_weight[at])
+            if market.crm is not None:
+                market.crm.add_utility(part, local, week, price_weight[at])
+            for instrument in market.instruments:
+                more = instrument.utility(market.interface, local, week)
+                if more is not None:
+                    part += more
         return v
 
     def _occasions(self, week: int, idx: np.ndarray) -> None:
@@ -110,7 +113,7 @@ class Purchases:
         lead = c.lead.take(idx)
         v = self._utilities(idx, primary, lead, seg)  # (F, n): freed once sampled
         outside = p.outside_utility.take(seg)
-        u = self.streams.choice.random(len(idx))
+        u = self._uniform("choice", idx)
         if self.outside_weight is None:
             chosen = self.choice_rule.sample(v, outside, u)
         else:  # the plain logit, with the outside option's weights by segment
@@ -154,8 +157,9 @@ class Purchases:
         if renewing.any():
             holders = idx[renewing]
             if week >= 0:
-                self._count_renewals(week, holders)
-            cancel = self.streams.defection.random(len(holders)) < self._propensity(holders)
+                for market, local, _ in self._each_market(holders):
+                    market._count_renewals(week, local)
+            cancel = self._uniform("defection", holders) < self._propensity(holders)
             if cancel.any():
                 self._end(week, holders[cancel], kind="lapse", renewal=True)
                 keep = np.ones(len(idx), dtype=bool)
@@ -180,7 +184,7 @@ class Purchases:
         rows = idx[holders]
         weekly = np.minimum(c.rate.take(rows) * p.purchase_multiplier[c.rung.take(rows)], 1.0)
         reviewed = 1.0 - (1.0 - weekly) ** p.contract_period[seg[holders]]
-        keep = self.streams.occasions.random(len(rows)) >= reviewed
+        keep = self._uniform("occasions", rows) >= reviewed
         renew = holders.nonzero()[0][keep]
         chosen[renew] = primary[renew]
 
@@ -225,27 +229,27 @@ class Purchases:
         value = self._order_values(b, firm, focal)
         revenue, rewards = self._book_orders(week, b, firm, focal, value)
         problem, voiced_all = self._problems(week, b, firm, primary, seg)
-        felt = experience(self.quality.take(firm), problem, self.rule)
+        felt = experience(self._by_firm("quality", firm, b), problem, self.rule)
         if week >= 0 and len(fb):
             rewarded = None if rewards is None else rewards[focal]
-            self._surplus(
+            self._focal_orders(
                 week, fb, seg[focal], value[focal], revenue[focal], rewarded, felt[focal], premium
             )
-            self.retention.after_orders(week, value[focal])
         expected = c.expectation.take(b)
         satisfying = is_satisfying(felt, expected, self.rule)
         c.expectation[b] = update_expectation(expected, felt, self.rule)
         if week >= 0:
-            self._count_primary_orders(week, n, new, with_primary)
+            self._count_primary_orders(week, b, new, with_primary)
         self._climb_with_primary(week, b, firm, with_primary, satisfying, felt, expected, problem)
         self._relationships_begin(week, b, firm, new, elsewhere, felt, expected, problem)
-        if len(fb):
-            self.service.after_purchases(week, fb, problem[focal], voiced_all[focal])
+        for market, local, at in self._each_market(fb):
+            market.service.after_purchases(week, local, problem[focal][at], voiced_all[focal][at])
 
     def _count_primary_orders(
-        self, week: int, n: int, new: tuple[slice, slice], with_primary: tuple[slice, slice]
+        self, week: int, b: np.ndarray, new: tuple[slice, slice], with_primary: tuple[slice, slice]
     ) -> None:
         """The week's orders by customers who had a primary firm, and those placed with it."""
+        n = len(b)
         starting = sum(part.stop - part.start for part in new)
         at_primary = sum(part.stop - part.start for part in with_primary)
         self.recorder.market["orders_with_primary"][week] += int(n - starting)
@@ -257,9 +261,16 @@ class Purchases:
         c = self.c
         value = c.value.take(b).astype(np.float64)
         if self.varied_order_values:
-            _vary(value, self.p.within_shape.take(c.segment.take(b)), self.streams.order_values)
-        if self.assortment:
-            value *= self.value_factor.take(firm)
+            # each order's value around its customer's own: times a gamma of mean 1 and the
+            # segment's within-customer shape (0: the order is worth the customer's value);
+            # one draw per varied order, in the orders' order
+            shape = self.p.within_shape.take(c.segment.take(b))
+            at = np.flatnonzero(shape > 0)
+            if len(at):
+                spread = shape.take(at)
+                value[at] *= self._gammas("order_values", b.take(at), spread) / spread
+        if self.any_assortment():
+            value *= self._by_firm("value_factor", firm, b)
         fb = b[focal]
         cross_sell = c.cross_sell.take(fb)
         if cross_sell.any():
@@ -276,13 +287,14 @@ class Purchases:
         and rewards (None without a points program)."""
         c = self.c
         fb = b[focal]
-        revenue, focal_margin = self._order_money(week, firm, value, focal)
-        rewards = self.bonds.after_purchases(week, b, firm, revenue)
-        if self.crm is not None and len(fb):
-            self.crm.after_orders(week, fb, revenue[focal])
+        revenue, focal_margin = self._order_money(week, b, firm, value, focal)
+        rewards = self._rewards_earned(week, b, firm, revenue)
+        for market, local, at in self._each_market(fb):
+            if market.crm is not None:
+                market.crm.after_orders(week, local, revenue[focal][at])
         if week >= 0:
             c.margin_focal[fb] = c.margin_focal.take(fb) + focal_margin * self.discount[week]
-            self.recorder.add("orders", week, firm, self.F)
+            self._record_add("orders", week, firm, b)
         c.observed_value[fb] = self.observed_value(fb, week) + focal_margin
         self._count_orders(b, firm)
         c.last_order_focal[fb] = week
@@ -298,21 +310,20 @@ class Purchases:
         voices; a problem is remembered for the reasons of a later ending."""
         c, p, F = self.c, self.p, self.F
         n = len(b)
-        rng = self.streams.problems
-        problem = rng.random(n) < self.problem_rate.take(firm)
+        problem = self._uniform("problems", b) < self._by_firm("problem_rate", firm, b)
         voiced_all = np.zeros(n, dtype=bool)
         at = problem.nonzero()[0]  # positions: cheaper than a mask used four times
         if len(at):
             pb, pf = b.take(at), firm.take(at)
-            voiced = rng.random(len(pb)) < p.voice_share.take(seg.take(at))
+            voiced = self._uniform("problems", pb) < p.voice_share.take(seg.take(at))
             voiced_all[at] = voiced
             own = pb[primary.take(at) == pf]
             c.satisfaction_before_problem[own] = c.satisfaction.take(own)
             c.problem_firm[pb] = pf
             c.problem_voiced[pb] = voiced
             c.problem_until[pb] = week + self.scenario.satisfaction.problem_memory_weeks
-            self.recorder.add("problems", week, pf, F)
-            self.recorder.add("voiced_problems", week, pf[voiced], F)
+            self._record_add("problems", week, pf, pb)
+            self._record_add("voiced_problems", week, pf[voiced], pb[voiced])
             self._trace(week, rec.PROBLEM, pb, pf, 0, voiced)  # the trace's amounts: 1.0, 0.0
         return problem, voiced_all
 
@@ -339,14 +350,15 @@ class Purchases:
             self._begin(week, b[begin], firm[begin], felt[begin], expected[begin], problem[begin])
 
     def _order_money(
-        self, week: int, firm: np.ndarray, value: np.ndarray, focal: slice
+        self, week: int, b: np.ndarray, firm: np.ndarray, value: np.ndarray, focal: slice
     ) -> tuple[np.ndarray, np.ndarray]:
         """Orders' revenue in whole cents (float64) and the focal firm's orders' gross margin;
         revenue and cost of goods are booked by firm (reported weeks)."""
-        revenue = whole_cents(value * self.price.take(firm))
+        revenue = whole_cents(value * self._by_firm("price", firm, b))
         cogs = whole_cents(value * self.p.unit_cost.take(firm))
         if week >= 0:
-            self.ledger.book_orders(week, firm, revenue, cogs)
+            for market, _, at in self._each_market(b):
+                market.ledger.book_orders(week, firm[at], revenue[at], cogs[at])
         return revenue, (revenue[focal] - cogs[focal]) / 100.0
 
     def _count_orders(self, b: np.ndarray, firm: np.ndarray) -> None:
@@ -357,18 +369,8 @@ class Purchases:
         orders = all_orders.take(cell)
         first_time = orders == 0
         if first_time.any():
-            self.ever_bought += np.bincount(firm[first_time], minlength=self.F)
+            self._add_ever_bought(b[first_time], firm[first_time])
         all_orders[cell] = np.minimum(orders, np.iinfo(np.int16).max - 1) + 1
-
-
-def _vary(value: np.ndarray, shape: np.ndarray, rng: np.random.Generator) -> None:
-    """Each order's value around its customer's own, in place: times a gamma of mean 1 and the
-    segment's within-customer ``shape`` (0: the order is worth the customer's value). One draw
-    per varied order, in the orders' order."""
-    at = np.flatnonzero(shape > 0)
-    if len(at):
-        p = shape.take(at)
-        value[at] *= rng.gamma(p) / p
 
 
 def _grouped(

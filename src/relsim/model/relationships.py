@@ -81,14 +81,14 @@ class Relationships:
         c.trust[b] = trusted
         c.run_count[b] = 0
         old = c.rung.take(b)
-        up_factor = self.bonds.climb_factor(b, primary, week)
+        up_factor = self._climb_factor(b, primary, week)
         trusting = trust.climb_factor(trusted, self.trust_rule)
         if trusting is not None:
             up_factor = trusting if up_factor is None else up_factor * trusting
         new = ladder.move(
             old,
             satisfying,
-            self.streams.ladder.random(len(b)),
+            self._uniform("ladder", b),
             p.up_probability,
             p.down_probability,
             up_factor=up_factor,
@@ -135,7 +135,7 @@ class Relationships:
         c.left[b[c.left.take(b) == firm]] = NONE
         focal = b[(firm == 0) & (c.acquired_week.take(b) == NEVER)]
         c.acquired_week[focal] = week
-        self.recorder.add("acquired", week, firm, self.F)
+        self._record_add("acquired", week, firm, b)
         self._trace(week, rec.ACQUIRED, b, firm, rung)
         if self.any_contractual:
             b = b[~self.p.contractual[c.segment.take(b)]]
@@ -168,7 +168,9 @@ class Relationships:
             back = (c.left.take(rows) == to).nonzero()[0]
             if week >= 0 and len(back):
                 # back with the firm it last left (read before this ending replaces it)
-                self.recorder.restarts(week, c.id.take(rows.take(back)), to.take(back))
+                came_back = rows.take(back)
+                for market, local, at in self._each_market(came_back):
+                    market.recorder.restarts(week, market.c.id.take(local), to.take(back)[at])
             if not isinstance(renewal, bool):
                 renewal = renewal.take(switched)  # a contract holder switches at renewal
             self._end(week, rows, kind="switch", to_firm=to, renewal=renewal)
