@@ -61,36 +61,57 @@ class Census:
         )
 
     def _count(self, week: int) -> None:
+        """The week's census: customers by (primary firm, rung) and, in reported weeks, the
+        totals of their satisfaction and trust by the same cells."""
+        self._record_census(week, *self._cell_totals(week))
+
+    def _cell_totals(self, week: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Customers per (primary firm + 1, rung) cell, and (reported weeks) the sums of their
+        satisfaction and trust by cell, over the rows in slices of :data:`COUNT_SLICE`."""
         c = self.c
         n = c.n
         cells = (self.F + 1) * N_RUNGS
         counts = np.zeros(cells, dtype=np.int64)
         means = ("satisfaction", "trust") if week >= 0 else ()
         sums = {name: np.zeros(cells) for name in means}
-        # in slices through small buffers kept between weeks: bincount converts any index but
-        # intp and weighs float32 slowly, and fresh full-length conversions would fault in
-        # new pages every week (or, kept, cost memory per customer). The cell code is built in
-        # the smallest integer type that holds every cell (int8 for up to 20 firms: three
-        # int8 operations and one widening copy cost a third of three operations on intp)
+        for start in range(0, n, COUNT_SLICE):
+            part = slice(start, min(start + COUNT_SLICE, n))
+            code = self._cell_codes(part, cells)
+            counts += np.bincount(code, minlength=cells)
+            for name in means:
+                sums[name] += self._cell_sums(name, part, code, cells)
+        return counts, sums
+
+    def _cell_codes(self, part: slice, cells: int) -> np.ndarray:
+        """Each row's (primary firm + 1, rung) cell, for rows ``part``.
+
+        Through small buffers kept between weeks: bincount converts any index but intp and
+        weighs float32 slowly, and fresh full-length conversions would fault in new pages
+        every week (or, kept, cost memory per customer). The cell code is built in the
+        smallest integer type that holds every cell (int8 for up to 20 firms: three int8
+        operations and one widening copy cost a third of three operations on intp)."""
+        c = self.c
         small, small_name = (
             (np.int8, "code_int8") if cells <= INT8_CELLS else (np.int16, "code_int16")
         )
-        small_buffer = self._buffer(small_name, COUNT_SLICE, small)
-        code_buffer = self._buffer("code", COUNT_SLICE, np.intp)
-        weights_buffer = self._buffer("weights", COUNT_SLICE, np.float64)
-        for start in range(0, n, COUNT_SLICE):
-            part = slice(start, min(start + COUNT_SLICE, n))
-            code = code_buffer[: part.stop - part.start]
-            narrow = small_buffer[: len(code)]
-            np.add(c.primary[part], 1, out=narrow, dtype=small)
-            narrow *= N_RUNGS
-            narrow += c.rung[part]
-            np.copyto(code, narrow)
-            counts += np.bincount(code, minlength=cells)
-            for name in means:
-                weights = weights_buffer[: len(code)]
-                np.copyto(weights, getattr(c, name)[part])
-                sums[name] += np.bincount(code, weights=weights, minlength=cells)
+        length = part.stop - part.start
+        code = self._buffer("code", COUNT_SLICE, np.intp)[:length]
+        narrow = self._buffer(small_name, COUNT_SLICE, small)[:length]
+        np.add(c.primary[part], 1, out=narrow, dtype=small)
+        narrow *= N_RUNGS
+        narrow += c.rung[part]
+        np.copyto(code, narrow)
+        return code
+
+    def _cell_sums(self, name: str, part: slice, code: np.ndarray, cells: int) -> np.ndarray:
+        """Field ``name`` of rows ``part`` summed by cell (``code``: their cells)."""
+        weights = self._buffer("weights", COUNT_SLICE, np.float64)[: len(code)]
+        np.copyto(weights, getattr(self.c, name)[part])
+        return np.bincount(code, weights=weights, minlength=cells)
+
+    def _record_census(self, week: int, counts: np.ndarray, sums: dict[str, np.ndarray]) -> None:
+        """The ladder, customers and means of the week from the cells' counts and sums."""
+        c = self.c
         ladder_counts = counts[N_RUNGS:].reshape(self.F, N_RUNGS).copy()
         ladder_counts[:, 0] = c.live - self.ever_bought
         self.last_ladder = ladder_counts

@@ -383,9 +383,14 @@ class Market(
         self.weekly_work(week)
 
     def weekly_work(self, week: int) -> None:
-        """The week's work after its occasions: the mechanisms', the records, the week's
+        """The week's work after its occasions: the mechanisms', the census, the week's
         fixed and acquisition costs, and compaction."""
-        c = self.c
+        self.mechanisms_work(week)
+        self._count(week)
+        self.close_week(week)
+
+    def mechanisms_work(self, week: int) -> None:
+        """The mechanisms' weekly work: service, retention tools, campaigns, bonds, plugins."""
         self.service.work(week)
         self.retention.work(week)
         if self.crm is not None:
@@ -395,12 +400,14 @@ class Market(
             for kind, amount in instrument.weekly(self.interface, week).items():
                 if week >= 0 and amount:
                     self.ledger.book_focal(week, kind, to_cents(amount))
-        self._count(week)
+
+    def close_week(self, week: int) -> None:
+        """After the census: the week's acquisition and fixed costs, then compaction."""
         if week >= 0:
             acquisition, fixed = self._weekly_costs()
             self.ledger.book(week, "acquisition", acquisition)
             self.ledger.book(week, "fixed", fixed)
-        c.compact_if_worthwhile(self.compact_share)
+        self.c.compact_if_worthwhile(self.compact_share)
 
     def _weekly_costs(self) -> tuple[np.ndarray, np.ndarray]:
         """The firms' weekly acquisition spend and fixed cost in cents, converted once per

@@ -28,7 +28,9 @@ import numpy as np
 
 from typing import Any
 
+from relsim.domain import RUNGS
 from relsim.model.allocator import keep_freed_memory
+from relsim.model.census import COUNT_SLICE
 from relsim.model.endings import Endings
 from relsim.model.engine import Market
 from relsim.model.per_market import EVERY
@@ -37,6 +39,7 @@ from relsim.model.purchases import Purchases
 from relsim.model.raw_run import RawRun
 from relsim.model.relationships import Relationships
 
+N_RUNGS = len(RUNGS)
 GROWTH = 1.25
 """A pass whose block fills grows every block by this factor (births outpacing exits)."""
 
@@ -91,6 +94,14 @@ class PassStorage:
             for name in self._names():
                 setattr(member, name, getattr(self.c, name)[self._block(k)])
             member._capacity = self.cap
+
+    def cell_offsets(self, cells: int) -> np.ndarray:
+        """``k x cells`` for every row of block ``k`` (kept until the blocks grow)."""
+        held = getattr(self, "_cell_offsets", None)
+        if held is None or len(held) != self.K * self.cap:
+            held = np.repeat(np.arange(self.K) * cells, self.cap)
+            self._cell_offsets = held
+        return held
 
     def offset(self, k: int) -> int:
         """Market ``k``'s first row in the pass's arrays."""
@@ -218,29 +229,67 @@ class MarketPass(Purchases, Relationships, Endings):
         if len(due):
             self._occasions(week, due)
         for market in self.markets:
-            market.weekly_work(week)
+            market.mechanisms_work(week)
+        self._census(week)
+        for market in self.markets:
+            market.close_week(week)
+
+    def _census(self, week: int) -> None:
+        """Every market's census from one count over the pass's arrays: the cells numbered
+        by market, so each market's totals add its own rows in their order, as alone (a
+        market adds its rows in slices of ``COUNT_SLICE``; blocks larger than that are
+        counted market by market)."""
+        cap = self.storage.cap
+        if cap > COUNT_SLICE:
+            for market in self.markets:
+                market._count(week)
+            return
+        c, K = self.c, len(self.markets)
+        cells = (self.F + 1) * N_RUNGS
+        code = c.primary.astype(np.intp)
+        code += 1
+        code *= N_RUNGS
+        code += c.rung
+        code += self.storage.cell_offsets(cells)
+        counts = np.bincount(code, minlength=K * cells).reshape(K, cells)
+        names = ("satisfaction", "trust") if week >= 0 else ()
+        sums = {
+            name: np.bincount(code, weights=getattr(c, name), minlength=K * cells).reshape(
+                K, cells
+            )
+            for name in names
+        }
+        for k, market in enumerate(self.markets):
+            market._record_census(week, counts[k], {name: sums[name][k] for name in names})
 
     # ------------------------------------------------------------------ per market
     def _each_market(self, rows: np.ndarray) -> list[tuple[Market, np.ndarray, Any]]:
+        """Rows ascending (the week's occasions, endings) give each market a slice; others
+        are ordered by market first (a stable sort keeps each market's own order)."""
         if not len(rows):
             return []
         cap = self.storage.cap
         market = rows // cap
+        first, last = int(market[0]), int(market[-1])
+        if first == last and (len(rows) < 3 or not (market != first).any()):
+            return [(self.markets[first], rows - first * cap, EVERY)]
         counts = np.bincount(market, minlength=len(self.markets))
-        held = counts.nonzero()[0]
-        if len(held) == 1:
-            k = int(held[0])
-            return [(self.markets[k], rows - k * cap, EVERY)]
+        bounds = np.cumsum(counts).tolist()
+        held = counts.nonzero()[0].tolist()
+        if not (market[1:] < market[:-1]).any():  # ascending by market: slices
+            local = rows - market * cap
+            out = []
+            for k in held:
+                at = slice(bounds[k] - int(counts[k]), bounds[k])
+                out.append((self.markets[k], local[at], at))
+            return out
         order = np.argsort(market, kind="stable")
+        local = rows.take(order)
+        local -= market.take(order) * cap
         out = []
-        start = 0
-        for k in held.tolist():
-            at = order[start : start + counts[k]]
-            start += counts[k]
-            first, last = int(at[0]), int(at[-1])
-            if last - first + 1 == len(at):
-                at = slice(first, last + 1)  # contiguous: views
-            out.append((self.markets[k], rows[at] - k * cap, at))
+        for k in held:
+            start = bounds[k] - int(counts[k])
+            out.append((self.markets[k], local[start : bounds[k]], order[start : bounds[k]]))
         return out
 
     def _uniform(self, purpose: str, rows: np.ndarray, dtype: type = np.float64) -> np.ndarray:

@@ -93,6 +93,8 @@ class Purchases:
                 more = instrument.utility(market.interface, local, week)
                 if more is not None:
                     part += more
+            if not isinstance(at, slice):  # a copy (rows not ascending): written back
+                v[:, at] = part
         return v
 
     def _occasions(self, week: int, idx: np.ndarray) -> None:
