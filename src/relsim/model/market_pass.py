@@ -38,6 +38,8 @@ from relsim.model.population import BOND_FIELDS, NONE, SCALAR_FIELDS, Customers
 from relsim.model.purchases import Purchases
 from relsim.model.raw_run import RawRun
 from relsim.model.relationships import Relationships
+from relsim.model.shared_warm_up import forked
+from relsim.scenario.model import Scenario, Strategy
 
 N_RUNGS = len(RUNGS)
 GROWTH = 1.25
@@ -55,6 +57,16 @@ class BlockCustomers(Customers):
 
     def _alloc(self, capacity: int) -> None:
         self._storage.grow(capacity)
+
+    def detached(self) -> Customers:
+        """The same customers in arrays of their own."""
+        own = Customers.__new__(Customers)
+        own.__dict__.update(
+            {k: v for k, v in self.__dict__.items() if k not in ("_storage", "_k")}
+        )
+        for name in (*SCALAR_FIELDS, *self.firm_fields, "alive"):
+            setattr(own, name, getattr(self, name).copy())
+        return own
 
     def use(self, name: str) -> None:
         if name in self.firm_fields:
@@ -188,15 +200,26 @@ class MarketPass(Purchases, Relationships, Endings):
 
     def run(self) -> list[RawRun]:
         """Warm-up and horizon of every market, stepped together."""
-        keep_freed_memory()
+        self.run_warm_up()
+        return self.run_horizon()
+
+    def run_warm_up(self) -> None:
+        """Every market's warm-up, stepped together, up to its launch point."""
         started = time.perf_counter()
         for market in self.markets:
             market.begin_warm_up(ticking=False)
         for week in range(-self.W, 0):
             self._advance(week)
+        share = (time.perf_counter() - started) / len(self.markets)
         for market in self.markets:
             market.env.run()  # to the launch point
             market.end_warm_up()
+            market.warm_up_seconds = share
+
+    def run_horizon(self) -> list[RawRun]:
+        """Every market's horizon from its launch, stepped together; their arrays."""
+        started = time.perf_counter()
+        for market in self.markets:
             market.begin_horizon(ticking=False)
         for week in range(self.H):
             self._advance(week)
@@ -204,10 +227,15 @@ class MarketPass(Purchases, Relationships, Endings):
         runs = []
         for market in self.markets:
             market.env.run(until=self.W + self.H)
-            market.warm_up_seconds = share
-            market._started = time.perf_counter()
+            market._started = time.perf_counter() - share
             runs.append(market.end_horizon())
         return runs
+
+    def detached(self) -> None:
+        """Give every market its own arrays again (copies of its block), so the pass's can
+        go and a market can be copied (:func:`relsim.model.shared_warm_up.forked`)."""
+        for market in self.markets:
+            market.c = market.c.detached()
 
     def _advance(self, week: int) -> None:
         """Every market up to ``week``'s step, then the step."""
@@ -467,10 +495,38 @@ def _pick(x: Any, at: Any) -> Any:
     return x[at] if isinstance(x, np.ndarray) else x
 
 
-def simulate_pass(
-    scenario: object, tasks: Sequence[tuple[object, int | np.random.SeedSequence]]
+def simulate_markets(
+    scenario: Scenario, tasks: Sequence[tuple[Strategy, int | np.random.SeedSequence]]
 ) -> list[RawRun]:
-    """Replications ``tasks`` (strategy, seed) of ``scenario`` in one pass: the same arrays as
-    :func:`relsim.model.engine.simulate_arrays` gives for each."""
-    markets = [Market(scenario, strategy, seed) for strategy, seed in tasks]  # type: ignore[arg-type]
-    return MarketPass(markets).run()
+    """Replications ``tasks`` (strategy, seed) of ``scenario`` in one pass: for each, the
+    arrays :func:`relsim.model.engine.simulate_arrays` gives, to the bit. The tasks of one
+    seed share its warm-up (:mod:`relsim.model.shared_warm_up`): the warm-ups of the distinct
+    seeds run as one pass, each is copied for its seed's strategies, and the horizons run as
+    a second pass. Memory: every market of the pass at once."""
+    if not tasks:
+        return []
+    keep_freed_memory()
+    groups: dict[object, list[int]] = {}
+    for i, (_, seed) in enumerate(tasks):
+        groups.setdefault(_seed_key(seed), []).append(i)
+    warm = [Market(scenario, tasks[idx[0]][0], tasks[idx[0]][1]) for idx in groups.values()]
+    warming = MarketPass(warm)
+    warming.run_warm_up()
+    warming.detached()
+    del warming
+    markets: list[Market | None] = [None] * len(tasks)
+    for market, idx in zip(warm, groups.values(), strict=True):
+        market.warm_up_seconds /= len(idx)
+        for j, i in enumerate(idx):
+            copy = market if j == len(idx) - 1 else forked(market)  # the last takes the original
+            copy.strategy = tasks[i][0]
+            markets[i] = copy
+    del warm
+    return MarketPass(markets).run_horizon()  # type: ignore[arg-type]
+
+
+def _seed_key(seed: int | np.random.SeedSequence) -> object:
+    """What tells two seeds apart (equal keys: the same streams)."""
+    if isinstance(seed, np.random.SeedSequence):
+        return (repr(seed.entropy), seed.spawn_key, seed.pool_size)
+    return int(seed)
