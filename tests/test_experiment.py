@@ -27,7 +27,7 @@ from relsim.analysis import (
 )
 from relsim.experiment import limits, replication_seed, storage
 from relsim.experiment.checks import SettingError
-from relsim.experiment.pool import replicate_strategies
+from relsim.experiment.pool import replicate_pass
 from relsim.scenario import Scenario
 from tests.conftest import SCENARIOS, start_run
 
@@ -393,7 +393,7 @@ def test_tables_assembled_from_held_parts_are_the_bytes_read_back_parts_give(
     names = [s.name for s in tiny.strategies]
     results, held = {}, storage.HeldParts(limits.held_tables_budget())
     for r in range(2):
-        for strategy, result in replicate_strategies(tiny, tuple(names), r).items():
+        for (strategy, _), result in replicate_pass(tiny, tuple((s, r) for s in names), r).items():
             storage.write_part(tmp_path, strategy, r, result)
             held.keep(strategy, r, result)
             results[(strategy, r)] = result

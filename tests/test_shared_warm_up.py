@@ -21,8 +21,8 @@ import simpy
 
 from relsim import load_scenario
 from relsim.experiment import limits
-from relsim.experiment.limits import strategies_per_task
-from relsim.experiment.pool import by_replication, replicate, replicate_strategies
+from relsim.experiment.limits import markets_per_task
+from relsim.experiment.pool import in_passes, replicate, replicate_pass
 from relsim.model import simulate_arrays, simulate_strategies
 from relsim.model.campaigns import FirmCrm
 from relsim.model.engine import Market
@@ -222,13 +222,16 @@ def test_a_copy_is_taken_only_between_warm_up_and_horizon() -> None:
 
 
 def test_the_runner_s_parts_equal_each_strategy_s_own_replication() -> None:
+    """A pass of two replications' strategies gives each (strategy, replication) the tables
+    of its own run."""
     scenario = load_scenario(SCENARIOS[1], overrides={"market.customers": 300})  # ci-smoke
     names = tuple(s.name for s in scenario.strategies)
-    together = replicate_strategies(scenario, names, 2)
-    assert list(together) == list(names)
-    for name in names:
-        own = replicate(scenario, name, 2)
-        got = together[name]
+    tasks = tuple((s, r) for r in (2, 5) for s in names)
+    together = replicate_pass(scenario, tasks, 2)
+    assert list(together) == list(tasks)
+    for name, r in tasks:
+        own = replicate(scenario, name, r)
+        got = together[name, r]
         for table in own:
             if table == "summary":  # NaN equals NaN here; the seconds differ
                 a, b = (pd.Series(x[table]).drop("seconds") for x in (got, own))
@@ -237,45 +240,56 @@ def test_the_runner_s_parts_equal_each_strategy_s_own_replication() -> None:
                 pd.testing.assert_frame_equal(got[table], own[table])
 
 
-def test_tasks_are_grouped_by_replication_into_enough_pieces_for_the_workers() -> None:
+def test_tasks_are_grouped_into_passes_of_whole_replications_for_the_workers() -> None:
     names = ["a", "b", "c", "d", "e", "f"]
     tasks = [(s, r) for r in range(30) for s in names]
-    groups = by_replication(tasks, workers=2)
-    assert groups == [(tuple(names), r) for r in range(30)]
-    few = by_replication([(s, 0) for s in names], workers=2)  # one replication: 4 pieces
-    assert len(few) == 4 and sorted(s for g, _ in few for s in g) == names
-    alone_in_process = by_replication([(s, 0) for s in names], workers=1)  # nothing to spread
-    assert alone_in_process == [(tuple(names), 0)]
-    partial = by_replication([("b", 3), ("e", 3), ("a", 4)], workers=1)
-    assert partial == [(("b", "e"), 3), (("a",), 4)]
-    assert by_replication(tasks[:6], workers=1, most=4) == [
-        (("a", "b", "c"), 0),
-        (("d", "e", "f"), 0),
+    passes = in_passes(tasks, workers=2)  # 180 markets: four passes of whole replications
+    assert [len(group) for group, _ in passes] == [42, 42, 42, 42, 12]
+    assert passes[0][0][:7] == (*((s, 0) for s in names), ("a", 1))
+    assert [first for _, first in passes] == [0, 7, 14, 21, 28]
+    few = in_passes([(s, 0) for s in names], workers=2)  # one replication: 4 pieces
+    assert len(few) == 4 and sorted(s for g, _ in few for s, _ in g) == names
+    alone_in_process = in_passes([(s, 0) for s in names], workers=1)  # nothing to spread
+    assert alone_in_process == [(tuple((s, 0) for s in names), 0)]
+    partial = in_passes([("b", 3), ("e", 3), ("a", 4)], workers=1)
+    assert partial == [((("b", 3), ("e", 3), ("a", 4)), 3)]
+    assert in_passes(tasks[:12], workers=1, most=8) == [
+        (tuple(tasks[:6]), 0),
+        (tuple(tasks[6:12]), 1),
     ]
-    assert by_replication(tasks[:6], workers=1, most=1) == [((s,), 0) for s in names]
+    assert in_passes(tasks[:6], workers=1, most=4) == [
+        (tuple(tasks[:3]), 0),
+        (tuple(tasks[3:6]), 0),
+    ]
+    assert in_passes(tasks[:6], workers=1, most=1) == [(((s, 0),), 0) for s in names]
     for workers in (1, 2, 3, 8, 64):
-        for most in (None, 1, 2, 5):
-            groups = by_replication(tasks, workers, most)
-            assert all(len(group) <= (most or 6) for group, _ in groups)
-            flat = [(s, r) for group, r in groups for s in group]
-            assert sorted(flat) == sorted(tasks)
+        for most in (None, 1, 2, 5, 13, 100):
+            passes = in_passes(tasks, workers, most)
+            assert all(len(group) <= (most or 180) for group, _ in passes)
+            if workers > 1 and most is None:
+                assert len(passes) >= min(2 * workers, 30)  # every worker kept busy
+            flat = [task for group, _ in passes for task in group]
+            assert flat == tasks  # every task once, in order
 
 
-def test_a_very_large_market_does_not_share_its_warm_up() -> None:
-    """Each strategy sharing a warm-up holds a copy or a finished run at once: a million
-    customers run one strategy a task, as before; the default market shares among all six."""
+def test_a_very_large_market_runs_alone() -> None:
+    """A pass holds every market of its task at once: a million customers run one market a
+    task, as before; the default market's passes hold several replications' strategies."""
     path = SCENARIOS[0]  # baseline
     assert load_scenario(path).market.customers == 10_000
-    assert strategies_per_task(load_scenario(path)) >= 6
+    markets = markets_per_task(load_scenario(path))
+    assert markets >= 12
     big = load_scenario(path, overrides={"market.customers": 1_000_000})
-    assert strategies_per_task(big) == 1
-    # the memory a run plans for counts the kept market and copies where they are shared
+    assert markets_per_task(big) == 1
+    # the memory a run plans for counts every market of a pass
     one = limits.estimate(load_scenario(path)).bytes_per_replication
-    assert limits.bytes_per_task(load_scenario(path)) == 3 * one
+    assert limits.bytes_per_task(load_scenario(path)) == one + min(
+        limits.SHARED_WARM_UP_BYTES, markets * one
+    )
     assert limits.bytes_per_task(big) == limits.estimate(big).bytes_per_replication
     # and a task stays short enough for progress to move about once a minute
     slow = load_scenario(path, overrides={"market.customers": 300_000})
-    assert strategies_per_task(slow) * limits.estimate(slow).seconds_per_replication <= 60
+    assert markets_per_task(slow) * limits.estimate(slow).seconds_per_replication <= 60
 
 
 def test_a_strategy_listed_twice_is_refused_before_any_work(tmp_path: Path) -> None:
@@ -326,21 +340,22 @@ def test_an_optimization_s_trials_reuse_a_warm_up_and_keep_their_numbers() -> No
     assert not store.kept
 
 
-def test_the_runner_sends_a_replication_s_strategies_as_one_task(
+def test_the_runner_sends_whole_replications_as_one_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from relsim.experiment import pool, run_experiment, runner
 
     scenario = load_scenario(SCENARIOS[1], overrides={"market.customers": 200})  # ci-smoke
-    sent: list[tuple[tuple[str, ...], int]] = []
+    sent: list[tuple[tuple[tuple[str, int], ...], int]] = []
 
-    def spied(*args: Any, **kwargs: Any) -> list[tuple[tuple[str, ...], int]]:
-        sent.extend(groups := pool.by_replication(*args, **kwargs))
+    def spied(*args: Any, **kwargs: Any) -> list[tuple[tuple[tuple[str, int], ...], int]]:
+        sent.extend(groups := pool.in_passes(*args, **kwargs))
         return groups
 
-    monkeypatch.setattr(runner, "by_replication", spied)
+    monkeypatch.setattr(runner, "in_passes", spied)
     run_experiment(scenario, 3, workers=1, out=tmp_path / "r", progress=False)
     names = tuple(s.name for s in scenario.strategies)
-    assert sent == [(names, r) for r in range(3)]
-    message = pool._death_message(scenario, (names, 2))
-    assert "strategies 'transactional', 'every_level', replication 2" in message
+    assert sent == [(tuple((s, r) for r in range(3) for s in names), 0)]
+    message = pool._death_message(scenario, (sent[0][0], 0))
+    assert "strategies 'transactional', 'every_level' (replications 0 to 2" in message
+    assert "replication 0 (seed: child 0 of SeedSequence(" in message

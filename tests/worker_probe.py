@@ -13,7 +13,7 @@ HEAVY = ("scipy.stats", "relsim.experiment.runner", "relsim.experiment.results")
 
 def replicate_and_report(scenario: Any, strategies: tuple[str, ...], replication: int) -> dict:
     """Run a replication as a worker does, then say which of :data:`HEAVY` are loaded."""
-    from relsim.experiment.pool import replicate_strategies
+    from relsim.experiment.pool import replicate_pass
 
-    replicate_strategies(scenario, strategies, replication)
+    replicate_pass(scenario, tuple((s, replication) for s in strategies), replication)
     return {"heavy": [name for name in HEAVY if name in sys.modules]}

@@ -36,7 +36,7 @@ __all__ = [
     "estimate",
     "held_tables_budget",
     "long_run_seconds",
-    "strategies_per_task",
+    "markets_per_task",
 ]
 CUSTOMER_WEEKS_PER_SECOND = 8e6
 """The slowest preset's measured engine speed on one core (all_bonds at 100 000 customers)."""
@@ -52,8 +52,8 @@ variable ``RELSIM_LONG_RUN_SECONDS`` lowers it (tests use 0)."""
 
 
 SHARED_WARM_UP_BYTES = 400_000_000
-"""What the strategies sharing one warm-up may hold at once beyond a single run (the copies
-and the finished runs of one task): bounds how many share it in a very large market."""
+"""What one task's pass of markets may hold at once beyond a single run (the markets, the
+warm-ups' copies and the finished runs): bounds how many markets share a pass."""
 HELD_TABLES_BYTES = 512 * 2**20
 """The most of finished replications' tables the runner keeps in memory to assemble the
 results from (:class:`relsim.experiment.storage.HeldParts`; the rest is read back). Counted
@@ -69,12 +69,12 @@ def held_tables_budget(available: int | None = None) -> int:
     return HELD_TABLES_BYTES if available is None else min(HELD_TABLES_BYTES, available // 16)
 
 
-def strategies_per_task(scenario: Scenario) -> int:
-    """How many strategies of one replication one task may run, sharing its warm-up
-    (:mod:`relsim.model.shared_warm_up`): as many as fit in :data:`SHARED_WARM_UP_BYTES` at
-    the memory estimate of one replication and in :data:`LONG_RUN_SECONDS` at its time
-    estimate (progress moves a task at a time); 1 (no sharing) in a market of about a
-    million customers or more."""
+def markets_per_task(scenario: Scenario) -> int:
+    """How many replications one task may simulate as one pass of markets
+    (:mod:`relsim.model.market_pass`; the strategies of one replication also share its
+    warm-up): as many as fit in :data:`SHARED_WARM_UP_BYTES` at the memory estimate of one
+    replication and in :data:`LONG_RUN_SECONDS` at its time estimate (progress moves a task at
+    a time); 1 in a market of about a million customers or more."""
     needed = estimate(scenario)
     by_memory = SHARED_WARM_UP_BYTES // max(needed.bytes_per_replication, 1)
     by_time = LONG_RUN_SECONDS / max(needed.seconds_per_replication, 1e-9)
@@ -82,13 +82,15 @@ def strategies_per_task(scenario: Scenario) -> int:
 
 
 def bytes_per_task(scenario: Scenario) -> int:
-    """Memory of one task at once: one replication's, and when strategies share a warm-up
-    the warmed-up market kept beside the copy being run and the finished runs (measured at
-    about 2-3x one run's; at most :data:`SHARED_WARM_UP_BYTES` more)."""
+    """Memory of one task at once: one replication's, and in a pass every market's state
+    and finished run beside it (at most :data:`SHARED_WARM_UP_BYTES` more)."""
     one = estimate(scenario).bytes_per_replication
-    if strategies_per_task(scenario) < 2 or len(scenario.strategies) < 2:
+    markets = markets_per_task(scenario)
+    if markets < 2:
         return one
-    return one + min(SHARED_WARM_UP_BYTES, 2 * one)
+    # measured: a pass holds about one replication's estimate per market (the default
+    # scenario: 160 MB at 30 markets of 5.3 MB, 66 MB at 10), the warm-ups' copies included
+    return one + min(SHARED_WARM_UP_BYTES, markets * one)
 
 
 class ResourceLimitError(RuntimeError):

@@ -27,7 +27,7 @@ import numpy as np
 from relsim import extensions
 from relsim.experiment import interrupts, storage
 from relsim.experiment.warm_ups import WARM_UPS
-from relsim.model.shared_warm_up import simulate_strategies
+from relsim.model.market_pass import simulate_markets
 from relsim.results import Run
 from relsim.scenario import Scenario
 from relsim.simulation import simulate
@@ -45,17 +45,19 @@ def replicate(scenario: Scenario, strategy: str, replication: int) -> dict[str, 
     return _tables(run, strategy, replication)
 
 
-def replicate_strategies(
-    scenario: Scenario, strategies: tuple[str, ...], replication: int
-) -> dict[str, dict[str, Any]]:
-    """Replication ``replication`` of several strategies, by name: for each, what
-    :func:`replicate` gives, to the bit, with the warm-up simulated once for all of them
-    (:mod:`relsim.model.shared_warm_up`)."""
-    seed = replication_seed(scenario.seed, replication)
-    raws = simulate_strategies(scenario, [scenario.strategy(s) for s in strategies], seed)
-    return {
-        s: _tables(Run(raw, seed), s, replication) for s, raw in zip(strategies, raws, strict=True)
-    }
+def replicate_pass(
+    scenario: Scenario, tasks: tuple[tuple[str, int], ...], first: int
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """(strategy, replication) ``tasks`` in one pass of markets
+    (:mod:`relsim.model.market_pass`): for each, what :func:`replicate` gives, to the bit,
+    with the week's work over customers done once for all of them and the strategies of one
+    replication sharing its warm-up. ``first``: the first task's replication (for messages)."""
+    seeds = {r: replication_seed(scenario.seed, r) for _, r in tasks}
+    raws = simulate_markets(scenario, [(scenario.strategy(s), seeds[r]) for s, r in tasks])
+    out = {}
+    for (s, r), raw in zip(tasks, raws, strict=True):
+        out[s, r] = _tables(Run(raw, seeds[r]), s, r)
+    return out
 
 
 def _tables(run: Run, strategy: str, replication: int) -> dict[str, Any]:
@@ -74,25 +76,39 @@ def _tables(run: Run, strategy: str, replication: int) -> dict[str, Any]:
     return out
 
 
-def by_replication(
+def in_passes(
     tasks: list[tuple[str, int]], workers: int, most: int | None = None
-) -> list[tuple[tuple[str, ...], int]]:
-    """(strategy, replication) tasks as tasks of :func:`replicate_strategies`: the strategies
-    of one replication together, so that they share its warm-up, in groups of at most
-    ``most`` (a bound on a task's memory and time:
-    :func:`relsim.experiment.limits.strategies_per_task`) and, with several workers, split
-    further only as far as needed to keep about two tasks per worker (few replications).
-    Results do not depend on the grouping."""
-    groups: dict[int, list[str]] = {}
+) -> list[tuple[tuple[tuple[str, int], ...], int]]:
+    """(strategy, replication) tasks as tasks of :func:`replicate_pass`: passes of at most
+    ``most`` markets (a bound on a task's memory and time:
+    :func:`relsim.experiment.limits.markets_per_task`), whole replications together where a
+    pass holds several (their strategies share the warm-up) and, with several workers, about
+    two passes per worker at least, so that none waits. Results do not depend on the
+    grouping."""
+    replications: dict[int, list[str]] = {}
     for strategy, r in tasks:
-        groups.setdefault(r, []).append(strategy)
-    pieces = max(1, -(-2 * workers // max(1, len(groups)))) if workers > 1 else 1
-    out = []
-    for r, names in groups.items():
-        parts = max(min(pieces, len(names)), -(-len(names) // (most or len(names))))
-        for part in np.array_split(np.arange(len(names)), parts):
-            out.append((tuple(names[i] for i in part), r))
-    return out
+        replications.setdefault(r, []).append(strategy)
+    wanted = 2 * workers if workers > 1 else 1
+    most = most or len(tasks)
+    size = max(1, min(len(tasks) // wanted, most))
+    widest = max((len(names) for names in replications.values()), default=1)
+    out: list[tuple[tuple[str, int], ...]] = []
+    if size >= widest:  # whole replications, as many as fit
+        current: list[tuple[str, int]] = []
+        for r, names in replications.items():
+            if len(current) + len(names) > size:
+                out.append(tuple(current))
+                current = []
+            current.extend((s, r) for s in names)
+        if current:
+            out.append(tuple(current))
+    else:  # a replication's strategies in even pieces of at most ``size``, enough of them
+        spread = -(-wanted // len(replications))
+        for r, names in replications.items():
+            pieces = max(-(-len(names) // most), min(len(names), spread))
+            for part in np.array_split(np.arange(len(names)), pieces):
+                out.append(tuple((names[i], r) for i in part))
+    return [(group, group[0][1]) for group in out]
 
 
 def summarize(scenario: Scenario, strategy: str, replication: int) -> dict[str, Any]:
@@ -285,8 +301,13 @@ MAX_FRUITLESS_RESTARTS = 3
 def _death_message(scenario: Scenario, task: tuple[Any, int]) -> str:
     strategy, r = task
     label = f"strategy {strategy!r}"
-    if isinstance(strategy, tuple):  # the strategies of one replication (by_replication)
-        label = "strategies " + ", ".join(repr(name) for name in strategy)
+    if isinstance(strategy, tuple):  # a pass of (strategy, replication) tasks (in_passes)
+        names = dict.fromkeys(name for name, _ in strategy)
+        replications = sorted({rep for _, rep in strategy})
+        label = "strategies " + ", ".join(repr(name) for name in names)
+        if len(replications) > 1:
+            label += f" (replications {replications[0]} to {replications[-1]}; the first"
+            label += " shown)"
     if hasattr(scenario, "locate"):  # several scenarios in one map (optimize_robust.AtDraws)
         scenario, r = scenario.locate(r)
     return (

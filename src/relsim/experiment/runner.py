@@ -35,7 +35,7 @@ import numpy as np
 
 from relsim.experiment import checks, extend, limits, records, storage
 from relsim.experiment.folder import ResultsFolder, Writing
-from relsim.experiment.pool import WorkerPool, by_replication, replicate_strategies
+from relsim.experiment.pool import WorkerPool, in_passes, replicate_pass
 from relsim.experiment.progress import Progress as progress_of
 from relsim.experiment.progress import announce, restart_clock
 from relsim.experiment.results import DEFAULT_METRIC, Experiment
@@ -326,9 +326,9 @@ def _run_tasks(
     bar = progress_of(len(tasks), progress, label)
     try:
         run = storage.run_settings(manifest)
-        groups = by_replication(tasks, pool.workers, limits.strategies_per_task(scenario))
-        for (_, r), results in pool.map(scenario, groups, replicate_strategies):
-            for strategy, result in results.items():
+        passes = in_passes(tasks, pool.workers, limits.markets_per_task(scenario))
+        for _, results in pool.map(scenario, passes, replicate_pass):
+            for (strategy, r), result in results.items():
                 storage.write_part(out, strategy, r, result, run)
                 held.keep(strategy, r, result)
                 done.add((strategy, r))
