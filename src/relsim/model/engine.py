@@ -55,7 +55,7 @@ from relsim.model.arrivals import Arrivals
 from relsim.model.bonds import BondBook
 from relsim.model.campaigns import CRM_RECORDS, FirmCrm
 from relsim.model.census import Census
-from relsim.model.economics import Ledger, discount_factors, to_cents
+from relsim.model.economics import Ledger, discount_factors
 from relsim.model.endings import Endings
 from relsim.model.events import Events
 from relsim.model.interface import MarketInterface
@@ -74,6 +74,7 @@ from relsim.model.service import OBSERVED_VALUE_MEMORY_WEEKS, SERVICE_RECORDS, F
 from relsim.model.starting import StartingCustomers
 from relsim.model.streams import Streams
 from relsim.model.surplus import Surplus
+from relsim.model.week import Week
 from relsim.scenario.model import Scenario, Strategy
 
 N_RUNGS = len(RUNGS)
@@ -84,6 +85,7 @@ results do not depend on it, which a test checks)."""
 
 class Market(
     OneMarket,
+    Week,
     Arrivals,
     Events,
     Purchases,
@@ -368,55 +370,6 @@ class Market(
         """A promise kept outside a purchase (a problem resolved, a contact that delivered):
         trust in the primary firm moves ``gain`` of the way to 1."""
         self.c.trust[rows] = trust.kept(self.c.trust[rows], gain)
-
-    def step(self, week: int) -> None:
-        """Advance every customer in the market by one week."""
-        c = self.c
-        n = c.n
-        self.customer_weeks += c.live
-        exits, candidates = c.ending(week)
-        if len(exits) or len(candidates):
-            self._leave(week, exits, candidates)
-        due = (c.next_occasion[:n] == week).nonzero()[0]
-        if len(due):
-            self._occasions(week, due)
-        self.weekly_work(week)
-
-    def weekly_work(self, week: int) -> None:
-        """The week's work after its occasions: the mechanisms', the census, the week's
-        fixed and acquisition costs, and compaction."""
-        self.mechanisms_work(week)
-        self._count(week)
-        self.close_week(week)
-
-    def mechanisms_work(self, week: int) -> None:
-        """The mechanisms' weekly work: service, retention tools, campaigns, bonds, plugins."""
-        self.service.work(week)
-        self.retention.work(week)
-        if self.crm is not None:
-            self.crm.work(week)
-        self.bonds.work(week)
-        for instrument in self.instruments:
-            for kind, amount in instrument.weekly(self.interface, week).items():
-                if week >= 0 and amount:
-                    self.ledger.book_focal(week, kind, to_cents(amount))
-
-    def close_week(self, week: int) -> None:
-        """After the census: the week's acquisition and fixed costs, then compaction."""
-        if week >= 0:
-            acquisition, fixed = self._weekly_costs()
-            self.ledger.book(week, "acquisition", acquisition)
-            self.ledger.book(week, "fixed", fixed)
-        self.c.compact_if_worthwhile(self.compact_share)
-
-    def _weekly_costs(self) -> tuple[np.ndarray, np.ndarray]:
-        """The firms' weekly acquisition spend and fixed cost in cents, converted once per
-        offer: a FirmState is replaced, never mutated, and the fixed cost never moves."""
-        if self._costs_of is not self.state:
-            spend = to_cents(self.state.acquisition_spend)
-            self._costs_cents = (spend, to_cents(self.p.fixed_cost))
-            self._costs_of = self.state
-        return self._costs_cents
 
 
 def simulate_arrays(

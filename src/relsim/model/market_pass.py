@@ -26,15 +26,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from typing import Any
-
 from relsim.domain import RUNGS
 from relsim.model.allocator import keep_freed_memory
 from relsim.model.census import COUNT_SLICE
 from relsim.model.endings import Endings
-from relsim.model.engine import Market
-from relsim.model.per_market import EVERY
-from relsim.model.population import BOND_FIELDS, NONE, SCALAR_FIELDS, Customers
+from relsim.model.engine import Market, simulate_arrays
+from relsim.model.pass_storage import PassStorage
+from relsim.model.per_market import ManyMarkets
+from relsim.model.population import Customers
 from relsim.model.purchases import Purchases
 from relsim.model.raw_run import RawRun
 from relsim.model.relationships import Relationships
@@ -42,109 +41,10 @@ from relsim.model.shared_warm_up import forked
 from relsim.scenario.model import Scenario, Strategy
 
 N_RUNGS = len(RUNGS)
-GROWTH = 1.25
 """A pass whose block fills grows every block by this factor (births outpacing exits)."""
 
 
-class BlockCustomers(Customers):
-    """A market's customers, held in its block of a pass's arrays (each field a view)."""
-
-    def __init__(self, own: Customers, storage: PassStorage, k: int):
-        self.__dict__.update(own.__dict__)
-        self.firm_fields = dict(own.firm_fields)
-        self._storage = storage
-        self._k = k
-
-    def _alloc(self, capacity: int) -> None:
-        self._storage.grow(capacity)
-
-    def detached(self) -> Customers:
-        """The same customers in arrays of their own."""
-        own = Customers.__new__(Customers)
-        own.__dict__.update(
-            {k: v for k, v in self.__dict__.items() if k not in ("_storage", "_k")}
-        )
-        for name in (*SCALAR_FIELDS, *self.firm_fields, "alive"):
-            setattr(own, name, getattr(self, name).copy())
-        return own
-
-    def use(self, name: str) -> None:
-        if name in self.firm_fields:
-            return
-        self.firm_fields[name] = BOND_FIELDS[name]
-        self._storage.use(name)
-
-
-class PassStorage:
-    """The arrays of a pass: market ``k``'s rows are ``k x cap .. k x cap + cap``; ``c`` holds
-    them all (a :class:`Customers` whose ``n`` is every row, inert rows included)."""
-
-    def __init__(self, customers: Sequence[Customers]):
-        self.K = len(customers)
-        self.F = customers[0].n_firms
-        self.cap = max(own._capacity for own in customers)
-        self.c = Customers(self.F, self.K * self.cap)
-        for own in customers:
-            for name in own.firm_fields:
-                if name in BOND_FIELDS:
-                    self.c.use(name)
-        self.members = [BlockCustomers(own, self, k) for k, own in enumerate(customers)]
-        for k, own in enumerate(customers):
-            for name in self._names():
-                getattr(self.c, name)[self._block(k)][: own.n] = getattr(own, name)[: own.n]
-        self.c.n = self.K * self.cap
-        self._bind()
-
-    def _names(self) -> list[str]:
-        return [*SCALAR_FIELDS, *self.c.firm_fields, "alive"]
-
-    def _block(self, k: int) -> slice:
-        return slice(k * self.cap, (k + 1) * self.cap)
-
-    def _bind(self) -> None:
-        for k, member in enumerate(self.members):
-            for name in self._names():
-                setattr(member, name, getattr(self.c, name)[self._block(k)])
-            member._capacity = self.cap
-
-    def cell_offsets(self, cells: int) -> np.ndarray:
-        """``k x cells`` for every row of block ``k`` (kept until the blocks grow)."""
-        held = getattr(self, "_cell_offsets", None)
-        if held is None or len(held) != self.K * self.cap:
-            held = np.repeat(np.arange(self.K) * cells, self.cap)
-            self._cell_offsets = held
-        return held
-
-    def offset(self, k: int) -> int:
-        """Market ``k``'s first row in the pass's arrays."""
-        return k * self.cap
-
-    def grow(self, capacity: int) -> None:
-        """Every block to at least ``capacity`` rows (one market's births need them)."""
-        cap = max(capacity, int(GROWTH * self.cap) + 16)
-        old, old_cap = self.c, self.cap
-        new = Customers(self.F, self.K * cap)
-        for name in old.firm_fields:
-            if name in BOND_FIELDS:
-                new.use(name)
-        for k, member in enumerate(self.members):
-            for name in self._names():
-                start = k * old_cap
-                getattr(new, name)[k * cap : k * cap + member.n] = getattr(old, name)[
-                    start : start + member.n
-                ]
-        self.c, self.cap = new, cap
-        self.c.n = self.K * cap
-        self._bind()
-
-    def use(self, name: str) -> None:
-        """Bond field ``name`` for every block (a market that does not use it ignores it)."""
-        if not self.c.uses(name):
-            self.c.use(name)
-            self._bind()
-
-
-class MarketPass(Purchases, Relationships, Endings):
+class MarketPass(ManyMarkets, Purchases, Relationships, Endings):
     """Markets of one scenario simulated together; :meth:`run` returns each one's
     :class:`~relsim.model.raw_run.RawRun`, the same arrays as it would give alone.
 
@@ -282,217 +182,11 @@ class MarketPass(Purchases, Relationships, Endings):
         counts = np.bincount(code, minlength=K * cells).reshape(K, cells)
         names = ("satisfaction", "trust") if week >= 0 else ()
         sums = {
-            name: np.bincount(code, weights=getattr(c, name), minlength=K * cells).reshape(
-                K, cells
-            )
+            name: np.bincount(code, weights=getattr(c, name), minlength=K * cells).reshape(K, cells)
             for name in names
         }
         for k, market in enumerate(self.markets):
             market._record_census(week, counts[k], {name: sums[name][k] for name in names})
-
-    # ------------------------------------------------------------------ per market
-    def _each_market(self, rows: np.ndarray) -> list[tuple[Market, np.ndarray, Any]]:
-        """Rows ascending (the week's occasions, endings) give each market a slice; others
-        are ordered by market first (a stable sort keeps each market's own order)."""
-        if not len(rows):
-            return []
-        cap = self.storage.cap
-        market = rows // cap
-        first, last = int(market[0]), int(market[-1])
-        if first == last and (len(rows) < 3 or not (market != first).any()):
-            return [(self.markets[first], rows - first * cap, EVERY)]
-        counts = np.bincount(market, minlength=len(self.markets))
-        bounds = np.cumsum(counts).tolist()
-        held = counts.nonzero()[0].tolist()
-        if not (market[1:] < market[:-1]).any():  # ascending by market: slices
-            local = rows - market * cap
-            out = []
-            for k in held:
-                at = slice(bounds[k] - int(counts[k]), bounds[k])
-                out.append((self.markets[k], local[at], at))
-            return out
-        order = np.argsort(market, kind="stable")
-        local = rows.take(order)
-        local -= market.take(order) * cap
-        out = []
-        for k in held:
-            start = bounds[k] - int(counts[k])
-            out.append((self.markets[k], local[start : bounds[k]], order[start : bounds[k]]))
-        return out
-
-    def _uniform(self, purpose: str, rows: np.ndarray, dtype: type = np.float64) -> np.ndarray:
-        parts = self._each_market(rows)
-        if len(parts) == 1:
-            return getattr(parts[0][0].streams, purpose).random(len(rows), dtype=dtype)
-        out = np.empty(len(rows), dtype=dtype)
-        for market, local, at in parts:
-            out[at] = getattr(market.streams, purpose).random(len(local), dtype=dtype)
-        return out
-
-    def _gammas(self, purpose: str, rows: np.ndarray, shape: np.ndarray) -> np.ndarray:
-        out = np.empty(len(rows))
-        for market, _, at in self._each_market(rows):
-            out[at] = getattr(market.streams, purpose).gamma(shape[at])
-        return out
-
-    def _by_firm(self, name: str, firm: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        arrays = [getattr(market, name) for market in self.markets]
-        width = len(arrays[0])
-        code = (rows // self.storage.cap) * width
-        code += firm
-        code += np.where(firm < 0, width, 0)  # NONE: the last entry, as take(-1) gives
-        return np.concatenate(arrays).take(code)
-
-    def _choice_tables(
-        self, rows: np.ndarray, cell: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        versions = tuple(id(market.table_by_cell) for market in self.markets)
-        if self._tables is None or self._tables[0] != versions:
-            stacked = np.concatenate([market.table_by_cell for market in self.markets], axis=1)
-            self._tables = (versions, stacked, [m.table_by_cell for m in self.markets])
-        cells = self.markets[0].table_by_cell.shape[1]
-        code = (rows // self.storage.cap) * cells
-        code += cell
-        return self.markets[0].table, self._tables[1], code
-
-    def any_assortment(self) -> bool:
-        return any(market.assortment for market in self.markets)
-
-    def _reopened(self, rows: np.ndarray, week: int) -> np.ndarray:
-        out = np.zeros(len(rows), dtype=bool)
-        for market, local, at in self._each_market(rows):
-            out[at] = market._reopened(local, week)
-        return out
-
-    def _factors(self, rows: np.ndarray, factor: Any) -> np.ndarray | None:
-        """Per market ``factor(market, local, at)`` (an array or None), ones where None."""
-        out = None
-        for market, local, at in self._each_market(rows):
-            part = factor(market, local, at)
-            if part is not None:
-                if out is None:
-                    out = np.ones(len(rows))
-                out[at] = part
-        return out
-
-    def _lapse_factor(self, rows: np.ndarray, week: int) -> np.ndarray | None:
-        return self._factors(rows, lambda market, local, at: market._lapse_factor(local, week))
-
-    def _climb_factor(
-        self, rows: np.ndarray, primary: np.ndarray | int, week: int
-    ) -> np.ndarray | None:
-        def factor(market: Market, local: np.ndarray, at: Any) -> np.ndarray | None:
-            own = primary if isinstance(primary, int | np.integer) else primary[at]
-            return market._climb_factor(local, own, week)
-
-        return self._factors(rows, factor)
-
-    def _rewards_earned(
-        self, week: int, rows: np.ndarray, firm: np.ndarray, revenue: np.ndarray
-    ) -> np.ndarray | None:
-        out = None
-        for market, local, at in self._each_market(rows):
-            part = market._rewards_earned(week, local, firm[at], revenue[at])
-            if part is not None:
-                if out is None:
-                    out = np.zeros(len(rows))  # earning nothing back: paid - 0.0 is paid
-                out[at] = part
-        return out
-
-    def _record_add(self, name: str, week: int, firm: np.ndarray, rows: np.ndarray) -> None:
-        for market, _, at in self._each_market(rows):
-            market.recorder.add(name, week, firm[at], self.F)
-
-    def _count_unhappy(self, rows: np.ndarray, old: np.ndarray) -> None:
-        for market, local, at in self._each_market(rows):
-            market._count_unhappy(local, old[at])
-
-    def _add_ever_bought(self, rows: np.ndarray, firm: np.ndarray) -> None:
-        for market, local, at in self._each_market(rows):
-            market._add_ever_bought(local, firm[at])
-
-    def _focal_orders(
-        self,
-        week: int,
-        rows: np.ndarray,
-        seg: np.ndarray,
-        value: np.ndarray,
-        revenue: np.ndarray,
-        rewards: np.ndarray | None,
-        felt: np.ndarray,
-        premium: np.ndarray | None,
-    ) -> None:
-        for market, local, at in self._each_market(rows):
-            market._focal_orders(
-                week,
-                local,
-                seg[at],
-                value[at],
-                revenue[at],
-                None if rewards is None else rewards[at],
-                felt[at],
-                None if premium is None else premium[at],
-            )
-
-    def _count_primary_orders(
-        self, week: int, b: np.ndarray, new: tuple[slice, slice], with_primary: tuple[slice, slice]
-    ) -> None:
-        for market, local, at in self._each_market(b):
-            inside = np.zeros(len(b), dtype=bool)
-            inside[at] = True
-            starting = sum(int(inside[part].sum()) for part in new)
-            at_primary = sum(int(inside[part].sum()) for part in with_primary)
-            market.recorder.market["orders_with_primary"][week] += len(local) - starting
-            market.recorder.market["orders_at_primary"][week] += at_primary
-
-    def _exit(self, week: int, rows: np.ndarray) -> None:
-        for market, local, _ in self._each_market(rows):
-            market._exit(week, local)
-
-    def _record_endings(
-        self,
-        week: int,
-        rows: np.ndarray,
-        old: np.ndarray,
-        reason: np.ndarray,
-        chance: np.ndarray,
-        to_firm: np.ndarray | None,
-        renewal: np.ndarray | bool,
-    ) -> None:
-        for market, local, at in self._each_market(rows):
-            market._record_endings(
-                week,
-                local,
-                old[at],
-                reason[at],
-                chance[at],
-                None if to_firm is None else to_firm[at],
-                renewal if isinstance(renewal, bool) else renewal[at],
-            )
-
-    def _traced(self, rows: np.ndarray) -> np.ndarray:
-        return self.c.traced.take(rows).nonzero()[0]
-
-    def _trace(
-        self,
-        week: int,
-        event: int,
-        rows: np.ndarray,
-        firm: Any = NONE,
-        rung: Any = 0,
-        amount: Any = 0.0,
-    ) -> None:
-        keep = self._traced(rows)
-        if not len(keep):
-            return
-        firm, rung, amount = (_pick(x, keep) for x in (firm, rung, amount))
-        for market, local, at in self._each_market(rows.take(keep)):
-            market._trace(week, event, local, _pick(firm, at), _pick(rung, at), _pick(amount, at))
-
-
-def _pick(x: Any, at: Any) -> Any:
-    """``x`` at ``at`` if it is an array (aligned with the rows), else ``x``."""
-    return x[at] if isinstance(x, np.ndarray) else x
 
 
 def simulate_markets(
@@ -505,6 +199,8 @@ def simulate_markets(
     a second pass. Memory: every market of the pass at once."""
     if not tasks:
         return []
+    if len(tasks) == 1:  # nothing to share: the market alone, which lets its state go early
+        return [simulate_arrays(scenario, *tasks[0])]
     keep_freed_memory()
     groups: dict[object, list[int]] = {}
     for i, (_, seed) in enumerate(tasks):

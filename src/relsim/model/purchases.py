@@ -263,9 +263,8 @@ class Purchases:
         c = self.c
         value = c.value.take(b).astype(np.float64)
         if self.varied_order_values:
-            # each order's value around its customer's own: times a gamma of mean 1 and the
-            # segment's within-customer shape (0: the order is worth the customer's value);
-            # one draw per varied order, in the orders' order
+            # times a gamma of mean 1 and the segment's within-customer shape (0: the
+            # customer's value), one draw per varied order in the orders' order
             shape = self.p.within_shape.take(c.segment.take(b))
             at = np.flatnonzero(shape > 0)
             if len(at):
@@ -310,7 +309,7 @@ class Purchases:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Which orders meet a problem (late, wrong or faulty) and which of those the customer
         voices; a problem is remembered for the reasons of a later ending."""
-        c, p, F = self.c, self.p, self.F
+        c, p = self.c, self.p
         n = len(b)
         problem = self._uniform("problems", b) < self._by_firm("problem_rate", firm, b)
         voiced_all = np.zeros(n, dtype=bool)

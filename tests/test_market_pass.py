@@ -1,0 +1,136 @@
+"""Many markets in one pass (issue 31): a market's numbers do not depend on the pass it runs in.
+
+Every array of every run (``RawRun.fingerprint``: dtype, shape and bytes, the timing left
+out) is compared between a market simulated alone and the same market in passes of several
+sizes and companions; the runner's tables do not depend on how its tasks are packed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from relsim import load_scenario
+from relsim.model.engine import Market, simulate_arrays
+from relsim.model.market_pass import MarketPass, simulate_markets
+from relsim.scenario import Scenario
+from tests.conftest import SCENARIOS
+
+
+def shrunk(name: str, customers: int = 600, weeks: int = 52, warmup: int = 26) -> Scenario:
+    return load_scenario(
+        SCENARIOS / name,
+        overrides={
+            "market.customers": customers,
+            "horizon.weeks": weeks,
+            "horizon.warmup_weeks": warmup,
+        },
+    )
+
+
+def alone(scenario: Scenario, tasks: list[tuple[str, int]]) -> list[str]:
+    return [simulate_arrays(scenario, scenario.strategy(s), seed).fingerprint() for s, seed in tasks]
+
+
+def together(scenario: Scenario, tasks: list[tuple[str, int]]) -> list[str]:
+    runs = simulate_markets(scenario, [(scenario.strategy(s), seed) for s, seed in tasks])
+    return [run.fingerprint() for run in runs]
+
+
+@pytest.mark.parametrize(
+    "name", ["classroom.yaml", "crm.yaml", "subscription.yaml", "club.yaml", "key-accounts.yaml"]
+)
+def test_every_strategy_of_two_seeds_in_one_pass_gives_each_market_s_own_numbers(
+    name: str,
+) -> None:
+    """Bonds, campaigns, contracts, key accounts and the service desk: every mechanism works
+    on its market's block and every rule asks its market for what is its own."""
+    scenario = shrunk(name)
+    tasks = [(s.name, seed) for seed in (3, 4) for s in scenario.strategies]
+    assert together(scenario, tasks) == alone(scenario, tasks)
+
+
+def test_a_market_s_numbers_do_not_depend_on_the_pass_s_size_or_companions() -> None:
+    scenario = shrunk("ci-smoke.yaml", customers=300)
+    names = [s.name for s in scenario.strategies]
+    tasks = [(names[i % len(names)], 10 + i) for i in range(30)]  # 30 markets, other seeds
+    own = alone(scenario, tasks)
+    assert together(scenario, tasks) == own  # a pass of 30
+    assert together(scenario, tasks[:7]) == own[:7]  # of 7
+    assert together(scenario, tasks[7:14][::-1]) == own[7:14][::-1]  # other companions, order
+    assert together(scenario, [tasks[20]]) == [own[20]]  # of 1
+    # a pass of one market through the pass's own machinery, too
+    market = Market(scenario, scenario.strategy(tasks[3][0]), tasks[3][1])
+    assert MarketPass([market]).run()[0].fingerprint() == own[3]
+
+
+def test_a_block_that_fills_grows_every_block_and_keeps_the_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A growing market's births outrun its block: the pass re-lays every block out, and
+    every market keeps its numbers (compaction within the blocks as well)."""
+    from relsim.model import pass_storage
+
+    grown: list[int] = []
+    original = pass_storage.PassStorage.grow
+
+    def spied(self: pass_storage.PassStorage, capacity: int) -> None:
+        original(self, capacity)
+        grown.append(self.cap)
+
+    monkeypatch.setattr(pass_storage.PassStorage, "grow", spied)
+    scenario = shrunk("baseline.yaml", customers=400, weeks=104)
+    data = scenario.model_dump()
+    data["market"]["growth_per_year"] = 0.5
+    growing = Scenario.model_validate(data)
+    tasks = [(s.name, seed) for seed in (1, 2) for s in growing.strategies[:3]]
+    assert together(growing, tasks) == alone(growing, tasks)
+    assert grown  # the blocks grew at least once
+
+
+def test_the_pass_s_arrays_hold_each_market_s_rows_in_its_block() -> None:
+    scenario = shrunk("ci-smoke.yaml", customers=200)
+    markets = [Market(scenario, s, 5) for s in scenario.strategies]
+    run = MarketPass(markets)
+    run.run_warm_up()
+    storage = run.storage
+    for k, market in enumerate(markets):
+        block = slice(storage.offset(k), storage.offset(k) + market.c.n)
+        assert np.shares_memory(market.c.id, storage.c.id)
+        np.testing.assert_array_equal(storage.c.id[block], market.c.id[: market.c.n])
+        rest = slice(storage.offset(k) + market.c.n, storage.offset(k + 1))
+        assert (storage.c.next_occasion[rest] == np.iinfo(np.int16).max).all()  # inert
+    run.detached()
+    assert not np.shares_memory(markets[0].c.id, storage.c.id)
+
+
+def test_a_pass_refuses_markets_of_different_scenarios() -> None:
+    a, b = shrunk("ci-smoke.yaml"), shrunk("ci-smoke.yaml")
+    with pytest.raises(ValueError, match="share one scenario"):
+        MarketPass([Market(a, a.strategies[0], 1), Market(b, b.strategies[0], 1)])
+    with pytest.raises(ValueError, match="at least one market"):
+        MarketPass([])
+
+
+def test_the_runner_s_tables_do_not_depend_on_how_tasks_are_packed_into_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relsim.experiment import limits, run_experiment
+
+    scenario = shrunk("classroom.yaml", customers=300, weeks=26, warmup=13)
+    folders = []
+    for most in (1, 3, 100):
+        monkeypatch.setattr(limits, "markets_per_task", lambda _scenario, most=most: most)
+        out = tmp_path / f"most{most}"
+        run_experiment(scenario, 3, workers=1, out=out, progress=False)
+        folders.append(out)
+    for name in ("weekly", "ladder", "defections", "replications"):
+        first, *others = (pd.read_parquet(folder / f"{name}.parquet") for folder in folders)
+        for frame in others:
+            if name == "replications":  # each replication's own timing differs
+                frame, frame_first = frame.drop(columns="seconds"), first.drop(columns="seconds")
+            else:
+                frame_first = first
+            pd.testing.assert_frame_equal(frame, frame_first)
