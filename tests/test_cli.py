@@ -406,8 +406,9 @@ def test_the_memory_check_refuses_only_what_does_not_fit() -> None:
     need = limits.estimate(sc).bytes_per_replication
     assert need == limits.estimate(sc).customers_ever * limits.BYTES_PER_CUSTOMER
     assert limits.estimate(sc).customers_ever >= sc.market.customers
-    # a task runs both strategies of a replication from one warm-up: about 3x one run's
-    task = limits.bytes_per_task(sc)
+    # ten runs on two workers: passes of two markets (about two passes per worker), each
+    # holding both beside one run's memory
+    task = limits.bytes_per_task(sc, runs=10, workers=2)
     assert task == 3 * need
     limits.check_memory(sc, workers=2, runs=10, available=10 * need)
     with pytest.raises(limits.ResourceLimitError, match="fewer --workers"):

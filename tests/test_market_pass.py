@@ -31,7 +31,8 @@ def shrunk(name: str, customers: int = 600, weeks: int = 52, warmup: int = 26) -
 
 
 def alone(scenario: Scenario, tasks: list[tuple[str, int]]) -> list[str]:
-    return [simulate_arrays(scenario, scenario.strategy(s), seed).fingerprint() for s, seed in tasks]
+    runs = (simulate_arrays(scenario, scenario.strategy(s), seed) for s, seed in tasks)
+    return [run.fingerprint() for run in runs]
 
 
 def together(scenario: Scenario, tasks: list[tuple[str, int]]) -> list[str]:

@@ -36,6 +36,7 @@ __all__ = [
     "estimate",
     "held_tables_budget",
     "long_run_seconds",
+    "markets_in_pass",
     "markets_per_task",
 ]
 CUSTOMER_WEEKS_PER_SECOND = 8e6
@@ -81,15 +82,26 @@ def markets_per_task(scenario: Scenario) -> int:
     return max(1, int(min(by_memory, by_time)))
 
 
-def bytes_per_task(scenario: Scenario) -> int:
+def markets_in_pass(scenario: Scenario, runs: int, workers: int) -> int:
+    """The most markets one task's pass holds when ``runs`` replications run on ``workers``
+    (:func:`relsim.experiment.pool.in_passes` packs them so: at most
+    :func:`markets_per_task`, and about two passes per worker at least)."""
+    wanted = 2 * workers if workers > 1 else 1
+    return max(1, min(runs // wanted, markets_per_task(scenario)))
+
+
+def bytes_per_task(scenario: Scenario, runs: int | None = None, workers: int = 1) -> int:
     """Memory of one task at once: one replication's, and in a pass every market's state
-    and finished run beside it (at most :data:`SHARED_WARM_UP_BYTES` more)."""
+    and finished run beside it (at most :data:`SHARED_WARM_UP_BYTES` more). ``runs``
+    replications on ``workers`` (None: as many as a pass may hold)."""
     one = estimate(scenario).bytes_per_replication
-    markets = markets_per_task(scenario)
+    markets = (
+        markets_per_task(scenario) if runs is None else markets_in_pass(scenario, runs, workers)
+    )
     if markets < 2:
         return one
     # measured: a pass holds about one replication's estimate per market (the default
-    # scenario: 160 MB at 30 markets of 5.3 MB, 66 MB at 10), the warm-ups' copies included
+    # scenario: 161 MB at 30 markets of 5.3 MB, 66 MB at 10), the warm-ups' copies included
     return one + min(SHARED_WARM_UP_BYTES, markets * one)
 
 
@@ -155,7 +167,7 @@ def check_memory(
     would need more than ``MEMORY_SHARE`` of the available memory."""
     needed = estimate(scenario)
     available = available_memory() if available is None else available
-    task = bytes_per_task(scenario) if runs > 1 else needed.bytes_per_replication
+    task = bytes_per_task(scenario, runs, workers) if runs > 1 else needed.bytes_per_replication
     at_once = task * max(1, min(workers, runs))
     if available is not None and at_once > MEMORY_SHARE * available:
         raise ResourceLimitError(
@@ -225,7 +237,7 @@ def announcement(
     workers = max(1, min(workers, runs))
     seconds = needed.seconds_per_replication * runs / workers
     processes = WORKER_BYTES * workers if workers > 1 else 0
-    at_once = bytes_per_task(scenario) * workers + processes
+    at_once = bytes_per_task(scenario, runs, workers) * workers + processes
     available = available_memory() if available is None else available
     threshold = long_run_seconds() if threshold is None else threshold
     big = available is not None and at_once > available / 2
