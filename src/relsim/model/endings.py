@@ -173,19 +173,7 @@ class Endings:
         if week >= 0:  # (the table holds the reported weeks only)
             focal = (old == 0).nonzero()[0]
             tail = self._tail(rows.take(focal), old.take(focal), week)
-            self.recorder.defections(
-                week,
-                c.id.take(rows),
-                old,
-                reason,
-                chance,
-                rung,
-                week - c.since.take(rows),  # tenure
-                to_firm if to_firm is not None else NONE,
-                tail,
-                self.F,
-                renewal,
-            )
+            self._record_defections(week, rows, old, reason, chance, rung, to_firm, tail, renewal)
         # the reason codes go into the trace's float amounts as they are (the same numbers)
         self._trace(week, rec.DEFECTION, rows, old, rung, reason)
 

@@ -37,6 +37,7 @@ from relsim.model.population import Customers
 from relsim.model.purchases import Purchases
 from relsim.model.raw_run import RawRun
 from relsim.model.relationships import Relationships
+from relsim.model.residual import Residual
 from relsim.model.shared_warm_up import forked
 from relsim.scenario.model import Scenario, Strategy
 
@@ -44,7 +45,7 @@ N_RUNGS = len(RUNGS)
 """A pass whose block fills grows every block by this factor (births outpacing exits)."""
 
 
-class MarketPass(ManyMarkets, Purchases, Relationships, Endings):
+class MarketPass(ManyMarkets, Purchases, Relationships, Endings, Residual):
     """Markets of one scenario simulated together; :meth:`run` returns each one's
     :class:`~relsim.model.raw_run.RawRun`, the same arrays as it would give alone.
 

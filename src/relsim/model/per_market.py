@@ -87,6 +87,49 @@ class OneMarket:
         """First orders of ``rows`` with ``firm``: the firms' buyers ever."""
         self.ever_bought += np.bincount(firm, minlength=self.F)
 
+    def _held_costs(self, rows: np.ndarray, firm: np.ndarray) -> np.ndarray:
+        """What the ties and memberships of ``rows`` with ``firm`` cost it per week."""
+        return self.bonds.held_costs(rows, firm)
+
+    def _staff_weights(self, rows: np.ndarray, orders_per_week: np.ndarray) -> np.ndarray:
+        """The focal firm's customers' weekly staff hours per pool, shape (3, n): the service's
+        levels and the club's events."""
+        staff = self.service.staff_weights(rows, orders_per_week)
+        staff[1] += self.bonds.event_hours(rows)
+        return staff
+
+    def _exits_of(self, seg: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The rows' weekly chance of staying in the market, by their segments."""
+        return self._segment_exits().take(seg)
+
+    def _record_defections(
+        self,
+        week: int,
+        rows: np.ndarray,
+        old: np.ndarray,
+        reason: np.ndarray,
+        chance: np.ndarray,
+        rung: np.ndarray,
+        to_firm: np.ndarray | None,
+        tail: np.ndarray,
+        renewal: np.ndarray | bool,
+    ) -> None:
+        """The endings' rows of the defections table (``tail``: the focal ones' exposures)."""
+        c = self.c
+        self.recorder.defections(
+            week,
+            c.id.take(rows),
+            old,
+            reason,
+            chance,
+            rung,
+            week - c.since.take(rows),  # tenure
+            to_firm if to_firm is not None else NONE,
+            tail,
+            self.F,
+            renewal,
+        )
+
     def _focal_orders(
         self,
         week: int,
@@ -271,24 +314,48 @@ class ManyMarkets:
         for market, local, _ in self._each_market(rows):
             market._exit(week, local)
 
-    def _record_endings(
+    def _held_costs(self, rows: np.ndarray, firm: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(rows))
+        for market, local, at in self._each_market(rows):
+            out[at] = market._held_costs(local, firm[at])
+        return out
+
+    def _staff_weights(self, rows: np.ndarray, orders_per_week: np.ndarray) -> np.ndarray:
+        out = np.zeros((3, len(rows)))
+        for market, local, at in self._each_market(rows):
+            out[:, at] = market._staff_weights(local, orders_per_week[at])
+        return out
+
+    def _exits_of(self, seg: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        tables = [market._segment_exits() for market in self.markets]
+        code = (rows // self.storage.cap) * len(tables[0])
+        code += seg
+        return np.concatenate(tables).take(code)
+
+    def _record_defections(
         self,
         week: int,
         rows: np.ndarray,
         old: np.ndarray,
         reason: np.ndarray,
         chance: np.ndarray,
+        rung: np.ndarray,
         to_firm: np.ndarray | None,
+        tail: np.ndarray,
         renewal: np.ndarray | bool,
     ) -> None:
+        focal_index = np.cumsum(old == 0) - 1  # each focal ending's column of ``tail``
         for market, local, at in self._each_market(rows):
-            market._record_endings(
+            own_old = old[at]
+            market._record_defections(
                 week,
                 local,
-                old[at],
+                own_old,
                 reason[at],
                 chance[at],
+                rung[at],
                 None if to_firm is None else to_firm[at],
+                tail[:, focal_index[at][own_old == 0]],
                 renewal if isinstance(renewal, bool) else renewal[at],
             )
 

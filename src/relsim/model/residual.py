@@ -50,18 +50,20 @@ class Residual:
         seg = c.segment.take(rows)
         rung = c.rung.take(rows)
         share = self._share(rows, firm, seg, rung, all_focal)
-        value = c.value.take(rows) * self.value_factor.take(firm)
+        value = c.value.take(rows) * self._by_firm("value_factor", firm, rows)
         keep = 1.0 - self._propensity(rows, rung)
         occasion = np.minimum(
-            c.rate.take(rows) * p.purchase_multiplier.take(rung) * self.occasion_factor.take(firm),
+            c.rate.take(rows)
+            * p.purchase_multiplier.take(rung)
+            * self._by_firm("occasion_factor", firm, rows),
             1.0,
         )
         buy, periods, period = self._periods(rows, seg, week, share, occasion, keep)
         weeks = periods if period is None else periods * period
-        price = self.price.take(firm)
+        price = self._by_firm("price", firm, rows)
         spend = periods * buy * value
         out[0] = spend * (price - p.unit_cost.take(firm))
-        out[1] = weeks * self.bonds.held_costs(rows, firm)
+        out[1] = weeks * self._held_costs(rows, firm)
         out[2] = weeks
         out[3] = spend * price
         if len(focal):
@@ -70,8 +72,7 @@ class Residual:
             if not all_focal:
                 held_by, staff_weeks, target = rows.take(focal), weeks.take(focal), focal
                 orders_per_week = orders_per_week.take(focal)
-            staff = self.service.staff_weights(held_by, orders_per_week)
-            staff[1] += self.bonds.event_hours(held_by)
+            staff = self._staff_weights(held_by, orders_per_week)
             if weight is not None:
                 weight += staff.sum(axis=1)
             out[4:, target] = staff_weeks * staff
@@ -106,7 +107,7 @@ class Residual:
         exactly (a product or quotient with 1 is the number itself)."""
         c, p = self.c, self.p
         d = 1.0 + p.weekly_discount
-        exits = self._segment_exits().take(seg)
+        exits = self._exits_of(seg, rows)
         if not self.any_contractual:
             buy = occasion * share
             # the powers as the general case's arrays compute them (an array of one)
