@@ -135,3 +135,30 @@ def test_the_runner_s_tables_do_not_depend_on_how_tasks_are_packed_into_passes(
             else:
                 frame_first = first
             pd.testing.assert_frame_equal(frame, frame_first)
+
+
+class _RelativeLogit:
+    """A plugin's rule that looks at its whole batch (utilities against the batch's mean):
+    alone it sees its own market's occasions, so in a pass it must too."""
+
+    def probabilities(self, v: np.ndarray, outside: np.ndarray) -> np.ndarray:
+        from relsim.model import choice
+
+        return choice.probabilities(v - v.mean(axis=1, keepdims=True), outside)
+
+    def sample(self, v: np.ndarray, outside: np.ndarray, u: np.ndarray) -> np.ndarray:
+        cdf = np.cumsum(self.probabilities(v, outside), axis=0)
+        return (u[None, :] > cdf).sum(axis=0).clip(0, len(cdf) - 1)
+
+
+def test_a_plugin_s_choice_rule_sees_only_its_own_market_s_customers() -> None:
+    from relsim import extensions
+
+    extensions.register_choice_rule("relative_to_batch", _RelativeLogit())
+    try:
+        scenario = shrunk("ci-smoke.yaml", customers=300, weeks=26, warmup=8)
+        scenario = scenario.model_copy(update={"choice_rule": "relative_to_batch"})
+        tasks = [(s.name, seed) for seed in (1, 2) for s in scenario.strategies]
+        assert together(scenario, tasks) == alone(scenario, tasks)
+    finally:
+        extensions.unregister("relative_to_batch")

@@ -31,8 +31,8 @@ from relsim.model.allocator import keep_freed_memory
 from relsim.model.census import COUNT_SLICE
 from relsim.model.endings import Endings
 from relsim.model.engine import Market, simulate_arrays
+from relsim.model.many_markets import ManyMarkets
 from relsim.model.pass_storage import PassStorage
-from relsim.model.per_market import ManyMarkets
 from relsim.model.population import Customers
 from relsim.model.purchases import Purchases
 from relsim.model.raw_run import RawRun
@@ -68,7 +68,6 @@ class MarketPass(ManyMarkets, Purchases, Relationships, Endings, Residual):
         "lapse_exponent_bound",
         "rule",
         "terms",
-        "choice_rule",
         "logit",
         "outside_weight",
         "varied_order_values",

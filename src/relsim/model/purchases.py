@@ -115,11 +115,7 @@ class Purchases:
         lead = c.lead.take(idx)
         v = self._utilities(idx, primary, lead, seg)  # (F, n): freed once sampled
         outside = p.outside_utility.take(seg)
-        u = self._uniform("choice", idx)
-        if self.outside_weight is None:
-            chosen = self.choice_rule.sample(v, outside, u)
-        else:  # the plain logit, with the outside option's weights by segment
-            chosen = choice.sample_weighted(v, self.outside_weight.take(seg), u)
+        chosen = self._choose(v, outside, seg, self._uniform("choice", idx), idx)
         if contracts:
             self._unreviewed_renew(idx, seg, contract & (primary != NONE), primary, chosen)
         premium = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from relsim import extensions
 from relsim.domain import RUNGS
 from relsim.model import choice, continuation
 from relsim.model.population import NEVER
@@ -85,11 +84,10 @@ class Residual:
         (no lead; ``all_focal``: every firm is the focal one): the logit's by
         :func:`choice.chosen_probability`, without the other alternatives' rows; a plugin's rule
         (a subclass of the logit included) by its own probabilities."""
-        n = len(rows)
         v = self._utilities(rows, firm.astype(np.int8), None, seg, rung)
         outside = self.p.outside_utility.take(seg)
-        if type(self.choice_rule) is not extensions.Logit:
-            return self.choice_rule.probabilities(v, outside)[firm, np.arange(n)]
+        if not self._plain_logit():  # a plugin's rule (a subclass of the logit included)
+            return self._rule_probability(v, outside, firm, rows)
         return choice.chosen_probability(v, outside, 0 if all_focal else firm)
 
     def _periods(
