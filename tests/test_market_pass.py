@@ -162,3 +162,18 @@ def test_a_plugin_s_choice_rule_sees_only_its_own_market_s_customers() -> None:
         assert together(scenario, tasks) == alone(scenario, tasks)
     finally:
         extensions.unregister("relative_to_batch")
+
+
+def test_markets_too_large_for_a_pass_to_pay_run_seed_by_seed_with_the_same_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from relsim.model import market_pass
+
+    scenario = shrunk("club.yaml", customers=400)
+    tasks = [(s.name, seed) for seed in (7, 8) for s in scenario.strategies]
+    monkeypatch.setattr(market_pass, "PASS_MAX_CUSTOMERS", 400)
+    assert not market_pass.pays(scenario)
+    passes = []
+    monkeypatch.setattr(market_pass.MarketPass, "run_horizon", lambda self: passes.append(self))
+    assert together(scenario, tasks) == alone(scenario, tasks)
+    assert not passes  # no pass was run

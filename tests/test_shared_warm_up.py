@@ -274,11 +274,13 @@ def test_tasks_are_grouped_into_passes_of_whole_replications_for_the_workers() -
 
 def test_a_very_large_market_runs_alone() -> None:
     """A pass holds every market of its task at once: a million customers run one market a
-    task, as before; the default market's passes hold several replications' strategies."""
+    task, as before; the default market, too large for a pass to pay, one replication's six
+    strategies (sharing its warm-up); the classroom's passes several replications'."""
     path = SCENARIOS[0]  # baseline
     assert load_scenario(path).market.customers == 10_000
     markets = markets_per_task(load_scenario(path))
-    assert markets >= 12
+    assert markets == 6
+    assert markets_per_task(load_scenario(SCENARIOS[0].parent / "classroom.yaml")) > 20
     big = load_scenario(path, overrides={"market.customers": 1_000_000})
     assert markets_per_task(big) == 1
     # the memory a run plans for counts every market of a pass

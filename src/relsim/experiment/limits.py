@@ -75,11 +75,17 @@ def markets_per_task(scenario: Scenario) -> int:
     (:mod:`relsim.model.market_pass`; the strategies of one replication also share its
     warm-up): as many as fit in :data:`SHARED_WARM_UP_BYTES` at the memory estimate of one
     replication and in :data:`LONG_RUN_SECONDS` at its time estimate (progress moves a task at
-    a time); 1 in a market of about a million customers or more."""
+    a time); where a pass does not pay (markets of ``PASS_MAX_CUSTOMERS`` or more) one
+    replication's strategies at most; 1 in a market of about a million customers or more."""
+    from relsim.model.market_pass import pays
+
     needed = estimate(scenario)
     by_memory = SHARED_WARM_UP_BYTES // max(needed.bytes_per_replication, 1)
     by_time = LONG_RUN_SECONDS / max(needed.seconds_per_replication, 1e-9)
-    return max(1, int(min(by_memory, by_time)))
+    most = min(by_memory, by_time)
+    if not pays(scenario):  # larger markets run one after another: one replication a task
+        most = min(most, len(scenario.strategies))
+    return max(1, int(most))
 
 
 def markets_in_pass(scenario: Scenario, runs: int, workers: int) -> int:

@@ -38,7 +38,7 @@ from relsim.model.purchases import Purchases
 from relsim.model.raw_run import RawRun
 from relsim.model.relationships import Relationships
 from relsim.model.residual import Residual
-from relsim.model.shared_warm_up import forked
+from relsim.model.shared_warm_up import forked, strategy_runs
 from relsim.scenario.model import Scenario, Strategy
 
 N_RUNGS = len(RUNGS)
@@ -201,10 +201,12 @@ def simulate_markets(
         return []
     if len(tasks) == 1:  # nothing to share: the market alone, which lets its state go early
         return [simulate_arrays(scenario, *tasks[0])]
-    keep_freed_memory()
     groups: dict[object, list[int]] = {}
     for i, (_, seed) in enumerate(tasks):
         groups.setdefault(_seed_key(seed), []).append(i)
+    if not pays(scenario):
+        return _seed_by_seed(scenario, tasks, groups)
+    keep_freed_memory()
     warm = [Market(scenario, tasks[idx[0]][0], tasks[idx[0]][1]) for idx in groups.values()]
     warming = MarketPass(warm)
     warming.run_warm_up()
@@ -226,3 +228,28 @@ def _seed_key(seed: int | np.random.SeedSequence) -> object:
     if isinstance(seed, np.random.SeedSequence):
         return (repr(seed.entropy), seed.spawn_key, seed.pool_size)
     return int(seed)
+
+
+PASS_MAX_CUSTOMERS = 5_000
+"""Markets this large or larger are not stepped together: the week's work per market already
+outweighs its fixed cost, and the pass's per-market answers cost what sharing saves (valgrind,
+the default scenario for 52 + 26 weeks, 12 markets: {MEASURED})."""
+
+
+def pays(scenario: Scenario) -> bool:
+    """Whether a pass of this scenario's markets is faster than one after another."""
+    return scenario.market.customers < PASS_MAX_CUSTOMERS
+
+
+def _seed_by_seed(
+    scenario: Scenario,
+    tasks: Sequence[tuple[Strategy, int | np.random.SeedSequence]],
+    groups: dict[object, list[int]],
+) -> list[RawRun]:
+    """The tasks one seed after another, each seed's strategies sharing its warm-up."""
+    runs: list[RawRun | None] = [None] * len(tasks)
+    for idx in groups.values():
+        strategies = [tasks[i][0] for i in idx]
+        for i, run in zip(idx, strategy_runs(scenario, strategies, tasks[idx[0]][1]), strict=True):
+            runs[i] = run
+    return runs  # type: ignore[return-value]
