@@ -406,11 +406,11 @@ def test_the_memory_check_refuses_only_what_does_not_fit() -> None:
     need = limits.estimate(sc).bytes_per_replication
     assert need == limits.estimate(sc).customers_ever * limits.BYTES_PER_CUSTOMER
     assert limits.estimate(sc).customers_ever >= sc.market.customers
-    # ten runs on two workers: passes of at most three markets (about two passes per
-    # worker), each holding its markets beside one run's memory
+    # ten runs on two workers: passes of at most five markets (a pass per worker), each
+    # holding its markets beside one run's memory
     task = limits.bytes_per_task(sc, runs=10, workers=2)
-    assert task == 4 * need
-    limits.check_memory(sc, workers=2, runs=10, available=10 * need)
+    assert task == 6 * need
+    limits.check_memory(sc, workers=2, runs=10, available=15 * need)
     with pytest.raises(limits.ResourceLimitError, match="fewer --workers"):
         limits.check_memory(sc, workers=2, runs=10, available=2 * task)
     # one run at a time needs one replication's memory however many workers are asked for

@@ -91,10 +91,9 @@ def markets_per_task(scenario: Scenario) -> int:
 def markets_in_pass(scenario: Scenario, runs: int, workers: int) -> int:
     """The most markets one task's pass holds when ``runs`` replications run on ``workers``
     (:func:`relsim.experiment.pool.in_passes` packs them so: at most
-    :func:`markets_per_task`, and about two passes per worker at least; rounded up, as a
-    replication's strategies split in even pieces may be)."""
-    wanted = 2 * workers if workers > 1 else 1
-    return max(1, min(-(-runs // wanted), markets_per_task(scenario)))
+    :func:`markets_per_task`, and a pass per worker at least; rounded up, as a replication's
+    strategies split in even pieces may be)."""
+    return max(1, min(-(-runs // max(1, workers)), markets_per_task(scenario)))
 
 
 def bytes_per_task(scenario: Scenario, runs: int | None = None, workers: int = 1) -> int:

@@ -82,13 +82,14 @@ def in_passes(
     """(strategy, replication) tasks as tasks of :func:`replicate_pass`: passes of at most
     ``most`` markets (a bound on a task's memory and time:
     :func:`relsim.experiment.limits.markets_per_task`), whole replications together where a
-    pass holds several (their strategies share the warm-up) and, with several workers, about
-    two passes per worker at least, so that none waits. Results do not depend on the
+    pass holds several (their strategies share the warm-up) and, with several workers, a pass
+    per worker at least, so that none waits (a replication's strategies split into pieces
+    where there are fewer replications than workers). Results do not depend on the
     grouping."""
     replications: dict[int, list[str]] = {}
     for strategy, r in tasks:
         replications.setdefault(r, []).append(strategy)
-    wanted = 2 * workers if workers > 1 else 1
+    wanted = max(1, workers)  # a pass per worker: more passes would share less
     most = most or len(tasks)
     size = max(1, min(len(tasks) // wanted, most))
     widest = max((len(names) for names in replications.values()), default=1)
