@@ -164,3 +164,23 @@ def test_a_precision_rules_results_keep_the_count_the_rule_set(
     run_experiment(small, replications=2, precision=0.01, max_replications=2, out=out, **run)
     again = run_experiment(small, replications=4, out=out, resume=True, workers=1, progress=False)
     assert len(again.replications) == 2 * len(names)
+
+
+def test_asking_a_finished_run_for_more_checks_the_memory_first(
+    small: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More replications run more markets at once (a pass per worker grows with them): the
+    memory check applies as to a new run, before anything is written; a plain resume, which
+    completes what was checked when it started, is not refused."""
+    from relsim.experiment import limits
+
+    run = {"workers": 1, "progress": False, "strategies": ["transactional", "price_cut"]}
+    out = tmp_path / "out"
+    run_experiment(small, replications=2, out=out, **run)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    monkeypatch.setattr(limits, "available_memory", lambda: 1_000)
+    with pytest.raises(limits.ResourceLimitError, match="memory"):
+        run_experiment(small, replications=4, out=out, resume=True, workers=1, progress=False)
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before  # nothing written
+    again = run_experiment(small, out=out, resume=True, workers=1, progress=False)
+    assert len(again.replications) == 4  # the finished run as it was (2 x 2)

@@ -53,6 +53,7 @@ def test_every_strategy_of_two_seeds_in_one_pass_gives_each_market_s_own_numbers
     assert together(scenario, tasks) == alone(scenario, tasks)
 
 
+@pytest.mark.slow
 def test_a_market_s_numbers_do_not_depend_on_the_pass_s_size_or_companions() -> None:
     scenario = shrunk("ci-smoke.yaml", customers=300)
     names = [s.name for s in scenario.strategies]
@@ -115,6 +116,7 @@ def test_a_pass_refuses_markets_of_different_scenarios() -> None:
         MarketPass([])
 
 
+@pytest.mark.slow
 def test_the_runner_s_tables_do_not_depend_on_how_tasks_are_packed_into_passes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
