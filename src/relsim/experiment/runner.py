@@ -83,8 +83,7 @@ def run_experiment(
         half-width on ``metric`` is at most ``precision`` x |baseline mean|, or at the maximum.
     memory_check:
         Refuse (``ResourceLimitError``, before any write) a run whose replications at once
-        would need more memory than this machine has (not with an executor, nor for a resume
-        that adds no replications).
+        would need more memory than this machine has (not with an executor, nor a plain resume).
     force:
         Replace the results in ``out`` (complete or partial); without it none is overwritten.
     pool:
@@ -94,7 +93,6 @@ def run_experiment(
     """
     scenario, names = checked_strategies(scenario, strategies)
     asked = {"replications": replications, "workers": workers, "precision": precision}
-    # a resume completes what was checked when it started, unless it asks for more
     memory = memory_check and executor is None and (not resume or replications is not None)
     _check_settings(scenario, names, asked, metric, max_replications, memory)
     folder = ResultsFolder(out) if out else ResultsFolder.timestamped(scenario.name)
