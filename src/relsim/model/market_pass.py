@@ -86,7 +86,8 @@ class MarketPass(ManyMarkets, Purchases, Relationships, Endings, Residual):
             market.c = member
         for name in self.SHARED:
             setattr(self, name, getattr(self.markets[0], name))
-        self._tables: tuple[tuple[int, ...], np.ndarray] | None = None
+        # the stacked utility tables, keyed by the markets' tables' ids (kept alive beside)
+        self._tables: tuple[tuple[int, ...], np.ndarray, list[np.ndarray]] | None = None
 
     @property
     def c(self) -> Customers:  # type: ignore[override]
