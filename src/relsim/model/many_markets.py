@@ -72,12 +72,16 @@ class ManyMarkets:
         return out
 
     def _by_firm(self, name: str, firm: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        arrays = [getattr(market, name) for market in self.markets]
-        width = len(arrays[0])
-        code = (rows // self.storage.cap) * width
-        code += firm
-        code += np.where(firm < 0, width, 0)  # NONE: the last entry, as take(-1) gives
-        return np.concatenate(arrays).take(code)
+        # NONE (-1) reads the last entry, as take(-1) gives alone
+        code = np.where(firm < 0, firm + len(getattr(self.markets[0], name)), firm)
+        return self._stacked([getattr(market, name) for market in self.markets], code, rows)
+
+    def _stacked(self, tables: list[np.ndarray], code: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Each row's entry ``code`` of its own market's table (the tables stacked, gathered
+        at ``market x width + code``)."""
+        at = (rows // self.storage.cap) * len(tables[0])
+        at += code
+        return np.concatenate(tables).take(at)
 
     def _choice_tables(
         self, rows: np.ndarray, cell: np.ndarray
@@ -199,13 +203,16 @@ class ManyMarkets:
     def _count_primary_orders(
         self, week: int, b: np.ndarray, new: tuple[slice, slice], with_primary: tuple[slice, slice]
     ) -> None:
-        for market, local, at in self._each_market(b):
-            inside = np.zeros(len(b), dtype=bool)
-            inside[at] = True
-            starting = sum(int(inside[part].sum()) for part in new)
-            at_primary = sum(int(inside[part].sum()) for part in with_primary)
-            market.recorder.market["orders_with_primary"][week] += len(local) - starting
-            market.recorder.market["orders_at_primary"][week] += at_primary
+        # each market's orders in the groups: one count by market per group, not a mask each
+        market = b // self.storage.cap
+        K = len(self.markets)
+        orders = np.bincount(market, minlength=K)
+        starting = sum(np.bincount(market[part], minlength=K) for part in new)
+        at_primary = sum(np.bincount(market[part], minlength=K) for part in with_primary)
+        for k in orders.nonzero()[0].tolist():
+            record = self.markets[k].recorder.market
+            record["orders_with_primary"][week] += int(orders[k] - starting[k])
+            record["orders_at_primary"][week] += int(at_primary[k])
 
     def _exit(self, week: int, rows: np.ndarray) -> None:
         for market, local, _ in self._each_market(rows):
@@ -224,10 +231,7 @@ class ManyMarkets:
         return out
 
     def _exits_of(self, seg: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        tables = [market._segment_exits() for market in self.markets]
-        code = (rows // self.storage.cap) * len(tables[0])
-        code += seg
-        return np.concatenate(tables).take(code)
+        return self._stacked([market._segment_exits() for market in self.markets], seg, rows)
 
     def _record_defections(
         self,
