@@ -4,6 +4,7 @@ task needs, so what it finds was loaded by the pool's worker start-up and the re
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Any
 
@@ -12,8 +13,10 @@ HEAVY = ("scipy.stats", "relsim.experiment.runner", "relsim.experiment.results")
 
 
 def replicate_and_report(scenario: Any, strategies: tuple[str, ...], replication: int) -> dict:
-    """Run a replication as a worker does, then say which of :data:`HEAVY` are loaded."""
+    """Run a replication as a worker does, then say which of :data:`HEAVY` are loaded and
+    whether the worker's start-up objects are frozen (``gc.freeze``)."""
     from relsim.experiment.pool import replicate_pass
 
     replicate_pass(scenario, tuple((s, replication) for s in strategies), replication)
-    return {"heavy": [name for name in HEAVY if name in sys.modules]}
+    heavy = [name for name in HEAVY if name in sys.modules]
+    return {"heavy": heavy, "frozen": gc.get_freeze_count() > 0}

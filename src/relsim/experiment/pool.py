@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import gc
 import multiprocessing
 import os
 import sys
@@ -123,7 +124,8 @@ def summarize(scenario: Scenario, strategy: str, replication: int) -> dict[str, 
 
 def start_worker(registered: dict[str, dict[str, Any]], parent: int, on_main: bool) -> None:
     """A worker process's initializer: die with the main process ``parent``, however it ends
-    (SIGKILL included), then start as :func:`relsim.experiment.interrupts.start_worker` says.
+    (SIGKILL included), then start as :func:`relsim.experiment.interrupts.start_worker` says
+    and freeze what it has imported out of the garbage collector's reach.
 
     Two guards. On Linux, when the pool was made on the main thread (the parent-death signal
     follows the thread that spawned the worker, and the main thread lives as long as the
@@ -138,6 +140,10 @@ def start_worker(registered: dict[str, dict[str, Any]], parent: int, on_main: bo
     watch = threading.Thread(target=_watch_parent, args=(parent,), daemon=True)
     watch.start()
     interrupts.start_worker(registered)
+    # what the start-up imported (numpy, pandas, pydantic's models) lives as long as the
+    # worker: frozen, the collector's passes and the interpreter's exit leave it alone. The
+    # pool's end waits for its workers' exit: 0.21 s for two such workers, 0.04 s frozen
+    gc.freeze()
 
 
 PARENT_POLL = 0.5
