@@ -17,6 +17,7 @@ imports of numpy and the rest (inside :func:`main`) with its own message.
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 import threading
@@ -125,7 +126,7 @@ def _exit_code(error: Exception, debug: bool) -> int:
 
 def entry() -> int:
     """The ``relsim`` command and ``python -m relsim``: :func:`main`, made to end with its exit
-    code even when a Ctrl-C comes as the process ends."""
+    code even when a Ctrl-C comes as the process ends, and quickly."""
     code = main()
     # The work is done: a Ctrl-C now, while Python shuts down, must not turn the exit code into
     # a death by SIGINT (-2). Python keeps an ignored SIGINT ignored through its shutdown.
@@ -136,6 +137,9 @@ def entry() -> int:
     # instead of with main()'s code (7 of 20 Ctrl-Cs during the imports of a resumed run). Every
     # string exec clears the mark first, so an empty one clears it.
     exec("")
+    # whatever is left is freed with the process: frozen, Python's shutdown does not search it
+    # for cycles (0.56 s after the classroom comparison with its plots and report; 0.16 s)
+    gc.freeze()
     return code
 
 
