@@ -92,6 +92,26 @@ def test_a_block_that_fills_grows_every_block_and_keeps_the_numbers(
     assert grown  # the blocks grew at least once
 
 
+def test_births_and_leads_of_every_market_come_at_once_with_each_market_s_own_draws() -> None:
+    """The pass adds every market's newborns together and picks every market's leads together
+    (relsim.model.pass_arrivals), each market drawing from its own streams in its own order.
+    Every branch of a birth is taken: a growing market (births every week), a segment whose
+    order values are inverse-gamma, whose dropout follows its purchase rate and whose stayers
+    never defect, contract holders, traced customers, a substitute technology's hazard on the
+    newborns (ci-smoke's shock)."""
+    data = shrunk("ci-smoke.yaml", customers=300).model_dump()
+    data["market"]["growth_per_year"] = 0.3
+    data["trace_share"] = 0.05
+    shoppers = data["segments"][0]
+    shoppers["order_value"]["shape"] = 3.0
+    shoppers["order_value_between"] = "inverse-gamma"
+    shoppers["defection_rate_power"] = 0.5
+    shoppers["never_defecting_share"] = 0.3
+    scenario = Scenario.model_validate(data)
+    tasks = [(s.name, seed) for seed in (5, 6) for s in scenario.strategies]
+    assert together(scenario, tasks) == alone(scenario, tasks)
+
+
 def test_the_pass_s_arrays_hold_each_market_s_rows_in_its_block() -> None:
     scenario = shrunk("ci-smoke.yaml", customers=200)
     markets = [Market(scenario, s, 5) for s in scenario.strategies]

@@ -13,7 +13,9 @@ import numpy as np
 from relsim import units
 from relsim.domain import MARKET, RUNGS
 from relsim.model import defection
+from relsim.model.population import Customers
 from relsim.model.starting import StartingCustomers
+from relsim.scenario.model import Segment
 
 N_RUNGS = len(RUNGS)
 
@@ -29,39 +31,13 @@ class Arrivals:
         c, p = self.c, self.p
         rows = c.add(count)
         pop = self.streams.population
-        # the draws Generator.choice(p=segment_share) makes (one uniform each, searched in the
-        # cumulative shares), without its per-call checks of the shares
-        seg = self.segment_cdf.searchsorted(pop.random(count), side="right").astype(np.int8)
+        seg = self._draw_segments(count)
         c.segment[rows] = seg
         c.born[rows] = week
         for s, segment in enumerate(self.scenario.segments):
             members = (seg == s).nonzero()[0] + rows.start
-            k = len(members)
-            if not k:
-                continue
-            rate = _gamma(pop, segment.orders_per_year.mean, segment.orders_per_year.shape, k)
-            c.rate[members] = units.per_week(rate)
-            value = segment.order_value
-            if segment.order_value_between == "inverse-gamma":
-                c.value[members] = _inverse_gamma(pop, value.mean, value.shape, k)
-            else:
-                c.value[members] = _gamma(pop, value.mean, value.shape, k)
-            theta = _beta(
-                pop,
-                segment.defection_propensity.mean,
-                segment.defection_propensity.concentration,
-                k,
-            )
-            if not segment.contractual:
-                if segment.defection_rate_power:
-                    relative = rate / segment.orders_per_year.mean
-                    theta = defection.rate_linked(theta, relative, segment.defection_rate_power)
-                if segment.never_defecting_share:
-                    # stayers never defect for reasons of their own: drawn only then
-                    theta[pop.random(k) < segment.never_defecting_share] = 0.0
-                theta = units.weekly_probability(theta)
-            c.propensity[members] = theta
-            c.expectation[members] = segment.expected_quality
+            if len(members):
+                set_traits(c, members, segment, *segment_draws(pop, segment, len(members)))
         c.traced[rows] = pop.random(count) < self.scenario.trace_share
         exits = self.streams.exits
         c.exit_week[rows] = defection.schedule(week, p.relocation_weekly[seg], exits.random(count))
@@ -71,6 +47,13 @@ class Arrivals:
         idx = np.arange(rows.start, rows.stop)
         c.next_occasion[rows] = self._next_occasion(idx, week)
         return rows
+
+    def _draw_segments(self, count: int) -> np.ndarray:
+        """The segments of ``count`` born customers (population stream): the draws
+        Generator.choice(p=segment_share) makes (one uniform each, searched in the cumulative
+        shares), without its per-call checks of the shares."""
+        u = self.streams.population.random(count)
+        return self.segment_cdf.searchsorted(u, side="right").astype(np.int8)
 
     def _populate(self, week: int) -> None:
         """The market at the start of the warm-up: current customers and prospects."""
@@ -153,6 +136,52 @@ class Arrivals:
         holders = current[contract[firm >= 0]]
         c.next_occasion[holders] = week + p.contract_period[c.segment[holders]]
         self._schedule_lapse(current[~contract[firm >= 0]], week)
+
+
+def segment_draws(
+    pop: np.random.Generator, segment: Segment, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The population stream's draws for ``k`` born members of ``segment``, in its order:
+    their yearly order rates, order values, defection propensities (yearly, or per contract
+    period) and, where some never defect, one uniform each that tells the stayers."""
+    rate = _gamma(pop, segment.orders_per_year.mean, segment.orders_per_year.shape, k)
+    value = segment.order_value
+    if segment.order_value_between == "inverse-gamma":
+        values = _inverse_gamma(pop, value.mean, value.shape, k)
+    else:
+        values = _gamma(pop, value.mean, value.shape, k)
+    propensity = segment.defection_propensity
+    theta = _beta(pop, propensity.mean, propensity.concentration, k)
+    stayers = None
+    if not segment.contractual and segment.never_defecting_share:
+        stayers = pop.random(k)  # drawn only then
+    return rate, values, theta, stayers
+
+
+def set_traits(
+    c: Customers,
+    members: np.ndarray,
+    segment: Segment,
+    rate: np.ndarray,
+    value: np.ndarray,
+    theta: np.ndarray,
+    stayers: np.ndarray | None,
+) -> None:
+    """Write born ``members``' traits from their :func:`segment_draws`: weekly order rates,
+    order values, weekly defection propensities (contract holders': per contract period),
+    expected quality."""
+    c.rate[members] = units.per_week(rate)
+    c.value[members] = value
+    if not segment.contractual:
+        if segment.defection_rate_power:
+            relative = rate / segment.orders_per_year.mean
+            theta = defection.rate_linked(theta, relative, segment.defection_rate_power)
+        if stayers is not None:
+            # stayers never defect for reasons of their own
+            theta[stayers < segment.never_defecting_share] = 0.0
+        theta = units.weekly_probability(theta)
+    c.propensity[members] = theta
+    c.expectation[members] = segment.expected_quality
 
 
 def _gamma(rng: np.random.Generator, mean: float, shape: float | None, n: int) -> np.ndarray:

@@ -220,9 +220,9 @@ class Market(
 
     def begin_warm_up(self, ticking: bool = True) -> None:
         """The warm-up's environment with the initial market and its processes (``ticking``
-        False: no weekly step of its own; a pass of markets steps them together,
-        :mod:`relsim.model.market_pass`). Running the environment to its end reaches the launch
-        point."""
+        False: no weekly births, leads and step of its own; a pass of markets brings them to
+        all its markets together, :mod:`relsim.model.market_pass`). Running the environment
+        to its end reaches the launch point."""
         self._started = time.perf_counter()
         env = simpy.Environment()
         self.env = env
@@ -237,7 +237,7 @@ class Market(
         env.process(self._launch_point())
         self.shock_times = self._shock_times()
         if self.W:
-            for process in (self._births, self._leads, self._tick)[: 3 if ticking else 2]:
+            for process in (self._births, self._leads, self._tick) if ticking else ():
                 env.process(process(-self.W))
 
     def end_warm_up(self) -> None:
@@ -270,7 +270,7 @@ class Market(
         for shock, weeks in self.shock_times:
             for week in weeks:
                 env.process(self._shock(shock, int(week)))
-        for process in (self._births, self._leads, self._tick)[: 3 if ticking else 2]:
+        for process in (self._births, self._leads, self._tick) if ticking else ():
             env.process(process(0))
 
     def end_horizon(self) -> RawRun:

@@ -23,40 +23,59 @@ class Events:
     """Events of the market (see the module docstring)."""
 
     def _births(self, first: int):  # type: ignore[no-untyped-def]
-        market = self.scenario.market
-        replacement = float(np.dot(self.p.segment_share, self.p.relocation_weekly))
-        growth = units.weekly_growth_rate(market.growth_per_year)
         for week in range(first, self.H):
             yield self.env.timeout(week + self.W + 0.25 - self.env.now)
-            target = market.customers * (1.0 + growth) ** (week + self.W)
-            count = int(self.streams.births.poisson(target * (replacement + max(growth, 0.0))))
+            count = self._birth_count(week)
             if count:
                 rows = self._add_customers(count, week)
                 self._trace(week, rec.BORN, rows)
-                if week >= 0:
-                    self.recorder.market["births"][week] += count
+                self._record_births(week, count)
+
+    def _birth_count(self, week: int) -> int:
+        """How many customers are born into the market in ``week``: a Poisson number around
+        the market's size that week times the rates that replace those who leave the market
+        and grow it (births stream)."""
+        market = self.scenario.market
+        replacement = float(np.dot(self.p.segment_share, self.p.relocation_weekly))
+        growth = units.weekly_growth_rate(market.growth_per_year)
+        target = market.customers * (1.0 + growth) ** (week + self.W)
+        return int(self.streams.births.poisson(target * (replacement + max(growth, 0.0))))
+
+    def _record_births(self, week: int, count: int) -> None:
+        if week >= 0:
+            self.recorder.market["births"][week] += count
 
     def _leads(self, first: int):  # type: ignore[no-untyped-def]
-        acq = self.scenario.acquisition
-        decay = np.exp(-1.0 / acq.unhappy_memory_weeks)
         for week in range(first, self.H):
             yield self.env.timeout(week + self.W + 0.5 - self.env.now)
-            spend = self.state.acquisition_spend
-            paid = (
-                acq.leads_at_saturation_per_week
-                * self.c.live
-                * spend
-                / (spend + acq.half_saturation_spend_per_week)
-            )
-            referrals = self.last_ladder @ self.p.referrals_weekly
-            lost = acq.negative_referrals_per_unhappy_defector * self.unhappy * (1.0 - decay)
-            rate = np.maximum(paid + referrals - lost, 0.0)
-            self.unhappy *= decay
-            # one scalar draw per firm, in firm order: the same draws as one draw of the array
-            # (numpy draws an array's Poisson variates element by element), without the
-            # array's checks and broadcasting (6 us a week against 1.5)
-            leads = self.streams.leads
-            self._assign_leads(week, [leads.poisson(lam) for lam in rate.tolist()])
+            self._leads_of_week(week)
+
+    def _leads_of_week(self, week: int) -> None:
+        """Prospects drawn to each firm in ``week``: how many, then who."""
+        self._assign_leads(week, self._lead_counts(week))
+
+    def _lead_counts(self, week: int) -> list[int]:
+        """How many prospects each firm draws in ``week`` (leads stream): paid acquisition
+        (saturating in spend), referrals by its ladder, fewer for the unhappy defectors it is
+        remembered by (whose memory fades)."""
+        acq = self.scenario.acquisition
+        decay = np.exp(-1.0 / acq.unhappy_memory_weeks)
+        spend = self.state.acquisition_spend
+        paid = (
+            acq.leads_at_saturation_per_week
+            * self.c.live
+            * spend
+            / (spend + acq.half_saturation_spend_per_week)
+        )
+        referrals = self.last_ladder @ self.p.referrals_weekly
+        lost = acq.negative_referrals_per_unhappy_defector * self.unhappy * (1.0 - decay)
+        rate = np.maximum(paid + referrals - lost, 0.0)
+        self.unhappy *= decay
+        # one scalar draw per firm, in firm order: the same draws as one draw of the array
+        # (numpy draws an array's Poisson variates element by element), without the
+        # array's checks and broadcasting (6 us a week against 1.5)
+        leads = self.streams.leads
+        return [leads.poisson(lam) for lam in rate.tolist()]
 
     def _shock_times(self) -> list[tuple[Shock, np.ndarray]]:
         out = []

