@@ -60,26 +60,21 @@ class ManyMarkets:
             local.flags.writeable = False
             return [(self.markets[first], local, EVERY)]
         counts = np.bincount(market, minlength=len(self.markets))
-        bounds = np.cumsum(counts).tolist()
-        held = counts.nonzero()[0].tolist()
+        held = counts.nonzero()[0]
+        ends = np.cumsum(counts).take(held)
+        spans = zip(held.tolist(), (ends - counts.take(held)).tolist(), ends.tolist(), strict=True)
+        markets = self.markets
         if not (market[1:] < market[:-1]).any():  # ascending by market: slices
-            local = rows - market * cap
+            market *= cap
+            local = rows - market
             local.flags.writeable = False
-            out = []
-            for k in held:
-                at = slice(bounds[k] - int(counts[k]), bounds[k])
-                out.append((self.markets[k], local[at], at))
-            return out
+            return [(markets[k], local[a:b], slice(a, b)) for k, a, b in spans]
         order = np.argsort(market, kind="stable")
         order.flags.writeable = False
         local = rows.take(order)
         local -= market.take(order) * cap
         local.flags.writeable = False
-        out = []
-        for k in held:
-            start = bounds[k] - int(counts[k])
-            out.append((self.markets[k], local[start : bounds[k]], order[start : bounds[k]]))
-        return out
+        return [(markets[k], local[a:b], order[a:b]) for k, a, b in spans]
 
     def _uniform(self, purpose: str, rows: np.ndarray, dtype: type = np.float64) -> np.ndarray:
         parts = self._each_market(rows)
@@ -87,7 +82,11 @@ class ManyMarkets:
             return getattr(parts[0][0].streams, purpose).random(len(rows), dtype=dtype)
         out = np.empty(len(rows), dtype=dtype)
         for market, local, at in parts:
-            out[at] = getattr(market.streams, purpose).random(len(local), dtype=dtype)
+            stream = getattr(market.streams, purpose)
+            if isinstance(at, slice):  # drawn straight into place: the same numbers
+                stream.random(dtype=dtype, out=out[at])
+            else:
+                out[at] = stream.random(len(local), dtype=dtype)
         return out
 
     def _gammas(self, purpose: str, rows: np.ndarray, shape: np.ndarray) -> np.ndarray:
@@ -190,18 +189,6 @@ class ManyMarkets:
                 out[at] = part
         return out
 
-    def _record_add(self, name: str, week: int, firm: np.ndarray, rows: np.ndarray) -> None:
-        for market, _, at in self._each_market(rows):
-            market.recorder.add(name, week, firm[at], self.F)
-
-    def _count_unhappy(self, rows: np.ndarray, old: np.ndarray) -> None:
-        for market, local, at in self._each_market(rows):
-            market._count_unhappy(local, old[at])
-
-    def _add_ever_bought(self, rows: np.ndarray, firm: np.ndarray) -> None:
-        for market, local, at in self._each_market(rows):
-            market._add_ever_bought(local, firm[at])
-
     def _focal_orders(
         self,
         week: int,
@@ -224,24 +211,6 @@ class ManyMarkets:
                 felt[at],
                 None if premium is None else premium[at],
             )
-
-    def _count_primary_orders(
-        self, week: int, b: np.ndarray, new: tuple[slice, slice], with_primary: tuple[slice, slice]
-    ) -> None:
-        # each market's orders in the groups: one count by market per group, not a mask each
-        market = b // self.storage.cap
-        K = len(self.markets)
-        orders = np.bincount(market, minlength=K)
-        starting = sum(np.bincount(market[part], minlength=K) for part in new)
-        at_primary = sum(np.bincount(market[part], minlength=K) for part in with_primary)
-        for k in orders.nonzero()[0].tolist():
-            record = self.markets[k].recorder.market
-            record["orders_with_primary"][week] += int(orders[k] - starting[k])
-            record["orders_at_primary"][week] += int(at_primary[k])
-
-    def _exit(self, week: int, rows: np.ndarray) -> None:
-        for market, local, _ in self._each_market(rows):
-            market._exit(week, local)
 
     def _held_costs(self, rows: np.ndarray, firm: np.ndarray) -> np.ndarray:
         out = np.zeros(len(rows))

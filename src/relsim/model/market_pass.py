@@ -35,6 +35,7 @@ from relsim.model.engine import Market, simulate_arrays
 from relsim.model.many_markets import ManyMarkets
 from relsim.model.pass_arrivals import PassArrivals
 from relsim.model.pass_storage import PassStorage
+from relsim.model.pass_tallies import PassTallies
 from relsim.model.population import Customers
 from relsim.model.purchases import Purchases
 from relsim.model.raw_run import RawRun
@@ -47,7 +48,9 @@ N_RUNGS = len(RUNGS)
 """A pass whose block fills grows every block by this factor (births outpacing exits)."""
 
 
-class MarketPass(ManyMarkets, PassArrivals, Purchases, Relationships, Endings, Residual):
+class MarketPass(
+    PassTallies, ManyMarkets, PassArrivals, Purchases, Relationships, Endings, Residual
+):
     """Markets of one scenario simulated together; :meth:`run` returns each one's
     :class:`~relsim.model.raw_run.RawRun`, the same arrays as it would give alone.
 
@@ -88,6 +91,7 @@ class MarketPass(ManyMarkets, PassArrivals, Purchases, Relationships, Endings, R
             market.c = member
         for name in self.SHARED:
             setattr(self, name, getattr(self.markets[0], name))
+        self._stack_tallies()
         # the last few answers of _each_market (many_markets.PARTITIONS_KEPT)
         self._partitions: list[tuple[np.ndarray, np.ndarray, int, list[Any]]] = []
         # the stacked utility tables, keyed by the markets' tables' ids (kept alive beside)

@@ -30,7 +30,8 @@ from relsim.model.arrivals import segment_draws, set_traits
 
 class PassArrivals:
     """Births of every market of a pass (module docstring). Needs ``markets``, ``storage``,
-    ``c``, ``p``, ``scenario`` and the pass's ``_next_occasion`` and ``_trace``."""
+    ``c``, ``p``, ``scenario``, the pass's ``_next_occasion`` and ``_trace`` and its tallies
+    (:mod:`relsim.model.pass_tallies`)."""
 
     def _births_phase(self, week: int) -> None:
         """Every market's births of ``week``, as each market has them alone."""
@@ -45,8 +46,7 @@ class PassArrivals:
         rows = np.concatenate([np.arange(k * cap + s.start, k * cap + s.stop) for k, _, s in born])
         self._newborns(week, born, rows)
         self._trace(week, rec.BORN, rows)
-        for _, market, local in born:
-            market._record_births(week, local.stop - local.start)
+        self._record_market("births", week, self._by_market(rows))
 
     def _newborns(self, week: int, born: list[tuple[int, Any, slice]], rows: np.ndarray) -> None:
         """The newborns' traits, exits and first occasions (``rows``: theirs in the pass's
@@ -113,10 +113,8 @@ class PassArrivals:
             rows = np.concatenate(picks[firm])
             rows = rows[c.primary.take(rows) != firm]
             c.lead[rows] = firm
-            drawn = np.bincount(rows // cap, minlength=len(self.markets))
-            for k, market, counts in asked:
-                if counts[firm]:
-                    market.recorder.add_one("leads", week, firm, int(drawn[k]))
+            if 0 <= week < self._weeks:
+                self._counts["leads"][:, week, firm] += self._by_market(rows)
             self._trace(week, rec.LEAD, rows, firm)
 
 
