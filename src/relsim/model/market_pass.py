@@ -211,8 +211,7 @@ class MarketPass(
             name: np.bincount(code, weights=getattr(c, name), minlength=K * cells).reshape(K, cells)
             for name in names
         }
-        for k, market in enumerate(self.markets):
-            market._record_census(week, counts[k], {name: sums[name][k] for name in names})
+        self._census_records(week, counts, sums)
 
 
 def simulate_markets(

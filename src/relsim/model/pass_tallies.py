@@ -17,12 +17,17 @@ from typing import Any
 
 import numpy as np
 
+from relsim.domain import RUNGS
 from relsim.model import records as rec
+from relsim.model.population import NONE
+
+N_RUNGS = len(RUNGS)
 
 
 class PassTallies:
     """The per-market tallies of a pass (module docstring). Needs ``markets``, ``storage``,
-    ``c``, ``F`` and the pass's ``_trace``."""
+    ``c``, ``p``, ``F``, ``W``, ``any_contractual`` and the pass's ``_trace`` and
+    ``_each_market``."""
 
     def _stack_tallies(self) -> None:
         """Make every market's tallies views of arrays with a market axis."""
@@ -31,6 +36,12 @@ class PassTallies:
         self._counts = {n: _stacked(markets, lambda m, n=n: m.recorder.counts, n) for n in counts}
         records = markets[0].recorder.market
         self._records = {n: _stacked(markets, lambda m, n=n: m.recorder.market, n) for n in records}
+        relationship = markets[0].recorder.relationship
+        self._relationship = {
+            n: _stacked(markets, lambda m, n=n: m.recorder.relationship, n) for n in relationship
+        }
+        self._ladder = _stacked(markets, lambda m: m.recorder.__dict__, "ladder")
+        self._warmup = _stacked(markets, lambda m: m.recorder.__dict__, "warmup_customers")
         self._unhappy = _stacked(markets, lambda m: m.__dict__, "unhappy")
         self._ever_bought = _stacked(markets, lambda m: m.__dict__, "ever_bought")
         self._weeks = markets[0].recorder.weeks
@@ -84,6 +95,47 @@ class PassTallies:
         for k in gone.nonzero()[0].tolist():
             self.markets[k].c.gone += int(gone[k])
         self._record_market("exits", week, gone)
+
+    def _census_records(self, week: int, counts: np.ndarray, sums: dict[str, np.ndarray]) -> None:
+        """Every market's ladder, customers and means of the week from its cells' counts and
+        sums (``counts``, ``sums``: shape (K, cells)), as
+        :meth:`relsim.model.census.Census._record_census` records one market's."""
+        K, F = len(self.markets), self.F
+        ladder = counts[:, N_RUNGS:].reshape(K, F, N_RUNGS).copy()
+        live = np.array([market.c.live for market in self.markets])
+        ladder[:, :, 0] = live[:, None] - self._ever_bought
+        for k, market in enumerate(self.markets):
+            market.last_ladder = ladder[k]
+        customers = ladder[:, :, 1:].sum(axis=2)
+        if week < 0:
+            self._warmup[:, week + self.W] = customers
+            return
+        self._ladder[:, week] = ladder
+        self._counts["customers"][:, week] = customers
+        self._counts["prospects"][:, week] = ladder[:, :, 0]
+        c = self.c
+        if self.any_contractual:
+            primary = c.primary
+            holders = (self.p.contractual[c.segment] & (primary != NONE)).nonzero()[0]
+            self._counts["contract_customers"][:, week] = self._by_market_and_firm(
+                holders, primary.take(holders)
+            )
+        self._records["in_market"][:, week] = live
+        traced = c.traced.nonzero()[0]  # few: the live ones among them found after
+        traced = traced[c.alive.take(traced)]
+        for market, local, _ in self._each_market(traced):
+            own = market.c
+            market.recorder.journeys(
+                week, own.id.take(local), own.primary.take(local), own.rung.take(local)
+            )
+        self._relationship["product_quality"][:, week] = [m.quality for m in self.markets]
+        have = customers > 0
+        for name, by_cell in sums.items():
+            total = by_cell[:, N_RUNGS:].reshape(K, F, N_RUNGS).sum(axis=2)
+            # divided straight into the week's rows, NaN where a firm has no customers
+            rows = self._relationship[f"mean_{name}"][:, week]
+            rows.fill(np.nan)
+            np.divide(total, customers, out=rows, where=have)
 
 
 def _stacked(owners: list[Any], holder: Callable[[Any], dict[str, Any]], name: str) -> np.ndarray:
