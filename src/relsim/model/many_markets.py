@@ -227,33 +227,6 @@ class ManyMarkets:
     def _exits_of(self, seg: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return self._stacked([market._segment_exits() for market in self.markets], seg, rows)
 
-    def _record_defections(
-        self,
-        week: int,
-        rows: np.ndarray,
-        old: np.ndarray,
-        reason: np.ndarray,
-        chance: np.ndarray,
-        rung: np.ndarray,
-        to_firm: np.ndarray | None,
-        tail: np.ndarray,
-        renewal: np.ndarray | bool,
-    ) -> None:
-        focal_index = np.cumsum(old == 0) - 1  # each focal ending's column of ``tail``
-        for market, local, at in self._each_market(rows):
-            own_old = old[at]
-            market._record_defections(
-                week,
-                local,
-                own_old,
-                reason[at],
-                chance[at],
-                rung[at],
-                None if to_firm is None else to_firm[at],
-                tail[:, focal_index[at][own_old == 0]],
-                renewal if isinstance(renewal, bool) else renewal[at],
-            )
-
     def _traced(self, rows: np.ndarray) -> np.ndarray:
         return self.c.traced.take(rows).nonzero()[0]
 

@@ -130,12 +130,15 @@ class MarketPass(
         started = time.perf_counter()
         for market in self.markets:
             market.begin_horizon(ticking=False)
+        self._collect_defections()
         for week in range(self.H):
             self._advance(week)
+        for market in self.markets:
+            market.env.run(until=self.W + self.H)
+        self._hand_over_defections()
         share = (time.perf_counter() - started) / len(self.markets)
         runs = []
         for market in self.markets:
-            market.env.run(until=self.W + self.H)
             market._started = time.perf_counter() - share
             runs.append(market.end_horizon())
         return runs

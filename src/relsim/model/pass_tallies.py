@@ -13,6 +13,7 @@ numbers are those it counts alone.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -136,6 +137,96 @@ class PassTallies:
             rows = self._relationship[f"mean_{name}"][:, week]
             rows.fill(np.nan)
             np.divide(total, customers, out=rows, where=have)
+
+    def _collect_defections(self) -> None:
+        """From now on every market's defection rows go to one buffer of the pass, with their
+        market: the week's endings in one append for the pass, not one per market. What a
+        market records itself (a reputation shock's endings, in its own event) goes there
+        too, through its recorder, so each market's rows stay in their order;
+        :meth:`_hand_over_defections` gives each market its own."""
+        self._defection_rows = rec.ColumnBuffer({**rec.DEFECTION_COLUMNS, "market": np.int32})
+        self._lost_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for k, market in enumerate(self.markets):
+            market.recorder.defections = partial(self._defections_of, k)
+
+    def _defections_of(
+        self,
+        k: int,
+        week: int,
+        customer: np.ndarray,
+        firm: np.ndarray,
+        reason: np.ndarray,
+        chance: np.ndarray,
+        rung: np.ndarray,
+        tenure: np.ndarray,
+        to_firm: np.ndarray | int,
+        tail: np.ndarray,
+        n_firms: int,
+        renewal: np.ndarray | bool = False,
+    ) -> None:
+        """Market ``k``'s own :meth:`relsim.model.records.Recorder.defections`, kept by the pass."""
+        if not (0 <= week < self._weeks) or not len(customer):
+            return
+        self._counts["defections"][k, week] += np.bincount(firm, minlength=n_firms)
+        values = (week, customer, firm, reason, chance, rung, tenure, to_firm, renewal)
+        self._keep_defections(values, k, tail, np.full(tail.shape[1], k))
+
+    def _record_defections(
+        self,
+        week: int,
+        rows: np.ndarray,
+        old: np.ndarray,
+        reason: np.ndarray,
+        chance: np.ndarray,
+        rung: np.ndarray,
+        to_firm: np.ndarray | None,
+        tail: np.ndarray,
+        renewal: np.ndarray | bool,
+    ) -> None:
+        """The endings' rows of every market's defections table (``tail``: the focal ones'
+        exposures), as :meth:`relsim.model.per_market.OneMarket._record_defections` records
+        one market's."""
+        if not (0 <= week < self._weeks) or not len(rows):
+            return
+        c = self.c
+        market = rows // self.storage.cap
+        self._counts["defections"][:, week] += self._by_market_and_firm(rows, old)
+        tenure = week - c.since.take(rows)
+        to = to_firm if to_firm is not None else NONE
+        values = (week, c.id.take(rows), old, reason, chance, rung, tenure, to, renewal)
+        self._keep_defections(values, market, tail, market[old == 0])
+
+    def _keep_defections(
+        self, values: tuple[Any, ...], market: Any, tail: np.ndarray, focal: np.ndarray
+    ) -> None:
+        self._defection_rows.append((*values, False, np.nan, market), len(values[1]))
+        if tail.shape[1]:  # the ties' and memberships' costs netted off the margin, as alone
+            self._lost_parts.append((focal, tail[0] - tail[1], tail[2:].astype(np.float32)))
+
+    def _hand_over_defections(self) -> None:
+        """Each market's defection rows and focal exposures, in their order, to its recorder
+        (one part each), which prices them when its run ends as it does alone (element by
+        element: parts of any size give the same values)."""
+        columns = self._defection_rows.columns()
+        rows = _by_market(columns.pop("market"), len(self.markets))
+        parts = self._lost_parts or [(np.zeros(0, np.intp), np.zeros(0), np.zeros((0, 0)))]
+        focal, margin, rest = (np.concatenate(x, axis=-1) for x in zip(*parts, strict=True))
+        lost = _by_market(focal, len(self.markets))
+        for market, at, focal_at in zip(self.markets, rows, lost, strict=True):
+            del market.recorder.defections  # the recorder's own method again
+            if len(at):
+                own = None
+                if len(focal_at):
+                    own = (margin.take(focal_at), rest.take(focal_at, axis=1))
+                market.recorder.defection_rows(tuple(x.take(at) for x in columns.values()), own)
+        del self._defection_rows, self._lost_parts
+
+
+def _by_market(market: np.ndarray, K: int) -> list[np.ndarray]:
+    """The positions of each market's entries in ``market``, in their order."""
+    order = np.argsort(market, kind="stable")
+    ends = np.cumsum(np.bincount(market, minlength=K)).tolist()
+    return [order[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def _stacked(owners: list[Any], holder: Callable[[Any], dict[str, Any]], name: str) -> np.ndarray:

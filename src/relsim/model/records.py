@@ -121,6 +121,16 @@ class Recorder:
             # the ties' and memberships' costs are known now: kept netted off the margin
             self._lost.append((tail[0] - tail[1], tail[2:].astype(np.float32)))
 
+    def defection_rows(
+        self, values: tuple[np.ndarray, ...], lost: tuple[np.ndarray, np.ndarray] | None
+    ) -> None:
+        """Defection rows recorded elsewhere (a pass of markets gathers them for all its
+        markets): the columns of :data:`DEFECTION_COLUMNS` in order, and the focal ones'
+        exposures as :meth:`defections` keeps them (None: none of them focal)."""
+        self._defections.append(values, len(values[0]))
+        if lost is not None:
+            self._lost.append(lost)
+
     def restarts(self, week: int, customer: np.ndarray, firm: np.ndarray) -> None:
         """Relationships begun by customers who had bought from that firm before (reported
         weeks): the candidates for winning an ending back."""
