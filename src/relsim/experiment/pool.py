@@ -95,15 +95,8 @@ def in_passes(
     size = max(1, min(len(tasks) // wanted, most))
     widest = max((len(names) for names in replications.values()), default=1)
     out: list[tuple[tuple[str, int], ...]] = []
-    if size >= widest:  # whole replications, as many as fit
-        current: list[tuple[str, int]] = []
-        for r, names in replications.items():
-            if len(current) + len(names) > size:
-                out.append(tuple(current))
-                current = []
-            current.extend((s, r) for s in names)
-        if current:
-            out.append(tuple(current))
+    if size >= widest:  # whole replications, spread evenly over a multiple of the workers
+        out = _whole_replications(replications, wanted, size)
     else:  # a replication's strategies in even pieces of at most ``size``, enough of them
         spread = -(-wanted // len(replications))
         for r, names in replications.items():
@@ -111,6 +104,24 @@ def in_passes(
             for part in np.array_split(np.arange(len(names)), pieces):
                 out.append(tuple((names[i], r) for i in part))
     return [(group, group[0][1]) for group in out]
+
+
+def _whole_replications(
+    replications: dict[int, list[str]], workers: int, most: int
+) -> list[tuple[tuple[str, int], ...]]:
+    """Whole replications in passes of at most ``most`` markets, as few as may be but a
+    multiple of ``workers`` (the last round of passes keeps every worker busy: 180 markets in
+    passes of at most 72 on two workers go 45 a pass, not 72, 72 and 36), each holding
+    consecutive replications, as evenly as they split."""
+    groups = [[(s, r) for s in names] for r, names in replications.items()]
+    tasks = sum(len(group) for group in groups)
+    passes = -(-max(workers, -(-tasks // most)) // workers) * workers
+    while True:
+        cuts = np.array_split(np.arange(len(groups)), min(passes, len(groups)))
+        out = [tuple(task for i in cut for task in groups[i]) for cut in cuts if len(cut)]
+        if max(len(group) for group in out) <= most or passes >= len(groups):
+            return out
+        passes += workers
 
 
 def summarize(scenario: Scenario, strategy: str, replication: int) -> dict[str, Any]:

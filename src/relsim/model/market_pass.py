@@ -258,14 +258,16 @@ def _seed_key(seed: int | np.random.SeedSequence) -> object:
     return int(seed)
 
 
-PASS_MAX_CUSTOMERS = 5_000
-"""Markets this large or larger are not stepped together: the week's work per market already
-outweighs its fixed cost, and the pass's per-market answers cost what sharing saves. Counted
-with valgrind (the default scenario, 52 + 26 weeks, two seeds' six strategies, instructions
-net of start-up, one seed after another against one pass): 3 000 customers 5.79 → 5.08 billion
-(1.14x), 5 000 7.02 → 6.62 (1.06x), 10 000 9.42 → 10.16 (0.93x). Kept at 5 000, where the gain
-is small: instructions do not see what the pass's larger arrays cost in cache misses (not
-measured)."""
+PASS_MAX_CUSTOMERS = 30_000
+"""Markets this large or larger are not stepped together: the week's work per market outweighs
+its fixed cost, and the pass's larger arrays and per-market answers cost what sharing saves.
+Measured with ``python benchmarks/pass_break_even.py --sizes 5000 10000 20000 30000 50000
+--pairs 4`` (the default scenario, 52 + 26 weeks, two seeds' six strategies: one pass against
+one seed after another, CPU seconds, 2026-12-07, after births, leads, tallies, census and
+defections went to the pass): the pass 1.41x faster at 5 000 customers, 1.26x at 10 000,
+1.30x at 20 000, 1.06x at 30 000, 0.98x at 50 000. Valgrind's instructions say less (1.08x at
+10 000: 9.55 -> 8.85 billion net of start-up): the time a market alone spends that they do not
+count (memory traffic of its many small arrays) is not measured apart."""
 
 
 def pays(scenario: Scenario) -> bool:

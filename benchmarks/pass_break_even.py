@@ -1,0 +1,79 @@
+"""Where a pass of markets stops paying: one pass against one seed after another, by size.
+
+``relsim.model.market_pass.simulate_markets`` steps a scenario's markets together only below
+``PASS_MAX_CUSTOMERS`` customers (``pays``); above it, one seed after another. This measures
+both ways at each size, each run in a fresh process (so neither inherits the other's memory),
+alternating, and prints the CPU seconds (less disturbed than elapsed time when the machine
+is busy) and the peak memory of each, with the median ratio per size::
+
+    python benchmarks/pass_break_even.py --sizes 10000 20000 50000 --pairs 3
+    python benchmarks/pass_break_even.py --sizes 10000 --weeks 260 --warmup 104 --pairs 3
+
+Defaults: the default scenario, 52 + 26 weeks, two seeds' strategies (12 markets).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = """
+import json, resource, sys, time
+import relsim.model.market_pass as market_pass
+from relsim import load_scenario
+path, mode, customers, weeks, warmup, seeds = sys.argv[1:7]
+scenario = load_scenario(path, overrides={"market.customers": int(customers),
+                         "horizon.weeks": int(weeks), "horizon.warmup_weeks": int(warmup)})
+market_pass.PASS_MAX_CUSTOMERS = 10**12 if mode == "pass" else 0
+tasks = [(s, 100 + r) for r in range(int(seeds)) for s in scenario.strategies]
+started = time.process_time()
+market_pass.simulate_markets(scenario, tasks)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"cpu": time.process_time() - started, "peak_bytes": peak}))
+"""
+
+
+def _run(args: argparse.Namespace, mode: str, customers: int) -> dict[str, float]:
+    command = [sys.executable, "-c", CHILD, str(args.scenario), mode, str(customers)]
+    command += [str(args.weeks), str(args.warmup), str(args.seeds)]
+    env = {"PYTHONPATH": str(ROOT / "src"), "OPENBLAS_NUM_THREADS": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+    return json.loads(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "baseline.yaml")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 20_000, 50_000])
+    parser.add_argument("--weeks", type=int, default=52)
+    parser.add_argument("--warmup", type=int, default=26)
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--pairs", type=int, default=3)
+    args = parser.parse_args()
+    for customers in args.sizes:
+        ratios = []
+        for pair in range(args.pairs):
+            order = ("pass", "seed_by_seed") if pair % 2 == 0 else ("seed_by_seed", "pass")
+            got = {mode: _run(args, mode, customers) for mode in order}
+            ratios.append(got["seed_by_seed"]["cpu"] / got["pass"]["cpu"])
+            print(json.dumps({"customers": customers, "pair": pair + 1, **got}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "customers": customers,
+                    "pass_speed_ratio_median": round(statistics.median(ratios), 3),
+                    "range": [round(min(ratios), 3), round(max(ratios), 3)],
+                }
+            ),
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
