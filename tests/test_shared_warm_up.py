@@ -266,6 +266,7 @@ def test_tasks_are_grouped_into_passes_of_whole_replications_for_the_workers() -
         (tuple(tasks[3:6]), 0),
     ]
     assert in_passes(tasks[:6], workers=1, most=1) == [(((s, 0),), 0) for s in names]
+    assert in_passes([], workers=2) == []  # a resumed run with every replication done
     for workers in (1, 2, 3, 8, 64):
         for most in (None, 1, 2, 5, 13, 100):
             passes = in_passes(tasks, workers, most)

@@ -86,7 +86,9 @@ def in_passes(
     pass holds several (their strategies share the warm-up) and, with several workers, a pass
     per worker at least, so that none waits (a replication's strategies split into pieces
     where there are fewer replications than workers). Results do not depend on the
-    grouping."""
+    grouping (none where there are none: a resumed run whose replications are all done)."""
+    if not tasks:
+        return []
     replications: dict[int, list[str]] = {}
     for strategy, r in tasks:
         replications.setdefault(r, []).append(strategy)
