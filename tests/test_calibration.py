@@ -228,3 +228,18 @@ def test_export_transactions_from_a_results_folder_is_the_runs_own_replication(
     assert inside == pytest.approx(own, abs=0.01 * len(a))
     bad = relsim("export", smoke, "--transactions", "--firm", "nope")
     assert bad.returncode == 2 and "no firm 'nope'" in bad.stderr
+
+
+def test_an_error_where_the_fit_is_no_maximum_is_unknown_not_zero() -> None:
+    """At a saddle (the likelihood still rises along ``b``) the inverse information's variance
+    of ``b`` is negative: its standard error is NaN, not 0 (which would claim certainty); the
+    other parameter keeps its error, 1 / sqrt(2) for a curvature of 2."""
+    from relsim.calibration.bgnbd import _fit
+
+    def nll(t: np.ndarray) -> float:
+        return float((t[0] - 1.0) ** 2 - np.log1p(t[1] ** 2))
+
+    fit = _fit("saddle", ("a", "b"), nll, np.array([0.0, 0.0]), 10, 0, (0, 1))
+    assert fit.params["a"] == pytest.approx(1.0, abs=1e-6)
+    assert fit.standard_errors["a"] == pytest.approx(2**-0.5, rel=1e-4)
+    assert np.isnan(fit.standard_errors["b"])

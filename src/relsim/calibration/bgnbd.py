@@ -142,7 +142,8 @@ def _fit(
     """Minimise over log-parameters (positivity; the indices in ``free`` are estimated as
     they are, on the whole real line): L-BFGS-B, then Nelder-Mead from its point (at most
     ``polish_iterations``; 0 skips it), then the observed information in the natural
-    parameters for the standard errors (``information=False`` skips it: errors unknown)."""
+    parameters for the standard errors (``information=False`` skips it: errors unknown; an
+    error is unknown, NaN, too where the inverse information's variance is negative)."""
     logged = np.ones(len(names), dtype=bool)
     logged[list(free)] = False
     best = None
@@ -169,7 +170,10 @@ def _fit(
         if hessian is None:
             raise np.linalg.LinAlgError("the information was not asked for")
         covariance = np.linalg.inv(hessian)
-        errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+        # a negative variance: the point is no maximum along that parameter (the likelihood
+        # still rises, as on a ridge to a boundary): its error is unknown, not zero
+        variances = np.diag(covariance)
+        errors = np.where(variances < 0.0, np.nan, np.sqrt(np.abs(variances)))
     except np.linalg.LinAlgError:
         covariance = np.full((len(names), len(names)), np.nan)
         errors = np.full(len(names), np.nan)
