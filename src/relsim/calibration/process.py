@@ -298,7 +298,9 @@ def fit_process(
     begin = np.log(np.array(start[:4], dtype=float))
     if rate_power:
         begin = np.append(begin, start[4] if len(start) > 4 else 0.0)
-    shares = (start[5],) if stayers and len(start) > 5 else STAYER_STARTS
+    # the share's likelihood is flat near the rate-linked fit: several starts, the best kept
+    shares = (start[5],) if len(start) > 5 else STAYER_STARTS
+    begins = [np.append(begin, np.log(share)) for share in shares] if stayers else [begin]
 
     def nll(theta: np.ndarray) -> float:
         params = np.concatenate([np.exp(theta[:4]), theta[4:5], np.exp(theta[5:])])
@@ -311,23 +313,9 @@ def fit_process(
         return value if np.isfinite(value) else 1e300
 
     free = (4,) if rate_power else ()
-    if stayers:  # the share's likelihood is flat near the rate-linked fit: several starts
-        fits = [
-            _fit(
-                "relsim customer process",
-                names,
-                nll,
-                np.append(begin, np.log(share)),
-                len(x),
-                0,
-                free,
-                information,
-            )
-            for share in shares
-        ]
-        fit = max(fits, key=lambda f: f.log_likelihood)
-    else:
-        fit = _fit("relsim customer process", names, nll, begin, len(x), 0, free, information)
+    name = "relsim customer process"
+    fits = [_fit(name, names, nll, b, len(x), 0, free, information) for b in begins]
+    fit = max(fits, key=lambda f: f.log_likelihood)
     if period[0] > 1:
         fit.settings = {periodic.PERIOD: float(period[0]), periodic.SINCE: float(period[1])}
     return fit
