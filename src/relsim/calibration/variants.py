@@ -77,7 +77,7 @@ def fit_variants(
             fits[name], profile = fit_periodic(summary, begin)
             continue
         linked = linked if name == "stayers" else None
-        start = None if linked is None else tuple(linked.params.values())  # shares: several
+        start = None if linked is None else tuple(linked.params.values())  # no share: several tried
         fits[name] = process.fit_process(
             x, t_x, n, start, rate_power=name != "weekly", stayers=name == "stayers"
         )
