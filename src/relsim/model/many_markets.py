@@ -239,12 +239,15 @@ class ManyMarkets:
         rung: Any = 0,
         amount: Any = 0.0,
     ) -> None:
+        """The traced customers' events among ``rows``, every market's in one append to the
+        pass's trace (:meth:`relsim.model.pass_tallies.PassTallies._collect_traces`)."""
         keep = self._traced(rows)
         if not len(keep):
             return
+        rows = rows.take(keep)
         firm, rung, amount = (_pick(x, keep) for x in (firm, rung, amount))
-        for market, local, at in self._each_market(rows.take(keep)):
-            market._trace(week, event, local, _pick(firm, at), _pick(rung, at), _pick(amount, at))
+        values = (week, self.c.id.take(rows), event, firm, rung, amount, rows // self.storage.cap)
+        self._trace_rows["trace"].append(values, len(rows))
 
 
 def _pick(x: Any, at: Any) -> Any:

@@ -115,6 +115,7 @@ class MarketPass(
     def run_warm_up(self) -> None:
         """Every market's warm-up, stepped together, up to its launch point."""
         started = time.perf_counter()
+        self._collect_traces()
         for market in self.markets:
             market.begin_warm_up(ticking=False)
         for week in range(-self.W, 0):
@@ -124,6 +125,7 @@ class MarketPass(
             market.env.run()  # to the launch point
             market.end_warm_up()
             market.warm_up_seconds = share
+        self._hand_over_traces()
 
     def run_horizon(self) -> list[RawRun]:
         """Every market's horizon from its launch, stepped together; their arrays."""
@@ -131,11 +133,13 @@ class MarketPass(
         for market in self.markets:
             market.begin_horizon(ticking=False)
         self._collect_defections()
+        self._collect_traces(journeys=True)
         for week in range(self.H):
             self._advance(week)
         for market in self.markets:
             market.env.run(until=self.W + self.H)
         self._hand_over_defections()
+        self._hand_over_traces()
         share = (time.perf_counter() - started) / len(self.markets)
         runs = []
         for market in self.markets:

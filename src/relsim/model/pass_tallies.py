@@ -124,11 +124,10 @@ class PassTallies:
         self._records["in_market"][:, week] = live
         traced = c.traced.nonzero()[0]  # few: the live ones among them found after
         traced = traced[c.alive.take(traced)]
-        for market, local, _ in self._each_market(traced):
-            own = market.c
-            market.recorder.journeys(
-                week, own.id.take(local), own.primary.take(local), own.rung.take(local)
-            )
+        if len(traced):
+            values = (week, c.id.take(traced), c.primary.take(traced), c.rung.take(traced))
+            market = traced // self.storage.cap
+            self._trace_rows["journeys"].append((*values, market), len(traced))
         self._relationship["product_quality"][:, week] = [m.quality for m in self.markets]
         have = customers > 0
         for name, by_cell in sums.items():
@@ -137,6 +136,57 @@ class PassTallies:
             rows = self._relationship[f"mean_{name}"][:, week]
             rows.fill(np.nan)
             np.divide(total, customers, out=rows, where=have)
+
+    def _collect_traces(self, journeys: bool = False) -> None:
+        """From now on every market's traced events (and, with ``journeys``, the weekly
+        journeys) go to one buffer of the pass each, with their market: one append for the
+        pass, not a question to each market. What a market records itself (its own events,
+        its own census) goes there through its recorder, so each market's rows stay in their
+        order; :meth:`_hand_over_traces` gives each market its own."""
+        kinds = {"trace": rec.TRACE_COLUMNS, "journeys": rec.JOURNEY_COLUMNS}
+        if not journeys:
+            del kinds["journeys"]
+        self._trace_rows = {
+            kind: rec.ColumnBuffer({**columns, "market": np.int32})
+            for kind, columns in kinds.items()
+        }
+        for k, market in enumerate(self.markets):
+            market.recorder.trace = partial(self._trace_of, k)
+            if journeys:
+                market.recorder.journeys = partial(self._journeys_of, k)
+
+    def _trace_of(
+        self,
+        k: int,
+        week: int,
+        event: int,
+        customer: np.ndarray,
+        firm: np.ndarray | int,
+        rung: np.ndarray | int,
+        amount: np.ndarray | float = 0.0,
+    ) -> None:
+        """Market ``k``'s own :meth:`relsim.model.records.Recorder.trace`, kept by the pass."""
+        if len(customer):
+            values = (week, customer, event, firm, rung, amount, k)
+            self._trace_rows["trace"].append(values, len(customer))
+
+    def _journeys_of(
+        self, k: int, week: int, customer: np.ndarray, firm: np.ndarray, rung: np.ndarray
+    ) -> None:
+        """Market ``k``'s own :meth:`relsim.model.records.Recorder.journeys`, kept by the pass."""
+        if 0 <= week < self._weeks and len(customer):
+            self._trace_rows["journeys"].append((week, customer, firm, rung, k), len(customer))
+
+    def _hand_over_traces(self) -> None:
+        """Each market's traced events and journeys, in their order, to its recorder."""
+        for kind, buffer in self._trace_rows.items():
+            columns = buffer.columns()
+            rows = _by_market(columns.pop("market"), len(self.markets))
+            for market, at in zip(self.markets, rows, strict=True):
+                delattr(market.recorder, kind)  # the recorder's own method again
+                if len(at):
+                    market.recorder.kept_rows(kind, tuple(x.take(at) for x in columns.values()))
+        del self._trace_rows
 
     def _collect_defections(self) -> None:
         """From now on every market's defection rows go to one buffer of the pass, with their

@@ -131,6 +131,13 @@ class Recorder:
         if lost is not None:
             self._lost.append(lost)
 
+    def kept_rows(self, kind: str, values: tuple[np.ndarray, ...]) -> None:
+        """Rows of the trace (``kind`` "trace") or the journeys ("journeys") recorded
+        elsewhere (a pass of markets gathers them for all its markets): the columns of
+        :data:`TRACE_COLUMNS` or :data:`JOURNEY_COLUMNS` in order."""
+        buffer = self._trace if kind == "trace" else self._journeys
+        buffer.append(values, len(values[0]))
+
     def restarts(self, week: int, customer: np.ndarray, firm: np.ndarray) -> None:
         """Relationships begun by customers who had bought from that firm before (reported
         weeks): the candidates for winning an ending back."""
