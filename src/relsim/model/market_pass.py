@@ -207,11 +207,7 @@ class MarketPass(
             return
         c, K = self.c, len(self.markets)
         cells = (self.F + 1) * N_RUNGS
-        code = c.primary.astype(np.intp)
-        code += 1
-        code *= N_RUNGS
-        code += c.rung
-        code += self.storage.cell_offsets(cells)
+        code = self.storage.cell_codes(c.primary, c.rung, N_RUNGS)
         counts = np.bincount(code, minlength=K * cells).reshape(K, cells)
         names = ("satisfaction", "trust") if week >= 0 else ()
         sums = {

@@ -80,13 +80,25 @@ class PassStorage:
                 setattr(member, name, getattr(self.c, name)[self._block(k)])
             member._capacity = self.cap
 
-    def cell_offsets(self, cells: int) -> np.ndarray:
-        """``k x cells`` for every row of block ``k`` (kept until the blocks grow)."""
-        held = getattr(self, "_cell_offsets", None)
-        if held is None or len(held) != self.K * self.cap:
-            held = np.repeat(np.arange(self.K) * cells, self.cap)
-            self._cell_offsets = held
-        return held
+    def cell_codes(self, primary: np.ndarray, rung: np.ndarray, rungs: int) -> np.ndarray:
+        """Every row's census cell, ``k x cells + (primary + 1) x rungs + rung`` for block
+        ``k`` (``cells = (firms + 1) x rungs``: a market's cells), as intp, which
+        ``bincount`` takes without a conversion of its own. Built in the smallest integer type
+        that numbers every cell and widened once, in buffers kept until the blocks grow (as a
+        lone market's census does, :meth:`relsim.model.census.Census._cell_codes`)."""
+        n = self.K * self.cap
+        cells = (self.F + 1) * rungs
+        small = np.int16 if self.K * cells <= np.iinfo(np.int16).max + 1 else np.int32
+        if getattr(self, "_codes", (None,))[0] != (n, cells, small):
+            offsets = np.repeat(np.arange(self.K, dtype=small) * small(cells), self.cap)
+            self._codes = ((n, cells, small), offsets, np.empty(n, small), np.empty(n, np.intp))
+        _, offsets, narrow, code = self._codes
+        np.add(primary, 1, out=narrow, dtype=small)
+        narrow *= small(rungs)
+        narrow += rung
+        narrow += offsets
+        np.copyto(code, narrow)
+        return code
 
     def offset(self, k: int) -> int:
         """Market ``k``'s first row in the pass's arrays."""
