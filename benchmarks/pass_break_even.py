@@ -9,6 +9,15 @@ is busy) and the peak memory of each, with the median ratio per size::
     python benchmarks/pass_break_even.py --sizes 10000 20000 50000 --pairs 3
     python benchmarks/pass_break_even.py --sizes 10000 --weeks 260 --warmup 104 --pairs 3
 
+With ``--ceiling`` a third way runs beside them: each strategy as one market of ``seeds x N``
+customers (staff scaled to its size, as ``engine_speed.py`` scales it). It does the pass's
+per-customer work with the week's fixed cost and every mechanism's work paid once per
+strategy, so it is the most a pass could be sped up to; the gap between the pass and it is what
+the pass still spends market by market::
+
+    python benchmarks/pass_break_even.py --sizes 10000 --seeds 5 --weeks 260 --warmup 104 \
+        --pairs 2 --ceiling --strategies transactional
+
 Defaults: the default scenario, 52 + 26 weeks, two seeds' strategies (12 markets).
 """
 
@@ -27,13 +36,22 @@ CHILD = """
 import json, resource, sys, time
 import relsim.model.market_pass as market_pass
 from relsim import load_scenario
-path, mode, customers, weeks, warmup, seeds = sys.argv[1:7]
-scenario = load_scenario(path, overrides={"market.customers": int(customers),
+from relsim.model import simulate_arrays
+path, mode, customers, weeks, warmup, seeds, names = sys.argv[1:8]
+size = int(customers) * (int(seeds) if mode == "ceiling" else 1)
+scenario = load_scenario(path, overrides={"market.customers": size,
                          "horizon.weeks": int(weeks), "horizon.warmup_weeks": int(warmup)})
+strategies = [s for s in scenario.strategies if names == "all" or s.name in names.split(",")]
 market_pass.PASS_MAX_CUSTOMERS = 10**12 if mode == "pass" else 0
-tasks = [(s, 100 + r) for r in range(int(seeds)) for s in scenario.strategies]
+tasks = [(s, 100 + r) for r in range(int(seeds)) for s in strategies]
 started = time.process_time()
-market_pass.simulate_markets(scenario, tasks)
+if mode == "ceiling":
+    sys.path.insert(0, sys.argv[8])
+    from engine_speed import _scaled_staff
+    for strategy in strategies:
+        simulate_arrays(scenario, _scaled_staff(strategy, int(seeds)), 100)
+else:
+    market_pass.simulate_markets(scenario, tasks)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"cpu": time.process_time() - started, "peak_bytes": peak}))
 """
@@ -41,7 +59,8 @@ print(json.dumps({"cpu": time.process_time() - started, "peak_bytes": peak}))
 
 def _run(args: argparse.Namespace, mode: str, customers: int) -> dict[str, float]:
     command = [sys.executable, "-c", CHILD, str(args.scenario), mode, str(customers)]
-    command += [str(args.weeks), str(args.warmup), str(args.seeds)]
+    command += [str(args.weeks), str(args.warmup), str(args.seeds), ",".join(args.strategies)]
+    command += [str(ROOT / "benchmarks")]
     env = {"PYTHONPATH": str(ROOT / "src"), "OPENBLAS_NUM_THREADS": "1"}
     done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout)
@@ -55,13 +74,19 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=26)
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--strategies", nargs="+", default=["all"], help="names (default: all)")
+    parser.add_argument("--ceiling", action="store_true", help="also one market per strategy")
     args = parser.parse_args()
     for customers in args.sizes:
-        ratios = []
+        ratios: list[float] = []
+        ceiling: list[float] = []
         for pair in range(args.pairs):
-            order = ("pass", "seed_by_seed") if pair % 2 == 0 else ("seed_by_seed", "pass")
+            order = ["pass", "seed_by_seed"] + (["ceiling"] if args.ceiling else [])
+            order = order if pair % 2 == 0 else order[::-1]
             got = {mode: _run(args, mode, customers) for mode in order}
             ratios.append(got["seed_by_seed"]["cpu"] / got["pass"]["cpu"])
+            if args.ceiling:
+                ceiling.append(got["seed_by_seed"]["cpu"] / got["ceiling"]["cpu"])
             print(json.dumps({"customers": customers, "pair": pair + 1, **got}), flush=True)
         print(
             json.dumps(
@@ -69,6 +94,11 @@ def main() -> None:
                     "customers": customers,
                     "pass_speed_ratio_median": round(statistics.median(ratios), 3),
                     "range": [round(min(ratios), 3), round(max(ratios), 3)],
+                    **(
+                        {"ceiling_speed_ratio_median": round(statistics.median(ceiling), 3)}
+                        if ceiling
+                        else {}
+                    ),
                 }
             ),
             flush=True,

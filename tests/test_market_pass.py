@@ -112,6 +112,29 @@ def test_births_and_leads_of_every_market_come_at_once_with_each_market_s_own_dr
     assert together(scenario, tasks) == alone(scenario, tasks)
 
 
+@pytest.mark.parametrize("count_slice", [65_536, 100])
+def test_traced_events_and_journeys_are_kept_for_the_pass_and_handed_to_each_market(
+    monkeypatch: pytest.MonkeyPatch, count_slice: int
+) -> None:
+    """The week's rules trace every market's customers in one buffer of the pass, and each
+    market's own events and (blocks too large for one count: ``count_slice`` 100) its own
+    census's journeys go there through its recorder; each market gets back its rows in their
+    order, and its recorder its own methods."""
+    from relsim.model import market_pass
+
+    monkeypatch.setattr(market_pass, "COUNT_SLICE", count_slice)
+    data = shrunk("crm.yaml", customers=300).model_dump()
+    data["trace_share"] = 0.1
+    scenario = Scenario.model_validate(data)
+    tasks = [(s.name, seed) for seed in (7, 8) for s in scenario.strategies]
+    assert together(scenario, tasks) == alone(scenario, tasks)
+    pair = [Market(scenario, scenario.strategy(s), seed) for s, seed in tasks[:2]]
+    runs = MarketPass(pair).run()
+    for market, run in zip(pair, runs, strict=True):
+        assert len(run.trace["customer"]) and len(run.journeys["customer"])
+        assert {"trace", "journeys"}.isdisjoint(vars(market.recorder))
+
+
 def test_the_pass_s_arrays_hold_each_market_s_rows_in_its_block() -> None:
     scenario = shrunk("ci-smoke.yaml", customers=200)
     markets = [Market(scenario, s, 5) for s in scenario.strategies]
