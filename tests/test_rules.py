@@ -17,7 +17,7 @@ from relsim.domain import (
 )
 from relsim.model import choice, defection, ladder
 from relsim.model.continuation import annuity
-from relsim.model.economics import Ledger, _sum_by_firm, to_cents
+from relsim.model.economics import Ledger, sum_by_firm, to_cents
 from relsim.model.population import NEVER, NONE
 
 Z = 4.5
@@ -331,7 +331,7 @@ def test_sums_by_firm_in_lanes_are_bincount_s(n_orders: int) -> None:
         for order in (np.arange(n_orders), rng.permutation(n_orders)):
             f, x = firm.take(order), cents.take(order)
             expected = np.bincount(f, weights=x, minlength=n_firms).astype(np.int64)
-            assert np.array_equal(_sum_by_firm(f, x, n_firms), expected)
+            assert np.array_equal(sum_by_firm(f, x, n_firms), expected)
 
 
 @pytest.mark.parametrize("n_firms", [1, 3, 7, 8, 12])

@@ -63,8 +63,8 @@ class Ledger:
         """Add orders' revenue and cost of goods (whole cents, integer or float) to their
         firms' accounts for ``week``."""
         n = self.revenue.shape[1]
-        self.revenue[week] += _sum_by_firm(firm, revenue_cents, n)
-        self.costs["cost_of_goods"][week] += _sum_by_firm(firm, cogs_cents, n)
+        self.revenue[week] += sum_by_firm(firm, revenue_cents, n)
+        self.costs["cost_of_goods"][week] += sum_by_firm(firm, cogs_cents, n)
 
     def book(self, week: int, kind: str, cents: np.ndarray) -> None:
         """Add a per-firm cost (cents, shape (F,)) to account ``kind``."""
@@ -77,7 +77,7 @@ class Ledger:
     def book_by_firm(self, week: int, kind: str, firm: np.ndarray, cents: np.ndarray) -> None:
         """Add per-event costs (whole cents, integer or float, one per event, ``firm`` its
         firm) to account ``kind``."""
-        self.costs[kind][week] += _sum_by_firm(firm, cents, self.revenue.shape[1])
+        self.costs[kind][week] += sum_by_firm(firm, cents, self.revenue.shape[1])
 
     def total_costs(self) -> np.ndarray:
         return sum(self.costs.values())  # type: ignore[return-value]
@@ -87,7 +87,9 @@ class Ledger:
         return self.revenue - self.total_costs()
 
 
-def _sum_by_firm(firm: np.ndarray, cents: np.ndarray, n_firms: int) -> np.ndarray:
+def sum_by_firm(firm: np.ndarray, cents: np.ndarray, n_firms: int) -> np.ndarray:
+    """Whole cents (integer or float) summed by ``firm`` into ``n_firms`` int64 totals (any
+    key below ``n_firms`` will do: a pass of markets sums by market and firm at once)."""
     # Integer sums: bincount's float64 weights are exact for totals below 2**53 cents, and the
     # check keeps that promise honest. Exact in any order, so many orders are summed in
     # LANES partial sums per firm (order i in lane i % LANES): bincount's additions to one
@@ -105,7 +107,7 @@ def _sum_by_firm(firm: np.ndarray, cents: np.ndarray, n_firms: int) -> np.ndarra
 
 
 LANES = 8
-"""Partial sums per firm of :func:`_sum_by_firm` (whole cents: any order gives its totals)."""
+"""Partial sums per firm of :func:`sum_by_firm` (whole cents: any order gives its totals)."""
 
 LANE_MIN_ORDERS = 4096
 """Fewer orders than this are summed in one lane (the lanes' fixed cost would not pay)."""

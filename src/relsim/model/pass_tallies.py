@@ -20,6 +20,7 @@ import numpy as np
 
 from relsim.domain import RUNGS
 from relsim.model import records as rec
+from relsim.model.economics import sum_by_firm
 from relsim.model.population import NONE
 
 N_RUNGS = len(RUNGS)
@@ -46,6 +47,8 @@ class PassTallies:
         self._unhappy = _stacked(markets, lambda m: m.__dict__, "unhappy")
         self._ever_bought = _stacked(markets, lambda m: m.__dict__, "ever_bought")
         self._weeks = markets[0].recorder.weeks
+        self._revenue = _stacked(markets, lambda m: m.ledger.__dict__, "revenue")
+        self._cogs = _stacked(markets, lambda m: m.ledger.costs, "cost_of_goods")
 
     def _by_market_and_firm(self, rows: np.ndarray, firm: np.ndarray) -> np.ndarray:
         """How many of ``rows`` each market has with each firm ``firm``, shape (K, F)."""
@@ -57,6 +60,18 @@ class PassTallies:
     def _by_market(self, rows: np.ndarray) -> np.ndarray:
         """How many of ``rows`` each market has."""
         return np.bincount(rows // self.storage.cap, minlength=len(self.markets))
+
+    def _book_order_money(
+        self, week: int, rows: np.ndarray, firm: np.ndarray, revenue: np.ndarray, cogs: np.ndarray
+    ) -> None:
+        """Every market's orders in its ledger, summed by market and firm at once (whole
+        cents: exact in any order, so each market's totals are those it books alone)."""
+        code = rows // self.storage.cap
+        code *= self.F
+        code += firm
+        cells = len(self.markets) * self.F
+        self._revenue[:, week] += sum_by_firm(code, revenue, cells).reshape(-1, self.F)
+        self._cogs[:, week] += sum_by_firm(code, cogs, cells).reshape(-1, self.F)
 
     def _record_add(self, name: str, week: int, firm: np.ndarray, rows: np.ndarray) -> None:
         if 0 <= week < self._weeks and len(rows):

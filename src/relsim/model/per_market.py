@@ -97,6 +97,12 @@ class OneMarket:
         """The money each order earned back (points, regulars' discounts), or None."""
         return self.bonds.after_purchases(week, rows, firm, revenue)
 
+    def _book_order_money(
+        self, week: int, rows: np.ndarray, firm: np.ndarray, revenue: np.ndarray, cogs: np.ndarray
+    ) -> None:
+        """The orders' revenue and cost of goods (whole cents) in the market's ledger."""
+        self.ledger.book_orders(week, firm, revenue, cogs)
+
     def _record_add(self, name: str, week: int, firm: np.ndarray, rows: np.ndarray) -> None:
         """Count events of ``rows`` by firm in the weekly record ``name``."""
         self.recorder.add(name, week, firm, self.F)

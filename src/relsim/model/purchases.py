@@ -354,8 +354,7 @@ class Purchases:
         revenue = whole_cents(value * self._by_firm("price", firm, b))
         cogs = whole_cents(value * self.p.unit_cost.take(firm))
         if week >= 0:
-            for market, _, at in self._each_market(b):
-                market.ledger.book_orders(week, firm[at], revenue[at], cogs[at])
+            self._book_order_money(week, b, firm, revenue, cogs)
         return revenue, (revenue[focal] - cogs[focal]) / 100.0
 
     def _count_orders(self, b: np.ndarray, firm: np.ndarray) -> None:
