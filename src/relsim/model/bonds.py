@@ -252,12 +252,25 @@ class BondBook(ProgramsAtWork):
         out[f, has] = gain
         return out
 
+    def holds_back_lapses(self) -> bool:
+        """Whether a bond acts on ending (:meth:`lapse_factor` is not None): a pass of
+        markets asks every market before it splits the rows among them."""
+        return self.m.c.uses("social") or self.m.c.uses("structural")
+
+    def speeds_climbs(self) -> bool:
+        """Whether a social bond acts on climbing (:meth:`climb_factor` is not None)."""
+        return self.m.c.uses("social") and self.rules.social_climb != 0
+
+    def pays_back(self) -> bool:
+        """Whether orders earn money back (:meth:`after_purchases` is not None)."""
+        return self.any_points or self.any_regular
+
     def lapse_factor(self, rows: np.ndarray, week: int) -> np.ndarray | None:
         """Multiplier on the hazard of ending the relationship with the primary firm."""
+        if not self.holds_back_lapses():
+            return None
         c, rules = self.m.c, self.rules
         use_social, use_structural = c.uses("social"), c.uses("structural")
-        if not (use_social or use_structural):
-            return None
         primary = c.primary.take(rows)
         has = (primary != NONE).nonzero()[0]
         firm = primary.take(has).astype(np.intp)
@@ -285,7 +298,7 @@ class BondBook(ProgramsAtWork):
     ) -> np.ndarray | None:
         """Multiplier on the probability of climbing a rung (social bond with the primary
         firm, ``primary``: one per row or one for all)."""
-        if not self.m.c.uses("social") or self.rules.social_climb == 0:
+        if not self.speeds_climbs():
             return None
         return 1.0 + self.rules.social_climb * self.social_with(rows, primary, week)
 
@@ -315,7 +328,7 @@ class BondBook(ProgramsAtWork):
     ) -> np.ndarray | None:
         """Points earned and rewards issued on orders; regulars' discounts. Returns the money
         each order earned back (None when no firm runs a program)."""
-        if not (self.any_points or self.any_regular):
+        if not self.pays_back():
             return None
         spent = spent_cents / 100.0
         # each part's work arrays are freed when it returns: this is where the week's

@@ -166,11 +166,17 @@ class ManyMarkets:
         return out
 
     def _lapse_factor(self, rows: np.ndarray, week: int) -> np.ndarray | None:
+        # no market with a bond that acts: no rows to split among them (as each says None)
+        if not any(market.bonds.holds_back_lapses() for market in self.markets):
+            return None
         return self._factors(rows, lambda market, local, at: market._lapse_factor(local, week))
 
     def _climb_factor(
         self, rows: np.ndarray, primary: np.ndarray | int, week: int
     ) -> np.ndarray | None:
+        if not any(market.bonds.speeds_climbs() for market in self.markets):
+            return None
+
         def factor(market: Any, local: np.ndarray, at: Any) -> np.ndarray | None:
             own = primary if isinstance(primary, int | np.integer) else primary[at]
             return market._climb_factor(local, own, week)
@@ -180,6 +186,8 @@ class ManyMarkets:
     def _rewards_earned(
         self, week: int, rows: np.ndarray, firm: np.ndarray, revenue: np.ndarray
     ) -> np.ndarray | None:
+        if not any(market.bonds.pays_back() for market in self.markets):
+            return None
         out = None
         for market, local, at in self._each_market(rows):
             part = market._rewards_earned(week, local, firm[at], revenue[at])
