@@ -39,6 +39,43 @@ class ProgramsAtWork:
     records: dict[str, np.ndarray]
     members: np.ndarray
     ties: np.ndarray
+    club: list[Club | None]
+    structural: list[Structural | None]
+    held_weekly: tuple[tuple[str, np.ndarray], ...]
+
+    # ------------------------------------------------------------------ running costs
+    def member_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each firm's club fee and running cost per member per week (zeros without a club)."""
+        fee = np.array([units.per_week(k.fee_per_year) if k else 0.0 for k in self.club])
+        cost = np.array([k.cost_per_member_per_week if k else 0.0 for k in self.club])
+        return fee, cost
+
+    def held_costs(self, rows: np.ndarray, firm: np.ndarray) -> np.ndarray:
+        """What the ties and memberships ``rows`` hold with ``firm`` cost it per week: a
+        structural tie's running cost, a membership's cost less its fee."""
+        c = self.m.c
+        cost = np.zeros(len(rows))
+        cell = None
+        for (name, weekly), held in zip(self.held_weekly, (self.ties, self.members), strict=True):
+            if not (c.uses(name) and held.any()):
+                continue
+            if cell is None:
+                cell = rows * self.F + firm  # flat (customer, firm) cells: cheap indexing
+            cost += getattr(c, name).reshape(-1).take(cell) * weekly.take(firm)
+        return cost
+
+    def event_hours(self, rows: np.ndarray) -> np.ndarray:
+        """Contact-centre hours a week that the focal firm's club events ask for each of
+        ``rows`` (members only): what the value after the horizon spreads the pool's cost by,
+        beside the service's own contacts."""
+        club = self.club[FOCAL]
+        if club is None or not self.m.c.uses("member"):
+            return np.zeros(len(rows))
+        hours = units.per_week(club.events_per_year) * club.event_hours_per_member
+        return self.m.c.member[:, FOCAL][rows] * hours  # the column's view: cheapest gather
+
+    def _tie_costs(self) -> np.ndarray:
+        return np.array([t.running_cost_per_week if t else 0.0 for t in self.structural])
 
     def work(self, week: int) -> None:
         """Club invitations and events, structural reviews and set-ups, running costs. The

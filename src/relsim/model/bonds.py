@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from relsim import units
 from relsim.domain import RUNGS
 from relsim.model.bond_programs import ProgramsAtWork
 from relsim.model.economics import whole_cents
@@ -135,39 +134,6 @@ class BondBook(ProgramsAtWork):
             c.use("structural")
         self.any_points = bool(any(self.points))
         self.any_regular = any(p is not None and p.regular_discount > 0 for p in self.points)
-
-    def member_terms(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each firm's club fee and running cost per member per week (zeros without a club)."""
-        fee = np.array([units.per_week(k.fee_per_year) if k else 0.0 for k in self.club])
-        cost = np.array([k.cost_per_member_per_week if k else 0.0 for k in self.club])
-        return fee, cost
-
-    def held_costs(self, rows: np.ndarray, firm: np.ndarray) -> np.ndarray:
-        """What the ties and memberships ``rows`` hold with ``firm`` cost it per week: a
-        structural tie's running cost, a membership's cost less its fee."""
-        c = self.m.c
-        cost = np.zeros(len(rows))
-        cell = None
-        for (name, weekly), held in zip(self.held_weekly, (self.ties, self.members), strict=True):
-            if not (c.uses(name) and held.any()):
-                continue
-            if cell is None:
-                cell = rows * self.F + firm  # flat (customer, firm) cells: cheap indexing
-            cost += getattr(c, name).reshape(-1).take(cell) * weekly.take(firm)
-        return cost
-
-    def event_hours(self, rows: np.ndarray) -> np.ndarray:
-        """Contact-centre hours a week that the focal firm's club events ask for each of
-        ``rows`` (members only): what the value after the horizon spreads the pool's cost by,
-        beside the service's own contacts."""
-        club = self.club[FOCAL]
-        if club is None or not self.m.c.uses("member"):
-            return np.zeros(len(rows))
-        hours = units.per_week(club.events_per_year) * club.event_hours_per_member
-        return self.m.c.member[:, FOCAL][rows] * hours  # the column's view: cheapest gather
-
-    def _tie_costs(self) -> np.ndarray:
-        return np.array([t.running_cost_per_week if t else 0.0 for t in self.structural])
 
     # ------------------------------------------------------------------ effects on customers
     def social_with(self, rows: np.ndarray, firm: np.ndarray | int, week: int) -> np.ndarray:
