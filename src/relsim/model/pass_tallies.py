@@ -158,17 +158,18 @@ class PassTallies:
         pass, not a question to each market. What a market records itself (its own events,
         its own census) goes there through its recorder, so each market's rows stay in their
         order; :meth:`_hand_over_traces` gives each market its own."""
-        kinds = {"trace": rec.TRACE_COLUMNS, "journeys": rec.JOURNEY_COLUMNS}
-        if not journeys:
-            del kinds["journeys"]
+        kinds: dict[str, tuple[dict[str, type], Callable[..., None]]] = {
+            "trace": (rec.TRACE_COLUMNS, self._trace_of)
+        }
+        if journeys:
+            kinds["journeys"] = (rec.JOURNEY_COLUMNS, self._journeys_of)
         self._trace_rows = {
             kind: rec.ColumnBuffer({**columns, "market": np.int32})
-            for kind, columns in kinds.items()
+            for kind, (columns, _) in kinds.items()
         }
         for k, market in enumerate(self.markets):
-            market.recorder.trace = partial(self._trace_of, k)
-            if journeys:
-                market.recorder.journeys = partial(self._journeys_of, k)
+            for kind, (_, keep) in kinds.items():
+                setattr(market.recorder, kind, partial(keep, k))
 
     def _trace_of(
         self,
