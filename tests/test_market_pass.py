@@ -15,7 +15,7 @@ import pytest
 from relsim import load_scenario
 from relsim.model.engine import Market, simulate_arrays
 from relsim.model.market_pass import MarketPass, simulate_markets
-from relsim.scenario import Scenario
+from relsim.scenario import Scenario, Strategy
 from tests.conftest import SCENARIOS
 
 
@@ -50,6 +50,31 @@ def test_every_strategy_of_two_seeds_in_one_pass_gives_each_market_s_own_numbers
     on its market's block and every rule asks its market for what is its own."""
     scenario = shrunk(name)
     tasks = [(s.name, seed) for seed in (3, 4) for s in scenario.strategies]
+    assert together(scenario, tasks) == alone(scenario, tasks)
+
+
+def test_bonds_the_bundled_scenarios_do_not_reach_are_each_market_s_own_in_a_pass() -> None:
+    """The bonds answer for the pass at once (``model/pass_bonds.py``): regulars' discounts
+    beside plain points, social bonds whose epoch moves (a half-life of half a week: 32
+    half-lives every 16 weeks), structural ties and rivals' less complete copies of them, and
+    markets without bonds, in one pass."""
+    base = load_scenario(
+        SCENARIOS / "baseline.yaml",
+        overrides={
+            "market.customers": 600,
+            "horizon.weeks": 52,
+            "horizon.warmup_weeks": 26,
+            "bonding.social_half_life_weeks": 0.5,
+            "rivalry.structural": {"probability": 1.0, "lag": {"mean_weeks": 8}, "ratio": 0.5},
+        },
+    )
+    regular = Strategy(
+        name="regular",
+        preset="financial+social+structural",
+        bonds={"points": {"regular_discount": 0.05}},
+    )
+    scenario = base.model_copy(update={"strategies": (*base.strategies, regular)})
+    tasks = [(s.name, seed) for seed in (5, 6) for s in scenario.strategies]
     assert together(scenario, tasks) == alone(scenario, tasks)
 
 

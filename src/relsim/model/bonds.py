@@ -81,6 +81,7 @@ class BondBook(ProgramsAtWork):
         # (no renewal week per customer and firm); the epoch moves on before factors get large
         self.epoch = -market.W
         self.decay_read: tuple[int, int, np.float32] = (NEVER_READ, 0, np.float32(1.0))
+        self.derivations = 0  # how often the programs' tables were derived (a pass's cache key)
         self._derive()
 
     # ------------------------------------------------------------------ programs
@@ -103,6 +104,7 @@ class BondBook(ProgramsAtWork):
 
     def _derive(self) -> None:
         c = self.m.c
+        self.derivations += 1
         self.reward_rate = np.array([p.reward_rate if p else 0.0 for p in self.points])
         self.point_value = np.array(
             [p.reward_value / p.threshold * (1.0 - p.breakage) if p else 0.0 for p in self.points]
@@ -139,7 +141,7 @@ class BondBook(ProgramsAtWork):
     def social_with(self, rows: np.ndarray, firm: np.ndarray | int, week: int) -> np.ndarray:
         """Social bond of each of ``rows`` with ``firm`` (one firm per row, or one for all),
         decayed since it was last renewed (half-life ``social_half_life_weeks``)."""
-        decay = self._decay_since_epoch(week)  # first: it may move the epoch
+        decay = self.decay_since_epoch(week)  # first: it may move the epoch
         social = self.m.c.social
         if isinstance(firm, (int, np.integer)):
             bond = social[:, firm][rows]  # one firm's column: a view, then a 1-D gather
@@ -148,7 +150,7 @@ class BondBook(ProgramsAtWork):
         bond *= decay
         return bond
 
-    def _decay_since_epoch(self, week: int) -> np.float32:
+    def decay_since_epoch(self, week: int) -> np.float32:
         """The decay factor from the epoch to ``week``; moves the epoch to ``week`` first when
         it is more than SOCIAL_EPOCH_HALVINGS half-lives back."""
         if self.decay_read[:2] == (week, self.epoch):
@@ -190,7 +192,7 @@ class BondBook(ProgramsAtWork):
             if len(firms):
                 # one decay factor for every firm (social_with's, read once: it may move the
                 # epoch), then each firm's column as social_with gathers it
-                decay = self._decay_since_epoch(week)
+                decay = self.decay_since_epoch(week)
                 for f in firms:
                     bond = c.social[:, f][rows]
                     bond *= decay
@@ -282,7 +284,7 @@ class BondBook(ProgramsAtWork):
             self.social_firms[np.unique(firm)] = True
         bond = self.social_with(rows, firm, week)
         renewed = bond + np.float32(gain) * (1.0 - bond)
-        held = renewed / self._decay_since_epoch(week)  # epoch as read
+        held = renewed / self.decay_since_epoch(week)  # epoch as read
         if one_firm:
             c.social[:, firm][rows] = held  # the firm's column: a view, written through
         else:

@@ -154,49 +154,6 @@ class ManyMarkets:
             out[at] = market._reopened(local, week)
         return out
 
-    def _factors(self, rows: np.ndarray, factor: Any) -> np.ndarray | None:
-        """Per market ``factor(market, local, at)`` (an array or None), ones where None."""
-        out = None
-        for market, local, at in self._each_market(rows):
-            part = factor(market, local, at)
-            if part is not None:
-                if out is None:
-                    out = np.ones(len(rows))
-                out[at] = part
-        return out
-
-    def _lapse_factor(self, rows: np.ndarray, week: int) -> np.ndarray | None:
-        # no market with a bond that acts: no rows to split among them (as each says None)
-        if not any(market.bonds.holds_back_lapses() for market in self.markets):
-            return None
-        return self._factors(rows, lambda market, local, at: market._lapse_factor(local, week))
-
-    def _climb_factor(
-        self, rows: np.ndarray, primary: np.ndarray | int, week: int
-    ) -> np.ndarray | None:
-        if not any(market.bonds.speeds_climbs() for market in self.markets):
-            return None
-
-        def factor(market: Any, local: np.ndarray, at: Any) -> np.ndarray | None:
-            own = primary if isinstance(primary, int | np.integer) else primary[at]
-            return market._climb_factor(local, own, week)
-
-        return self._factors(rows, factor)
-
-    def _rewards_earned(
-        self, week: int, rows: np.ndarray, firm: np.ndarray, revenue: np.ndarray
-    ) -> np.ndarray | None:
-        if not any(market.bonds.pays_back() for market in self.markets):
-            return None
-        out = None
-        for market, local, at in self._each_market(rows):
-            part = market._rewards_earned(week, local, firm[at], revenue[at])
-            if part is not None:
-                if out is None:
-                    out = np.zeros(len(rows))  # earning nothing back: paid - 0.0 is paid
-                out[at] = part
-        return out
-
     def _focal_orders(
         self,
         week: int,

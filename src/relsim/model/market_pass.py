@@ -34,6 +34,7 @@ from relsim.model.endings import Endings
 from relsim.model.engine import Market, simulate_arrays
 from relsim.model.many_markets import ManyMarkets
 from relsim.model.pass_arrivals import PassArrivals
+from relsim.model.pass_bonds import PassBonds
 from relsim.model.pass_storage import PassStorage
 from relsim.model.pass_tallies import PassTallies
 from relsim.model.population import Customers
@@ -49,7 +50,7 @@ N_RUNGS = len(RUNGS)
 
 
 class MarketPass(
-    PassTallies, ManyMarkets, PassArrivals, Purchases, Relationships, Endings, Residual
+    PassTallies, PassBonds, ManyMarkets, PassArrivals, Purchases, Relationships, Endings, Residual
 ):
     """Markets of one scenario simulated together; :meth:`run` returns each one's
     :class:`~relsim.model.raw_run.RawRun`, the same arrays as it would give alone.
@@ -92,6 +93,7 @@ class MarketPass(
         for name in self.SHARED:
             setattr(self, name, getattr(self.markets[0], name))
         self._stack_tallies()
+        self._stack_bonds()
         # the last few answers of _each_market (many_markets.PARTITIONS_KEPT)
         self._partitions: list[tuple[np.ndarray, np.ndarray, int, list[Any]]] = []
         # the stacked utility tables, keyed by the markets' tables' ids (kept alive beside)

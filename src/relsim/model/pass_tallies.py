@@ -35,20 +35,24 @@ class PassTallies:
         """Make every market's tallies views of arrays with a market axis."""
         markets = self.markets
         counts = markets[0].recorder.counts
-        self._counts = {n: _stacked(markets, lambda m, n=n: m.recorder.counts, n) for n in counts}
+        self._counts = {
+            n: stack_views(markets, lambda m, n=n: m.recorder.counts, n) for n in counts
+        }
         records = markets[0].recorder.market
-        self._records = {n: _stacked(markets, lambda m, n=n: m.recorder.market, n) for n in records}
+        self._records = {
+            n: stack_views(markets, lambda m, n=n: m.recorder.market, n) for n in records
+        }
         relationship = markets[0].recorder.relationship
         self._relationship = {
-            n: _stacked(markets, lambda m, n=n: m.recorder.relationship, n) for n in relationship
+            n: stack_views(markets, lambda m, n=n: m.recorder.relationship, n) for n in relationship
         }
-        self._ladder = _stacked(markets, lambda m: m.recorder.__dict__, "ladder")
-        self._warmup = _stacked(markets, lambda m: m.recorder.__dict__, "warmup_customers")
-        self._unhappy = _stacked(markets, lambda m: m.__dict__, "unhappy")
-        self._ever_bought = _stacked(markets, lambda m: m.__dict__, "ever_bought")
+        self._ladder = stack_views(markets, lambda m: m.recorder.__dict__, "ladder")
+        self._warmup = stack_views(markets, lambda m: m.recorder.__dict__, "warmup_customers")
+        self._unhappy = stack_views(markets, lambda m: m.__dict__, "unhappy")
+        self._ever_bought = stack_views(markets, lambda m: m.__dict__, "ever_bought")
         self._weeks = markets[0].recorder.weeks
-        self._revenue = _stacked(markets, lambda m: m.ledger.__dict__, "revenue")
-        self._cogs = _stacked(markets, lambda m: m.ledger.costs, "cost_of_goods")
+        self._revenue = stack_views(markets, lambda m: m.ledger.__dict__, "revenue")
+        self._cogs = stack_views(markets, lambda m: m.ledger.costs, "cost_of_goods")
 
     def _by_market_and_firm(self, rows: np.ndarray, firm: np.ndarray) -> np.ndarray:
         """How many of ``rows`` each market has with each firm ``firm``, shape (K, F)."""
@@ -295,7 +299,9 @@ def _by_market(market: np.ndarray, K: int) -> list[np.ndarray]:
     return [order[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
 
-def _stacked(owners: list[Any], holder: Callable[[Any], dict[str, Any]], name: str) -> np.ndarray:
+def stack_views(
+    owners: list[Any], holder: Callable[[Any], dict[str, Any]], name: str
+) -> np.ndarray:
     """Each owner's array ``holder(owner)[name]`` made a view of one stacked array (returned)."""
     stacked = np.stack([holder(owner)[name] for owner in owners])
     for k, owner in enumerate(owners):
