@@ -177,12 +177,6 @@ class ManyMarkets:
                 None if premium is None else premium[at],
             )
 
-    def _held_costs(self, rows: np.ndarray, firm: np.ndarray) -> np.ndarray:
-        out = np.zeros(len(rows))
-        for market, local, at in self._each_market(rows):
-            out[at] = market._held_costs(local, firm[at])
-        return out
-
     def _staff_weights(self, rows: np.ndarray, orders_per_week: np.ndarray) -> np.ndarray:
         out = np.zeros((3, len(rows)))
         for market, local, at in self._each_market(rows):

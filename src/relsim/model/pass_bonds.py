@@ -66,6 +66,22 @@ class PassBonds:
                 decay[k] = self.markets[k].bonds.decay_since_epoch(week)
         return decay.take(market)
 
+    def _held_costs(self, rows: np.ndarray, firm: np.ndarray) -> np.ndarray:
+        """:meth:`BondBook.held_costs` for the pass's rows: what their ties and memberships
+        with ``firm`` cost it per week, at each row's market's terms."""
+        c, F = self.c, self.F
+        cost = np.zeros(len(rows))
+        cell = code = None
+        for name, held in (("structural", "ties"), ("member", "members")):
+            if not any(m.c.uses(name) and getattr(m.bonds, held).any() for m in self.markets):
+                continue
+            if cell is None:
+                cell = rows * F + firm
+                code = (rows // self.storage.cap) * F + firm
+            weekly = self._bond_table(f"held_weekly:{name}").take(code)
+            cost += getattr(c, name).reshape(-1).take(cell) * weekly
+        return cost
+
     def _lapse_factor(self, rows: np.ndarray, week: int) -> np.ndarray | None:
         """:meth:`BondBook.lapse_factor` for the pass's rows."""
         if not any(market.bonds.holds_back_lapses() for market in self.markets):
@@ -174,5 +190,8 @@ class PassBonds:
 
 
 def _bond_field(bonds: Any, name: str) -> np.ndarray:
-    """A market's per-firm table ``name`` of its bonds (float64 or int, one entry a firm)."""
+    """A market's per-firm table ``name`` of its bonds (float64 or int, one entry a firm;
+    ``held_weekly:KIND``: what a tie or membership costs its firm a week)."""
+    if name.startswith("held_weekly:"):
+        return dict(bonds.held_weekly)[name.partition(":")[2]]
     return np.asarray(getattr(bonds, name))
