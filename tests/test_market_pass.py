@@ -78,6 +78,37 @@ def test_bonds_the_bundled_scenarios_do_not_reach_are_each_market_s_own_in_a_pas
     assert together(scenario, tasks) == alone(scenario, tasks)
 
 
+def test_the_social_decay_is_read_only_from_the_markets_a_question_has_rows_of() -> None:
+    """Reading a market's decay may move its epoch (rescaling its held bonds), so the pass
+    asks only the markets that would be asked alone: those with rows in the question and
+    social bonds; the others' rows read zero (they hold no social bond)."""
+    from types import SimpleNamespace
+
+    from relsim.model.pass_bonds import PassBonds
+
+    asked: list[tuple[int, int]] = []
+
+    class Bonds:
+        def __init__(self, k: int) -> None:
+            self.k = k
+
+        def decay_since_epoch(self, week: int) -> np.float32:
+            asked.append((self.k, week))
+            return np.float32(0.5 + self.k / 8)
+
+    def market(k: int, social: bool) -> SimpleNamespace:
+        return SimpleNamespace(c=SimpleNamespace(uses=lambda name: social), bonds=Bonds(k))
+
+    bonds = PassBonds()
+    bonds.markets = [market(0, True), market(1, True), market(2, False), market(3, True)]
+    bonds.storage = SimpleNamespace(cap=10)
+    rows = np.array([1, 2, 25, 27, 31])  # markets 0, 2 and 3; none of market 1's
+    decay = bonds._social_decay(rows // 10, week=7)
+    assert asked == [(0, 7), (3, 7)]
+    assert decay.dtype == np.float32
+    assert decay.tolist() == [0.5, 0.5, 0.0, 0.0, 0.875]
+
+
 @pytest.mark.slow
 def test_a_market_s_numbers_do_not_depend_on_the_pass_s_size_or_companions() -> None:
     scenario = shrunk("ci-smoke.yaml", customers=300)
