@@ -55,8 +55,9 @@ def test_every_strategy_of_two_seeds_in_one_pass_gives_each_market_s_own_numbers
 
 def test_bonds_the_bundled_scenarios_do_not_reach_are_each_market_s_own_in_a_pass() -> None:
     """The bonds answer for the pass at once (``model/pass_bonds.py``): regulars' discounts
-    beside plain points, social bonds whose epoch moves (a half-life of half a week: 32
-    half-lives every 16 weeks), structural ties and rivals' less complete copies of them, and
+    beside plain points, social bonds whose epoch moves (a half-life of 0.37 weeks: 32
+    half-lives every 12 weeks; not a power of two, so a move in another week rescales to other
+    bits), structural ties and rivals' less complete copies of them, and
     markets without bonds, in one pass."""
     base = load_scenario(
         SCENARIOS / "baseline.yaml",
@@ -64,7 +65,7 @@ def test_bonds_the_bundled_scenarios_do_not_reach_are_each_market_s_own_in_a_pas
             "market.customers": 600,
             "horizon.weeks": 52,
             "horizon.warmup_weeks": 26,
-            "bonding.social_half_life_weeks": 0.5,
+            "bonding.social_half_life_weeks": 0.37,
             "rivalry.structural": {"probability": 1.0, "lag": {"mean_weeks": 8}, "ratio": 0.5},
         },
     )
@@ -78,10 +79,29 @@ def test_bonds_the_bundled_scenarios_do_not_reach_are_each_market_s_own_in_a_pas
     assert together(scenario, tasks) == alone(scenario, tasks)
 
 
+def test_a_social_epoch_moves_in_the_same_week_alone_and_in_a_pass() -> None:
+    """A market of 10 customers goes weeks without a climb or an ending; alone, a climb with no
+    climbing customer still read the decay, which moved the epoch, while a pass asked only the
+    markets with rows, so the epoch moved a week later there (seed 3: three strategies
+    differed, model version 11). The epoch now moves at the start of each week's step."""
+    scenario = load_scenario(
+        SCENARIOS / "baseline.yaml",
+        overrides={
+            "market.customers": 10,
+            "horizon.weeks": 52,
+            "horizon.warmup_weeks": 26,
+            "bonding.social_half_life_weeks": 0.37,
+        },
+    )
+    tasks = [(s.name, seed) for seed in (3, 4) for s in scenario.strategies]
+    assert together(scenario, tasks) == alone(scenario, tasks)
+
+
 def test_the_social_decay_is_read_only_from_the_markets_a_question_has_rows_of() -> None:
-    """Reading a market's decay may move its epoch (rescaling its held bonds), so the pass
-    asks only the markets that would be asked alone: those with rows in the question and
-    social bonds; the others' rows read zero (they hold no social bond)."""
+    """The pass reads the decay only from the markets with rows in the question and social
+    bonds, as each is asked alone when it has rows (a read where no step has settled the
+    epoch could move it: ``BondBook.settle_epoch``); the others' rows read zero (they hold no
+    social bond)."""
     from types import SimpleNamespace
 
     from relsim.model.pass_bonds import PassBonds

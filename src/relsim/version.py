@@ -10,7 +10,7 @@ cannot be resumed.
 from __future__ import annotations
 
 __version__ = "0.1.0"
-MODEL_VERSION = "11"
+MODEL_VERSION = "12"
 """Bumped whenever a change moves simulated numbers for the same scenario and seed."""
 
 __all__ = ["MODEL_VERSION", "__version__"]

@@ -150,6 +150,14 @@ class BondBook(ProgramsAtWork):
         bond *= decay
         return bond
 
+    def settle_epoch(self, week: int) -> None:
+        """Read the decay at the start of the week's step, moving the epoch if it is due, so
+        that no read during the step moves it: the week it moves is then fixed, not the week
+        of the first question that came with rows (a pass asks a market only for rows it has;
+        alone, some questions come with none)."""
+        if self.m.c.uses("social"):
+            self.decay_since_epoch(week)
+
     def decay_since_epoch(self, week: int) -> np.float32:
         """The decay factor from the epoch to ``week``; moves the epoch to ``week`` first when
         it is more than SOCIAL_EPOCH_HALVINGS half-lives back."""

@@ -185,6 +185,7 @@ class MarketPass(
         c = self.c
         for market in self.markets:
             market.customer_weeks += market.c.live
+            market.bonds.settle_epoch(week)
         exits, candidates = c.ending(week)
         if len(exits) or len(candidates):
             self._leave(week, exits, candidates)

@@ -10,9 +10,10 @@ computes alone: the same operations on the same values, in float32 where the mar
 
 Where a market's bonds say nothing (no program, no bond of a kind), alone it answers None and
 the rules leave the row's numbers as they are; here its rows read zero bonds and zero rates,
-which give exactly a factor of 1.0 and nothing earned back. The social bonds' decay is read
-from each market that is asked (:meth:`BondBook.decay_since_epoch` may move its epoch, as
-asking alone would), and only from those with rows in the question.
+which give exactly a factor of 1.0 and nothing earned back. Each market's social epoch moves
+only at the start of its week's step (:meth:`BondBook.settle_epoch`), alone and in a pass, so a
+read of its decay during the step moves nothing; the decay is read from the markets with rows
+in the question.
 """
 
 from __future__ import annotations
@@ -117,12 +118,13 @@ class PassBonds:
         or one for all)."""
         if not any(market.bonds.speeds_climbs() for market in self.markets):
             return None
+        decay = self._social_decay(rows // self.storage.cap, week)  # first, as alone
         social = self.c.social
         if isinstance(primary, int | np.integer):
             bond = social[:, primary][rows]
         else:
             bond = social.reshape(-1).take(rows * self.F + primary)
-        bond *= self._social_decay(rows // self.storage.cap, week)
+        bond *= decay
         return 1.0 + self.scenario.bonding.social_climb * bond
 
     def _rewards_earned(

@@ -21,6 +21,7 @@ class Week:
         c = self.c
         n = c.n
         self.customer_weeks += c.live
+        self.bonds.settle_epoch(week)
         exits, candidates = c.ending(week)
         if len(exits) or len(candidates):
             self._leave(week, exits, candidates)
