@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from relsim.experiment import checks, extend, limits, records, storage
+from relsim.experiment import checks, extend, interrupts, limits, records, storage
 from relsim.experiment.folder import ResultsFolder, Writing
 from relsim.experiment.pool import WorkerPool, in_passes, replicate_pass
 from relsim.experiment.progress import Progress as progress_of
@@ -329,9 +329,12 @@ def _run_tasks(
         passes = in_passes(tasks, pool.workers, limits.markets_per_task(scenario))
         for _, results in pool.map(scenario, passes, replicate_pass):
             for (strategy, r), result in results.items():
-                storage.write_part(out, strategy, r, result, run)
+                # a part on disk is a part counted: a Ctrl-C between its rename and its count
+                # left the manifest one short of the parts kept
+                with interrupts.sigint_held():
+                    storage.write_part(out, strategy, r, result, run)
+                    done.add((strategy, r))
                 held.keep(strategy, r, result)
-                done.add((strategy, r))
                 bar.update()
     except BaseException:
         manifest["status"] = "partial"
