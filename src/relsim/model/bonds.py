@@ -261,13 +261,8 @@ class BondBook(ProgramsAtWork):
         if use_structural:
             tied = c.structural.reshape(-1).take(held_by * self.F + firm)
             protection = rules.structural_protection * self.structural_strength.take(firm)
-            kept = np.where(tied, 1.0 - protection, 1.0)
-            bonded = kept if bonded is None else bonded * kept
-        if len(has) == len(rows):
-            return bonded
-        factor = np.ones(len(rows))
-        factor[has] = bonded
-        return factor
+            bonded = tied_kept(bonded, tied, protection)
+        return over_rows(bonded, has, len(rows))
 
     def climb_factor(
         self, rows: np.ndarray, primary: np.ndarray | int, week: int
@@ -378,3 +373,21 @@ class BondBook(ProgramsAtWork):
             if len(ended):
                 held -= np.bincount(firm.take(ended), minlength=self.F)  # in place: the count
                 flat[cell.take(ended)] = False
+
+
+def tied_kept(bonded: np.ndarray | None, tied: np.ndarray, protection: np.ndarray) -> np.ndarray:
+    """The lapse factors ``bonded`` (None: ones) times a structural tie's: ``1 - protection``
+    where ``tied``. Shared by a market alone and a pass of markets, which must compute the
+    same numbers."""
+    kept = np.where(tied, 1.0 - protection, 1.0)
+    return kept if bonded is None else bonded * kept
+
+
+def over_rows(bonded: np.ndarray | None, has: np.ndarray, n: int) -> np.ndarray | None:
+    """The factors of the rows ``has`` (those with a primary firm) over all ``n`` rows, ones
+    for the others (``bonded`` itself when every row has one)."""
+    if bonded is None or len(has) == n:
+        return bonded
+    factor = np.ones(n)
+    factor[has] = bonded
+    return factor

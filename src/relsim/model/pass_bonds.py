@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from relsim.model.bonds import over_rows, tied_kept
 from relsim.model.economics import sum_by_firm, whole_cents
 from relsim.model.pass_tallies import stack_views
 from relsim.model.population import NONE
@@ -103,13 +104,8 @@ class PassBonds:
             tied = c.structural.reshape(-1).take(held_by * F + firm)
             strength = self._bond_table("structural_strength").take(market.take(has) * F + firm)
             protection = rules.structural_protection * strength
-            kept = np.where(tied, 1.0 - protection, 1.0)
-            bonded = kept if bonded is None else bonded * kept
-        if len(has) == len(rows):
-            return bonded
-        factor = np.ones(len(rows))
-        factor[has] = bonded
-        return factor
+            bonded = tied_kept(bonded, tied, protection)
+        return over_rows(bonded, has, len(rows))
 
     def _climb_factor(
         self, rows: np.ndarray, primary: np.ndarray | int, week: int
