@@ -335,10 +335,7 @@ class BondBook(ProgramsAtWork):
         cell = earning(rows) * self.F + f  # flat (customer, firm) cells: cheap indexing
         points = self.m.c.points.reshape(-1)
         earned = earning(rate) * earning(spent)
-        balance = points.take(cell) + earned.astype(np.float32)
-        limit = threshold.take(f)
-        rewards = np.floor(balance / limit)
-        points[cell] = balance - (rewards * limit).astype(np.float32)
+        rewards = rewards_completed(points, cell, earned, threshold.take(f))
         if week >= 0:
             self.records["rewards_issued"][week] += np.bincount(
                 f, weights=rewards, minlength=self.F
@@ -375,19 +372,29 @@ class BondBook(ProgramsAtWork):
                 flat[cell.take(ended)] = False
 
 
+# the arithmetic a market alone and a pass of markets (model/pass_bonds.py) share: the same
+# numbers by construction
 def tied_kept(bonded: np.ndarray | None, tied: np.ndarray, protection: np.ndarray) -> np.ndarray:
-    """The lapse factors ``bonded`` (None: ones) times a structural tie's: ``1 - protection``
-    where ``tied``. Shared by a market alone and a pass of markets, which must compute the
-    same numbers."""
+    """The lapse factors ``bonded`` (None: ones) times ``1 - protection`` where ``tied``."""
     kept = np.where(tied, 1.0 - protection, 1.0)
     return kept if bonded is None else bonded * kept
 
 
 def over_rows(bonded: np.ndarray | None, has: np.ndarray, n: int) -> np.ndarray | None:
-    """The factors of the rows ``has`` (those with a primary firm) over all ``n`` rows, ones
-    for the others (``bonded`` itself when every row has one)."""
+    """The factors of rows ``has`` (with a primary firm) over all ``n`` rows, ones elsewhere."""
     if bonded is None or len(has) == n:
         return bonded
     factor = np.ones(n)
     factor[has] = bonded
     return factor
+
+
+def rewards_completed(
+    points: np.ndarray, cell: np.ndarray, earned: np.ndarray, limit: np.ndarray
+) -> np.ndarray:
+    """Points ``earned`` added at the flat (customer, firm) ``cell``s; each full ``limit``
+    becomes a reward (returned per order), the rest stays held."""
+    balance = points.take(cell) + earned.astype(np.float32)
+    rewards = np.floor(balance / limit)
+    points[cell] = balance - (rewards * limit).astype(np.float32)
+    return rewards

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from relsim.model.bonds import over_rows, tied_kept
+from relsim.model.bonds import over_rows, rewards_completed, tied_kept
 from relsim.model.economics import sum_by_firm, whole_cents
 from relsim.model.pass_tallies import stack_views
 from relsim.model.population import NONE
@@ -64,7 +64,7 @@ class PassBonds:
         present = np.bincount(market, minlength=len(self.markets))
         decay = np.zeros(len(self.markets), dtype=np.float32)
         for k in users:
-            if present[k]:  # asked alone only with rows: its epoch moves as it would alone
+            if present[k]:  # as alone, only with rows (a read outside a step may move the epoch)
                 decay[k] = self.markets[k].bonds.decay_since_epoch(week)
         return decay.take(market)
 
@@ -163,10 +163,7 @@ class PassBonds:
         cell = earning(rows) * self.F + f
         points = self.c.points.reshape(-1)
         earned = earning(rate) * earning(spent)
-        balance = points.take(cell) + earned.astype(np.float32)
-        limit = self._bond_table("threshold").take(own)
-        rewards = np.floor(balance / limit)
-        points[cell] = balance - (rewards * limit).astype(np.float32)
+        rewards = rewards_completed(points, cell, earned, self._bond_table("threshold").take(own))
         if week >= 0:
             cells = len(self.markets) * self.F
             issued = np.bincount(own, weights=rewards, minlength=cells)
