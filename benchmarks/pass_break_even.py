@@ -18,6 +18,15 @@ the pass still spends market by market::
     python benchmarks/pass_break_even.py --sizes 10000 --seeds 5 --weeks 260 --warmup 104 \
         --pairs 2 --ceiling --strategies transactional
 
+With ``--baseline REV`` a fourth way runs beside them: the same markets one seed after another
+in the engine of commit ``REV`` (checked out beside this one, both byte-compiled), so the pass is
+measured against the engine as it was, not only against this one's markets alone; issue 31's
+goal, 3x the customer-weeks per second of 10 000-customer markets, was set against commit
+``4ddb6e8``::
+
+    python benchmarks/pass_break_even.py --sizes 10000 --seeds 30 --weeks 260 --warmup 104 \
+        --pairs 2 --strategies transactional --baseline 4ddb6e8
+
 Defaults: the default scenario, 52 + 26 weeks, two seeds' strategies (12 markets).
 """
 
@@ -28,9 +37,12 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from worktrees import checked_out  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time
@@ -57,11 +69,34 @@ print(json.dumps({"cpu": time.process_time() - started, "peak_bytes": peak}))
 """
 
 
-def _run(args: argparse.Namespace, mode: str, customers: int) -> dict[str, float]:
-    command = [sys.executable, "-c", CHILD, str(args.scenario), mode, str(customers)]
-    command += [str(args.weeks), str(args.warmup), str(args.seeds), ",".join(args.strategies)]
-    command += [str(ROOT / "benchmarks")]
-    env = {"PYTHONPATH": str(ROOT / "src"), "OPENBLAS_NUM_THREADS": "1"}
+THEN_CHILD = """
+import json, resource, sys, time
+from relsim import load_scenario
+from relsim.model import simulate_arrays
+path, customers, weeks, warmup, seeds, names = sys.argv[1:7]
+scenario = load_scenario(path, overrides={"market.customers": int(customers),
+                         "horizon.weeks": int(weeks), "horizon.warmup_weeks": int(warmup)})
+strategies = [s for s in scenario.strategies if names == "all" or s.name in names.split(",")]
+started = time.process_time()
+for r in range(int(seeds)):
+    for strategy in strategies:
+        simulate_arrays(scenario, strategy, 100 + r)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"cpu": time.process_time() - started, "peak_bytes": peak}))
+"""
+
+
+def _run(
+    args: argparse.Namespace, mode: str, customers: int, then: Path | None = None
+) -> dict[str, float]:
+    """One way (``mode``) in a fresh process; ``then``: the baseline's tree (mode "then")."""
+    tree = then if mode == "then" else ROOT
+    scenario = tree / Path(args.scenario).resolve().relative_to(ROOT)
+    child = THEN_CHILD if mode == "then" else CHILD
+    command = [sys.executable, "-c", child, str(scenario)] + ([] if mode == "then" else [mode])
+    command += [str(customers), str(args.weeks), str(args.warmup), str(args.seeds)]
+    command += [",".join(args.strategies), str(ROOT / "benchmarks")]
+    env = {"PYTHONPATH": str(tree / "src"), "OPENBLAS_NUM_THREADS": "1"}
     done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout)
 
@@ -76,17 +111,34 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--strategies", nargs="+", default=["all"], help="names (default: all)")
     parser.add_argument("--ceiling", action="store_true", help="also one market per strategy")
+    parser.add_argument("--baseline", help="also one seed after another at this commit")
     args = parser.parse_args()
+    if args.baseline:
+        with (
+            tempfile.TemporaryDirectory() as scratch,
+            checked_out(ROOT, args.baseline, Path(scratch)) as then,
+        ):
+            _measure(args, then)
+    else:
+        _measure(args, None)
+
+
+def _measure(args: argparse.Namespace, then: Path | None) -> None:
+    """Every size's pairs (the ways in turn, reversed every other pair) and its summary."""
     for customers in args.sizes:
         ratios: list[float] = []
         ceiling: list[float] = []
+        against_then: list[float] = []
         for pair in range(args.pairs):
             order = ["pass", "seed_by_seed"] + (["ceiling"] if args.ceiling else [])
+            order += ["then"] if then is not None else []
             order = order if pair % 2 == 0 else order[::-1]
-            got = {mode: _run(args, mode, customers) for mode in order}
+            got = {mode: _run(args, mode, customers, then) for mode in order}
             ratios.append(got["seed_by_seed"]["cpu"] / got["pass"]["cpu"])
             if args.ceiling:
                 ceiling.append(got["seed_by_seed"]["cpu"] / got["ceiling"]["cpu"])
+            if then is not None:
+                against_then.append(got["then"]["cpu"] / got["pass"]["cpu"])
             print(json.dumps({"customers": customers, "pair": pair + 1, **got}), flush=True)
         print(
             json.dumps(
@@ -97,6 +149,19 @@ def main() -> None:
                     **(
                         {"ceiling_speed_ratio_median": round(statistics.median(ceiling), 3)}
                         if ceiling
+                        else {}
+                    ),
+                    **(
+                        {
+                            "pass_against_baseline_median": round(
+                                statistics.median(against_then), 3
+                            ),
+                            "against_baseline_range": [
+                                round(min(against_then), 3),
+                                round(max(against_then), 3),
+                            ],
+                        }
+                        if against_then
                         else {}
                     ),
                 }
