@@ -1,16 +1,20 @@
 """What a compiled kernel would buy the engine, measured before adding a compiler (issue 31).
 
 Issue 31 allows a compiler (numba) "for a few hot kernels if the profile shows the vectorised
-form cannot get there". This measures one kernel of the kind a compiled loop does best, the
-weekly census (every row's (primary firm, rung) cell counted, and in reported weeks its
-satisfaction and trust summed by cell: a full scan of the customers, a fifth of it ``bincount``):
+form cannot get there". This measures one kernel that is a plain loop in numba, the weekly
+census (every row's (primary firm, rung) cell counted, and in reported weeks its satisfaction
+and trust summed by cell: a full scan of the customers, most of it ``bincount`` already):
 
-- the engine's own numpy code (``Census._cell_totals``) against a numba loop that makes the same
-  float64 additions in the same order, on a real market's arrays after its horizon, checked
-  bitwise equal;
-- the census's share of one of the engine's weeks at that size, and so what the kernel saves;
-- how much of a week kernels this much faster would have to cover for the engine to reach
-  ``--target`` customer-weeks per second (Amdahl's law);
+- the engine's own numpy code (``Census._cell_totals``) against a numba loop over the same
+  slices of rows, on a real market's arrays at the end of its horizon, checked bitwise equal
+  (cells, counts and sums; the sums of these float32 fields are exact in float64 here, so the
+  check does not tell apart orders of addition);
+- the census's share of one of the engine's weeks at that size (timed alone, caches warm: in a
+  profile of the running engine it is a larger share), and so what the kernel saves;
+- the engine's speed as ``benchmarks/engine_speed.py`` counts it (customer-weeks of the whole
+  run, warm-up included, per second of the run), the speed-up it needs to reach ``--target``,
+  and by Amdahl's law the share of a week that compiled kernels would have to cover to get
+  there: kernels as much faster as this one, and kernels that took no time at all;
 - what numba costs each fresh process (every worker of a run is one): its import and a kernel's
   first call without a cache and with one (the cache in a temporary folder).
 
@@ -18,7 +22,7 @@ numba is not a relsim dependency::
 
     pip install numba
     python benchmarks/compiled_kernel.py --customers 1000000 --strategy all_bonds
-    python benchmarks/compiled_kernel.py --customers 10000 --strategy transactional
+    python benchmarks/compiled_kernel.py --customers 100000 --strategy social --weeks 52
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ def first_calls() -> dict[str, float]:
             child = [sys.executable, "-c", FIRST_CALL, folder]
             done = subprocess.run(child, env=env, capture_output=True, text=True, check=True)
             figures = json.loads(done.stdout)
-            out["import_s"] = figures["import"]
+            out.setdefault("import_s", figures["import"])  # the first, cold
             out[f"first_call_{label}_s"] = figures["first_call"]
     return out
 
@@ -116,20 +120,19 @@ def census_against_kernel(args: argparse.Namespace) -> dict[str, float]:
     from relsim.model.census import COUNT_SLICE, N_RUNGS
     from relsim.model.engine import Market
 
-    overrides = {
-        "market.customers": args.customers,
-        "horizon.weeks": args.weeks,
-        "horizon.warmup_weeks": args.warmup,
-    }
+    overrides: dict[str, int] = {"market.customers": args.customers}
+    if args.weeks is not None:
+        overrides |= {"horizon.weeks": args.weeks, "horizon.warmup_weeks": args.warmup}
     scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml", overrides=overrides)
     strategy = _scaled_staff(scenario.strategy(args.strategy), args.customers / BASE_CUSTOMERS)
+    started = time.perf_counter()  # as engine_speed.py times simulate_arrays
     market = Market(scenario, strategy, 1)
     market.warm_up()
-    started = time.perf_counter()
     market.begin_horizon()
+    horizon_started = time.perf_counter()
     market.env.run(until=market.W + market.H)  # its arrays are let go at end_horizon
-    week_ms = (time.perf_counter() - started) / args.weeks * 1e3
-    customer_weeks = int(market.recorder.market["in_market"].sum())
+    paused = time.perf_counter()
+    week_ms = (paused - horizon_started) / market.H * 1e3
 
     namespace: dict = {}
     exec(_kernel(False), namespace)
@@ -147,23 +150,51 @@ def census_against_kernel(args: argparse.Namespace) -> dict[str, float]:
     )
     numpy_ms = _best_ms(lambda: market._cell_totals(0), args.repeat)
     kernel_ms = _best_ms(lambda: kernel(*fields, cells, N_RUNGS, COUNT_SLICE), args.repeat)
-    market.end_horizon()
+    resumed = time.perf_counter()
+    raw = market.end_horizon()
+    run_s = (paused - started) + (time.perf_counter() - resumed)
     return {
         "rows": n,
+        "cells_filled": int((counts > 0).sum()),
         "week_ms": week_ms,
-        "horizon_customer_weeks_per_s": customer_weeks / (week_ms * args.weeks / 1e3),
+        "customer_weeks_per_s": raw.customer_weeks / run_s,
         "census_numpy_ms": numpy_ms,
         "census_kernel_ms": kernel_ms,
         "bitwise_equal": equal,
     }
 
 
+def amdahl(out: dict, target: float) -> dict[str, float | str]:
+    """What the kernel saves of a week, and the share of a week compiled kernels would have to
+    cover to reach ``target``: covering a share f at a speed-up S gives 1 / (1 - f + f / S)."""
+    speedup = out["census_numpy_ms"] / out["census_kernel_ms"]
+    share = out["census_numpy_ms"] / out["week_ms"]
+    needed = target / out["customer_weeks_per_s"]
+    figures: dict[str, float | str] = {
+        "kernel_speedup": speedup,
+        "census_share_of_week": share,
+        "week_saved_by_kernel": share * (1.0 - 1.0 / speedup),
+        "engine_speedup_needed": needed,
+    }
+    if needed <= 1.0:
+        return figures | {"share_to_compile": "none: the target is reached"}
+    instant = 1.0 - 1.0 / needed
+    figures["share_to_compile_if_instant"] = instant
+    at_speedup = instant / (1.0 - 1.0 / speedup) if speedup > 1.0 else float("inf")
+    figures["share_to_compile_at_kernel_speedup"] = (
+        at_speedup if at_speedup <= 1.0 else "unreachable: over the whole week"
+    )
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--strategy", default="all_bonds")
-    parser.add_argument("--weeks", type=int, default=26, help="horizon weeks timed")
-    parser.add_argument("--warmup", type=int, default=26)
+    parser.add_argument(
+        "--weeks", type=int, default=None, help="horizon weeks (default: the scenario's)"
+    )
+    parser.add_argument("--warmup", type=int, default=26, help="warm-up weeks, with --weeks")
     parser.add_argument("--repeat", type=int, default=20, help="timings of each census (best)")
     parser.add_argument(
         "--target", type=float, default=20e6, help="customer-weeks per second aimed at"
@@ -171,19 +202,10 @@ def main() -> None:
     args = parser.parse_args()
     if importlib.util.find_spec("numba") is None:
         sys.exit("numba is not installed (it is not a relsim dependency): pip install numba")
-    out = census_against_kernel(args) | first_calls()
-    speedup = out["census_numpy_ms"] / out["census_kernel_ms"]
-    share = out["census_numpy_ms"] / out["week_ms"]
-    needed = args.target / out["horizon_customer_weeks_per_s"]
-    out["kernel_speedup"] = speedup
-    out["census_share_of_week"] = share
-    out["week_saved_by_kernel"] = share * (1.0 - 1.0 / speedup)
-    out["engine_speedup_needed"] = needed
-    # Amdahl: covering a share f of the week at `speedup` gives 1 / (1 - f + f / speedup)
-    if needed > 1.0 and speedup > 1.0:
-        out["share_to_compile_for_target"] = (1.0 - 1.0 / needed) / (1.0 - 1.0 / speedup)
+    out = census_against_kernel(args)
+    out |= amdahl(out, args.target) | first_calls()
     for key, value in out.items():
-        print(f"{key:32} {value:.4g}" if isinstance(value, float) else f"{key:32} {value}")
+        print(f"{key:36} {value:.4g}" if isinstance(value, float) else f"{key:36} {value}")
 
 
 if __name__ == "__main__":

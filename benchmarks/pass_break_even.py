@@ -91,7 +91,9 @@ def _run(
 ) -> dict[str, float]:
     """One way (``mode``) in a fresh process; ``then``: the baseline's tree (mode "then")."""
     tree = then if mode == "then" else ROOT
-    scenario = tree / Path(args.scenario).resolve().relative_to(ROOT)
+    scenario = Path(args.scenario)
+    if mode == "then":  # the baseline reads its own copy of a scenario of this repository
+        scenario = then / scenario.resolve().relative_to(ROOT)
     child = THEN_CHILD if mode == "then" else CHILD
     command = [sys.executable, "-c", child, str(scenario)] + ([] if mode == "then" else [mode])
     command += [str(customers), str(args.weeks), str(args.warmup), str(args.seeds)]
